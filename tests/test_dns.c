@@ -598,6 +598,26 @@ static void test_caps(void)
     CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
     CHECK(g_msg.nq == DNS_MAX_QUESTIONS && g_msg.dropped == 2);
 
+    /* a TXT string whose escaped form exceeds DNS_TXT_STRLEN is cut */
+    {
+        size_t at;
+        mb_hdr(&m, 1, QR, 1, 1, 0, 0);
+        mb_q(&m, "t", DNS_T_TXT);
+        mb_u16(&m, 0xC00C);
+        at = mb_rr_fixed(&m, DNS_T_TXT, 1, 1);
+        mb_u8(&m, 200);
+        for (int i = 0; i < 200; i++)
+            mb_u8(&m, 1);
+        mb_u8(&m, 1);
+        mb_u8(&m, 'x');
+        mb_rr_end(&m, at);
+        CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+        CHECK(g_msg.nrr == 1 && g_msg.rr[0].u.txt.cut && g_msg.rr[0].u.txt.nstrings == 2);
+        /* '"' + 127 * "\001" = 509 bytes, the next escape would not fit */
+        CHECK(strlen(g_msg.rr[0].u.txt.text) == 509);
+        CHECK(strncmp(g_msg.rr[0].u.txt.text, "\"\\001\\001", 9) == 0);
+    }
+
     /* pool exhaustion: 60 CNAMEs each with two ~250-byte escaped names
      * (each name about 1000 presentation bytes) */
     {
@@ -1073,6 +1093,18 @@ static void test_transactions(void)
     CHECK(k.n == 13 && k.s[12].nqueries == 0 && k.s[12].outcome == DNS_OUT_ANSWERED);
     CHECK(st->unmatched == 1);
 
+    /* more answers than a lookup holds: 40 A records, 32 kept */
+    make_query(&m, 950, "wide.example", DNS_T_A);
+    feed(t, &cl, &sv, DNS_UDP, &m, 43, 60500);
+    mb_hdr(&m, 950, QR | RA, 1, 40, 0, 0);
+    mb_q(&m, "wide.example", DNS_T_A);
+    for (int i = 0; i < 40; i++)
+        mb_a(&m, "wide.example", 10, 192, 0, 2, (uint8_t)i);
+    feed(t, &cl, &sv, DNS_UDP, &m, 44, 60501);
+    CHECK(k.n == 14 && k.s[13].outcome == DNS_OUT_ANSWERED);
+    CHECK(k.s[13].nans == DNS_LOOKUP_MAX_ANS && k.s[13].ans_dropped == 8);
+    k.n = 13;
+
     /* a different server or id does not match */
     make_query(&m, 1000, "k.example", DNS_T_A);
     feed(t, &cl, &sv, DNS_UDP, &m, 41, 61000);
@@ -1083,8 +1115,8 @@ static void test_transactions(void)
     dns_tracker_flush(t);
     CHECK(k.n == 15 && k.s[14].outcome == DNS_OUT_UNANSWERED && k.s[14].txid == 1000);
 
-    CHECK(st->queries == 15 && st->responses == 13 && st->matched == 11);
-    CHECK(st->evicted == 0 && st->ignored == 0 && st->lookups == 15);
+    CHECK(st->queries == 16 && st->responses == 14 && st->matched == 12);
+    CHECK(st->evicted == 0 && st->ignored == 0 && st->lookups == 16);
 
     /* the address book learned from the answers */
     {
