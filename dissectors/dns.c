@@ -379,8 +379,8 @@ static enum dns_err parse_rr(const uint8_t *buf, size_t len, struct cursor *c, s
     return DNS_ERR_NONE;
 }
 
-enum dns_err dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m,
-                       struct dns_stats *stats)
+enum dns_err dns_parse(const uint8_t *buf, size_t len, const struct ft_meta *meta,
+                       struct dns_msg *m, struct dns_stats *stats)
 {
     struct cursor c;
     struct rr_names nm;
@@ -390,6 +390,8 @@ enum dns_err dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m,
     size_t err_at = 0;
 
     memset(m, 0, offsetof(struct dns_msg, pool));
+    if (meta)
+        m->meta = *meta;
     cursor_init(&c, buf, len);
 
     cursor_be16(&c, &m->id);

@@ -166,6 +166,7 @@ struct dns_msg {
     uint8_t edns_version;
     bool edns_do;
 
+    struct ft_meta meta; /* packet the message came from (copied from dns_parse) */
     enum dns_err err;    /* DNS_ERR_NONE if the whole message parsed */
     size_t err_offset;   /* byte offset where parsing failed */
     size_t trailing;     /* bytes after the last section (ignored) */
@@ -176,13 +177,14 @@ struct dns_msg {
 
 /*
  * Parses one DNS message (for TCP: without the 2-byte length).
- * buf is borrowed for the call only; msg is overwritten (caller-owned);
+ * buf and meta are borrowed for the call only (meta is copied into
+ * msg->meta; NULL gives a zero meta); msg is overwritten (caller-owned);
  * stats (may be NULL) is incremented: messages, parsed_ok or err[e],
  * dropped.  On error the header and the records before the error remain
  * in msg and msg->err says what failed.  Never reads outside buf[0..len).
  */
-enum dns_err dns_parse(const uint8_t *buf, size_t len, struct dns_msg *msg,
-                       struct dns_stats *stats);
+enum dns_err dns_parse(const uint8_t *buf, size_t len, const struct ft_meta *meta,
+                       struct dns_msg *msg, struct dns_stats *stats);
 
 /* Mnemonic for a type ("SRV"), or NULL when unknown. */
 const char *dns_type_name(uint16_t type);
@@ -403,6 +405,7 @@ void dns_tracker_free(struct dns_tracker *t);
 /*
  * Feeds one parsed message.  client is the querying side and server the
  * resolver, for queries and responses alike; msg->qr tells which this is.
+ * meta may be NULL to use msg->meta (the packet given to dns_parse).
  * First advances the clock to meta->ts_ns (expiring old lookups), then
  * matches by (client, server, id, qname, qtype).  Responses also teach the
  * address book.  All arguments are borrowed for the call.

@@ -676,6 +676,8 @@ void dns_tracker_feed(struct dns_tracker *t, const struct dns_endpoint *client,
     int32_t i;
     int64_t deadline;
 
+    if (!meta)
+        meta = &msg->meta;
     dns_tracker_advance(t, meta->ts_ns);
     if (msg->nq == 0 || msg->opcode != 0) {
         t->st.ignored++;

@@ -85,9 +85,10 @@ static void on_lookup(void *user, const struct dns_lookup *lk)
 static void handle(struct fuzz_ctx *fx, const uint8_t *p, size_t n, enum dns_transport tr,
                    const struct ft_meta *meta)
 {
-    dns_parse(p, n, fx->msg, &fx->stats);
+    dns_parse(p, n, meta, fx->msg, &fx->stats);
     check_msg(fx, fx->msg);
-    dns_tracker_feed(fx->tracker, &fx->client, &fx->server, tr, fx->msg, meta);
+    dns_tracker_feed(fx->tracker, &fx->client, &fx->server, tr, fx->msg,
+                     (meta->frame & 1) ? meta : NULL);
 }
 
 static void on_tcp_msg(void *user, const uint8_t *msg, size_t len, const struct ft_meta *meta)

@@ -183,7 +183,14 @@ static void test_header_and_question(void)
     /* opcode 0, RD, AD, CD set */
     mb_hdr(&m, 0xBEEF, RD | 0x0020u | 0x0010u, 1, 0, 0, 0);
     mb_q(&m, "_XMPP-Server._TCP.Example.COM", DNS_T_SRV);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+    {
+        struct ft_meta mt;
+        memset(&mt, 0, sizeof(mt));
+        mt.frame = 42;
+        mt.ts_ns = 7;
+        CHECK(dns_parse(m.b, m.n, &mt, &g_msg, &st) == DNS_ERR_NONE);
+        CHECK(g_msg.meta.frame == 42 && g_msg.meta.ts_ns == 7);
+    }
     CHECK(g_msg.id == 0xBEEF);
     CHECK(!g_msg.qr && g_msg.rd && g_msg.ad && g_msg.cd && !g_msg.tc && !g_msg.aa && !g_msg.ra);
     CHECK(g_msg.opcode == 0 && g_msg.rcode == 0);
@@ -197,7 +204,8 @@ static void test_header_and_question(void)
     mb_hdr(&m, 7, QR | (2u << 11) | AA | TC | RA | 3u, 1, 0, 0, 0);
     mb_q(&m, "x", DNS_T_A);
     mb_u8(&m, 0xAA); /* one trailing byte */
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NONE);
+    CHECK(g_msg.meta.frame == 0);
     CHECK(g_msg.qr && g_msg.aa && g_msg.tc && g_msg.ra && !g_msg.rd);
     CHECK(g_msg.opcode == 2 && g_msg.rcode == 3 && g_msg.rcode_full == 3);
     CHECK(g_msg.trailing == 1);
@@ -286,7 +294,7 @@ static void test_all_types(void)
     mb_raw(&m, "\x00\x0a\x00\x02\xab\xcd", 6); /* one option TLV, skipped */
     mb_rr_end(&m, at);
 
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NONE);
     CHECK(g_msg.nrr == 11 && g_msg.dropped == 0);
     CHECK(streq(g_msg.q[0].qname, "example.com"));
 
@@ -344,13 +352,13 @@ static void test_escaping(void)
     mb_u8(&m, 0);
     mb_u16(&m, 1);
     mb_u16(&m, 1);
-    CHECK(dns_parse(m.b, m.n, &g_msg, NULL) == DNS_ERR_NONE);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, NULL) == DNS_ERR_NONE);
     CHECK(streq(g_msg.q[0].qname, "a\\.b\\032\\255\\127z"));
 
     /* root question */
     mb_hdr(&m, 1, 0, 1, 0, 0, 0);
     mb_q(&m, "", DNS_T_NS);
-    CHECK(dns_parse(m.b, m.n, &g_msg, NULL) == DNS_ERR_NONE);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, NULL) == DNS_ERR_NONE);
     CHECK(streq(g_msg.q[0].qname, "."));
 }
 
@@ -368,16 +376,16 @@ static void test_errors(void)
 
     /* short header */
     mb_hdr(&m, 1, 0, 0, 0, 0, 0);
-    CHECK(dns_parse(m.b, 11, &g_msg, &st) == DNS_ERR_TRUNC_HEADER);
-    CHECK(dns_parse(NULL, 0, &g_msg, &st) == DNS_ERR_TRUNC_HEADER);
+    CHECK(dns_parse(m.b, 11, NULL, &g_msg, &st) == DNS_ERR_TRUNC_HEADER);
+    CHECK(dns_parse(NULL, 0, NULL, &g_msg, &st) == DNS_ERR_TRUNC_HEADER);
 
     /* counts larger than the packet */
     mb_hdr(&m, 1, QR, 1, 100, 0, 0);
     mb_q(&m, "a.b", DNS_T_A);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_COUNTS);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_COUNTS);
     CHECK(g_msg.err == DNS_ERR_COUNTS && g_msg.ancount == 100 && g_msg.nq == 0);
     mb_hdr(&m, 1, 0, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_COUNTS);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_COUNTS);
 
     /* forward pointer: question name points after itself */
     mb_hdr(&m, 1, 0, 1, 0, 0, 0);
@@ -385,7 +393,7 @@ static void test_errors(void)
     mb_u16(&m, 1);
     mb_u16(&m, 1);
     mb_q(&m, "x", 1);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_PTR_FORWARD);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_PTR_FORWARD);
     CHECK(g_msg.err_offset == 12);
 
     /* loop: "abc" then a pointer back to its own first label */
@@ -393,13 +401,13 @@ static void test_errors(void)
     mb_name_ptr(&m, "abc", 12);
     mb_u16(&m, 1);
     mb_u16(&m, 1);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_PTR_LOOP);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_PTR_LOOP);
     /* a pointer to itself */
     mb_hdr(&m, 1, 0, 1, 0, 0, 0);
     mb_u16(&m, 0xC00C);
     mb_u16(&m, 1);
     mb_u16(&m, 1);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_PTR_LOOP);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_PTR_LOOP);
     /* two names pointing at each other: the first hop back is fine, the
      * second would go forward again */
     mb_hdr(&m, 1, 0, 2, 0, 0, 0);
@@ -409,7 +417,7 @@ static void test_errors(void)
     mb_name_ptr(&m, "b", 12);     /* 20: "b" -> 12 */
     mb_u16(&m, 1);
     mb_u16(&m, 1);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_PTR_FORWARD);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_PTR_FORWARD);
 
     /* name of exactly 255 bytes is fine, 256 is not */
     {
@@ -418,12 +426,12 @@ static void test_errors(void)
         mb_hdr(&m, 1, 0, 1, 0, 0, 0);
         mb_q(&m, name, DNS_T_A);
         CHECK(m.n - 12 - 4 == 255);
-        CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+        CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NONE);
         CHECK(g_msg.nq == 1 && strlen(g_msg.q[0].qname) == 253);
         snprintf(name, sizeof(name), "%s.%s.%s.%.62s", lab63, lab63, lab63, lab63);
         mb_hdr(&m, 1, 0, 1, 0, 0, 0);
         mb_q(&m, name, DNS_T_A);
-        CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NAME_TOO_LONG);
+        CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NAME_TOO_LONG);
         /* over 255 only through compression: 200 bytes of labels + pointer
          * to a 100-byte name */
         mb_hdr(&m, 1, 0, 2, 0, 0, 0);
@@ -433,7 +441,7 @@ static void test_errors(void)
         mb_name_ptr(&m, name, 12);
         mb_u16(&m, 1);
         mb_u16(&m, 1);
-        CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NAME_TOO_LONG);
+        CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NAME_TOO_LONG);
         CHECK(g_msg.nq == 1); /* the first question was kept */
     }
 
@@ -445,18 +453,18 @@ static void test_errors(void)
     mb_u8(&m, 0);
     mb_u16(&m, 1);
     mb_u16(&m, 1);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_LABEL_TOO_LONG);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_LABEL_TOO_LONG);
     m.b[12] = 0x80;
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_LABEL_TOO_LONG);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_LABEL_TOO_LONG);
 
     /* truncated question: type/class missing; name running off the end */
     mb_hdr(&m, 1, 0, 1, 0, 0, 0);
     mb_name(&m, "abc");
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_TRUNC_QUESTION);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_TRUNC_QUESTION);
     mb_hdr(&m, 1, 0, 1, 0, 0, 0);
     mb_u8(&m, 10);
     mb_raw(&m, "abcd", 4);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_TRUNC_QUESTION);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_TRUNC_QUESTION);
 
     /* truncated record: fixed fields cut */
     mb_hdr(&m, 1, QR, 1, 1, 0, 0);
@@ -466,7 +474,7 @@ static void test_errors(void)
     mb_u16(&m, 1);
     mb_u32(&m, 5);
     mb_u8(&m, 0); /* half an rdlength */
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_TRUNC_RR);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_TRUNC_RR);
     CHECK(g_msg.nq == 1 && g_msg.nrr == 0);
 
     /* truncated rdata: rdlength 100, 4 bytes present */
@@ -478,7 +486,7 @@ static void test_errors(void)
     mb_u32(&m, 5);
     mb_u16(&m, 100);
     mb_raw(&m, "\x01\x02\x03\x04", 4);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_TRUNC_RDATA);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_TRUNC_RDATA);
 
     /* bad rdata: A of 3 bytes; CNAME target longer than its rdlength;
      * SRV too short; A then junk inside rdlength */
@@ -490,7 +498,7 @@ static void test_errors(void)
     mb_u32(&m, 5);
     mb_u16(&m, 3);
     mb_raw(&m, "\x01\x02\x03", 3);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_BAD_RDATA);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_BAD_RDATA);
     mb_hdr(&m, 1, QR, 1, 1, 0, 0);
     mb_q(&m, "a", DNS_T_CNAME);
     mb_u16(&m, 0xC00C);
@@ -499,7 +507,7 @@ static void test_errors(void)
     mb_u32(&m, 5);
     mb_u16(&m, 3);
     mb_name(&m, "target"); /* 8 bytes, rdlength says 3 */
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_BAD_RDATA);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_BAD_RDATA);
     mb_hdr(&m, 1, QR, 1, 1, 0, 0);
     mb_q(&m, "a", DNS_T_SRV);
     mb_u16(&m, 0xC00C);
@@ -508,7 +516,7 @@ static void test_errors(void)
     mb_u32(&m, 5);
     mb_u16(&m, 5);
     mb_raw(&m, "\x00\x01\x00\x02\x00", 5);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_BAD_RDATA);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_BAD_RDATA);
     mb_hdr(&m, 1, QR, 1, 1, 0, 0);
     mb_q(&m, "a", DNS_T_NS);
     mb_u16(&m, 0xC00C);
@@ -517,7 +525,7 @@ static void test_errors(void)
     mb_u32(&m, 5);
     mb_u16(&m, 4);
     mb_raw(&m, "\x01x\x00\x00", 4); /* name "x" + 1 junk byte */
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_BAD_RDATA);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_BAD_RDATA);
     /* TXT string longer than the rdata */
     mb_hdr(&m, 1, QR, 1, 1, 0, 0);
     mb_q(&m, "a", DNS_T_TXT);
@@ -527,7 +535,7 @@ static void test_errors(void)
     mb_u32(&m, 5);
     mb_u16(&m, 3);
     mb_raw(&m, "\x05" "ab", 3);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_BAD_RDATA);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_BAD_RDATA);
 
     /* pointer hops: a chain of backwards pointers inside an unknown
      * record's rdata; the owner of the next record enters at its end */
@@ -548,10 +556,10 @@ static void test_errors(void)
         mb_rr_end(&m, at);
         /* hops = chain + 1 (the owner's pointer) */
         if (chain == 31) {
-            CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+            CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NONE);
             CHECK(g_msg.nrr == 2 && streq(g_msg.rr[1].name, "."));
         } else {
-            CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_PTR_HOPS);
+            CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_PTR_HOPS);
         }
     }
 
@@ -587,7 +595,7 @@ static void test_caps(void)
         mb_u32(&m, (uint32_t)i);
         mb_rr_end(&m, at);
     }
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NONE);
     CHECK(g_msg.nrr == DNS_MAX_RR && g_msg.dropped == 6 && st.dropped == 6);
     CHECK(g_msg.rr[63].u.addr.b[3] == 63);
 
@@ -595,7 +603,7 @@ static void test_caps(void)
     mb_hdr(&m, 1, 0, 6, 0, 0, 0);
     for (int i = 0; i < 6; i++)
         mb_q(&m, "q", DNS_T_A);
-    CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+    CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NONE);
     CHECK(g_msg.nq == DNS_MAX_QUESTIONS && g_msg.dropped == 2);
 
     /* a TXT string whose escaped form exceeds DNS_TXT_STRLEN is cut */
@@ -611,7 +619,7 @@ static void test_caps(void)
         mb_u8(&m, 1);
         mb_u8(&m, 'x');
         mb_rr_end(&m, at);
-        CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+        CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NONE);
         CHECK(g_msg.nrr == 1 && g_msg.rr[0].u.txt.cut && g_msg.rr[0].u.txt.nstrings == 2);
         /* '"' + 127 * "\001" = 509 bytes, the next escape would not fit */
         CHECK(strlen(g_msg.rr[0].u.txt.text) == 509);
@@ -635,7 +643,7 @@ static void test_caps(void)
             mb_u16(&m, 0xC00C);
             mb_rr_end(&m, at);
         }
-        CHECK(dns_parse(m.b, m.n, &g_msg, &st) == DNS_ERR_NONE);
+        CHECK(dns_parse(m.b, m.n, NULL, &g_msg, &st) == DNS_ERR_NONE);
         /* qname 1004 bytes; each record needs 2 * 1004 */
         CHECK(strlen(g_msg.q[0].qname) == 1003);
         CHECK(g_msg.nrr == (DNS_POOL_SIZE - 1004) / 2008);
@@ -779,7 +787,7 @@ static void test_tcp_framing(void)
     dns_tcp_init(&s, on_tcp_msg, &g);
     dns_tcp_data(&s, (const uint8_t *)"\0\0", 2, &m1);
     CHECK(g.n == 1 && g.len[0] == 0);
-    CHECK(dns_parse(g.data[0], 0, &g_msg, NULL) == DNS_ERR_TRUNC_HEADER);
+    CHECK(dns_parse(g.data[0], 0, NULL, &g_msg, NULL) == DNS_ERR_TRUNC_HEADER);
     dns_tcp_release(&s);
 
     /* largest message split in two */
@@ -900,9 +908,10 @@ static void feed(struct dns_tracker *t, const struct dns_endpoint *cl,
                  uint64_t frame, int64_t ms)
 {
     struct ft_meta meta = meta_at(frame, ms);
-    if (dns_parse(m->b, m->n, &g_msg, NULL) != DNS_ERR_NONE)
+    if (dns_parse(m->b, m->n, &meta, &g_msg, NULL) != DNS_ERR_NONE)
         printf("test message %llu does not parse\n", (unsigned long long)frame);
-    dns_tracker_feed(t, cl, sv, tr, &g_msg, &meta);
+    /* alternate between an explicit meta and the one kept in the msg */
+    dns_tracker_feed(t, cl, sv, tr, &g_msg, frame % 2 ? &meta : NULL);
 }
 
 static void make_query(struct mb *m, unsigned id, const char *name, unsigned type)
