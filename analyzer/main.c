@@ -1,0 +1,427 @@
+/*
+ * main.c - the fedtrace command line: options, sources, the run, exit status.
+ *
+ * Exit status: 0 on success, 2 on usage or input errors (one line on
+ * stderr).
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "output.h"
+#include "pipeline.h"
+
+#define EXIT_USAGE 2
+#define MAX_SOURCES 64
+
+/* The one piece of global state: a signal handler cannot be handed a
+ * context, so it sets this flag and the capture loop polls it. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+struct run_opts {
+    const char *inputs[MAX_SOURCES];
+    bool input_live[MAX_SOURCES];
+    unsigned ninputs;
+    char *filter;               /* owned */
+    bool filter_given;
+    const char *out_path;
+    int format;                 /* -1 = choose by terminal */
+    bool quiet;
+    int verbose;
+    struct capture_options cap;
+    struct pipeline_config pipe;
+};
+
+enum {
+    OPT_FORMAT = 256,
+    OPT_XMPP_PORTS,
+    OPT_VERSION,
+    OPT_MAX_FLOWS,
+    OPT_MAX_BUFFER,
+};
+
+static const struct option long_options[] = {
+    { "read", required_argument, NULL, 'r' },
+    { "interface", required_argument, NULL, 'i' },
+    { "filter", required_argument, NULL, 'f' },
+    { "filter-file", required_argument, NULL, 'F' },
+    { "count", required_argument, NULL, 'c' },
+    { "snaplen", required_argument, NULL, 's' },
+    { "no-promiscuous-mode", no_argument, NULL, 'p' },
+    { "buffer-size", required_argument, NULL, 'B' },
+    { "no-checksums", no_argument, NULL, 'C' },
+    { "output", required_argument, NULL, 'o' },
+    { "format", required_argument, NULL, OPT_FORMAT },
+    { "xmpp-ports", required_argument, NULL, OPT_XMPP_PORTS },
+    { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+    { "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
+    { "quiet", no_argument, NULL, 'q' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* The BPF used for live capture when none is given: DNS, the XMPP ports,
+ * and IP fragments (which carry no ports), with or without a VLAN tag. */
+static char *default_live_filter(const struct port_set *ports)
+{
+    char base[1024];
+    size_t off = 0;
+    char *out;
+
+    off += (size_t)snprintf(base + off, sizeof(base) - off, "port 53");
+    for (unsigned i = 0; i < ports->count && off < sizeof(base); i++)
+        off += (size_t)snprintf(base + off, sizeof(base) - off, " or tcp port %u", ports->port[i]);
+    if (off < sizeof(base))
+        snprintf(base + off, sizeof(base) - off,
+                 " or (ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)");
+    out = malloc(2 * strlen(base) + 32);
+    if (out)
+        sprintf(out, "(%s) or (vlan and (%s))", base, base);
+    return out;
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: fedtrace [options] [BPF expression]\n"
+            "Find where XMPP server-to-server federation broke, from packets.\n"
+            "\n"
+            "Input:\n"
+            "  -r, --read FILE[@OBS]    read a pcap or pcapng file ('-' = stdin); repeatable,\n"
+            "                           several files are merged by timestamp; @OBS names\n"
+            "                           the capture point (e.g. inside, outside)\n"
+            "  -i, --interface IF[@OBS] capture live on IF (repeatable; 'any' works)\n"
+            "  -f, --filter EXPR        BPF filter (or give it as trailing arguments).\n"
+            "                           Live default: DNS, the XMPP ports and IP fragments,\n"
+            "                           tagged or not.  Files: no filter, every packet is\n"
+            "                           examined so XMPP on other ports is found by content\n"
+            "  -F, --filter-file FILE   read the BPF filter from FILE\n"
+            "  -c, --count N            stop after N frames\n"
+            "  -s, --snaplen N          live snapshot length (default 262144)\n"
+            "  -p                       live: do not put the interface in promiscuous mode\n"
+            "  -B, --buffer-size KIB    live: kernel capture buffer size\n"
+            "  -C, --no-checksums       do not verify checksums (they never cause a drop;\n"
+            "                           bad ones are counted as a capture-quality hint)\n"
+            "      --xmpp-ports LIST    ports that mean XMPP (default 5222,5269,5223,5270);\n"
+            "                           other ports are recognised by content\n"
+            "      --max-flows N        flow table size (default 65536; the idlest flow is\n"
+            "                           evicted and counted when it is full)\n"
+            "      --max-buffer MIB     out-of-order TCP data buffered in all (default 64)\n"
+            "\n"
+            "Output:\n"
+            "  -o, --output FILE        write to FILE instead of standard output\n"
+            "      --format FMT         json (one document), ndjson (one event per line) or\n"
+            "                           text (a short report); default: text on a terminal,\n"
+            "                           json otherwise\n"
+            "  -q, --quiet              no warnings on standard error, only errors\n"
+            "  -v, --verbose            more detail (text: all counters)\n"
+            "      --version            print the version and exit\n"
+            "  -h, --help               print this help and exit\n"
+            "\n"
+            "Exit status: 0 success, 2 usage or input error.  A capture file that is truncated or corrupt part way\n"
+            "is reported, and everything before the damage is still analysed.\n"
+            "See fedtrace(1).\n");
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (end == s || *end || errno || v > max || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static char *read_file_text(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int ch;
+    if (!fp)
+        return NULL;
+    while ((ch = fgetc(fp)) != EOF) {
+        if (len + 2 > cap) {
+            char *nb;
+            cap = cap ? cap * 2 : 256;
+            if (cap > 1 << 20 || !(nb = realloc(buf, cap))) {
+                free(buf);
+                fclose(fp);
+                errno = EFBIG;
+                return NULL;
+            }
+            buf = nb;
+        }
+        buf[len++] = ch == '\n' ? ' ' : (char)ch;
+    }
+    fclose(fp);
+    if (!buf)
+        buf = strdup("");
+    else
+        buf[len] = '\0';
+    return buf;
+}
+
+/* Parses argv into o.  Returns 0, 1 when the program should exit 0 right
+ * away (--help, --version), or -1 after printing a usage error. */
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+    int ch;
+    uint64_t v;
+
+    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvh", long_options, NULL)) != -1) {
+        switch (ch) {
+        case 'r':
+        case 'i':
+            if (o->ninputs >= MAX_SOURCES) {
+                fprintf(stderr, "fedtrace: at most %d inputs\n", MAX_SOURCES);
+                return -1;
+            }
+            o->input_live[o->ninputs] = ch == 'i';
+            o->inputs[o->ninputs++] = optarg;
+            break;
+        case 'f':
+            free(o->filter);
+            o->filter = strdup(optarg);
+            o->filter_given = true;
+            break;
+        case 'F':
+            free(o->filter);
+            o->filter = read_file_text(optarg);
+            if (!o->filter) {
+                fprintf(stderr, "fedtrace: cannot read filter file '%s': %s\n", optarg,
+                        strerror(errno));
+                return -1;
+            }
+            o->filter_given = true;
+            break;
+        case 'c':
+            if (parse_u64(optarg, UINT64_MAX, &v) || v == 0) {
+                fprintf(stderr, "fedtrace: invalid count '%s'\n", optarg);
+                return -1;
+            }
+            o->cap.max_frames = v;
+            break;
+        case 's':
+            if (parse_u64(optarg, 262144, &v)) {
+                fprintf(stderr, "fedtrace: invalid snaplen '%s'\n", optarg);
+                return -1;
+            }
+            o->cap.snaplen = v == 0 ? 262144 : (int)v;
+            break;
+        case 'p':
+            o->cap.promisc = false;
+            break;
+        case 'B':
+            if (parse_u64(optarg, 4 * 1024 * 1024, &v) || v == 0) {
+                fprintf(stderr, "fedtrace: invalid buffer size '%s'\n", optarg);
+                return -1;
+            }
+            o->cap.buffer_kib = (int)v;
+            break;
+        case 'C':
+            o->pipe.verify_checksums = false;
+            break;
+        case 'o':
+            o->out_path = optarg;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") == 0)
+                o->format = OUTPUT_JSON;
+            else if (strcmp(optarg, "ndjson") == 0)
+                o->format = OUTPUT_NDJSON;
+            else if (strcmp(optarg, "text") == 0)
+                o->format = OUTPUT_TEXT;
+            else {
+                fprintf(stderr, "fedtrace: unknown format '%s' (json, ndjson or text)\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_XMPP_PORTS:
+            if (!port_set_parse(&o->pipe.xmpp_ports, optarg)) {
+                fprintf(stderr, "fedtrace: invalid port list '%s' (e.g. 5222,5269)\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_MAX_FLOWS:
+            if (parse_u64(optarg, 16 * 1024 * 1024, &v) || v == 0) {
+                fprintf(stderr, "fedtrace: invalid flow count '%s'\n", optarg);
+                return -1;
+            }
+            o->pipe.flows.max_flows = (uint32_t)v;
+            break;
+        case OPT_MAX_BUFFER:
+            if (parse_u64(optarg, 64 * 1024, &v) || v == 0) {
+                fprintf(stderr, "fedtrace: invalid buffer size '%s' (MiB)\n", optarg);
+                return -1;
+            }
+            o->pipe.max_total_buffer = v * 1024 * 1024;
+            if (o->pipe.max_stream_buffer > o->pipe.max_total_buffer)
+                o->pipe.max_stream_buffer = o->pipe.max_total_buffer;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'v':
+            o->verbose++;
+            break;
+        case OPT_VERSION:
+            printf("fedtrace %s\n%s\n", PACKAGE_VERSION, pcap_lib_version());
+            return 1;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            fprintf(stderr, "Try 'fedtrace --help' for more information.\n");
+            return -1;
+        }
+    }
+    /* tcpdump habit: a filter may follow the options. */
+    if (optind < argc) {
+        size_t len = 1;
+        for (int i = optind; i < argc; i++)
+            len += strlen(argv[i]) + 1;
+        free(o->filter);
+        o->filter = calloc(1, len);
+        if (!o->filter)
+            return -1;
+        for (int i = optind; i < argc; i++) {
+            if (i > optind)
+                strcat(o->filter, " ");
+            strcat(o->filter, argv[i]);
+        }
+        o->filter_given = true;
+    }
+    if (o->ninputs == 0) {
+        fprintf(stderr, "fedtrace: no input: give -r FILE or -i INTERFACE (see --help)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Glue: the capture loop calls this for every frame. */
+static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t caplen,
+                     uint32_t wirelen, const struct ft_meta *m)
+{
+    pipeline_packet(user, linktype, data, caplen, wirelen, m);
+}
+
+static void on_conn(void *user, const struct flow *f, enum flow_end_reason why)
+{
+    output_conn(user, f, why);
+}
+
+int main(int argc, char **argv)
+{
+    struct run_opts o;
+    struct capture cap = { 0 };
+    struct pipeline pl;
+    struct output out;
+    bool pipeline_ready = false, output_ready = false;
+    FILE *fp = stdout;
+    char err[PCAP_ERRBUF_SIZE + 512];
+    char *live_filter = NULL;
+    int status = EXIT_USAGE, rc, damaged;
+
+    memset(&o, 0, sizeof(o));
+    o.format = -1;
+    o.cap.promisc = true;
+    pipeline_config_default(&o.pipe);
+
+    rc = parse_args(argc, argv, &o);
+    if (rc != 0) {
+        status = rc > 0 ? 0 : EXIT_USAGE;
+        goto done;
+    }
+
+    for (unsigned i = 0; i < o.ninputs; i++) {
+        struct capture_options co = o.cap;
+        if (!o.filter_given && o.input_live[i]) {
+            if (!live_filter)
+                live_filter = default_live_filter(&o.pipe.xmpp_ports);
+            co.filter = live_filter;
+        } else {
+            co.filter = o.filter;
+        }
+        if (capture_add(&cap, o.inputs[i], o.input_live[i], &co, err, sizeof(err)) != 0) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            goto done;
+        }
+    }
+
+    if (o.out_path && strcmp(o.out_path, "-") != 0) {
+        fp = fopen(o.out_path, "w");
+        if (!fp) {
+            fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path, strerror(errno));
+            fp = stdout;
+            goto done;
+        }
+    }
+    if (o.format < 0)
+        o.format = isatty(fileno(fp)) ? OUTPUT_TEXT : OUTPUT_JSON;
+
+    if (output_init(&out, (enum output_format)o.format, fp, o.verbose) != 0) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
+    output_ready = true;
+    struct pipeline_sink sink = { on_conn, &out };
+    if (pipeline_init(&pl, &o.pipe, NULL, &sink) != 0) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
+    pipeline_ready = true;
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    cap.stop = &stop_requested;
+
+    damaged = capture_run(&cap, &o.cap, on_frame, &pl);
+    if (!o.quiet)
+        for (unsigned i = 0; i < cap.nsrc; i++)
+            if (cap.src[i].error[0])
+                fprintf(stderr,
+                        "fedtrace: warning: '%s' is damaged after frame %" PRIu64
+                        " (%s); analysed what came before\n",
+                        cap.src[i].name, cap.src[i].frames, cap.src[i].error);
+    (void)damaged;
+    pipeline_finish(&pl);
+    if (output_finish(&out, &cap, &pl) != 0) {
+        fprintf(stderr, "fedtrace: cannot write output: %s\n", strerror(errno));
+        goto done;
+    }
+    status = 0;
+
+done:
+    if (pipeline_ready)
+        pipeline_destroy(&pl);
+    if (output_ready)
+        output_free(&out);
+    capture_close(&cap);
+    if (fp != stdout && fclose(fp) != 0 && status == 0) {
+        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path, strerror(errno));
+        status = EXIT_USAGE;
+    }
+    free(o.filter);
+    free(live_filter);
+    return status;
+}

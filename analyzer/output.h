@@ -1,0 +1,55 @@
+/*
+ * output.h - rendering what the pipeline found: a JSON document, NDJSON
+ * events, or a short text report.
+ *
+ * The output owns every json-c object it builds.  Connections arrive as
+ * their flows end (output_conn), the run's summary at the end
+ * (output_finish).  NDJSON lines are written as they happen so a log
+ * shipper sees them live; the JSON document and the text report are
+ * written once, at the end, with connections in flow order.
+ */
+#ifndef FT_OUTPUT_H
+#define FT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "capture.h"
+#include "flow.h"
+#include "pipeline.h"
+
+#define FEDTRACE_SCHEMA_VERSION "0.1"
+
+enum output_format {
+    OUTPUT_JSON,
+    OUTPUT_NDJSON,
+    OUTPUT_TEXT,
+};
+
+struct output {
+    enum output_format format;
+    FILE *fp;                 /* not owned */
+    int verbose;
+    json_object *connections; /* array, owned; JSON and text formats */
+    uint64_t ndjson_lines;
+};
+
+/* Prepares an output writing to fp.  0, or -1 on allocation failure. */
+int output_init(struct output *o, enum output_format format, FILE *fp, int verbose);
+
+/* Records one finished connection. */
+void output_conn(struct output *o, const struct flow *f, enum flow_end_reason why);
+
+/* Writes the document / the summary event / the report.  0, or -1 when
+ * writing failed (errno says why). */
+int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl);
+
+/* Frees what output_init() and output_conn() built. */
+void output_free(struct output *o);
+
+/* "2026-11-24T05:00:01.123456Z" into buf (at least 32 bytes). */
+const char *format_time(int64_t ts_ns, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,382 @@
+/*
+ * pipeline.c - the per-packet path: decode, flow lookup, TCP state and
+ * reassembly, dissector choice and delivery (see pipeline.h).
+ */
+#include "pipeline.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#define DNS_PORT 53
+
+/* What the reassembler's callbacks need to find their way back. */
+struct delivery {
+    struct pipeline *pl;
+    struct flow *f;
+};
+
+void pipeline_config_default(struct pipeline_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    port_set_parse(&cfg->xmpp_ports, "5222,5269,5223,5270");
+    cfg->verify_checksums = true;
+    cfg->flows.max_flows = 65536;
+    cfg->flows.timeout_ns[FLOW_LIST_NEW] = 120 * FT_NS_PER_SEC;
+    cfg->flows.timeout_ns[FLOW_LIST_EST] = 3600 * FT_NS_PER_SEC;
+    cfg->flows.timeout_ns[FLOW_LIST_CLOSED] = 30 * FT_NS_PER_SEC;
+    cfg->flows.timeout_ns[FLOW_LIST_UDP] = 60 * FT_NS_PER_SEC;
+    cfg->max_stream_buffer = 1024 * 1024;
+    cfg->max_total_buffer = 64 * 1024 * 1024;
+    cfg->frags.max_datagrams = 256;
+    cfg->frags.max_bytes = 4 * 1024 * 1024;
+    cfg->frags.timeout_ns = 30 * FT_NS_PER_SEC;
+}
+
+static bool is_service_port(void *user, uint16_t port)
+{
+    const struct pipeline *pl = user;
+    return port == DNS_PORT || port_set_has(&pl->cfg.xmpp_ports, port);
+}
+
+static const struct stream_dissector *dissector_for(const struct pipeline *pl, enum app_proto app)
+{
+    switch (app) {
+    case APP_XMPP:
+    case APP_XMPP_TLS:
+        return pl->dissectors.xmpp;
+    case APP_DNS:
+        return pl->dissectors.dns_tcp;
+    default:
+        return NULL;
+    }
+}
+
+/* Fixes the flow's protocol and opens its dissector.  A flow nobody
+ * dissects stops buffering (its TCP facts are still kept). */
+static void attach(struct pipeline *pl, struct flow *f, enum app_proto app, const struct ft_meta *m)
+{
+    f->info.app = app;
+    switch (app) {
+    case APP_XMPP:
+        pl->stats.flows_xmpp++;
+        break;
+    case APP_XMPP_TLS:
+        pl->stats.flows_xmpp_tls++;
+        break;
+    case APP_DNS:
+        pl->stats.flows_dns++;
+        break;
+    default:
+        break;
+    }
+    f->dis = dissector_for(pl, app);
+    if (f->dis && f->dis->open)
+        f->dis_state = f->dis->open(f->dis->user, &f->info, m);
+    if (f->dis && !f->dis_state)
+        f->dis = NULL; /* the dissector declined this connection */
+    else if (f->dis || app != APP_NONE)
+        return;
+    {
+        f->tcp.half[0].ignore = true;
+        f->tcp.half[1].ignore = true;
+        reasm_release(&pl->reasm, &f->tcp.half[0]);
+        reasm_release(&pl->reasm, &f->tcp.half[1]);
+    }
+}
+
+static void to_dissector(struct pipeline *pl, struct flow *f, enum ft_dir dir, const uint8_t *p,
+                         size_t n, const struct ft_meta *m)
+{
+    if (f->dis && f->dis->data && n > 0) {
+        pl->stats.bytes_to_dissectors += n;
+        f->dis->data(f->dis_state, dir, p, n, m);
+    }
+}
+
+static void on_data(void *user, enum ft_dir dir, const uint8_t *p, size_t n,
+                    const struct ft_meta *m)
+{
+    struct delivery *dv = user;
+    struct flow *f = dv->f;
+    struct ft_meta fm = *m;
+    fm.flow_id = f->info.flow_id;
+    fm.dir = (uint8_t)dir;
+
+    if (f->info.app == APP_UNDECIDED) {
+        size_t prev = f->sniff_len[dir];
+        size_t room = sizeof(f->sniff[dir]) - prev;
+        size_t k = n < room ? n : room;
+        enum app_proto app;
+        enum ft_dir other = (enum ft_dir)!dir;
+
+        memcpy(f->sniff[dir] + prev, p, k);
+        f->sniff_len[dir] = (uint8_t)(prev + k);
+        /* The originator's first bytes decide; a server that speaks first
+         * is judged by its own. */
+        if (f->sniff_len[FT_DIR_ORIG] > 0)
+            app = dissect_choose_tcp(&dv->pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP],
+                                     f->info.port[FT_DIR_ORIG], f->sniff[FT_DIR_ORIG],
+                                     f->sniff_len[FT_DIR_ORIG]);
+        else
+            app = dissect_choose_tcp(&dv->pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP],
+                                     f->info.port[FT_DIR_ORIG], f->sniff[FT_DIR_RESP],
+                                     f->sniff_len[FT_DIR_RESP]);
+        if (app == APP_UNDECIDED && f->sniff_len[dir] == sizeof(f->sniff[dir]))
+            app = APP_NONE;
+        if (app == APP_UNDECIDED)
+            return;
+        attach(dv->pl, f, app, &fm);
+        if (!f->dis)
+            return;
+        /* Replay what was held back while deciding: the other direction's
+         * bytes, then this direction's earlier bytes, then this chunk. */
+        if (f->sniff_len[other] > 0) {
+            struct ft_meta om = fm;
+            om.dir = (uint8_t)other;
+            to_dissector(dv->pl, f, other, f->sniff[other], f->sniff_len[other], &om);
+        }
+        to_dissector(dv->pl, f, dir, f->sniff[dir], prev, &fm);
+        to_dissector(dv->pl, f, dir, p, n, &fm);
+        return;
+    }
+    to_dissector(dv->pl, f, dir, p, n, &fm);
+}
+
+static void on_gap(void *user, enum ft_dir dir, uint64_t nbytes, const struct ft_meta *m)
+{
+    struct delivery *dv = user;
+    struct flow *f = dv->f;
+    struct ft_meta fm = *m;
+    fm.flow_id = f->info.flow_id;
+    fm.dir = (uint8_t)dir;
+
+    if (f->info.app == APP_UNDECIDED) {
+        /* No content to judge by: the port decides. */
+        enum app_proto app = APP_NONE;
+        if (f->info.port[FT_DIR_RESP] == DNS_PORT)
+            app = APP_DNS;
+        else if (port_set_has(&dv->pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP]))
+            app = APP_XMPP;
+        attach(dv->pl, f, app, &fm);
+        if (f->dis) {
+            for (int d = 0; d < 2; d++) {
+                struct ft_meta om = fm;
+                om.dir = (uint8_t)d;
+                to_dissector(dv->pl, f, (enum ft_dir)d, f->sniff[d], f->sniff_len[d], &om);
+            }
+        }
+    }
+    if (f->dis && f->dis->gap)
+        f->dis->gap(f->dis_state, dir, nbytes, &fm);
+}
+
+static void on_eof(void *user, enum ft_dir dir, const struct ft_meta *m)
+{
+    struct delivery *dv = user;
+    struct flow *f = dv->f;
+    struct ft_meta fm = *m;
+    fm.flow_id = f->info.flow_id;
+    fm.dir = (uint8_t)dir;
+    if (f->info.app == APP_UNDECIDED && (f->sniff_len[0] || f->sniff_len[1])) {
+        /* Short stream that never reached a decision: decide with what we have. */
+        enum ft_dir d = f->sniff_len[FT_DIR_ORIG] ? FT_DIR_ORIG : FT_DIR_RESP;
+        enum app_proto app = dissect_choose_tcp(&dv->pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP],
+                                                f->info.port[FT_DIR_ORIG], f->sniff[d],
+                                                f->sniff_len[d]);
+        attach(dv->pl, f, app == APP_UNDECIDED ? APP_NONE : app, &fm);
+        if (f->dis)
+            for (int k = 0; k < 2; k++) {
+                struct ft_meta om = fm;
+                om.dir = (uint8_t)k;
+                to_dissector(dv->pl, f, (enum ft_dir)k, f->sniff[k], f->sniff_len[k], &om);
+            }
+    }
+    if (f->dis && f->dis->eof)
+        f->dis->eof(f->dis_state, dir, &fm);
+}
+
+static bool flow_matters(const struct pipeline *pl, const struct flow *f)
+{
+    if (f->info.app != APP_UNDECIDED && f->info.app != APP_NONE)
+        return true;
+    return is_service_port((void *)pl, f->info.port[FT_DIR_RESP]);
+}
+
+/* Flow table callback: the flow is about to be freed. */
+static void on_flow_end(void *user, struct flow *f, enum flow_end_reason why,
+                        const struct ft_meta *m)
+{
+    struct pipeline *pl = user;
+    struct delivery dv = { pl, f };
+    struct reasm_sink sink = { on_data, on_gap, on_eof, &dv };
+    struct ft_meta last = f->last_meta;
+    (void)m;
+
+    if (f->info.proto == IPPROTO_TCP) {
+        tcp_conn_flush(&f->tcp, &pl->reasm, &last, &sink);
+        tcp_conn_release(&f->tcp, &pl->reasm);
+    }
+    if (f->dis && f->dis->close)
+        f->dis->close(f->dis_state, &last);
+    f->dis_state = NULL;
+    if (f->info.app == APP_UNDECIDED) {
+        /* No payload ever arrived (an unanswered SYN, a reset): label the
+         * attempt by its port. */
+        if (f->info.port[FT_DIR_RESP] == DNS_PORT)
+            f->info.app = APP_DNS;
+        else if (port_set_has(&pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP]))
+            f->info.app = APP_XMPP;
+    }
+    if (flow_matters(pl, f)) {
+        pl->stats.flows_reported++;
+        if (pl->sink.conn_end)
+            pl->sink.conn_end(pl->sink.user, f, why);
+    } else {
+        pl->stats.flows_ignored++;
+    }
+}
+
+int pipeline_init(struct pipeline *pl, const struct pipeline_config *cfg,
+                  const struct dissector_set *dissectors, const struct pipeline_sink *sink)
+{
+    memset(pl, 0, sizeof(*pl));
+    pl->cfg = *cfg;
+    if (dissectors)
+        pl->dissectors = *dissectors;
+    if (sink)
+        pl->sink = *sink;
+    pl->frags = ipfrag_new(&cfg->frags);
+    if (!pl->frags)
+        goto fail;
+    pl->flows = flow_table_new(&cfg->flows, on_flow_end, pl);
+    if (!pl->flows)
+        goto fail;
+    pl->dec.frags = pl->frags;
+    pl->dec.verify_checksums = cfg->verify_checksums;
+    pl->reasm.max_stream_bytes = cfg->max_stream_buffer;
+    pl->reasm.max_total_bytes = cfg->max_total_buffer;
+    return 0;
+fail:
+    ipfrag_free(pl->frags);
+    pl->frags = NULL;
+    return -1;
+}
+
+static void handle_udp(struct pipeline *pl, const struct packet *pkt)
+{
+    struct flow_info fi;
+    enum ft_dir dir;
+    struct ft_meta m = pkt->meta;
+
+    pl->stats.udp_datagrams++;
+    if (pkt->sport != DNS_PORT && pkt->dport != DNS_PORT) {
+        pl->stats.ignored_udp++;
+        return;
+    }
+    pl->stats.dns_datagrams++;
+    if (!pl->dissectors.dns_udp || !pl->dissectors.dns_udp->datagram)
+        return;
+    /* The side on port 53 is the server; queries travel FT_DIR_ORIG. */
+    dir = pkt->dport == DNS_PORT ? FT_DIR_ORIG : FT_DIR_RESP;
+    memset(&fi, 0, sizeof(fi));
+    fi.proto = IPPROTO_UDP;
+    fi.app = APP_DNS;
+    fi.addr[FT_DIR_ORIG] = dir == FT_DIR_ORIG ? pkt->src : pkt->dst;
+    fi.addr[FT_DIR_RESP] = dir == FT_DIR_ORIG ? pkt->dst : pkt->src;
+    fi.port[FT_DIR_ORIG] = dir == FT_DIR_ORIG ? pkt->sport : pkt->dport;
+    fi.port[FT_DIR_RESP] = dir == FT_DIR_ORIG ? pkt->dport : pkt->sport;
+    m.dir = (uint8_t)dir;
+    pl->dissectors.dns_udp->datagram(pl->dissectors.dns_udp->user, &fi, dir, pkt->payload,
+                                     pkt->payload_len, pkt->truncated, &m);
+}
+
+static void handle_tcp(struct pipeline *pl, struct packet *pkt)
+{
+    enum ft_dir dir;
+    struct flow *f;
+    enum flow_list list;
+
+    pl->stats.tcp_segments++;
+    f = flow_get(pl->flows, IPPROTO_TCP, &pkt->src, pkt->sport, &pkt->dst, pkt->dport,
+                 pkt->tcp_flags, is_service_port, pl, &pkt->meta, &dir);
+    if (!f)
+        return;
+    /* A fresh SYN on the 5-tuple of a finished connection is a new
+     * connection (port reuse), not a retransmission. */
+    if ((pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && f->tcp.closed &&
+        pkt->seq != f->tcp.isn[FT_DIR_ORIG]) {
+        flow_end(pl->flows, f, FLOW_END_REUSED, &pkt->meta);
+        f = flow_get(pl->flows, IPPROTO_TCP, &pkt->src, pkt->sport, &pkt->dst, pkt->dport,
+                     pkt->tcp_flags, is_service_port, pl, &pkt->meta, &dir);
+        if (!f)
+            return;
+    }
+
+    struct delivery dv = { pl, f };
+    struct reasm_sink sink = { on_data, on_gap, on_eof, &dv };
+    pkt->meta.flow_id = f->info.flow_id;
+    pkt->meta.dir = (uint8_t)dir;
+    tcp_conn_packet(&f->tcp, &pl->reasm, dir, pkt, &sink);
+
+    if (f->tcp.closed)
+        list = FLOW_LIST_CLOSED;
+    else if (f->tcp.established || f->tcp.midstream)
+        list = FLOW_LIST_EST;
+    else
+        list = FLOW_LIST_NEW;
+    flow_touch(pl->flows, f, list, &pkt->meta);
+}
+
+void pipeline_packet(struct pipeline *pl, int linktype, const uint8_t *data, uint32_t caplen,
+                     uint32_t wirelen, const struct ft_meta *m)
+{
+    struct packet pkt;
+    enum decode_result r;
+
+    pl->stats.frames++;
+    if (!pl->have_packets) {
+        pl->stats.first_ns = m->ts_ns;
+        pl->next_housekeeping_ns = m->ts_ns + FT_NS_PER_SEC;
+        pl->have_packets = true;
+    }
+    if (m->ts_ns > pl->stats.last_ns)
+        pl->stats.last_ns = m->ts_ns;
+    pl->last_meta = *m;
+
+    /* Timeouts run on packet time, at most once per second of it. */
+    if (m->ts_ns >= pl->next_housekeeping_ns) {
+        flow_expire(pl->flows, m->ts_ns, m);
+        ipfrag_expire(pl->frags, m->ts_ns);
+        pl->next_housekeeping_ns = m->ts_ns + FT_NS_PER_SEC;
+    }
+
+    pkt.meta = *m;
+    pkt.caplen = caplen;
+    pkt.wirelen = wirelen;
+    r = decode_packet(&pl->dec, linktype, data, &pkt);
+    if (r != DECODE_OK)
+        return;
+    if (pkt.proto == IPPROTO_TCP)
+        handle_tcp(pl, &pkt);
+    else if (pkt.proto == IPPROTO_UDP)
+        handle_udp(pl, &pkt);
+    else
+        pl->stats.ignored_other++;
+}
+
+void pipeline_finish(struct pipeline *pl)
+{
+    if (!pl->flows)
+        return;
+    flow_end_all(pl->flows, &pl->last_meta);
+    pl->flow_stats = *flow_table_stats(pl->flows);
+    flow_table_free(pl->flows, &pl->last_meta);
+    pl->flows = NULL;
+}
+
+void pipeline_destroy(struct pipeline *pl)
+{
+    pipeline_finish(pl);
+    ipfrag_free(pl->frags);
+    pl->frags = NULL;
+}
