@@ -1,0 +1,641 @@
+/*
+ * test_xmpp.c - unit tests for dissectors/xmpp.c.
+ *
+ * Server-to-server conversations shaped like the RFC 6120 / XEP-0220 /
+ * XEP-0178 example flows (written for this project) are fed through an
+ * xmpp_conn whole, split at every byte boundary, in chunk sizes 1..8 and in
+ * random chunkings.  Each run renders the event sequence into one compact
+ * string; it must equal the expected string every time.  Hostile inputs
+ * (DOCTYPE, depth, size caps, XML errors, gaps) check that one direction
+ * stops while the other carries on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dissectors/xmpp.h"
+#include "check.h"
+#include "tls_build.h"
+
+struct seg {
+    int dir;
+    int op;              /* 0 data, 1 gap, 2 eof */
+    const char *p;
+    size_t n;            /* 0: strlen(p) */
+};
+
+struct out {
+    char s[16384];
+    size_t n;
+};
+
+static void add(struct out *o, const char *fmt, const char *a)
+{
+    int k = snprintf(o->s + o->n, sizeof(o->s) - o->n, fmt, a != NULL ? a : "-");
+
+    if (k > 0 && (size_t)k < sizeof(o->s) - o->n)
+        o->n += (size_t)k;
+}
+
+static void addu(struct out *o, const char *fmt, unsigned long v)
+{
+    int k = snprintf(o->s + o->n, sizeof(o->s) - o->n, fmt, v);
+
+    if (k > 0 && (size_t)k < sizeof(o->s) - o->n)
+        o->n += (size_t)k;
+}
+
+static void render_tls(struct out *o, const struct tls_event *t)
+{
+    char vb[8];
+    unsigned i;
+
+    add(o, "tls:%s", tls_event_type_name(t->type));
+    switch (t->type) {
+    case TLS_EV_CLIENT_HELLO:
+        add(o, "(sni=%s,alpn=", t->sni);
+        for (i = 0; i < t->n_alpn; i++)
+            add(o, i ? "/%s" : "%s", t->alpn[i]);
+        add(o, "%s", ")");
+        break;
+    case TLS_EV_SERVER_HELLO: add(o, "(%s)", tls_version_name(t->version, vb, sizeof(vb))); break;
+    case TLS_EV_CERTIFICATE: addu(o, "(n=%lu", t->n_certs); add(o, ",cn=%s)", t->cert_cn); break;
+    case TLS_EV_ALERT: add(o, "(%s)", t->alert_desc_name); break;
+    case TLS_EV_ERROR: add(o, "(%s)", t->error); break;
+    default: break;
+    }
+}
+
+static void on_event(const struct xmpp_event *ev, void *user)
+{
+    struct out *o = user;
+
+    if (o->n > 0)
+        add(o, "%s", " ");
+    add(o, "%s:", ev->dir == 0 ? "O" : "R");
+    switch (ev->type) {
+    case XMPP_EV_STREAM_OPEN:
+        add(o, "open(to=%s", ev->to);
+        add(o, ",from=%s", ev->from);
+        add(o, ",id=%s", ev->id);
+        add(o, ",v=%s", ev->version);
+        if (ev->lang != NULL)
+            add(o, ",lang=%s", ev->lang);
+        add(o, ",ns=%s", ev->content_ns);
+        add(o, "%s", ev->db_ns ? ",db" : "");
+        add(o, "%s", ev->stream_ns_ok ? "" : ",badns");
+        add(o, "%s)", ev->restart ? ",restart" : "");
+        break;
+    case XMPP_EV_FEATURES:
+        add(o, "features(%s", ev->starttls ? (ev->starttls_required ? "starttls-req," : "starttls,") : "");
+        if (ev->mechanisms != NULL) {
+            add(o, "mechs=%s", ev->mechanisms);
+            addu(o, "/%lu,", ev->n_mechanisms);
+        }
+        add(o, "%s", ev->sasl_external ? "ext," : "");
+        add(o, "%s", ev->dialback ? (ev->dialback_errors ? "db-errors," : "db,") : "");
+        add(o, "%s", ev->bidi ? "bidi," : "");
+        add(o, "%s", ev->sm ? "sm," : "");
+        addu(o, "other=%lu)", ev->n_other_features);
+        break;
+    case XMPP_EV_SASL_AUTH: add(o, "auth(%s)", ev->mechanism); break;
+    case XMPP_EV_SASL_FAILURE:
+    case XMPP_EV_STREAM_ERROR:
+        add(o, "%s(", xmpp_event_type_name(ev->type));
+        add(o, "%s", ev->condition);
+        if (ev->text != NULL)
+            add(o, ",text=%s", ev->text);
+        if (ev->cond_text != NULL)
+            add(o, ",host=%s", ev->cond_text);
+        add(o, "%s", ")");
+        break;
+    case XMPP_EV_DB_RESULT:
+    case XMPP_EV_DB_VERIFY:
+        add(o, "%s(", ev->type == XMPP_EV_DB_RESULT ? "db:result" : "db:verify");
+        add(o, "%s", xmpp_db_type_name(ev->db_type));
+        add(o, ",%s", ev->from);
+        add(o, ">%s", ev->to);
+        add(o, ",id=%s", ev->id);
+        addu(o, ",key=%lu", ev->db_key_len);
+        if (ev->condition != NULL) {
+            add(o, ",err=%s", ev->error_type);
+            add(o, "/%s", ev->condition);
+        }
+        if (ev->text != NULL)
+            add(o, ",text=%s", ev->text);
+        add(o, "%s", ")");
+        break;
+    case XMPP_EV_STANZA:
+        add(o, "%s(", ev->stanza == XMPP_STANZA_MESSAGE ? "message" : ev->stanza == XMPP_STANZA_IQ ? "iq" : "presence");
+        if (ev->stanza == XMPP_STANZA_PRESENCE)
+            add(o, "%s", xmpp_presence_type_name(ev->presence));
+        else
+            add(o, "%s", ev->type_str);
+        add(o, ",%s", ev->from);
+        add(o, ">%s", ev->to);
+        if (ev->id != NULL)
+            add(o, ",id=%s", ev->id);
+        if (ev->child_name != NULL) {
+            add(o, ",child=%s", ev->child_ns);
+            add(o, "|%s", ev->child_name);
+        }
+        if (ev->condition != NULL) {
+            add(o, ",err=%s", ev->error_type);
+            add(o, "/%s", ev->condition);
+        }
+        if (ev->text != NULL)
+            add(o, ",text=%s", ev->text);
+        if (ev->body != NULL)
+            add(o, ",body=%s", ev->body);
+        add(o, "%s", ev->truncated ? ",trunc" : "");
+        add(o, "%s", ")");
+        break;
+    case XMPP_EV_OTHER:
+        add(o, "other(%s", ev->other_ns);
+        add(o, "|%s)", ev->other_name);
+        break;
+    case XMPP_EV_TLS: render_tls(o, ev->tls); break;
+    case XMPP_EV_GAP: addu(o, "gap(%lu)", ev->nbytes); break;
+    case XMPP_EV_ERROR:
+        add(o, "error(%s", xmpp_error_name(ev->error));
+        if (ev->error == XMPP_ERR_XML)
+            add(o, ",%s", ev->error_msg);
+        addu(o, "@%lu)", ev->offset);
+        break;
+    case XMPP_EV_EOF:
+        add(o, "eof(%s", ev->stream_closed ? "closed" : "open");
+        add(o, "%s)", ev->in_tls ? ",tls" : "");
+        break;
+    default: add(o, "%s", xmpp_event_type_name(ev->type)); break;
+    }
+    addu(o, "#%lu", ev->meta.frame);
+}
+
+enum { CH_WHOLE, CH_SPLIT, CH_SIZE, CH_RANDOM };
+
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return *s >> 33;
+}
+
+static size_t seg_len(const struct seg *s)
+{
+    return s->n != 0 ? s->n : (s->p != NULL ? strlen(s->p) : 0);
+}
+
+static void run(const struct seg *segs, size_t nseg, const struct xmpp_config *cfg, bool direct, int mode,
+                size_t param, struct out *o)
+{
+    struct xmpp_conn *c = xmpp_conn_new(cfg, direct, on_event, o);
+    uint64_t rng = param * 104729u + 3u;
+    size_t i;
+
+    o->n = 0;
+    o->s[0] = '\0';
+    if (!CHECK(c != NULL))
+        return;
+    for (i = 0; i < nseg; i++) {
+        struct ft_meta m;
+        size_t off = 0, len = seg_len(&segs[i]);
+
+        memset(&m, 0, sizeof(m));
+        m.frame = i + 1;
+        m.ts_ns = (int64_t)(i + 1) * 1000;
+        m.flow_id = 42;
+        m.dir = (uint8_t)segs[i].dir;
+        if (segs[i].op == 1) {
+            xmpp_conn_gap(c, segs[i].dir, segs[i].n, &m);
+            continue;
+        }
+        if (segs[i].op == 2) {
+            xmpp_conn_eof(c, segs[i].dir, &m);
+            continue;
+        }
+        while (off < len) {
+            size_t k = len - off;
+
+            if (mode == CH_SPLIT && off == 0 && param < len)
+                k = param;
+            else if (mode == CH_SIZE && k > param)
+                k = param;
+            else if (mode == CH_RANDOM)
+                k = 1 + (size_t)(lcg(&rng) % (k < 64 ? k : 64));
+            xmpp_conn_data(c, segs[i].dir, (const uint8_t *)segs[i].p + off, k, &m);
+            off += k;
+        }
+    }
+    xmpp_conn_free(c);
+}
+
+static int expect_cfg(const char *name, const struct seg *segs, size_t nseg, const struct xmpp_config *cfg,
+                      bool direct, const char *want)
+{
+    static struct out o;
+    size_t maxlen = 0, i, k;
+    int ok = 1;
+
+    for (i = 0; i < nseg; i++)
+        if (segs[i].op == 0 && seg_len(&segs[i]) > maxlen)
+            maxlen = seg_len(&segs[i]);
+    run(segs, nseg, cfg, direct, CH_WHOLE, 0, &o);
+    if (!CHECK(strcmp(o.s, want) == 0)) {
+        printf("  %s whole:\n    got  %s\n    want %s\n", name, o.s, want);
+        return 0;
+    }
+    for (k = 1; k < maxlen && ok; k++) {
+        run(segs, nseg, cfg, direct, CH_SPLIT, k, &o);
+        if (strcmp(o.s, want) != 0) {
+            printf("  %s split at %zu:\n    got  %s\n    want %s\n", name, k, o.s, want);
+            ok = 0;
+        }
+    }
+    for (k = 1; k <= 8 && ok; k++) {
+        run(segs, nseg, cfg, direct, CH_SIZE, k, &o);
+        if (strcmp(o.s, want) != 0) {
+            printf("  %s chunk %zu:\n    got  %s\n    want %s\n", name, k, o.s, want);
+            ok = 0;
+        }
+    }
+    for (k = 0; k < 20 && ok; k++) {
+        run(segs, nseg, cfg, direct, CH_RANDOM, k, &o);
+        if (strcmp(o.s, want) != 0) {
+            printf("  %s random %zu:\n    got  %s\n    want %s\n", name, k, o.s, want);
+            ok = 0;
+        }
+    }
+    CHECK(ok);
+    return ok;
+}
+
+static int expect(const char *name, const struct seg *segs, size_t nseg, const char *want)
+{
+    return expect_cfg(name, segs, nseg, NULL, false, want);
+}
+
+#define NSDECL "xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+#define DBDECL "xmlns:db='jabber:server:dialback' "
+#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+/* Initiating server a.example -> receiving server b.example, STARTTLS, TLS 1.2. */
+static void test_starttls_tls12(void)
+{
+    static const char *const alpn[] = {"xmpp-server"};
+    static const char *const san[] = {"b.example"};
+    static const uint8_t ccs[1] = {1}, fin[40] = {9};
+    static struct tb ch, sh, m, der, c2, s2;
+    struct seg segs[12];
+
+    memset(&ch, 0, sizeof(ch));
+    memset(&sh, 0, sizeof(sh));
+    memset(&m, 0, sizeof(m));
+    memset(&der, 0, sizeof(der));
+    memset(&c2, 0, sizeof(c2));
+    memset(&s2, 0, sizeof(s2));
+    tb_client_hello_msg(&m, "b.example", alpn, 1, NULL, 0);
+    tb_record(&ch, 22, 0x0301, m.b, m.n);
+    m.n = 0;
+    tb_server_hello_msg(&m, 0x0303, 0, 0);
+    tb_der_cert(&der, "b.example", "Example CA", "261231235959Z", san, 1);
+    tb_certificate_msg(&m, der.b, der.n, 1);
+    tb_record(&sh, 22, 0x0303, m.b, m.n);
+    tb_record(&c2, 20, 0x0303, ccs, 1);
+    tb_record(&c2, 22, 0x0303, fin, 40);
+    tb_record(&s2, 20, 0x0303, ccs, 1);
+    tb_record(&s2, 22, 0x0303, fin, 40);
+    tb_record(&s2, 23, 0x0303, fin, 40);
+
+    segs[0] = (struct seg){0, 0, "<?xml version='1.0'?><stream:stream " NSDECL DBDECL
+                                 "from='a.example' to='b.example' version='1.0'>", 0};
+    segs[1] = (struct seg){1, 0, "<stream:stream " NSDECL DBDECL "from='b.example' to='a.example' "
+                                 "id='R-1f0c' version='1.0' xml:lang='en'><stream:features>"
+                                 "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
+                                 "<dialback xmlns='urn:xmpp:features:dialback'><errors/></dialback>"
+                                 "</stream:features>", 0};
+    segs[2] = (struct seg){0, 0, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", 0};
+    segs[3] = (struct seg){1, 0, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", 0};
+    segs[4] = (struct seg){0, 0, (const char *)ch.b, ch.n};
+    segs[5] = (struct seg){1, 0, (const char *)sh.b, sh.n};
+    segs[6] = (struct seg){0, 0, (const char *)c2.b, c2.n};
+    segs[7] = (struct seg){1, 0, (const char *)s2.b, s2.n};
+    segs[8] = (struct seg){0, 0, (const char *)s2.b + 51, 45};
+    segs[9] = (struct seg){0, 2, NULL, 0};
+    segs[10] = (struct seg){1, 2, NULL, 0};
+    segs[11] = (struct seg){1, 0, "junk after eof", 0};
+    expect("starttls-tls12", segs, 12,
+           "O:open(to=b.example,from=a.example,id=-,v=1.0,ns=jabber:server,db)#1 "
+           "R:open(to=a.example,from=b.example,id=R-1f0c,v=1.0,lang=en,ns=jabber:server,db)#2 "
+           "R:features(starttls-req,db-errors,other=0)#2 O:starttls#3 R:proceed#4 "
+           "O:tls:client_hello(sni=b.example,alpn=xmpp-server)#5 R:tls:server_hello(TLS 1.2)#6 "
+           "R:tls:certificate(n=1,cn=b.example)#6 O:tls:change_cipher_spec#7 O:tls:encrypted#7 "
+           "R:tls:change_cipher_spec#8 R:tls:encrypted#8 R:tls:handshake_done#8 "
+           "O:eof(open,tls)#10 R:eof(open,tls)#11");
+}
+
+/* Dialback on a cleartext stream, keepalives, several stanzas per segment, close. */
+static void test_dialback_stanzas(void)
+{
+    struct seg segs[12];
+
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL DBDECL "from='a.example' to='b.example' id='' "
+                                 "version='1.0'>", 0};
+    segs[1] = (struct seg){1, 0, "<stream:stream " NSDECL DBDECL "from='b.example' to='a.example' "
+                                 "id='7731' version='1.0'>\n<stream:features><dialback "
+                                 "xmlns='urn:xmpp:features:dialback'/><bidi xmlns='urn:xmpp:features:bidi'/>"
+                                 "<ver xmlns='urn:xmpp:features:rosterver'/></stream:features>", 0};
+    segs[2] = (struct seg){0, 0, "<db:result from='a.example' to='b.example'>b4835385f37fe2895af6c196b5"
+                                 "9097b16862406db80559900d596f2aaf9c4d57</db:result>", 0};
+    segs[3] = (struct seg){1, 0, " ", 0};
+    segs[4] = (struct seg){1, 0, "<db:result from='b.example' to='a.example' type='valid'/>\n", 0};
+    segs[5] = (struct seg){0, 0, "\n \n", 0};
+    segs[6] = (struct seg){0, 0, "<presence from='ann@a.example' to='bob@b.example' type='subscribe'/>"
+                                 "<presence from='ann@a.example/desk' to='bob@b.example' type='probe'/>"
+                                 "<message from='ann@a.example/desk' to='bob@b.example' type='chat' id='m1'>"
+                                 "<body>this stays private</body></message>", 0};
+    segs[7] = (struct seg){1, 0, "<iq type='error' id='ping-1' from='b.example' to='a.example'>"
+                                 "<ping xmlns='urn:xmpp:ping'/><error type='cancel'>"
+                                 "<remote-server-not-found xmlns='" NS_STANZAS "'/>"
+                                 "<text xmlns='" NS_STANZAS "'>no route to c.example</text></error></iq>", 0};
+    segs[8] = (struct seg){1, 0, "<presence from='bob@b.example' to='ann@a.example' type='subscribed'/>"
+                                 "<presence from='bob@b.example/x' to='ann@a.example'/>"
+                                 "<presence from='bob@b.example/x' to='ann@a.example' type='unavailable'/>"
+                                 "<presence from='bob@b.example' to='ann@a.example' type='unsubscribe'/>"
+                                 "<presence from='bob@b.example' to='ann@a.example' type='unsubscribed'/>", 0};
+    segs[9] = (struct seg){0, 0, "</stream:stream>", 0};
+    segs[10] = (struct seg){1, 0, "</stream:stream>  trailing", 0};
+    segs[11] = (struct seg){0, 2, NULL, 0};
+    expect("dialback-stanzas", segs, 12,
+           "O:open(to=b.example,from=a.example,id=,v=1.0,ns=jabber:server,db)#1 "
+           "R:open(to=a.example,from=b.example,id=7731,v=1.0,ns=jabber:server,db)#2 "
+           "R:features(db,bidi,other=1)#2 "
+           "O:db:result(none,a.example>b.example,id=-,key=64)#3 "
+           "R:db:result(valid,b.example>a.example,id=-,key=0)#5 "
+           "O:presence(subscribe,ann@a.example>bob@b.example)#7 "
+           "O:presence(probe,ann@a.example/desk>bob@b.example)#7 "
+           "O:message(chat,ann@a.example/desk>bob@b.example,id=m1)#7 "
+           "R:iq(error,b.example>a.example,id=ping-1,child=urn:xmpp:ping|ping,err=cancel/remote-server-not-found,"
+           "text=no route to c.example)#8 "
+           "R:presence(subscribed,bob@b.example>ann@a.example)#9 "
+           "R:presence(available,bob@b.example/x>ann@a.example)#9 "
+           "R:presence(unavailable,bob@b.example/x>ann@a.example)#9 "
+           "R:presence(unsubscribe,bob@b.example>ann@a.example)#9 "
+           "R:presence(unsubscribed,bob@b.example>ann@a.example)#9 "
+           "O:stream_close#10 R:stream_close#11 O:eof(closed)#12");
+}
+
+/* Receiving server as authoritative server: verify invalid, dialback error. */
+static void test_dialback_verify_error(void)
+{
+    struct seg segs[6];
+
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL DBDECL "from='b.example' to='a.example'>", 0};
+    segs[1] = (struct seg){1, 0, "<stream:stream " NSDECL DBDECL "id='D60000229F' from='a.example' "
+                                 "to='b.example'>", 0};
+    segs[2] = (struct seg){0, 0, "<db:verify from='b.example' to='a.example' id='417GAF25'>"
+                                 "aaaa</db:verify><db:result from='b.example' to='c.example'>bbbb</db:result>", 0};
+    segs[3] = (struct seg){1, 0, "<db:verify from='a.example' to='b.example' id='417GAF25' type='invalid'/>", 0};
+    segs[4] = (struct seg){1, 0, "<db:result from='c.example' to='b.example' type='error'><error "
+                                 "type='cancel'><item-not-found xmlns='" NS_STANZAS "'/></error></db:result>", 0};
+    segs[5] = (struct seg){1, 0, "<db:result from='a.example' to='b.example' type='error'><error "
+                                 "type='cancel'><remote-server-not-found xmlns='" NS_STANZAS "'/><text "
+                                 "xmlns='" NS_STANZAS "'>Connection failed: timeout</text></error></db:result>", 0};
+    expect("dialback-verify", segs, 6,
+           "O:open(to=a.example,from=b.example,id=-,v=-,ns=jabber:server,db)#1 "
+           "R:open(to=b.example,from=a.example,id=D60000229F,v=-,ns=jabber:server,db)#2 "
+           "O:db:verify(none,b.example>a.example,id=417GAF25,key=4)#3 "
+           "O:db:result(none,b.example>c.example,id=-,key=4)#3 "
+           "R:db:verify(invalid,a.example>b.example,id=417GAF25,key=0)#4 "
+           "R:db:result(error,c.example>b.example,id=-,key=0,err=cancel/item-not-found)#5 "
+           "R:db:result(error,a.example>b.example,id=-,key=0,err=cancel/remote-server-not-found,"
+           "text=Connection failed: timeout)#6");
+}
+
+/* host-unknown: the receiving server opens its reply stream, then errors and closes. */
+static void test_host_unknown(void)
+{
+    struct seg segs[4];
+
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL DBDECL "from='a.example' to='old.example' "
+                                 "version='1.0'>", 0};
+    segs[1] = (struct seg){1, 0, "<stream:stream " NSDECL DBDECL "from='old.example' id='x9' version='1.0'>"
+                                 "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                                 "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>"
+                                 "old.example is not served here</text></stream:error></stream:stream>", 0};
+    segs[2] = (struct seg){0, 0, "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+                                 "xmlns='jabber:server'><stream:error><see-other-host "
+                                 "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>[2001:db8::1]:5269</see-other-host>"
+                                 "</stream:error>", 0};
+    segs[3] = (struct seg){1, 2, NULL, 0};
+    expect("host-unknown", segs, 4,
+           "O:open(to=old.example,from=a.example,id=-,v=1.0,ns=jabber:server,db)#1 "
+           "R:open(to=-,from=old.example,id=x9,v=1.0,ns=jabber:server,db)#2 "
+           "R:stream_error(host-unknown,text=old.example is not served here)#2 R:stream_close#2 "
+           "O:open(to=-,from=-,id=-,v=-,ns=jabber:server,restart)#3 "
+           "O:stream_error(see-other-host,host=[2001:db8::1]:5269)#3 R:eof(closed)#4");
+}
+
+/* SASL EXTERNAL (XEP-0178): failure, retry, success, stream restart mid-segment. */
+static void test_sasl_restart(void)
+{
+    struct seg segs[8];
+
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL "from='a.example' to='b.example' version='1.0'>", 0};
+    segs[1] = (struct seg){1, 0, "<stream:stream " NSDECL "from='b.example' id='s1' version='1.0'>"
+                                 "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                                 "<mechanism>EXTERNAL</mechanism><mechanism> SCRAM-SHA-1 </mechanism>"
+                                 "</mechanisms></stream:features>", 0};
+    segs[2] = (struct seg){0, 0, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>"
+                                 "YS5leGFtcGxl</auth>", 0};
+    segs[3] = (struct seg){1, 0, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/>"
+                                 "<text>certificate does not cover a.example</text></failure>", 0};
+    segs[4] = (struct seg){0, 0, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>", 0};
+    segs[5] = (struct seg){1, 0, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/><stream:stream "
+                                 "xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+                                 "from='b.example' id='s2' version='1.0'><stream:features><sm "
+                                 "xmlns='urn:xmpp:sm:3'/></stream:features>", 0};
+    segs[6] = (struct seg){0, 0, "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+                                 "xmlns='jabber:server' from='a.example' to='b.example' version='1.0'>"
+                                 "<presence from='ann@a.example' to='bob@b.example' type='probe'/>", 0};
+    segs[7] = (struct seg){0, 0, "</stream:stream>", 0};
+    expect("sasl-restart", segs, 8,
+           "O:open(to=b.example,from=a.example,id=-,v=1.0,ns=jabber:server)#1 "
+           "R:open(to=-,from=b.example,id=s1,v=1.0,ns=jabber:server)#2 "
+           "R:features(mechs=EXTERNAL SCRAM-SHA-1/2,ext,other=0)#2 O:auth(EXTERNAL)#3 "
+           "R:sasl_failure(not-authorized,text=certificate does not cover a.example)#4 O:auth(EXTERNAL)#5 "
+           "R:sasl_success#6 R:open(to=-,from=b.example,id=s2,v=1.0,ns=jabber:server,restart)#6 "
+           "R:features(sm,other=0)#6 "
+           "O:open(to=b.example,from=a.example,id=-,v=1.0,ns=jabber:server,restart)#7 "
+           "O:presence(probe,ann@a.example>bob@b.example)#7 O:stream_close#8");
+}
+
+/* STARTTLS on a cleartext test: XML continues after <proceed/>; also a TLS failure. */
+static void test_cleartext_after_proceed(void)
+{
+    struct seg segs[6];
+
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL "to='b.example' version='1.0'>", 0};
+    segs[1] = (struct seg){1, 0, "<stream:stream " NSDECL "id='c1' version='1.0'><stream:features>"
+                                 "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>", 0};
+    segs[2] = (struct seg){0, 0, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", 0};
+    segs[3] = (struct seg){1, 0, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\r\n<stream:stream "
+                                 NSDECL "id='c2' version='1.0'>", 0};
+    segs[4] = (struct seg){0, 0, "  <stream:stream " NSDECL "to='b.example' version='1.0'>", 0};
+    segs[5] = (struct seg){1, 0, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>", 0};
+    expect("cleartext-after-proceed", segs, 6,
+           "O:open(to=b.example,from=-,id=-,v=1.0,ns=jabber:server)#1 "
+           "R:open(to=-,from=-,id=c1,v=1.0,ns=jabber:server)#2 R:features(starttls,other=0)#2 "
+           "O:starttls#3 R:proceed#4 R:cleartext_after_starttls#4 "
+           "R:open(to=-,from=-,id=c2,v=1.0,ns=jabber:server,restart)#4 "
+           "O:cleartext_after_starttls#5 O:open(to=b.example,from=-,id=-,v=1.0,ns=jabber:server,restart)#5 "
+           "R:tls_failure#6 R:stream_close#6");
+}
+
+/* Direct TLS (XEP-0368) with TLS 1.3, and TLS sent to a STARTTLS port. */
+static void test_direct_tls(void)
+{
+    static const char *const alpn[] = {"xmpp-server"};
+    static const unsigned v13[] = {0x0304, 0x0303};
+    static const uint8_t alert[2] = {2, 112};
+    static struct tb ch, sh, m, al;
+    struct seg segs[4];
+
+    memset(&ch, 0, sizeof(ch));
+    memset(&sh, 0, sizeof(sh));
+    memset(&m, 0, sizeof(m));
+    memset(&al, 0, sizeof(al));
+    tb_client_hello_msg(&m, "b.example", alpn, 1, v13, 2);
+    tb_record(&ch, 22, 0x0301, m.b, m.n);
+    m.n = 0;
+    tb_server_hello_msg(&m, 0x0303, 0x0304, 0);
+    tb_record(&sh, 22, 0x0303, m.b, m.n);
+    tb_record(&sh, 23, 0x0303, m.b, 30);
+    tb_record(&al, 21, 0x0303, alert, 2);
+    segs[0] = (struct seg){0, 0, (const char *)ch.b, ch.n};
+    segs[1] = (struct seg){1, 0, (const char *)sh.b, sh.n};
+    expect_cfg("direct-tls13", segs, 2, NULL, true,
+               "O:tls:client_hello(sni=b.example,alpn=xmpp-server)#1 R:tls:server_hello(TLS 1.3)#2 "
+               "R:tls:handshake_encrypted#2 R:tls:encrypted#2");
+    /* ClientHello on the STARTTLS port; the server answers with an alert in XML mode */
+    segs[1] = (struct seg){1, 0, (const char *)al.b, al.n};
+    expect("tls-on-starttls-port", segs, 2,
+           "O:error(tls_in_xml@0)#1 O:tls:client_hello(sni=b.example,alpn=xmpp-server)#1 "
+           "R:error(tls_in_xml@0)#2 R:tls:alert(unrecognized_name)#2");
+}
+
+/* Hostile and broken input: one direction stops, the other carries on. */
+static void test_hostile(void)
+{
+    struct xmpp_config cfg;
+    struct seg segs[6];
+    char deep[1024], big[2048];
+    size_t i, n = 0;
+
+    segs[0] = (struct seg){0, 0, "<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'><!ENTITY lol2 "
+                                 "'&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>]><stream:stream " NSDECL ">&lol2;", 0};
+    segs[1] = (struct seg){1, 0, "<stream:stream " NSDECL "id='h1'>", 0};
+    segs[2] = (struct seg){0, 0, "<presence/>", 0};
+    segs[3] = (struct seg){1, 0, "<message to='x@a.example'><body>hi</bdy></message>", 0};
+    segs[4] = (struct seg){1, 0, "<presence/>", 0};
+    expect("doctype-and-xml-error", segs, 5,
+           "O:error(doctype@36)#1 R:open(to=-,from=-,id=h1,v=-,ns=jabber:server)#2 "
+           "R:error(xml,mismatched tag@129)#4");
+
+    /* depth cap */
+    xmpp_config_default(&cfg);
+    cfg.max_depth = 8;
+    n = (size_t)snprintf(deep, sizeof(deep), "<message to='x'>");
+    for (i = 0; i < 8; i++)
+        n += (size_t)snprintf(deep + n, sizeof(deep) - n, "<x%zu>", i);
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL ">", 0};
+    segs[1] = (struct seg){0, 0, deep, 0};
+    segs[2] = (struct seg){1, 0, "<stream:stream " NSDECL "id='d'><iq type='get' id='1'><a><b><c><d/></c></b></a>"
+                                 "</iq>", 0};
+    expect_cfg("depth", segs, 3, &cfg, false,
+               "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 O:error(depth@126)#2 "
+               "R:open(to=-,from=-,id=d,v=-,ns=jabber:server)#3 R:iq(get,->-,id=1,child=jabber:server|a)#3");
+
+    /* stanza size cap; long whitespace keepalives are not a stanza */
+    xmpp_config_default(&cfg);
+    cfg.max_stanza = 300;
+    cfg.include_body = true;
+    cfg.max_body = 10;
+    n = (size_t)snprintf(big, sizeof(big), "<message to='x'><body>");
+    memset(big + n, 'A', 400);
+    n += 400;
+    snprintf(big + n, sizeof(big) - n, "</body></message>");
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL ">", 0};
+    segs[1] = (struct seg){0, 0, "<message to='y' type='chat'><body>0123456789abc</body></message>", 0};
+    segs[2] = (struct seg){1, 0, "<stream:stream " NSDECL "id='s'>", 0};
+    segs[3] = (struct seg){1, 0, "                                                                      "
+                                 "                                                                      "
+                                 "                                                                      "
+                                 "                                                                      "
+                                 "                                                                      ", 0};
+    segs[4] = (struct seg){1, 0, "<presence/>", 0};
+    segs[5] = (struct seg){0, 0, big, 0};
+    expect_cfg("size", segs, 6, &cfg, false,
+               "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 O:message(chat,->y,body=0123456789,trunc)#2 "
+               "R:open(to=-,from=-,id=s,v=-,ns=jabber:server)#3 R:presence(available,->-)#5 "
+               "O:error(stanza_size@150)#6");
+
+    /* gap: that direction stops, the other carries on */
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL ">", 0};
+    segs[1] = (struct seg){0, 1, NULL, 1200};
+    segs[2] = (struct seg){0, 0, "<presence/>", 0};
+    segs[3] = (struct seg){1, 0, "<stream:stream " NSDECL "><presence type='probe'/>", 0};
+    segs[4] = (struct seg){0, 1, NULL, 5};
+    expect("gap", segs, 5,
+           "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 O:gap(1200)#2 "
+           "R:open(to=-,from=-,id=-,v=-,ns=jabber:server)#4 R:presence(probe,->-)#4");
+
+    /* not a stream, c2s namespace, unknown top-level element */
+    segs[0] = (struct seg){0, 0, "<html><body>", 0};
+    segs[1] = (struct seg){1, 0, "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/"
+                                 "streams'><bidi xmlns='urn:xmpp:bidi'/><r xmlns='urn:xmpp:sm:3'/>", 0};
+    segs[2] = (struct seg){1, 0, "<stream xmlns='http://example.org/x'>", 0};
+    expect("not-stream", segs, 3,
+           "O:open(to=-,from=-,id=-,v=-,ns=,badns)#1 O:error(not_stream@0)#1 "
+           "R:open(to=-,from=-,id=-,v=-,ns=jabber:client)#2 R:other(urn:xmpp:bidi|bidi)#2 "
+           "R:other(urn:xmpp:sm:3|r)#2");
+}
+
+static void test_truncation(void)
+{
+    static char hdr[2048];
+    size_t n;
+
+    n = (size_t)snprintf(hdr, sizeof(hdr), "<stream:stream " NSDECL "to='");
+    memset(hdr + n, 'h', 400);
+    n += 400;
+    snprintf(hdr + n, sizeof(hdr) - n, "'><presence from='%0300d'/>", 7);
+    {
+        static struct out o;
+        const struct xmpp_stats *st;
+        struct xmpp_conn *c = xmpp_conn_new(NULL, false, on_event, &o);
+        struct ft_meta m;
+
+        memset(&m, 0, sizeof(m));
+        o.n = 0;
+        xmpp_conn_data(c, 0, (const uint8_t *)hdr, strlen(hdr), &m);
+        st = xmpp_conn_stats(c);
+        CHECK(st->truncations == 2);
+        CHECK(st->stanzas == 1);
+        CHECK(st->bytes[0] == strlen(hdr));
+        xmpp_conn_free(c);
+    }
+    xmpp_conn_free(NULL);
+}
+
+int main(void)
+{
+    test_starttls_tls12();
+    test_dialback_stanzas();
+    test_dialback_verify_error();
+    test_host_unknown();
+    test_sasl_restart();
+    test_cleartext_after_proceed();
+    test_direct_tls();
+    test_hostile();
+    test_truncation();
+    return check_summary("xmpp");
+}
