@@ -626,6 +626,37 @@ static void test_truncation(void)
     xmpp_conn_free(NULL);
 }
 
+/* An unfinished token (here a comment) larger than max_token stops the direction. */
+static void test_token_cap(void)
+{
+    static struct out o;
+    static char chunk[1024];
+    struct xmpp_config cfg;
+    struct xmpp_conn *c;
+    struct ft_meta m;
+    const char *hdr = "<stream:stream " NSDECL "><!--";
+    int i;
+
+    xmpp_config_default(&cfg);
+    cfg.max_token = 4096;
+    c = xmpp_conn_new(&cfg, false, on_event, &o);
+    memset(&m, 0, sizeof(m));
+    memset(chunk, 'c', sizeof(chunk));
+    o.n = 0;
+    o.s[0] = '\0';
+    m.frame = 1;
+    xmpp_conn_data(c, 0, (const uint8_t *)hdr, strlen(hdr), &m);
+    for (i = 0; i < 8; i++) {
+        m.frame = (uint64_t)i + 2;
+        xmpp_conn_data(c, 0, (const uint8_t *)chunk, sizeof(chunk), &m);
+    }
+    if (!CHECK(strcmp(o.s, "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 O:error(token_size@86)#5") == 0))
+        printf("  got %s\n", o.s);
+    CHECK(xmpp_conn_stats(c)->size_caps == 1);
+    CHECK(xmpp_conn_stats(c)->ignored_bytes == 4 * sizeof(chunk));
+    xmpp_conn_free(c);
+}
+
 int main(void)
 {
     test_starttls_tls12();
@@ -637,5 +668,6 @@ int main(void)
     test_direct_tls();
     test_hostile();
     test_truncation();
+    test_token_cap();
     return check_summary("xmpp");
 }
