@@ -44,6 +44,14 @@ static void deliver(struct reasm_ctx *rc, struct half_stream *hs, enum ft_dir di
 {
     if (n == 0)
         return;
+    if (hs->eof_sent) {
+        /* Bytes beyond the FIN (or after a RST flushed the stream): the
+         * stream is over for its consumer. */
+        rc->stats.after_eof_bytes += n;
+        hs->next_off += n;
+        hs->next_seq += (uint32_t)n;
+        return;
+    }
     hs->next_off += n;
     hs->next_seq += (uint32_t)n;
     if (p) {

@@ -53,6 +53,7 @@ struct reasm_stats {
     uint64_t forced_flushes_stream; /* per-stream buffer cap bit */
     uint64_t forced_flushes_total;  /* global buffer cap bit */
     uint64_t bogus_seq;         /* segments more than 1 GiB ahead: ignored */
+    uint64_t after_eof_bytes;   /* data beyond the FIN or after a reset: not delivered */
     uint64_t buffered_now, buffered_peak;
     uint64_t alloc_failures;
 };

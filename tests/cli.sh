@@ -1,0 +1,134 @@
+#!/bin/sh
+# cli.sh - the fedtrace command line as a user meets it: options, exit
+# status, error messages, the three output formats, several inputs merged,
+# stdin, damaged files.  Uses crafted captures from tools/gen-pcap.
+set -u
+: "${SRCDIR:?}" "${BUILDDIR:?}" "${FEDTRACE:?}"
+PY=${PYTHON3:-python3}
+work="$BUILDDIR/tests/out/cli"
+rm -rf "$work"
+mkdir -p "$work/gen"
+"$PY" "$SRCDIR/tools/gen-pcap" "$work/gen" >/dev/null || { echo "gen-pcap failed"; exit 1; }
+G="$work/gen"
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_status() {  # expected-status description command...
+    want=$1; what=$2; shift 2
+    "$@" >"$work/stdout" 2>"$work/stderr"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, expected $want"; cat "$work/stderr"; fi
+}
+# jq-like checks without jq: a python expression over the document `d`.
+json_true() {  # description file expression
+    if "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($3) else 1)" "$2"; then ok
+    else bad "$1: ($3) is false"; fi
+}
+
+expect_status 0 "--help" "$FEDTRACE" --help
+grep -q "^Usage: fedtrace" "$work/stdout" && ok || bad "--help prints usage on stdout"
+expect_status 0 "--version" "$FEDTRACE" --version
+grep -q "^fedtrace [0-9]" "$work/stdout" && ok || bad "--version prints the version"
+
+expect_status 2 "no input" "$FEDTRACE"
+grep -q "^fedtrace: no input" "$work/stderr" && ok || bad "no input message"
+expect_status 2 "missing file" "$FEDTRACE" -r "$work/nonexistent.pcap"
+[ "$(cat "$work/stderr")" = "fedtrace: cannot open '$work/nonexistent.pcap': No such file or directory" ] && ok ||
+    bad "missing file message: $(cat "$work/stderr")"
+printf 'this is not a capture file at all\n' >"$work/garbage.pcap"
+expect_status 2 "not a capture" "$FEDTRACE" -r "$work/garbage.pcap"
+grep -q "^fedtrace: cannot read '$work/garbage.pcap'" "$work/stderr" && ok || bad "garbage file message"
+[ "$(wc -l <"$work/stderr")" -eq 1 ] && ok || bad "error is one line"
+expect_status 2 "bad format" "$FEDTRACE" --format xml -r "$G/eth-tcp-basic.pcap"
+expect_status 2 "bad port list" "$FEDTRACE" --xmpp-ports 5269,x -r "$G/eth-tcp-basic.pcap"
+expect_status 2 "bad filter" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap" -f "tcp port"
+grep -q "bad filter" "$work/stderr" && ok || bad "bad filter message"
+expect_status 2 "unknown option" "$FEDTRACE" --no-such-option -r "$G/eth-tcp-basic.pcap"
+
+# JSON document (the default when stdout is not a terminal).
+expect_status 0 "json" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap"
+cp "$work/stdout" "$work/basic.json"
+json_true "schema" "$work/basic.json" "d['schema']['name'] == 'fedtrace' and d['schema']['version']"
+json_true "frames" "$work/basic.json" "d['capture']['frames'] == 13 and d['capture']['sources'][0]['linktype'] == 'EN10MB'"
+json_true "one connection" "$work/basic.json" "len(d['connections']) == 1"
+json_true "connection facts" "$work/basic.json" \
+    "c['conn_state'] == 'SF' and c['history'] == 'ShADadFf' and c['app'] == 'xmpp' and c['resp']['port'] == 5269 for c in [d['connections'][0]]"
+json_true "handshake frames" "$work/basic.json" \
+    "h['syn']['frame'] == 1 and h['synack']['frame'] == 2 and h['ack']['frame'] == 3 and h['syn_count'] == 1 for h in [d['connections'][0]['handshake']]"
+json_true "tcp options" "$work/basic.json" \
+    "o['mss'] == 1460 and o['window_scale'] == 7 and o['sack_permitted'] and o['timestamps'] for o in [d['connections'][0]['directions']['orig']]"
+json_true "byte counts" "$work/basic.json" \
+    "x['orig']['delivered_bytes'] == 293 and x['resp']['delivered_bytes'] == 375 for x in [d['connections'][0]['directions']]"
+json_true "stats" "$work/basic.json" "d['stats']['decode']['tcp'] == 13 and d['stats']['reassembly']['gaps'] == 0"
+
+# NDJSON: one JSON object per line, connection events then capture.stats.
+expect_status 0 "ndjson" "$FEDTRACE" --format ndjson -r "$G/vlan-qinq.pcap"
+if "$PY" - "$work/stdout" <<'PYEOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+evs = [json.loads(l) for l in lines]
+assert [e["event_type"] for e in evs] == ["connection", "connection", "capture.stats"], evs
+for e in evs[:2]:
+    assert e["@timestamp"].endswith("Z") and e["pcap"]["cnt"] >= 1
+    assert e["destination"]["port"] == 5269 and e["network"]["transport"] == "tcp"
+PYEOF
+then ok; else bad "ndjson events"; fi
+
+# Text report.
+expect_status 0 "text" "$FEDTRACE" --format text -r "$G/tcp-syn-unanswered.pcap"
+grep -q "S0" "$work/stdout" && grep -q "connections: 1" "$work/stdout" && ok || bad "text report"
+
+# Output file.
+expect_status 0 "-o" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap" -o "$work/out.json"
+[ -s "$work/out.json" ] && [ ! -s "$work/stdout" ] && ok || bad "-o writes the file, not stdout"
+expect_status 2 "-o unwritable" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap" -o "$work/no/such/dir/x.json"
+
+# stdin.
+"$FEDTRACE" -r - <"$G/eth-tcp-basic.pcap" >"$work/stdin.json" 2>"$work/stderr" && ok || bad "-r - exit"
+json_true "stdin" "$work/stdin.json" "d['capture']['frames'] == 13 and d['capture']['sources'][0]['name'] == '-'"
+
+# Several files merged by time; observers kept.
+expect_status 0 "merge" "$FEDTRACE" -r "$G/tcp-syn-unanswered.pcap@outside" -r "$G/eth-tcp-basic.pcap@inside"
+cp "$work/stdout" "$work/merge.json"
+json_true "merge frames" "$work/merge.json" "d['capture']['frames'] == 17"
+json_true "merge observers" "$work/merge.json" \
+    "[s['observer'] for s in d['capture']['sources']] == ['outside', 'inside']"
+json_true "merge order" "$work/merge.json" \
+    "[c['source'] for c in d['connections']] == [0, 1] or [c['source'] for c in d['connections']] == [1, 0]"
+json_true "frame numbers per source" "$work/merge.json" \
+    "all(c['handshake']['syn']['source_frame'] == 1 for c in d['connections'])"
+
+# BPF filter as trailing arguments, -c.
+expect_status 0 "trailing filter" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap" tcp port 9999
+cp "$work/stdout" "$work/f.json"
+json_true "filter applied" "$work/f.json" "d['capture']['frames'] == 0 and d['connections'] == []"
+expect_status 0 "-c" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap" -c 5
+cp "$work/stdout" "$work/c.json"
+json_true "-c 5" "$work/c.json" "d['capture']['frames'] == 5"
+
+# A truncated file: warned about, analysed up to the damage, exit 0.
+expect_status 0 "truncated file" "$FEDTRACE" -r "$G/truncated-file.pcap"
+cp "$work/stdout" "$work/trunc.json"
+grep -q "^fedtrace: warning: .*damaged after frame 9" "$work/stderr" && ok || bad "truncation warning"
+json_true "truncated analysed" "$work/trunc.json" \
+    "d['capture']['frames'] == 9 and 'truncated' in d['capture']['sources'][0]['error'] and len(d['connections']) == 1"
+
+# Bad checksums are counted, not dropped; -C turns verification off.
+expect_status 0 "bad checksums" "$FEDTRACE" -r "$G/bad-csum.pcap"
+cp "$work/stdout" "$work/csum.json"
+json_true "csum counted" "$work/csum.json" \
+    "d['stats']['decode']['tcp_csum_bad'] == 6 and d['connections'][0]['directions']['resp']['delivered_bytes'] == 375"
+expect_status 0 "-C" "$FEDTRACE" -C -r "$G/bad-csum.pcap"
+cp "$work/stdout" "$work/nocsum.json"
+json_true "-C" "$work/nocsum.json" "d['stats']['decode']['tcp_csum_bad'] == 0"
+
+# The bundled samples all decode.
+for s in "$SRCDIR"/samples/*.pcap "$SRCDIR"/samples/*.pcapng; do
+    [ -f "$s" ] || continue
+    expect_status 0 "sample $(basename "$s")" "$FEDTRACE" -r "$s"
+done
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
