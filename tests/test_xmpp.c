@@ -24,6 +24,9 @@ struct seg {
     size_t n;            /* 0: strlen(p) */
 };
 
+/* The renderers below take the format as a parameter (test code only). */
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
 struct out {
     char s[16384];
     size_t n;
