@@ -314,6 +314,12 @@ static enum decode_result decode_ipv4(struct decoder *d, struct packet *pkt, str
     caplen = (uint32_t)cursor_left(c);
     if (caplen > wirelen)
         caplen = wirelen; /* link-layer padding is not data */
+    else if (caplen < wirelen && pkt->caplen >= pkt->wirelen) {
+        /* The whole frame was captured, yet it ends before the total
+         * length: a bad header, not a snapshot-length cut. */
+        d->stats.invalid_ip++;
+        return DECODE_INVALID;
+    }
 
     uint32_t offset = (uint32_t)(frag & 0x1fff) * 8;
     bool more = (frag & 0x2000) != 0;
@@ -361,6 +367,10 @@ static enum decode_result decode_ipv6(struct decoder *d, struct packet *pkt, str
     wirelen = plen;
     if (cursor_left(c) > wirelen)
         c->len = c->off + wirelen;
+    else if (cursor_left(c) < wirelen && pkt->caplen >= pkt->wirelen) {
+        d->stats.invalid_ip++; /* whole frame captured, shorter than plen */
+        return DECODE_INVALID;
+    }
 
     for (int n = 0;; n++) {
         uint8_t next, hl;
