@@ -64,6 +64,11 @@ struct dissector_set {
     const struct stream_dissector *xmpp;     /* APP_XMPP and APP_XMPP_TLS */
     const struct stream_dissector *dns_tcp;
     const struct datagram_dissector *dns_udp;
+    /* Packet time moved on (about once a second): expire what waits. */
+    void (*tick)(void *user, int64_t now_ns);
+    /* End of input, after every flow ended: report what is still pending. */
+    void (*finish)(void *user);
+    void *user;                              /* for tick and finish */
 };
 
 #define MAX_XMPP_PORTS 32

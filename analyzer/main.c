@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "dispatch.h"
 #include "output.h"
 #include "pipeline.h"
 
@@ -330,13 +331,25 @@ static void on_conn(void *user, const struct flow *f, enum flow_end_reason why)
     output_conn(user, f, why);
 }
 
+static void on_xmpp(void *user, const struct flow_info *fi, const struct xmpp_event *ev)
+{
+    output_xmpp_event(user, fi, ev);
+}
+
+static void on_lookup(void *user, const struct dns_lookup *lk)
+{
+    output_dns_lookup(user, lk);
+}
+
 int main(int argc, char **argv)
 {
     struct run_opts o;
     struct capture cap = { 0 };
     struct pipeline pl;
     struct output out;
-    bool pipeline_ready = false, output_ready = false;
+    struct dispatch disp;
+    struct dissector_set dissectors;
+    bool pipeline_ready = false, output_ready = false, dispatch_ready = false;
     FILE *fp = stdout;
     char err[PCAP_ERRBUF_SIZE + 512];
     char *live_filter = NULL;
@@ -384,8 +397,15 @@ int main(int argc, char **argv)
         goto done;
     }
     output_ready = true;
+    struct fact_sink facts = { on_xmpp, on_lookup, &out };
+    if (dispatch_init(&disp, NULL, &facts) != 0) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
+    dispatch_ready = true;
+    dispatch_bind(&disp, &dissectors);
     struct pipeline_sink sink = { on_conn, &out };
-    if (pipeline_init(&pl, &o.pipe, NULL, &sink) != 0) {
+    if (pipeline_init(&pl, &o.pipe, &dissectors, &sink) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
@@ -405,7 +425,7 @@ int main(int argc, char **argv)
                         cap.src[i].name, cap.src[i].frames, cap.src[i].error);
     (void)damaged;
     pipeline_finish(&pl);
-    if (output_finish(&out, &cap, &pl) != 0) {
+    if (output_finish(&out, &cap, &pl, &disp) != 0) {
         fprintf(stderr, "fedtrace: cannot write output: %s\n", strerror(errno));
         goto done;
     }
@@ -414,6 +434,8 @@ int main(int argc, char **argv)
 done:
     if (pipeline_ready)
         pipeline_destroy(&pl);
+    if (dispatch_ready)
+        dispatch_free(&disp);
     if (output_ready)
         output_free(&out);
     capture_close(&cap);

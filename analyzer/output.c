@@ -172,7 +172,10 @@ int output_init(struct output *o, enum output_format format, FILE *fp, int verbo
     o->fp = fp;
     o->verbose = verbose;
     o->connections = json_object_new_array();
-    return o->connections ? 0 : -1;
+    o->pending_xmpp = json_object_new_object();
+    o->dns = json_object_new_array();
+    o->max_events = 200000;
+    return o->connections && o->pending_xmpp && o->dns ? 0 : -1;
 }
 
 static void write_line(struct output *o, json_object *ev)
@@ -185,7 +188,12 @@ static void write_line(struct output *o, json_object *ev)
 
 void output_conn(struct output *o, const struct flow *f, enum flow_end_reason why)
 {
-    json_object *c = conn_json(f, why);
+    json_object *c = conn_json(f, why), *evs;
+
+    if (json_object_object_get_ex(o->pending_xmpp, json_object_get_string(json_object_object_get(c, "uid")), &evs)) {
+        json_object_object_add(c, "xmpp", json_object_get(evs));
+        json_object_object_del(o->pending_xmpp, json_object_get_string(json_object_object_get(c, "uid")));
+    }
 
     if (o->format == OUTPUT_NDJSON) {
         json_object *ev = json_object_new_object(), *pcap = json_object_new_object();
@@ -206,6 +214,267 @@ void output_conn(struct output *o, const struct flow *f, enum flow_end_reason wh
         return;
     }
     json_object_array_add(o->connections, c);
+}
+
+static json_object *jopt_str(const char *s)
+{
+    return s ? jstr(s) : NULL;
+}
+
+static json_object *tls_json(const struct tls_event *t)
+{
+    json_object *o = json_object_new_object();
+    char vb[32];
+    json_object_object_add(o, "event", jstr(tls_event_type_name(t->type)));
+    if (t->type == TLS_EV_CLIENT_HELLO) {
+        json_object *v = json_object_new_array(), *a = json_object_new_array();
+        for (unsigned i = 0; i < t->n_versions; i++)
+            json_object_array_add(v, jstr(tls_version_name(t->versions[i], vb, sizeof(vb))));
+        for (unsigned i = 0; i < t->n_alpn; i++)
+            json_object_array_add(a, jstr(t->alpn[i]));
+        add_opt(o, "sni", jopt_str(t->sni));
+        json_object_object_add(o, "versions", v);
+        json_object_object_add(o, "alpn", a);
+    } else if (t->type == TLS_EV_SERVER_HELLO) {
+        json_object_object_add(o, "version", jstr(tls_version_name(t->version, vb, sizeof(vb))));
+        if (t->hello_retry)
+            json_object_object_add(o, "hello_retry", json_object_new_boolean(true));
+    } else if (t->type == TLS_EV_CERTIFICATE) {
+        json_object_object_add(o, "length", jint(t->cert_msg_len));
+        json_object_object_add(o, "certificates", jint(t->n_certs));
+        add_opt(o, "subject_cn", jopt_str(t->cert_cn));
+        add_opt(o, "issuer_cn", jopt_str(t->cert_issuer_cn));
+        add_opt(o, "not_after", jopt_str(t->cert_not_after));
+        if (t->cert_parsed)
+            json_object_object_add(o, "self_issued", json_object_new_boolean(t->cert_self_issued));
+        if (t->n_san) {
+            json_object *a = json_object_new_array();
+            for (unsigned i = 0; i < t->n_san; i++)
+                json_object_array_add(a, jstr(t->cert_san[i]));
+            json_object_object_add(o, "san", a);
+        }
+    } else if (t->type == TLS_EV_ALERT) {
+        json_object_object_add(o, "level", jstr(t->alert_level_name ? t->alert_level_name : "unknown"));
+        json_object_object_add(o, "description", jstr(t->alert_desc_name ? t->alert_desc_name : "unknown"));
+        if (t->alert_encrypted)
+            json_object_object_add(o, "encrypted", json_object_new_boolean(true));
+    } else if (t->type == TLS_EV_ERROR) {
+        add_opt(o, "error", jopt_str(t->error));
+    }
+    return o;
+}
+
+/* One XMPP event: the fields that mean something for its type. */
+static json_object *xmpp_json(const struct flow_info *fi, const struct xmpp_event *ev)
+{
+    json_object *o = json_object_new_object();
+    char uid[32];
+    snprintf(uid, sizeof(uid), "C%" PRIu64, fi->flow_id);
+    json_object_object_add(o, "frame", jint(ev->meta.frame));
+    json_object_object_add(o, "ts", jtime(ev->meta.ts_ns));
+    json_object_object_add(o, "uid", jstr(uid));
+    json_object_object_add(o, "dir", jstr(ev->dir == FT_DIR_ORIG ? "orig" : "resp"));
+    json_object_object_add(o, "type", jstr(xmpp_event_type_name(ev->type)));
+    add_opt(o, "from", jopt_str(ev->from));
+    add_opt(o, "to", jopt_str(ev->to));
+    add_opt(o, "id", jopt_str(ev->id));
+    switch (ev->type) {
+    case XMPP_EV_STREAM_OPEN:
+        add_opt(o, "version", jopt_str(ev->version));
+        add_opt(o, "lang", jopt_str(ev->lang));
+        add_opt(o, "content_ns", jopt_str(ev->content_ns));
+        json_object_object_add(o, "dialback_ns", json_object_new_boolean(ev->db_ns));
+        if (!ev->stream_ns_ok)
+            json_object_object_add(o, "bad_stream_ns", json_object_new_boolean(true));
+        if (ev->restart)
+            json_object_object_add(o, "restart", json_object_new_boolean(true));
+        break;
+    case XMPP_EV_FEATURES:
+        json_object_object_add(o, "starttls", json_object_new_boolean(ev->starttls));
+        json_object_object_add(o, "starttls_required", json_object_new_boolean(ev->starttls_required));
+        add_opt(o, "mechanisms", jopt_str(ev->mechanisms));
+        json_object_object_add(o, "dialback", json_object_new_boolean(ev->dialback));
+        json_object_object_add(o, "bidi", json_object_new_boolean(ev->bidi));
+        json_object_object_add(o, "sm", json_object_new_boolean(ev->sm));
+        break;
+    case XMPP_EV_SASL_AUTH:
+        add_opt(o, "mechanism", jopt_str(ev->mechanism));
+        break;
+    case XMPP_EV_DB_RESULT:
+    case XMPP_EV_DB_VERIFY:
+        json_object_object_add(o, "db_type", jstr(xmpp_db_type_name(ev->db_type)));
+        break;
+    case XMPP_EV_STANZA:
+        add_opt(o, "stanza_type", jopt_str(ev->type_str));
+        if (ev->stanza == XMPP_STANZA_PRESENCE)
+            json_object_object_add(o, "presence", jstr(xmpp_presence_type_name(ev->presence)));
+        add_opt(o, "child", jopt_str(ev->child_name));
+        add_opt(o, "child_ns", jopt_str(ev->child_ns));
+        add_opt(o, "body", jopt_str(ev->body));
+        json_object_object_add(o, "size", jint(ev->size));
+        break;
+    case XMPP_EV_OTHER:
+        add_opt(o, "element", jopt_str(ev->other_name));
+        add_opt(o, "element_ns", jopt_str(ev->other_ns));
+        break;
+    case XMPP_EV_GAP:
+        json_object_object_add(o, "bytes", jint(ev->nbytes));
+        break;
+    case XMPP_EV_ERROR:
+        json_object_object_add(o, "error", jstr(xmpp_error_name(ev->error)));
+        add_opt(o, "message", jopt_str(ev->error_msg));
+        json_object_object_add(o, "offset", jint(ev->offset));
+        break;
+    case XMPP_EV_EOF:
+        json_object_object_add(o, "stream_closed", json_object_new_boolean(ev->stream_closed));
+        json_object_object_add(o, "in_tls", json_object_new_boolean(ev->in_tls));
+        break;
+    case XMPP_EV_TLS:
+        if (ev->tls)
+            json_object_object_add(o, "tls", tls_json(ev->tls));
+        break;
+    default:
+        break;
+    }
+    add_opt(o, "condition", jopt_str(ev->condition));
+    add_opt(o, "text", jopt_str(ev->text));
+    add_opt(o, "condition_text", jopt_str(ev->cond_text));
+    add_opt(o, "error_type", jopt_str(ev->error_type));
+    if (ev->truncated)
+        json_object_object_add(o, "truncated", json_object_new_boolean(true));
+    return o;
+}
+
+static json_object *jdns_endpoint(const struct dns_endpoint *e)
+{
+    return jendpoint(&e->addr, e->port);
+}
+
+static json_object *jmeta(const struct ft_meta *m)
+{
+    struct frame_ref r = { m->frame, m->src_frame, m->source, m->ts_ns };
+    return jframe(&r);
+}
+
+static json_object *dns_json(const struct dns_lookup *lk)
+{
+    json_object *o = json_object_new_object(), *q = json_object_new_array();
+    json_object *ans = json_object_new_array();
+    char id[32];
+    unsigned nq = lk->nqueries < DNS_LOOKUP_MAX_TX ? lk->nqueries : DNS_LOOKUP_MAX_TX;
+
+    snprintf(id, sizeof(id), "D%" PRIu64, lk->id);
+    json_object_object_add(o, "uid", jstr(id));
+    json_object_object_add(o, "ts", jtime(nq ? lk->query[0].ts_ns : lk->response.ts_ns));
+    json_object_object_add(o, "client", jdns_endpoint(&lk->client));
+    json_object_object_add(o, "server", jdns_endpoint(&lk->server));
+    json_object_object_add(o, "transport", jstr(lk->transport == DNS_TCP ? "tcp" : "udp"));
+    json_object_object_add(o, "txid", jint(lk->txid));
+    json_object_object_add(o, "qname", jstr(lk->qname ? lk->qname : ""));
+    json_object_object_add(o, "qtype", jstr(dns_type_name(lk->qtype)));
+    json_object_object_add(o, "outcome", jstr(dns_outcome_name((enum dns_outcome)lk->outcome)));
+    if (lk->has_response) {
+        json_object_object_add(o, "rcode", jint(lk->rcode));
+        json_object_object_add(o, "response", jmeta(&lk->response));
+        json_object_object_add(o, "aa", json_object_new_boolean(lk->aa));
+        json_object_object_add(o, "tc", json_object_new_boolean(lk->tc));
+    }
+    for (unsigned i = 0; i < nq; i++)
+        json_object_array_add(q, jmeta(&lk->query[i]));
+    json_object_object_add(o, "queries", q);
+    json_object_object_add(o, "retransmits", jint(lk->retransmits));
+    if (lk->retry_of) {
+        snprintf(id, sizeof(id), "D%" PRIu64, lk->retry_of);
+        json_object_object_add(o, "retry_of", jstr(id));
+    }
+    if (lk->ncname) {
+        json_object *c = json_object_new_array();
+        for (unsigned i = 0; i < lk->ncname; i++)
+            json_object_array_add(c, jstr(lk->cname[i]));
+        json_object_object_add(o, "cname_chain", c);
+    }
+    for (unsigned i = 0; i < lk->nans; i++) {
+        const struct dns_answer *a = &lk->ans[i];
+        json_object *j = json_object_new_object();
+        char ip[FT_ADDR_STRLEN];
+        json_object_object_add(j, "name", jstr(a->name ? a->name : ""));
+        json_object_object_add(j, "type", jstr(dns_type_name(a->type)));
+        json_object_object_add(j, "ttl", jint(a->ttl));
+        if (a->section != DNS_SEC_ANSWER)
+            json_object_object_add(j, "section", jstr(a->section == DNS_SEC_AUTHORITY ? "authority" : "additional"));
+        if (a->type == DNS_T_A || a->type == DNS_T_AAAA)
+            json_object_object_add(j, "address", jstr(ft_addr_str(&a->addr, ip, sizeof(ip))));
+        if (a->type == DNS_T_SRV) {
+            json_object_object_add(j, "priority", jint(a->priority));
+            json_object_object_add(j, "weight", jint(a->weight));
+            json_object_object_add(j, "port", jint(a->port));
+        }
+        add_opt(j, "target", jopt_str(a->target));
+        json_object_array_add(ans, j);
+    }
+    json_object_object_add(o, "answers", ans);
+    if (lk->ans_dropped)
+        json_object_object_add(o, "answers_dropped", jint(lk->ans_dropped));
+    if (lk->malformed)
+        json_object_object_add(o, "malformed", json_object_new_boolean(true));
+    return o;
+}
+
+void output_xmpp_event(struct output *o, const struct flow_info *fi, const struct xmpp_event *ev)
+{
+    json_object *j, *arr;
+    const char *uid;
+
+    if (o->format != OUTPUT_NDJSON && o->events_kept >= o->max_events) {
+        o->events_dropped++;
+        return;
+    }
+    j = xmpp_json(fi, ev);
+    if (o->format == OUTPUT_NDJSON) {
+        json_object *ev_out = json_object_new_object(), *pcap = json_object_new_object();
+        char type[64];
+        snprintf(type, sizeof(type), "xmpp.%s", xmpp_event_type_name(ev->type));
+        json_object_object_add(ev_out, "@timestamp", jtime(ev->meta.ts_ns));
+        json_object_object_add(ev_out, "event_type", jstr(type));
+        json_object_object_add(ev_out, "uid", json_object_get(json_object_object_get(j, "uid")));
+        json_object_object_add(pcap, "cnt", jint(ev->meta.frame));
+        json_object_object_add(ev_out, "pcap", pcap);
+        json_object_object_add(ev_out, "source", jendpoint(&fi->addr[ev->dir], fi->port[ev->dir]));
+        json_object_object_add(ev_out, "destination", jendpoint(&fi->addr[!ev->dir], fi->port[!ev->dir]));
+        json_object_object_add(ev_out, "xmpp", j);
+        write_line(o, ev_out);
+        json_object_put(ev_out);
+        return;
+    }
+    uid = json_object_get_string(json_object_object_get(j, "uid"));
+    if (!json_object_object_get_ex(o->pending_xmpp, uid, &arr)) {
+        arr = json_object_new_array();
+        json_object_object_add(o->pending_xmpp, uid, arr);
+    }
+    json_object_object_del(j, "uid");
+    json_object_array_add(arr, j);
+    o->events_kept++;
+}
+
+void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
+{
+    json_object *j = dns_json(lk);
+    if (o->format == OUTPUT_NDJSON) {
+        json_object *ev = json_object_new_object(), *pcap = json_object_new_object();
+        const struct ft_meta *first = lk->nqueries ? &lk->query[0] : &lk->response;
+        json_object_object_add(ev, "@timestamp", jtime(first->ts_ns));
+        json_object_object_add(ev, "event_type", jstr("dns.lookup"));
+        json_object_object_add(ev, "uid", json_object_get(json_object_object_get(j, "uid")));
+        json_object_object_add(pcap, "cnt", jint(first->frame));
+        json_object_object_add(ev, "pcap", pcap);
+        json_object_object_add(ev, "source", jdns_endpoint(&lk->client));
+        json_object_object_add(ev, "destination", jdns_endpoint(&lk->server));
+        json_object_object_add(ev, "dns", j);
+        write_line(o, ev);
+        json_object_put(ev);
+        return;
+    }
+    json_object_array_add(o->dns, j);
 }
 
 static int by_flow_id(const void *a, const void *b)
@@ -248,6 +517,38 @@ static json_object *capture_json(const struct capture *cap, const struct pipelin
 }
 
 #define ADD(obj, st, field) json_object_object_add(obj, #field, jint((st)->field))
+
+static json_object *dissector_stats_json(const struct output *out, const struct dispatch *disp)
+{
+    json_object *o = json_object_new_object(), *dns = json_object_new_object();
+    json_object *x = json_object_new_object(), *errs = json_object_new_object();
+    const struct dns_tracker_stats *ts = dns_tracker_stats(disp->dns);
+    const struct dns_stats *ps = &disp->dns_parse;
+    const struct dispatch_stats *ds = &disp->stats;
+
+    ADD(dns, ps, messages);
+    ADD(dns, ps, parsed_ok);
+    for (int e = 1; e < DNS_ERR__COUNT; e++)
+        json_object_object_add(errs, dns_err_name((enum dns_err)e), jint(ps->err[e]));
+    json_object_object_add(dns, "parse_errors", errs);
+    ADD(dns, ts, queries);
+    ADD(dns, ts, responses);
+    ADD(dns, ts, retransmits);
+    ADD(dns, ts, matched);
+    ADD(dns, ts, unmatched);
+    ADD(dns, ts, unanswered);
+    ADD(dns, ts, tc_linked);
+    ADD(dns, ts, evicted);
+    ADD(dns, ts, ignored);
+    ADD(dns, ts, lookups);
+    json_object_object_add(o, "dns", dns);
+    json_object_object_add(x, "connections", jint(ds->xmpp_connections));
+    json_object_object_add(x, "events", jint(ds->xmpp_events));
+    json_object_object_add(x, "events_dropped_from_document", jint(out->events_dropped));
+    json_object_object_add(o, "xmpp", x);
+    json_object_object_add(o, "alloc_failures", jint(ds->alloc_failures));
+    return o;
+}
 
 static json_object *stats_json(const struct pipeline *pl)
 {
@@ -367,6 +668,23 @@ static void text_report(struct output *o, const struct capture *cap, const struc
                 capture_linktype_name(s->linktype), s->frames, s->error[0] ? "  DAMAGED: " : "",
                 s->error);
     }
+    size_t nd = json_object_array_length(o->dns);
+    fprintf(fp, "\ndns lookups: %zu\n", nd);
+    for (size_t i = 0; i < nd; i++) {
+        json_object *l = json_object_array_get_idx(o->dns, i), *resp = NULL;
+        json_object *q = json_object_array_get_idx(json_object_object_get(l, "queries"), 0);
+        json_object_object_get_ex(l, "response", &resp);
+        fprintf(fp, "  %-5s %-5s %s  %s", json_object_get_string(json_object_object_get(l, "uid")),
+                json_object_get_string(json_object_object_get(l, "qtype")),
+                json_object_get_string(json_object_object_get(l, "qname")),
+                json_object_get_string(json_object_object_get(l, "outcome")));
+        if (json_object_array_length(json_object_object_get(l, "answers")))
+            fprintf(fp, " (%zu answers)", json_object_array_length(json_object_object_get(l, "answers")));
+        fprintf(fp, "  frames %s", q ? json_object_get_string(json_object_object_get(q, "frame")) : "-");
+        if (resp)
+            fprintf(fp, "->%s", json_object_get_string(json_object_object_get(resp, "frame")));
+        fputc('\n', fp);
+    }
     fprintf(fp, "\nconnections: %zu\n", n);
     for (size_t i = 0; i < n; i++) {
         json_object *c = json_object_array_get_idx(o->connections, i);
@@ -392,6 +710,25 @@ static void text_report(struct output *o, const struct capture *cap, const struc
         if (json_object_get_boolean(json_object_object_get(c, "midstream")))
             fprintf(fp, "  (capture started mid-connection)");
         fputc('\n', fp);
+        json_object *evs = NULL;
+        if (json_object_object_get_ex(c, "xmpp", &evs)) {
+            size_t ne = json_object_array_length(evs);
+            for (size_t k = 0; k < ne; k++) {
+                json_object *e = json_object_array_get_idx(evs, k), *v;
+                const char *type = json_object_get_string(json_object_object_get(e, "type"));
+                if (!o->verbose && (strcmp(type, "eof") == 0 || strcmp(type, "stanza") == 0))
+                    continue;
+                fprintf(fp, "        %6s %s %-13s", json_object_get_string(json_object_object_get(e, "frame")),
+                        strcmp(json_object_get_string(json_object_object_get(e, "dir")), "orig") == 0 ? "->" : "<-",
+                        type);
+                static const char *const keys[] = { "from", "to", "db_type", "presence", "condition",
+                                                     "error", "message", NULL };
+                for (int kk = 0; keys[kk]; kk++)
+                    if (json_object_object_get_ex(e, keys[kk], &v))
+                        fprintf(fp, " %s=%s", keys[kk], json_object_get_string(v));
+                fputc('\n', fp);
+            }
+        }
     }
     fprintf(fp, "\ncapture quality: %" PRIu64 " gaps (%" PRIu64 " bytes missing), %" PRIu64
                 " bad TCP checksums, %" PRIu64 " frames cut by snaplen, %" PRIu64
@@ -406,8 +743,10 @@ static void text_report(struct output *o, const struct capture *cap, const struc
     }
 }
 
-int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl)
+int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl,
+                  const struct dispatch *disp)
 {
+    json_object *st;
     json_object_array_sort(o->connections, by_flow_id);
     switch (o->format) {
     case OUTPUT_JSON: {
@@ -417,8 +756,11 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
         json_object_object_add(doc, "schema", schema);
         json_object_object_add(doc, "generator", jstr(PACKAGE_STRING));
         json_object_object_add(doc, "capture", capture_json(cap, pl));
+        json_object_object_add(doc, "dns", json_object_get(o->dns));
         json_object_object_add(doc, "connections", json_object_get(o->connections));
-        json_object_object_add(doc, "stats", stats_json(pl));
+        st = stats_json(pl);
+        json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
+        json_object_object_add(doc, "stats", st);
         fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                       JSON_C_TO_STRING_NOSLASHESCAPE),
               o->fp);
@@ -431,7 +773,9 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
         json_object_object_add(ev, "@timestamp", jtime(pl->stats.last_ns));
         json_object_object_add(ev, "event_type", jstr("capture.stats"));
         json_object_object_add(ev, "capture", capture_json(cap, pl));
-        json_object_object_add(ev, "stats", stats_json(pl));
+        st = stats_json(pl);
+        json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
+        json_object_object_add(ev, "stats", st);
         write_line(o, ev);
         json_object_put(ev);
         break;
@@ -448,5 +792,7 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
 void output_free(struct output *o)
 {
     json_object_put(o->connections);
-    o->connections = NULL;
+    json_object_put(o->pending_xmpp);
+    json_object_put(o->dns);
+    o->connections = o->pending_xmpp = o->dns = NULL;
 }

@@ -17,6 +17,9 @@
 #include <json-c/json.h>
 
 #include "capture.h"
+#include "dispatch.h"
+#include "dissectors/dns.h"
+#include "dissectors/xmpp.h"
 #include "flow.h"
 #include "pipeline.h"
 
@@ -33,7 +36,11 @@ struct output {
     FILE *fp;                 /* not owned */
     int verbose;
     json_object *connections; /* array, owned; JSON and text formats */
+    json_object *pending_xmpp; /* uid -> array of events of connections still open */
+    json_object *dns;         /* array of lookups, owned */
     uint64_t ndjson_lines;
+    uint64_t max_events;      /* events kept in the document (JSON/text) */
+    uint64_t events_kept, events_dropped;
 };
 
 /* Prepares an output writing to fp.  0, or -1 on allocation failure. */
@@ -42,9 +49,16 @@ int output_init(struct output *o, enum output_format format, FILE *fp, int verbo
 /* Records one finished connection. */
 void output_conn(struct output *o, const struct flow *f, enum flow_end_reason why);
 
+/* Records one XMPP event of connection fi. */
+void output_xmpp_event(struct output *o, const struct flow_info *fi, const struct xmpp_event *ev);
+
+/* Records one finished DNS lookup. */
+void output_dns_lookup(struct output *o, const struct dns_lookup *lk);
+
 /* Writes the document / the summary event / the report.  0, or -1 when
  * writing failed (errno says why). */
-int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl);
+int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl,
+                  const struct dispatch *disp);
 
 /* Frees what output_init() and output_conn() built. */
 void output_free(struct output *o);

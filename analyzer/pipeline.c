@@ -347,6 +347,8 @@ void pipeline_packet(struct pipeline *pl, int linktype, const uint8_t *data, uin
     if (m->ts_ns >= pl->next_housekeeping_ns) {
         flow_expire(pl->flows, m->ts_ns, m);
         ipfrag_expire(pl->frags, m->ts_ns);
+        if (pl->dissectors.tick)
+            pl->dissectors.tick(pl->dissectors.user, m->ts_ns);
         pl->next_housekeeping_ns = m->ts_ns + FT_NS_PER_SEC;
     }
 
@@ -372,6 +374,8 @@ void pipeline_finish(struct pipeline *pl)
     pl->flow_stats = *flow_table_stats(pl->flows);
     flow_table_free(pl->flows, &pl->last_meta);
     pl->flows = NULL;
+    if (pl->dissectors.finish)
+        pl->dissectors.finish(pl->dissectors.user);
 }
 
 void pipeline_destroy(struct pipeline *pl)
