@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Lab XMPP client for tools/lab/run (Debian's python3-slixmpp).
+
+    client.py JID PASSWORD HOST [--subscribe JID] [--approve]
+              [--ready FILE] [--linger SECONDS] [--timeout SECONDS]
+
+Logs in over cleartext c2s (no STARTTLS; the lab servers offer none) at
+HOST:5222, sends initial presence, then:
+  --subscribe JID  sends <presence type='subscribe'/> to JID and waits for
+                   <presence type='subscribed'/> from it;
+  --approve        answers the first incoming subscribe with 'subscribed'
+                   (and nothing else: no subscribe back).
+--ready FILE is written once the session has started.  The client stays
+--linger seconds after its job is done, then logs out.  Exit status 0 when
+the job was done, 1 on timeout or login failure.
+"""
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+
+import slixmpp
+
+
+def log(msg):
+    print("%.3f %s" % (time.time(), msg), flush=True)
+
+
+class LabClient(slixmpp.ClientXMPP):
+    def __init__(self, args):
+        super().__init__(args.jid, args.password)
+        self.args = args
+        self.done = False
+        self.auto_authorize = None       # decide ourselves
+        self.auto_subscribe = False
+        self.add_event_handler("session_start", self.on_start)
+        self.add_event_handler("failed_auth", self.on_failed_auth)
+        self.add_event_handler("presence_subscribe", self.on_subscribe)
+        self.add_event_handler("presence_subscribed", self.on_subscribed)
+        self.add_event_handler("presence_error", self.on_presence_error)
+
+    async def get_dns_records(self, domain, port=None):
+        # The lab connects to a literal address and must not touch DNS:
+        # slixmpp 1.8.3 otherwise looks up AAAA and A for the empty name
+        # ('.') before connecting, which would show up in the captures.
+        return [(self.args.host, self.args.host, port or 5222)]
+
+    async def on_start(self, _event):
+        self.send_presence()
+        await self.get_roster()
+        log("session started as %s" % self.boundjid.full)
+        if self.args.ready:
+            with open(self.args.ready, "w") as fh:
+                fh.write(self.boundjid.full + "\n")
+        if self.args.subscribe:
+            log("sending subscribe to %s" % self.args.subscribe)
+            self.send_presence(pto=self.args.subscribe, ptype="subscribe")
+
+    def on_failed_auth(self, _event):
+        log("authentication failed")
+        self.disconnect()
+
+    def on_subscribe(self, pres):
+        log("subscribe from %s" % pres["from"])
+        if self.args.approve and not self.done:
+            self.send_presence(pto=pres["from"].bare, ptype="subscribed")
+            log("sent subscribed to %s" % pres["from"].bare)
+            self.finish()
+
+    def on_subscribed(self, pres):
+        log("subscribed from %s" % pres["from"])
+        if self.args.subscribe and pres["from"].bare == self.args.subscribe:
+            self.finish()
+
+    def on_presence_error(self, pres):
+        log("presence error from %s: %s" % (pres["from"],
+                                            pres["error"]["condition"]))
+
+    def finish(self):
+        self.done = True
+        self.loop.call_later(self.args.linger, self.disconnect)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("jid")
+    p.add_argument("password")
+    p.add_argument("host")
+    p.add_argument("--subscribe")
+    p.add_argument("--approve", action="store_true")
+    p.add_argument("--ready")
+    p.add_argument("--linger", type=float, default=2.0)
+    p.add_argument("--timeout", type=float, default=40.0)
+    args = p.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    xmpp = LabClient(args)
+    xmpp.loop.call_later(args.timeout, lambda: (
+        log("timeout") if not xmpp.done else None, xmpp.disconnect()))
+    xmpp.connect(address=(args.host, 5222), force_starttls=False,
+                 disable_starttls=True)
+    xmpp.process(forever=False)
+    log("disconnected, done=%s" % xmpp.done)
+    return 0 if xmpp.done else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
