@@ -136,6 +136,8 @@ void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason why,
     hash_unlink(t, f);
     list_unlink(t, f);
     t->stats.active--;
+    if (why == FLOW_END_REUSED)
+        t->stats.reused++;
     if (t->on_end)
         t->on_end(t->user, f, why, m);
     free(f);
