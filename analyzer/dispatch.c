@@ -74,13 +74,9 @@ static void xmpp_close(void *st, const struct ft_meta *m)
 static void dns_message(struct dispatch *d, const struct flow_info *fi, uint8_t transport,
                         const uint8_t *p, size_t n, const struct ft_meta *m)
 {
-    struct dns_msg *msg = malloc(sizeof(*msg)); /* large (string pool): not on the stack */
+    struct dns_msg *msg = d->dns_msg;
     struct dns_endpoint client, server;
 
-    if (!msg) {
-        d->stats.alloc_failures++;
-        return;
-    }
     d->stats.dns_messages++;
     if (dns_parse(p, n, m, msg, &d->dns_parse) != DNS_ERR_NONE)
         d->stats.dns_parse_errors++;
@@ -90,7 +86,6 @@ static void dns_message(struct dispatch *d, const struct flow_info *fi, uint8_t 
     server.port = fi->port[FT_DIR_RESP];
     /* The tracker ignores what it cannot use (no question, bad header). */
     dns_tracker_feed(d->dns, &client, &server, transport, msg, m);
-    free(msg);
 }
 
 static void dns_udp(void *user, const struct flow_info *fi, enum ft_dir dir, const uint8_t *p,
@@ -189,8 +184,11 @@ int dispatch_init(struct dispatch *d, const struct xmpp_config *xmpp_cfg,
     if (sink)
         d->sink = *sink;
     d->dns = dns_tracker_new(NULL, dns_on_lookup, d);
-    if (!d->dns)
+    d->dns_msg = malloc(sizeof(*d->dns_msg));
+    if (!d->dns || !d->dns_msg) {
+        dispatch_free(d);
         return -1;
+    }
     d->xmpp_ops = (struct stream_dissector){ "xmpp", xmpp_open, xmpp_data, xmpp_gap,
                                              xmpp_eof, xmpp_close, d };
     d->dns_tcp_ops = (struct stream_dissector){ "dns", dns_tcp_open, dns_tcp_data_cb,
@@ -214,4 +212,6 @@ void dispatch_free(struct dispatch *d)
 {
     dns_tracker_free(d->dns);
     d->dns = NULL;
+    free(d->dns_msg);
+    d->dns_msg = NULL;
 }

@@ -37,6 +37,7 @@ struct dispatch {
     struct xmpp_config xmpp_cfg;
     struct dns_tracker *dns;        /* owned */
     struct dns_stats dns_parse;     /* per-error parse counters */
+    struct dns_msg *dns_msg;        /* owned: parse buffer reused for every message */
     struct stream_dissector xmpp_ops, dns_tcp_ops;
     struct datagram_dissector dns_udp_ops;
     struct dispatch_stats stats;

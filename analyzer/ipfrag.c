@@ -234,7 +234,9 @@ bool ipfrag_add(struct ipfrag_table *t, const struct ft_addr *src, const struct 
     end = offset + len;
     dg = datagram_get(t, src, dst, proto, id, now_ns);
     if (!more) {
-        if (dg->have_last && dg->total_len != end) {
+        /* A second, different end, or data already held past this end. */
+        if ((dg->have_last && dg->total_len != end) ||
+            (dg->nranges > 0 && dg->ranges[dg->nranges - 1].end > end)) {
             t->stats.invalid++;
             datagram_drop(t, dg);
             return false;

@@ -165,6 +165,18 @@ static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
     return o;
 }
 
+#define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* The JSON document is streamed: its head at init, each connection as it
+ * ends, the rest at the end.  Memory then does not grow with the number
+ * of connections. */
+static void json_head(struct output *o)
+{
+    fprintf(o->fp, "{\n  \"schema\": { \"name\": \"fedtrace\", \"version\": \"%s\" },\n"
+                   "  \"generator\": \"%s\",\n  \"connections\": [",
+            FEDTRACE_SCHEMA_VERSION, PACKAGE_STRING);
+}
+
 int output_init(struct output *o, enum output_format format, FILE *fp, int verbose)
 {
     memset(o, 0, sizeof(*o));
@@ -175,7 +187,17 @@ int output_init(struct output *o, enum output_format format, FILE *fp, int verbo
     o->pending_xmpp = json_object_new_object();
     o->dns = json_object_new_array();
     o->max_events = 200000;
-    return o->connections && o->pending_xmpp && o->dns ? 0 : -1;
+    o->max_lookups = 100000;
+    o->max_text_conns = 10000;
+    if (!o->connections || !o->pending_xmpp || !o->dns)
+        return -1;
+    if (format == OUTPUT_JSON) {
+        o->dns_spool = tmpfile();
+        if (!o->dns_spool)
+            return -1;
+        json_head(o);
+    }
+    return 0;
 }
 
 static void write_line(struct output *o, json_object *ev)
@@ -190,9 +212,15 @@ void output_conn(struct output *o, const struct flow *f, enum flow_end_reason wh
 {
     json_object *c = conn_json(f, why), *evs;
 
-    if (json_object_object_get_ex(o->pending_xmpp, json_object_get_string(json_object_object_get(c, "uid")), &evs)) {
-        json_object_object_add(c, "xmpp", json_object_get(evs));
-        json_object_object_del(o->pending_xmpp, json_object_get_string(json_object_object_get(c, "uid")));
+    const char *uid = json_object_get_string(json_object_object_get(c, "uid"));
+    if (json_object_object_get_ex(o->pending_xmpp, uid, &evs)) {
+        json_object *counts = json_object_new_object();
+        json_object_object_add(c, "xmpp", json_object_get(json_object_object_get(evs, "events")));
+        json_object_object_add(counts, "message", json_object_get(json_object_object_get(evs, "message")));
+        json_object_object_add(counts, "presence", json_object_get(json_object_object_get(evs, "presence")));
+        json_object_object_add(counts, "iq", json_object_get(json_object_object_get(evs, "iq")));
+        json_object_object_add(c, "stanza_counts", counts);
+        json_object_object_del(o->pending_xmpp, uid);
     }
 
     if (o->format == OUTPUT_NDJSON) {
@@ -211,6 +239,17 @@ void output_conn(struct output *o, const struct flow *f, enum flow_end_reason wh
         json_object_object_add(ev, "connection", c);
         write_line(o, ev);
         json_object_put(ev);
+        return;
+    }
+    if (o->format == OUTPUT_JSON) {
+        fputs(o->conns_written++ ? ",\n    " : "\n    ", o->fp);
+        fputs(json_object_to_json_string_ext(c, JSON_FLAGS), o->fp);
+        json_object_put(c);
+        return;
+    }
+    if (json_object_array_length(o->connections) >= o->max_text_conns) {
+        o->conns_not_listed++;
+        json_object_put(c);
         return;
     }
     json_object_array_add(o->connections, c);
@@ -420,11 +459,58 @@ static json_object *dns_json(const struct dns_lookup *lk)
     return o;
 }
 
+/* Stanzas that tell the federation story: subscription presences and
+ * anything of type error.  The rest are counted per connection. */
+static bool stanza_is_notable(const struct xmpp_event *ev)
+{
+    if (ev->type_str && strcmp(ev->type_str, "error") == 0)
+        return true;
+    if (ev->stanza != XMPP_STANZA_PRESENCE)
+        return false;
+    switch (ev->presence) {
+    case XMPP_PRES_SUBSCRIBE:
+    case XMPP_PRES_SUBSCRIBED:
+    case XMPP_PRES_UNSUBSCRIBE:
+    case XMPP_PRES_UNSUBSCRIBED:
+    case XMPP_PRES_ERROR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The per-connection record of events while the connection is open. */
+static json_object *pending_for(struct output *o, const struct flow_info *fi)
+{
+    char uid[32];
+    json_object *p;
+    snprintf(uid, sizeof(uid), "C%" PRIu64, fi->flow_id);
+    if (!json_object_object_get_ex(o->pending_xmpp, uid, &p)) {
+        p = json_object_new_object();
+        json_object_object_add(p, "events", json_object_new_array());
+        json_object_object_add(p, "message", json_object_new_int64(0));
+        json_object_object_add(p, "presence", json_object_new_int64(0));
+        json_object_object_add(p, "iq", json_object_new_int64(0));
+        json_object_object_add(o->pending_xmpp, uid, p);
+    }
+    return p;
+}
+
 void output_xmpp_event(struct output *o, const struct flow_info *fi, const struct xmpp_event *ev)
 {
-    json_object *j, *arr;
-    const char *uid;
+    json_object *j, *arr, *pend = NULL;
 
+    if (o->format != OUTPUT_NDJSON)
+        pend = pending_for(o, fi);
+    if (ev->type == XMPP_EV_STANZA && pend) {
+        static const char *const kinds[] = { "message", "presence", "iq" };
+        unsigned k = (unsigned)ev->stanza;
+        json_object *cnt;
+        if (k < 3 && json_object_object_get_ex(pend, kinds[k], &cnt))
+            json_object_set_int64(cnt, json_object_get_int64(cnt) + 1);
+    }
+    if (ev->type == XMPP_EV_STANZA && !o->verbose && !stanza_is_notable(ev))
+        return;
     if (o->format != OUTPUT_NDJSON && o->events_kept >= o->max_events) {
         o->events_dropped++;
         return;
@@ -446,11 +532,7 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
         json_object_put(ev_out);
         return;
     }
-    uid = json_object_get_string(json_object_object_get(j, "uid"));
-    if (!json_object_object_get_ex(o->pending_xmpp, uid, &arr)) {
-        arr = json_object_new_array();
-        json_object_object_add(o->pending_xmpp, uid, arr);
-    }
+    arr = json_object_object_get(pend, "events");
     json_object_object_del(j, "uid");
     json_object_array_add(arr, j);
     o->events_kept++;
@@ -458,7 +540,19 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
 
 void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
 {
-    json_object *j = dns_json(lk);
+    json_object *j;
+    if (o->format == OUTPUT_TEXT && json_object_array_length(o->dns) >= o->max_lookups) {
+        o->lookups_dropped++;
+        return;
+    }
+    j = dns_json(lk);
+    if (o->format == OUTPUT_JSON && o->dns_spool) {
+        /* Spooled to a temporary file, spliced into the document at the end. */
+        fputs(o->lookups_spooled++ ? ",\n    " : "\n    ", o->dns_spool);
+        fputs(json_object_to_json_string_ext(j, JSON_FLAGS), o->dns_spool);
+        json_object_put(j);
+        return;
+    }
     if (o->format == OUTPUT_NDJSON) {
         json_object *ev = json_object_new_object(), *pcap = json_object_new_object();
         const struct ft_meta *first = lk->nqueries ? &lk->query[0] : &lk->response;
@@ -545,6 +639,7 @@ static json_object *dissector_stats_json(const struct output *out, const struct 
     json_object_object_add(x, "connections", jint(ds->xmpp_connections));
     json_object_object_add(x, "events", jint(ds->xmpp_events));
     json_object_object_add(x, "events_dropped_from_document", jint(out->events_dropped));
+    json_object_object_add(dns, "lookups_dropped_from_document", jint(out->lookups_dropped));
     json_object_object_add(o, "xmpp", x);
     json_object_object_add(o, "alloc_failures", jint(ds->alloc_failures));
     return o;
@@ -716,13 +811,13 @@ static void text_report(struct output *o, const struct capture *cap, const struc
             for (size_t k = 0; k < ne; k++) {
                 json_object *e = json_object_array_get_idx(evs, k), *v;
                 const char *type = json_object_get_string(json_object_object_get(e, "type"));
-                if (!o->verbose && (strcmp(type, "eof") == 0 || strcmp(type, "stanza") == 0))
+                if (!o->verbose && strcmp(type, "eof") == 0)
                     continue;
                 fprintf(fp, "        %6s %s %-13s", json_object_get_string(json_object_object_get(e, "frame")),
                         strcmp(json_object_get_string(json_object_object_get(e, "dir")), "orig") == 0 ? "->" : "<-",
                         type);
-                static const char *const keys[] = { "from", "to", "db_type", "presence", "condition",
-                                                     "error", "message", NULL };
+                static const char *const keys[] = { "from", "to", "db_type", "presence", "stanza_type",
+                                                     "condition", "error", "message", NULL };
                 for (int kk = 0; keys[kk]; kk++)
                     if (json_object_object_get_ex(e, keys[kk], &v))
                         fprintf(fp, " %s=%s", keys[kk], json_object_get_string(v));
@@ -730,6 +825,8 @@ static void text_report(struct output *o, const struct capture *cap, const struc
             }
         }
     }
+    if (o->conns_not_listed)
+        fprintf(fp, "  ... and %" PRIu64 " more (use --format json or ndjson)\n", o->conns_not_listed);
     fprintf(fp, "\ncapture quality: %" PRIu64 " gaps (%" PRIu64 " bytes missing), %" PRIu64
                 " bad TCP checksums, %" PRIu64 " frames cut by snaplen, %" PRIu64
                 " undecodable\n",
@@ -750,22 +847,27 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
     json_object_array_sort(o->connections, by_flow_id);
     switch (o->format) {
     case OUTPUT_JSON: {
-        json_object *doc = json_object_new_object(), *schema = json_object_new_object();
-        json_object_object_add(schema, "name", jstr("fedtrace"));
-        json_object_object_add(schema, "version", jstr(FEDTRACE_SCHEMA_VERSION));
-        json_object_object_add(doc, "schema", schema);
-        json_object_object_add(doc, "generator", jstr(PACKAGE_STRING));
-        json_object_object_add(doc, "capture", capture_json(cap, pl));
-        json_object_object_add(doc, "dns", json_object_get(o->dns));
-        json_object_object_add(doc, "connections", json_object_get(o->connections));
+        json_object *cj = capture_json(cap, pl);
+        fputs(o->conns_written ? "\n  ],\n  \"dns\": [" : "],\n  \"dns\": [", o->fp);
+        if (o->dns_spool) {
+            char buf[65536];
+            size_t n;
+            rewind(o->dns_spool);
+            while ((n = fread(buf, 1, sizeof(buf), o->dns_spool)) > 0)
+                fwrite(buf, 1, n, o->fp);
+            if (ferror(o->dns_spool))
+                return -1;
+        }
+        fputs(o->lookups_spooled ? "\n  ]" : "]", o->fp);
+        fputs(",\n  \"capture\": ", o->fp);
+        fputs(json_object_to_json_string_ext(cj, JSON_FLAGS), o->fp);
+        json_object_put(cj);
         st = stats_json(pl);
         json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
-        json_object_object_add(doc, "stats", st);
-        fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                      JSON_C_TO_STRING_NOSLASHESCAPE),
-              o->fp);
-        fputc('\n', o->fp);
-        json_object_put(doc);
+        fputs(",\n  \"stats\": ", o->fp);
+        fputs(json_object_to_json_string_ext(st, JSON_FLAGS), o->fp);
+        json_object_put(st);
+        fputs("\n}\n", o->fp);
         break;
     }
     case OUTPUT_NDJSON: {
@@ -795,4 +897,7 @@ void output_free(struct output *o)
     json_object_put(o->pending_xmpp);
     json_object_put(o->dns);
     o->connections = o->pending_xmpp = o->dns = NULL;
+    if (o->dns_spool)
+        fclose(o->dns_spool);
+    o->dns_spool = NULL;
 }

@@ -5,8 +5,10 @@
  * The output owns every json-c object it builds.  Connections arrive as
  * their flows end (output_conn), the run's summary at the end
  * (output_finish).  NDJSON lines are written as they happen so a log
- * shipper sees them live; the JSON document and the text report are
- * written once, at the end, with connections in flow order.
+ * shipper sees them live.  The JSON document is streamed too: its head at
+ * output_init, each connection as its flow ends, DNS lookups, capture and
+ * stats at the end, so memory does not grow with the connection count.
+ * The text report is written at the end (connections in flow order).
  */
 #ifndef FT_OUTPUT_H
 #define FT_OUTPUT_H
@@ -41,6 +43,11 @@ struct output {
     uint64_t ndjson_lines;
     uint64_t max_events;      /* events kept in the document (JSON/text) */
     uint64_t events_kept, events_dropped;
+    uint64_t max_lookups, lookups_dropped;   /* DNS lookups kept in the document */
+    uint64_t max_text_conns, conns_not_listed; /* connections listed in the text report */
+    uint64_t conns_written;   /* JSON: connections streamed so far */
+    FILE *dns_spool;          /* JSON: lookups waiting for their place (owned) */
+    uint64_t lookups_spooled;
 };
 
 /* Prepares an output writing to fp.  0, or -1 on allocation failure. */

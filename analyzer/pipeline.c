@@ -23,7 +23,7 @@ void pipeline_config_default(struct pipeline_config *cfg)
     cfg->flows.max_flows = 65536;
     cfg->flows.timeout_ns[FLOW_LIST_NEW] = 120 * FT_NS_PER_SEC;
     cfg->flows.timeout_ns[FLOW_LIST_EST] = 3600 * FT_NS_PER_SEC;
-    cfg->flows.timeout_ns[FLOW_LIST_CLOSED] = 30 * FT_NS_PER_SEC;
+    cfg->flows.timeout_ns[FLOW_LIST_CLOSED] = 5 * FT_NS_PER_SEC; /* as Zeek's tcp_close_delay */
     cfg->flows.timeout_ns[FLOW_LIST_UDP] = 60 * FT_NS_PER_SEC;
     cfg->max_stream_buffer = 1024 * 1024;
     cfg->max_total_buffer = 64 * 1024 * 1024;
@@ -193,6 +193,14 @@ static void on_eof(void *user, enum ft_dir dir, const struct ft_meta *m)
     }
     if (f->dis && f->dis->eof)
         f->dis->eof(f->dis_state, dir, &fm);
+    /* Both directions are over: the dissector has nothing left to see, so
+     * free its state now rather than when the flow leaves the table. */
+    if (f->dis && f->tcp.half[0].eof_sent && f->tcp.half[1].eof_sent) {
+        if (f->dis->close)
+            f->dis->close(f->dis_state, &fm);
+        f->dis = NULL;
+        f->dis_state = NULL;
+    }
 }
 
 static bool flow_matters(const struct pipeline *pl, const struct flow *f)

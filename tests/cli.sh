@@ -69,12 +69,29 @@ if "$PY" - "$work/stdout" <<'PYEOF'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 evs = [json.loads(l) for l in lines]
-assert [e["event_type"] for e in evs] == ["connection", "connection", "capture.stats"], evs
-for e in evs[:2]:
+types = [e["event_type"] for e in evs]
+assert [t for t in types if not t.startswith("xmpp.")] == ["connection", "connection", "capture.stats"], types
+assert types.count("xmpp.stream_open") == 4 and types.count("xmpp.db_result") == 4, types
+assert types[-1] == "capture.stats"
+for e in evs:
+    assert e["@timestamp"].endswith("Z"), e
+for e in [e for e in evs if e["event_type"] == "connection"]:
     assert e["@timestamp"].endswith("Z") and e["pcap"]["cnt"] >= 1
     assert e["destination"]["port"] == 5269 and e["network"]["transport"] == "tcp"
 PYEOF
 then ok; else bad "ndjson events"; fi
+
+# DNS lookups and XMPP events in the document.
+expect_status 0 "dns lookups" "$FEDTRACE" -r "$G/ipv4-frag-dns.pcap"
+cp "$work/stdout" "$work/dns.json"
+json_true "dns lookup" "$work/dns.json" \
+    "l['qname'] == '_xmpp-server._tcp.example.test' and l['qtype'] == 'SRV' and l['outcome'] == 'answered' and l['queries'][0]['frame'] == 1 and l['response']['frame'] == 4 for l in [d['dns'][0]]"
+json_true "srv answers" "$work/dns.json" \
+    "a['port'] == 5269 and a['target'].endswith('.example.test') for a in [d['dns'][0]['answers'][0]]"
+json_true "xmpp events" "$work/basic.json" \
+    "[e['type'] for e in d['connections'][0]['xmpp']][:5] == ['stream_open', 'stream_open', 'features', 'db_result', 'db_result']"
+json_true "dialback valid" "$work/basic.json" \
+    "d['connections'][0]['xmpp'][4]['db_type'] == 'valid' and d['connections'][0]['xmpp'][4]['dir'] == 'resp'"
 
 # Text report.
 expect_status 0 "text" "$FEDTRACE" --format text -r "$G/tcp-syn-unanswered.pcap"

@@ -142,7 +142,7 @@ int main(int argc, char **argv)
     struct recorder rec = { 0 };
     struct stream_dissector sd = { "recorder", rec_open, rec_data, rec_gap, rec_eof, rec_close, &rec };
     struct datagram_dissector dd = { "recorder", rec_datagram, &rec };
-    struct dissector_set ds = { &sd, &sd, &dd };
+    struct dissector_set ds = { .xmpp = &sd, .dns_tcp = &sd, .dns_udp = &dd };
     struct pipeline_sink sink = { on_conn, NULL };
     struct pipeline_config cfg;
     struct capture cap = { 0 };
