@@ -884,6 +884,15 @@ static void test_ipfrag_caps(void)
     CHECK(!ipfrag_add(t, &A4, &B4, 17, 6, 16, false, buf, 16, 6, &out, &out_len));
     CHECK(!ipfrag_add(t, &A4, &B4, 17, 6, 24, false, buf, 16, 6, &out, &out_len));
     CHECK(ipfrag_stats(t)->invalid == 3);
+    /* A last fragment ending before data already held conflicts too, in
+     * either order, and the datagram is dropped at once. */
+    CHECK(!ipfrag_add(t, &A4, &B4, 17, 7, 0, true, buf, 104, 7, &out, &out_len));
+    CHECK(!ipfrag_add(t, &A4, &B4, 17, 7, 80, false, buf, 16, 7, &out, &out_len));
+    CHECK(ipfrag_stats(t)->invalid == 4 && ipfrag_stats(t)->datagrams_now == 0);
+    CHECK(!ipfrag_add(t, &A4, &B4, 17, 8, 80, false, buf, 16, 8, &out, &out_len));
+    CHECK(!ipfrag_add(t, &A4, &B4, 17, 8, 0, true, buf, 104, 8, &out, &out_len));
+    CHECK(ipfrag_stats(t)->invalid == 5 && ipfrag_stats(t)->datagrams_now == 0);
+    CHECK(ipfrag_stats(t)->bytes_now == 0);
     ipfrag_free(t);
 }
 
