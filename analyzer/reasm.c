@@ -342,7 +342,10 @@ void reasm_flush(struct reasm_ctx *rc, struct half_stream *hs, enum ft_dir dir,
 {
     while (hs->ooo)
         flush_first_hole(rc, hs, dir, m, sink);
-    if (hs->peer_ack_valid)
+    /* Acknowledged but never captured is a gap -- except one sequence
+     * number past the data with no FIN seen: that is the FIN the capture
+     * missed (or saw out of order), not a lost byte. */
+    if (hs->peer_ack_valid && !(hs->peer_ack_off == hs->next_off + 1 && !hs->fin_seen))
         gap_to(rc, hs, dir, hs->peer_ack_off, m, sink);
     if (hs->fin_seen)
         gap_to(rc, hs, dir, hs->fin_off, m, sink);

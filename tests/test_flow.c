@@ -346,7 +346,8 @@ static void tx(int64_t ms, const struct ft_addr *s, uint16_t sp, const struct ft
     uint8_t f[PB_MAX_FRAME];
     struct pb_tcp t = { .sport = sp, .dport = dp, .seq = seq, .ack = ack, .flags = flags,
                         .window = 64000 };
-    struct ft_meta m = { .frame = ++g_frame, .src_frame = g_frame,
+    uint64_t frame = ++g_frame;
+    struct ft_meta m = { .frame = frame, .src_frame = frame,
                          .ts_ns = 1000 * SEC + ms * (SEC / 1000) };
     if (flags & TCP_SYN)
         t.mss = 1460;
