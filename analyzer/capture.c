@@ -4,6 +4,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,13 @@ static int open_live(struct capture_source *s, const struct capture_options *o, 
         fprintf(stderr, "fedtrace: warning: %s: %s\n", s->name, pcap_statustostr(rc));
     if (s->nano)
         s->nano = pcap_get_tstamp_precision(s->pcap) == PCAP_TSTAMP_PRECISION_NANO;
+    /* Non-blocking: capture_run() waits in poll() itself, so a quiet link
+     * cannot keep it from noticing a stop request. */
+    if (pcap_setnonblock(s->pcap, 1, ebuf) != 0 || pcap_get_selectable_fd(s->pcap) < 0) {
+        snprintf(err, errlen, "cannot capture on '%s': %s", s->name,
+                 ebuf[0] ? ebuf : "no selectable descriptor");
+        return -1;
+    }
     return 0;
 }
 
@@ -171,6 +179,24 @@ static void source_stats(struct capture_source *s)
     s->if_dropped = ps.ps_ifdrop;
 }
 
+/* Waits up to 100 ms for any live source to become readable.  A signal
+ * ends the wait early (EINTR), and the caller re-checks its stop flag. */
+static void wait_live(const struct capture *c)
+{
+    struct pollfd fds[64];
+    nfds_t n = 0;
+    for (unsigned i = 0; i < c->nsrc && n < 64; i++) {
+        if (!c->src[i].live || c->src[i].done)
+            continue;
+        fds[n].fd = pcap_get_selectable_fd(c->src[i].pcap);
+        fds[n].events = POLLIN;
+        fds[n].revents = 0;
+        n++;
+    }
+    if (n)
+        (void)poll(fds, n, 100);
+}
+
 int capture_run(struct capture *c, const struct capture_options *o, capture_frame_fn fn,
                 void *user)
 {
@@ -204,6 +230,7 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
         if (!best) {
             if (!pending)
                 break;
+            wait_live(c);
             continue;
         }
         (void)any_live;

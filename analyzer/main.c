@@ -411,8 +411,12 @@ int main(int argc, char **argv)
     }
     pipeline_ready = true;
 
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     cap.stop = &stop_requested;
 
     damaged = capture_run(&cap, &o.cap, on_frame, &pl);
