@@ -1,0 +1,398 @@
+/*
+ * test_verdict.c - unit tests for analyzer/verdict.c: the catalogue is
+ * complete (every taxonomy code, the 25 RFC 6120 stream error conditions,
+ * the correlator's own codes), well formed (unique codes, stage order,
+ * title/summary/explain/advice/refs present, only documented placeholders)
+ * and verdict_render() expands, truncates and copies braces as documented.
+ * Prints one line per failed check and "verdict: N passed, N failed".
+ *
+ * With --markdown it prints the catalogue as Markdown instead (used by
+ * tools/gen-verdict-doc to write doc/verdicts.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analyzer/verdict.h"
+#include "check.h"
+
+static const char *const placeholders[] = {
+    "local", "remote", "from", "to", "qname", "resolver", "ip", "port",
+    "public_ip", "private_ip", "condition", "text", "alert", "peer", "n",
+    "seconds",
+};
+#define N_PLACEHOLDERS (sizeof(placeholders) / sizeof(placeholders[0]))
+
+/* RFC 6120 §4.9.3.1 - §4.9.3.25, in order. */
+static const char *const stream_conditions[] = {
+    "bad-format", "bad-namespace-prefix", "conflict", "connection-timeout",
+    "host-gone", "host-unknown", "improper-addressing", "internal-server-error",
+    "invalid-from", "invalid-namespace", "invalid-xml", "not-authorized",
+    "not-well-formed", "policy-violation", "remote-connection-failed", "reset",
+    "resource-constraint", "restricted-xml", "see-other-host", "system-shutdown",
+    "undefined-condition", "unsupported-encoding", "unsupported-feature",
+    "unsupported-stanza-type", "unsupported-version",
+};
+
+/* Every code of failure-taxonomy.md §1-§8 and the correlator's own codes. */
+static const char *const required_codes[] = {
+    /* DNS */
+    "DNS-NO-QUERY", "DNS-SRV-NXDOMAIN", "DNS-SRV-NODATA", "DNS-SERVFAIL",
+    "DNS-TIMEOUT", "DNS-TRUNC-NO-TCP", "DNS-SRV-DOT", "DNS-SRV-PORT",
+    "DNS-SRV-CNAME", "DNS-TARGET-NXDOMAIN", "DNS-PRIVATE-ADDR",
+    "DNS-OWN-DOMAIN-WRONG", "DNS-XMPPS-ONLY", "DNS-FALLBACK-AFTER-SRV",
+    "DNS-NO-AAAA-V6-ONLY", "DNS-V6-UNREACH",
+    /* TCP */
+    "TCP-NO-SYNACK", "TCP-RST", "TCP-ICMP-UNREACH", "TCP-WRONG-PORT",
+    "TCP-HALF-OPEN", "TCP-ONE-WAY", "TCP-ASYM-NAT", "TCP-PAT-MISMATCH",
+    "TCP-RESET-MID", "TCP-SLOW-CONNECT",
+    /* stream headers */
+    "STR-NO-HEADER", "STR-NS", "STR-NO-DB-NS", "STR-TO-MISMATCH",
+    "STR-FROM-MISSING", "STR-VERSION", "STR-XML", "STR-NO-RESPONSE",
+    /* TLS */
+    "TLS-REQUIRED-MISSING", "TLS-NOT-OFFERED", "TLS-FAILURE", "TLS-ALERT",
+    "TLS-SNI", "TLS-CERT-NAME", "TLS-CERT-EXPIRED", "TLS-DESYNC", "TLS-STRIP",
+    "TLS-CLOSED-AFTER-HANDSHAKE",
+    /* SASL */
+    "SASL-NO-MECH", "SASL-FAIL", "SASL-OK",
+    /* dialback */
+    "DB-NO-BACKCONN", "DB-BACKCONN-BLOCKED", "DB-WRONG-AUTH", "DB-INVALID-KEY",
+    "DB-INVALID", "DB-ERROR", "DB-TIMEOUT", "DB-BEFORE-TLS", "DB-UNSUPPORTED",
+    "DB-MUX-UNVERIFIED", "DB-NO-CONNBACK-OK", "DB-BIDI",
+    /* stanzas */
+    "STZ-BOUNCE-RSNF", "STZ-BOUNCE-RST", "STZ-SVC-UNAVAIL", "STZ-ITEM-NF",
+    "STZ-NOT-ALLOWED", "STZ-FORBIDDEN", "STZ-POLICY", "STZ-SUB-PENDING",
+    "STZ-SUB-NOT-SENT", "STZ-UNSUBSCRIBED-AUTO", "STZ-UNSUBSCRIBED",
+    "STZ-ERROR", "STZ-PROBE-NO-ANSWER", "STZ-ONE-WAY-PRESENCE", "STZ-PING-FAIL",
+    "OK",
+    /* capture */
+    "CAP-MIDSTREAM", "CAP-ONE-DIR", "CAP-GAPS", "CAP-BAD-CSUM", "CAP-ENCRYPTED",
+    "CAP-DNS-UNSEEN", "CAP-NOTHING",
+};
+#define N_REQUIRED (sizeof(required_codes) / sizeof(required_codes[0]))
+
+static int known_placeholder(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_PLACEHOLDERS; i++)
+        if (strlen(placeholders[i]) == len && memcmp(placeholders[i], name, len) == 0)
+            return 1;
+    return 0;
+}
+
+static int name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* 1 when every {word} in s is a documented placeholder. */
+static int placeholders_ok(const char *s)
+{
+    for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
+        const char *q = p + 1;
+        while (name_char(*q))
+            q++;
+        if (*q == '}' && !known_placeholder(p + 1, (size_t)(q - p - 1))) {
+            printf("  unknown placeholder in: %s\n", s);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int has_brace(const char *s)
+{
+    return strchr(s, '{') != NULL || strchr(s, '}') != NULL;
+}
+
+static size_t count_sentences(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p; p++)
+        if ((*p == '.' || *p == '?' || *p == '!') && (p[1] == ' ' || p[1] == '\0'))
+            n++;
+    return n;
+}
+
+static int single_line(const char *s)
+{
+    return strchr(s, '\n') == NULL;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_entries(void)
+{
+    size_t n = verdict_count();
+    CHECK(n >= N_REQUIRED + 25);
+    CHECK(verdict_at(n) == NULL);
+    for (size_t i = 0; i < n; i++) {
+        const struct verdict_info *e = verdict_at(i);
+        if (!CHECK(e != NULL && e->code != NULL))
+            continue;
+        int ok = 1;
+        ok &= CHECK(e->title && *e->title && single_line(e->title) && !has_brace(e->title));
+        ok &= CHECK(e->summary && *e->summary && single_line(e->summary) && placeholders_ok(e->summary));
+        ok &= CHECK(e->explain && !has_brace(e->explain));
+        if (e->explain) {
+            size_t s = count_sentences(e->explain);
+            ok &= CHECK(s >= 3 && s <= 8);
+        }
+        ok &= CHECK(e->refs && *e->refs);
+        ok &= CHECK((int)e->stage >= 0 && e->stage < STAGE_CAPTURE + 1);
+        size_t a = 0;
+        while (a < VERDICT_MAX_ADVICE && e->advice[a]) {
+            ok &= CHECK(*e->advice[a] && single_line(e->advice[a]) && placeholders_ok(e->advice[a]));
+            a++;
+        }
+        ok &= CHECK(a >= 2 && a <= 5);
+        ok &= CHECK(a < VERDICT_MAX_ADVICE); /* NULL-terminated */
+        /* the code is upper case letters, digits and dashes */
+        for (const char *c = e->code; *c; c++)
+            ok &= CHECK((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-');
+        /* stage order */
+        if (i > 0)
+            ok &= CHECK(verdict_at(i - 1)->stage <= e->stage);
+        /* unique */
+        for (size_t j = i + 1; j < n; j++)
+            ok &= CHECK(strcmp(e->code, verdict_at(j)->code) != 0);
+        /* the lookup finds this very entry */
+        ok &= CHECK(verdict_lookup(e->code) == e);
+        if (!ok)
+            printf("  ... in entry %s\n", e->code);
+    }
+}
+
+static void test_prefix_stages(void)
+{
+    for (size_t i = 0; i < verdict_count(); i++) {
+        const struct verdict_info *e = verdict_at(i);
+        const char *c = e->code;
+        enum fed_stage want = STAGE_COUNT;
+        if (strncmp(c, "DNS-", 4) == 0)
+            want = STAGE_LOOKUP;
+        else if (strncmp(c, "TCP-", 4) == 0)
+            want = STAGE_CONNECT;
+        else if (strncmp(c, "STR-", 4) == 0)
+            want = STAGE_STREAM;
+        else if (strncmp(c, "TLS-", 4) == 0)
+            want = STAGE_TLS;
+        else if (strncmp(c, "SASL-", 5) == 0 || strncmp(c, "DB-", 3) == 0)
+            want = STAGE_AUTH;
+        else if (strncmp(c, "STZ-", 4) == 0 || strcmp(c, "OK") == 0)
+            want = STAGE_SUBSCRIBE;
+        else if (strncmp(c, "CAP-", 4) == 0)
+            want = STAGE_CAPTURE;
+        if (!CHECK(e->stage == want))
+            printf("  stage of %s\n", c);
+    }
+}
+
+static void test_required(void)
+{
+    for (size_t i = 0; i < N_REQUIRED; i++)
+        if (!CHECK(verdict_lookup(required_codes[i]) != NULL))
+            printf("  missing %s\n", required_codes[i]);
+    CHECK(sizeof(stream_conditions) / sizeof(stream_conditions[0]) == 25);
+    for (size_t i = 0; i < 25; i++) {
+        char code[64] = "STR-";
+        size_t k = 4;
+        for (const char *c = stream_conditions[i]; *c; c++)
+            code[k++] = (*c >= 'a' && *c <= 'z') ? (char)(*c - 'a' + 'A') : *c;
+        code[k] = '\0';
+        const struct verdict_info *e = verdict_lookup(code);
+        if (!CHECK(e != NULL && e->stage == STAGE_STREAM)) {
+            printf("  missing %s\n", code);
+            continue;
+        }
+        /* the reference names the right RFC 6120 section */
+        char sect[32];
+        snprintf(sect, sizeof(sect), "4.9.3.%zu", i + 1);
+        if (!CHECK(strstr(e->refs, sect) != NULL))
+            printf("  %s refs lack %s\n", code, sect);
+    }
+    CHECK(verdict_lookup("OK")->stage == STAGE_SUBSCRIBE);
+    CHECK(verdict_lookup("CAP-NOTHING")->stage == STAGE_CAPTURE);
+}
+
+static void test_lookup(void)
+{
+    const struct verdict_info *e = verdict_lookup("DB-NO-BACKCONN");
+    CHECK(e != NULL && strcmp(e->code, "DB-NO-BACKCONN") == 0);
+    CHECK(verdict_lookup("db-no-backconn") == e);
+    CHECK(verdict_lookup("Db-No-BackConn") == e);
+    CHECK(verdict_lookup("ok") == verdict_lookup("OK"));
+    CHECK(verdict_lookup("str-host-unknown") == verdict_lookup("STR-HOST-UNKNOWN"));
+    CHECK(verdict_lookup("DB-NO-BACKCON") == NULL);
+    CHECK(verdict_lookup("DB-NO-BACKCONNX") == NULL);
+    CHECK(verdict_lookup("") == NULL);
+    CHECK(verdict_lookup(NULL) == NULL);
+    CHECK(verdict_lookup("NOPE") == NULL);
+}
+
+static void test_stage_names(void)
+{
+    CHECK(strcmp(fed_stage_name(STAGE_LOOKUP), "lookup") == 0);
+    CHECK(strcmp(fed_stage_name(STAGE_CONNECT), "connect") == 0);
+    CHECK(strcmp(fed_stage_name(STAGE_STREAM), "stream") == 0);
+    CHECK(strcmp(fed_stage_name(STAGE_TLS), "tls") == 0);
+    CHECK(strcmp(fed_stage_name(STAGE_AUTH), "dialback") == 0);
+    CHECK(strcmp(fed_stage_name(STAGE_SUBSCRIBE), "subscribe") == 0);
+    CHECK(strcmp(fed_stage_name(STAGE_CAPTURE), "capture") == 0);
+    CHECK(fed_stage_name(STAGE_COUNT) != NULL);
+    CHECK(fed_stage_name((enum fed_stage)99) != NULL);
+}
+
+static int rendered(const char *tmpl, const struct verdict_vars *v, const char *want)
+{
+    char out[256];
+    size_t n = verdict_render(tmpl, v, out, sizeof(out));
+    if (strcmp(out, want) != 0 || n != strlen(want)) {
+        printf("  render(\"%s\") = \"%s\" (%zu), want \"%s\"\n", tmpl, out, n, want);
+        return 0;
+    }
+    return 1;
+}
+
+static void test_render(void)
+{
+    struct verdict_vars v = {
+        .local = "cup.example", .remote = "jabber.example", .from = "a.example",
+        .to = "b.example", .qname = "_xmpp-server._tcp.jabber.example",
+        .resolver = "192.0.2.53", .ip = "198.51.100.7", .port = "5269",
+        .public_ip = "203.0.113.10", .private_ip = "10.1.1.20",
+        .condition = "host-unknown", .text = "no such host", .alert = "unknown_ca(48)",
+        .peer = "198.51.100.9", .n = "9", .seconds = "20",
+    };
+    /* every placeholder */
+    CHECK(rendered("{local}", &v, "cup.example"));
+    CHECK(rendered("{remote}", &v, "jabber.example"));
+    CHECK(rendered("{from}", &v, "a.example"));
+    CHECK(rendered("{to}", &v, "b.example"));
+    CHECK(rendered("{qname}", &v, "_xmpp-server._tcp.jabber.example"));
+    CHECK(rendered("{resolver}", &v, "192.0.2.53"));
+    CHECK(rendered("{ip}", &v, "198.51.100.7"));
+    CHECK(rendered("{port}", &v, "5269"));
+    CHECK(rendered("{public_ip}", &v, "203.0.113.10"));
+    CHECK(rendered("{private_ip}", &v, "10.1.1.20"));
+    CHECK(rendered("{condition}", &v, "host-unknown"));
+    CHECK(rendered("{text}", &v, "no such host"));
+    CHECK(rendered("{alert}", &v, "unknown_ca(48)"));
+    CHECK(rendered("{peer}", &v, "198.51.100.9"));
+    CHECK(rendered("{n}", &v, "9"));
+    CHECK(rendered("{seconds}", &v, "20"));
+    /* in context, adjacent, repeated */
+    CHECK(rendered("telnet {ip} {port} from outside", &v, "telnet 198.51.100.7 5269 from outside"));
+    CHECK(rendered("{ip}{port}", &v, "198.51.100.75269"));
+    CHECK(rendered("{n}/{n}", &v, "9/9"));
+    CHECK(rendered("", &v, ""));
+    CHECK(rendered("no placeholders", &v, "no placeholders"));
+    /* unknown, NULL and empty values render as "?" */
+    CHECK(rendered("x {bogus} y", &v, "x ? y"));
+    CHECK(rendered("{Local}", &v, "?"));
+    struct verdict_vars empty = { .local = "", .remote = NULL };
+    CHECK(rendered("{local}-{remote}", &empty, "?-?"));
+    CHECK(rendered("{local}", NULL, "?"));
+    /* braces that are not placeholders are copied */
+    CHECK(rendered("a { b", &v, "a { b"));
+    CHECK(rendered("trailing {", &v, "trailing {"));
+    CHECK(rendered("{", &v, "{"));
+    CHECK(rendered("{local", &v, "{local"));
+    CHECK(rendered("{}", &v, "{}"));
+    CHECK(rendered("{ local }", &v, "{ local }"));
+    CHECK(rendered("}{local}}", &v, "}cup.example}"));
+    CHECK(rendered("{{local}}", &v, "{cup.example}"));
+
+    /* truncation: always NUL-terminated, never past outlen */
+    char buf[8];
+    memset(buf, 'X', sizeof(buf));
+    size_t n = verdict_render("{remote}", &v, buf, 5);
+    CHECK(n == 4 && strcmp(buf, "jabb") == 0 && buf[5] == 'X');
+    memset(buf, 'X', sizeof(buf));
+    n = verdict_render("abcdefghij", &v, buf, sizeof(buf));
+    CHECK(n == 7 && strcmp(buf, "abcdefg") == 0);
+    memset(buf, 'X', sizeof(buf));
+    n = verdict_render("ab{bogus}cdef", &v, buf, 4);
+    CHECK(n == 3 && strcmp(buf, "ab?") == 0 && buf[4] == 'X');
+    memset(buf, 'X', sizeof(buf));
+    n = verdict_render("{local}", &v, buf, 1);
+    CHECK(n == 0 && buf[0] == '\0' && buf[1] == 'X');
+    memset(buf, 'X', sizeof(buf));
+    n = verdict_render("{local}", &v, buf, 0);
+    CHECK(n == 0 && buf[0] == 'X');
+    memset(buf, 'X', sizeof(buf));
+    n = verdict_render("abc{", &v, buf, 4);
+    CHECK(n == 3 && strcmp(buf, "abc") == 0);
+    n = verdict_render(NULL, &v, buf, sizeof(buf));
+    CHECK(n == 0 && buf[0] == '\0');
+    /* exact fit */
+    char fit[12];
+    n = verdict_render("{local}", &v, fit, sizeof(fit));
+    CHECK(n == 11 && strcmp(fit, "cup.example") == 0);
+
+    /* every summary and advice line of the catalogue renders completely */
+    for (size_t i = 0; i < verdict_count(); i++) {
+        const struct verdict_info *e = verdict_at(i);
+        char out[2048];
+        n = verdict_render(e->summary, &v, out, sizeof(out));
+        CHECK(n == strlen(out) && strchr(out, '{') == NULL);
+        for (size_t a = 0; e->advice[a]; a++) {
+            n = verdict_render(e->advice[a], &v, out, sizeof(out));
+            CHECK(n == strlen(out) && n < sizeof(out) - 1);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Markdown output for doc/verdicts.md                                 */
+
+static void print_markdown(void)
+{
+    printf("# fedtrace verdict codes\n\n");
+    printf("Generated by `tools/gen-verdict-doc` from `analyzer/verdict.c`; "
+           "do not edit by hand.\n\n");
+    printf("Each verdict belongs to one stage of a federation direction. "
+           "In summaries and advice, words in braces such as `{remote}` "
+           "are filled in from the evidence of a concrete case "
+           "(`?` when unknown).\n\n");
+    printf("%zu codes.\n\n", verdict_count());
+    enum fed_stage cur = STAGE_COUNT;
+    for (size_t i = 0; i < verdict_count(); i++) {
+        const struct verdict_info *e = verdict_at(i);
+        if (e->stage != cur) {
+            cur = e->stage;
+            printf("## Stage: %s\n\n", fed_stage_name(cur));
+            printf("| Code | Title |\n|---|---|\n");
+            for (size_t j = i; j < verdict_count() && verdict_at(j)->stage == cur; j++)
+                printf("| [%s](#%s) | %s |\n", verdict_at(j)->code, verdict_at(j)->code,
+                       verdict_at(j)->title);
+            printf("\n");
+        }
+        printf("### <a id=\"%s\"></a>%s\n\n", e->code, e->code);
+        printf("**%s**\n\n", e->title);
+        printf("Summary: `%s`\n\n", e->summary);
+        printf("%s\n\n", e->explain);
+        printf("Advice:\n\n");
+        for (size_t a = 0; e->advice[a]; a++)
+            printf("- %s\n", e->advice[a]);
+        printf("\nReferences: %s\n\n", e->refs);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--markdown") == 0) {
+        print_markdown();
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "usage: %s [--markdown]\n", argv[0]);
+        return 2;
+    }
+    test_entries();
+    test_prefix_stages();
+    test_required();
+    test_lookup();
+    test_stage_names();
+    test_render();
+    return check_summary("verdict");
+}
