@@ -82,7 +82,7 @@ static const struct verdict_info table[] = {
 {
     "DNS-TIMEOUT", STAGE_LOOKUP,
     "The DNS lookup was never answered",
-    "No answer from {resolver} for {qname} after {n} tries",
+    "{resolver} never answered the query for {qname} ({n} attempts)",
     "The XMPP server sent a query, retransmitted it, and no response came back. "
     "Usually a firewall between the server and its resolver drops UDP/53, the "
     "resolver is down, or the server is configured with a wrong resolver address. "
@@ -108,7 +108,7 @@ static const struct verdict_info table[] = {
     "size limit. Either TCP/53 is blocked, or a middlebox such as the ASA DNS "
     "inspection limits the message length. A working server retries over TCP at "
     "once (Prosody does), and then this is not a fault. Note that the truncated UDP "
-    "answer may list a different subset of targets than the full one.",
+    "answer may name other targets than the complete answer over TCP.",
     {
         "Test the full answer: `dig +tcp SRV {qname} @{resolver}` from the XMPP server's network.",
         "Allow TCP/53 from the XMPP server to {resolver}.",
@@ -141,7 +141,7 @@ static const struct verdict_info table[] = {
     "The SRV name exists but holds no SRV record (NODATA)",
     "SRV {qname} answered NOERROR with no records; {local} should fall back to the address of {remote}",
     "The resolver answered success with an empty answer section. For XMPP this is "
-    "handled like NXDOMAIN: fall back to the domain's own A/AAAA on port 5269. It is "
+    "handled like NXDOMAIN: the server tries the address records of the bare domain, port 5269. It is "
     "not a fault if that fallback connects. A frequent pattern is a domain that "
     "publishes _xmpp-client (for its users) but no _xmpp-server record, which may "
     "mean the remote organisation has not enabled federation at all, on purpose or "
@@ -262,7 +262,7 @@ static const struct verdict_info table[] = {
     "Our domain's public DNS points at a server that is not ours",
     "Public DNS for {local} points at {ip}, not at our gateway {public_ip}",
     "A lookup of our own domain, usually made by the remote server to verify dialback, "
-    "returns an address that is not our firewall: a hosting provider, Google Apps or "
+    "yields an address other than our firewall's: a hosting provider, Google Apps or "
     "Webex, or an old address. The remote server then sends its verification to that "
     "host, which does not know our dialback key and answers invalid, or cannot be "
     "reached at all. Cisco's guidance is explicit: the CUPS/IM&P domain must not be "
@@ -387,7 +387,7 @@ static const struct verdict_info table[] = {
 {
     "TCP-WRONG-PORT", STAGE_CONNECT,
     "The connection went to an unexpected port",
-    "{local} connected to {ip} on port {port}, which is neither the SRV port nor 5269",
+    "{local} connected to {ip} on port {port}, which matches neither the SRV record nor the default 5269",
     "The initiating server connected to a port that no SRV record announced and that "
     "is not the s2s default. This comes from a static route or host entry with a typo, "
     "an old configuration, or a port-translation rule that moves 5269 to another "
@@ -423,14 +423,15 @@ static const struct verdict_info table[] = {
     "TCP-ASYM-NAT", STAGE_CONNECT,
     "Replies bypass the NAT device",
     "Replies from {private_ip} to {peer} leave by a path that skips the NAT",
-    "The inside capture shows the server answering the SYN, but the outside capture "
-    "shows no SYN-ACK, or one with the private source address. The reply is leaving "
-    "by another route than the one the request came in on: the server's default "
-    "gateway is not the ASA (dual-homed DMZ hosts), or a static NAT is missing so the "
+    "The inside capture shows the server answering the SYN, while on the outside "
+    "no SYN-ACK ever appears, or one appears carrying the private source address. The reply is leaving "
+    "by another route than the one the request came in on: the server "
+    "routes its answers via a router other than the ASA (hosts with one leg in a DMZ "
+    "and one inside), or a static NAT is missing so the "
     "answer goes out untranslated. The remote side sees no answer and the firewall "
     "drops the half-seen connection. This verdict needs captures on both sides.",
     {
-        "On the server: `ip route get {peer}` (CUPS/IM&P: `show network route` on the admin CLI) must use the ASA as next hop.",
+        "On the server: `ip route get {peer}` must use the ASA as next hop (CUPS/IM&P: `show network eth0 detail` shows the gateway).",
         "ASA: `show conn address {private_ip}` and `show xlate local {private_ip}`.",
         ADV_ASA_PAT,
         NULL
@@ -869,8 +870,9 @@ static const struct verdict_info table[] = {
     "{peer} could not connect back to {from} to verify it",
     "The receiving server needed to reach another server to finish the job, in "
     "practice the authoritative server of the sender's domain for the dialback check, "
-    "and could not. The sender's public DNS (SRV/A) is missing or wrong, or inbound "
-    "5269 to the sender is blocked or not translated. This is the typical failure of "
+    "and could not. Either public DNS does not lead to the sender's gateway (no "
+    "SRV or A record, or a stale one), or the sender's firewall drops or does not "
+    "translate incoming 5269. This is the typical failure of "
     "CUPS/IM&P behind an ASA with only dynamic PAT: outbound works, the call back "
     "does not.",
     {
@@ -1255,7 +1257,7 @@ static const struct verdict_info table[] = {
     "not-authorized, invalid-authzid, invalid-mechanism or temporary-auth-failure. "
     "The certificate does not cover the sending domain, or the authorization identity "
     "does not match it. XEP-0178 allows the sender to try dialback next; look for a "
-    "db:result on the same or a new stream before calling federation broken.",
+    "db:result on this stream or a fresh one before calling federation broken.",
     {
         "Check the names in our certificate: `openssl s_client -connect {ip}:5269 -starttls xmpp-server -xmpphost {remote}` from the peer's side, or inspect our cert's SAN for {local}.",
         "Reissue the certificate with {local} in the SAN (IM&P: cup-xmpp-s2s with all domains).",
@@ -1286,8 +1288,8 @@ static const struct verdict_info table[] = {
     "Our server sent its dialback key (db:result), but no db:verify carrying that "
     "stream's id appears on any connection, and the result never came or came as an "
     "error (remote-connection-failed, remote-server-timeout). The remote server could "
-    "not reach our authoritative server: our public SRV/A record is missing or wrong, "
-    "or inbound 5269 is not allowed or not translated. This is the classic CUPS/IM&P "
+    "not reach our authoritative server: public DNS for our domain is absent or "
+    "leads elsewhere, or our firewall drops or does not translate incoming 5269. This is the classic CUPS/IM&P "
     "behind an ASA case: outbound works through dynamic PAT, the call back has no "
     "way in. Not a fault when TLS certificates already proved the domain (XEP-0344), "
     "which shows as a quick valid result instead.",
@@ -1491,8 +1493,8 @@ static const struct verdict_info table[] = {
     "A subscription request was never forwarded to the remote domain",
     "{from} asked to subscribe to {to}, but no subscribe left {local} over s2s",
     "The client sent a subscription request to our server (seen on the client "
-    "port), but no matching presence subscribe appears on any s2s connection to the "
-    "remote domain. Either s2s was never established (see the earlier stages), or our "
+    "port), but no matching presence subscribe shows up on the s2s connections "
+    "towards the remote domain. Either s2s was never established (see the earlier stages), or our "
     "own policy discarded it, such as the CUPS/IM&P federation policy or presence "
     "blocking. "
     "A capture of the client port together with the s2s port is needed to tell these apart.",

@@ -104,6 +104,14 @@ static int has_brace(const char *s)
     return strchr(s, '{') != NULL || strchr(s, '}') != NULL;
 }
 
+static int backticks_balanced(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '`';
+    return n % 2 == 0;
+}
+
 static size_t count_sentences(const char *s)
 {
     size_t n = 0;
@@ -132,6 +140,9 @@ static void test_entries(void)
         int ok = 1;
         ok &= CHECK(e->title && *e->title && single_line(e->title) && !has_brace(e->title));
         ok &= CHECK(e->summary && *e->summary && single_line(e->summary) && placeholders_ok(e->summary));
+        ok &= CHECK(e->summary && strchr(e->summary, '`') == NULL); /* shown as a code span */
+        ok &= CHECK(e->title && strchr(e->title, '`') == NULL);
+        ok &= CHECK(e->explain && backticks_balanced(e->explain));
         ok &= CHECK(e->explain && !has_brace(e->explain));
         if (e->explain) {
             size_t s = count_sentences(e->explain);
@@ -142,6 +153,7 @@ static void test_entries(void)
         size_t a = 0;
         while (a < VERDICT_MAX_ADVICE && e->advice[a]) {
             ok &= CHECK(*e->advice[a] && single_line(e->advice[a]) && placeholders_ok(e->advice[a]));
+            ok &= CHECK(backticks_balanced(e->advice[a]));
             a++;
         }
         ok &= CHECK(a >= 2 && a <= 5);
@@ -345,6 +357,31 @@ static void test_render(void)
 /* ------------------------------------------------------------------ */
 /* Markdown output for doc/verdicts.md                                 */
 
+/* Prints s as Markdown text: code spans (`...`) verbatim, elsewhere the
+ * characters Markdown or HTML would interpret are escaped. */
+static void md_text(const char *s)
+{
+    int code = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '`')
+            code = !code;
+        if (code || *p == '`') {
+            putchar(*p);
+            continue;
+        }
+        switch (*p) {
+        case '<': fputs("&lt;", stdout); break;
+        case '>': fputs("&gt;", stdout); break;
+        case '&': fputs("&amp;", stdout); break;
+        case '_': case '*': case '|': case '[': case ']': case '\\':
+            putchar('\\');
+            putchar(*p);
+            break;
+        default: putchar(*p);
+        }
+    }
+}
+
 static void print_markdown(void)
 {
     printf("# fedtrace verdict codes\n\n");
@@ -362,19 +399,29 @@ static void print_markdown(void)
             cur = e->stage;
             printf("## Stage: %s\n\n", fed_stage_name(cur));
             printf("| Code | Title |\n|---|---|\n");
-            for (size_t j = i; j < verdict_count() && verdict_at(j)->stage == cur; j++)
-                printf("| [%s](#%s) | %s |\n", verdict_at(j)->code, verdict_at(j)->code,
-                       verdict_at(j)->title);
+            for (size_t j = i; j < verdict_count() && verdict_at(j)->stage == cur; j++) {
+                printf("| [%s](#%s) | ", verdict_at(j)->code, verdict_at(j)->code);
+                md_text(verdict_at(j)->title);
+                printf(" |\n");
+            }
             printf("\n");
         }
         printf("### <a id=\"%s\"></a>%s\n\n", e->code, e->code);
-        printf("**%s**\n\n", e->title);
+        printf("**");
+        md_text(e->title);
+        printf("**\n\n");
         printf("Summary: `%s`\n\n", e->summary);
-        printf("%s\n\n", e->explain);
+        md_text(e->explain);
+        printf("\n\n");
         printf("Advice:\n\n");
-        for (size_t a = 0; e->advice[a]; a++)
-            printf("- %s\n", e->advice[a]);
-        printf("\nReferences: %s\n\n", e->refs);
+        for (size_t a = 0; e->advice[a]; a++) {
+            printf("- ");
+            md_text(e->advice[a]);
+            printf("\n");
+        }
+        printf("\nReferences: ");
+        md_text(e->refs);
+        printf("\n\n");
     }
 }
 
