@@ -8,6 +8,24 @@
  * no placeholders; summaries and advice lines may use the placeholders
  * listed in verdict.h, filled in by verdict_render().
  *
+ * What the correlator should put in the placeholders:
+ *   {local} {remote}  our domain and the other domain of this direction;
+ *   {from} {to}       domains of the stream header or db: element (bare
+ *                     JIDs for the STZ-* subscription codes);
+ *   {qname}           the DNS name asked; for DNS-SRV-CNAME,
+ *                     DNS-TARGET-NXDOMAIN and DNS-PRIVATE-ADDR the target host;
+ *   {ip} {port}       the destination of the connection in question;
+ *   {peer}            the address that sent the decisive packet (stream
+ *                     error, RST, ICMP, alert, close) or the other endpoint;
+ *   {public_ip} {private_ip}  our firewall's public address and the inside
+ *                     address of our XMPP node, when known;
+ *   {condition} {text}  the error condition and its <text>; TCP-ICMP-UNREACH
+ *                     puts the ICMP type/code in {condition}, TLS-SNI the SNI
+ *                     sent in {text}, STR-SEE-OTHER-HOST the new host in {text};
+ *   {alert}           the TLS alert as name(number), e.g. unknown_ca(48);
+ *   {n}               a count (SYNs, tries, probes, missing bytes);
+ *   {seconds}         a duration.
+ *
  * Recurring deployment notes used below:
  *  - CUPS/IM&P behind an ASA: outbound s2s usually works through dynamic
  *    PAT, inbound 5269 needs a static PAT plus an ACL; since ASA 8.3 the
