@@ -241,6 +241,10 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
         m.src_frame = ++best->frames;
         m.source = (uint32_t)(best - c->src);
         m.ts_ns = frame_ns(best, best->hdr);
+        if (best->frames == 1)
+            best->first_ns = m.ts_ns;
+        if (m.ts_ns > best->last_ns)
+            best->last_ns = m.ts_ns;
         best->have_frame = false;
         fn(user, best->linktype, best->data, best->hdr->caplen, best->hdr->len, &m);
     }

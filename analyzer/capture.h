@@ -29,6 +29,7 @@ struct capture_source {
     int snaplen;
     bool nano;           /* timestamps have nanosecond resolution */
     uint64_t frames;
+    int64_t first_ns, last_ns;  /* time of the first and last frame */
     bool done;
     char error[PCAP_ERRBUF_SIZE]; /* damage found while reading; "" if none */
     /* the frame waiting to be merged */

@@ -1,8 +1,8 @@
 /*
  * main.c - the fedtrace command line: options, sources, the run, exit status.
  *
- * Exit status: 0 on success, 2 on usage or input errors (one line on
- * stderr).
+ * Exit status: 0 on success; 1 when --fail-on-broken is given and a
+ * federation failed; 2 on usage or input errors (one line on stderr).
  */
 #include <config.h>
 
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "correlate.h"
 #include "dispatch.h"
 #include "output.h"
 #include "pipeline.h"
@@ -33,6 +34,12 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* What the capture callbacks feed: the output and the correlator. */
+struct sinks {
+    struct output *out;
+    struct correlator *corr;
+};
+
 struct run_opts {
     const char *inputs[MAX_SOURCES];
     bool input_live[MAX_SOURCES];
@@ -43,8 +50,10 @@ struct run_opts {
     int format;                 /* -1 = choose by terminal */
     bool quiet;
     int verbose;
+    bool fail_on_broken;
     struct capture_options cap;
     struct pipeline_config pipe;
+    struct corr_config corr;
 };
 
 enum {
@@ -53,6 +62,10 @@ enum {
     OPT_VERSION,
     OPT_MAX_FLOWS,
     OPT_MAX_BUFFER,
+    OPT_FAIL_ON_BROKEN,
+    OPT_SERVER,
+    OPT_TIMEOUT_SUBSCRIBE,
+    OPT_TIMEOUT_DIALBACK,
 };
 
 static const struct option long_options[] = {
@@ -70,6 +83,11 @@ static const struct option long_options[] = {
     { "xmpp-ports", required_argument, NULL, OPT_XMPP_PORTS },
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
+    { "fail-on-broken", no_argument, NULL, OPT_FAIL_ON_BROKEN },
+    { "domain", required_argument, NULL, 'd' },
+    { "server", required_argument, NULL, OPT_SERVER },
+    { "timeout-subscribe", required_argument, NULL, OPT_TIMEOUT_SUBSCRIBE },
+    { "timeout-dialback", required_argument, NULL, OPT_TIMEOUT_DIALBACK },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -125,17 +143,32 @@ static void usage(FILE *fp)
             "                           evicted and counted when it is full)\n"
             "      --max-buffer MIB     out-of-order TCP data buffered in all (default 64)\n"
             "\n"
+            "Federation:\n"
+            "  -d, --domain DOMAIN      our XMPP domain (repeatable); without it fedtrace\n"
+            "                           infers which side is local and says so\n"
+            "      --server ADDR        our XMPP server's address (repeatable)\n"
+            "      --timeout-subscribe S  an unanswered subscribe is pending after S\n"
+            "                           seconds of capture (default 30)\n"
+            "      --timeout-dialback S a dialback key unanswered this long failed\n"
+            "                           (default 30)\n"
+            "\n"
             "Output:\n"
             "  -o, --output FILE        write to FILE instead of standard output\n"
             "      --format FMT         json (one document), ndjson (one event per line) or\n"
             "                           text (a short report); default: text on a terminal,\n"
             "                           json otherwise\n"
+            "      --fail-on-broken     exit with status 1 when a federation failed\n"
             "  -q, --quiet              no warnings on standard error, only errors\n"
             "  -v, --verbose            more detail (text: all counters)\n"
             "      --version            print the version and exit\n"
             "  -h, --help               print this help and exit\n"
             "\n"
-            "Exit status: 0 success, 2 usage or input error.  A capture file that is truncated or corrupt part way\n"
+            "Commands:\n"
+            "  fedtrace explain CODE    the long explanation and advice for a verdict code\n"
+            "  fedtrace explain         list every verdict code\n"
+            "\n"
+            "Exit status: 0 success, 1 a federation failed (with --fail-on-broken),\n"
+            "2 usage or input error.  A capture file that is truncated or corrupt part way\n"
             "is reported, and everything before the damage is still analysed.\n"
             "See fedtrace(1).\n");
 }
@@ -189,7 +222,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     int ch;
     uint64_t v;
 
-    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvh", long_options, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:", long_options, NULL)) != -1) {
         switch (ch) {
         case 'r':
         case 'i':
@@ -244,6 +277,35 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             break;
         case 'o':
             o->out_path = optarg;
+            break;
+        case 'd':
+            if (o->corr.n_local_domains >= CORR_MAX_LOCAL) {
+                fprintf(stderr, "fedtrace: at most %d domains\n", CORR_MAX_LOCAL);
+                return -1;
+            }
+            o->corr.local_domains[o->corr.n_local_domains++] = optarg;
+            break;
+        case OPT_SERVER:
+            if (o->corr.n_local_servers >= CORR_MAX_LOCAL ||
+                !ft_addr_parse(&o->corr.local_servers[o->corr.n_local_servers], optarg)) {
+                fprintf(stderr, "fedtrace: invalid server address '%s'\n", optarg);
+                return -1;
+            }
+            o->corr.n_local_servers++;
+            break;
+        case OPT_TIMEOUT_SUBSCRIBE:
+        case OPT_TIMEOUT_DIALBACK:
+            if (parse_u64(optarg, 86400, &v) || v == 0) {
+                fprintf(stderr, "fedtrace: invalid timeout '%s' (seconds)\n", optarg);
+                return -1;
+            }
+            if (ch == OPT_TIMEOUT_SUBSCRIBE)
+                o->corr.subscribe_timeout_ns = (int64_t)v * FT_NS_PER_SEC;
+            else
+                o->corr.dialback_timeout_ns = (int64_t)v * FT_NS_PER_SEC;
+            break;
+        case OPT_FAIL_ON_BROKEN:
+            o->fail_on_broken = true;
             break;
         case OPT_FORMAT:
             if (strcmp(optarg, "json") == 0)
@@ -328,17 +390,47 @@ static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t cap
 
 static void on_conn(void *user, const struct flow *f, enum flow_end_reason why)
 {
-    output_conn(user, f, why);
+    struct sinks *s = user;
+    corr_conn_end(s->corr, f);
+    output_conn(s->out, f, why);
 }
 
 static void on_xmpp(void *user, const struct flow_info *fi, const struct xmpp_event *ev)
 {
-    output_xmpp_event(user, fi, ev);
+    struct sinks *s = user;
+    corr_xmpp_event(s->corr, fi, ev);
+    output_xmpp_event(s->out, fi, ev);
 }
 
 static void on_lookup(void *user, const struct dns_lookup *lk)
 {
-    output_dns_lookup(user, lk);
+    struct sinks *s = user;
+    corr_dns_lookup(s->corr, lk);
+    output_dns_lookup(s->out, lk);
+}
+
+/* fedtrace explain [CODE] */
+static int explain(int argc, char **argv)
+{
+    const struct verdict_info *vi;
+    if (argc < 3) {
+        for (size_t i = 0; i < verdict_count(); i++) {
+            vi = verdict_at(i);
+            printf("%-28s %-9s %s\n", vi->code, fed_stage_name(vi->stage), vi->title);
+        }
+        return 0;
+    }
+    vi = verdict_lookup(argv[2]);
+    if (!vi) {
+        fprintf(stderr, "fedtrace: unknown verdict code '%s' (fedtrace explain lists them)\n", argv[2]);
+        return EXIT_USAGE;
+    }
+    printf("%s (stage: %s)\n%s\n\n%s\n\nWhat to do:\n", vi->code, fed_stage_name(vi->stage), vi->title,
+           vi->explain);
+    for (int i = 0; i < VERDICT_MAX_ADVICE && vi->advice[i]; i++)
+        printf("  - %s\n", vi->advice[i]);
+    printf("\nReferences: %s\n", vi->refs);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -349,14 +441,19 @@ int main(int argc, char **argv)
     struct output out;
     struct dispatch disp;
     struct dissector_set dissectors;
+    struct correlator *corr = NULL;
+    struct sinks sinks;
     bool pipeline_ready = false, output_ready = false, dispatch_ready = false;
     FILE *fp = stdout;
     char err[PCAP_ERRBUF_SIZE + 512];
     char *live_filter = NULL;
     int status = EXIT_USAGE, rc, damaged;
 
+    if (argc >= 2 && strcmp(argv[1], "explain") == 0)
+        return explain(argc, argv);
     memset(&o, 0, sizeof(o));
     o.format = -1;
+    corr_config_default(&o.corr);
     o.cap.promisc = true;
     pipeline_config_default(&o.pipe);
 
@@ -397,14 +494,22 @@ int main(int argc, char **argv)
         goto done;
     }
     output_ready = true;
-    struct fact_sink facts = { on_xmpp, on_lookup, &out };
+    o.corr.xmpp_ports = o.pipe.xmpp_ports;
+    corr = corr_new(&o.corr);
+    if (!corr) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
+    sinks.out = &out;
+    sinks.corr = corr;
+    struct fact_sink facts = { on_xmpp, on_lookup, &sinks };
     if (dispatch_init(&disp, NULL, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
     dispatch_ready = true;
     dispatch_bind(&disp, &dissectors);
-    struct pipeline_sink sink = { on_conn, &out };
+    struct pipeline_sink sink = { on_conn, &sinks };
     if (pipeline_init(&pl, &o.pipe, &dissectors, &sink) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
@@ -429,17 +534,26 @@ int main(int argc, char **argv)
                         cap.src[i].name, cap.src[i].frames, cap.src[i].error);
     (void)damaged;
     pipeline_finish(&pl);
+    for (unsigned i = 0; i < cap.nsrc; i++)
+        corr_source_window(corr, i, cap.src[i].first_ns, cap.src[i].last_ns);
+    corr_finish(corr);
+    output_federations(&out, corr, pl.stats.first_ns);
     if (output_finish(&out, &cap, &pl, &disp) != 0) {
         fprintf(stderr, "fedtrace: cannot write output: %s\n", strerror(errno));
         goto done;
     }
     status = 0;
+    if (o.fail_on_broken)
+        for (unsigned i = 0; i < corr_federation_count(corr); i++)
+            if (corr_federation_at(corr, i)->verdict.status == CORR_FAILED)
+                status = 1;
 
 done:
     if (pipeline_ready)
         pipeline_destroy(&pl);
     if (dispatch_ready)
         dispatch_free(&disp);
+    corr_free(corr);
     if (output_ready)
         output_free(&out);
     capture_close(&cap);

@@ -186,6 +186,7 @@ int output_init(struct output *o, enum output_format format, FILE *fp, int verbo
     o->connections = json_object_new_array();
     o->pending_xmpp = json_object_new_object();
     o->dns = json_object_new_array();
+    o->federations = json_object_new_array();
     o->max_events = 200000;
     o->max_lookups = 100000;
     o->max_text_conns = 10000;
@@ -578,6 +579,153 @@ static int by_flow_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static json_object *jref_uid(uint64_t flow_id, char prefix)
+{
+    char uid[32];
+    snprintf(uid, sizeof(uid), "%c%" PRIu64, prefix, flow_id);
+    return jstr(uid);
+}
+
+static json_object *verdict_json(const struct corr_verdict *v, bool full)
+{
+    json_object *o = json_object_new_object();
+    const struct verdict_info *vi = v->code ? verdict_lookup(v->code) : NULL;
+    json_object_object_add(o, "status", jstr(corr_status_name(v->status)));
+    json_object_object_add(o, "stage", jstr(fed_stage_name(v->stage)));
+    json_object_object_add(o, "code", jstr(v->code ? v->code : "CAP-NOTHING"));
+    json_object_object_add(o, "summary", jstr(v->summary));
+    json_object_object_add(o, "confidence", jstr(v->confidence ? v->confidence : "low"));
+    if (!full)
+        return o;
+    if (vi)
+        json_object_object_add(o, "title", jstr(vi->title));
+    {
+        json_object *ev = json_object_new_object(), *frames = json_object_new_array();
+        json_object *refs = json_object_new_array(), *uids = json_object_new_array(), *dns = json_object_new_array();
+        for (unsigned i = 0; i < v->n_evidence; i++) {
+            json_object_array_add(frames, jint(v->evidence_frames[i]));
+            json_object_array_add(refs, jframe(&v->evidence_refs[i]));
+        }
+        for (unsigned i = 0; i < v->n_flows; i++)
+            json_object_array_add(uids, jref_uid(v->evidence_flows[i], 'C'));
+        for (unsigned i = 0; i < v->n_dns; i++)
+            json_object_array_add(dns, jref_uid(v->evidence_dns[i], 'D'));
+        json_object_object_add(ev, "frames", frames);
+        json_object_object_add(ev, "packets", refs);
+        json_object_object_add(ev, "uids", uids);
+        json_object_object_add(ev, "dns", dns);
+        json_object_object_add(o, "evidence", ev);
+    }
+    {
+        json_object *notes = json_object_new_array();
+        for (unsigned i = 0; i < v->n_notes; i++)
+            json_object_array_add(notes, jstr(v->notes[i]));
+        json_object_object_add(o, "notes", notes);
+    }
+    {
+        json_object *adv = json_object_new_array();
+        if (vi && v->status != CORR_OK) {
+            for (int i = 0; i < VERDICT_MAX_ADVICE && vi->advice[i]; i++) {
+                char line[1024];
+                verdict_render(vi->advice[i], &v->vars, line, sizeof(line));
+                json_object_array_add(adv, jstr(line));
+            }
+        }
+        json_object_object_add(o, "advice", adv);
+        json_object_object_add(o, "refs", jstr(vi && vi->refs ? vi->refs : ""));
+    }
+    return o;
+}
+
+static json_object *direction_json(const struct corr_direction *d)
+{
+    json_object *o = json_object_new_object(), *st = json_object_new_object(), *tl = json_object_new_array();
+    json_object_object_add(o, "from", jstr(d->from));
+    json_object_object_add(o, "to", jstr(d->to));
+    json_object_object_add(o, "verdict", verdict_json(&d->verdict, true));
+    for (int s = 0; s < STAGE_CAPTURE; s++) {
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "status", jstr(corr_stage_status_name(d->stages[s])));
+        if (d->stage_detail[s][0])
+            json_object_object_add(j, "detail", jstr(d->stage_detail[s]));
+        json_object_object_add(st, fed_stage_name((enum fed_stage)s), j);
+    }
+    json_object_object_add(o, "stages", st);
+    for (unsigned i = 0; i < d->n_timeline; i++) {
+        const struct corr_tl *t = &d->timeline[i];
+        json_object *j = jframe(&t->ref);
+        if (t->flow_id)
+            json_object_object_add(j, "uid", jref_uid(t->flow_id, 'C'));
+        if (t->dns_id)
+            json_object_object_add(j, "dns", jref_uid(t->dns_id, 'D'));
+        json_object_object_add(j, "stage", jstr(fed_stage_name(t->stage)));
+        json_object_object_add(j, "what", jstr(t->what));
+        if (t->failing)
+            json_object_object_add(j, "failing", json_object_new_boolean(true));
+        json_object_array_add(tl, j);
+    }
+    json_object_object_add(o, "timeline", tl);
+    return o;
+}
+
+static json_object *federation_json(const struct corr_federation *f)
+{
+    json_object *o = json_object_new_object(), *doms = json_object_new_array(), *dirs = json_object_new_array();
+    json_object_object_add(o, "id", jstr(f->id));
+    json_object_array_add(doms, jstr(f->domains[0]));
+    json_object_array_add(doms, jstr(f->domains[1]));
+    json_object_object_add(o, "domains", doms);
+    json_object_object_add(o, "local", f->local ? jstr(f->local) : NULL);
+    json_object_object_add(o, "roles_inferred", json_object_new_boolean(f->roles_inferred));
+    json_object_object_add(o, "role_reason", jstr(f->role_reason));
+    json_object_object_add(o, "verdict", verdict_json(&f->verdict, false));
+    for (unsigned i = 0; i < f->n_dir; i++)
+        json_object_array_add(dirs, direction_json(&f->dir[i]));
+    json_object_object_add(o, "directions", dirs);
+    return o;
+}
+
+void output_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns)
+{
+    o->t0_ns = capture_start_ns;
+    for (unsigned i = 0; i < corr_federation_count(corr); i++) {
+        const struct corr_federation *f = corr_federation_at(corr, i);
+        if (o->format != OUTPUT_NDJSON) {
+            json_object_array_add(o->federations, federation_json(f));
+            continue;
+        }
+        for (unsigned k = 0; k < f->n_dir; k++) {
+            const struct corr_direction *d = &f->dir[k];
+            const struct corr_verdict *v = &d->verdict;
+            json_object *ev = json_object_new_object(), *event = json_object_new_object();
+            json_object *x = json_object_new_object(), *fed = verdict_json(v, true);
+            int64_t ts = d->n_timeline ? d->timeline[d->n_timeline - 1].ref.ts_ns : capture_start_ns;
+            if (v->n_evidence)
+                ts = v->evidence_refs[0].ts_ns;
+            json_object_object_add(ev, "@timestamp", jtime(ts));
+            json_object_object_add(ev, "event_type", jstr("federation.verdict"));
+            json_object_object_add(ev, "federation_id", jstr(f->id));
+            json_object_object_add(event, "kind", jstr(v->status == CORR_FAILED ? "alert" : "state"));
+            json_object_object_add(event, "outcome", jstr(v->status == CORR_OK       ? "success"
+                                                          : v->status == CORR_FAILED ? "failure"
+                                                                                     : "unknown"));
+            json_object_object_add(ev, "event", event);
+            json_object_object_add(fed, "from", jstr(d->from));
+            json_object_object_add(fed, "to", jstr(d->to));
+            if (f->local) {
+                bool out = strcmp(f->local, d->from) == 0;
+                json_object_object_add(fed, "local_domain", jstr(f->local));
+                json_object_object_add(fed, "remote_domain", jstr(out ? d->to : d->from));
+                json_object_object_add(fed, "direction", jstr(out ? "outbound" : "inbound"));
+            }
+            json_object_object_add(x, "federation", fed);
+            json_object_object_add(ev, "xmpp", x);
+            write_line(o, ev);
+            json_object_put(ev);
+        }
+    }
+}
+
 static json_object *capture_json(const struct capture *cap, const struct pipeline *pl)
 {
     json_object *o = json_object_new_object(), *srcs = json_object_new_array();
@@ -742,6 +890,74 @@ static void text_endpoint(char *buf, size_t len, json_object *ep)
     snprintf(buf, len, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);
 }
 
+static const char *jget(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static void upper(char *dst, size_t len, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < len; i++)
+        dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 32 : src[i]);
+    dst[i] = '\0';
+}
+
+/* The ladder: what happened in each direction, the failing step marked,
+ * then the advice. */
+static void text_federations(struct output *o, FILE *fp)
+{
+    size_t nf = json_object_array_length(o->federations);
+    fprintf(fp, "\nfederations: %zu\n", nf);
+    for (size_t i = 0; i < nf; i++) {
+        json_object *f = json_object_array_get_idx(o->federations, i), *v = json_object_object_get(f, "verdict");
+        json_object *doms = json_object_object_get(f, "domains"), *dirs = json_object_object_get(f, "directions");
+        char st[16];
+        upper(st, sizeof(st), jget(v, "status"));
+        fprintf(fp, "\n  %s  %s <-> %s  %s", jget(f, "id"),
+                json_object_get_string(json_object_array_get_idx(doms, 0)),
+                json_object_get_string(json_object_array_get_idx(doms, 1)), st);
+        if (strcmp(jget(v, "status"), "ok") != 0)
+            fprintf(fp, " at %s: %s (confidence %s)", jget(v, "stage"), jget(v, "code"), jget(v, "confidence"));
+        fputc('\n', fp);
+        if (json_object_object_get(f, "local"))
+            fprintf(fp, "    local domain: %s (%s)\n", jget(f, "local"), jget(f, "role_reason"));
+        else
+            fprintf(fp, "    local domain: unknown (%s)\n", jget(f, "role_reason"));
+        for (size_t k = 0; k < json_object_array_length(dirs); k++) {
+            json_object *d = json_object_array_get_idx(dirs, k), *dv = json_object_object_get(d, "verdict");
+            json_object *tl = json_object_object_get(d, "timeline"), *adv = json_object_object_get(dv, "advice");
+            json_object *notes = json_object_object_get(dv, "notes");
+            upper(st, sizeof(st), jget(dv, "status"));
+            fprintf(fp, "\n    %s -> %s: %s", jget(d, "from"), jget(d, "to"), st);
+            if (strcmp(jget(dv, "status"), "ok") != 0)
+                fprintf(fp, " at %s, %s (confidence %s)", jget(dv, "stage"), jget(dv, "code"), jget(dv, "confidence"));
+            else
+                fprintf(fp, " (confidence %s)", jget(dv, "confidence"));
+            fprintf(fp, "\n      %s\n", jget(dv, "summary"));
+            for (size_t t = 0; t < json_object_array_length(tl); t++) {
+                json_object *e = json_object_array_get_idx(tl, t), *fail = NULL;
+                json_object *ts = json_object_object_get(e, "frame");
+                const char *uid = jget(e, "uid");
+                json_object_object_get_ex(e, "failing", &fail);
+                (void)ts;
+                /* relative time from the capture start */
+                fprintf(fp, "      %s %-9s %6s%s%-5s %s\n", fail ? ">>" : "  ", jget(e, "stage"),
+                        jget(e, "frame"), json_object_get_int(json_object_object_get(e, "source")) ? "'" : " ",
+                        uid[0] ? uid : jget(e, "dns"), jget(e, "what"));
+            }
+            for (size_t n = 0; n < json_object_array_length(notes); n++)
+                fprintf(fp, "      note: %s\n", json_object_get_string(json_object_array_get_idx(notes, n)));
+            if (json_object_array_length(adv)) {
+                fprintf(fp, "      what to do (fedtrace explain %s):\n", jget(dv, "code"));
+                for (size_t n = 0; n < json_object_array_length(adv); n++)
+                    fprintf(fp, "        - %s\n", json_object_get_string(json_object_array_get_idx(adv, n)));
+            }
+        }
+    }
+}
+
 static void text_report(struct output *o, const struct capture *cap, const struct pipeline *pl)
 {
     FILE *fp = o->fp;
@@ -762,6 +978,11 @@ static void text_report(struct output *o, const struct capture *cap, const struc
                 s->observer ? "@" : "", s->observer ? s->observer : "",
                 capture_linktype_name(s->linktype), s->frames, s->error[0] ? "  DAMAGED: " : "",
                 s->error);
+    }
+    text_federations(o, fp);
+    if (!o->verbose) {
+        fprintf(fp, "\n%zu connections, %zu DNS lookups (-v lists them)\n", n, json_object_array_length(o->dns));
+        goto quality;
     }
     size_t nd = json_object_array_length(o->dns);
     fprintf(fp, "\ndns lookups: %zu\n", nd);
@@ -825,6 +1046,7 @@ static void text_report(struct output *o, const struct capture *cap, const struc
             }
         }
     }
+quality:
     if (o->conns_not_listed)
         fprintf(fp, "  ... and %" PRIu64 " more (use --format json or ndjson)\n", o->conns_not_listed);
     fprintf(fp, "\ncapture quality: %" PRIu64 " gaps (%" PRIu64 " bytes missing), %" PRIu64
@@ -859,6 +1081,8 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
                 return -1;
         }
         fputs(o->lookups_spooled ? "\n  ]" : "]", o->fp);
+        fputs(",\n  \"federations\": ", o->fp);
+        fputs(json_object_to_json_string_ext(o->federations, JSON_FLAGS), o->fp);
         fputs(",\n  \"capture\": ", o->fp);
         fputs(json_object_to_json_string_ext(cj, JSON_FLAGS), o->fp);
         json_object_put(cj);
@@ -896,7 +1120,8 @@ void output_free(struct output *o)
     json_object_put(o->connections);
     json_object_put(o->pending_xmpp);
     json_object_put(o->dns);
-    o->connections = o->pending_xmpp = o->dns = NULL;
+    json_object_put(o->federations);
+    o->connections = o->pending_xmpp = o->dns = o->federations = NULL;
     if (o->dns_spool)
         fclose(o->dns_spool);
     o->dns_spool = NULL;

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "capture.h"
+#include "correlate.h"
 #include "dispatch.h"
 #include "dissectors/dns.h"
 #include "dissectors/xmpp.h"
@@ -47,6 +48,8 @@ struct output {
     uint64_t max_text_conns, conns_not_listed; /* connections listed in the text report */
     uint64_t conns_written;   /* JSON: connections streamed so far */
     FILE *dns_spool;          /* JSON: lookups waiting for their place (owned) */
+    json_object *federations; /* array, owned; JSON and text */
+    int64_t t0_ns;            /* capture start, for relative times in text */
     uint64_t lookups_spooled;
 };
 
@@ -61,6 +64,11 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
 
 /* Records one finished DNS lookup. */
 void output_dns_lookup(struct output *o, const struct dns_lookup *lk);
+
+/* Records the federations the correlator built (call once, before
+ * output_finish).  NDJSON writes one federation.verdict event per
+ * direction at once. */
+void output_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns);
 
 /* Writes the document / the summary event / the report.  0, or -1 when
  * writing failed (errno says why). */
