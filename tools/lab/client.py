@@ -1,15 +1,23 @@
 #!/usr/bin/python3
 """Lab XMPP client for tools/lab/run (Debian's python3-slixmpp).
 
-    client.py JID PASSWORD HOST [--subscribe JID] [--approve]
-              [--ready FILE] [--linger SECONDS] [--timeout SECONDS]
+    client.py JID PASSWORD HOST [--subscribe JID [--expect WHAT]] [--approve]
+              [--hold SECONDS] [--ready FILE] [--linger SECONDS]
+              [--timeout SECONDS]
 
 Logs in over cleartext c2s (no STARTTLS; the lab servers offer none) at
 HOST:5222, sends initial presence, then:
   --subscribe JID  sends <presence type='subscribe'/> to JID and waits for
                    <presence type='subscribed'/> from it;
+  --expect WHAT    what the subscribe should lead to: 'subscribed' (the
+                   default), 'error' (a <presence type='error'/> from JID,
+                   e.g. a bounce by our own server after an s2s failure), or
+                   'nothing' (neither within --hold seconds);
   --approve        answers the first incoming subscribe with 'subscribed'
-                   (and nothing else: no subscribe back).
+                   (and nothing else: no subscribe back);
+  --hold SECONDS   without --subscribe/--approve: just stay online that long
+                   (a contact who ignores subscription requests); with
+                   --expect nothing: how long to wait for no answer.
 --ready FILE is written once the session has started.  The client stays
 --linger seconds after its job is done, then logs out.  Exit status 0 when
 the job was done, 1 on timeout or login failure.
@@ -33,6 +41,7 @@ class LabClient(slixmpp.ClientXMPP):
         super().__init__(args.jid, args.password)
         self.args = args
         self.done = False
+        self.failed = False
         self.auto_authorize = None       # decide ourselves
         self.auto_subscribe = False
         self.add_event_handler("session_start", self.on_start)
@@ -57,6 +66,16 @@ class LabClient(slixmpp.ClientXMPP):
         if self.args.subscribe:
             log("sending subscribe to %s" % self.args.subscribe)
             self.send_presence(pto=self.args.subscribe, ptype="subscribe")
+        if self.args.hold is not None and (
+                self.args.expect == "nothing" or not self.args.subscribe):
+            self.loop.call_later(self.args.hold, self.held)
+
+    def held(self):
+        if self.failed:
+            return
+        log("held %.1f s" % self.args.hold)
+        self.done = True
+        self.disconnect()
 
     def on_failed_auth(self, _event):
         log("authentication failed")
@@ -72,11 +91,25 @@ class LabClient(slixmpp.ClientXMPP):
     def on_subscribed(self, pres):
         log("subscribed from %s" % pres["from"])
         if self.args.subscribe and pres["from"].bare == self.args.subscribe:
-            self.finish()
+            self.outcome("subscribed")
 
     def on_presence_error(self, pres):
-        log("presence error from %s: %s" % (pres["from"],
-                                            pres["error"]["condition"]))
+        err = pres["error"]
+        log("presence error from %s: %s/%s by=%s text=%r" % (
+            pres["from"], err["type"], err["condition"], err["by"],
+            err["text"]))
+        if self.args.subscribe and pres["from"].bare == self.args.subscribe:
+            self.outcome("error")
+
+    def outcome(self, what):
+        if self.done or self.failed:
+            return
+        if what == self.args.expect:
+            self.finish()
+        else:
+            log("unexpected %s (expected %s)" % (what, self.args.expect))
+            self.failed = True
+            self.loop.call_later(self.args.linger, self.disconnect)
 
     def finish(self):
         self.done = True
@@ -89,7 +122,10 @@ def main():
     p.add_argument("password")
     p.add_argument("host")
     p.add_argument("--subscribe")
+    p.add_argument("--expect", default="subscribed",
+                   choices=("subscribed", "error", "nothing"))
     p.add_argument("--approve", action="store_true")
+    p.add_argument("--hold", type=float)
     p.add_argument("--ready")
     p.add_argument("--linger", type=float, default=2.0)
     p.add_argument("--timeout", type=float, default=40.0)
