@@ -70,7 +70,10 @@ import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 evs = [json.loads(l) for l in lines]
 types = [e["event_type"] for e in evs]
-assert [t for t in types if not t.startswith("xmpp.")] == ["connection", "connection", "capture.stats"], types
+assert [t for t in types if not t.startswith("xmpp.")] == ["connection", "connection", "federation.verdict", "capture.stats"], types
+v = [e for e in evs if e["event_type"] == "federation.verdict"][0]
+assert v["federation_id"].startswith("F") and v["event"]["outcome"] == "success", v
+assert v["xmpp"]["federation"]["code"] == "OK" and v["xmpp"]["federation"]["from"] == "a.example.test", v
 assert types.count("xmpp.stream_open") == 4 and types.count("xmpp.db_result") == 4, types
 assert types[-1] == "capture.stats"
 for e in evs:
@@ -94,8 +97,27 @@ json_true "dialback valid" "$work/basic.json" \
     "d['connections'][0]['xmpp'][4]['db_type'] == 'valid' and d['connections'][0]['xmpp'][4]['dir'] == 'resp'"
 
 # Text report.
-expect_status 0 "text" "$FEDTRACE" --format text -r "$G/tcp-syn-unanswered.pcap"
+expect_status 0 "text" "$FEDTRACE" --format text -v -r "$G/tcp-syn-unanswered.pcap"
 grep -q "S0" "$work/stdout" && grep -q "connections: 1" "$work/stdout" && ok || bad "text report"
+grep -q "FAILED at connect, TCP-NO-SYNACK" "$work/stdout" && ok || bad "text ladder names the failure"
+grep -q "^      >> connect" "$work/stdout" && ok || bad "text ladder marks the failing step"
+grep -q "what to do (fedtrace explain TCP-NO-SYNACK)" "$work/stdout" && ok || bad "text ladder gives advice"
+
+# Verdicts: --fail-on-broken, -d, explain.
+expect_status 1 "--fail-on-broken with a failure" "$FEDTRACE" --fail-on-broken -r "$G/tcp-rst.pcap"
+expect_status 0 "--fail-on-broken without one" "$FEDTRACE" --fail-on-broken -r "$G/eth-tcp-basic.pcap"
+expect_status 0 "-d" "$FEDTRACE" -d b.example.test -r "$G/eth-tcp-basic.pcap"
+cp "$work/stdout" "$work/d.json"
+json_true "-d sets the local side" "$work/d.json" \
+    "f['local'] == 'b.example.test' and f['roles_inferred'] == False for f in [d['federations'][0]]"
+json_true "federation verdict" "$work/d.json" \
+    "f['verdict']['status'] == 'ok' and f['directions'][0]['verdict']['code'] == 'OK' and f['directions'][0]['stages']['dialback']['status'] == 'ok' for f in [d['federations'][0]]"
+expect_status 0 "explain" "$FEDTRACE" explain db-no-backconn
+grep -q "^DB-NO-BACKCONN (stage: dialback)" "$work/stdout" && grep -q "What to do:" "$work/stdout" && ok ||
+    bad "explain prints the long form"
+expect_status 0 "explain lists" "$FEDTRACE" explain
+[ "$(wc -l <"$work/stdout")" -gt 50 ] && ok || bad "explain lists the codes"
+expect_status 2 "explain unknown" "$FEDTRACE" explain NO-SUCH-CODE
 
 # Output file.
 expect_status 0 "-o" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap" -o "$work/out.json"
