@@ -1910,6 +1910,20 @@ static void eval_auth(struct dctx *x)
     }
 }
 
+/* The domain a client connection serves: the `to` of the client's stream
+ * header, or the `from` of the server's. */
+static bool c2s_domain(const struct cconn *k, char *out, size_t len)
+{
+    const struct cev *ho = first_ev(k, CEV_OPEN, FT_DIR_ORIG), *hr = first_ev(k, CEV_OPEN, FT_DIR_RESP);
+    if (ho && ho->to && *ho->to)
+        jid_domain(ho->to, out, len);
+    else if (hr && hr->from && *hr->from)
+        jid_domain(hr->from, out, len);
+    else
+        return false;
+    return out[0] != '\0';
+}
+
 static bool jid_eq_bare(const char *a, const char *b)
 {
     char x[STR_CAP], y[STR_CAP];
@@ -1944,6 +1958,68 @@ static void eval_subscribe(struct dctx *x)
                 subk = k;
             }
         }
+    }
+    /* The client side (5222), when captured: the subscribe as the user
+     * sent it, and what the server told the user back. */
+    const struct cev *csub = NULL, *cans = NULL;
+    const struct cconn *ck = NULL;
+    for (unsigned i = 0; i < x->c->nconns; i++) {
+        const struct cconn *k = x->c->conns[i];
+        char dom[STR_CAP];
+        if (!k->c2s || !c2s_domain(k, dom, sizeof(dom)) || strcasecmp(dom, x->from) != 0)
+            continue;
+        for (unsigned e = 0; e < k->nev; e++) {
+            const struct cev *v = &k->ev[e];
+            if (v->type != CEV_STANZA || v->flags != XMPP_STANZA_PRESENCE || v->dir != FT_DIR_ORIG ||
+                v->sub != XMPP_PRES_SUBSCRIBE)
+                continue;
+            jid_domain(v->to, dt, sizeof(dt));
+            if (strcasecmp(dt, x->to) != 0)
+                continue;
+            if (!csub || v->ref.ts_ns > csub->ref.ts_ns) {
+                csub = v;
+                ck = k;
+            }
+        }
+    }
+    if (csub) {
+        add_ev_timeline(x, ck, csub);
+        for (unsigned e = 0; e < ck->nev; e++) {
+            const struct cev *v = &ck->ev[e];
+            if (v->type == CEV_STANZA && v->flags == XMPP_STANZA_PRESENCE && v->dir == FT_DIR_RESP &&
+                v->ref.ts_ns >= csub->ref.ts_ns && jid_eq_bare(v->from, csub->to) &&
+                (v->sub == XMPP_PRES_SUBSCRIBED || v->sub == XMPP_PRES_UNSUBSCRIBED || v->sub == XMPP_PRES_ERROR)) {
+                cans = v;
+                add_ev_timeline(x, ck, v);
+                break;
+            }
+        }
+    }
+    if (!sub && csub) {
+        /* The user asked; nothing crossed s2s. */
+        evidence(x, &csub->ref);
+        evidence_flow(x, ck);
+        if (cans && cans->sub == XMPP_PRES_ERROR) {
+            evidence(x, &cans->ref);
+            copy_str(x->d->v_cond, sizeof(x->d->v_cond), cans->cond);
+            x->decisive = true;
+            stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED,
+                      cans->cond && strcmp(cans->cond, "remote-server-not-found") == 0 ? "STZ-BOUNCE-RSNF"
+                      : cans->cond && strcmp(cans->cond, "remote-server-timeout") == 0 ? "STZ-BOUNCE-RST"
+                      : cans->cond && strcmp(cans->cond, "service-unavailable") == 0   ? "STZ-SVC-UNAVAIL"
+                                                                                       : "STZ-ERROR",
+                      "%s bounced the subscription to %s back to the user: %s", x->from,
+                      csub->to ? csub->to : x->to, cans->cond ? cans->cond : "error");
+            return;
+        }
+        if (x->d->stages[STAGE_AUTH] == STAGE_OK) {
+            stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, "STZ-SUB-NOT-SENT",
+                      "the user's subscribe to %s was never relayed over s2s", csub->to ? csub->to : x->to);
+            return;
+        }
+        stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, NULL, "the user asked to subscribe to %s; no s2s relay seen",
+                  csub->to ? csub->to : x->to);
+        return;
     }
     if (!sub)
         return;
@@ -2227,6 +2303,22 @@ void corr_finish(struct correlator *c)
         /* A lookup by the receiving side of its peer during dialback
          * belongs to that peer's direction only when it has none yet. */
         dir_get(c, from, to);
+    }
+    /* Directions from what users asked for on client connections. */
+    for (unsigned i = 0; i < c->nconns; i++) {
+        const struct cconn *k = c->conns[i];
+        char from[STR_CAP], to[STR_CAP];
+        if (!k->c2s || !c2s_domain(k, from, sizeof(from)))
+            continue;
+        for (unsigned e = 0; e < k->nev; e++) {
+            const struct cev *v = &k->ev[e];
+            if (v->type != CEV_STANZA || v->dir != FT_DIR_ORIG || v->flags != XMPP_STANZA_PRESENCE ||
+                v->sub != XMPP_PRES_SUBSCRIBE)
+                continue;
+            jid_domain(v->to, to, sizeof(to));
+            if (to[0] && strcasecmp(to, from) != 0)
+                dir_get(c, from, to);
+        }
     }
     for (unsigned i = 0; i < c->nfeds; i++) {
         struct corr_federation *f = c->feds[i];
