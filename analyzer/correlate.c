@@ -647,6 +647,24 @@ static int64_t conn_start(const struct cconn *k)
     return k->nev ? k->ev[0].ref.ts_ns : 0;
 }
 
+/* When this connection last learned its fate (authentication answered,
+ * refused, or a stream error); 0 if never.  The latest such connection
+ * tells a direction's current state: a retry that worked supersedes an
+ * earlier failure, and a failure after a success is the news. */
+static int64_t conn_decided_ns(const struct cconn *k)
+{
+    int64_t t = 0;
+    for (unsigned i = 0; i < k->nev; i++) {
+        const struct cev *e = &k->ev[i];
+        bool decisive = (e->type == CEV_DB_RESULT && e->dir == FT_DIR_RESP && e->sub != XMPP_DB_NONE) ||
+                        e->type == CEV_SASL_SUCCESS || e->type == CEV_SASL_FAILURE ||
+                        e->type == CEV_STREAM_ERROR || e->type == CEV_TLS_ALERT;
+        if (decisive && e->ref.ts_ns > t)
+            t = e->ref.ts_ns;
+    }
+    return t;
+}
+
 /* How much a view of a connection shows: used to pick the primary of a pair. */
 static int conn_richness(const struct cconn *k)
 {
@@ -689,13 +707,23 @@ static bool same_endpoint(const struct cconn *a, int da, const struct cconn *b, 
 }
 
 /* Stream headers both views carry must agree (a NAT does not touch them). */
+static bool same_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Stream headers both views carry must agree (a NAT does not touch them);
+ * the receiving server's stream id is random per connection, so two
+ * different connections between the same domains differ there. */
 static bool headers_agree(const struct cconn *a, const struct cconn *b)
 {
     const struct cev *ha = first_ev(a, CEV_OPEN, FT_DIR_ORIG), *hb = first_ev(b, CEV_OPEN, FT_DIR_ORIG);
+    const struct cev *ra = first_ev(a, CEV_OPEN, FT_DIR_RESP), *rb = first_ev(b, CEV_OPEN, FT_DIR_RESP);
+    if (ra && rb && !same_str(ra->id, rb->id))
+        return false;
     if (!ha || !hb)
         return (ha == NULL) == (hb == NULL) || !a->nev || !b->nev;
-    return strcmp(ha->from ? ha->from : "", hb->from ? hb->from : "") == 0 &&
-           strcmp(ha->to ? ha->to : "", hb->to ? hb->to : "") == 0;
+    return same_str(ha->from, hb->from) && same_str(ha->to, hb->to);
 }
 
 static void pair_nat(struct correlator *c)
@@ -713,7 +741,7 @@ static void pair_nat(struct correlator *c)
             dt = conn_start(a) - conn_start(b);
             if (dt < 0)
                 dt = -dt;
-            if (dt > 2 * FT_NS_PER_SEC)
+            if (dt > FT_NS_PER_SEC / 2) /* a NAT forwards within milliseconds */
                 continue;
             orig_same = same_endpoint(a, 0, b, 0);
             resp_same = same_endpoint(a, 1, b, 1);
@@ -726,6 +754,8 @@ static void pair_nat(struct correlator *c)
             if (!headers_agree(a, b))
                 continue;
             if ((a->syn_count > 0) != (b->syn_count > 0) && a->nev == 0 && b->nev == 0)
+                continue;
+            if (a->syn_count && b->syn_count && (a->syn_count > b->syn_count + 1 || b->syn_count > a->syn_count + 1))
                 continue;
             a->nat_peer = b;
             b->nat_peer = a;
@@ -974,6 +1004,7 @@ struct dctx {
     struct cconn *main;         /* the most progressed connection */
     bool opaque;                /* TLS hides what follows */
     bool decisive;              /* the failure was seen, not inferred */
+    bool low_confidence;        /* inferred from a short wait */
     bool inferred_ok;
 };
 
@@ -1416,7 +1447,8 @@ static void eval_connect(struct dctx *x)
         struct cconn *k = x->out[i];
         add_conn_timeline(x, k, STAGE_CONNECT);
         if (k->established || k->midstream || k->nev > 0) {
-            if (!best || conn_richness(k) > conn_richness(best))
+            if (!best || conn_decided_ns(k) > conn_decided_ns(best) ||
+                (conn_decided_ns(k) == conn_decided_ns(best) && conn_richness(k) > conn_richness(best)))
                 best = k;
         } else if (k->rst.frame && k->rst_dir == FT_DIR_RESP) {
             rej = k;
@@ -1820,11 +1852,25 @@ static void eval_auth(struct dctx *x)
                 evidence_flow(x, vk);
             x->decisive = true;
             if (vans && vans->sub == XMPP_DB_INVALID && vk) {
-                const char *who = book_domain(x->c, &vk->addr[vreq->dir == FT_DIR_ORIG ? 1 : 0]);
-                stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-INVALID",
-                          "%s rejected the dialback key of %s: %s answered the verification with 'invalid'%s%s",
-                          x->to, x->from, peer, who && strcmp(who, x->from) != 0 ? ", which serves " : "",
-                          who && strcmp(who, x->from) != 0 ? who : "");
+                /* Who answered for the originating domain, against where its
+                 * key really came from: a different host means the receiving
+                 * side's DNS for that domain leads somewhere else. */
+                const struct ft_addr *answerer = &vk->addr[vreq->dir == FT_DIR_ORIG ? 1 : 0];
+                bool elsewhere = !ft_addr_eq(answerer, &k->addr[FT_DIR_ORIG]) &&
+                                 !(k->nat_peer && ft_addr_eq(answerer, &k->nat_peer->addr[FT_DIR_ORIG]));
+                if (elsewhere) {
+                    char sender[80];
+                    addr_port_str(sender, sizeof(sender), &k->addr[FT_DIR_ORIG], k->port[FT_DIR_ORIG]);
+                    copy_str(x->d->v_ip, sizeof(x->d->v_ip), peer);
+                    stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-WRONG-AUTH",
+                              "%s checked the key of %s with %s, which answered 'invalid'; the key came from %s: "
+                              "%s's DNS as %s sees it points to another server",
+                              x->to, x->from, peer, sender, x->from, x->to);
+                } else {
+                    stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-INVALID",
+                              "%s rejected the dialback key of %s: %s itself answered the verification with 'invalid'",
+                              x->to, x->from, peer);
+                }
             } else {
                 stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-INVALID", "%s rejected the dialback key of %s",
                           x->to, x->from);
@@ -1882,7 +1928,10 @@ static void eval_auth(struct dctx *x)
                 stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
                           "%s tried to connect back to %s at %s for dialback: %s", x->to, x->from, a,
                           bad->rst.frame ? "refused" : ordinal_syns(bad->syn_count, s, sizeof(s)));
-                if (!bad->rst.frame)
+                if (addr_is_private(&bad->addr[FT_DIR_RESP]))
+                    note(x, "the connect-back went to a private address: %s's DNS as %s sees it is wrong "
+                            "(DNS-PRIVATE-ADDR)", x->from, x->to);
+                else if (!bad->rst.frame)
                     note(x, "the connect-back SYNs were never answered: inbound 5269 is blocked or not translated");
                 return;
             }
@@ -2071,14 +2120,13 @@ static void eval_subscribe(struct dctx *x)
     {
         int64_t waited = x->c->capture_end_ns - sub->ref.ts_ns;
         snprintf(x->d->v_seconds, sizeof(x->d->v_seconds), "%.0f", (double)waited / 1e9);
-        if (waited >= x->c->cfg.subscribe_timeout_ns) {
-            stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, "STZ-SUB-PENDING",
-                      "%s asked to subscribe to %s; no answer in %s s", sub->from ? sub->from : x->from,
-                      sub->to ? sub->to : x->to, x->d->v_seconds);
-        } else {
-            stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, NULL, "subscribe sent, no answer yet when the capture ended (%s s)",
-                      x->d->v_seconds);
-        }
+        /* Unanswered when the capture ends: pending.  Before the timeout
+         * the capture may simply have stopped too early (low confidence). */
+        stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, "STZ-SUB-PENDING",
+                  "%s asked to subscribe to %s; no answer in the %s s the capture still ran",
+                  sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->d->v_seconds);
+        if (waited < x->c->cfg.subscribe_timeout_ns)
+            x->low_confidence = true;
     }
 }
 
@@ -2145,7 +2193,7 @@ static void eval_direction(struct correlator *c, struct corr_direction *d)
     }
     if (v->status == CORR_FAILED) {
         v->confidence = x.decisive ? "high" : "medium";
-        if (v->code && strcmp(v->code, "TLS-CLOSED-AFTER-HANDSHAKE") == 0)
+        if ((v->code && strcmp(v->code, "TLS-CLOSED-AFTER-HANDSHAKE") == 0) || x.low_confidence)
             v->confidence = "low";
         copy_str(v->summary, sizeof(v->summary), d->stage_detail[v->stage]);
     } else {

@@ -688,6 +688,7 @@ static json_object *federation_json(const struct corr_federation *f)
 void output_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns)
 {
     o->t0_ns = capture_start_ns;
+    o->corr = corr;
     for (unsigned i = 0; i < corr_federation_count(corr); i++) {
         const struct corr_federation *f = corr_federation_at(corr, i);
         if (o->format != OUTPUT_NDJSON) {
@@ -790,6 +791,23 @@ static json_object *dissector_stats_json(const struct output *out, const struct 
     json_object_object_add(dns, "lookups_dropped_from_document", jint(out->lookups_dropped));
     json_object_object_add(o, "xmpp", x);
     json_object_object_add(o, "alloc_failures", jint(ds->alloc_failures));
+    return o;
+}
+
+static json_object *correlator_stats_json(const struct correlator *corr)
+{
+    json_object *o = json_object_new_object();
+    const struct corr_stats *cs = corr_stats(corr);
+    ADD(o, cs, conns);
+    ADD(o, cs, conns_dropped);
+    ADD(o, cs, lookups);
+    ADD(o, cs, lookups_dropped);
+    ADD(o, cs, events);
+    ADD(o, cs, events_dropped);
+    ADD(o, cs, s2s_conns);
+    ADD(o, cs, c2s_conns);
+    ADD(o, cs, nat_pairs);
+    ADD(o, cs, federations);
     return o;
 }
 
@@ -1088,6 +1106,8 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
         json_object_put(cj);
         st = stats_json(pl);
         json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
+        if (o->corr)
+            json_object_object_add(st, "correlator", correlator_stats_json(o->corr));
         fputs(",\n  \"stats\": ", o->fp);
         fputs(json_object_to_json_string_ext(st, JSON_FLAGS), o->fp);
         json_object_put(st);
@@ -1101,6 +1121,8 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
         json_object_object_add(ev, "capture", capture_json(cap, pl));
         st = stats_json(pl);
         json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
+        if (o->corr)
+            json_object_object_add(st, "correlator", correlator_stats_json(o->corr));
         json_object_object_add(ev, "stats", st);
         write_line(o, ev);
         json_object_put(ev);

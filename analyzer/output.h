@@ -26,7 +26,7 @@
 #include "flow.h"
 #include "pipeline.h"
 
-#define FEDTRACE_SCHEMA_VERSION "0.1"
+#define FEDTRACE_SCHEMA_VERSION "1.0"
 
 enum output_format {
     OUTPUT_JSON,
@@ -50,6 +50,7 @@ struct output {
     FILE *dns_spool;          /* JSON: lookups waiting for their place (owned) */
     json_object *federations; /* array, owned; JSON and text */
     int64_t t0_ns;            /* capture start, for relative times in text */
+    const struct correlator *corr; /* not owned; set by output_federations */
     uint64_t lookups_spooled;
 };
 

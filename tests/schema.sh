@@ -1,0 +1,34 @@
+#!/bin/sh
+# schema.sh - every JSON document and NDJSON event fedtrace writes for the
+# samples and the crafted captures validates against doc/fedtrace.schema.json,
+# and a broken document does not (so the check can fail).
+set -u
+: "${SRCDIR:?}" "${BUILDDIR:?}" "${FEDTRACE:?}"
+PY=${PYTHON3:-python3}
+"$PY" -c 'import jsonschema' 2>/dev/null || PY=/usr/bin/python3
+"$PY" -c 'import jsonschema' 2>/dev/null || { echo "python3-jsonschema not installed: skipped"; exit 77; }
+work="$BUILDDIR/tests/out/schema"
+rm -rf "$work"
+mkdir -p "$work/gen" "$work/out"
+"$PY" "$SRCDIR/tools/gen-pcap" "$work/gen" >/dev/null
+for f in "$SRCDIR"/samples/*.pcap "$work"/gen/*.pcap "$work"/gen/*.pcapng; do
+    b=$(basename "$f")
+    "$FEDTRACE" -q -r "$f" -o "$work/out/$b.json"
+    "$FEDTRACE" -q -v -r "$f" --format ndjson -o "$work/out/$b.ndjson"
+done
+"$FEDTRACE" -q -r "$SRCDIR/samples/federation-ok-outside.pcap@outside" \
+    -r "$SRCDIR/samples/federation-ok-inside.pcap@inside" -o "$work/out/merged.json"
+"$PY" "$SRCDIR/tools/validate-json" "$SRCDIR/doc/fedtrace.schema.json" "$work"/out/* || exit 1
+# The validator must reject a document that breaks the contract.
+"$PY" - "$work/out/merged.json" "$work/broken.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["federations"][0]["verdict"]["status"] = "fine"
+del d["capture"]
+json.dump(d, open(sys.argv[2], "w"))
+PYEOF
+if "$PY" "$SRCDIR/tools/validate-json" "$SRCDIR/doc/fedtrace.schema.json" "$work/broken.json" >/dev/null; then
+    echo "FAIL: a broken document validated"
+    exit 1
+fi
+echo "schema: the broken document was rejected"
