@@ -93,51 +93,64 @@ static void to_dissector(struct pipeline *pl, struct flow *f, enum ft_dir dir, c
     }
 }
 
+/* The meta of a delivery, stamped with its flow and direction. */
+static struct ft_meta flow_meta(const struct flow *f, enum ft_dir dir, const struct ft_meta *m)
+{
+    struct ft_meta fm = *m;
+    fm.flow_id = f->info.flow_id;
+    fm.dir = (uint8_t)dir;
+    return fm;
+}
+
+/* The protocol from the first bytes: the originator's decide; a server
+ * that speaks first is judged by its own. */
+static enum app_proto choose_by_content(const struct pipeline *pl, const struct flow *f)
+{
+    enum ft_dir d = f->sniff_len[FT_DIR_ORIG] > 0 ? FT_DIR_ORIG : FT_DIR_RESP;
+    return dissect_choose_tcp(&pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP], f->info.port[FT_DIR_ORIG],
+                              f->sniff[d], f->sniff_len[d]);
+}
+
+/* Fixes the protocol and hands the dissector what was held back while
+ * deciding: the bytes of `first` (the direction that did not trigger the
+ * decision) then `last_len` bytes of the other.  Returns whether a
+ * dissector now listens. */
+static bool decide(struct pipeline *pl, struct flow *f, enum app_proto app, enum ft_dir last,
+                   size_t last_len, const struct ft_meta *m)
+{
+    enum ft_dir first = (enum ft_dir)!last;
+    struct ft_meta fm = flow_meta(f, first, m);
+    attach(pl, f, app, m);
+    if (!f->dis)
+        return false;
+    to_dissector(pl, f, first, f->sniff[first], f->sniff_len[first], &fm);
+    fm.dir = (uint8_t)last;
+    to_dissector(pl, f, last, f->sniff[last], last_len, &fm);
+    return true;
+}
+
 static void on_data(void *user, enum ft_dir dir, const uint8_t *p, size_t n,
                     const struct ft_meta *m)
 {
     struct delivery *dv = user;
     struct flow *f = dv->f;
-    struct ft_meta fm = *m;
-    fm.flow_id = f->info.flow_id;
-    fm.dir = (uint8_t)dir;
+    struct ft_meta fm = flow_meta(f, dir, m);
 
     if (f->info.app == APP_UNDECIDED) {
         size_t prev = f->sniff_len[dir];
         size_t room = sizeof(f->sniff[dir]) - prev;
         size_t k = n < room ? n : room;
         enum app_proto app;
-        enum ft_dir other = (enum ft_dir)!dir;
 
         memcpy(f->sniff[dir] + prev, p, k);
         f->sniff_len[dir] = (uint8_t)(prev + k);
-        /* The originator's first bytes decide; a server that speaks first
-         * is judged by its own. */
-        if (f->sniff_len[FT_DIR_ORIG] > 0)
-            app = dissect_choose_tcp(&dv->pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP],
-                                     f->info.port[FT_DIR_ORIG], f->sniff[FT_DIR_ORIG],
-                                     f->sniff_len[FT_DIR_ORIG]);
-        else
-            app = dissect_choose_tcp(&dv->pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP],
-                                     f->info.port[FT_DIR_ORIG], f->sniff[FT_DIR_RESP],
-                                     f->sniff_len[FT_DIR_RESP]);
+        app = choose_by_content(dv->pl, f);
         if (app == APP_UNDECIDED && f->sniff_len[dir] == sizeof(f->sniff[dir]))
             app = APP_NONE;
-        if (app == APP_UNDECIDED)
+        /* This chunk is replayed whole below, so only this direction's
+         * earlier bytes come from the sniff buffer. */
+        if (app == APP_UNDECIDED || !decide(dv->pl, f, app, dir, prev, &fm))
             return;
-        attach(dv->pl, f, app, &fm);
-        if (!f->dis)
-            return;
-        /* Replay what was held back while deciding: the other direction's
-         * bytes, then this direction's earlier bytes, then this chunk. */
-        if (f->sniff_len[other] > 0) {
-            struct ft_meta om = fm;
-            om.dir = (uint8_t)other;
-            to_dissector(dv->pl, f, other, f->sniff[other], f->sniff_len[other], &om);
-        }
-        to_dissector(dv->pl, f, dir, f->sniff[dir], prev, &fm);
-        to_dissector(dv->pl, f, dir, p, n, &fm);
-        return;
     }
     to_dissector(dv->pl, f, dir, p, n, &fm);
 }
@@ -146,9 +159,7 @@ static void on_gap(void *user, enum ft_dir dir, uint64_t nbytes, const struct ft
 {
     struct delivery *dv = user;
     struct flow *f = dv->f;
-    struct ft_meta fm = *m;
-    fm.flow_id = f->info.flow_id;
-    fm.dir = (uint8_t)dir;
+    struct ft_meta fm = flow_meta(f, dir, m);
 
     if (f->info.app == APP_UNDECIDED) {
         /* No content to judge by: the port decides. */
@@ -157,14 +168,7 @@ static void on_gap(void *user, enum ft_dir dir, uint64_t nbytes, const struct ft
             app = APP_DNS;
         else if (port_set_has(&dv->pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP]))
             app = APP_XMPP;
-        attach(dv->pl, f, app, &fm);
-        if (f->dis) {
-            for (int d = 0; d < 2; d++) {
-                struct ft_meta om = fm;
-                om.dir = (uint8_t)d;
-                to_dissector(dv->pl, f, (enum ft_dir)d, f->sniff[d], f->sniff_len[d], &om);
-            }
-        }
+        decide(dv->pl, f, app, dir, f->sniff_len[dir], &fm);
     }
     if (f->dis && f->dis->gap)
         f->dis->gap(f->dis_state, dir, nbytes, &fm);
@@ -174,22 +178,13 @@ static void on_eof(void *user, enum ft_dir dir, const struct ft_meta *m)
 {
     struct delivery *dv = user;
     struct flow *f = dv->f;
-    struct ft_meta fm = *m;
-    fm.flow_id = f->info.flow_id;
-    fm.dir = (uint8_t)dir;
+    struct ft_meta fm = flow_meta(f, dir, m);
+
     if (f->info.app == APP_UNDECIDED && (f->sniff_len[0] || f->sniff_len[1])) {
-        /* Short stream that never reached a decision: decide with what we have. */
-        enum ft_dir d = f->sniff_len[FT_DIR_ORIG] ? FT_DIR_ORIG : FT_DIR_RESP;
-        enum app_proto app = dissect_choose_tcp(&dv->pl->cfg.xmpp_ports, f->info.port[FT_DIR_RESP],
-                                                f->info.port[FT_DIR_ORIG], f->sniff[d],
-                                                f->sniff_len[d]);
-        attach(dv->pl, f, app == APP_UNDECIDED ? APP_NONE : app, &fm);
-        if (f->dis)
-            for (int k = 0; k < 2; k++) {
-                struct ft_meta om = fm;
-                om.dir = (uint8_t)k;
-                to_dissector(dv->pl, f, (enum ft_dir)k, f->sniff[k], f->sniff_len[k], &om);
-            }
+        /* A short stream that never reached a decision: decide with what
+         * there is. */
+        enum app_proto app = choose_by_content(dv->pl, f);
+        decide(dv->pl, f, app == APP_UNDECIDED ? APP_NONE : app, dir, f->sniff_len[dir], &fm);
     }
     if (f->dis && f->dis->eof)
         f->dis->eof(f->dis_state, dir, &fm);
