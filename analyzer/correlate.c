@@ -1697,7 +1697,13 @@ static void eval_tls(struct dctx *x)
     /* Closed within a second of the handshake with no sign of success:
      * most likely a certificate rejection nobody can read. */
     {
-        struct frame_ref end = k->rst.frame ? k->rst : (k->fin[0].frame ? k->fin[0] : k->fin[1]);
+        /* The first close of either side (a late FIN from the other side
+         * must not hide a close right after the handshake). */
+        struct frame_ref end = { 0, 0, 0, 0 };
+        const struct frame_ref *ends[3] = { &k->rst, &k->fin[0], &k->fin[1] };
+        for (int i = 0; i < 3; i++)
+            if (ends[i]->frame && (!end.frame || ends[i]->ts_ns < end.ts_ns))
+                end = *ends[i];
         if (end.frame && end.ts_ns - done->ref.ts_ns < FT_NS_PER_SEC &&
             k->bytes[0] + k->bytes[1] < 16384) {
             evidence(x, &done->ref);
