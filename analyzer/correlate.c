@@ -939,6 +939,20 @@ static void name_domains(struct correlator *c)
                 if (ft_addr_eq(&c->cfg.local_servers[s], &k->addr[FT_DIR_RESP]))
                     copy_str(k->dom_to, sizeof(k->dom_to), c->cfg.local_domains[0]);
         }
+    }
+    /* Third pass: a twin that learned its names from the book only in the
+     * pass above (it came later in the list) still lends them; then the
+     * bare address. */
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        if (!k->s2s)
+            continue;
+        if (k->nat_peer) {
+            if (!k->dom_from[0])
+                copy_str(k->dom_from, sizeof(k->dom_from), k->nat_peer->dom_from);
+            if (!k->dom_to[0])
+                copy_str(k->dom_to, sizeof(k->dom_to), k->nat_peer->dom_to);
+        }
         if (!k->dom_from[0])
             name_endpoint(k->dom_from, sizeof(k->dom_from), &k->addr[FT_DIR_ORIG]);
         if (!k->dom_to[0])
