@@ -726,17 +726,35 @@ static bool headers_agree(const struct cconn *a, const struct cconn *b)
     return same_str(ha->from, hb->from) && same_str(ha->to, hb->to);
 }
 
+/* A view that may be one side of a NAT pair: s2s, or a connection that
+ * carried nothing and is c2s only by its port (the inside view of a static
+ * PAT to the wrong inside port, 5222, looks like that). */
+static bool nat_candidate(const struct cconn *k)
+{
+    return k->s2s || (k->c2s && k->nev == 0);
+}
+
+static void make_s2s(struct correlator *c, struct cconn *k)
+{
+    if (k->s2s)
+        return;
+    k->c2s = false;
+    k->s2s = true;
+    c->stats.c2s_conns--;
+    c->stats.s2s_conns++;
+}
+
 static void pair_nat(struct correlator *c)
 {
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *a = c->conns[i];
-        if (!a->s2s || a->nat_peer)
+        if (!nat_candidate(a) || a->nat_peer)
             continue;
         for (unsigned j = i + 1; j < c->nconns; j++) {
             struct cconn *b = c->conns[j];
             int64_t dt;
             bool orig_same, resp_same;
-            if (!b->s2s || b->nat_peer)
+            if (!nat_candidate(b) || b->nat_peer || (!a->s2s && !b->s2s))
                 continue;
             dt = conn_start(a) - conn_start(b);
             if (dt < 0)
@@ -759,6 +777,8 @@ static void pair_nat(struct correlator *c)
                 continue;
             a->nat_peer = b;
             b->nat_peer = a;
+            make_s2s(c, a);
+            make_s2s(c, b);
             if (conn_richness(b) > conn_richness(a))
                 a->secondary = true;
             else
@@ -1498,13 +1518,21 @@ static void eval_connect(struct dctx *x)
         evidence_flow(x, rej);
         x->decisive = true;
         if (peer && peer->port[1] != rej->port[1] && same_endpoint(peer, 0, rej, 0)) {
-            char p[80];
-            addr_port_str(p, sizeof(p), &peer->addr[1], peer->port[1]);
+            /* The primary of the pair may be either view: the inside one
+             * is the one that goes to a private address. */
+            const struct cconn *pub = peer, *in = rej;
+            char p[80], q[80];
+            if (addr_is_private(&peer->addr[1]) && !addr_is_private(&rej->addr[1])) {
+                pub = rej;
+                in = peer;
+            }
+            addr_port_str(p, sizeof(p), &pub->addr[1], pub->port[1]);
+            addr_port_str(q, sizeof(q), &in->addr[1], in->port[1]);
             evidence_flow(x, peer);
             copy_str(x->d->v_public, sizeof(x->d->v_public), p);
-            copy_str(x->d->v_private, sizeof(x->d->v_private), a);
+            copy_str(x->d->v_private, sizeof(x->d->v_private), q);
             stage_set(x, STAGE_CONNECT, STAGE_FAILED, "TCP-PAT-MISMATCH",
-                      "%s is translated to %s, where nothing listens (reset)", p, a);
+                      "%s is translated to %s, where nothing listens (reset)", p, q);
             return;
         }
         stage_set(x, STAGE_CONNECT, STAGE_FAILED, "TCP-RST", "%s refused the connection (reset)", a);
