@@ -1647,6 +1647,20 @@ static void eval_stream(struct dctx *x)
                   x->from);
         return;
     }
+    if (hr && (hr->flags & F_JCLIENT) && !(ho && (ho->flags & F_JCLIENT))) {
+        /* The server-to-server stream reached a client listener (SRV or
+         * forwarding to the c2s port): taxonomy STR-NS, whatever error
+         * (invalid-namespace, usually) follows. */
+        const struct cev *e = stream_error(k);
+        evidence(x, &hr->ref);
+        if (e)
+            evidence(x, &e->ref);
+        evidence_flow(x, k);
+        x->decisive = true;
+        stage_set(x, STAGE_STREAM, STAGE_FAILED, "STR-NS",
+                  "%s answered with a client (jabber:client) stream: port %u is a c2s listener", x->to, k->port[1]);
+        return;
+    }
     if (err && before_negotiation(k, err)) {
         fail_stream_error(x, STAGE_STREAM, k, err);
         return;
@@ -2297,7 +2311,11 @@ static void eval_direction(struct correlator *c, struct corr_direction *d)
         v->confidence = downgrade(v->confidence);
     }
     if (midstream && v->status != CORR_UNKNOWN) {
-        note(&x, "CAP-MIDSTREAM: a connection was already open when the capture started");
+        bool noted = false; /* eval_stream may have said it already */
+        for (unsigned i = 0; i < v->n_notes; i++)
+            noted |= strncmp(v->notes[i], "CAP-MIDSTREAM", 13) == 0;
+        if (!noted)
+            note(&x, "CAP-MIDSTREAM: a connection was already open when the capture started");
         v->confidence = downgrade(v->confidence);
     }
     if (badcsum)
