@@ -1978,19 +1978,42 @@ static void eval_auth(struct dctx *x)
                 return;
             }
             if (bad && !vreq) {
-                char a[80], s[24];
-                addr_port_str(a, sizeof(a), &bad->addr[1], bad->port[1]);
+                char a[80], s[24], inside[80] = "";
+                /* Seen on both sides of the NAT: cite the address the
+                 * receiving side dialled, and where the NAT sent it. */
+                const struct cconn *pub = bad, *twin = bad->nat_peer;
+                if (twin && addr_is_private(&bad->addr[FT_DIR_RESP]) && !addr_is_private(&twin->addr[FT_DIR_RESP])) {
+                    pub = twin;
+                    twin = bad;
+                }
+                if (twin && same_endpoint(pub, 0, twin, 0))
+                    addr_port_str(inside, sizeof(inside), &twin->addr[1], twin->port[1]);
+                addr_port_str(a, sizeof(a), &pub->addr[1], pub->port[1]);
                 copy_str(x->d->v_ip, sizeof(x->d->v_ip), a);
+                if (inside[0]) {
+                    copy_str(x->d->v_public, sizeof(x->d->v_public), a);
+                    copy_str(x->d->v_private, sizeof(x->d->v_private), inside);
+                }
                 snprintf(x->d->v_n, sizeof(x->d->v_n), "%u", bad->syn_count);
-                evidence(x, &bad->syn);
-                if (bad->rst.frame)
-                    evidence(x, &bad->rst);
-                evidence_flow(x, bad);
+                evidence(x, &pub->syn);
+                if (pub->rst.frame)
+                    evidence(x, &pub->rst);
+                evidence_flow(x, pub);
+                if (inside[0]) {
+                    evidence(x, &twin->syn);
+                    if (twin->rst.frame)
+                        evidence(x, &twin->rst);
+                    evidence_flow(x, twin);
+                }
                 x->decisive = true;
                 stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
-                          "%s tried to connect back to %s at %s for dialback: %s", x->to, x->from, a,
+                          "%s tried to connect back to %s at %s%s%s%s for dialback: %s", x->to, x->from, a,
+                          inside[0] ? " (translated to " : "", inside, inside[0] ? ")" : "",
                           bad->rst.frame ? "refused" : ordinal_syns(bad->syn_count, s, sizeof(s)));
-                if (addr_is_private(&bad->addr[FT_DIR_RESP]))
+                if (inside[0] && pub->port[1] != twin->port[1])
+                    note(x, "the NAT sends %s to %s, a different port than the one dialled (TCP-PAT-MISMATCH)", a,
+                         inside);
+                else if (addr_is_private(&pub->addr[FT_DIR_RESP]))
                     note(x, "the connect-back went to a private address: %s's DNS as %s sees it is wrong "
                             "(DNS-PRIVATE-ADDR)", x->from, x->to);
                 else if (!bad->rst.frame)

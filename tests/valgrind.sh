@@ -17,7 +17,7 @@ run() {
     $VG "$@" >"$work/out" 2>"$work/err"
     if [ $? -eq 99 ]; then fail=$((fail + 1)); echo "FAIL: $*"; cat "$work/err"; else pass=$((pass + 1)); fi
 }
-for t in test_decode test_reasm test_flow test_dns test_tls test_xmpp test_verdict; do
+for t in test_decode test_reasm test_flow test_dns test_tls test_xmpp test_verdict test_correlate; do
     run "$BUILDDIR/tests/$t"
 done
 for f in "$SRCDIR"/samples/*.pcap "$work"/gen/*.pcap "$work"/gen/*.pcapng; do
