@@ -69,7 +69,7 @@ wait "$ftpid"
 rc=$?
 ftpid=""
 [ "$rc" -eq 0 ] || { echo "FAIL: fedtrace exited $rc"; cat "$work/err"; exit 1; }
-exec "$PY" - "$work/live.json" <<'PYEOF'
+"$PY" - "$work/live.json" <<'PYEOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 ok = fail = 0
@@ -94,3 +94,7 @@ check(len(lk) == 1 and lk[0]["outcome"] == "nxdomain" and lk[0]["qtype"] == "SRV
 print("live: %d passed, %d failed" % (ok, fail))
 sys.exit(1 if fail else 0)
 PYEOF
+rc=$?
+cleanup
+trap - EXIT
+exit $rc
