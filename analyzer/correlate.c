@@ -1692,7 +1692,6 @@ static void eval_tls(struct dctx *x)
     feats = first_ev(k, CEV_FEATURES, FT_DIR_RESP);
     st = first_ev(k, CEV_STARTTLS, FT_DIR_ORIG);
     fail = first_ev(k, CEV_TLS_FAILURE, -1);
-    alert = first_ev(k, CEV_TLS_ALERT, -1);
     done = first_ev(k, CEV_TLS_DONE, -1);
     desync = first_ev(k, CEV_CLEARTEXT_AFTER_STARTTLS, -1);
     hello = first_ev(k, CEV_TLS_HELLO, FT_DIR_ORIG);
@@ -1727,7 +1726,15 @@ static void eval_tls(struct dctx *x)
         stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-DESYNC", "XML continued after STARTTLS instead of TLS");
         return;
     }
-    if (alert && !(alert->cond && strcmp(alert->cond, "close_notify") == 0)) {
+    /* An alert after ChangeCipherSpec is encrypted: its level and reason
+     * are unreadable and it is most often close_notify, so it proves
+     * nothing by itself (the close timing below still counts). */
+    alert = NULL;
+    for (unsigned j = 0; j < k->nev && !alert; j++)
+        if (k->ev[j].type == CEV_TLS_ALERT && k->ev[j].cond && strcmp(k->ev[j].cond, "close_notify") != 0 &&
+            strcmp(k->ev[j].cond, "encrypted") != 0)
+            alert = &k->ev[j];
+    if (alert) {
         const char *by = alert->dir == FT_DIR_ORIG ? x->from : x->to;
         copy_str(x->d->v_alert, sizeof(x->d->v_alert), alert->cond);
         evidence(x, &alert->ref);
