@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "community_id.h"
 #include "ipfrag.h"
 
 const char *format_time(int64_t ts_ns, char *buf, size_t len)
@@ -121,6 +122,12 @@ static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
     json_object_object_add(o, "flow_id", jint(f->info.flow_id));
     json_object_object_add(o, "transport", jstr("tcp"));
     json_object_object_add(o, "app", jstr(app_proto_name(f->info.app)));
+    {
+        char cid[COMMUNITY_ID_LEN];
+        json_object_object_add(o, "community_id",
+                               jstr(community_id(&f->info.addr[0], f->info.port[0], &f->info.addr[1],
+                                                 f->info.port[1], 6, 0, cid)));
+    }
     json_object_object_add(o, "orig", jendpoint(&f->info.addr[FT_DIR_ORIG], f->info.port[FT_DIR_ORIG]));
     json_object_object_add(o, "resp", jendpoint(&f->info.addr[FT_DIR_RESP], f->info.port[FT_DIR_RESP]));
     json_object_object_add(o, "start", jtime(f->first_ns));
@@ -236,6 +243,7 @@ void output_conn(struct output *o, const struct flow *f, enum flow_end_reason wh
         json_object_object_add(ev, "destination", jendpoint(&f->info.addr[FT_DIR_RESP], f->info.port[FT_DIR_RESP]));
         json_object_object_add(net, "transport", jstr("tcp"));
         json_object_object_add(net, "protocol", jstr(app_proto_name(f->info.app)));
+        json_object_object_add(net, "community_id", json_object_get(json_object_object_get(c, "community_id")));
         json_object_object_add(ev, "network", net);
         json_object_object_add(ev, "connection", c);
         write_line(o, ev);
@@ -528,6 +536,15 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
         json_object_object_add(ev_out, "pcap", pcap);
         json_object_object_add(ev_out, "source", jendpoint(&fi->addr[ev->dir], fi->port[ev->dir]));
         json_object_object_add(ev_out, "destination", jendpoint(&fi->addr[!ev->dir], fi->port[!ev->dir]));
+        {
+            json_object *net = json_object_new_object();
+            char cid[COMMUNITY_ID_LEN];
+            json_object_object_add(net, "transport", jstr("tcp"));
+            json_object_object_add(net, "protocol", jstr("xmpp"));
+            json_object_object_add(net, "community_id",
+                                   jstr(community_id(&fi->addr[0], fi->port[0], &fi->addr[1], fi->port[1], 6, 0, cid)));
+            json_object_object_add(ev_out, "network", net);
+        }
         json_object_object_add(ev_out, "xmpp", j);
         write_line(o, ev_out);
         json_object_put(ev_out);
