@@ -437,15 +437,6 @@ void corr_conn_end(struct correlator *c, const struct flow *f)
         c->capture_end_ns = f->last_ns;
 }
 
-static bool stanza_notable(const struct xmpp_event *ev)
-{
-    if (ev->type_str && strcmp(ev->type_str, "error") == 0)
-        return true;
-    return ev->stanza == XMPP_STANZA_PRESENCE &&
-           (ev->presence == XMPP_PRES_SUBSCRIBE || ev->presence == XMPP_PRES_SUBSCRIBED ||
-            ev->presence == XMPP_PRES_UNSUBSCRIBE || ev->presence == XMPP_PRES_UNSUBSCRIBED);
-}
-
 void corr_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev)
 {
     struct cconn *k = conn_get(c, fi->flow_id);
@@ -515,7 +506,7 @@ void corr_xmpp_event(struct correlator *c, const struct flow_info *fi, const str
         break;
     case XMPP_EV_STANZA:
         k->stanzas[ev->dir & 1]++;
-        if (!stanza_notable(ev))
+        if (!xmpp_stanza_is_notable(ev))
             return;
         e.type = CEV_STANZA;
         e.sub = (uint8_t)(ev->stanza == XMPP_STANZA_PRESENCE ? ev->presence : 0xff);

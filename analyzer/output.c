@@ -468,26 +468,6 @@ static json_object *dns_json(const struct dns_lookup *lk)
     return o;
 }
 
-/* Stanzas that tell the federation story: subscription presences and
- * anything of type error.  The rest are counted per connection. */
-static bool stanza_is_notable(const struct xmpp_event *ev)
-{
-    if (ev->type_str && strcmp(ev->type_str, "error") == 0)
-        return true;
-    if (ev->stanza != XMPP_STANZA_PRESENCE)
-        return false;
-    switch (ev->presence) {
-    case XMPP_PRES_SUBSCRIBE:
-    case XMPP_PRES_SUBSCRIBED:
-    case XMPP_PRES_UNSUBSCRIBE:
-    case XMPP_PRES_UNSUBSCRIBED:
-    case XMPP_PRES_ERROR:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* The per-connection record of events while the connection is open. */
 static json_object *pending_for(struct output *o, const struct flow_info *fi)
 {
@@ -518,7 +498,7 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
         if (k < 3 && json_object_object_get_ex(pend, kinds[k], &cnt))
             json_object_set_int64(cnt, json_object_get_int64(cnt) + 1);
     }
-    if (ev->type == XMPP_EV_STANZA && !o->verbose && !stanza_is_notable(ev))
+    if (ev->type == XMPP_EV_STANZA && !o->verbose && !xmpp_stanza_is_notable(ev))
         return;
     if (o->format != OUTPUT_NDJSON && o->events_kept >= o->max_events) {
         o->events_dropped++;

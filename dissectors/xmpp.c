@@ -1399,3 +1399,23 @@ void xmpp_conn_free(struct xmpp_conn *c)
     tls_conn_free(c->tls);
     free(c);
 }
+
+bool xmpp_stanza_is_notable(const struct xmpp_event *ev)
+{
+    if (ev->type != XMPP_EV_STANZA)
+        return false;
+    if (ev->type_str && strcmp(ev->type_str, "error") == 0)
+        return true;
+    if (ev->stanza != XMPP_STANZA_PRESENCE)
+        return false;
+    switch (ev->presence) {
+    case XMPP_PRES_SUBSCRIBE:
+    case XMPP_PRES_SUBSCRIBED:
+    case XMPP_PRES_UNSUBSCRIBE:
+    case XMPP_PRES_UNSUBSCRIBED:
+    case XMPP_PRES_ERROR:
+        return true;
+    default:
+        return false;
+    }
+}

@@ -237,6 +237,11 @@ const struct xmpp_stats *xmpp_conn_stats(const struct xmpp_conn *c);
 void xmpp_conn_free(struct xmpp_conn *c);
 
 /* Static names for logging/tests. */
+/* True for the stanzas a federation story needs one by one: presence
+ * subscription requests and answers, and anything of type 'error'.  Other
+ * stanzas (chat, availability, iq results) are worth counting, not listing. */
+bool xmpp_stanza_is_notable(const struct xmpp_event *ev);
+
 const char *xmpp_event_type_name(enum xmpp_event_type t);
 const char *xmpp_error_name(enum xmpp_error e);
 const char *xmpp_presence_type_name(enum xmpp_presence_type p);
