@@ -216,6 +216,40 @@ static void write_line(struct output *o, json_object *ev)
     o->ndjson_lines++;
 }
 
+/* Writes one NDJSON event: the common envelope (@timestamp, event_type,
+ * uid, pcap.cnt, source, destination, network when given), then `body`
+ * under `key`.  Takes ownership of the json objects passed. */
+static void write_event(struct output *o, int64_t ts_ns, const char *type, json_object *uid, uint64_t frame,
+                        json_object *src, json_object *dst, json_object *network, const char *key,
+                        json_object *body)
+{
+    json_object *ev = json_object_new_object(), *pcap = json_object_new_object();
+    json_object_object_add(ev, "@timestamp", jtime(ts_ns));
+    json_object_object_add(ev, "event_type", jstr(type));
+    json_object_object_add(ev, "uid", uid);
+    json_object_object_add(pcap, "cnt", jint(frame));
+    json_object_object_add(ev, "pcap", pcap);
+    json_object_object_add(ev, "source", src);
+    json_object_object_add(ev, "destination", dst);
+    if (network)
+        json_object_object_add(ev, "network", network);
+    json_object_object_add(ev, key, body);
+    write_line(o, ev);
+    json_object_put(ev);
+}
+
+/* network.* of a TCP flow: transport, protocol and Community ID. */
+static json_object *jnetwork(const struct flow_info *fi, const char *protocol)
+{
+    json_object *net = json_object_new_object();
+    char cid[COMMUNITY_ID_LEN];
+    json_object_object_add(net, "transport", jstr("tcp"));
+    json_object_object_add(net, "protocol", jstr(protocol));
+    json_object_object_add(net, "community_id",
+                           jstr(community_id(&fi->addr[0], fi->port[0], &fi->addr[1], fi->port[1], 6, 0, cid)));
+    return net;
+}
+
 void output_conn(struct output *o, const struct flow *f, enum flow_end_reason why)
 {
     json_object *c = conn_json(f, why), *evs;
@@ -232,22 +266,10 @@ void output_conn(struct output *o, const struct flow *f, enum flow_end_reason wh
     }
 
     if (o->format == OUTPUT_NDJSON) {
-        json_object *ev = json_object_new_object(), *pcap = json_object_new_object();
-        json_object *net = json_object_new_object();
-        json_object_object_add(ev, "@timestamp", jtime(f->first_ns));
-        json_object_object_add(ev, "event_type", jstr("connection"));
-        json_object_object_add(ev, "uid", json_object_get(json_object_object_get(c, "uid")));
-        json_object_object_add(pcap, "cnt", jint(f->first_frame));
-        json_object_object_add(ev, "pcap", pcap);
-        json_object_object_add(ev, "source", jendpoint(&f->info.addr[FT_DIR_ORIG], f->info.port[FT_DIR_ORIG]));
-        json_object_object_add(ev, "destination", jendpoint(&f->info.addr[FT_DIR_RESP], f->info.port[FT_DIR_RESP]));
-        json_object_object_add(net, "transport", jstr("tcp"));
-        json_object_object_add(net, "protocol", jstr(app_proto_name(f->info.app)));
-        json_object_object_add(net, "community_id", json_object_get(json_object_object_get(c, "community_id")));
-        json_object_object_add(ev, "network", net);
-        json_object_object_add(ev, "connection", c);
-        write_line(o, ev);
-        json_object_put(ev);
+        write_event(o, f->first_ns, "connection", json_object_get(json_object_object_get(c, "uid")), f->first_frame,
+                    jendpoint(&f->info.addr[FT_DIR_ORIG], f->info.port[FT_DIR_ORIG]),
+                    jendpoint(&f->info.addr[FT_DIR_RESP], f->info.port[FT_DIR_RESP]),
+                    jnetwork(&f->info, app_proto_name(f->info.app)), "connection", c);
         return;
     }
     if (o->format == OUTPUT_JSON) {
@@ -506,28 +528,11 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
     }
     j = xmpp_json(fi, ev);
     if (o->format == OUTPUT_NDJSON) {
-        json_object *ev_out = json_object_new_object(), *pcap = json_object_new_object();
         char type[64];
         snprintf(type, sizeof(type), "xmpp.%s", xmpp_event_type_name(ev->type));
-        json_object_object_add(ev_out, "@timestamp", jtime(ev->meta.ts_ns));
-        json_object_object_add(ev_out, "event_type", jstr(type));
-        json_object_object_add(ev_out, "uid", json_object_get(json_object_object_get(j, "uid")));
-        json_object_object_add(pcap, "cnt", jint(ev->meta.frame));
-        json_object_object_add(ev_out, "pcap", pcap);
-        json_object_object_add(ev_out, "source", jendpoint(&fi->addr[ev->dir], fi->port[ev->dir]));
-        json_object_object_add(ev_out, "destination", jendpoint(&fi->addr[!ev->dir], fi->port[!ev->dir]));
-        {
-            json_object *net = json_object_new_object();
-            char cid[COMMUNITY_ID_LEN];
-            json_object_object_add(net, "transport", jstr("tcp"));
-            json_object_object_add(net, "protocol", jstr("xmpp"));
-            json_object_object_add(net, "community_id",
-                                   jstr(community_id(&fi->addr[0], fi->port[0], &fi->addr[1], fi->port[1], 6, 0, cid)));
-            json_object_object_add(ev_out, "network", net);
-        }
-        json_object_object_add(ev_out, "xmpp", j);
-        write_line(o, ev_out);
-        json_object_put(ev_out);
+        write_event(o, ev->meta.ts_ns, type, json_object_get(json_object_object_get(j, "uid")), ev->meta.frame,
+                    jendpoint(&fi->addr[ev->dir], fi->port[ev->dir]),
+                    jendpoint(&fi->addr[!ev->dir], fi->port[!ev->dir]), jnetwork(fi, "xmpp"), "xmpp", j);
         return;
     }
     arr = json_object_object_get(pend, "events");
@@ -552,18 +557,9 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
         return;
     }
     if (o->format == OUTPUT_NDJSON) {
-        json_object *ev = json_object_new_object(), *pcap = json_object_new_object();
         const struct ft_meta *first = lk->nqueries ? &lk->query[0] : &lk->response;
-        json_object_object_add(ev, "@timestamp", jtime(first->ts_ns));
-        json_object_object_add(ev, "event_type", jstr("dns.lookup"));
-        json_object_object_add(ev, "uid", json_object_get(json_object_object_get(j, "uid")));
-        json_object_object_add(pcap, "cnt", jint(first->frame));
-        json_object_object_add(ev, "pcap", pcap);
-        json_object_object_add(ev, "source", jdns_endpoint(&lk->client));
-        json_object_object_add(ev, "destination", jdns_endpoint(&lk->server));
-        json_object_object_add(ev, "dns", j);
-        write_line(o, ev);
-        json_object_put(ev);
+        write_event(o, first->ts_ns, "dns.lookup", json_object_get(json_object_object_get(j, "uid")), first->frame,
+                    jdns_endpoint(&lk->client), jdns_endpoint(&lk->server), NULL, "dns", j);
         return;
     }
     json_object_array_add(o->dns, j);
