@@ -1280,6 +1280,7 @@ static void add_ev_timeline(struct dctx *x, const struct cconn *k, const struct 
 static void add_lookup_timeline(struct dctx *x, const struct clookup *l)
 {
     char ans[160] = "";
+    char tb[DNS_TYPE_NAME_BUFLEN];
     size_t used = 0;
     for (unsigned i = 0; i < l->nans && used < sizeof(ans) - 40; i++) {
         char ip[FT_ADDR_STRLEN];
@@ -1289,7 +1290,8 @@ static void add_lookup_timeline(struct dctx *x, const struct clookup *l)
         else if (l->ans[i].type == DNS_T_A || l->ans[i].type == DNS_T_AAAA)
             used += (size_t)snprintf(ans + used, sizeof(ans) - used, " %s", ft_addr_str(&l->ans[i].addr, ip, sizeof(ip)));
     }
-    tl_add(x, &l->query, 0, l->id, STAGE_LOOKUP, "DNS query %s %s", dns_type_name(l->qtype), l->qname);
+    tl_add(x, &l->query, 0, l->id, STAGE_LOOKUP, "DNS query %s %s", dns_type_name(l->qtype, tb, sizeof(tb)),
+           l->qname);
     if (l->has_response)
         tl_add(x, &l->response, 0, l->id, STAGE_LOOKUP, "DNS answer %s: %s%s", l->qname,
                dns_outcome_name((enum dns_outcome)l->outcome), ans);
@@ -1456,7 +1458,9 @@ static void eval_lookup(struct dctx *x)
             evidence(x, addr_bad->has_response ? &addr_bad->response : &addr_bad->query);
             evidence_dns(x, addr_bad);
         }
-        stage_set(x, STAGE_LOOKUP, STAGE_FAILED, code, "%s %s: %s%s", dns_type_name(l->qtype), l->qname,
+        char tb[DNS_TYPE_NAME_BUFLEN];
+        stage_set(x, STAGE_LOOKUP, STAGE_FAILED, code, "%s %s: %s%s", dns_type_name(l->qtype, tb, sizeof(tb)),
+                  l->qname,
                   dns_outcome_name((enum dns_outcome)l->outcome),
                   addr_bad ? ", and the address fallback failed too" : "");
     }

@@ -29,9 +29,11 @@ const char *format_time(int64_t ts_ns, char *buf, size_t len)
     return buf;
 }
 
+/* A wire-derived string that is missing becomes "", never a NULL handed
+ * to json-c. */
 static json_object *jstr(const char *s)
 {
-    return json_object_new_string(s);
+    return json_object_new_string(s != NULL ? s : "");
 }
 
 static json_object *jint(uint64_t v)
@@ -441,7 +443,10 @@ static json_object *dns_json(const struct dns_lookup *lk)
     json_object_object_add(o, "transport", jstr(lk->transport == DNS_TCP ? "tcp" : "udp"));
     json_object_object_add(o, "txid", jint(lk->txid));
     json_object_object_add(o, "qname", jstr(lk->qname ? lk->qname : ""));
-    json_object_object_add(o, "qtype", jstr(dns_type_name(lk->qtype)));
+    {
+        char tb[DNS_TYPE_NAME_BUFLEN];
+        json_object_object_add(o, "qtype", jstr(dns_type_name(lk->qtype, tb, sizeof(tb))));
+    }
     json_object_object_add(o, "outcome", jstr(dns_outcome_name((enum dns_outcome)lk->outcome)));
     if (lk->has_response) {
         json_object_object_add(o, "rcode", jint(lk->rcode));
@@ -467,8 +472,9 @@ static json_object *dns_json(const struct dns_lookup *lk)
         const struct dns_answer *a = &lk->ans[i];
         json_object *j = json_object_new_object();
         char ip[FT_ADDR_STRLEN];
+        char tb[DNS_TYPE_NAME_BUFLEN];
         json_object_object_add(j, "name", jstr(a->name ? a->name : ""));
-        json_object_object_add(j, "type", jstr(dns_type_name(a->type)));
+        json_object_object_add(j, "type", jstr(dns_type_name(a->type, tb, sizeof(tb))));
         json_object_object_add(j, "ttl", jint(a->ttl));
         if (a->section != DNS_SEC_ANSWER)
             json_object_object_add(j, "section", jstr(a->section == DNS_SEC_AUTHORITY ? "authority" : "additional"));

@@ -19,6 +19,7 @@
  */
 #include "dns.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,21 +47,45 @@ const char *dns_err_name(enum dns_err err)
     return err_names[err];
 }
 
-const char *dns_type_name(uint16_t type)
+/* IANA "Resource Record (RR) TYPEs" mnemonics, sorted by value. */
+static const struct dns_type_tok {
+    uint16_t type;
+    const char *name;
+} type_toks[] = {
+    {1, "A"}, {2, "NS"}, {3, "MD"}, {4, "MF"}, {5, "CNAME"}, {6, "SOA"}, {7, "MB"}, {8, "MG"},
+    {9, "MR"}, {10, "NULL"}, {11, "WKS"}, {12, "PTR"}, {13, "HINFO"}, {14, "MINFO"}, {15, "MX"},
+    {16, "TXT"}, {17, "RP"}, {18, "AFSDB"}, {19, "X25"}, {20, "ISDN"}, {21, "RT"}, {22, "NSAP"},
+    {23, "NSAP-PTR"}, {24, "SIG"}, {25, "KEY"}, {26, "PX"}, {27, "GPOS"}, {28, "AAAA"}, {29, "LOC"},
+    {30, "NXT"}, {31, "EID"}, {32, "NIMLOC"}, {33, "SRV"}, {34, "ATMA"}, {35, "NAPTR"}, {36, "KX"},
+    {37, "CERT"}, {38, "A6"}, {39, "DNAME"}, {40, "SINK"}, {41, "OPT"}, {42, "APL"}, {43, "DS"},
+    {44, "SSHFP"}, {45, "IPSECKEY"}, {46, "RRSIG"}, {47, "NSEC"}, {48, "DNSKEY"}, {49, "DHCID"},
+    {50, "NSEC3"}, {51, "NSEC3PARAM"}, {52, "TLSA"}, {53, "SMIMEA"}, {55, "HIP"}, {56, "NINFO"},
+    {57, "RKEY"}, {58, "TALINK"}, {59, "CDS"}, {60, "CDNSKEY"}, {61, "OPENPGPKEY"}, {62, "CSYNC"},
+    {63, "ZONEMD"}, {64, "SVCB"}, {65, "HTTPS"}, {99, "SPF"}, {100, "UINFO"}, {101, "UID"},
+    {102, "GID"}, {103, "UNSPEC"}, {104, "NID"}, {105, "L32"}, {106, "L64"}, {107, "LP"},
+    {108, "EUI48"}, {109, "EUI64"}, {249, "TKEY"}, {250, "TSIG"}, {251, "IXFR"}, {252, "AXFR"},
+    {253, "MAILB"}, {254, "MAILA"}, {255, "ANY"}, {256, "URI"}, {257, "CAA"}, {258, "AVC"},
+    {259, "DOA"}, {260, "AMTRELAY"}, {261, "RESINFO"}, {32768, "TA"}, {32769, "DLV"},
+};
+
+const char *dns_type_name(uint16_t type, char *buf, size_t buflen)
 {
-    switch (type) {
-    case DNS_T_A: return "A";
-    case DNS_T_NS: return "NS";
-    case DNS_T_CNAME: return "CNAME";
-    case DNS_T_SOA: return "SOA";
-    case DNS_T_PTR: return "PTR";
-    case DNS_T_TXT: return "TXT";
-    case DNS_T_AAAA: return "AAAA";
-    case DNS_T_SRV: return "SRV";
-    case DNS_T_OPT: return "OPT";
-    case DNS_T_ANY: return "ANY";
-    default: return NULL;
+    size_t lo = 0, hi = sizeof(type_toks) / sizeof(type_toks[0]);
+
+    while (lo < hi) { /* binary search: the table is sorted by value */
+        size_t mid = lo + (hi - lo) / 2;
+        if (type_toks[mid].type == type)
+            return type_toks[mid].name;
+        if (type_toks[mid].type < type)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    /* RFC 3597 section 5: an unknown type is written TYPE<decimal>. */
+    if (buf == NULL || buflen < DNS_TYPE_NAME_BUFLEN)
+        return "TYPE?";
+    snprintf(buf, buflen, "TYPE%u", (unsigned)type);
+    return buf;
 }
 
 /* ------------------------------------------------------------------ */

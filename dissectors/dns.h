@@ -186,8 +186,12 @@ struct dns_msg {
 enum dns_err dns_parse(const uint8_t *buf, size_t len, const struct ft_meta *meta,
                        struct dns_msg *msg, struct dns_stats *stats);
 
-/* Mnemonic for a type ("SRV"), or NULL when unknown. */
-const char *dns_type_name(uint16_t type);
+/* Mnemonic for a type ("SRV", "HTTPS"); a type IANA has no name for is
+ * written "TYPE<n>" (RFC 3597 5) into buf, which must hold
+ * DNS_TYPE_NAME_BUFLEN bytes.  Never NULL: the result is either a static
+ * string or buf. */
+#define DNS_TYPE_NAME_BUFLEN 12
+const char *dns_type_name(uint16_t type, char *buf, size_t buflen);
 
 /* ------------------------------------------------------------------ */
 /* DNS over TCP: 2-byte length framing (RFC 1035 4.2.2 / RFC 7766)     */

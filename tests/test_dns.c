@@ -320,7 +320,20 @@ static void test_all_types(void)
     CHECK(streq(g_msg.rr[5].u.txt.text, "\"v=a\\\"b\" \"\\001z\""));
     CHECK(!g_msg.rr[5].u.txt.cut);
     CHECK(g_msg.rr[6].type == 99 && g_msg.rr[6].rdlength == 3);
-    CHECK(dns_type_name(99) == NULL && streq(dns_type_name(DNS_T_SRV), "SRV"));
+    {
+        char tb[DNS_TYPE_NAME_BUFLEN];
+        CHECK(streq(dns_type_name(DNS_T_SRV, tb, sizeof(tb)), "SRV"));
+        CHECK(streq(dns_type_name(15, tb, sizeof(tb)), "MX"));
+        CHECK(streq(dns_type_name(65, tb, sizeof(tb)), "HTTPS"));
+        CHECK(streq(dns_type_name(32769, tb, sizeof(tb)), "DLV"));
+        CHECK(streq(dns_type_name(65280, tb, sizeof(tb)), "TYPE65280"));
+        CHECK(streq(dns_type_name(54, tb, sizeof(tb)), "TYPE54"));
+        CHECK(streq(dns_type_name(65535, NULL, 0), "TYPE?"));
+        /* every value has a printable name */
+        for (unsigned t = 0; t <= 0xFFFF; t++)
+            if (dns_type_name((uint16_t)t, tb, sizeof(tb)) == NULL)
+                CHECK(0);
+    }
     CHECK(streq(g_msg.rr[7].u.srv.target, "."));
     CHECK(dns_srv_target_unavailable(g_msg.rr[7].u.srv.target));
     CHECK(!dns_srv_target_unavailable(g_msg.rr[3].u.srv.target));
