@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "caps.h"
 #include "community_id.h"
 #include "ipfrag.h"
 
@@ -790,6 +791,14 @@ static json_object *dissector_stats_json(const struct output *out, const struct 
     json_object_object_add(dns, "lookups_dropped_from_document", jint(out->lookups_dropped));
     json_object_object_add(o, "xmpp", x);
     json_object_object_add(o, "alloc_failures", jint(ds->alloc_failures));
+    {
+        json_object *st = json_object_new_object();
+        json_object_object_add(st, "limit_bytes", jint(disp->state.limit));
+        json_object_object_add(st, "peak_bytes", jint(disp->state.peak));
+        json_object_object_add(st, "connections_not_dissected", jint(ds->state_cap));
+        json_object_object_add(st, "allocations_refused", jint(disp->state.refused));
+        json_object_object_add(o, "state", st);
+    }
     return o;
 }
 
@@ -975,8 +984,11 @@ static void text_federations(struct output *o, FILE *fp)
     }
 }
 
-static void text_report(struct output *o, const struct capture *cap, const struct pipeline *pl)
+static void text_report(struct output *o, const struct capture *cap, const struct pipeline *pl,
+                        const struct dispatch *disp)
 {
+    struct cap_hit hits[CAPS_MAX];
+    size_t nhits;
     FILE *fp = o->fp;
     char t0[40], t1[40];
     size_t n = json_object_array_length(o->connections);
@@ -1068,9 +1080,14 @@ quality:
         fprintf(fp, "  ... and %" PRIu64 " more (use --format json or ndjson)\n", o->conns_not_listed);
     fprintf(fp, "\ncapture quality: %" PRIu64 " gaps (%" PRIu64 " bytes missing), %" PRIu64
                 " bad TCP checksums, %" PRIu64 " frames cut by snaplen, %" PRIu64
-                " undecodable\n",
+                " undecodable",
             rs->gaps, rs->gap_bytes, d->tcp_csum_bad, d->snaplen_cut,
             d->truncated_link + d->truncated_ip + d->truncated_l4 + d->invalid_ip + d->invalid_l4);
+    nhits = caps_hit(pl, disp, o->corr, hits);
+    for (size_t i = 0; i < nhits; i++)
+        fprintf(fp, "%s%s cap (%" PRIu64 " %s)", i ? ", " : "; caps that bit: ", hits[i].cap,
+                hits[i].count, hits[i].what);
+    fputc('\n', fp);
     if (o->verbose) {
         json_object *st = stats_json(pl);
         fprintf(fp, "\nstatistics:\n%s\n",
@@ -1128,7 +1145,7 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
         break;
     }
     case OUTPUT_TEXT:
-        text_report(o, cap, pl);
+        text_report(o, cap, pl, disp);
         break;
     }
     if (fflush(o->fp) != 0 || ferror(o->fp))

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../analyzer/budget.h"
 #include "../analyzer/meta.h"
 #include "tls.h"
 
@@ -47,6 +48,11 @@ struct xmpp_config {
     float max_amplification;      /* expat billion-laughs factor (default 100.0) */
     unsigned long long amplification_threshold; /* expat activation bytes (default 8 MiB) */
     struct tls_config tls;        /* for the TLS reader after <proceed/> */
+    struct mem_budget *budget;    /* borrowed, may be NULL: every byte a connection
+                                     holds (its struct, both expat parsers, string
+                                     buffers, the TLS reader) is charged to it; an
+                                     allocation it refuses ends that direction's
+                                     parsing with XMPP_ERR_NOMEM */
 };
 
 /* Fill cfg with the defaults.  Borrows cfg. */
@@ -83,7 +89,7 @@ enum xmpp_error {
     XMPP_ERR_TOKEN_SIZE,   /* one XML token above max_token */
     XMPP_ERR_NOT_STREAM,   /* root element is not a stream header */
     XMPP_ERR_TLS_IN_XML,   /* a TLS record where the XML stream was expected */
-    XMPP_ERR_NOMEM,        /* allocation failed */
+    XMPP_ERR_NOMEM,        /* allocation failed, or the state budget refused it */
 };
 
 enum xmpp_stanza_kind {
@@ -235,6 +241,10 @@ const struct xmpp_stats *xmpp_conn_stats(const struct xmpp_conn *c);
 
 /* Free the connection and both parsers; c may be NULL. */
 void xmpp_conn_free(struct xmpp_conn *c);
+
+/* Heap bytes the connection holds now beyond its own struct (parsers,
+ * buffers, TLS reader); 0 for NULL. */
+size_t xmpp_conn_state_bytes(const struct xmpp_conn *c);
 
 /* Static names for logging/tests. */
 /* True for the stanzas a federation story needs one by one: presence

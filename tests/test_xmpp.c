@@ -660,6 +660,54 @@ static void test_token_cap(void)
     xmpp_conn_free(c);
 }
 
+/* Every byte a connection holds is charged to the configured budget, freed
+ * when a direction ends, and a budget that refuses ends parsing cleanly. */
+static void test_state_budget(void)
+{
+    static struct out o;
+    struct mem_budget b;
+    struct xmpp_config cfg;
+    struct xmpp_conn *c;
+    struct ft_meta m;
+    const char *hdr = "<?xml version='1.0'?><stream:stream " NSDECL
+                      "to='b.example' from='a.example' version='1.0'>"
+                      "<message to='u@b.example'><body>never ends";
+    size_t held;
+
+    budget_init(&b, 0, NULL);
+    xmpp_config_default(&cfg);
+    cfg.budget = &b;
+    memset(&m, 0, sizeof(m));
+    m.frame = 1;
+    o.n = 0;
+    o.s[0] = '\0';
+    c = xmpp_conn_new(&cfg, false, on_event, &o);
+    CHECK(c != NULL && b.used > 0);
+    xmpp_conn_data(c, 0, (const uint8_t *)hdr, strlen(hdr), &m);
+    xmpp_conn_data(c, 1, (const uint8_t *)hdr, strlen(hdr), &m);
+    held = xmpp_conn_state_bytes(c);
+    CHECK(held > 0 && b.used > held);        /* parsers and strings are charged */
+    CHECK(held < 64 * 1024);
+    xmpp_conn_eof(c, 0, &m);
+    CHECK(xmpp_conn_state_bytes(c) < held);  /* that direction's parser is gone */
+    xmpp_conn_eof(c, 1, &m);
+    CHECK(xmpp_conn_state_bytes(c) == 0);
+    xmpp_conn_free(c);
+    CHECK(b.used == 0);
+
+    /* room for the connection but not for a parser */
+    o.n = 0;
+    o.s[0] = '\0';
+    c = xmpp_conn_new(&cfg, false, on_event, &o);
+    b.limit = b.used + 512;
+    xmpp_conn_data(c, 0, (const uint8_t *)hdr, strlen(hdr), &m);
+    if (!CHECK(strstr(o.s, "O:error(nomem") != NULL))
+        printf("  got %s\n", o.s);
+    CHECK(b.refused > 0 && b.used <= b.limit);
+    xmpp_conn_free(c);
+    CHECK(b.used == 0);
+}
+
 int main(void)
 {
     test_starttls_tls12();
@@ -672,5 +720,6 @@ int main(void)
     test_hostile();
     test_truncation();
     test_token_cap();
+    test_state_budget();
     return check_summary("xmpp");
 }
