@@ -31,6 +31,9 @@
 #define BT_SPB 0x00000003u
 #define BT_EPB 0x00000006u
 #define BT_DSB 0x0000000Au
+#define BT_JOURNAL 0x00000009u      /* systemd Journal Export Block */
+#define BT_CUSTOM 0x00000BADu       /* custom block, may be copied */
+#define BT_CUSTOM_NOCOPY 0x40000BADu
 #define BYTE_ORDER_MAGIC 0x1A2B3C4Du
 
 #define OPT_END 0
@@ -387,6 +390,15 @@ enum pcapng_result pcapng_next(struct pcapng_reader *r, struct pcapng_packet *pk
             return packet_block(r, type, body, len, pkt);
         case BT_DSB:
             rc = secrets_block(r, body, len);
+            break;
+        case BT_JOURNAL:
+        case BT_CUSTOM:
+        case BT_CUSTOM_NOCOPY:
+            /* Wireshark lists these as frames of their own: they take a
+             * frame number, so the packets after them keep theirs. */
+            r->packets++;
+            r->skipped++;
+            rc = PCAPNG_PACKET;
             break;
         default:
             /* statistics, name resolution, custom (0x00000BAD,

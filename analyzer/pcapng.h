@@ -19,8 +19,10 @@
  * unknown).  Every length is checked against what is left of the block;
  * a block larger than PCAPNG_MAX_BLOCK, a bad trailing length or a file
  * that ends inside a block stops the reader with an error, and everything
- * before stays valid.  Packets are numbered by counting every packet
- * block of the file, which is the frame number Wireshark shows.
+ * before stays valid.  Packets are numbered as Wireshark numbers frames:
+ * every packet block counts, and so do custom blocks and systemd journal
+ * blocks, which Wireshark lists as frames of their own (checked against
+ * tshark 4.0).
  *
  * Used by the capture module only; nothing here knows libpcap.
  */
@@ -42,7 +44,7 @@ struct pcapng_reader;
 /* One packet.  `data` points into the reader's buffer and is valid until
  * the next pcapng_next() or pcapng_close(). */
 struct pcapng_packet {
-    uint64_t number;       /* 1-based count of packet blocks in the file */
+    uint64_t number;       /* 1-based frame number, as Wireshark shows it */
     uint32_t interface;    /* interface index within its section */
     int linktype;          /* LINKTYPE_ value of the interface */
     uint32_t snaplen;      /* of the interface (0 = none given) */
