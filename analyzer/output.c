@@ -858,6 +858,7 @@ static json_object *stats_json(const struct pipeline *pl)
     ADD(frag, fs, timed_out);
     ADD(frag, fs, evicted);
     ADD(frag, fs, overlaps);
+    ADD(frag, fs, overlap_discarded);
     ADD(frag, fs, invalid);
     json_object_object_add(o, "ip_fragments", frag);
 
