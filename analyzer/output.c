@@ -889,6 +889,7 @@ static json_object *stats_json(const struct pipeline *pl)
     ADD(re, rs, forced_flushes_stream);
     ADD(re, rs, forced_flushes_total);
     ADD(re, rs, bogus_seq);
+    ADD(re, rs, implausible_acks);
     ADD(re, rs, after_eof_bytes);
     ADD(re, rs, buffered_peak);
     ADD(re, rs, alloc_failures);
