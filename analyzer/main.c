@@ -2,9 +2,11 @@
  * main.c - the fedtrace command line: options, sources, the run, exit status.
  *
  * Exit status (see run_exit_status): 0 on success; 1 when
- * --fail-on-broken is given and a federation failed; 2 on usage, input or
- * output errors (one line on stderr); 128 + signal number when SIGINT or
- * SIGTERM cut an offline run short.
+ * --fail-on-broken is given and a federation failed; 2 on usage,
+ * input-open or output errors (one line on stderr); 3 when an input
+ * capture was damaged or truncated (everything before the damage was
+ * analysed); 128 + signal number when SIGINT or SIGTERM cut an offline run
+ * short.  When several apply: 2 > 130/143 > 1 > 3 > 0.
  */
 #include <config.h>
 
@@ -25,7 +27,9 @@
 #include "pipeline.h"
 #include "signals.h"
 
-#define EXIT_USAGE 2
+#define EXIT_BROKEN 1  /* --fail-on-broken and a federation failed */
+#define EXIT_USAGE 2   /* usage, input-open or output error */
+#define EXIT_DAMAGED 3 /* an input was damaged or truncated; what came before was analysed */
 #define MAX_SOURCES 64
 
 /* What the capture callbacks feed: the output and the correlator. */
@@ -41,10 +45,11 @@ struct run_result {
     int stop_signal;        /* SIGINT/SIGTERM that stopped the run, or 0 */
     bool offline;           /* every input is a file */
     bool federation_failed; /* with --fail-on-broken */
+    bool damaged;           /* an input was damaged or truncated */
 };
 
-/* 2 > 128+signal (offline runs only) > 1 > 0.  A live capture is ended
- * by SIGINT or SIGTERM as a matter of course: status 0, as tcpdump. */
+/* 2 > 128+signal (offline runs only) > 1 > 3 > 0.  A live capture is
+ * ended by SIGINT or SIGTERM as a matter of course: status 0, as tcpdump. */
 static int run_exit_status(const struct run_result *r)
 {
     if (r->error)
@@ -52,7 +57,9 @@ static int run_exit_status(const struct run_result *r)
     if (r->stop_signal && r->offline)
         return 128 + r->stop_signal;
     if (r->federation_failed)
-        return 1;
+        return EXIT_BROKEN;
+    if (r->damaged)
+        return EXIT_DAMAGED;
     return 0;
 }
 
@@ -191,9 +198,10 @@ static void usage(FILE *fp)
             "\n"
             "Exit status: 0 success (a live capture ended by SIGINT/SIGTERM included),\n"
             "1 a federation failed (with --fail-on-broken), 2 usage, input or output\n"
-            "error (a full disk, a bad stdout or $TMPDIR), 130/143 a run on files cut\n"
-            "short by SIGINT/SIGTERM.  A capture file that is truncated or corrupt part\n"
-            "way is reported, and everything before the damage is still analysed.\n"
+            "error (a full disk, a bad stdout or $TMPDIR), 3 an input capture was damaged\n"
+            "or truncated (warned about; everything before the damage is still analysed),\n"
+            "130/143 a run on files cut short by SIGINT/SIGTERM.  When several apply, the\n"
+            "first of 2, 130/143, 1, 3 wins.\n"
             "See fedtrace(1).\n");
 }
 
@@ -372,7 +380,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->verbose++;
             break;
         case OPT_VERSION:
-            printf("fedtrace %s\n%s\n", PACKAGE_VERSION, pcap_lib_version());
+            printf("fedtrace %s\n%s\n", PACKAGE_VERSION, capture_lib_version());
             return 1;
         case 'h':
             usage(stdout);
@@ -485,7 +493,7 @@ static void report_write_error(const struct output *out, const struct outfile *o
 int main(int argc, char **argv)
 {
     struct run_opts o;
-    struct capture cap = { 0 };
+    struct capture *cap = NULL;
     struct pipeline pl;
     struct output out;
     struct outfile of;
@@ -496,7 +504,7 @@ int main(int argc, char **argv)
     struct run_result res = { .error = true };
     bool pipeline_ready = false, output_ready = false, dispatch_ready = false, file_ready = false;
     bool write_reported = false;
-    char err[PCAP_ERRBUF_SIZE + 512];
+    char err[CAPTURE_ERRBUF_SIZE];
     char *live_filter = NULL;
     int rc, damaged;
 
@@ -515,6 +523,11 @@ int main(int argc, char **argv)
     }
 
     res.offline = true;
+    cap = capture_new(signals_stop_flag());
+    if (!cap) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
     for (unsigned i = 0; i < o.ninputs; i++) {
         struct capture_options co = o.cap;
         res.offline &= !o.input_live[i];
@@ -525,7 +538,7 @@ int main(int argc, char **argv)
         } else {
             co.filter = o.filter;
         }
-        if (capture_add(&cap, o.inputs[i], o.input_live[i], &co, err, sizeof(err)) != 0) {
+        if (capture_add(cap, o.inputs[i], o.input_live[i], &co, err, sizeof(err)) != 0) {
             fprintf(stderr, "fedtrace: %s\n", err);
             goto done;
         }
@@ -574,29 +587,29 @@ int main(int argc, char **argv)
     pipeline_ready = true;
 
     signals_install();
-    cap.stop = signals_stop_flag();
 
-    damaged = capture_run(&cap, &o.cap, on_frame, &pl);
+    damaged = capture_run(cap, &o.cap, on_frame, &pl);
     res.stop_signal = signals_stop_signal();
-    if (!o.quiet)
-        for (unsigned i = 0; i < cap.nsrc; i++)
-            if (cap.src[i].error[0])
-                fprintf(stderr,
-                        "fedtrace: warning: '%s' is damaged after frame %" PRIu64
-                        " (%s); analysed what came before\n",
-                        cap.src[i].name, cap.src[i].frames, cap.src[i].error);
-    (void)damaged;
+    res.damaged = damaged > 0;
     if (res.stop_signal && res.offline)
         fprintf(stderr, "fedtrace: interrupted by %s after frame %" PRIu64 "; the output covers only what was read\n",
-                signals_name(res.stop_signal), cap.frames);
+                signals_name(res.stop_signal), capture_frames(cap));
     output_set_interrupted(&out, res.stop_signal ? signals_name(res.stop_signal) : NULL);
     pipeline_finish(&pl);
-    for (unsigned i = 0; i < cap.nsrc; i++)
-        corr_source_window(corr, i, cap.src[i].first_ns, cap.src[i].last_ns);
+    for (unsigned i = 0; i < capture_source_count(cap); i++) {
+        struct capture_source_info si;
+        capture_source_info(cap, i, &si);
+        if (si.error[0] && !o.quiet)
+            fprintf(stderr,
+                    "fedtrace: warning: '%s' is damaged after frame %" PRIu64
+                    " (%s); analysed what came before\n",
+                    si.name, si.records, si.error);
+        corr_source_window(corr, i, si.first_ns, si.last_ns);
+    }
     corr_finish(corr);
     sinks_poll(&sinks);
     output_federations(&out, corr, pl.stats.first_ns);
-    if (output_finish(&out, &cap, &pl, &disp) != 0) {
+    if (output_finish(&out, cap, &pl, &disp) != 0) {
         report_write_error(&out, &of, of.err ? of.err : errno);
         write_reported = true;
         goto done;
@@ -619,7 +632,7 @@ done:
     }
     if (output_ready)
         output_free(&out);
-    capture_close(&cap);
+    capture_free(cap);
     free(o.filter);
     free(live_filter);
     return run_exit_status(&res);
