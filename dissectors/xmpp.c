@@ -59,6 +59,7 @@ XMLPARSEAPI(XML_Bool) XML_SetReparseDeferralEnabled(XML_Parser parser, XML_Bool 
 
 #include "../analyzer/budget.h"
 #include "../analyzer/cursor.h"
+#include "../analyzer/utf8.h"
 
 #define NS_SEP ' '
 #define FEED_SLICE 65536     /* bytes per XML_Parse call */
@@ -342,20 +343,21 @@ static void sbuf_reserve(struct sbuf *b, size_t want, struct mem_budget *mb)
     b->size = size;
 }
 
-/* Append n bytes, cutting at the cap (or where the budget stops the
- * buffer growing); returns false if something was cut. */
+/* Append n bytes, cutting at the cap or where the budget stops the buffer
+ * growing (never inside a UTF-8 character); returns false if something
+ * was cut. */
 static bool sbuf_append(struct sbuf *b, const char *p, size_t n, struct mem_budget *mb)
 {
     size_t room = b->cap - b->len;
     bool whole = n <= room;
 
     if (!whole)
-        n = room;
+        n = utf8_cut(p, n, room);
     sbuf_reserve(b, b->len + n, mb);
     if (b->s == NULL)
         return false;
     if (b->len + n + 1 > b->size) {
-        n = b->size - 1 - b->len;
+        n = utf8_cut(p, n, b->size - 1 - b->len);
         whole = false;
     }
     memcpy(b->s + b->len, p, n);
