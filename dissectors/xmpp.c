@@ -65,6 +65,7 @@ XMLPARSEAPI(XML_Bool) XML_SetReparseDeferralEnabled(XML_Parser parser, XML_Bool 
 #define FEED_SLICE 65536     /* bytes per XML_Parse call */
 #define MAX_DECLS 8          /* namespace declarations kept from a stream header */
 #define PREFIX_MAX 63
+#define SHRINK_ABOVE (64 * 1024) /* direction state that is freed after an element */
 
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_SERVER "jabber:server"
@@ -92,6 +93,7 @@ enum dmode {
 enum halt_kind {
     HALT_NONE = 0,
     HALT_RESTART,
+    HALT_SHRINK,  /* a large element ended: start a fresh, small parser */
     HALT_SNIFF,
     HALT_DONE,
 };
@@ -162,6 +164,7 @@ struct xmpp_conn;
 struct xdir {
     struct xmpp_conn *conn;
     int dir;
+    struct mem_budget mem;  /* this direction's parser and strings; parent conn->mem */
     XML_Parser parser;
     enum dmode mode;
 
@@ -386,7 +389,7 @@ static void dset(struct xdir *d, int slot, const char *v)
 
     sbuf_clear(b);
     if (v != NULL)
-        note_trunc(d, sbuf_append(b, v, strlen(v), &d->conn->mem));
+        note_trunc(d, sbuf_append(b, v, strlen(v), &d->mem));
 }
 
 static void dset_n(struct xdir *d, int slot, const char *v, size_t n)
@@ -394,7 +397,7 @@ static void dset_n(struct xdir *d, int slot, const char *v, size_t n)
     struct sbuf *b = &d->str[slot];
 
     sbuf_clear(b);
-    note_trunc(d, sbuf_append(b, v, n, &d->conn->mem));
+    note_trunc(d, sbuf_append(b, v, n, &d->mem));
 }
 
 static void split_name(const char *name, struct qname *q)
@@ -573,7 +576,7 @@ static void XMLCALL on_ns_start(void *ud, const XML_Char *prefix, const XML_Char
         note_trunc(d, false);
         return;
     }
-    block = budget_malloc(&d->conn->mem, np + nu + 2);
+    block = budget_malloc(&d->mem, np + nu + 2);
     if (block == NULL) {
         note_trunc(d, false);
         return;
@@ -1000,6 +1003,9 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
         }
         d->boundary = end_pos;
         top_end(d, end_pos);
+        /* expat keeps the buffer a large element needed: give it back */
+        if (d->mem.used > SHRINK_ABOVE)
+            halt(d, HALT_SHRINK);
         return;
     }
     if (d->tgt != NULL && d->tgt_level == level) {
@@ -1015,8 +1021,8 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
             while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
                 n--;
             if (m->len > 0)
-                note_trunc(d, sbuf_append(m, " ", 1, &d->conn->mem));
-            note_trunc(d, sbuf_append(m, s, n, &d->conn->mem));
+                note_trunc(d, sbuf_append(m, " ", 1, &d->mem));
+            note_trunc(d, sbuf_append(m, s, n, &d->mem));
             d->n_mechs++;
             if (span_eq(s, n, "EXTERNAL"))
                 d->sasl_external = true;
@@ -1041,7 +1047,7 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
     if (d->depth == 2 && (d->top == TK_DB_RESULT || d->top == TK_DB_VERIFY))
         d->key_len += (size_t)len;
     if (d->tgt != NULL && d->depth > d->tgt_level)
-        note_trunc(d, sbuf_append(d->tgt, s, (size_t)len, &d->conn->mem));
+        note_trunc(d, sbuf_append(d->tgt, s, (size_t)len, &d->mem));
 }
 
 /* ---- expat's memory ----------------------------------------------------- */
@@ -1074,11 +1080,11 @@ static void expat_free(void *p)
 static const XML_Memory_Handling_Suite expat_memsuite = { expat_malloc, expat_realloc,
                                                           expat_free };
 
-static struct mem_budget *expat_scope_enter(struct xmpp_conn *c)
+static struct mem_budget *expat_scope_enter(struct xdir *d)
 {
     struct mem_budget *prev = expat_budget;
 
-    expat_budget = &c->mem;
+    expat_budget = &d->mem;
     return prev;
 }
 
@@ -1272,6 +1278,12 @@ static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
     case HALT_RESTART:
         resync(d);
         break;
+    case HALT_SHRINK:
+        XML_ParserFree(d->parser);
+        d->parser = NULL;
+        c->stats.shrinks++;
+        resync(d);
+        break;
     case HALT_SNIFF:
         d->mode = DM_SNIFF;
         break;
@@ -1408,6 +1420,8 @@ struct xmpp_conn *xmpp_conn_new(const struct xmpp_config *cfg, bool direct_tls,
     else
         xmpp_config_default(&c->cfg);
     budget_init(&c->mem, 0, c->cfg.budget);
+    budget_init(&c->d[0].mem, 0, &c->mem);
+    budget_init(&c->d[1].mem, 0, &c->mem);
     c->cfg.tls.budget = &c->mem;
     if (c->cfg.max_depth < 2)
         c->cfg.max_depth = 2;
@@ -1459,7 +1473,7 @@ void xmpp_conn_data(struct xmpp_conn *c, int dir, const uint8_t *data, size_t le
         return;
     }
     c->meta = m;
-    prev = expat_scope_enter(c);
+    prev = expat_scope_enter(d);
     dir_process(d, data, len);
     expat_scope_leave(prev);
     c->meta = NULL;
@@ -1483,7 +1497,7 @@ void xmpp_conn_gap(struct xmpp_conn *c, int dir, uint64_t nbytes, const struct f
     ev.in_tls = d->mode == DM_TLS;
     d->mode = DM_DONE;
     emit(d, &ev);
-    prev = expat_scope_enter(c);
+    prev = expat_scope_enter(d);
     dir_release(d);
     expat_scope_leave(prev);
     c->meta = NULL;
@@ -1509,7 +1523,7 @@ void xmpp_conn_eof(struct xmpp_conn *c, int dir, const struct ft_meta *m)
         tls_conn_eof(c->tls, dir, m);
     d->mode = DM_DONE;
     emit(d, &ev);
-    prev = expat_scope_enter(c);
+    prev = expat_scope_enter(d);
     dir_release(d);
     expat_scope_leave(prev);
     c->meta = NULL;
@@ -1527,10 +1541,11 @@ void xmpp_conn_free(struct xmpp_conn *c)
 
     if (c == NULL)
         return;
-    prev = expat_scope_enter(c);
-    for (i = 0; i < 2; i++)
+    for (i = 0; i < 2; i++) {
+        prev = expat_scope_enter(&c->d[i]);
         dir_release(&c->d[i]);
-    expat_scope_leave(prev);
+        expat_scope_leave(prev);
+    }
     tls_conn_free(c->tls);
     budget_free(c);
 }

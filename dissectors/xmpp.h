@@ -21,6 +21,12 @@
  * element depth and the size of one top-level element are capped; an XML
  * error or a cap ends parsing of that direction only (XMPP_EV_ERROR), the
  * other direction carries on.  Attribute and text copies are bounded.
+ *
+ * Memory: everything a connection holds is charged to cfg.budget (expat
+ * allocates through counting functions); string buffers grow with what
+ * they hold, a direction's parser is freed when it ends, fails or turns to
+ * TLS, and one that grew past 64 KiB is replaced after the element that
+ * needed it (stats.shrinks).
  */
 #ifndef FT_XMPP_H
 #define FT_XMPP_H
@@ -209,6 +215,8 @@ struct xmpp_stats {
     uint64_t size_caps;
     uint64_t truncations;       /* strings cut at their cap */
     uint64_t ignored_bytes;     /* bytes after close / error / gap */
+    uint64_t shrinks;           /* parser replaced by a fresh one after a large
+                                   element, to give its buffer back */
 };
 
 struct xmpp_conn;
