@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "decode.h"
+#include "facts.h"
 
 static void source_free(struct capture_source *s)
 {
@@ -269,4 +270,26 @@ const char *capture_linktype_name(int linktype)
 {
     const char *n = pcap_datalink_val_to_name(linktype);
     return n ? n : "unknown";
+}
+
+void capture_snapshot(const struct capture *c, struct stats_snapshot *snap)
+{
+    unsigned n = c->nsrc < FACT_MAX_SOURCES ? c->nsrc : FACT_MAX_SOURCES;
+    snap->frames = c->frames;
+    snap->nsources = n;
+    for (unsigned i = 0; i < n; i++) {
+        const struct capture_source *s = &c->src[i];
+        struct source_facts *o = &snap->sources[i];
+        o->name = s->name;
+        o->observer = s->observer;
+        o->live = s->live;
+        o->linktype_name = capture_linktype_name(s->linktype);
+        o->snaplen = s->snaplen;
+        o->frames = s->frames;
+        o->error = s->error;
+        o->have_stats = s->have_stats;
+        o->kernel_received = s->kernel_received;
+        o->kernel_dropped = s->kernel_dropped;
+        o->if_dropped = s->if_dropped;
+    }
 }

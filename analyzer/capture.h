@@ -75,6 +75,13 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
 /* Closes every source and frees the list. */
 void capture_close(struct capture *c);
 
+struct stats_snapshot;
+
+/* Fills the capture's part of a stats snapshot: one source_facts per
+ * source (strings borrowed: valid until capture_close()) and the frame
+ * count. */
+void capture_snapshot(const struct capture *c, struct stats_snapshot *snap);
+
 /* The linktype's name as libpcap knows it ("EN10MB", "LINUX_SLL2", ...). */
 const char *capture_linktype_name(int linktype);
 

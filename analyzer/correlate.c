@@ -396,45 +396,44 @@ void corr_source_window(struct correlator *c, uint32_t source, int64_t first_ns,
         c->capture_end_ns = last_ns;
 }
 
-void corr_conn_end(struct correlator *c, const struct flow *f)
+void corr_conn_end(struct correlator *c, const struct conn_record *r)
 {
     struct cconn *k;
-    const struct tcp_conn *t = &f->tcp;
-    bool xmppish = f->info.app == APP_XMPP || f->info.app == APP_XMPP_TLS ||
-                   port_set_has(&c->cfg.xmpp_ports, f->info.port[FT_DIR_RESP]);
-    if (!xmppish)
+    bool xmppish = r->info.app == APP_XMPP || r->info.app == APP_XMPP_TLS ||
+                   port_set_has(&c->cfg.xmpp_ports, r->info.port[FT_DIR_RESP]);
+    if (r->phase != CONN_END || !xmppish)
         return;
-    k = conn_get(c, f->info.flow_id);
+    k = conn_get(c, r->info.flow_id);
     if (!k)
         return;
     k->have_tcp = true;
-    k->addr[0] = f->info.addr[0];
-    k->addr[1] = f->info.addr[1];
-    k->port[0] = f->info.port[0];
-    k->port[1] = f->info.port[1];
-    k->app = f->info.app;
-    k->source = f->source;
-    k->first_ns = f->first_ns;
-    k->last_ns = f->last_ns;
-    k->syn = t->syn;
-    k->synack = t->synack;
-    k->rst = t->rst;
-    k->rst_dir = t->rst_dir;
-    k->syn_count = t->syn_count;
-    k->midstream = t->midstream;
-    k->established = t->established || (t->synack.frame && t->dir[FT_DIR_ORIG].packets > 1);
+    k->addr[0] = r->info.addr[0];
+    k->addr[1] = r->info.addr[1];
+    k->port[0] = r->info.port[0];
+    k->port[1] = r->info.port[1];
+    k->app = r->info.app;
+    k->source = r->source;
+    k->first_ns = r->first_ns;
+    k->last_ns = r->last_ns;
+    k->syn = r->syn;
+    k->synack = r->synack;
+    k->rst = r->rst;
+    k->rst_dir = r->rst_dir;
+    k->syn_count = r->syn_count;
+    k->midstream = r->midstream;
+    k->established = r->established || (r->synack.frame && r->dir[FT_DIR_ORIG].packets > 1);
     for (int d = 0; d < 2; d++) {
-        k->fin[d] = t->dir[d].fin;
-        k->first_data[d] = t->dir[d].first_data;
-        k->pkts[d] = t->dir[d].packets;
-        k->bytes[d] = t->dir[d].payload_bytes;
-        k->gaps[d] = t->half[d].gap_count;
-        k->badcsum[d] = t->dir[d].bad_checksums;
+        k->fin[d] = r->dir[d].fin;
+        k->first_data[d] = r->dir[d].first_data;
+        k->pkts[d] = r->dir[d].packets;
+        k->bytes[d] = r->dir[d].payload_bytes;
+        k->gaps[d] = r->dir[d].gaps;
+        k->badcsum[d] = r->dir[d].bad_checksums;
     }
-    copy_str(k->state, sizeof(k->state), tcp_conn_state(t));
-    copy_str(k->history, sizeof(k->history), t->history);
-    if (f->last_ns > c->capture_end_ns)
-        c->capture_end_ns = f->last_ns;
+    copy_str(k->state, sizeof(k->state), r->conn_state);
+    copy_str(k->history, sizeof(k->history), r->history);
+    if (r->last_ns > c->capture_end_ns)
+        c->capture_end_ns = r->last_ns;
 }
 
 void corr_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev)
@@ -617,6 +616,27 @@ void corr_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
     }
     c->lookups[c->nlookups++] = l;
     c->stats.lookups++;
+}
+
+static void sink_conn(void *ctx, const struct conn_record *r)
+{
+    corr_conn_end(ctx, r);
+}
+
+static void sink_xmpp(void *ctx, const struct xmpp_fact *x)
+{
+    corr_xmpp_event(ctx, x->conn, x->ev);
+}
+
+static void sink_dns(void *ctx, const struct dns_lookup *lk)
+{
+    corr_dns_lookup(ctx, lk);
+}
+
+struct fact_sink corr_fact_sink(struct correlator *c)
+{
+    struct fact_sink s = { c, sink_conn, sink_xmpp, sink_dns, NULL };
+    return s;
 }
 
 /* ---- queries over a connection's events ------------------------------- */

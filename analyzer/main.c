@@ -22,7 +22,7 @@
 #include "pipeline.h"
 
 #define EXIT_USAGE 2
-#define MAX_SOURCES 64
+#define MAX_SOURCES FACT_MAX_SOURCES
 
 /* The one piece of global state: a signal handler cannot be handed a
  * context, so it sets this flag and the capture loop polls it. */
@@ -33,12 +33,6 @@ static void on_signal(int sig)
     (void)sig;
     stop_requested = 1;
 }
-
-/* What the capture callbacks feed: the output and the correlator. */
-struct sinks {
-    struct output *out;
-    struct correlator *corr;
-};
 
 struct run_opts {
     const char *inputs[MAX_SOURCES];
@@ -388,27 +382,6 @@ static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t cap
     pipeline_packet(user, linktype, data, caplen, wirelen, m);
 }
 
-static void on_conn(void *user, const struct flow *f, enum flow_end_reason why)
-{
-    struct sinks *s = user;
-    corr_conn_end(s->corr, f);
-    output_conn(s->out, f, why);
-}
-
-static void on_xmpp(void *user, const struct flow_info *fi, const struct xmpp_event *ev)
-{
-    struct sinks *s = user;
-    corr_xmpp_event(s->corr, fi, ev);
-    output_xmpp_event(s->out, fi, ev);
-}
-
-static void on_lookup(void *user, const struct dns_lookup *lk)
-{
-    struct sinks *s = user;
-    corr_dns_lookup(s->corr, lk);
-    output_dns_lookup(s->out, lk);
-}
-
 /* fedtrace explain [CODE] */
 static int explain(int argc, char **argv)
 {
@@ -442,7 +415,9 @@ int main(int argc, char **argv)
     struct dispatch disp;
     struct dissector_set dissectors;
     struct correlator *corr = NULL;
-    struct sinks sinks;
+    struct fact_fanout fanout = { .n = 0 };
+    struct fact_sink facts, each;
+    struct stats_snapshot *snap = NULL;
     bool pipeline_ready = false, output_ready = false, dispatch_ready = false;
     FILE *fp = stdout;
     char err[PCAP_ERRBUF_SIZE + 512];
@@ -500,17 +475,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
-    sinks.out = &out;
-    sinks.corr = corr;
-    struct fact_sink facts = { on_xmpp, on_lookup, &sinks };
+    /* Facts flow from the pipeline and the dissectors straight to the
+     * correlator, then the output; main is not on that path. */
+    each = corr_fact_sink(corr);
+    fact_fanout_add(&fanout, &each);
+    each = output_fact_sink(&out);
+    fact_fanout_add(&fanout, &each);
+    facts = fact_fanout_sink(&fanout);
     if (dispatch_init(&disp, NULL, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
     dispatch_ready = true;
     dispatch_bind(&disp, &dissectors);
-    struct pipeline_sink sink = { on_conn, &sinks };
-    if (pipeline_init(&pl, &o.pipe, &dissectors, &sink) != 0) {
+    if (pipeline_init(&pl, &o.pipe, &dissectors, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
@@ -538,7 +516,15 @@ int main(int argc, char **argv)
         corr_source_window(corr, i, cap.src[i].first_ns, cap.src[i].last_ns);
     corr_finish(corr);
     output_federations(&out, corr, pl.stats.first_ns);
-    if (output_finish(&out, &cap, &pl, &disp) != 0) {
+    snap = calloc(1, sizeof(*snap));
+    if (!snap) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
+    capture_snapshot(&cap, snap);
+    pipeline_snapshot(&pl, snap);
+    dispatch_snapshot(&disp, snap);
+    if (output_finish(&out, snap) != 0) {
         fprintf(stderr, "fedtrace: cannot write output: %s\n", strerror(errno));
         goto done;
     }
@@ -561,6 +547,7 @@ done:
         fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path, strerror(errno));
         status = EXIT_USAGE;
     }
+    free(snap);
     free(o.filter);
     free(live_filter);
     return status;

@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "community_id.h"
-#include "ipfrag.h"
 
 const char *format_time(int64_t ts_ns, char *buf, size_t len)
 {
@@ -83,21 +82,19 @@ static json_object *jendpoint(const struct ft_addr *a, uint16_t port)
     return o;
 }
 
-static json_object *jdirection(const struct tcp_conn *c, enum ft_dir d)
+static json_object *jdirection(const struct conn_dir_facts *df)
 {
-    const struct tcp_dir_facts *df = &c->dir[d];
-    const struct half_stream *hs = &c->half[d];
     json_object *o = json_object_new_object();
 
     json_object_object_add(o, "packets", jint(df->packets));
     json_object_object_add(o, "payload_bytes", jint(df->payload_bytes));
-    json_object_object_add(o, "delivered_bytes", jint(hs->delivered));
-    json_object_object_add(o, "gaps", jint(hs->gap_count));
-    json_object_object_add(o, "gap_bytes", jint(hs->gap_bytes));
-    json_object_object_add(o, "retransmissions", jint(hs->retransmits));
-    json_object_object_add(o, "overlaps", jint(hs->overlaps));
-    json_object_object_add(o, "overlap_conflicts", jint(hs->conflicts));
-    json_object_object_add(o, "out_of_order", jint(hs->out_of_order));
+    json_object_object_add(o, "delivered_bytes", jint(df->delivered_bytes));
+    json_object_object_add(o, "gaps", jint(df->gaps));
+    json_object_object_add(o, "gap_bytes", jint(df->gap_bytes));
+    json_object_object_add(o, "retransmissions", jint(df->retransmissions));
+    json_object_object_add(o, "overlaps", jint(df->overlaps));
+    json_object_object_add(o, "overlap_conflicts", jint(df->overlap_conflicts));
+    json_object_object_add(o, "out_of_order", jint(df->out_of_order));
     json_object_object_add(o, "bad_checksums", jint(df->bad_checksums));
     json_object_object_add(o, "zero_windows", jint(df->zero_windows));
     if (df->mss)
@@ -112,12 +109,11 @@ static json_object *jdirection(const struct tcp_conn *c, enum ft_dir d)
 }
 
 /* The connection object: the same in the JSON document and in NDJSON. */
-static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
+static json_object *conn_json(const struct conn_record *c)
 {
-    const struct tcp_conn *c = &f->tcp;
+    const struct conn_record *f = c;
     json_object *o = json_object_new_object(), *hs, *dirs;
     char uid[32];
-    int64_t rtt;
 
     snprintf(uid, sizeof(uid), "C%" PRIu64, f->info.flow_id);
     json_object_object_add(o, "uid", jstr(uid));
@@ -138,18 +134,18 @@ static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
     json_object_object_add(o, "first_frame", jint(f->first_frame));
     json_object_object_add(o, "last_frame", jint(f->last_frame));
     json_object_object_add(o, "source", jint(f->source));
-    json_object_object_add(o, "conn_state", jstr(tcp_conn_state(c)));
+    json_object_object_add(o, "conn_state", jstr(c->conn_state));
     json_object_object_add(o, "history", jstr(c->history));
     json_object_object_add(o, "midstream", json_object_new_boolean(c->midstream));
     json_object_object_add(o, "established", json_object_new_boolean(c->established));
-    json_object_object_add(o, "end_reason", jstr(flow_end_reason_name(why)));
+    json_object_object_add(o, "end_reason", jstr(flow_end_reason_name(c->end_reason)));
 
     hs = json_object_new_object();
     add_opt(hs, "syn", jframe(&c->syn));
     json_object_object_add(hs, "syn_count", jint(c->syn_count));
     if (c->syn_count > 1) {
         json_object *times = json_object_new_array();
-        int n = c->syn_count < TCP_MAX_SYN_TIMES ? c->syn_count : TCP_MAX_SYN_TIMES;
+        int n = c->syn_count < FACT_MAX_SYN_TIMES ? c->syn_count : FACT_MAX_SYN_TIMES;
         for (int i = 0; i < n; i++)
             json_object_array_add(times, jtime(c->syn_times_ns[i]));
         json_object_object_add(hs, "syn_times", times);
@@ -157,9 +153,8 @@ static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
     add_opt(hs, "synack", jframe(&c->synack));
     json_object_object_add(hs, "synack_count", jint(c->synack_count));
     add_opt(hs, "ack", jframe(&c->ack));
-    rtt = tcp_conn_rtt_ns(c);
-    if (rtt >= 0)
-        json_object_object_add(hs, "rtt_ms", jms(rtt));
+    if (c->rtt_ns >= 0)
+        json_object_object_add(hs, "rtt_ms", jms(c->rtt_ns));
     json_object_object_add(o, "handshake", hs);
 
     if (c->rst.frame) {
@@ -168,8 +163,8 @@ static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
         json_object_object_add(o, "rst", r);
     }
     dirs = json_object_new_object();
-    json_object_object_add(dirs, "orig", jdirection(c, FT_DIR_ORIG));
-    json_object_object_add(dirs, "resp", jdirection(c, FT_DIR_RESP));
+    json_object_object_add(dirs, "orig", jdirection(&c->dir[FT_DIR_ORIG]));
+    json_object_object_add(dirs, "resp", jdirection(&c->dir[FT_DIR_RESP]));
     json_object_object_add(o, "directions", dirs);
     return o;
 }
@@ -252,9 +247,13 @@ static json_object *jnetwork(const struct flow_info *fi, const char *protocol)
     return net;
 }
 
-void output_conn(struct output *o, const struct flow *f, enum flow_end_reason why)
+void output_conn(struct output *o, const struct conn_record *f)
 {
-    json_object *c = conn_json(f, why), *evs;
+    json_object *c, *evs;
+
+    if (f->phase != CONN_END)
+        return;
+    c = conn_json(f);
 
     const char *uid = json_object_get_string(json_object_object_get(c, "uid"));
     if (json_object_object_get_ex(o->pending_xmpp, uid, &evs)) {
@@ -726,17 +725,17 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
     }
 }
 
-static json_object *capture_json(const struct capture *cap, const struct pipeline *pl)
+static json_object *capture_json(const struct stats_snapshot *snap)
 {
     json_object *o = json_object_new_object(), *srcs = json_object_new_array();
-    for (unsigned i = 0; i < cap->nsrc; i++) {
-        const struct capture_source *s = &cap->src[i];
+    for (unsigned i = 0; i < snap->nsources; i++) {
+        const struct source_facts *s = &snap->sources[i];
         json_object *j = json_object_new_object();
         json_object_object_add(j, "name", jstr(s->name));
         json_object_object_add(j, "kind", jstr(s->live ? "interface" : "file"));
         if (s->observer)
             json_object_object_add(j, "observer", jstr(s->observer));
-        json_object_object_add(j, "linktype", jstr(capture_linktype_name(s->linktype)));
+        json_object_object_add(j, "linktype", jstr(s->linktype_name));
         json_object_object_add(j, "snaplen", jint((uint64_t)s->snaplen));
         json_object_object_add(j, "frames", jint(s->frames));
         if (s->error[0])
@@ -749,24 +748,24 @@ static json_object *capture_json(const struct capture *cap, const struct pipelin
         json_object_array_add(srcs, j);
     }
     json_object_object_add(o, "sources", srcs);
-    json_object_object_add(o, "frames", jint(cap->frames));
-    if (pl->have_packets) {
-        json_object_object_add(o, "first_ts", jtime(pl->stats.first_ns));
-        json_object_object_add(o, "last_ts", jtime(pl->stats.last_ns));
-        json_object_object_add(o, "duration_ms", jms(pl->stats.last_ns - pl->stats.first_ns));
+    json_object_object_add(o, "frames", jint(snap->frames));
+    if (snap->have_packets) {
+        json_object_object_add(o, "first_ts", jtime(snap->pipeline.first_ns));
+        json_object_object_add(o, "last_ts", jtime(snap->pipeline.last_ns));
+        json_object_object_add(o, "duration_ms", jms(snap->pipeline.last_ns - snap->pipeline.first_ns));
     }
     return o;
 }
 
 #define ADD(obj, st, field) json_object_object_add(obj, #field, jint((st)->field))
 
-static json_object *dissector_stats_json(const struct output *out, const struct dispatch *disp)
+static json_object *dissector_stats_json(const struct output *out, const struct stats_snapshot *snap)
 {
     json_object *o = json_object_new_object(), *dns = json_object_new_object();
     json_object *x = json_object_new_object(), *errs = json_object_new_object();
-    const struct dns_tracker_stats *ts = dns_tracker_stats(disp->dns);
-    const struct dns_stats *ps = &disp->dns_parse;
-    const struct dispatch_stats *ds = &disp->stats;
+    const struct dns_tracker_stats *ts = &snap->dns_tracker;
+    const struct dns_stats *ps = &snap->dns_parse;
+    const struct dispatch_stats *ds = &snap->dispatch;
 
     ADD(dns, ps, messages);
     ADD(dns, ps, parsed_ok);
@@ -810,16 +809,16 @@ static json_object *correlator_stats_json(const struct correlator *corr)
     return o;
 }
 
-static json_object *stats_json(const struct pipeline *pl)
+static json_object *stats_json(const struct stats_snapshot *snap)
 {
     json_object *o = json_object_new_object();
     json_object *dec = json_object_new_object(), *frag = json_object_new_object();
     json_object *flows = json_object_new_object(), *re = json_object_new_object();
     json_object *pipe = json_object_new_object();
-    const struct decode_stats *d = &pl->dec.stats;
-    const struct ipfrag_stats *fs = ipfrag_stats(pl->frags);
-    const struct reasm_stats *rs = &pl->reasm.stats;
-    const struct pipeline_stats *ps = &pl->stats;
+    const struct decode_stats *d = &snap->decode;
+    const struct ipfrag_stats *fs = &snap->ipfrag;
+    const struct reasm_stats *rs = &snap->reasm;
+    const struct pipeline_stats *ps = &snap->pipeline;
 
     ADD(dec, d, packets);
     ADD(dec, d, ipv4);
@@ -857,7 +856,7 @@ static json_object *stats_json(const struct pipeline *pl)
     json_object_object_add(o, "ip_fragments", frag);
 
     {
-        const struct flow_stats *f = pl->flows ? flow_table_stats(pl->flows) : &pl->flow_stats;
+        const struct flow_stats *f = &snap->flows;
         ADD(flows, f, created);
         ADD(flows, f, peak_active);
         ADD(flows, f, timed_out);
@@ -975,25 +974,25 @@ static void text_federations(struct output *o, FILE *fp)
     }
 }
 
-static void text_report(struct output *o, const struct capture *cap, const struct pipeline *pl)
+static void text_report(struct output *o, const struct stats_snapshot *snap)
 {
     FILE *fp = o->fp;
     char t0[40], t1[40];
     size_t n = json_object_array_length(o->connections);
-    const struct decode_stats *d = &pl->dec.stats;
-    const struct reasm_stats *rs = &pl->reasm.stats;
+    const struct decode_stats *d = &snap->decode;
+    const struct reasm_stats *rs = &snap->reasm;
 
-    fprintf(fp, "fedtrace %s: %" PRIu64 " frames from %u source%s", PACKAGE_VERSION, cap->frames,
-            cap->nsrc, cap->nsrc == 1 ? "" : "s");
-    if (pl->have_packets)
-        fprintf(fp, ", %s .. %s", format_time(pl->stats.first_ns, t0, sizeof(t0)),
-                format_time(pl->stats.last_ns, t1, sizeof(t1)));
+    fprintf(fp, "fedtrace %s: %" PRIu64 " frames from %u source%s", PACKAGE_VERSION, snap->frames,
+            snap->nsources, snap->nsources == 1 ? "" : "s");
+    if (snap->have_packets)
+        fprintf(fp, ", %s .. %s", format_time(snap->pipeline.first_ns, t0, sizeof(t0)),
+                format_time(snap->pipeline.last_ns, t1, sizeof(t1)));
     fputc('\n', fp);
-    for (unsigned i = 0; i < cap->nsrc; i++) {
-        const struct capture_source *s = &cap->src[i];
+    for (unsigned i = 0; i < snap->nsources; i++) {
+        const struct source_facts *s = &snap->sources[i];
         fprintf(fp, "  [%u] %s%s%s  %s  %" PRIu64 " frames%s%s\n", i, s->name,
                 s->observer ? "@" : "", s->observer ? s->observer : "",
-                capture_linktype_name(s->linktype), s->frames, s->error[0] ? "  DAMAGED: " : "",
+                s->linktype_name, s->frames, s->error[0] ? "  DAMAGED: " : "",
                 s->error);
     }
     text_federations(o, fp);
@@ -1072,21 +1071,20 @@ quality:
             rs->gaps, rs->gap_bytes, d->tcp_csum_bad, d->snaplen_cut,
             d->truncated_link + d->truncated_ip + d->truncated_l4 + d->invalid_ip + d->invalid_l4);
     if (o->verbose) {
-        json_object *st = stats_json(pl);
+        json_object *st = stats_json(snap);
         fprintf(fp, "\nstatistics:\n%s\n",
                 json_object_to_json_string_ext(st, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
         json_object_put(st);
     }
 }
 
-int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl,
-                  const struct dispatch *disp)
+int output_finish(struct output *o, const struct stats_snapshot *snap)
 {
     json_object *st;
     json_object_array_sort(o->connections, by_flow_id);
     switch (o->format) {
     case OUTPUT_JSON: {
-        json_object *cj = capture_json(cap, pl);
+        json_object *cj = capture_json(snap);
         fputs(o->conns_written ? "\n  ],\n  \"dns\": [" : "],\n  \"dns\": [", o->fp);
         if (o->dns_spool) {
             char buf[65536];
@@ -1103,8 +1101,8 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
         fputs(",\n  \"capture\": ", o->fp);
         fputs(json_object_to_json_string_ext(cj, JSON_FLAGS), o->fp);
         json_object_put(cj);
-        st = stats_json(pl);
-        json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
+        st = stats_json(snap);
+        json_object_object_add(st, "dissectors", dissector_stats_json(o, snap));
         if (o->corr)
             json_object_object_add(st, "correlator", correlator_stats_json(o->corr));
         fputs(",\n  \"stats\": ", o->fp);
@@ -1115,11 +1113,11 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
     }
     case OUTPUT_NDJSON: {
         json_object *ev = json_object_new_object();
-        json_object_object_add(ev, "@timestamp", jtime(pl->stats.last_ns));
+        json_object_object_add(ev, "@timestamp", jtime(snap->pipeline.last_ns));
         json_object_object_add(ev, "event_type", jstr("capture.stats"));
-        json_object_object_add(ev, "capture", capture_json(cap, pl));
-        st = stats_json(pl);
-        json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
+        json_object_object_add(ev, "capture", capture_json(snap));
+        st = stats_json(snap);
+        json_object_object_add(st, "dissectors", dissector_stats_json(o, snap));
         if (o->corr)
             json_object_object_add(st, "correlator", correlator_stats_json(o->corr));
         json_object_object_add(ev, "stats", st);
@@ -1128,7 +1126,7 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
         break;
     }
     case OUTPUT_TEXT:
-        text_report(o, cap, pl);
+        text_report(o, snap);
         break;
     }
     if (fflush(o->fp) != 0 || ferror(o->fp))
@@ -1146,4 +1144,25 @@ void output_free(struct output *o)
     if (o->dns_spool)
         fclose(o->dns_spool);
     o->dns_spool = NULL;
+}
+
+static void sink_conn(void *ctx, const struct conn_record *c)
+{
+    output_conn(ctx, c);
+}
+
+static void sink_xmpp(void *ctx, const struct xmpp_fact *x)
+{
+    output_xmpp_event(ctx, x->conn, x->ev);
+}
+
+static void sink_dns(void *ctx, const struct dns_lookup *lk)
+{
+    output_dns_lookup(ctx, lk);
+}
+
+struct fact_sink output_fact_sink(struct output *o)
+{
+    struct fact_sink s = { o, sink_conn, sink_xmpp, sink_dns, NULL };
+    return s;
 }

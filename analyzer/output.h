@@ -18,13 +18,11 @@
 
 #include <json-c/json.h>
 
-#include "capture.h"
 #include "correlate.h"
-#include "dispatch.h"
+#include "facts.h"
+#include "verdict.h"
 #include "dissectors/dns.h"
 #include "dissectors/xmpp.h"
-#include "flow.h"
-#include "pipeline.h"
 
 #define FEDTRACE_SCHEMA_VERSION "1.0"
 
@@ -57,8 +55,11 @@ struct output {
 /* Prepares an output writing to fp.  0, or -1 on allocation failure. */
 int output_init(struct output *o, enum output_format format, FILE *fp, int verbose);
 
-/* Records one finished connection. */
-void output_conn(struct output *o, const struct flow *f, enum flow_end_reason why);
+/* The output as a fact sink (ctx = o): the three functions below. */
+struct fact_sink output_fact_sink(struct output *o);
+
+/* Records one finished connection (records of other phases are ignored). */
+void output_conn(struct output *o, const struct conn_record *c);
 
 /* Records one XMPP event of connection fi. */
 void output_xmpp_event(struct output *o, const struct flow_info *fi, const struct xmpp_event *ev);
@@ -73,8 +74,7 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
 
 /* Writes the document / the summary event / the report.  0, or -1 when
  * writing failed (errno says why). */
-int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl,
-                  const struct dispatch *disp);
+int output_finish(struct output *o, const struct stats_snapshot *snap);
 
 /* Frees what output_init() and output_conn() built. */
 void output_free(struct output *o);

@@ -96,29 +96,32 @@ struct cs {
 
 static void conn(struct correlator *c, struct cs s)
 {
-    static struct flow f;
-    struct tcp_conn *t = &f.tcp;
+    static struct conn_record f;
+    struct conn_record *t = &f;
+    unsigned hl = 0;
     int last = s.end;
     memset(&f, 0, sizeof(f));
+    f.phase = CONN_END;
+    f.rtt_ns = -1;
     f.info = *flow_reg(s.id, s.orig, s.resp, s.app);
     f.source = s.source;
     if (s.syn) {
         t->syn = fref(s.id * 1000 + 1, s.syn, s.source);
         t->syn_count = (uint16_t)(s.syns ? s.syns : 1);
         t->syn_times_ns[0] = MS(s.syn);
-        t->history[t->history_len++] = 'S';
+        t->history[hl++] = 'S';
     }
     t->midstream = s.midstream;
     if (s.synack) {
         t->synack = fref(s.id * 1000 + 2, s.synack, s.source);
         t->synack_count = 1;
-        t->history[t->history_len++] = 'h';
+        t->history[hl++] = 'h';
     }
     if (s.rst) {
         t->rst = fref(s.id * 1000 + 3, s.rst, s.source);
         t->rst_dir = (uint8_t)s.rst_dir;
         t->closed = true;
-        t->history[t->history_len++] = s.rst_dir == FT_DIR_ORIG ? 'R' : 'r';
+        t->history[hl++] = s.rst_dir == FT_DIR_ORIG ? 'R' : 'r';
     }
     t->established = (s.synack && s.syn) || s.midstream;
     if (t->established) {
@@ -131,22 +134,22 @@ static void conn(struct correlator *c, struct cs s)
         }
         if (!s.app)
             f.info.app = APP_XMPP;
-        t->history[t->history_len++] = 'D';
-        t->history[t->history_len++] = 'd';
+        t->history[hl++] = 'D';
+        t->history[hl++] = 'd';
     } else {
         t->dir[0].packets = t->syn_count;
         t->dir[1].packets = s.rst && s.rst_dir == FT_DIR_RESP ? 1 : 0;
     }
     if (s.fin0) {
         t->dir[0].fin = fref(s.id * 1000 + 4, s.fin0, s.source);
-        t->history[t->history_len++] = 'F';
+        t->history[hl++] = 'F';
     }
     if (s.fin1) {
         t->dir[1].fin = fref(s.id * 1000 + 5, s.fin1, s.source);
-        t->history[t->history_len++] = 'f';
+        t->history[hl++] = 'f';
     }
     t->closed = t->closed || (s.fin0 && s.fin1);
-    t->half[0].gap_count = s.gaps;
+    t->dir[0].gaps = s.gaps;
     t->dir[0].bad_checksums = s.badcsum;
     {
         int times[] = { s.syn, s.synack, s.rst, s.fin0, s.fin1 };
