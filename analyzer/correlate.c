@@ -1156,10 +1156,10 @@ static void note(struct dctx *x, const char *fmt, ...)
 }
 
 /* Records the stage result; the first failure decides the verdict. */
-static void stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s, const char *code,
+static void stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s, enum verdict_code code,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s, const char *code,
+static void stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s, enum verdict_code code,
                       const char *fmt, ...)
 {
     struct corr_direction *d = x->d;
@@ -1389,7 +1389,7 @@ static void eval_lookup(struct dctx *x)
     }
     if (x->nlk == 0) {
         if (x->nout > 0) {
-            stage_set(x, STAGE_LOOKUP, STAGE_NOT_SEEN, NULL,
+            stage_set(x, STAGE_LOOKUP, STAGE_NOT_SEEN, VERDICT_CODE_NONE,
                       "no DNS lookup for %s in the capture (cached, static route, or resolver not on this path)",
                       x->to);
             note(x, "DNS-NO-QUERY: no lookup of %s was captured", x->to);
@@ -1404,7 +1404,7 @@ static void eval_lookup(struct dctx *x)
         copy_str(x->d->v_qname, sizeof(x->d->v_qname), l->qname);
         evidence(x, &l->response);
         evidence_dns(x, l);
-        stage_set(x, STAGE_LOOKUP, STAGE_FAILED, "DNS-PRIVATE-ADDR",
+        stage_set(x, STAGE_LOOKUP, STAGE_FAILED, VERDICT_DNS_PRIVATE_ADDR,
                   "%s resolves to the private address %s, which %s cannot reach", l->qname, ip, x->from);
         x->decisive = true;
         return;
@@ -1414,20 +1414,20 @@ static void eval_lookup(struct dctx *x)
             copy_str(x->d->v_qname, sizeof(x->d->v_qname), addr_bad->qname);
             evidence(x, &addr_bad->response);
             evidence_dns(x, addr_bad);
-            stage_set(x, STAGE_LOOKUP, STAGE_FAILED, "DNS-TARGET-NXDOMAIN",
+            stage_set(x, STAGE_LOOKUP, STAGE_FAILED, VERDICT_DNS_TARGET_NXDOMAIN,
                       "the SRV target %s does not resolve (%s)", addr_bad->qname,
                       dns_outcome_name((enum dns_outcome)addr_bad->outcome));
             x->decisive = addr_bad->has_response;
             return;
         }
-        stage_set(x, STAGE_LOOKUP, STAGE_OK, NULL, "SRV %s answered", srv_ok->qname);
+        stage_set(x, STAGE_LOOKUP, STAGE_OK, VERDICT_CODE_NONE, "SRV %s answered", srv_ok->qname);
         return;
     }
     if (srv_dot) {
         copy_str(x->d->v_qname, sizeof(x->d->v_qname), srv_dot->qname);
         evidence(x, &srv_dot->response);
         evidence_dns(x, srv_dot);
-        stage_set(x, STAGE_LOOKUP, STAGE_FAILED, "DNS-SRV-DOT", "%s says: no XMPP server here (target '.')",
+        stage_set(x, STAGE_LOOKUP, STAGE_FAILED, VERDICT_DNS_SRV_DOT, "%s says: no XMPP server here (target '.')",
                   srv_dot->qname);
         x->decisive = true;
         return;
@@ -1438,33 +1438,33 @@ static void eval_lookup(struct dctx *x)
         if (srv_bad)
             note(x, "%s: %s, fallback to the address of %s (RFC 6120 3.2.2)", srv_bad->qname,
                  dns_outcome_name((enum dns_outcome)srv_bad->outcome), x->to);
-        stage_set(x, STAGE_LOOKUP, STAGE_OK, NULL, "%s", addr_ok ? "address lookup answered (SRV fallback)"
+        stage_set(x, STAGE_LOOKUP, STAGE_OK, VERDICT_CODE_NONE, "%s", addr_ok ? "address lookup answered (SRV fallback)"
                                                                    : "connected without a visible answer");
         return;
     }
     {
         const struct clookup *l = srv_bad ? srv_bad : addr_bad;
-        const char *code;
+        enum verdict_code code;
         switch (l->outcome) {
         case DNS_OUT_NXDOMAIN:
-            code = l->qtype == DNS_T_SRV ? "DNS-SRV-NXDOMAIN" : "DNS-TARGET-NXDOMAIN";
+            code = l->qtype == DNS_T_SRV ? VERDICT_DNS_SRV_NXDOMAIN : VERDICT_DNS_TARGET_NXDOMAIN;
             x->decisive = true;
             break;
         case DNS_OUT_NODATA:
-            code = l->qtype == DNS_T_SRV ? "DNS-SRV-NODATA" : "DNS-TARGET-NXDOMAIN";
+            code = l->qtype == DNS_T_SRV ? VERDICT_DNS_SRV_NODATA : VERDICT_DNS_TARGET_NXDOMAIN;
             x->decisive = true;
             break;
         case DNS_OUT_SERVFAIL:
         case DNS_OUT_REFUSED:
         case DNS_OUT_OTHER_RCODE:
-            code = "DNS-SERVFAIL";
+            code = VERDICT_DNS_SERVFAIL;
             x->decisive = true;
             break;
         case DNS_OUT_TRUNCATED:
-            code = "DNS-TRUNC-NO-TCP";
+            code = VERDICT_DNS_TRUNC_NO_TCP;
             break;
         default:
-            code = "DNS-TIMEOUT";
+            code = VERDICT_DNS_TIMEOUT;
             break;
         }
         copy_str(x->d->v_qname, sizeof(x->d->v_qname), l->qname);
@@ -1510,7 +1510,7 @@ static void eval_connect(struct dctx *x)
         return;
     if (x->nout == 0) {
         if (x->d->stages[STAGE_LOOKUP] == STAGE_OK) {
-            stage_set(x, STAGE_CONNECT, STAGE_NOT_SEEN, NULL, "no connection attempt from %s to %s seen", x->from,
+            stage_set(x, STAGE_CONNECT, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "no connection attempt from %s to %s seen", x->from,
                       x->to);
         }
         return;
@@ -1518,9 +1518,9 @@ static void eval_connect(struct dctx *x)
     if (best) {
         addr_port_str(a, sizeof(a), &best->addr[1], best->port[1]);
         if (best->midstream)
-            stage_set(x, STAGE_CONNECT, STAGE_NOT_SEEN, NULL, "connection to %s was already open", a);
+            stage_set(x, STAGE_CONNECT, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "connection to %s was already open", a);
         else
-            stage_set(x, STAGE_CONNECT, STAGE_OK, NULL, "connected to %s", a);
+            stage_set(x, STAGE_CONNECT, STAGE_OK, VERDICT_CODE_NONE, "connected to %s", a);
         return;
     }
     if (rej) {
@@ -1546,11 +1546,11 @@ static void eval_connect(struct dctx *x)
             evidence_flow(x, peer);
             copy_str(x->d->v_public, sizeof(x->d->v_public), p);
             copy_str(x->d->v_private, sizeof(x->d->v_private), q);
-            stage_set(x, STAGE_CONNECT, STAGE_FAILED, "TCP-PAT-MISMATCH",
+            stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_TCP_PAT_MISMATCH,
                       "%s is translated to %s, where nothing listens (reset)", p, q);
             return;
         }
-        stage_set(x, STAGE_CONNECT, STAGE_FAILED, "TCP-RST", "%s refused the connection (reset)", a);
+        stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_TCP_RST, "%s refused the connection (reset)", a);
         return;
     }
     if (s0) {
@@ -1562,12 +1562,12 @@ static void eval_connect(struct dctx *x)
         evidence_flow(x, s0);
         if (addr_is_private(&s0->addr[1]) && !s0->nat_peer) {
             copy_str(x->d->v_private, sizeof(x->d->v_private), x->d->v_ip);
-            stage_set(x, STAGE_CONNECT, STAGE_FAILED, "DNS-PRIVATE-ADDR",
+            stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_DNS_PRIVATE_ADDR,
                       "%s tried the private address %s: %s, no answer", x->from, a,
                       ordinal_syns(s0->syn_count, s, sizeof(s)));
             return;
         }
-        stage_set(x, STAGE_CONNECT, STAGE_FAILED, "TCP-NO-SYNACK", "%s to %s, never answered", 
+        stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_TCP_NO_SYNACK, "%s to %s, never answered", 
                   ordinal_syns(s0->syn_count, s, sizeof(s)), a);
         if (x->c->nsources > 1 && !s0->nat_peer)
             note(x, "this connection attempt appears at one capture point only: it was not forwarded");
@@ -1613,10 +1613,12 @@ static void fail_stream_error(struct dctx *x, enum fed_stage st, const struct cc
     x->decisive = true;
     {
         char want[80];
-        const struct verdict_info *vi;
+        enum verdict_code code;
         snprintf(want, sizeof(want), "STR-%s", cond_up);
-        vi = verdict_lookup(want);
-        stage_set(x, st, STAGE_FAILED, vi ? vi->code : "STR-UNDEFINED-CONDITION",
+        code = verdict_code_from_name(want);
+        if (code == VERDICT_CODE_NONE)
+            code = VERDICT_STR_UNDEFINED_CONDITION;
+        stage_set(x, st, STAGE_FAILED, code,
                   "%s sent stream error <%s/>%s%s", err->dir == FT_DIR_ORIG ? x->from : x->to, cond,
                   err->text ? ": " : "", err->text ? err->text : "");
     }
@@ -1636,21 +1638,21 @@ static void eval_stream(struct dctx *x)
         evidence(x, &xerr->ref);
         evidence_flow(x, k);
         x->decisive = true;
-        stage_set(x, STAGE_STREAM, STAGE_FAILED, "STR-NO-HEADER", "%s sent %s instead of an XMPP stream header",
+        stage_set(x, STAGE_STREAM, STAGE_FAILED, VERDICT_STR_NO_HEADER, "%s sent %s instead of an XMPP stream header",
                   x->from, xerr->cond && strcmp(xerr->cond, "tls-in-xml") == 0 ? "TLS" : "something else");
         return;
     }
     if (!ho && !hr) {
         if (k->midstream) {
-            stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, NULL, "stream opened before the capture started");
+            stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "stream opened before the capture started");
             note(x, "CAP-MIDSTREAM: the capture started after this connection was set up");
         } else if (k->app == APP_XMPP_TLS) {
-            stage_set(x, STAGE_STREAM, STAGE_OPAQUE, NULL, "direct TLS (XEP-0368): stream inside TLS");
+            stage_set(x, STAGE_STREAM, STAGE_OPAQUE, VERDICT_CODE_NONE, "direct TLS (XEP-0368): stream inside TLS");
             x->opaque = true;
         } else if (!k->bytes[FT_DIR_ORIG] && k->established) {
             evidence(x, &k->synack);
             evidence_flow(x, k);
-            stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, NULL, "connected, but %s never sent a stream header", x->from);
+            stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "connected, but %s never sent a stream header", x->from);
         }
         return;
     }
@@ -1658,7 +1660,7 @@ static void eval_stream(struct dctx *x)
         evidence(x, &ho->ref);
         evidence_flow(x, k);
         x->decisive = true;
-        stage_set(x, STAGE_STREAM, STAGE_FAILED, "STR-NS", "%s opened a client (jabber:client) stream on the s2s port",
+        stage_set(x, STAGE_STREAM, STAGE_FAILED, VERDICT_STR_NS, "%s opened a client (jabber:client) stream on the s2s port",
                   x->from);
         return;
     }
@@ -1672,7 +1674,7 @@ static void eval_stream(struct dctx *x)
             evidence(x, &e->ref);
         evidence_flow(x, k);
         x->decisive = true;
-        stage_set(x, STAGE_STREAM, STAGE_FAILED, "STR-NS",
+        stage_set(x, STAGE_STREAM, STAGE_FAILED, VERDICT_STR_NS,
                   "%s answered with a client (jabber:client) stream: port %u is a c2s listener", x->to, k->port[1]);
         return;
     }
@@ -1685,14 +1687,14 @@ static void eval_stream(struct dctx *x)
         evidence(x, &ho->ref);
         evidence_flow(x, k);
         if (closed || x->c->capture_end_ns - ho->ref.ts_ns > 10 * FT_NS_PER_SEC) {
-            stage_set(x, STAGE_STREAM, STAGE_FAILED, "STR-NO-RESPONSE",
+            stage_set(x, STAGE_STREAM, STAGE_FAILED, VERDICT_STR_NO_RESPONSE,
                       "%s opened its stream, %s never answered with its own", x->from, x->to);
         } else {
-            stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, NULL, "no answer to the stream header before the capture ended");
+            stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "no answer to the stream header before the capture ended");
         }
         return;
     }
-    stage_set(x, STAGE_STREAM, STAGE_OK, NULL, "stream headers exchanged%s%s%s", hr && hr->id ? " (id " : "",
+    stage_set(x, STAGE_STREAM, STAGE_OK, VERDICT_CODE_NONE, "stream headers exchanged%s%s%s", hr && hr->id ? " (id " : "",
               hr && hr->id ? hr->id : "", hr && hr->id ? ")" : "");
 }
 
@@ -1718,11 +1720,11 @@ static void eval_tls(struct dctx *x)
             if (err)
                 evidence(x, &err->ref);
             x->decisive = err != NULL;
-            stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-REQUIRED-MISSING",
+            stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_REQUIRED_MISSING,
                       "%s requires STARTTLS, %s never started it", x->to, x->from);
             return;
         }
-        stage_set(x, STAGE_TLS, STAGE_SKIPPED, NULL, "%s", feats && (feats->flags & F_STARTTLS)
+        stage_set(x, STAGE_TLS, STAGE_SKIPPED, VERDICT_CODE_NONE, "%s", feats && (feats->flags & F_STARTTLS)
                                                                 ? "STARTTLS offered, not used"
                                                                 : "no STARTTLS");
         return;
@@ -1731,14 +1733,14 @@ static void eval_tls(struct dctx *x)
         evidence(x, &fail->ref);
         evidence_flow(x, k);
         x->decisive = true;
-        stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-FAILURE", "%s could not start TLS (<failure/>)", x->to);
+        stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_FAILURE, "%s could not start TLS (<failure/>)", x->to);
         return;
     }
     if (desync) {
         evidence(x, &desync->ref);
         evidence_flow(x, k);
         x->decisive = true;
-        stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-DESYNC", "XML continued after STARTTLS instead of TLS");
+        stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_DESYNC, "XML continued after STARTTLS instead of TLS");
         return;
     }
     /* An alert after ChangeCipherSpec is encrypted: its level and reason
@@ -1755,7 +1757,7 @@ static void eval_tls(struct dctx *x)
         evidence(x, &alert->ref);
         evidence_flow(x, k);
         x->decisive = true;
-        stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-ALERT", "%s sent TLS alert %s", by, alert->cond ? alert->cond : "?");
+        stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_ALERT, "%s sent TLS alert %s", by, alert->cond ? alert->cond : "?");
         return;
     }
     if (!done) {
@@ -1763,14 +1765,14 @@ static void eval_tls(struct dctx *x)
         if (closed) {
             evidence(x, hello ? &hello->ref : &st->ref);
             evidence_flow(x, k);
-            stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-FAILURE", "the TLS handshake never completed");
+            stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_FAILURE, "the TLS handshake never completed");
         } else {
-            stage_set(x, STAGE_TLS, STAGE_NOT_SEEN, NULL, "TLS handshake not complete when the capture ended");
+            stage_set(x, STAGE_TLS, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "TLS handshake not complete when the capture ended");
         }
         return;
     }
     x->opaque = true;
-    stage_set(x, STAGE_TLS, STAGE_OK, NULL, "TLS established");
+    stage_set(x, STAGE_TLS, STAGE_OK, VERDICT_CODE_NONE, "TLS established");
     note(x, "CAP-ENCRYPTED: dialback and stanzas run inside TLS and cannot be seen");
     /* Closed within a second of the handshake with no sign of success:
      * most likely a certificate rejection nobody can read. */
@@ -1787,7 +1789,7 @@ static void eval_tls(struct dctx *x)
             evidence(x, &done->ref);
             evidence(x, &end);
             evidence_flow(x, k);
-            stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-CLOSED-AFTER-HANDSHAKE",
+            stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_CLOSED_AFTER_HANDSHAKE,
                       "the connection closed right after the TLS handshake");
         }
     }
@@ -1857,7 +1859,7 @@ static void eval_auth(struct dctx *x)
         return;
     if (x->opaque) {
         if (k->stanzas[FT_DIR_ORIG] == 0)
-            stage_set(x, STAGE_AUTH, STAGE_OPAQUE, NULL, "inside TLS");
+            stage_set(x, STAGE_AUTH, STAGE_OPAQUE, VERDICT_CODE_NONE, "inside TLS");
         return;
     }
     sasl = first_ev(k, CEV_SASL_AUTH, FT_DIR_ORIG);
@@ -1865,7 +1867,7 @@ static void eval_auth(struct dctx *x)
         const struct cev *ok = first_ev(k, CEV_SASL_SUCCESS, FT_DIR_RESP);
         const struct cev *no = first_ev(k, CEV_SASL_FAILURE, FT_DIR_RESP);
         if (ok) {
-            stage_set(x, STAGE_AUTH, STAGE_OK, NULL, "SASL %s accepted", sasl->text ? sasl->text : "");
+            stage_set(x, STAGE_AUTH, STAGE_OK, VERDICT_CODE_NONE, "SASL %s accepted", sasl->text ? sasl->text : "");
             return;
         }
         if (no) {
@@ -1874,7 +1876,7 @@ static void eval_auth(struct dctx *x)
             evidence(x, &sasl->ref);
             evidence_flow(x, k);
             x->decisive = true;
-            stage_set(x, STAGE_AUTH, STAGE_FAILED, "SASL-FAIL", "%s refused SASL %s (%s)", x->to,
+            stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_SASL_FAIL, "%s refused SASL %s (%s)", x->to,
                       sasl->text ? sasl->text : "", no->cond ? no->cond : "failure");
             return;
         }
@@ -1895,7 +1897,7 @@ static void eval_auth(struct dctx *x)
             return;
         }
         if (k->stanzas[FT_DIR_ORIG] > 0) {
-            stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, NULL, "stanzas flow, authentication not seen");
+            stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "stanzas flow, authentication not seen");
             x->inferred_ok = true;
         }
         return;
@@ -1920,7 +1922,7 @@ static void eval_auth(struct dctx *x)
                 add_ev_timeline(x, vk, vans);
         }
         if (ans && ans->sub == XMPP_DB_VALID) {
-            stage_set(x, STAGE_AUTH, STAGE_OK, NULL, "dialback valid%s%s", vreq ? ", verified via " : "",
+            stage_set(x, STAGE_AUTH, STAGE_OK, VERDICT_CODE_NONE, "dialback valid%s%s", vreq ? ", verified via " : "",
                       vreq ? peer : "");
             if (!vreq)
                 note(x, "no db:verify seen for this key (verified on a connection not captured, or XEP-0344 shortcut)");
@@ -1946,17 +1948,17 @@ static void eval_auth(struct dctx *x)
                     char sender[80];
                     addr_port_str(sender, sizeof(sender), &k->addr[FT_DIR_ORIG], k->port[FT_DIR_ORIG]);
                     copy_str(x->d->v_ip, sizeof(x->d->v_ip), peer);
-                    stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-WRONG-AUTH",
+                    stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_WRONG_AUTH,
                               "%s checked the key of %s with %s, which answered 'invalid'; the key came from %s: "
                               "%s's DNS as %s sees it points to another server",
                               x->to, x->from, peer, sender, x->from, x->to);
                 } else {
-                    stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-INVALID",
+                    stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_INVALID,
                               "%s rejected the dialback key of %s: %s itself answered the verification with 'invalid'",
                               x->to, x->from, peer);
                 }
             } else {
-                stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-INVALID", "%s rejected the dialback key of %s",
+                stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_INVALID, "%s rejected the dialback key of %s",
                           x->to, x->from);
             }
             return;
@@ -1977,11 +1979,11 @@ static void eval_auth(struct dctx *x)
                     evidence(x, &bad->syn);
                     evidence_flow(x, bad);
                 }
-                stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
+                stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "%s could not connect back to %s to verify the key (%s)", x->to, x->from, ans->cond);
                 return;
             }
-            stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-ERROR", "dialback error from %s: %s", x->to,
+            stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_ERROR, "dialback error from %s: %s", x->to,
                       ans->cond ? ans->cond : "?");
             return;
         }
@@ -1995,7 +1997,7 @@ static void eval_auth(struct dctx *x)
             snprintf(x->d->v_seconds, sizeof(x->d->v_seconds), "%.1f", (double)waited / 1e9);
             if (vreq && !vans) {
                 evidence(x, &vreq->ref);
-                stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-TIMEOUT",
+                stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_TIMEOUT,
                           "%s asked %s to verify the key, no answer came", x->to, peer);
                 return;
             }
@@ -2028,7 +2030,7 @@ static void eval_auth(struct dctx *x)
                     evidence_flow(x, twin);
                 }
                 x->decisive = true;
-                stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
+                stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "%s tried to connect back to %s at %s%s%s%s for dialback: %s", x->to, x->from, a,
                           inside[0] ? " (translated to " : "", inside, inside[0] ? ")" : "",
                           bad->rst.frame ? "refused" : ordinal_syns(bad->syn_count, s, sizeof(s)));
@@ -2049,18 +2051,18 @@ static void eval_auth(struct dctx *x)
                     fail_stream_error(x, STAGE_AUTH, k, err);
                     return;
                 }
-                stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
+                stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "no answer to the dialback key of %s; the stream ended with <%s/> after %s s", x->from,
                           err->cond ? err->cond : "?", x->d->v_seconds);
                 return;
             }
             if (waited >= x->c->cfg.dialback_timeout_ns) {
-                stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
+                stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "no answer to the dialback key of %s within %s s, and no connect-back from %s seen",
                           x->from, x->d->v_seconds, x->to);
                 return;
             }
-            stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, NULL, "dialback pending when the capture ended (%s s)",
+            stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "dialback pending when the capture ended (%s s)",
                       x->d->v_seconds);
         }
     }
@@ -2160,20 +2162,20 @@ static void eval_subscribe(struct dctx *x)
             copy_str(x->d->v_cond, sizeof(x->d->v_cond), cans->cond);
             x->decisive = true;
             stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED,
-                      cans->cond && strcmp(cans->cond, "remote-server-not-found") == 0 ? "STZ-BOUNCE-RSNF"
-                      : cans->cond && strcmp(cans->cond, "remote-server-timeout") == 0 ? "STZ-BOUNCE-RST"
-                      : cans->cond && strcmp(cans->cond, "service-unavailable") == 0   ? "STZ-SVC-UNAVAIL"
-                                                                                       : "STZ-ERROR",
+                      cans->cond && strcmp(cans->cond, "remote-server-not-found") == 0 ? VERDICT_STZ_BOUNCE_RSNF
+                      : cans->cond && strcmp(cans->cond, "remote-server-timeout") == 0 ? VERDICT_STZ_BOUNCE_RST
+                      : cans->cond && strcmp(cans->cond, "service-unavailable") == 0   ? VERDICT_STZ_SVC_UNAVAIL
+                                                                                       : VERDICT_STZ_ERROR,
                       "%s bounced the subscription to %s back to the user: %s", x->from,
                       csub->to ? csub->to : x->to, cans->cond ? cans->cond : "error");
             return;
         }
         if (x->d->stages[STAGE_AUTH] == STAGE_OK) {
-            stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, "STZ-SUB-NOT-SENT",
+            stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_NOT_SENT,
                       "the user's subscribe to %s was never relayed over s2s", csub->to ? csub->to : x->to);
             return;
         }
-        stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, NULL, "the user asked to subscribe to %s; no s2s relay seen",
+        stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "the user asked to subscribe to %s; no s2s relay seen",
                   csub->to ? csub->to : x->to);
         return;
     }
@@ -2201,7 +2203,7 @@ static void eval_subscribe(struct dctx *x)
     if (ansr)
         add_ev_timeline(x, ansk, ansr);
     if (ansr && ansr->sub == XMPP_PRES_SUBSCRIBED) {
-        stage_set(x, STAGE_SUBSCRIBE, STAGE_OK, NULL, "%s approved the subscription of %s", ansr->from, sub->from);
+        stage_set(x, STAGE_SUBSCRIBE, STAGE_OK, VERDICT_CODE_NONE, "%s approved the subscription of %s", ansr->from, sub->from);
         return;
     }
     evidence(x, &sub->ref);
@@ -2211,15 +2213,15 @@ static void eval_subscribe(struct dctx *x)
         evidence_flow(x, ansk);
         x->decisive = true;
         if (ansr->sub == XMPP_PRES_UNSUBSCRIBED) {
-            stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, "STZ-UNSUBSCRIBED", "%s refused the subscription of %s",
+            stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_UNSUBSCRIBED, "%s refused the subscription of %s",
                       ansr->from ? ansr->from : x->to, sub->from ? sub->from : x->from);
             return;
         }
         copy_str(x->d->v_cond, sizeof(x->d->v_cond), ansr->cond);
         stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED,
-                  ansr->cond && strcmp(ansr->cond, "remote-server-not-found") == 0 ? "STZ-BOUNCE-RSNF"
-                  : ansr->cond && strcmp(ansr->cond, "service-unavailable") == 0 ? "STZ-SVC-UNAVAIL"
-                                                                                 : "STZ-ERROR",
+                  ansr->cond && strcmp(ansr->cond, "remote-server-not-found") == 0 ? VERDICT_STZ_BOUNCE_RSNF
+                  : ansr->cond && strcmp(ansr->cond, "service-unavailable") == 0 ? VERDICT_STZ_SVC_UNAVAIL
+                                                                                 : VERDICT_STZ_ERROR,
                   "the subscription to %s bounced with %s", sub->to ? sub->to : x->to,
                   ansr->cond ? ansr->cond : "an error");
         return;
@@ -2229,7 +2231,7 @@ static void eval_subscribe(struct dctx *x)
         snprintf(x->d->v_seconds, sizeof(x->d->v_seconds), "%.0f", (double)waited / 1e9);
         /* Unanswered when the capture ends: pending.  Before the timeout
          * the capture may simply have stopped too early (low confidence). */
-        stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, "STZ-SUB-PENDING",
+        stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_PENDING,
                   "%s asked to subscribe to %s; no answer in the %s s the capture still ran",
                   sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->d->v_seconds);
         if (waited < x->c->cfg.subscribe_timeout_ns)
@@ -2300,7 +2302,7 @@ static void eval_direction(struct correlator *c, struct corr_direction *d)
     }
     if (v->status == CORR_FAILED) {
         v->confidence = x.decisive ? "high" : "medium";
-        if ((v->code && strcmp(v->code, "TLS-CLOSED-AFTER-HANDSHAKE") == 0) || x.low_confidence)
+        if (v->code == VERDICT_TLS_CLOSED_AFTER_HANDSHAKE || x.low_confidence)
             v->confidence = "low";
         copy_str(v->summary, sizeof(v->summary), d->stage_detail[v->stage]);
     } else {
@@ -2310,14 +2312,14 @@ static void eval_direction(struct correlator *c, struct corr_direction *d)
             flowing |= x.out[i]->stanzas[FT_DIR_ORIG] > 0;
         if (auth_ok || sub_ok) {
             v->status = CORR_OK;
-            v->code = "OK";
+            v->code = VERDICT_OK;
             v->confidence = "high";
             v->stage = sub_ok ? STAGE_SUBSCRIBE : STAGE_AUTH;
             snprintf(v->summary, sizeof(v->summary), "%s -> %s works: %s%s%s", d->from, d->to,
                      d->stage_detail[STAGE_AUTH], sub_ok ? "; " : "", sub_ok ? d->stage_detail[STAGE_SUBSCRIBE] : "");
         } else if (flowing || x.inferred_ok) {
             v->status = CORR_OK;
-            v->code = "OK";
+            v->code = VERDICT_OK;
             v->confidence = "medium";
             v->stage = STAGE_AUTH;
             snprintf(v->summary, sizeof(v->summary), "%s -> %s carries stanzas (authentication not seen)", d->from,
@@ -2325,7 +2327,7 @@ static void eval_direction(struct correlator *c, struct corr_direction *d)
         } else if (x.opaque && x.main && x.main->last_ns - x.main->first_ns > 5 * FT_NS_PER_SEC &&
                    !x.main->rst.frame) {
             v->status = CORR_OK;
-            v->code = "OK";
+            v->code = VERDICT_OK;
             v->confidence = "low";
             v->stage = STAGE_TLS;
             snprintf(v->summary, sizeof(v->summary),
@@ -2338,7 +2340,7 @@ static void eval_direction(struct correlator *c, struct corr_direction *d)
                     last = s;
             v->status = CORR_UNKNOWN;
             v->stage = last < 0 ? STAGE_LOOKUP : (enum fed_stage)last;
-            v->code = x.opaque ? "CAP-ENCRYPTED" : midstream ? "CAP-MIDSTREAM" : gaps ? "CAP-GAPS" : "CAP-NOTHING";
+            v->code = x.opaque ? VERDICT_CAP_ENCRYPTED : midstream ? VERDICT_CAP_MIDSTREAM : gaps ? VERDICT_CAP_GAPS : VERDICT_CAP_NOTHING;
             v->confidence = "low";
             if (last < 0)
                 snprintf(v->summary, sizeof(v->summary), "%s -> %s: not enough was captured to judge any stage",

@@ -77,7 +77,7 @@ struct corr_tl {
 struct corr_verdict {
     enum corr_status status;
     enum fed_stage stage;      /* earliest failed (or last reached) stage */
-    const char *code;          /* catalogue code, static */
+    enum verdict_code code;    /* catalogue code; VERDICT_CODE_NONE until judged */
     char summary[1024];
     const char *confidence;    /* "high", "medium", "low" */
     char notes[4][200];        /* capture-quality and informational remarks */

@@ -387,10 +387,15 @@ static int explain(int argc, char **argv)
 {
     const struct verdict_info *vi;
     if (argc < 3) {
+        size_t not_yet = 0;
         for (size_t i = 0; i < verdict_count(); i++) {
             vi = verdict_at(i);
-            printf("%-28s %-9s %s\n", vi->code, fed_stage_name(vi->stage), vi->title);
+            not_yet += !verdict_code_detected(vi->id);
+            printf("%-28s %-9s %-8s %s\n", vi->code, fed_stage_name(vi->stage),
+                   verdict_code_detected(vi->id) ? "detected" : "not yet", vi->title);
         }
+        printf("\n%zu codes; fedtrace cannot yet detect the %zu marked 'not yet' (catalogue only)\n",
+               verdict_count(), not_yet);
         return 0;
     }
     vi = verdict_lookup(argv[2]);
@@ -398,8 +403,11 @@ static int explain(int argc, char **argv)
         fprintf(stderr, "fedtrace: unknown verdict code '%s' (fedtrace explain lists them)\n", argv[2]);
         return EXIT_USAGE;
     }
-    printf("%s (stage: %s)\n%s\n\n%s\n\nWhat to do:\n", vi->code, fed_stage_name(vi->stage), vi->title,
-           vi->explain);
+    printf("%s (stage: %s)\n%s\n\n%s\n\n", vi->code, fed_stage_name(vi->stage), vi->title, vi->explain);
+    if (!verdict_code_detected(vi->id))
+        printf("fedtrace cannot detect this from a capture yet: the entry is in the catalogue so the\n"
+               "explanation and advice are at hand.\n\n");
+    printf("What to do:\n");
     for (int i = 0; i < VERDICT_MAX_ADVICE && vi->advice[i]; i++)
         printf("  - %s\n", vi->advice[i]);
     printf("\nReferences: %s\n", vi->refs);

@@ -587,10 +587,10 @@ static json_object *jref_uid(uint64_t flow_id, char prefix)
 static json_object *verdict_json(const struct corr_verdict *v, bool full)
 {
     json_object *o = json_object_new_object();
-    const struct verdict_info *vi = v->code ? verdict_lookup(v->code) : NULL;
+    const struct verdict_info *vi = verdict_info_of(v->code);
     json_object_object_add(o, "status", jstr(corr_status_name(v->status)));
     json_object_object_add(o, "stage", jstr(fed_stage_name(v->stage)));
-    json_object_object_add(o, "code", jstr(v->code ? v->code : "CAP-NOTHING"));
+    json_object_object_add(o, "code", jstr(vi ? vi->code : "CAP-NOTHING"));
     json_object_object_add(o, "summary", jstr(v->summary));
     json_object_object_add(o, "confidence", jstr(v->confidence ? v->confidence : "low"));
     if (!full)
