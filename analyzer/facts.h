@@ -183,9 +183,12 @@ struct source_facts {
     const char *name;          /* file path, "-" or interface */
     const char *observer;      /* observer tag or NULL */
     bool live;
-    const char *linktype_name; /* "EN10MB", "LINUX_SLL2", ... */
+    char linktype_name[32];    /* "EN10MB", "LINUX_SLL2", "LINKTYPE_<n>" ... */
     int snaplen;
-    uint64_t frames;
+    uint64_t frames;           /* frames delivered */
+    uint64_t records;          /* packet records read (the last Wireshark frame number) */
+    uint64_t bad_timestamps;   /* clamped into the capture's time range */
+    int64_t first_ns, last_ns; /* time of the first and last delivered frame */
     const char *error;         /* damage found while reading; "" if none */
     bool have_stats;           /* live: kernel counters below are valid */
     uint64_t kernel_received, kernel_dropped, if_dropped;
