@@ -86,36 +86,123 @@ static void make_s2s(struct correlator *c, struct cconn *k)
     c->stats.s2s_conns++;
 }
 
+/* NAT twins start within half a second of each other and share the
+ * endpoint that was not translated: the index is keyed by (side, address,
+ * port, half-second bucket), so a connection only meets candidates in its
+ * own and the neighbouring buckets. */
+#define NAT_WINDOW_NS (FT_NS_PER_SEC / 2)
+#define NAT_MAX_CANDIDATES 256 /* per list and connection; beyond: counted */
+
+struct nat_key {
+    uint8_t side;
+    uint8_t port[2];
+    struct ft_addr addr;
+    int64_t bucket;
+};
+
+static size_t nat_key(struct nat_key *key, const struct cconn *k, int side, int64_t bucket)
+{
+    memset(key, 0, sizeof(*key));
+    key->side = (uint8_t)side;
+    key->port[0] = (uint8_t)(k->port[side] >> 8);
+    key->port[1] = (uint8_t)k->port[side];
+    key->addr = k->addr[side];
+    key->bucket = bucket;
+    return sizeof(*key);
+}
+
+static int64_t nat_bucket(const struct cconn *k)
+{
+    int64_t t = conn_start(k);
+    return t >= 0 ? t / NAT_WINDOW_NS : (t - NAT_WINDOW_NS + 1) / NAT_WINDOW_NS;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Would a (index i) and b be the two views of one connection? */
+static bool nat_twins(const struct cconn *a, const struct cconn *b)
+{
+    int64_t dt;
+    bool orig_same, resp_same;
+    if (!nat_candidate(b) || b->nat_peer || (!a->s2s && !b->s2s))
+        return false;
+    dt = conn_start(a) - conn_start(b);
+    if (dt < 0)
+        dt = -dt;
+    if (dt > NAT_WINDOW_NS) /* a NAT forwards within milliseconds */
+        return false;
+    orig_same = conn_same_endpoint(a, 0, b, 0);
+    resp_same = conn_same_endpoint(a, 1, b, 1);
+    /* Exactly one side translated: the other endpoint is the same. */
+    if (orig_same == resp_same)
+        return false;
+    /* The translated side keeps its service port for inbound (static PAT)
+     * or its source port for outbound (PAT usually keeps it); either way
+     * the stream must agree. */
+    if (!headers_agree(a, b))
+        return false;
+    if ((a->syn_count > 0) != (b->syn_count > 0) && a->nev == 0 && b->nev == 0)
+        return false;
+    if (a->syn_count && b->syn_count && (a->syn_count > b->syn_count + 1 || b->syn_count > a->syn_count + 1))
+        return false;
+    return true;
+}
+
 void identity_pair_nat(struct correlator *c)
 {
+    struct corr_index ix;
+    uint32_t *cand = malloc(6 * NAT_MAX_CANDIDATES * sizeof(*cand));
+    struct nat_key key;
+
+    corr_index_init(&ix);
+    if (!cand)
+        return;
+    for (unsigned i = 0; i < c->nconns; i++) {
+        const struct cconn *k = c->conns[i];
+        if (!nat_candidate(k))
+            continue;
+        for (int side = 0; side < 2; side++)
+            if (!corr_index_add(&ix, &key, nat_key(&key, k, side, nat_bucket(k)), i, 0))
+                goto out;
+    }
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *a = c->conns[i];
+        unsigned ncand = 0;
         if (!nat_candidate(a) || a->nat_peer)
             continue;
-        for (unsigned j = i + 1; j < c->nconns; j++) {
-            struct cconn *b = c->conns[j];
-            int64_t dt;
-            bool orig_same, resp_same;
-            if (!nat_candidate(b) || b->nat_peer || (!a->s2s && !b->s2s))
-                continue;
-            dt = conn_start(a) - conn_start(b);
-            if (dt < 0)
-                dt = -dt;
-            if (dt > FT_NS_PER_SEC / 2) /* a NAT forwards within milliseconds */
-                continue;
-            orig_same = conn_same_endpoint(a, 0, b, 0);
-            resp_same = conn_same_endpoint(a, 1, b, 1);
-            /* Exactly one side translated: the other endpoint is the same. */
-            if (orig_same == resp_same)
-                continue;
-            /* The translated side keeps its service port for inbound
-             * (static PAT) or its source port for outbound (PAT usually
-             * keeps it); either way the stream must agree. */
-            if (!headers_agree(a, b))
-                continue;
-            if ((a->syn_count > 0) != (b->syn_count > 0) && a->nev == 0 && b->nev == 0)
-                continue;
-            if (a->syn_count && b->syn_count && (a->syn_count > b->syn_count + 1 || b->syn_count > a->syn_count + 1))
+        /* The candidates after a in capture order: the earliest that
+         * qualifies wins, as a scan in that order would find it. */
+        for (int side = 0; side < 2; side++) {
+            for (int64_t bk = nat_bucket(a) - 1; bk <= nat_bucket(a) + 1; bk++) {
+                unsigned seen = 0;
+                struct corr_index_key *node = corr_index_key_node(&ix, &key, nat_key(&key, a, side, bk));
+                if (!node)
+                    continue;
+                /* Entries at the front that are a itself, before it or
+                 * paired are dead for every later connection: drop them. */
+                while (node->first && (corr_index_val(&ix, node->first)->a <= i ||
+                                       c->conns[corr_index_val(&ix, node->first)->a]->nat_peer))
+                    node->first = corr_index_next(&ix, node->first);
+                for (uint32_t h = node->first; h; h = corr_index_next(&ix, h)) {
+                    uint32_t j = corr_index_val(&ix, h)->a;
+                    if (j <= i || c->conns[j]->nat_peer)
+                        continue;
+                    if (seen++ >= NAT_MAX_CANDIDATES) {
+                        c->stats.nat_candidates_capped++;
+                        break;
+                    }
+                    cand[ncand++] = j;
+                }
+            }
+        }
+        qsort(cand, ncand, sizeof(*cand), cmp_u32);
+        for (unsigned n = 0; n < ncand; n++) {
+            struct cconn *b = c->conns[cand[n]];
+            if (!nat_twins(a, b))
                 continue;
             a->nat_peer = b;
             b->nat_peer = a;
@@ -129,6 +216,9 @@ void identity_pair_nat(struct correlator *c)
             break;
         }
     }
+out:
+    free(cand);
+    corr_index_free(&ix);
 }
 
 /* Addresses a server on the Internet cannot reach: RFC 1918, CGNAT, ULA,
@@ -153,19 +243,20 @@ bool corr_addr_is_private(const struct ft_addr *a)
 
 static void book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength)
 {
+    uint32_t h;
     if (!domain || !*domain || !a->family)
         return;
-    for (unsigned i = 0; i < c->nbook; i++) {
-        struct addr_domain *b = &c->book[i];
-        if (ft_addr_eq(&b->addr, a)) {
-            if (strength > b->strength) {
-                corr_copy(b->domain, sizeof(b->domain), domain);
-                b->strength = strength;
-            }
-            return;
+    h = corr_index_first(&c->book_ix, a, sizeof(*a));
+    if (h) {
+        struct addr_domain *b = &c->book[corr_index_val(&c->book_ix, h)->a];
+        if (strength > b->strength) {
+            corr_copy(b->domain, sizeof(b->domain), domain);
+            b->strength = strength;
         }
+        return;
     }
-    if (!corr_grow((void **)&c->book, &c->capbook, c->nbook + 1, sizeof(*c->book)))
+    if (!corr_grow((void **)&c->book, &c->capbook, c->nbook + 1, sizeof(*c->book)) ||
+        !corr_index_add(&c->book_ix, a, sizeof(*a), c->nbook, 0))
         return;
     c->book[c->nbook].addr = *a;
     corr_copy(c->book[c->nbook].domain, sizeof(c->book[c->nbook].domain), domain);
@@ -175,10 +266,8 @@ static void book_add(struct correlator *c, const struct ft_addr *a, const char *
 
 const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a)
 {
-    for (unsigned i = 0; i < c->nbook; i++)
-        if (ft_addr_eq(&c->book[i].addr, a))
-            return c->book[i].domain;
-    return NULL;
+    uint32_t h = corr_index_first(&c->book_ix, a, sizeof(*a));
+    return h ? c->book[corr_index_val(&c->book_ix, h)->a].domain : NULL;
 }
 
 /* "_xmpp-server._tcp.example.org" -> "example.org" (also xmpps). */
@@ -199,19 +288,43 @@ bool corr_srv_domain(const char *qname, char *out, size_t len)
  * (target -> domain), or NULL. */
 bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len)
 {
+    char key[STR_CAP];
+    size_t n = corr_index_key1(key, sizeof(key), host); /* no separator */
+    uint32_t h = corr_index_first(&c->srv_target_ix, key, n);
+    if (!h)
+        return false;
+    return corr_srv_domain(c->lookups[corr_index_val(&c->srv_target_ix, h)->a]->qname, out, len);
+}
+
+/* The lookup joins: SRV target -> the lookup that named it (first wins),
+ * and domain -> the lookups about it (its SRV, its address, the address
+ * of its SRV target), each in capture order. */
+void identity_index_lookups(struct correlator *c)
+{
+    char key[STR_CAP], d[STR_CAP], t[STR_CAP];
     for (unsigned i = 0; i < c->nlookups; i++) {
         const struct clookup *l = c->lookups[i];
-        char dom[STR_CAP];
-        if (l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, dom, sizeof(dom)))
+        if (l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, d, sizeof(d)))
             continue;
         for (unsigned k = 0; k < l->nans; k++)
-            if (l->ans[k].type == DNS_T_SRV && l->ans[k].target &&
-                strcasecmp(l->ans[k].target, host) == 0) {
-                corr_copy(out, len, dom);
-                return true;
-            }
+            if (l->ans[k].type == DNS_T_SRV && l->ans[k].target)
+                corr_index_add(&c->srv_target_ix, key, corr_index_key1(key, sizeof(key), l->ans[k].target),
+                               i, 0);
     }
-    return false;
+    for (unsigned i = 0; i < c->nlookups; i++) {
+        const struct clookup *l = c->lookups[i];
+        size_t n;
+        if (corr_srv_domain(l->qname, d, sizeof(d))) {
+            corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), d), i, 0);
+            continue;
+        }
+        if (l->qtype != DNS_T_A && l->qtype != DNS_T_AAAA)
+            continue;
+        n = corr_index_key1(key, sizeof(key), l->qname);
+        corr_index_add(&c->lookup_dom_ix, key, n, i, 0);
+        if (identity_srv_domain_of_target(c, l->qname, t, sizeof(t)) && strcasecmp(t, l->qname) != 0)
+            corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), t), i, 0);
+    }
 }
 
 void identity_learn_addresses(struct correlator *c)
@@ -322,18 +435,6 @@ void identity_name_domains(struct correlator *c)
     }
 }
 
-bool identity_lookup_is_for(const struct correlator *c, const struct clookup *l, const char *dom)
-{
-    char d[STR_CAP];
-    if (corr_srv_domain(l->qname, d, sizeof(d)))
-        return strcasecmp(d, dom) == 0;
-    if (l->qtype != DNS_T_A && l->qtype != DNS_T_AAAA)
-        return false;
-    if (strcasecmp(l->qname, dom) == 0)
-        return true;
-    return identity_srv_domain_of_target(c, l->qname, d, sizeof(d)) && strcasecmp(d, dom) == 0;
-}
-
 /* The domain a client connection serves: the `to` of the client's stream
  * header, or the `from` of the server's. */
 bool identity_c2s_domain(const struct cconn *k, char *out, size_t len)
@@ -358,17 +459,13 @@ void identity_decide_roles(struct correlator *c, struct corr_federation *f)
         for (unsigned k = 0; k < c->cfg.n_local_domains; k++)
             if (strcasecmp(c->cfg.local_domains[k], f->domains[i]) == 0)
                 score[i] += 100;
-        for (unsigned b = 0; b < c->nbook; b++)
-            if (strcmp(c->book[b].domain, f->domains[i]) == 0 && c->book[b].strength == 2 &&
-                corr_addr_is_private(&c->book[b].addr))
-                score[i] += 10;
-        for (unsigned l = 0; l < c->nlookups; l++) {
-            const char *d = identity_book_domain(c, &c->lookups[l]->client);
-            if (d && strcmp(d, f->domains[i]) == 0) {
-                score[i] += 1;
-                break;
-            }
+        size_t n = strnlen(f->domains[i], STR_CAP - 1);
+        bool priv = false, looked = false;
+        for (uint32_t h = corr_index_first(&c->role_ix, f->domains[i], n); h; h = corr_index_next(&c->role_ix, h)) {
+            priv |= corr_index_val(&c->role_ix, h)->a == 1;
+            looked |= corr_index_val(&c->role_ix, h)->a == 2;
         }
+        score[i] += (priv ? 10 : 0) + (looked ? 1 : 0);
     }
     if (score[0] == score[1]) {
         f->local = NULL;
@@ -383,4 +480,19 @@ void identity_decide_roles(struct correlator *c, struct corr_federation *f)
              score[li] >= 100 ? "given with -d"
              : score[li] >= 10 ? "its server has a private address (behind the NAT)"
                                : "its server's DNS lookups are in the capture");
+}
+
+/* What decide_roles needs per domain, from the finished address book:
+ * 1 = a server of it on a private address (by stream header), 2 = its
+ * server's DNS lookups are in the capture. */
+void identity_index_roles(struct correlator *c)
+{
+    for (unsigned b = 0; b < c->nbook; b++)
+        if (c->book[b].strength == 2 && corr_addr_is_private(&c->book[b].addr))
+            corr_index_add(&c->role_ix, c->book[b].domain, strnlen(c->book[b].domain, STR_CAP - 1), 1, 0);
+    for (unsigned l = 0; l < c->nlookups; l++) {
+        const char *d = identity_book_domain(c, &c->lookups[l]->client);
+        if (d)
+            corr_index_add(&c->role_ix, d, strnlen(d, STR_CAP - 1), 2, 0);
+    }
 }

@@ -12,6 +12,7 @@ void identity_classify(struct correlator *c);
 void identity_pair_nat(struct correlator *c);
 void identity_learn_addresses(struct correlator *c);
 void identity_name_domains(struct correlator *c);
+void identity_index_roles(struct correlator *c);
 void identity_decide_roles(struct correlator *c, struct corr_federation *f);
 
 bool conn_same_endpoint(const struct cconn *a, int da, const struct cconn *b, int db);
@@ -24,7 +25,8 @@ bool identity_srv_domain_of_target(const struct correlator *c, const char *host,
 const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a);
 /* "[192.0.2.1]": the name of an endpoint whose domain is unknown. */
 void identity_name_endpoint(char *out, size_t len, const struct ft_addr *a);
-bool identity_lookup_is_for(const struct correlator *c, const struct clookup *l, const char *dom);
+/* Builds the SRV-target and domain -> lookups joins (once, before use). */
+void identity_index_lookups(struct correlator *c);
 /* The domain a client connection serves. */
 bool identity_c2s_domain(const struct cconn *k, char *out, size_t len);
 

@@ -9,6 +9,7 @@
 #include "correlate.h"
 #include "corr_util.h"
 #include "corr_store.h"
+#include "corr_index.h"
 
 struct addr_domain {
     struct ft_addr addr;
@@ -34,6 +35,17 @@ struct correlator {
     unsigned nsources;
     int64_t capture_end_ns;
     struct corr_stats stats;
+    /* Joins (built by corr_finish unless noted). */
+    struct corr_index book_ix;       /* address bytes -> book entry */
+    struct corr_index fed_ix;        /* "lo\0hi" -> federation */
+    struct corr_index srv_target_ix; /* SRV target (lowercase) -> lookup */
+    struct corr_index lookup_dom_ix; /* domain (lowercase) -> lookups about it */
+    struct corr_index dir_conn_ix;   /* "from\0to" -> s2s connections, in order */
+    struct corr_index verify_ix;     /* from\1to -> db:verify requests (conn, event) */
+    struct corr_index sub_ix;        /* from-domain\1to-domain -> s2s subscribes */
+    struct corr_index csub_ix;       /* user's domain\1to-domain -> c2s subscribes */
+    struct corr_index answer_ix;     /* bare from\1bare to -> subscription answers */
+    struct corr_index role_ix;       /* domain -> 1 private server, 2 lookups seen */
 };
 
 #include "corr_identity.h"

@@ -88,6 +88,16 @@ void corr_free(struct correlator *c)
     }
     free(c->feds);
     free(c->book);
+    corr_index_free(&c->book_ix);
+    corr_index_free(&c->fed_ix);
+    corr_index_free(&c->srv_target_ix);
+    corr_index_free(&c->lookup_dom_ix);
+    corr_index_free(&c->dir_conn_ix);
+    corr_index_free(&c->verify_ix);
+    corr_index_free(&c->sub_ix);
+    corr_index_free(&c->csub_ix);
+    corr_index_free(&c->answer_ix);
+    corr_index_free(&c->role_ix);
     free(c);
 }
 
@@ -113,8 +123,11 @@ void corr_finish(struct correlator *c)
 {
     identity_classify(c);
     identity_pair_nat(c);
+    identity_index_lookups(c);
     identity_learn_addresses(c);
+    identity_index_roles(c);
     identity_name_domains(c);
+    registry_index_facts(c);
 
     /* Directions from connections. */
     for (unsigned i = 0; i < c->nconns; i++) {

@@ -16,21 +16,20 @@
 static const struct cev *find_verify(const struct correlator *c, const char *verifier, const char *claimed,
                                      const char *stream_id, int64_t after, const struct cconn **on)
 {
-    for (unsigned i = 0; i < c->nconns; i++) {
-        const struct cconn *k = c->conns[i];
-        if (!k->s2s || k->secondary)
+    char key[2 * STR_CAP + 2];
+    size_t n = corr_index_key2(key, sizeof(key), verifier, claimed);
+    for (uint32_t h = corr_index_first(&c->verify_ix, key, n); h; h = corr_index_next(&c->verify_ix, h)) {
+        const struct corr_index_val *iv = corr_index_val(&c->verify_ix, h);
+        const struct cconn *k = c->conns[iv->a];
+        const struct cev *v = &k->ev[iv->b];
+        if (v->ref.ts_ns < after)
             continue;
-        for (unsigned e = 0; e < k->nev; e++) {
-            const struct cev *v = &k->ev[e];
-            if (v->type != CEV_DB_VERIFY || v->sub != XMPP_DB_NONE || v->ref.ts_ns < after)
-                continue;
-            if (!v->from || !v->to || strcasecmp(v->from, verifier) != 0 || strcasecmp(v->to, claimed) != 0)
-                continue;
-            if (stream_id && v->id && strcmp(stream_id, v->id) != 0)
-                continue;
-            *on = k;
-            return v;
-        }
+        if (strcasecmp(v->from, verifier) != 0 || strcasecmp(v->to, claimed) != 0)
+            continue;
+        if (stream_id && v->id && strcmp(stream_id, v->id) != 0)
+            continue;
+        *on = k;
+        return v;
     }
     return NULL;
 }
@@ -53,11 +52,10 @@ static void connect_back_attempts(struct dctx *x, int64_t after, struct cconn **
                                   struct cconn **ok_out)
 {
     *failed_out = *ok_out = NULL;
-    for (unsigned i = 0; i < x->c->nconns; i++) {
-        struct cconn *k = x->c->conns[i];
-        if (!k->s2s || k->secondary || conn_start(k) < after - FT_NS_PER_SEC)
-            continue;
-        if (strcmp(k->dom_from, x->to) != 0 || strcmp(k->dom_to, x->from) != 0)
+    const struct correlator *c = x->c;
+    for (uint32_t h = registry_dir_conns(c, x->to, x->from); h; h = corr_index_next(&c->dir_conn_ix, h)) {
+        struct cconn *k = c->conns[corr_index_val(&c->dir_conn_ix, h)->a];
+        if (conn_start(k) < after - FT_NS_PER_SEC)
             continue;
         timeline_add_tcp(x, k, STAGE_AUTH);
         if (k->established || k->nev)

@@ -38,15 +38,16 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     x.from = d->from;
     x.to = d->to;
     v->status = CORR_UNKNOWN;
-    for (unsigned i = 0; i < c->nconns && x.nout < 64; i++) {
-        struct cconn *k = c->conns[i];
-        if (k->s2s && !k->secondary && strcmp(k->dom_from, d->from) == 0 && strcmp(k->dom_to, d->to) == 0)
-            x.out[x.nout++] = k;
-    }
+    for (uint32_t h = registry_dir_conns(c, d->from, d->to); h && x.nout < 64; h = corr_index_next(&c->dir_conn_ix, h))
+        x.out[x.nout++] = c->conns[corr_index_val(&c->dir_conn_ix, h)->a];
     qsort(x.out, x.nout, sizeof(x.out[0]), by_start);
-    for (unsigned i = 0; i < c->nlookups && x.nlk < 64; i++)
-        if (identity_lookup_is_for(c, c->lookups[i], d->to))
-            x.lk[x.nlk++] = c->lookups[i];
+    {
+        char key[STR_CAP];
+        size_t n = corr_index_key1(key, sizeof(key), d->to);
+        for (uint32_t h = corr_index_first(&c->lookup_dom_ix, key, n); h && x.nlk < 64;
+             h = corr_index_next(&c->lookup_dom_ix, h))
+            x.lk[x.nlk++] = c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a];
+    }
 
     judge_lookup(&x);
     judge_connect(&x);

@@ -16,50 +16,44 @@ void judge_subscribe(struct dctx *x)
 {
     const struct cev *sub = NULL, *ansr = NULL;
     const struct cconn *subk = NULL, *ansk = NULL;
-    char df[STR_CAP], dt[STR_CAP];
+    char df[STR_CAP], dt[STR_CAP], key[2 * STR_CAP + 2];
+    const struct correlator *c = x->c;
+    size_t n;
 
     if (judge_failed(x))
         return;
     /* The last subscribe from a user of `from` to a user of `to`. */
-    for (unsigned i = 0; i < x->c->nconns; i++) {
-        const struct cconn *k = x->c->conns[i];
-        if (!k->s2s || k->secondary)
+    n = corr_index_key2(key, sizeof(key), x->from, x->to);
+    for (uint32_t h = corr_index_first(&c->sub_ix, key, n); h; h = corr_index_next(&c->sub_ix, h)) {
+        const struct corr_index_val *iv = corr_index_val(&c->sub_ix, h);
+        const struct cconn *k = c->conns[iv->a];
+        const struct cev *v = &k->ev[iv->b];
+        corr_jid_domain(v->from, df, sizeof(df));
+        corr_jid_domain(v->to, dt, sizeof(dt));
+        if (strcasecmp(df, x->from) != 0 || strcasecmp(dt, x->to) != 0)
             continue;
-        for (unsigned e = 0; e < k->nev; e++) {
-            const struct cev *v = &k->ev[e];
-            if (v->type != CEV_STANZA || v->flags != XMPP_STANZA_PRESENCE || v->sub != XMPP_PRES_SUBSCRIBE)
-                continue;
-            corr_jid_domain(v->from, df, sizeof(df));
-            corr_jid_domain(v->to, dt, sizeof(dt));
-            if (strcasecmp(df, x->from) != 0 || strcasecmp(dt, x->to) != 0)
-                continue;
-            if (!sub || v->ref.ts_ns > sub->ref.ts_ns) {
-                sub = v;
-                subk = k;
-            }
+        if (!sub || v->ref.ts_ns > sub->ref.ts_ns) {
+            sub = v;
+            subk = k;
         }
     }
     /* The client side (5222), when captured: the subscribe as the user
      * sent it, and what the server told the user back. */
     const struct cev *csub = NULL, *cans = NULL;
     const struct cconn *ck = NULL;
-    for (unsigned i = 0; i < x->c->nconns; i++) {
-        const struct cconn *k = x->c->conns[i];
+    for (uint32_t h = corr_index_first(&c->csub_ix, key, n); h; h = corr_index_next(&c->csub_ix, h)) {
+        const struct corr_index_val *iv = corr_index_val(&c->csub_ix, h);
+        const struct cconn *k = c->conns[iv->a];
+        const struct cev *v = &k->ev[iv->b];
         char dom[STR_CAP];
-        if (!k->c2s || !identity_c2s_domain(k, dom, sizeof(dom)) || strcasecmp(dom, x->from) != 0)
+        if (!identity_c2s_domain(k, dom, sizeof(dom)) || strcasecmp(dom, x->from) != 0)
             continue;
-        for (unsigned e = 0; e < k->nev; e++) {
-            const struct cev *v = &k->ev[e];
-            if (v->type != CEV_STANZA || v->flags != XMPP_STANZA_PRESENCE || v->dir != FT_DIR_ORIG ||
-                v->sub != XMPP_PRES_SUBSCRIBE)
-                continue;
-            corr_jid_domain(v->to, dt, sizeof(dt));
-            if (strcasecmp(dt, x->to) != 0)
-                continue;
-            if (!csub || v->ref.ts_ns > csub->ref.ts_ns) {
-                csub = v;
-                ck = k;
-            }
+        corr_jid_domain(v->to, dt, sizeof(dt));
+        if (strcasecmp(dt, x->to) != 0)
+            continue;
+        if (!csub || v->ref.ts_ns > csub->ref.ts_ns) {
+            csub = v;
+            ck = k;
         }
     }
     if (csub) {
@@ -104,22 +98,20 @@ void judge_subscribe(struct dctx *x)
     if (!sub)
         return;
     timeline_add_event(x, subk, sub);
-    for (unsigned i = 0; i < x->c->nconns; i++) {
-        const struct cconn *k = x->c->conns[i];
-        if (k->secondary)
+    corr_jid_bare(sub->to, df, sizeof(df));
+    corr_jid_bare(sub->from, dt, sizeof(dt));
+    n = corr_index_key2(key, sizeof(key), df, dt);
+    for (uint32_t h = corr_index_first(&c->answer_ix, key, n); h; h = corr_index_next(&c->answer_ix, h)) {
+        const struct corr_index_val *iv = corr_index_val(&c->answer_ix, h);
+        const struct cconn *k = c->conns[iv->a];
+        const struct cev *v = &k->ev[iv->b];
+        if (v->ref.ts_ns < sub->ref.ts_ns)
             continue;
-        for (unsigned e = 0; e < k->nev; e++) {
-            const struct cev *v = &k->ev[e];
-            if (v->type != CEV_STANZA || v->flags != XMPP_STANZA_PRESENCE || v->ref.ts_ns < sub->ref.ts_ns)
-                continue;
-            if (v->sub != XMPP_PRES_SUBSCRIBED && v->sub != XMPP_PRES_UNSUBSCRIBED && v->sub != XMPP_PRES_ERROR)
-                continue;
-            if (!corr_jid_eq_bare(v->from, sub->to) || !corr_jid_eq_bare(v->to, sub->from))
-                continue;
-            if (!ansr || v->ref.ts_ns < ansr->ref.ts_ns) {
-                ansr = v;
-                ansk = k;
-            }
+        if (!corr_jid_eq_bare(v->from, sub->to) || !corr_jid_eq_bare(v->to, sub->from))
+            continue;
+        if (!ansr || v->ref.ts_ns < ansr->ref.ts_ns) {
+            ansr = v;
+            ansk = k;
         }
     }
     if (ansr)
