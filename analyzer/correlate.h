@@ -119,6 +119,7 @@ struct corr_federation {
 struct corr_stats {
     uint64_t conns, conns_dropped, lookups, lookups_dropped, events, events_dropped;
     uint64_t s2s_conns, c2s_conns, nat_pairs, federations;
+    uint64_t nat_candidates_capped; /* NAT twin candidates not examined (cap) */
 };
 
 struct correlator;
