@@ -2,7 +2,7 @@
  * corr_store.c - the correlator's fact store: compact copies of the
  * connections (TCP facts and notable XMPP events) and DNS lookups that can
  * matter to a verdict, indexed by flow id, and the queries the judges ask
- * of one connection.  The only place that reads struct flow.
+ * of one connection.  Connections arrive as conn_records (facts.h).
  */
 #include "corr_priv.h"
 
@@ -94,45 +94,44 @@ struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id)
     return k;
 }
 
-void store_conn_end(struct correlator *c, const struct flow *f)
+void store_conn_end(struct correlator *c, const struct conn_record *r)
 {
     struct cconn *k;
-    const struct tcp_conn *t = &f->tcp;
-    bool xmppish = f->info.app == APP_XMPP || f->info.app == APP_XMPP_TLS ||
-                   port_set_has(&c->cfg.xmpp_ports, f->info.port[FT_DIR_RESP]);
-    if (!xmppish)
+    bool xmppish = r->info.app == APP_XMPP || r->info.app == APP_XMPP_TLS ||
+                   port_set_has(&c->cfg.xmpp_ports, r->info.port[FT_DIR_RESP]);
+    if (r->phase != CONN_END || !xmppish)
         return;
-    k = store_conn_get(c, f->info.flow_id);
+    k = store_conn_get(c, r->info.flow_id);
     if (!k)
         return;
     k->have_tcp = true;
-    k->addr[0] = f->info.addr[0];
-    k->addr[1] = f->info.addr[1];
-    k->port[0] = f->info.port[0];
-    k->port[1] = f->info.port[1];
-    k->app = f->info.app;
-    k->source = f->source;
-    k->first_ns = f->first_ns;
-    k->last_ns = f->last_ns;
-    k->syn = t->syn;
-    k->synack = t->synack;
-    k->rst = t->rst;
-    k->rst_dir = t->rst_dir;
-    k->syn_count = t->syn_count;
-    k->midstream = t->midstream;
-    k->established = t->established || (t->synack.frame && t->dir[FT_DIR_ORIG].packets > 1);
+    k->addr[0] = r->info.addr[0];
+    k->addr[1] = r->info.addr[1];
+    k->port[0] = r->info.port[0];
+    k->port[1] = r->info.port[1];
+    k->app = r->info.app;
+    k->source = r->source;
+    k->first_ns = r->first_ns;
+    k->last_ns = r->last_ns;
+    k->syn = r->syn;
+    k->synack = r->synack;
+    k->rst = r->rst;
+    k->rst_dir = r->rst_dir;
+    k->syn_count = r->syn_count;
+    k->midstream = r->midstream;
+    k->established = r->established || (r->synack.frame && r->dir[FT_DIR_ORIG].packets > 1);
     for (int d = 0; d < 2; d++) {
-        k->fin[d] = t->dir[d].fin;
-        k->first_data[d] = t->dir[d].first_data;
-        k->pkts[d] = t->dir[d].packets;
-        k->bytes[d] = t->dir[d].payload_bytes;
-        k->gaps[d] = t->half[d].gap_count;
-        k->badcsum[d] = t->dir[d].bad_checksums;
+        k->fin[d] = r->dir[d].fin;
+        k->first_data[d] = r->dir[d].first_data;
+        k->pkts[d] = r->dir[d].packets;
+        k->bytes[d] = r->dir[d].payload_bytes;
+        k->gaps[d] = r->dir[d].gaps;
+        k->badcsum[d] = r->dir[d].bad_checksums;
     }
-    corr_copy(k->state, sizeof(k->state), tcp_conn_state(t));
-    corr_copy(k->history, sizeof(k->history), t->history);
-    if (f->last_ns > c->capture_end_ns)
-        c->capture_end_ns = f->last_ns;
+    corr_copy(k->state, sizeof(k->state), r->conn_state);
+    corr_copy(k->history, sizeof(k->history), r->history);
+    if (r->last_ns > c->capture_end_ns)
+        c->capture_end_ns = r->last_ns;
 }
 
 void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev)

@@ -100,8 +100,9 @@ struct clookup {
 /* The connection record of a flow, created on first use; NULL when the
  * cap is reached (counted) or memory ran out. */
 struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id);
-/* The one adapter from struct flow: copies its TCP facts. */
-void store_conn_end(struct correlator *c, const struct flow *f);
+/* Copies the TCP facts of a finished connection (phase CONN_END; the
+ * earlier phases are ignored). */
+void store_conn_end(struct correlator *c, const struct conn_record *r);
 void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev);
 void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk);
 void conn_free(struct cconn *k);

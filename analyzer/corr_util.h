@@ -11,7 +11,7 @@
 
 #include "addr.h"
 #include "meta.h"
-#include "tcp.h"
+#include "facts.h"
 
 /* Longest string the correlator keeps from the wire (domains, ids...). */
 #define STR_CAP 256

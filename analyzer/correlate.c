@@ -207,9 +207,9 @@ const struct corr_stats *corr_stats(const struct correlator *c)
 
 /* ---- facts in ----------------------------------------------------------- */
 
-void corr_conn_end(struct correlator *c, const struct flow *f)
+void corr_conn_end(struct correlator *c, const struct conn_record *r)
 {
-    store_conn_end(c, f);
+    store_conn_end(c, r);
 }
 
 void corr_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev)
@@ -220,4 +220,25 @@ void corr_xmpp_event(struct correlator *c, const struct flow_info *fi, const str
 void corr_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
 {
     store_dns_lookup(c, lk);
+}
+
+static void sink_conn(void *ctx, const struct conn_record *r)
+{
+    corr_conn_end(ctx, r);
+}
+
+static void sink_xmpp(void *ctx, const struct xmpp_fact *x)
+{
+    corr_xmpp_event(ctx, x->conn, x->ev);
+}
+
+static void sink_dns(void *ctx, const struct dns_lookup *lk)
+{
+    corr_dns_lookup(ctx, lk);
+}
+
+struct fact_sink corr_fact_sink(struct correlator *c)
+{
+    struct fact_sink s = { c, sink_conn, sink_xmpp, sink_dns, NULL };
+    return s;
 }

@@ -3,8 +3,8 @@
  * connections, XMPP streams, the dialback connect-back and presence
  * subscriptions into federation sessions, and judges each direction.
  *
- * Input is facts, never bytes: finished connections (TCP facts from the
- * flow), XMPP events and DNS lookups, all stamped with packet time and
+ * Input is facts, never bytes (facts.h): connection records, XMPP events
+ * and DNS lookups, all stamped with packet time and
  * frame numbers.  corr_finish() builds the federations; the output module
  * reads them through the accessors below.  Everything is deterministic:
  * the same facts give the same verdicts.
@@ -25,8 +25,7 @@
 
 #include "addr.h"
 #include "dissect.h"
-#include "flow.h"
-#include "tcp.h"
+#include "facts.h"
 #include "verdict.h"
 #include "dissectors/dns.h"
 #include "dissectors/xmpp.h"
@@ -78,7 +77,7 @@ struct corr_tl {
 struct corr_verdict {
     enum corr_status status;
     enum fed_stage stage;      /* earliest failed (or last reached) stage */
-    const char *code;          /* catalogue code, static */
+    enum verdict_code code;    /* catalogue code; VERDICT_CODE_NONE until judged */
     const char *summary;       /* never NULL once judged */
     const char *confidence;    /* "high", "medium", "low" */
     const char *notes[4];      /* capture-quality and informational remarks */
@@ -138,8 +137,13 @@ struct correlator;
 struct correlator *corr_new(const struct corr_config *cfg);
 void corr_free(struct correlator *c);
 
-/* Facts, in any order, until corr_finish(). */
-void corr_conn_end(struct correlator *c, const struct flow *f);
+/* The correlator as a fact sink (ctx = c): connection records, XMPP
+ * events and DNS lookups go to the functions below. */
+struct fact_sink corr_fact_sink(struct correlator *c);
+
+/* Facts, in any order, until corr_finish().  Only records of phase
+ * CONN_END are used; earlier phases are ignored. */
+void corr_conn_end(struct correlator *c, const struct conn_record *r);
 void corr_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev);
 void corr_dns_lookup(struct correlator *c, const struct dns_lookup *lk);
 /* Capture window per source (for "not seen at the other capture point"). */

@@ -31,7 +31,7 @@ void judge_evidence_flow(struct dctx *x, const struct cconn *k);
 void judge_evidence_dns(struct dctx *x, const struct clookup *l);
 void judge_note(struct dctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records the stage result; the first failure decides the verdict. */
-void judge_stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s, const char *code,
+void judge_stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s, enum verdict_code code,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 bool judge_failed(const struct dctx *x);
 

@@ -35,7 +35,7 @@ void judge_connect(struct dctx *x)
         return;
     if (x->nout == 0) {
         if (x->d->stages[STAGE_LOOKUP] == STAGE_OK) {
-            judge_stage_set(x, STAGE_CONNECT, STAGE_NOT_SEEN, NULL, "no connection attempt from %s to %s seen", x->from,
+            judge_stage_set(x, STAGE_CONNECT, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "no connection attempt from %s to %s seen", x->from,
                       x->to);
         }
         return;
@@ -43,9 +43,9 @@ void judge_connect(struct dctx *x)
     if (best) {
         corr_addr_port(a, sizeof(a), &best->addr[1], best->port[1]);
         if (best->midstream)
-            judge_stage_set(x, STAGE_CONNECT, STAGE_NOT_SEEN, NULL, "connection to %s was already open", a);
+            judge_stage_set(x, STAGE_CONNECT, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "connection to %s was already open", a);
         else
-            judge_stage_set(x, STAGE_CONNECT, STAGE_OK, NULL, "connected to %s", a);
+            judge_stage_set(x, STAGE_CONNECT, STAGE_OK, VERDICT_CODE_NONE, "connected to %s", a);
         return;
     }
     if (rej) {
@@ -71,11 +71,11 @@ void judge_connect(struct dctx *x)
             judge_evidence_flow(x, peer);
             corr_copy(x->t.v_public, sizeof(x->t.v_public), p);
             corr_copy(x->t.v_private, sizeof(x->t.v_private), q);
-            judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, "TCP-PAT-MISMATCH",
+            judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_TCP_PAT_MISMATCH,
                       "%s is translated to %s, where nothing listens (reset)", p, q);
             return;
         }
-        judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, "TCP-RST", "%s refused the connection (reset)", a);
+        judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_TCP_RST, "%s refused the connection (reset)", a);
         return;
     }
     if (s0) {
@@ -87,12 +87,12 @@ void judge_connect(struct dctx *x)
         judge_evidence_flow(x, s0);
         if (corr_addr_is_private(&s0->addr[1]) && !s0->nat_peer) {
             corr_copy(x->t.v_private, sizeof(x->t.v_private), x->t.v_ip);
-            judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, "DNS-PRIVATE-ADDR",
+            judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_DNS_PRIVATE_ADDR,
                       "%s tried the private address %s: %s, no answer", x->from, a,
                       corr_syns_str(s0->syn_count, s, sizeof(s)));
             return;
         }
-        judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, "TCP-NO-SYNACK", "%s to %s, never answered", 
+        judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_TCP_NO_SYNACK, "%s to %s, never answered", 
                   corr_syns_str(s0->syn_count, s, sizeof(s)), a);
         if (x->c->nsources > 1 && !s0->nat_peer)
             judge_note(x, "this connection attempt appears at one capture point only: it was not forwarded");

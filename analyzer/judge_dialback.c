@@ -74,7 +74,7 @@ void judge_dialback(struct dctx *x)
         return;
     if (x->opaque) {
         if (k->stanzas[FT_DIR_ORIG] == 0)
-            judge_stage_set(x, STAGE_AUTH, STAGE_OPAQUE, NULL, "inside TLS");
+            judge_stage_set(x, STAGE_AUTH, STAGE_OPAQUE, VERDICT_CODE_NONE, "inside TLS");
         return;
     }
     sasl = conn_first_ev(k, CEV_SASL_AUTH, FT_DIR_ORIG);
@@ -82,7 +82,7 @@ void judge_dialback(struct dctx *x)
         const struct cev *ok = conn_first_ev(k, CEV_SASL_SUCCESS, FT_DIR_RESP);
         const struct cev *no = conn_first_ev(k, CEV_SASL_FAILURE, FT_DIR_RESP);
         if (ok) {
-            judge_stage_set(x, STAGE_AUTH, STAGE_OK, NULL, "SASL %s accepted", sasl->text ? sasl->text : "");
+            judge_stage_set(x, STAGE_AUTH, STAGE_OK, VERDICT_CODE_NONE, "SASL %s accepted", sasl->text ? sasl->text : "");
             return;
         }
         if (no) {
@@ -91,7 +91,7 @@ void judge_dialback(struct dctx *x)
             judge_evidence(x, &sasl->ref);
             judge_evidence_flow(x, k);
             x->decisive = true;
-            judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "SASL-FAIL", "%s refused SASL %s (%s)", x->to,
+            judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_SASL_FAIL, "%s refused SASL %s (%s)", x->to,
                       sasl->text ? sasl->text : "", no->cond ? no->cond : "failure");
             return;
         }
@@ -112,7 +112,7 @@ void judge_dialback(struct dctx *x)
             return;
         }
         if (k->stanzas[FT_DIR_ORIG] > 0) {
-            judge_stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, NULL, "stanzas flow, authentication not seen");
+            judge_stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "stanzas flow, authentication not seen");
             x->inferred_ok = true;
         }
         return;
@@ -137,7 +137,7 @@ void judge_dialback(struct dctx *x)
                 timeline_add_event(x, vk, vans);
         }
         if (ans && ans->sub == XMPP_DB_VALID) {
-            judge_stage_set(x, STAGE_AUTH, STAGE_OK, NULL, "dialback valid%s%s", vreq ? ", verified via " : "",
+            judge_stage_set(x, STAGE_AUTH, STAGE_OK, VERDICT_CODE_NONE, "dialback valid%s%s", vreq ? ", verified via " : "",
                       vreq ? peer : "");
             if (!vreq)
                 judge_note(x, "no db:verify seen for this key (verified on a connection not captured, or XEP-0344 shortcut)");
@@ -163,17 +163,17 @@ void judge_dialback(struct dctx *x)
                     char sender[80];
                     corr_addr_port(sender, sizeof(sender), &k->addr[FT_DIR_ORIG], k->port[FT_DIR_ORIG]);
                     corr_copy(x->t.v_ip, sizeof(x->t.v_ip), peer);
-                    judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-WRONG-AUTH",
+                    judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_WRONG_AUTH,
                               "%s checked the key of %s with %s, which answered 'invalid'; the key came from %s: "
                               "%s's DNS as %s sees it points to another server",
                               x->to, x->from, peer, sender, x->from, x->to);
                 } else {
-                    judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-INVALID",
+                    judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_INVALID,
                               "%s rejected the dialback key of %s: %s itself answered the verification with 'invalid'",
                               x->to, x->from, peer);
                 }
             } else {
-                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-INVALID", "%s rejected the dialback key of %s",
+                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_INVALID, "%s rejected the dialback key of %s",
                           x->to, x->from);
             }
             return;
@@ -194,11 +194,11 @@ void judge_dialback(struct dctx *x)
                     judge_evidence(x, &bad->syn);
                     judge_evidence_flow(x, bad);
                 }
-                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
+                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "%s could not connect back to %s to verify the key (%s)", x->to, x->from, ans->cond);
                 return;
             }
-            judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-ERROR", "dialback error from %s: %s", x->to,
+            judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_ERROR, "dialback error from %s: %s", x->to,
                       ans->cond ? ans->cond : "?");
             return;
         }
@@ -212,7 +212,7 @@ void judge_dialback(struct dctx *x)
             snprintf(x->t.v_seconds, sizeof(x->t.v_seconds), "%.1f", (double)waited / 1e9);
             if (vreq && !vans) {
                 judge_evidence(x, &vreq->ref);
-                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-TIMEOUT",
+                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_TIMEOUT,
                           "%s asked %s to verify the key, no answer came", x->to, peer);
                 return;
             }
@@ -245,7 +245,7 @@ void judge_dialback(struct dctx *x)
                     judge_evidence_flow(x, twin);
                 }
                 x->decisive = true;
-                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
+                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "%s tried to connect back to %s at %s%s%s%s for dialback: %s", x->to, x->from, a,
                           inside[0] ? " (translated to " : "", inside, inside[0] ? ")" : "",
                           bad->rst.frame ? "refused" : corr_syns_str(bad->syn_count, s, sizeof(s)));
@@ -266,18 +266,18 @@ void judge_dialback(struct dctx *x)
                     judge_fail_stream_error(x, STAGE_AUTH, k, err);
                     return;
                 }
-                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
+                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "no answer to the dialback key of %s; the stream ended with <%s/> after %s s", x->from,
                           err->cond ? err->cond : "?", x->t.v_seconds);
                 return;
             }
             if (waited >= x->c->cfg.dialback_timeout_ns) {
-                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, "DB-NO-BACKCONN",
+                judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "no answer to the dialback key of %s within %s s, and no connect-back from %s seen",
                           x->from, x->t.v_seconds, x->to);
                 return;
             }
-            judge_stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, NULL, "dialback pending when the capture ended (%s s)",
+            judge_stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "dialback pending when the capture ended (%s s)",
                       x->t.v_seconds);
         }
     }

@@ -70,7 +70,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     }
     if (v->status == CORR_FAILED) {
         v->confidence = x.decisive ? "high" : "medium";
-        if ((v->code && strcmp(v->code, "TLS-CLOSED-AFTER-HANDSHAKE") == 0) || x.low_confidence)
+        if (v->code == VERDICT_TLS_CLOSED_AFTER_HANDSHAKE || x.low_confidence)
             v->confidence = "low";
         corr_copy(x.t.summary, sizeof(x.t.summary), x.t.stage_detail[v->stage]);
     } else {
@@ -80,14 +80,14 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
             flowing |= x.out[i]->stanzas[FT_DIR_ORIG] > 0;
         if (auth_ok || sub_ok) {
             v->status = CORR_OK;
-            v->code = "OK";
+            v->code = VERDICT_OK;
             v->confidence = "high";
             v->stage = sub_ok ? STAGE_SUBSCRIBE : STAGE_AUTH;
             snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s works: %s%s%s", d->from, d->to,
                      x.t.stage_detail[STAGE_AUTH], sub_ok ? "; " : "", sub_ok ? x.t.stage_detail[STAGE_SUBSCRIBE] : "");
         } else if (flowing || x.inferred_ok) {
             v->status = CORR_OK;
-            v->code = "OK";
+            v->code = VERDICT_OK;
             v->confidence = "medium";
             v->stage = STAGE_AUTH;
             snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s carries stanzas (authentication not seen)", d->from,
@@ -95,7 +95,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         } else if (x.opaque && x.main && x.main->last_ns - x.main->first_ns > 5 * FT_NS_PER_SEC &&
                    !x.main->rst.frame) {
             v->status = CORR_OK;
-            v->code = "OK";
+            v->code = VERDICT_OK;
             v->confidence = "low";
             v->stage = STAGE_TLS;
             snprintf(x.t.summary, sizeof(x.t.summary),
@@ -108,7 +108,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
                     last = s;
             v->status = CORR_UNKNOWN;
             v->stage = last < 0 ? STAGE_LOOKUP : (enum fed_stage)last;
-            v->code = x.opaque ? "CAP-ENCRYPTED" : midstream ? "CAP-MIDSTREAM" : gaps ? "CAP-GAPS" : "CAP-NOTHING";
+            v->code = x.opaque ? VERDICT_CAP_ENCRYPTED : midstream ? VERDICT_CAP_MIDSTREAM : gaps ? VERDICT_CAP_GAPS : VERDICT_CAP_NOTHING;
             v->confidence = "low";
             if (last < 0)
                 snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s: not enough was captured to judge any stage",

@@ -71,7 +71,7 @@ void judge_lookup(struct dctx *x)
     }
     if (x->nlk == 0) {
         if (x->nout > 0) {
-            judge_stage_set(x, STAGE_LOOKUP, STAGE_NOT_SEEN, NULL,
+            judge_stage_set(x, STAGE_LOOKUP, STAGE_NOT_SEEN, VERDICT_CODE_NONE,
                       "no DNS lookup for %s in the capture (cached, static route, or resolver not on this path)",
                       x->to);
             judge_note(x, "DNS-NO-QUERY: no lookup of %s was captured", x->to);
@@ -86,7 +86,7 @@ void judge_lookup(struct dctx *x)
         corr_copy(x->t.v_qname, sizeof(x->t.v_qname), l->qname);
         judge_evidence(x, &l->response);
         judge_evidence_dns(x, l);
-        judge_stage_set(x, STAGE_LOOKUP, STAGE_FAILED, "DNS-PRIVATE-ADDR",
+        judge_stage_set(x, STAGE_LOOKUP, STAGE_FAILED, VERDICT_DNS_PRIVATE_ADDR,
                   "%s resolves to the private address %s, which %s cannot reach", l->qname, ip, x->from);
         x->decisive = true;
         return;
@@ -96,20 +96,20 @@ void judge_lookup(struct dctx *x)
             corr_copy(x->t.v_qname, sizeof(x->t.v_qname), addr_bad->qname);
             judge_evidence(x, &addr_bad->response);
             judge_evidence_dns(x, addr_bad);
-            judge_stage_set(x, STAGE_LOOKUP, STAGE_FAILED, "DNS-TARGET-NXDOMAIN",
+            judge_stage_set(x, STAGE_LOOKUP, STAGE_FAILED, VERDICT_DNS_TARGET_NXDOMAIN,
                       "the SRV target %s does not resolve (%s)", addr_bad->qname,
                       dns_outcome_name((enum dns_outcome)addr_bad->outcome));
             x->decisive = addr_bad->has_response;
             return;
         }
-        judge_stage_set(x, STAGE_LOOKUP, STAGE_OK, NULL, "SRV %s answered", srv_ok->qname);
+        judge_stage_set(x, STAGE_LOOKUP, STAGE_OK, VERDICT_CODE_NONE, "SRV %s answered", srv_ok->qname);
         return;
     }
     if (srv_dot) {
         corr_copy(x->t.v_qname, sizeof(x->t.v_qname), srv_dot->qname);
         judge_evidence(x, &srv_dot->response);
         judge_evidence_dns(x, srv_dot);
-        judge_stage_set(x, STAGE_LOOKUP, STAGE_FAILED, "DNS-SRV-DOT", "%s says: no XMPP server here (target '.')",
+        judge_stage_set(x, STAGE_LOOKUP, STAGE_FAILED, VERDICT_DNS_SRV_DOT, "%s says: no XMPP server here (target '.')",
                   srv_dot->qname);
         x->decisive = true;
         return;
@@ -120,33 +120,33 @@ void judge_lookup(struct dctx *x)
         if (srv_bad)
             judge_note(x, "%s: %s, fallback to the address of %s (RFC 6120 3.2.2)", srv_bad->qname,
                  dns_outcome_name((enum dns_outcome)srv_bad->outcome), x->to);
-        judge_stage_set(x, STAGE_LOOKUP, STAGE_OK, NULL, "%s", addr_ok ? "address lookup answered (SRV fallback)"
+        judge_stage_set(x, STAGE_LOOKUP, STAGE_OK, VERDICT_CODE_NONE, "%s", addr_ok ? "address lookup answered (SRV fallback)"
                                                                    : "connected without a visible answer");
         return;
     }
     {
         const struct clookup *l = srv_bad ? srv_bad : addr_bad;
-        const char *code;
+        enum verdict_code code;
         switch (l->outcome) {
         case DNS_OUT_NXDOMAIN:
-            code = l->qtype == DNS_T_SRV ? "DNS-SRV-NXDOMAIN" : "DNS-TARGET-NXDOMAIN";
+            code = l->qtype == DNS_T_SRV ? VERDICT_DNS_SRV_NXDOMAIN : VERDICT_DNS_TARGET_NXDOMAIN;
             x->decisive = true;
             break;
         case DNS_OUT_NODATA:
-            code = l->qtype == DNS_T_SRV ? "DNS-SRV-NODATA" : "DNS-TARGET-NXDOMAIN";
+            code = l->qtype == DNS_T_SRV ? VERDICT_DNS_SRV_NODATA : VERDICT_DNS_TARGET_NXDOMAIN;
             x->decisive = true;
             break;
         case DNS_OUT_SERVFAIL:
         case DNS_OUT_REFUSED:
         case DNS_OUT_OTHER_RCODE:
-            code = "DNS-SERVFAIL";
+            code = VERDICT_DNS_SERVFAIL;
             x->decisive = true;
             break;
         case DNS_OUT_TRUNCATED:
-            code = "DNS-TRUNC-NO-TCP";
+            code = VERDICT_DNS_TRUNC_NO_TCP;
             break;
         default:
-            code = "DNS-TIMEOUT";
+            code = VERDICT_DNS_TIMEOUT;
             break;
         }
         corr_copy(x->t.v_qname, sizeof(x->t.v_qname), l->qname);

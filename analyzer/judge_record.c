@@ -66,7 +66,7 @@ void judge_note(struct dctx *x, const char *fmt, ...)
 
 /* Records the stage result; the first failure decides the verdict. */
 
-void judge_stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s, const char *code,
+void judge_stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s, enum verdict_code code,
                       const char *fmt, ...)
 {
     struct corr_direction *d = x->d;

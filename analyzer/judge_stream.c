@@ -50,10 +50,12 @@ void judge_fail_stream_error(struct dctx *x, enum fed_stage st, const struct cco
     x->decisive = true;
     {
         char want[80];
-        const struct verdict_info *vi;
+        enum verdict_code code;
         snprintf(want, sizeof(want), "STR-%s", cond_up);
-        vi = verdict_lookup(want);
-        judge_stage_set(x, st, STAGE_FAILED, vi ? vi->code : "STR-UNDEFINED-CONDITION",
+        code = verdict_code_from_name(want);
+        if (code == VERDICT_CODE_NONE)
+            code = VERDICT_STR_UNDEFINED_CONDITION;
+        judge_stage_set(x, st, STAGE_FAILED, code,
                   "%s sent stream error <%s/>%s%s", err->dir == FT_DIR_ORIG ? x->from : x->to, cond,
                   err->text ? ": " : "", err->text ? err->text : "");
     }
@@ -73,21 +75,21 @@ void judge_stream(struct dctx *x)
         judge_evidence(x, &xerr->ref);
         judge_evidence_flow(x, k);
         x->decisive = true;
-        judge_stage_set(x, STAGE_STREAM, STAGE_FAILED, "STR-NO-HEADER", "%s sent %s instead of an XMPP stream header",
+        judge_stage_set(x, STAGE_STREAM, STAGE_FAILED, VERDICT_STR_NO_HEADER, "%s sent %s instead of an XMPP stream header",
                   x->from, xerr->cond && strcmp(xerr->cond, "tls-in-xml") == 0 ? "TLS" : "something else");
         return;
     }
     if (!ho && !hr) {
         if (k->midstream) {
-            judge_stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, NULL, "stream opened before the capture started");
+            judge_stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "stream opened before the capture started");
             judge_note(x, "CAP-MIDSTREAM: the capture started after this connection was set up");
         } else if (k->app == APP_XMPP_TLS) {
-            judge_stage_set(x, STAGE_STREAM, STAGE_OPAQUE, NULL, "direct TLS (XEP-0368): stream inside TLS");
+            judge_stage_set(x, STAGE_STREAM, STAGE_OPAQUE, VERDICT_CODE_NONE, "direct TLS (XEP-0368): stream inside TLS");
             x->opaque = true;
         } else if (!k->bytes[FT_DIR_ORIG] && k->established) {
             judge_evidence(x, &k->synack);
             judge_evidence_flow(x, k);
-            judge_stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, NULL, "connected, but %s never sent a stream header", x->from);
+            judge_stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "connected, but %s never sent a stream header", x->from);
         }
         return;
     }
@@ -95,7 +97,7 @@ void judge_stream(struct dctx *x)
         judge_evidence(x, &ho->ref);
         judge_evidence_flow(x, k);
         x->decisive = true;
-        judge_stage_set(x, STAGE_STREAM, STAGE_FAILED, "STR-NS", "%s opened a client (jabber:client) stream on the s2s port",
+        judge_stage_set(x, STAGE_STREAM, STAGE_FAILED, VERDICT_STR_NS, "%s opened a client (jabber:client) stream on the s2s port",
                   x->from);
         return;
     }
@@ -109,7 +111,7 @@ void judge_stream(struct dctx *x)
             judge_evidence(x, &e->ref);
         judge_evidence_flow(x, k);
         x->decisive = true;
-        judge_stage_set(x, STAGE_STREAM, STAGE_FAILED, "STR-NS",
+        judge_stage_set(x, STAGE_STREAM, STAGE_FAILED, VERDICT_STR_NS,
                   "%s answered with a client (jabber:client) stream: port %u is a c2s listener", x->to, k->port[1]);
         return;
     }
@@ -122,13 +124,13 @@ void judge_stream(struct dctx *x)
         judge_evidence(x, &ho->ref);
         judge_evidence_flow(x, k);
         if (closed || x->c->capture_end_ns - ho->ref.ts_ns > 10 * FT_NS_PER_SEC) {
-            judge_stage_set(x, STAGE_STREAM, STAGE_FAILED, "STR-NO-RESPONSE",
+            judge_stage_set(x, STAGE_STREAM, STAGE_FAILED, VERDICT_STR_NO_RESPONSE,
                       "%s opened its stream, %s never answered with its own", x->from, x->to);
         } else {
-            judge_stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, NULL, "no answer to the stream header before the capture ended");
+            judge_stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "no answer to the stream header before the capture ended");
         }
         return;
     }
-    judge_stage_set(x, STAGE_STREAM, STAGE_OK, NULL, "stream headers exchanged%s%s%s", hr && hr->id ? " (id " : "",
+    judge_stage_set(x, STAGE_STREAM, STAGE_OK, VERDICT_CODE_NONE, "stream headers exchanged%s%s%s", hr && hr->id ? " (id " : "",
               hr && hr->id ? hr->id : "", hr && hr->id ? ")" : "");
 }

@@ -78,20 +78,20 @@ void judge_subscribe(struct dctx *x)
             corr_copy(x->t.v_cond, sizeof(x->t.v_cond), cans->cond);
             x->decisive = true;
             judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED,
-                      cans->cond && strcmp(cans->cond, "remote-server-not-found") == 0 ? "STZ-BOUNCE-RSNF"
-                      : cans->cond && strcmp(cans->cond, "remote-server-timeout") == 0 ? "STZ-BOUNCE-RST"
-                      : cans->cond && strcmp(cans->cond, "service-unavailable") == 0   ? "STZ-SVC-UNAVAIL"
-                                                                                       : "STZ-ERROR",
+                      cans->cond && strcmp(cans->cond, "remote-server-not-found") == 0 ? VERDICT_STZ_BOUNCE_RSNF
+                      : cans->cond && strcmp(cans->cond, "remote-server-timeout") == 0 ? VERDICT_STZ_BOUNCE_RST
+                      : cans->cond && strcmp(cans->cond, "service-unavailable") == 0   ? VERDICT_STZ_SVC_UNAVAIL
+                                                                                       : VERDICT_STZ_ERROR,
                       "%s bounced the subscription to %s back to the user: %s", x->from,
                       csub->to ? csub->to : x->to, cans->cond ? cans->cond : "error");
             return;
         }
         if (x->d->stages[STAGE_AUTH] == STAGE_OK) {
-            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, "STZ-SUB-NOT-SENT",
+            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_NOT_SENT,
                       "the user's subscribe to %s was never relayed over s2s", csub->to ? csub->to : x->to);
             return;
         }
-        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, NULL, "the user asked to subscribe to %s; no s2s relay seen",
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "the user asked to subscribe to %s; no s2s relay seen",
                   csub->to ? csub->to : x->to);
         return;
     }
@@ -117,7 +117,7 @@ void judge_subscribe(struct dctx *x)
     if (ansr)
         timeline_add_event(x, ansk, ansr);
     if (ansr && ansr->sub == XMPP_PRES_SUBSCRIBED) {
-        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_OK, NULL, "%s approved the subscription of %s", ansr->from, sub->from);
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_OK, VERDICT_CODE_NONE, "%s approved the subscription of %s", ansr->from, sub->from);
         return;
     }
     judge_evidence(x, &sub->ref);
@@ -127,15 +127,15 @@ void judge_subscribe(struct dctx *x)
         judge_evidence_flow(x, ansk);
         x->decisive = true;
         if (ansr->sub == XMPP_PRES_UNSUBSCRIBED) {
-            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, "STZ-UNSUBSCRIBED", "%s refused the subscription of %s",
+            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_UNSUBSCRIBED, "%s refused the subscription of %s",
                       ansr->from ? ansr->from : x->to, sub->from ? sub->from : x->from);
             return;
         }
         corr_copy(x->t.v_cond, sizeof(x->t.v_cond), ansr->cond);
         judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED,
-                  ansr->cond && strcmp(ansr->cond, "remote-server-not-found") == 0 ? "STZ-BOUNCE-RSNF"
-                  : ansr->cond && strcmp(ansr->cond, "service-unavailable") == 0 ? "STZ-SVC-UNAVAIL"
-                                                                                 : "STZ-ERROR",
+                  ansr->cond && strcmp(ansr->cond, "remote-server-not-found") == 0 ? VERDICT_STZ_BOUNCE_RSNF
+                  : ansr->cond && strcmp(ansr->cond, "service-unavailable") == 0 ? VERDICT_STZ_SVC_UNAVAIL
+                                                                                 : VERDICT_STZ_ERROR,
                   "the subscription to %s bounced with %s", sub->to ? sub->to : x->to,
                   ansr->cond ? ansr->cond : "an error");
         return;
@@ -145,7 +145,7 @@ void judge_subscribe(struct dctx *x)
         snprintf(x->t.v_seconds, sizeof(x->t.v_seconds), "%.0f", (double)waited / 1e9);
         /* Unanswered when the capture ends: pending.  Before the timeout
          * the capture may simply have stopped too early (low confidence). */
-        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, "STZ-SUB-PENDING",
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_PENDING,
                   "%s asked to subscribe to %s; no answer in the %s s the capture still ran",
                   sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->t.v_seconds);
         if (waited < x->c->cfg.subscribe_timeout_ns)

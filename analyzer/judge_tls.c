@@ -33,11 +33,11 @@ void judge_tls(struct dctx *x)
             if (err)
                 judge_evidence(x, &err->ref);
             x->decisive = err != NULL;
-            judge_stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-REQUIRED-MISSING",
+            judge_stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_REQUIRED_MISSING,
                       "%s requires STARTTLS, %s never started it", x->to, x->from);
             return;
         }
-        judge_stage_set(x, STAGE_TLS, STAGE_SKIPPED, NULL, "%s", feats && (feats->flags & F_STARTTLS)
+        judge_stage_set(x, STAGE_TLS, STAGE_SKIPPED, VERDICT_CODE_NONE, "%s", feats && (feats->flags & F_STARTTLS)
                                                                 ? "STARTTLS offered, not used"
                                                                 : "no STARTTLS");
         return;
@@ -46,14 +46,14 @@ void judge_tls(struct dctx *x)
         judge_evidence(x, &fail->ref);
         judge_evidence_flow(x, k);
         x->decisive = true;
-        judge_stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-FAILURE", "%s could not start TLS (<failure/>)", x->to);
+        judge_stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_FAILURE, "%s could not start TLS (<failure/>)", x->to);
         return;
     }
     if (desync) {
         judge_evidence(x, &desync->ref);
         judge_evidence_flow(x, k);
         x->decisive = true;
-        judge_stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-DESYNC", "XML continued after STARTTLS instead of TLS");
+        judge_stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_DESYNC, "XML continued after STARTTLS instead of TLS");
         return;
     }
     /* An alert after ChangeCipherSpec is encrypted: its level and reason
@@ -70,7 +70,7 @@ void judge_tls(struct dctx *x)
         judge_evidence(x, &alert->ref);
         judge_evidence_flow(x, k);
         x->decisive = true;
-        judge_stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-ALERT", "%s sent TLS alert %s", by, alert->cond ? alert->cond : "?");
+        judge_stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_ALERT, "%s sent TLS alert %s", by, alert->cond ? alert->cond : "?");
         return;
     }
     if (!done) {
@@ -78,14 +78,14 @@ void judge_tls(struct dctx *x)
         if (closed) {
             judge_evidence(x, hello ? &hello->ref : &st->ref);
             judge_evidence_flow(x, k);
-            judge_stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-FAILURE", "the TLS handshake never completed");
+            judge_stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_FAILURE, "the TLS handshake never completed");
         } else {
-            judge_stage_set(x, STAGE_TLS, STAGE_NOT_SEEN, NULL, "TLS handshake not complete when the capture ended");
+            judge_stage_set(x, STAGE_TLS, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "TLS handshake not complete when the capture ended");
         }
         return;
     }
     x->opaque = true;
-    judge_stage_set(x, STAGE_TLS, STAGE_OK, NULL, "TLS established");
+    judge_stage_set(x, STAGE_TLS, STAGE_OK, VERDICT_CODE_NONE, "TLS established");
     judge_note(x, "CAP-ENCRYPTED: dialback and stanzas run inside TLS and cannot be seen");
     /* Closed within a second of the handshake with no sign of success:
      * most likely a certificate rejection nobody can read. */
@@ -102,7 +102,7 @@ void judge_tls(struct dctx *x)
             judge_evidence(x, &done->ref);
             judge_evidence(x, &end);
             judge_evidence_flow(x, k);
-            judge_stage_set(x, STAGE_TLS, STAGE_FAILED, "TLS-CLOSED-AFTER-HANDSHAKE",
+            judge_stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_CLOSED_AFTER_HANDSHAKE,
                       "the connection closed right after the TLS handshake");
         }
     }

@@ -5,13 +5,16 @@
 
 #include "output.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <time.h>
 
 #include "community_id.h"
-#include "ipfrag.h"
+#include "outfile.h"
+#include "termsafe.h"
+#include "utf8.h"
 
 const char *format_time(int64_t ts_ns, char *buf, size_t len)
 {
@@ -30,7 +33,9 @@ const char *format_time(int64_t ts_ns, char *buf, size_t len)
 }
 
 /* A wire-derived string that is missing becomes "", never a NULL handed
- * to json-c. */
+ * to json-c.  Its bytes are made valid UTF-8 where the JSON is written
+ * (emit): json-c passes bytes >= 0x80 through untouched, so that is the
+ * one place every string, whatever built it, passes. */
 static json_object *jstr(const char *s)
 {
     return json_object_new_string(s != NULL ? s : "");
@@ -83,21 +88,19 @@ static json_object *jendpoint(const struct ft_addr *a, uint16_t port)
     return o;
 }
 
-static json_object *jdirection(const struct tcp_conn *c, enum ft_dir d)
+static json_object *jdirection(const struct conn_dir_facts *df)
 {
-    const struct tcp_dir_facts *df = &c->dir[d];
-    const struct half_stream *hs = &c->half[d];
     json_object *o = json_object_new_object();
 
     json_object_object_add(o, "packets", jint(df->packets));
     json_object_object_add(o, "payload_bytes", jint(df->payload_bytes));
-    json_object_object_add(o, "delivered_bytes", jint(hs->delivered));
-    json_object_object_add(o, "gaps", jint(hs->gap_count));
-    json_object_object_add(o, "gap_bytes", jint(hs->gap_bytes));
-    json_object_object_add(o, "retransmissions", jint(hs->retransmits));
-    json_object_object_add(o, "overlaps", jint(hs->overlaps));
-    json_object_object_add(o, "overlap_conflicts", jint(hs->conflicts));
-    json_object_object_add(o, "out_of_order", jint(hs->out_of_order));
+    json_object_object_add(o, "delivered_bytes", jint(df->delivered_bytes));
+    json_object_object_add(o, "gaps", jint(df->gaps));
+    json_object_object_add(o, "gap_bytes", jint(df->gap_bytes));
+    json_object_object_add(o, "retransmissions", jint(df->retransmissions));
+    json_object_object_add(o, "overlaps", jint(df->overlaps));
+    json_object_object_add(o, "overlap_conflicts", jint(df->overlap_conflicts));
+    json_object_object_add(o, "out_of_order", jint(df->out_of_order));
     json_object_object_add(o, "bad_checksums", jint(df->bad_checksums));
     json_object_object_add(o, "zero_windows", jint(df->zero_windows));
     if (df->mss)
@@ -112,12 +115,11 @@ static json_object *jdirection(const struct tcp_conn *c, enum ft_dir d)
 }
 
 /* The connection object: the same in the JSON document and in NDJSON. */
-static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
+static json_object *conn_json(const struct conn_record *c)
 {
-    const struct tcp_conn *c = &f->tcp;
+    const struct conn_record *f = c;
     json_object *o = json_object_new_object(), *hs, *dirs;
     char uid[32];
-    int64_t rtt;
 
     snprintf(uid, sizeof(uid), "C%" PRIu64, f->info.flow_id);
     json_object_object_add(o, "uid", jstr(uid));
@@ -138,18 +140,18 @@ static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
     json_object_object_add(o, "first_frame", jint(f->first_frame));
     json_object_object_add(o, "last_frame", jint(f->last_frame));
     json_object_object_add(o, "source", jint(f->source));
-    json_object_object_add(o, "conn_state", jstr(tcp_conn_state(c)));
+    json_object_object_add(o, "conn_state", jstr(c->conn_state));
     json_object_object_add(o, "history", jstr(c->history));
     json_object_object_add(o, "midstream", json_object_new_boolean(c->midstream));
     json_object_object_add(o, "established", json_object_new_boolean(c->established));
-    json_object_object_add(o, "end_reason", jstr(flow_end_reason_name(why)));
+    json_object_object_add(o, "end_reason", jstr(flow_end_reason_name(c->end_reason)));
 
     hs = json_object_new_object();
     add_opt(hs, "syn", jframe(&c->syn));
     json_object_object_add(hs, "syn_count", jint(c->syn_count));
     if (c->syn_count > 1) {
         json_object *times = json_object_new_array();
-        int n = c->syn_count < TCP_MAX_SYN_TIMES ? c->syn_count : TCP_MAX_SYN_TIMES;
+        int n = c->syn_count < FACT_MAX_SYN_TIMES ? c->syn_count : FACT_MAX_SYN_TIMES;
         for (int i = 0; i < n; i++)
             json_object_array_add(times, jtime(c->syn_times_ns[i]));
         json_object_object_add(hs, "syn_times", times);
@@ -157,9 +159,8 @@ static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
     add_opt(hs, "synack", jframe(&c->synack));
     json_object_object_add(hs, "synack_count", jint(c->synack_count));
     add_opt(hs, "ack", jframe(&c->ack));
-    rtt = tcp_conn_rtt_ns(c);
-    if (rtt >= 0)
-        json_object_object_add(hs, "rtt_ms", jms(rtt));
+    if (c->rtt_ns >= 0)
+        json_object_object_add(hs, "rtt_ms", jms(c->rtt_ns));
     json_object_object_add(o, "handshake", hs);
 
     if (c->rst.frame) {
@@ -168,13 +169,22 @@ static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
         json_object_object_add(o, "rst", r);
     }
     dirs = json_object_new_object();
-    json_object_object_add(dirs, "orig", jdirection(c, FT_DIR_ORIG));
-    json_object_object_add(dirs, "resp", jdirection(c, FT_DIR_RESP));
+    json_object_object_add(dirs, "orig", jdirection(&c->dir[FT_DIR_ORIG]));
+    json_object_object_add(dirs, "resp", jdirection(&c->dir[FT_DIR_RESP]));
     json_object_object_add(o, "directions", dirs);
     return o;
 }
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* Writes serialised JSON to fp with every ill-formed UTF-8 sequence
+ * replaced by U+FFFD (counted) and U+0085/U+2028/U+2029 escaped.  json-c has already escaped quotes and
+ * controls, and a replacement never touches an ASCII byte, so the JSON
+ * around a string stays intact. */
+static void emit(struct output *o, FILE *fp, const char *json)
+{
+    (void)utf8_fwrite_clean(fp, json, strlen(json), true, &o->utf8_replaced);
+}
 
 /* The JSON document is streamed: its head at init, each connection as it
  * ends, the rest at the end.  Memory then does not grow with the number
@@ -202,19 +212,38 @@ int output_init(struct output *o, enum output_format format, FILE *fp, int verbo
     if (!o->connections || !o->pending_xmpp || !o->dns)
         return -1;
     if (format == OUTPUT_JSON) {
-        o->dns_spool = tmpfile();
-        if (!o->dns_spool)
+        o->dns_spool = ft_tmpfile(o->spool_dir, sizeof(o->spool_dir));
+        if (!o->dns_spool) {
+            o->spool_errno = errno;
             return -1;
+        }
         json_head(o);
     }
     return 0;
 }
 
+void output_set_interrupted(struct output *o, const char *by)
+{
+    o->interrupted_by = by;
+}
+
+bool output_error(const struct output *o, char *buf, size_t len)
+{
+    if (!o->spool_errno)
+        return false;
+    snprintf(buf, len, "cannot %s a temporary file in '%s': %s", o->dns_spool ? "write" : "create",
+             o->spool_dir, strerror(o->spool_errno));
+    return true;
+}
+
+/* One NDJSON line, flushed at once: with the stream's 64 KiB buffer the
+ * line reaches the file in one write(), so a reader (or a kill between
+ * events) never sees half of it. */
 static void write_line(struct output *o, json_object *ev)
 {
-    fputs(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-          o->fp);
+    emit(o, o->fp, json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     fputc('\n', o->fp);
+    fflush(o->fp);
     o->ndjson_lines++;
 }
 
@@ -252,9 +281,13 @@ static json_object *jnetwork(const struct flow_info *fi, const char *protocol)
     return net;
 }
 
-void output_conn(struct output *o, const struct flow *f, enum flow_end_reason why)
+void output_conn(struct output *o, const struct conn_record *f)
 {
-    json_object *c = conn_json(f, why), *evs;
+    json_object *c, *evs;
+
+    if (f->phase != CONN_END)
+        return;
+    c = conn_json(f);
 
     const char *uid = json_object_get_string(json_object_object_get(c, "uid"));
     if (json_object_object_get_ex(o->pending_xmpp, uid, &evs)) {
@@ -276,7 +309,7 @@ void output_conn(struct output *o, const struct flow *f, enum flow_end_reason wh
     }
     if (o->format == OUTPUT_JSON) {
         fputs(o->conns_written++ ? ",\n    " : "\n    ", o->fp);
-        fputs(json_object_to_json_string_ext(c, JSON_FLAGS), o->fp);
+        emit(o, o->fp, json_object_to_json_string_ext(c, JSON_FLAGS));
         json_object_put(c);
         return;
     }
@@ -558,7 +591,9 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
     if (o->format == OUTPUT_JSON && o->dns_spool) {
         /* Spooled to a temporary file, spliced into the document at the end. */
         fputs(o->lookups_spooled++ ? ",\n    " : "\n    ", o->dns_spool);
-        fputs(json_object_to_json_string_ext(j, JSON_FLAGS), o->dns_spool);
+        emit(o, o->dns_spool, json_object_to_json_string_ext(j, JSON_FLAGS));
+        if (ferror(o->dns_spool) && !o->spool_errno)
+            o->spool_errno = errno ? errno : EIO;
         json_object_put(j);
         return;
     }
@@ -588,10 +623,10 @@ static json_object *jref_uid(uint64_t flow_id, char prefix)
 static json_object *verdict_json(const struct corr_verdict *v, bool full)
 {
     json_object *o = json_object_new_object();
-    const struct verdict_info *vi = v->code ? verdict_lookup(v->code) : NULL;
+    const struct verdict_info *vi = verdict_info_of(v->code);
     json_object_object_add(o, "status", jstr(corr_status_name(v->status)));
     json_object_object_add(o, "stage", jstr(fed_stage_name(v->stage)));
-    json_object_object_add(o, "code", jstr(v->code ? v->code : "CAP-NOTHING"));
+    json_object_object_add(o, "code", jstr(vi ? vi->code : "CAP-NOTHING"));
     json_object_object_add(o, "summary", jstr(v->summary));
     json_object_object_add(o, "confidence", jstr(v->confidence ? v->confidence : "low"));
     if (!full)
@@ -726,13 +761,12 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
     }
 }
 
-static json_object *capture_json(const struct capture *cap, const struct pipeline *pl)
+static json_object *capture_json(const struct output *out, const struct stats_snapshot *snap)
 {
     json_object *o = json_object_new_object(), *srcs = json_object_new_array();
-    for (unsigned i = 0; i < capture_source_count(cap); i++) {
-        struct capture_source_info s;
+    for (unsigned i = 0; i < snap->nsources; i++) {
+        struct source_facts s = snap->sources[i];
         json_object *j = json_object_new_object();
-        capture_source_info(cap, i, &s);
         json_object_object_add(j, "name", jstr(s.name));
         json_object_object_add(j, "kind", jstr(s.live ? "interface" : "file"));
         if (s.observer)
@@ -754,24 +788,36 @@ static json_object *capture_json(const struct capture *cap, const struct pipelin
         json_object_array_add(srcs, j);
     }
     json_object_object_add(o, "sources", srcs);
-    json_object_object_add(o, "frames", jint(capture_frames(cap)));
-    if (pl->have_packets) {
-        json_object_object_add(o, "first_ts", jtime(pl->stats.first_ns));
-        json_object_object_add(o, "last_ts", jtime(pl->stats.last_ns));
-        json_object_object_add(o, "duration_ms", jms(pl->stats.last_ns - pl->stats.first_ns));
+    json_object_object_add(o, "frames", jint(snap->frames));
+    if (snap->have_packets) {
+        json_object_object_add(o, "first_ts", jtime(snap->pipeline.first_ns));
+        json_object_object_add(o, "last_ts", jtime(snap->pipeline.last_ns));
+        json_object_object_add(o, "duration_ms", jms(snap->pipeline.last_ns - snap->pipeline.first_ns));
+    }
+    if (out->interrupted_by) {
+        json_object_object_add(o, "interrupted", json_object_new_boolean(true));
+        json_object_object_add(o, "interrupted_by", jstr(out->interrupted_by));
     }
     return o;
 }
 
+
 #define ADD(obj, st, field) json_object_object_add(obj, #field, jint((st)->field))
 
-static json_object *dissector_stats_json(const struct output *out, const struct dispatch *disp)
+static json_object *output_stats_json(const struct output *out)
+{
+    json_object *o = json_object_new_object();
+    ADD(o, out, utf8_replaced);
+    return o;
+}
+
+static json_object *dissector_stats_json(const struct output *out, const struct stats_snapshot *snap)
 {
     json_object *o = json_object_new_object(), *dns = json_object_new_object();
     json_object *x = json_object_new_object(), *errs = json_object_new_object();
-    const struct dns_tracker_stats *ts = dns_tracker_stats(disp->dns);
-    const struct dns_stats *ps = &disp->dns_parse;
-    const struct dispatch_stats *ds = &disp->stats;
+    const struct dns_tracker_stats *ts = &snap->dns_tracker;
+    const struct dns_stats *ps = &snap->dns_parse;
+    const struct dispatch_stats *ds = &snap->dispatch;
 
     ADD(dns, ps, messages);
     ADD(dns, ps, parsed_ok);
@@ -815,16 +861,16 @@ static json_object *correlator_stats_json(const struct correlator *corr)
     return o;
 }
 
-static json_object *stats_json(const struct pipeline *pl)
+static json_object *stats_json(const struct stats_snapshot *snap)
 {
     json_object *o = json_object_new_object();
     json_object *dec = json_object_new_object(), *frag = json_object_new_object();
     json_object *flows = json_object_new_object(), *re = json_object_new_object();
     json_object *pipe = json_object_new_object();
-    const struct decode_stats *d = &pl->dec.stats;
-    const struct ipfrag_stats *fs = ipfrag_stats(pl->frags);
-    const struct reasm_stats *rs = &pl->reasm.stats;
-    const struct pipeline_stats *ps = &pl->stats;
+    const struct decode_stats *d = &snap->decode;
+    const struct ipfrag_stats *fs = &snap->ipfrag;
+    const struct reasm_stats *rs = &snap->reasm;
+    const struct pipeline_stats *ps = &snap->pipeline;
 
     ADD(dec, d, packets);
     ADD(dec, d, ipv4);
@@ -863,7 +909,7 @@ static json_object *stats_json(const struct pipeline *pl)
     json_object_object_add(o, "ip_fragments", frag);
 
     {
-        const struct flow_stats *f = pl->flows ? flow_table_stats(pl->flows) : &pl->flow_stats;
+        const struct flow_stats *f = &snap->flows;
         ADD(flows, f, created);
         ADD(flows, f, peak_active);
         ADD(flows, f, timed_out);
@@ -914,10 +960,30 @@ static void text_endpoint(char *buf, size_t len, json_object *ep)
     snprintf(buf, len, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);
 }
 
-static const char *jget(json_object *o, const char *key)
+/* Every string the text report prints goes through term_escape (a peer
+ * must not start a line or steer the terminal), into one of a few
+ * rotating buffers: enough for the strings of one fprintf. */
+#define TEXT_SLOTS 8
+struct text_scratch {
+    char slot[TEXT_SLOTS][2048];
+    unsigned next;
+};
+
+static const char *tesc(struct text_scratch *t, const char *s)
+{
+    char *b = t->slot[t->next++ % TEXT_SLOTS];
+    return term_escape(b, sizeof(t->slot[0]), s);
+}
+
+static const char *tget(struct text_scratch *t, json_object *v)
+{
+    return tesc(t, v ? json_object_get_string(v) : "");
+}
+
+static const char *jget(struct text_scratch *t, json_object *o, const char *key)
 {
     json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+    return json_object_object_get_ex(o, key, &v) ? tget(t, v) : "";
 }
 
 static void upper(char *dst, size_t len, const char *src)
@@ -930,7 +996,7 @@ static void upper(char *dst, size_t len, const char *src)
 
 /* The ladder: what happened in each direction, the failing step marked,
  * then the advice. */
-static void text_federations(struct output *o, FILE *fp)
+static void text_federations(struct output *o, FILE *fp, struct text_scratch *tx)
 {
     size_t nf = json_object_array_length(o->federations);
     fprintf(fp, "\nfederations: %zu\n", nf);
@@ -938,74 +1004,76 @@ static void text_federations(struct output *o, FILE *fp)
         json_object *f = json_object_array_get_idx(o->federations, i), *v = json_object_object_get(f, "verdict");
         json_object *doms = json_object_object_get(f, "domains"), *dirs = json_object_object_get(f, "directions");
         char st[16];
-        upper(st, sizeof(st), jget(v, "status"));
-        fprintf(fp, "\n  %s  %s <-> %s  %s", jget(f, "id"),
-                json_object_get_string(json_object_array_get_idx(doms, 0)),
-                json_object_get_string(json_object_array_get_idx(doms, 1)), st);
-        if (strcmp(jget(v, "status"), "ok") != 0)
-            fprintf(fp, " at %s: %s (confidence %s)", jget(v, "stage"), jget(v, "code"), jget(v, "confidence"));
+        upper(st, sizeof(st), jget(tx, v, "status"));
+        fprintf(fp, "\n  %s  %s <-> %s  %s", jget(tx, f, "id"),
+                tget(tx, json_object_array_get_idx(doms, 0)),
+                tget(tx, json_object_array_get_idx(doms, 1)), st);
+        if (strcmp(jget(tx, v, "status"), "ok") != 0)
+            fprintf(fp, " at %s: %s (confidence %s)", jget(tx, v, "stage"), jget(tx, v, "code"), jget(tx, v, "confidence"));
         fputc('\n', fp);
         if (json_object_object_get(f, "local"))
-            fprintf(fp, "    local domain: %s (%s)\n", jget(f, "local"), jget(f, "role_reason"));
+            fprintf(fp, "    local domain: %s (%s)\n", jget(tx, f, "local"), jget(tx, f, "role_reason"));
         else
-            fprintf(fp, "    local domain: unknown (%s)\n", jget(f, "role_reason"));
+            fprintf(fp, "    local domain: unknown (%s)\n", jget(tx, f, "role_reason"));
         for (size_t k = 0; k < json_object_array_length(dirs); k++) {
             json_object *d = json_object_array_get_idx(dirs, k), *dv = json_object_object_get(d, "verdict");
             json_object *tl = json_object_object_get(d, "timeline"), *adv = json_object_object_get(dv, "advice");
             json_object *notes = json_object_object_get(dv, "notes");
-            upper(st, sizeof(st), jget(dv, "status"));
-            fprintf(fp, "\n    %s -> %s: %s", jget(d, "from"), jget(d, "to"), st);
-            if (strcmp(jget(dv, "status"), "ok") != 0)
-                fprintf(fp, " at %s, %s (confidence %s)", jget(dv, "stage"), jget(dv, "code"), jget(dv, "confidence"));
+            upper(st, sizeof(st), jget(tx, dv, "status"));
+            fprintf(fp, "\n    %s -> %s: %s", jget(tx, d, "from"), jget(tx, d, "to"), st);
+            if (strcmp(jget(tx, dv, "status"), "ok") != 0)
+                fprintf(fp, " at %s, %s (confidence %s)", jget(tx, dv, "stage"), jget(tx, dv, "code"), jget(tx, dv, "confidence"));
             else
-                fprintf(fp, " (confidence %s)", jget(dv, "confidence"));
-            fprintf(fp, "\n      %s\n", jget(dv, "summary"));
+                fprintf(fp, " (confidence %s)", jget(tx, dv, "confidence"));
+            fprintf(fp, "\n      %s\n", jget(tx, dv, "summary"));
             for (size_t t = 0; t < json_object_array_length(tl); t++) {
                 json_object *e = json_object_array_get_idx(tl, t), *fail = NULL;
                 json_object *ts = json_object_object_get(e, "frame");
-                const char *uid = jget(e, "uid");
+                const char *uid = jget(tx, e, "uid");
                 json_object_object_get_ex(e, "failing", &fail);
                 (void)ts;
                 /* relative time from the capture start */
-                fprintf(fp, "      %s %-9s %6s%s%-5s %s\n", fail ? ">>" : "  ", jget(e, "stage"),
-                        jget(e, "frame"), json_object_get_int(json_object_object_get(e, "source")) ? "'" : " ",
-                        uid[0] ? uid : jget(e, "dns"), jget(e, "what"));
+                fprintf(fp, "      %s %-9s %6s%s%-5s %s\n", fail ? ">>" : "  ", jget(tx, e, "stage"),
+                        jget(tx, e, "frame"), json_object_get_int(json_object_object_get(e, "source")) ? "'" : " ",
+                        uid[0] ? uid : jget(tx, e, "dns"), jget(tx, e, "what"));
             }
             for (size_t n = 0; n < json_object_array_length(notes); n++)
-                fprintf(fp, "      note: %s\n", json_object_get_string(json_object_array_get_idx(notes, n)));
+                fprintf(fp, "      note: %s\n", tget(tx, json_object_array_get_idx(notes, n)));
             if (json_object_array_length(adv)) {
-                fprintf(fp, "      what to do (fedtrace explain %s):\n", jget(dv, "code"));
+                fprintf(fp, "      what to do (fedtrace explain %s):\n", jget(tx, dv, "code"));
                 for (size_t n = 0; n < json_object_array_length(adv); n++)
-                    fprintf(fp, "        - %s\n", json_object_get_string(json_object_array_get_idx(adv, n)));
+                    fprintf(fp, "        - %s\n", tget(tx, json_object_array_get_idx(adv, n)));
             }
         }
     }
 }
 
-static void text_report(struct output *o, const struct capture *cap, const struct pipeline *pl)
+static void text_report(struct output *o, const struct stats_snapshot *snap)
 {
     FILE *fp = o->fp;
+    struct text_scratch scratch = { .next = 0 }, *tx = &scratch;
     char t0[40], t1[40];
     size_t n = json_object_array_length(o->connections);
-    const struct decode_stats *d = &pl->dec.stats;
-    const struct reasm_stats *rs = &pl->reasm.stats;
+    const struct decode_stats *d = &snap->decode;
+    const struct reasm_stats *rs = &snap->reasm;
 
-    unsigned nsrc = capture_source_count(cap);
-    fprintf(fp, "fedtrace %s: %" PRIu64 " frames from %u source%s", PACKAGE_VERSION, capture_frames(cap),
+    unsigned nsrc = snap->nsources;
+    fprintf(fp, "fedtrace %s: %" PRIu64 " frames from %u source%s", PACKAGE_VERSION, snap->frames,
             nsrc, nsrc == 1 ? "" : "s");
-    if (pl->have_packets)
-        fprintf(fp, ", %s .. %s", format_time(pl->stats.first_ns, t0, sizeof(t0)),
-                format_time(pl->stats.last_ns, t1, sizeof(t1)));
+    if (snap->have_packets)
+        fprintf(fp, ", %s .. %s", format_time(snap->pipeline.first_ns, t0, sizeof(t0)),
+                format_time(snap->pipeline.last_ns, t1, sizeof(t1)));
     fputc('\n', fp);
     for (unsigned i = 0; i < nsrc; i++) {
-        struct capture_source_info s;
-        capture_source_info(cap, i, &s);
-        fprintf(fp, "  [%u] %s%s%s  %s  %" PRIu64 " frames%s%s\n", i, s.name,
-                s.observer ? "@" : "", s.observer ? s.observer : "",
-                s.linktype_name, s.frames, s.error[0] ? "  DAMAGED: " : "",
-                s.error);
+        const struct source_facts s = snap->sources[i];
+        fprintf(fp, "  [%u] %s%s%s  %s  %" PRIu64 " frames%s%s\n", i, tesc(tx, s.name),
+                s.observer ? "@" : "", tesc(tx, s.observer), tesc(tx, s.linktype_name), s.frames,
+                s.error[0] ? "  DAMAGED: " : "", tesc(tx, s.error));
     }
-    text_federations(o, fp);
+    if (o->interrupted_by) {
+        fprintf(fp, "  interrupted by %s: the report covers only what was captured before\n", o->interrupted_by);
+    }
+    text_federations(o, fp, tx);
     if (!o->verbose) {
         fprintf(fp, "\n%zu connections, %zu DNS lookups (-v lists them)\n", n, json_object_array_length(o->dns));
         goto quality;
@@ -1016,15 +1084,15 @@ static void text_report(struct output *o, const struct capture *cap, const struc
         json_object *l = json_object_array_get_idx(o->dns, i), *resp = NULL;
         json_object *q = json_object_array_get_idx(json_object_object_get(l, "queries"), 0);
         json_object_object_get_ex(l, "response", &resp);
-        fprintf(fp, "  %-5s %-5s %s  %s", json_object_get_string(json_object_object_get(l, "uid")),
-                json_object_get_string(json_object_object_get(l, "qtype")),
-                json_object_get_string(json_object_object_get(l, "qname")),
-                json_object_get_string(json_object_object_get(l, "outcome")));
+        fprintf(fp, "  %-5s %-5s %s  %s", tget(tx, json_object_object_get(l, "uid")),
+                tget(tx, json_object_object_get(l, "qtype")),
+                tget(tx, json_object_object_get(l, "qname")),
+                tget(tx, json_object_object_get(l, "outcome")));
         if (json_object_array_length(json_object_object_get(l, "answers")))
             fprintf(fp, " (%zu answers)", json_object_array_length(json_object_object_get(l, "answers")));
-        fprintf(fp, "  frames %s", q ? json_object_get_string(json_object_object_get(q, "frame")) : "-");
+        fprintf(fp, "  frames %s", q ? tget(tx, json_object_object_get(q, "frame")) : "-");
         if (resp)
-            fprintf(fp, "->%s", json_object_get_string(json_object_object_get(resp, "frame")));
+            fprintf(fp, "->%s", tget(tx, json_object_object_get(resp, "frame")));
         fputc('\n', fp);
     }
     fprintf(fp, "\nconnections: %zu\n", n);
@@ -1039,16 +1107,16 @@ static void text_report(struct output *o, const struct capture *cap, const struc
         text_endpoint(a, sizeof(a), orig);
         text_endpoint(b, sizeof(b), resp);
         fprintf(fp, "  %-5s %-8s %s -> %s  %-6s %-12s frames %" PRId64 "-%" PRId64 "  %" PRId64 "/%" PRId64 " bytes",
-                json_object_get_string(json_object_object_get(c, "uid")),
-                json_object_get_string(json_object_object_get(c, "app")), a, b,
-                json_object_get_string(json_object_object_get(c, "conn_state")),
-                json_object_get_string(json_object_object_get(c, "history")),
+                tget(tx, json_object_object_get(c, "uid")),
+                tget(tx, json_object_object_get(c, "app")), a, b,
+                tget(tx, json_object_object_get(c, "conn_state")),
+                tget(tx, json_object_object_get(c, "history")),
                 json_object_get_int64(json_object_object_get(c, "first_frame")),
                 json_object_get_int64(json_object_object_get(c, "last_frame")),
                 json_object_get_int64(json_object_object_get(od, "payload_bytes")),
                 json_object_get_int64(json_object_object_get(rd, "payload_bytes")));
         if (rtt)
-            fprintf(fp, "  rtt %s ms", json_object_get_string(rtt));
+            fprintf(fp, "  rtt %s ms", tget(tx, rtt));
         if (json_object_get_boolean(json_object_object_get(c, "midstream")))
             fprintf(fp, "  (capture started mid-connection)");
         fputc('\n', fp);
@@ -1057,17 +1125,17 @@ static void text_report(struct output *o, const struct capture *cap, const struc
             size_t ne = json_object_array_length(evs);
             for (size_t k = 0; k < ne; k++) {
                 json_object *e = json_object_array_get_idx(evs, k), *v;
-                const char *type = json_object_get_string(json_object_object_get(e, "type"));
+                const char *type = tget(tx, json_object_object_get(e, "type"));
                 if (!o->verbose && strcmp(type, "eof") == 0)
                     continue;
-                fprintf(fp, "        %6s %s %-13s", json_object_get_string(json_object_object_get(e, "frame")),
-                        strcmp(json_object_get_string(json_object_object_get(e, "dir")), "orig") == 0 ? "->" : "<-",
+                fprintf(fp, "        %6s %s %-13s", tget(tx, json_object_object_get(e, "frame")),
+                        strcmp(tget(tx, json_object_object_get(e, "dir")), "orig") == 0 ? "->" : "<-",
                         type);
                 static const char *const keys[] = { "from", "to", "db_type", "presence", "stanza_type",
                                                      "condition", "error", "message", NULL };
                 for (int kk = 0; keys[kk]; kk++)
                     if (json_object_object_get_ex(e, keys[kk], &v))
-                        fprintf(fp, " %s=%s", keys[kk], json_object_get_string(v));
+                        fprintf(fp, " %s=%s", keys[kk], tget(tx, v));
                 fputc('\n', fp);
             }
         }
@@ -1081,63 +1149,73 @@ quality:
             rs->gaps, rs->gap_bytes, d->tcp_csum_bad, d->snaplen_cut,
             d->truncated_link + d->truncated_ip + d->truncated_l4 + d->invalid_ip + d->invalid_l4);
     if (o->verbose) {
-        json_object *st = stats_json(pl);
+        json_object *st = stats_json(snap);
         fprintf(fp, "\nstatistics:\n%s\n",
                 json_object_to_json_string_ext(st, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
         json_object_put(st);
     }
 }
 
-int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl,
-                  const struct dispatch *disp)
+int output_finish(struct output *o, const struct stats_snapshot *snap)
 {
     json_object *st;
     json_object_array_sort(o->connections, by_flow_id);
     switch (o->format) {
     case OUTPUT_JSON: {
-        json_object *cj = capture_json(cap, pl);
+        json_object *cj;
         fputs(o->conns_written ? "\n  ],\n  \"dns\": [" : "],\n  \"dns\": [", o->fp);
         if (o->dns_spool) {
             char buf[65536];
             size_t n;
+            /* The spool's own error first: rewind() clears it. */
+            if (fflush(o->dns_spool) != 0 || ferror(o->dns_spool) || o->spool_errno) {
+                if (!o->spool_errno)
+                    o->spool_errno = errno ? errno : EIO;
+                return -1;
+            }
             rewind(o->dns_spool);
             while ((n = fread(buf, 1, sizeof(buf), o->dns_spool)) > 0)
                 fwrite(buf, 1, n, o->fp);
-            if (ferror(o->dns_spool))
+            if (ferror(o->dns_spool)) {
+                o->spool_errno = errno ? errno : EIO;
                 return -1;
+            }
         }
         fputs(o->lookups_spooled ? "\n  ]" : "]", o->fp);
         fputs(",\n  \"federations\": ", o->fp);
-        fputs(json_object_to_json_string_ext(o->federations, JSON_FLAGS), o->fp);
+        emit(o, o->fp, json_object_to_json_string_ext(o->federations, JSON_FLAGS));
         fputs(",\n  \"capture\": ", o->fp);
-        fputs(json_object_to_json_string_ext(cj, JSON_FLAGS), o->fp);
+        cj = capture_json(o, snap);
+        emit(o, o->fp, json_object_to_json_string_ext(cj, JSON_FLAGS));
         json_object_put(cj);
-        st = stats_json(pl);
-        json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
+        st = stats_json(snap);
+        json_object_object_add(st, "dissectors", dissector_stats_json(o, snap));
         if (o->corr)
             json_object_object_add(st, "correlator", correlator_stats_json(o->corr));
+        json_object_object_add(st, "output", output_stats_json(o));
         fputs(",\n  \"stats\": ", o->fp);
-        fputs(json_object_to_json_string_ext(st, JSON_FLAGS), o->fp);
+        emit(o, o->fp, json_object_to_json_string_ext(st, JSON_FLAGS));
         json_object_put(st);
         fputs("\n}\n", o->fp);
         break;
     }
     case OUTPUT_NDJSON: {
         json_object *ev = json_object_new_object();
-        json_object_object_add(ev, "@timestamp", jtime(pl->stats.last_ns));
+        json_object_object_add(ev, "@timestamp", jtime(snap->pipeline.last_ns));
         json_object_object_add(ev, "event_type", jstr("capture.stats"));
-        json_object_object_add(ev, "capture", capture_json(cap, pl));
-        st = stats_json(pl);
-        json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
+        json_object_object_add(ev, "capture", capture_json(o, snap));
+        st = stats_json(snap);
+        json_object_object_add(st, "dissectors", dissector_stats_json(o, snap));
         if (o->corr)
             json_object_object_add(st, "correlator", correlator_stats_json(o->corr));
+        json_object_object_add(st, "output", output_stats_json(o));
         json_object_object_add(ev, "stats", st);
         write_line(o, ev);
         json_object_put(ev);
         break;
     }
     case OUTPUT_TEXT:
-        text_report(o, cap, pl);
+        text_report(o, snap);
         break;
     }
     if (fflush(o->fp) != 0 || ferror(o->fp))
@@ -1155,4 +1233,25 @@ void output_free(struct output *o)
     if (o->dns_spool)
         fclose(o->dns_spool);
     o->dns_spool = NULL;
+}
+
+static void sink_conn(void *ctx, const struct conn_record *c)
+{
+    output_conn(ctx, c);
+}
+
+static void sink_xmpp(void *ctx, const struct xmpp_fact *x)
+{
+    output_xmpp_event(ctx, x->conn, x->ev);
+}
+
+static void sink_dns(void *ctx, const struct dns_lookup *lk)
+{
+    output_dns_lookup(ctx, lk);
+}
+
+struct fact_sink output_fact_sink(struct output *o)
+{
+    struct fact_sink s = { o, sink_conn, sink_xmpp, sink_dns, NULL };
+    return s;
 }

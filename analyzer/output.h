@@ -9,6 +9,11 @@
  * output_init, each connection as its flow ends, DNS lookups, capture and
  * stats at the end, so memory does not grow with the connection count.
  * The text report is written at the end (connections in flow order).
+ *
+ * Whatever the wire carried, JSON and NDJSON leave as valid UTF-8 (every
+ * serialised piece goes through utf8_fwrite_clean; replacements are
+ * counted in stats.output) and the text report prints every string
+ * through term_escape.  Each NDJSON line is flushed whole as it is made.
  */
 #ifndef FT_OUTPUT_H
 #define FT_OUTPUT_H
@@ -18,15 +23,13 @@
 
 #include <json-c/json.h>
 
-#include "capture.h"
 #include "correlate.h"
-#include "dispatch.h"
+#include "facts.h"
+#include "verdict.h"
 #include "dissectors/dns.h"
 #include "dissectors/xmpp.h"
-#include "flow.h"
-#include "pipeline.h"
 
-#define FEDTRACE_SCHEMA_VERSION "1.0"
+#define FEDTRACE_SCHEMA_VERSION "1.1"
 
 enum output_format {
     OUTPUT_JSON,
@@ -52,13 +55,21 @@ struct output {
     int64_t t0_ns;            /* capture start, for relative times in text */
     const struct correlator *corr; /* not owned; set by output_federations */
     uint64_t lookups_spooled;
+    uint64_t utf8_replaced;   /* ill-formed UTF-8 sequences replaced by U+FFFD */
+    const char *interrupted_by; /* "SIGINT"... that ended the capture; static */
+    int spool_errno;          /* first error creating or writing dns_spool */
+    char spool_dir[256];      /* where dns_spool was made */
 };
 
-/* Prepares an output writing to fp.  0, or -1 on allocation failure. */
+/* Prepares an output writing to fp.  0, or -1 when memory or the
+ * temporary file ran out (output_error says which; call output_free). */
 int output_init(struct output *o, enum output_format format, FILE *fp, int verbose);
 
-/* Records one finished connection. */
-void output_conn(struct output *o, const struct flow *f, enum flow_end_reason why);
+/* The output as a fact sink (ctx = o): the three functions below. */
+struct fact_sink output_fact_sink(struct output *o);
+
+/* Records one finished connection (records of other phases are ignored). */
+void output_conn(struct output *o, const struct conn_record *c);
 
 /* Records one XMPP event of connection fi. */
 void output_xmpp_event(struct output *o, const struct flow_info *fi, const struct xmpp_event *ev);
@@ -73,8 +84,18 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
 
 /* Writes the document / the summary event / the report.  0, or -1 when
  * writing failed (errno says why). */
-int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl,
-                  const struct dispatch *disp);
+int output_finish(struct output *o, const struct stats_snapshot *snap);
+
+/* Records that the capture was stopped by a signal, by its name ("SIGINT";
+ * a static string, NULL: it was not): capture.interrupted and
+ * capture.interrupted_by in the document and the NDJSON capture.stats
+ * event. */
+void output_set_interrupted(struct output *o, const char *by);
+
+/* After output_init() or output_finish() failed: true and a one-line
+ * description in buf when a temporary file was the cause; false when it
+ * was memory or the output stream itself (errno, the stream's error). */
+bool output_error(const struct output *o, char *buf, size_t len);
 
 /* Frees what output_init() and output_conn() built. */
 void output_free(struct output *o);
