@@ -67,8 +67,11 @@ struct corr_direction *registry_dir_get(struct correlator *c, const char *from, 
             return &f->dir[i];
     if (f->n_dir >= 2)
         return NULL;
-    corr_copy(f->dir[f->n_dir].from, sizeof(f->dir[0].from), from);
-    corr_copy(f->dir[f->n_dir].to, sizeof(f->dir[0].to), to);
+    {
+        int fi = strcmp(f->domains[0], from) == 0 ? 0 : 1;
+        f->dir[f->n_dir].from = f->domains[fi];
+        f->dir[f->n_dir].to = f->domains[1 - fi];
+    }
     return &f->dir[f->n_dir++];
 }
 

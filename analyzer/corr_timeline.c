@@ -13,51 +13,53 @@
 #include <strings.h>
 
 void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, uint64_t dns_id,
-                   enum fed_stage st, const char *fmt, ...)
+                  enum fed_stage st, const char *fmt, ...)
 {
     struct corr_direction *d = x->d;
     struct corr_tl *t;
+    char line[200];
     va_list ap;
     if (!r->frame)
         return;
-    for (unsigned i = 0; i < d->n_timeline; i++) /* once per frame and text */
-        if (d->timeline[i].ref.frame == r->frame && d->timeline[i].flow_id == flow_id &&
-            d->timeline[i].dns_id == dns_id)
-            goto same_frame;
-    if (0) {
-same_frame:
-        /* One line per frame of a flow: several events of one segment are
-         * joined. */
-        for (unsigned i = 0; i < d->n_timeline; i++) {
-            struct corr_tl *o = &d->timeline[i];
-            char more[200];
-            size_t n;
-            if (o->ref.frame != r->frame || o->flow_id != flow_id || o->dns_id != dns_id)
-                continue;
-            va_start(ap, fmt);
-            vsnprintf(more, sizeof(more), fmt, ap);
-            va_end(ap);
-            if (strstr(o->what, more))
-                return;
-            n = strlen(o->what);
-            snprintf(o->what + n, sizeof(o->what) - n, "; %s", more);
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    /* One line per frame of a flow: several events of one segment are
+     * joined (the joined line is cut like a single one). */
+    for (unsigned i = 0; i < d->n_timeline; i++) {
+        struct corr_tl *o = &d->timeline[i];
+        char joined[200];
+        char *n;
+        if (o->ref.frame != r->frame || o->flow_id != flow_id || o->dns_id != dns_id)
+            continue;
+        if (strstr(o->what, line))
             return;
+        {
+            size_t len = strnlen(o->what, sizeof(joined) - 1);
+            memcpy(joined, o->what, len);
+            joined[len] = '\0';
+            snprintf(joined + len, sizeof(joined) - len, "; %s", line);
+        }
+        n = strdup(joined);
+        if (n) {
+            free(o->what);
+            o->what = n;
         }
         return;
     }
     if (!corr_grow((void **)&d->timeline, &d->cap_timeline, d->n_timeline + 1, sizeof(*d->timeline)))
         return;
-    t = &d->timeline[d->n_timeline++];
+    t = &d->timeline[d->n_timeline];
     memset(t, 0, sizeof(*t));
+    t->what = strdup(line);
+    if (!t->what)
+        return;
+    d->n_timeline++;
     t->ref = *r;
     t->flow_id = flow_id;
     t->dns_id = dns_id;
     t->stage = st;
-    va_start(ap, fmt);
-    vsnprintf(t->what, sizeof(t->what), fmt, ap);
-    va_end(ap);
 }
-
 
 void timeline_add_tcp(struct dctx *x, const struct cconn *k, enum fed_stage st_tcp)
 {

@@ -82,8 +82,13 @@ void corr_free(struct correlator *c)
         return;
     store_free(c);
     for (unsigned i = 0; i < c->nfeds; i++) {
-        free(c->feds[i]->dir[0].timeline);
-        free(c->feds[i]->dir[1].timeline);
+        for (unsigned d = 0; d < 2; d++) {
+            struct corr_direction *dir = &c->feds[i]->dir[d];
+            for (unsigned t = 0; t < dir->n_timeline; t++)
+                free(dir->timeline[t].what);
+            free(dir->timeline);
+            free(dir->text);
+        }
         free(c->feds[i]);
     }
     free(c->feds);

@@ -71,16 +71,16 @@ struct corr_tl {
     uint64_t dns_id;           /* 0 unless DNS */
     enum fed_stage stage;
     bool failing;              /* the step the verdict points at */
-    char what[200];            /* e.g. "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)" */
+    char *what;                /* e.g. "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)"; owned */
 };
 
 struct corr_verdict {
     enum corr_status status;
     enum fed_stage stage;      /* earliest failed (or last reached) stage */
     enum verdict_code code;    /* catalogue code; VERDICT_CODE_NONE until judged */
-    char summary[1024];
+    const char *summary;       /* never NULL once judged */
     const char *confidence;    /* "high", "medium", "low" */
-    char notes[4][200];        /* capture-quality and informational remarks */
+    const char *notes[4];      /* capture-quality and informational remarks */
     unsigned n_notes;
     uint64_t evidence_frames[16];
     struct frame_ref evidence_refs[16];
@@ -89,17 +89,26 @@ struct corr_verdict {
     unsigned n_flows;
     uint64_t evidence_dns[8];
     unsigned n_dns;
-    struct verdict_vars vars;  /* strings point into the direction */
+    struct verdict_vars vars;  /* strings point into the direction's text */
 };
 
 struct corr_direction {
-    char from[256], to[256];
+    const char *from, *to;     /* point into the federation's domains */
     struct corr_verdict verdict;
     enum corr_stage_status stages[STAGE_COUNT];
-    char stage_detail[STAGE_COUNT][200];
+    const char *stage_detail[STAGE_COUNT]; /* never NULL once judged */
     struct corr_tl *timeline;  /* owned */
     unsigned n_timeline, cap_timeline;
-    /* strings the verdict vars point at */
+    char *text;                /* owned: the summary, notes, stage details
+                                * and advice values point into it */
+};
+
+/* The text a judge writes while it works on a direction; frozen into the
+ * direction's compact text block when the verdict is settled. */
+struct corr_dir_text {
+    char stage_detail[STAGE_COUNT][200];
+    char summary[1024];
+    char notes[4][200];
     char v_ip[80], v_port[8], v_peer[80], v_public[80];
     char v_private[80], v_qname[300], v_resolver[80];
     char v_cond[64], v_text[200], v_alert[64], v_n[16], v_seconds[24];

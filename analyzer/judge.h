@@ -18,6 +18,7 @@ struct dctx {
     unsigned nout;
     const struct clookup *lk[64]; /* lookups for `to` */
     unsigned nlk;
+    struct corr_dir_text t;     /* what the judges write */
     struct cconn *main;         /* the most progressed connection */
     bool opaque;                /* TLS hides what follows */
     bool decisive;              /* the failure was seen, not inferred */

@@ -51,8 +51,8 @@ void judge_connect(struct dctx *x)
     if (rej) {
         struct cconn *peer = rej->nat_peer;
         corr_addr_port(a, sizeof(a), &rej->addr[1], rej->port[1]);
-        ft_addr_str(&rej->addr[1], x->d->v_ip, sizeof(x->d->v_ip));
-        snprintf(x->d->v_port, sizeof(x->d->v_port), "%u", rej->port[1]);
+        ft_addr_str(&rej->addr[1], x->t.v_ip, sizeof(x->t.v_ip));
+        snprintf(x->t.v_port, sizeof(x->t.v_port), "%u", rej->port[1]);
         judge_evidence(x, &rej->syn);
         judge_evidence(x, &rej->rst);
         judge_evidence_flow(x, rej);
@@ -69,8 +69,8 @@ void judge_connect(struct dctx *x)
             corr_addr_port(p, sizeof(p), &pub->addr[1], pub->port[1]);
             corr_addr_port(q, sizeof(q), &in->addr[1], in->port[1]);
             judge_evidence_flow(x, peer);
-            corr_copy(x->d->v_public, sizeof(x->d->v_public), p);
-            corr_copy(x->d->v_private, sizeof(x->d->v_private), q);
+            corr_copy(x->t.v_public, sizeof(x->t.v_public), p);
+            corr_copy(x->t.v_private, sizeof(x->t.v_private), q);
             judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_TCP_PAT_MISMATCH,
                       "%s is translated to %s, where nothing listens (reset)", p, q);
             return;
@@ -80,13 +80,13 @@ void judge_connect(struct dctx *x)
     }
     if (s0) {
         corr_addr_port(a, sizeof(a), &s0->addr[1], s0->port[1]);
-        ft_addr_str(&s0->addr[1], x->d->v_ip, sizeof(x->d->v_ip));
-        snprintf(x->d->v_port, sizeof(x->d->v_port), "%u", s0->port[1]);
-        snprintf(x->d->v_n, sizeof(x->d->v_n), "%u", s0->syn_count);
+        ft_addr_str(&s0->addr[1], x->t.v_ip, sizeof(x->t.v_ip));
+        snprintf(x->t.v_port, sizeof(x->t.v_port), "%u", s0->port[1]);
+        snprintf(x->t.v_n, sizeof(x->t.v_n), "%u", s0->syn_count);
         judge_evidence(x, &s0->syn);
         judge_evidence_flow(x, s0);
         if (corr_addr_is_private(&s0->addr[1]) && !s0->nat_peer) {
-            corr_copy(x->d->v_private, sizeof(x->d->v_private), x->d->v_ip);
+            corr_copy(x->t.v_private, sizeof(x->t.v_private), x->t.v_ip);
             judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_DNS_PRIVATE_ADDR,
                       "%s tried the private address %s: %s, no answer", x->from, a,
                       corr_syns_str(s0->syn_count, s, sizeof(s)));

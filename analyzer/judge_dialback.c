@@ -86,7 +86,7 @@ void judge_dialback(struct dctx *x)
             return;
         }
         if (no) {
-            corr_copy(x->d->v_cond, sizeof(x->d->v_cond), no->cond);
+            corr_copy(x->t.v_cond, sizeof(x->t.v_cond), no->cond);
             judge_evidence(x, &no->ref);
             judge_evidence(x, &sasl->ref);
             judge_evidence_flow(x, k);
@@ -131,7 +131,7 @@ void judge_dialback(struct dctx *x)
         if (vreq) {
             corr_addr_port(peer, sizeof(peer), &vk->addr[vreq->dir == FT_DIR_ORIG ? 1 : 0],
                           vk->port[vreq->dir == FT_DIR_ORIG ? 1 : 0]);
-            corr_copy(x->d->v_peer, sizeof(x->d->v_peer), peer);
+            corr_copy(x->t.v_peer, sizeof(x->t.v_peer), peer);
             timeline_add_event(x, vk, vreq);
             if (vans)
                 timeline_add_event(x, vk, vans);
@@ -162,7 +162,7 @@ void judge_dialback(struct dctx *x)
                 if (elsewhere) {
                     char sender[80];
                     corr_addr_port(sender, sizeof(sender), &k->addr[FT_DIR_ORIG], k->port[FT_DIR_ORIG]);
-                    corr_copy(x->d->v_ip, sizeof(x->d->v_ip), peer);
+                    corr_copy(x->t.v_ip, sizeof(x->t.v_ip), peer);
                     judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_WRONG_AUTH,
                               "%s checked the key of %s with %s, which answered 'invalid'; the key came from %s: "
                               "%s's DNS as %s sees it points to another server",
@@ -179,8 +179,8 @@ void judge_dialback(struct dctx *x)
             return;
         }
         if (ans && ans->sub == XMPP_DB_ERROR) {
-            corr_copy(x->d->v_cond, sizeof(x->d->v_cond), ans->cond);
-            corr_copy(x->d->v_text, sizeof(x->d->v_text), ans->text);
+            corr_copy(x->t.v_cond, sizeof(x->t.v_cond), ans->cond);
+            corr_copy(x->t.v_text, sizeof(x->t.v_text), ans->text);
             judge_evidence(x, &ans->ref);
             judge_evidence(x, &dbr->ref);
             judge_evidence_flow(x, k);
@@ -209,7 +209,7 @@ void judge_dialback(struct dctx *x)
             connect_back_attempts(x, dbr->ref.ts_ns, &bad, &good);
             judge_evidence(x, &dbr->ref);
             judge_evidence_flow(x, k);
-            snprintf(x->d->v_seconds, sizeof(x->d->v_seconds), "%.1f", (double)waited / 1e9);
+            snprintf(x->t.v_seconds, sizeof(x->t.v_seconds), "%.1f", (double)waited / 1e9);
             if (vreq && !vans) {
                 judge_evidence(x, &vreq->ref);
                 judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_TIMEOUT,
@@ -228,12 +228,12 @@ void judge_dialback(struct dctx *x)
                 if (twin && conn_same_endpoint(pub, 0, twin, 0))
                     corr_addr_port(inside, sizeof(inside), &twin->addr[1], twin->port[1]);
                 corr_addr_port(a, sizeof(a), &pub->addr[1], pub->port[1]);
-                corr_copy(x->d->v_ip, sizeof(x->d->v_ip), a);
+                corr_copy(x->t.v_ip, sizeof(x->t.v_ip), a);
                 if (inside[0]) {
-                    corr_copy(x->d->v_public, sizeof(x->d->v_public), a);
-                    corr_copy(x->d->v_private, sizeof(x->d->v_private), inside);
+                    corr_copy(x->t.v_public, sizeof(x->t.v_public), a);
+                    corr_copy(x->t.v_private, sizeof(x->t.v_private), inside);
                 }
-                snprintf(x->d->v_n, sizeof(x->d->v_n), "%u", bad->syn_count);
+                snprintf(x->t.v_n, sizeof(x->t.v_n), "%u", bad->syn_count);
                 judge_evidence(x, &pub->syn);
                 if (pub->rst.frame)
                     judge_evidence(x, &pub->rst);
@@ -260,7 +260,7 @@ void judge_dialback(struct dctx *x)
                 return;
             }
             if (err) {
-                corr_copy(x->d->v_cond, sizeof(x->d->v_cond), err->cond);
+                corr_copy(x->t.v_cond, sizeof(x->t.v_cond), err->cond);
                 judge_evidence(x, &err->ref);
                 if (err->cond && (strcmp(err->cond, "not-authorized") == 0)) {
                     judge_fail_stream_error(x, STAGE_AUTH, k, err);
@@ -268,17 +268,17 @@ void judge_dialback(struct dctx *x)
                 }
                 judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "no answer to the dialback key of %s; the stream ended with <%s/> after %s s", x->from,
-                          err->cond ? err->cond : "?", x->d->v_seconds);
+                          err->cond ? err->cond : "?", x->t.v_seconds);
                 return;
             }
             if (waited >= x->c->cfg.dialback_timeout_ns) {
                 judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "no answer to the dialback key of %s within %s s, and no connect-back from %s seen",
-                          x->from, x->d->v_seconds, x->to);
+                          x->from, x->t.v_seconds, x->to);
                 return;
             }
             judge_stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "dialback pending when the capture ended (%s s)",
-                      x->d->v_seconds);
+                      x->t.v_seconds);
         }
     }
 }

@@ -12,6 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
+struct text_move {
+    const char **dst;
+    const char *src;
+    bool opt; /* empty -> NULL */
+};
+
 static int by_start(const void *a, const void *b)
 {
     const struct cconn *x = *(struct cconn *const *)a, *y = *(struct cconn *const *)b;
@@ -66,7 +72,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         v->confidence = x.decisive ? "high" : "medium";
         if (v->code == VERDICT_TLS_CLOSED_AFTER_HANDSHAKE || x.low_confidence)
             v->confidence = "low";
-        corr_copy(v->summary, sizeof(v->summary), d->stage_detail[v->stage]);
+        corr_copy(x.t.summary, sizeof(x.t.summary), x.t.stage_detail[v->stage]);
     } else {
         bool auth_ok = d->stages[STAGE_AUTH] == STAGE_OK, sub_ok = d->stages[STAGE_SUBSCRIBE] == STAGE_OK;
         bool flowing = false;
@@ -77,14 +83,14 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
             v->code = VERDICT_OK;
             v->confidence = "high";
             v->stage = sub_ok ? STAGE_SUBSCRIBE : STAGE_AUTH;
-            snprintf(v->summary, sizeof(v->summary), "%s -> %s works: %s%s%s", d->from, d->to,
-                     d->stage_detail[STAGE_AUTH], sub_ok ? "; " : "", sub_ok ? d->stage_detail[STAGE_SUBSCRIBE] : "");
+            snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s works: %s%s%s", d->from, d->to,
+                     x.t.stage_detail[STAGE_AUTH], sub_ok ? "; " : "", sub_ok ? x.t.stage_detail[STAGE_SUBSCRIBE] : "");
         } else if (flowing || x.inferred_ok) {
             v->status = CORR_OK;
             v->code = VERDICT_OK;
             v->confidence = "medium";
             v->stage = STAGE_AUTH;
-            snprintf(v->summary, sizeof(v->summary), "%s -> %s carries stanzas (authentication not seen)", d->from,
+            snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s carries stanzas (authentication not seen)", d->from,
                      d->to);
         } else if (x.opaque && x.main && x.main->last_ns - x.main->first_ns > 5 * FT_NS_PER_SEC &&
                    !x.main->rst.frame) {
@@ -92,7 +98,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
             v->code = VERDICT_OK;
             v->confidence = "low";
             v->stage = STAGE_TLS;
-            snprintf(v->summary, sizeof(v->summary),
+            snprintf(x.t.summary, sizeof(x.t.summary),
                      "%s -> %s: TLS established and the connection stayed up; what it carries is encrypted", d->from,
                      d->to);
         } else {
@@ -105,12 +111,12 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
             v->code = x.opaque ? VERDICT_CAP_ENCRYPTED : midstream ? VERDICT_CAP_MIDSTREAM : gaps ? VERDICT_CAP_GAPS : VERDICT_CAP_NOTHING;
             v->confidence = "low";
             if (last < 0)
-                snprintf(v->summary, sizeof(v->summary), "%s -> %s: not enough was captured to judge any stage",
+                snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s: not enough was captured to judge any stage",
                          d->from, d->to);
             else
-                snprintf(v->summary, sizeof(v->summary),
+                snprintf(x.t.summary, sizeof(x.t.summary),
                          "%s -> %s: not enough was captured to judge what followed the %s stage (%s)", d->from,
-                         d->to, fed_stage_name((enum fed_stage)last), d->stage_detail[last]);
+                         d->to, fed_stage_name((enum fed_stage)last), x.t.stage_detail[last]);
         }
         if (x.main)
             judge_evidence_flow(&x, x.main);
@@ -122,7 +128,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     if (midstream && v->status != CORR_UNKNOWN) {
         bool noted = false; /* eval_stream may have said it already */
         for (unsigned i = 0; i < v->n_notes; i++)
-            noted |= strncmp(v->notes[i], "CAP-MIDSTREAM", 13) == 0;
+            noted |= strncmp(x.t.notes[i], "CAP-MIDSTREAM", 13) == 0;
         if (!noted)
             judge_note(&x, "CAP-MIDSTREAM: a connection was already open when the capture started");
         v->confidence = downgrade(v->confidence);
@@ -134,18 +140,49 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     v->vars.to = d->to;
     v->vars.remote = d->to;
     v->vars.local = d->from;
-    v->vars.qname = d->v_qname[0] ? d->v_qname : NULL;
-    v->vars.resolver = d->v_resolver[0] ? d->v_resolver : NULL;
-    v->vars.ip = d->v_ip[0] ? d->v_ip : NULL;
-    v->vars.port = d->v_port[0] ? d->v_port : NULL;
-    v->vars.peer = d->v_peer[0] ? d->v_peer : NULL;
-    v->vars.public_ip = d->v_public[0] ? d->v_public : NULL;
-    v->vars.private_ip = d->v_private[0] ? d->v_private : NULL;
-    v->vars.condition = d->v_cond[0] ? d->v_cond : NULL;
-    v->vars.text = d->v_text[0] ? d->v_text : NULL;
-    v->vars.alert = d->v_alert[0] ? d->v_alert : NULL;
-    v->vars.n = d->v_n[0] ? d->v_n : NULL;
-    v->vars.seconds = d->v_seconds[0] ? d->v_seconds : NULL;
+    {
+        /* Every string of the verdict moves from the judges' scratch text
+         * into one block the direction owns, sized to what was written. */
+        struct text_move m[STAGE_COUNT + 17];
+        unsigned n = 0;
+        size_t total = 0;
+        char *p;
+        for (int s = 0; s < STAGE_COUNT; s++)
+            m[n++] = (struct text_move){ &d->stage_detail[s], x.t.stage_detail[s], false };
+        m[n++] = (struct text_move){ &v->summary, x.t.summary, false };
+        for (unsigned i = 0; i < v->n_notes; i++)
+            m[n++] = (struct text_move){ &v->notes[i], x.t.notes[i], false };
+        m[n++] = (struct text_move){ &v->vars.qname, x.t.v_qname, true };
+        m[n++] = (struct text_move){ &v->vars.resolver, x.t.v_resolver, true };
+        m[n++] = (struct text_move){ &v->vars.ip, x.t.v_ip, true };
+        m[n++] = (struct text_move){ &v->vars.port, x.t.v_port, true };
+        m[n++] = (struct text_move){ &v->vars.peer, x.t.v_peer, true };
+        m[n++] = (struct text_move){ &v->vars.public_ip, x.t.v_public, true };
+        m[n++] = (struct text_move){ &v->vars.private_ip, x.t.v_private, true };
+        m[n++] = (struct text_move){ &v->vars.condition, x.t.v_cond, true };
+        m[n++] = (struct text_move){ &v->vars.text, x.t.v_text, true };
+        m[n++] = (struct text_move){ &v->vars.alert, x.t.v_alert, true };
+        m[n++] = (struct text_move){ &v->vars.n, x.t.v_n, true };
+        m[n++] = (struct text_move){ &v->vars.seconds, x.t.v_seconds, true };
+        for (unsigned i = 0; i < n; i++)
+            total += strlen(m[i].src) + 1;
+        free(d->text);
+        d->text = p = malloc(total);
+        for (unsigned i = 0; i < n; i++) {
+            size_t len = strlen(m[i].src);
+            if (m[i].opt && !len) {
+                *m[i].dst = NULL;
+                continue;
+            }
+            if (!p) {
+                *m[i].dst = "";
+                continue;
+            }
+            memcpy(p, m[i].src, len + 1);
+            *m[i].dst = p;
+            p += len + 1;
+        }
+    }
     qsort(d->timeline, d->n_timeline, sizeof(*d->timeline), timeline_cmp);
     for (unsigned i = 0; i < d->n_timeline; i++)
         if (v->status == CORR_FAILED && v->n_evidence && d->timeline[i].ref.frame == v->evidence_refs[0].frame)

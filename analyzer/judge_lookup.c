@@ -81,9 +81,9 @@ void judge_lookup(struct dctx *x)
     if (priv && !any_established(x)) {
         const struct clookup *l = priv;
         ft_addr_str(&priv_addr, ip, sizeof(ip));
-        corr_copy(x->d->v_private, sizeof(x->d->v_private), ip);
-        corr_copy(x->d->v_ip, sizeof(x->d->v_ip), ip);
-        corr_copy(x->d->v_qname, sizeof(x->d->v_qname), l->qname);
+        corr_copy(x->t.v_private, sizeof(x->t.v_private), ip);
+        corr_copy(x->t.v_ip, sizeof(x->t.v_ip), ip);
+        corr_copy(x->t.v_qname, sizeof(x->t.v_qname), l->qname);
         judge_evidence(x, &l->response);
         judge_evidence_dns(x, l);
         judge_stage_set(x, STAGE_LOOKUP, STAGE_FAILED, VERDICT_DNS_PRIVATE_ADDR,
@@ -93,7 +93,7 @@ void judge_lookup(struct dctx *x)
     }
     if (srv_ok) {
         if (!addr_ok && addr_bad && x->nout == 0) {
-            corr_copy(x->d->v_qname, sizeof(x->d->v_qname), addr_bad->qname);
+            corr_copy(x->t.v_qname, sizeof(x->t.v_qname), addr_bad->qname);
             judge_evidence(x, &addr_bad->response);
             judge_evidence_dns(x, addr_bad);
             judge_stage_set(x, STAGE_LOOKUP, STAGE_FAILED, VERDICT_DNS_TARGET_NXDOMAIN,
@@ -106,7 +106,7 @@ void judge_lookup(struct dctx *x)
         return;
     }
     if (srv_dot) {
-        corr_copy(x->d->v_qname, sizeof(x->d->v_qname), srv_dot->qname);
+        corr_copy(x->t.v_qname, sizeof(x->t.v_qname), srv_dot->qname);
         judge_evidence(x, &srv_dot->response);
         judge_evidence_dns(x, srv_dot);
         judge_stage_set(x, STAGE_LOOKUP, STAGE_FAILED, VERDICT_DNS_SRV_DOT, "%s says: no XMPP server here (target '.')",
@@ -149,9 +149,9 @@ void judge_lookup(struct dctx *x)
             code = VERDICT_DNS_TIMEOUT;
             break;
         }
-        corr_copy(x->d->v_qname, sizeof(x->d->v_qname), l->qname);
-        corr_copy(x->d->v_resolver, sizeof(x->d->v_resolver), ft_addr_str(&l->server, ip, sizeof(ip)));
-        snprintf(x->d->v_n, sizeof(x->d->v_n), "%u", l->nqueries);
+        corr_copy(x->t.v_qname, sizeof(x->t.v_qname), l->qname);
+        corr_copy(x->t.v_resolver, sizeof(x->t.v_resolver), ft_addr_str(&l->server, ip, sizeof(ip)));
+        snprintf(x->t.v_n, sizeof(x->t.v_n), "%u", l->nqueries);
         judge_evidence(x, l->has_response ? &l->response : &l->query);
         if (l->has_response)
             judge_evidence(x, &l->query);

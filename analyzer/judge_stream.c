@@ -43,8 +43,8 @@ void judge_fail_stream_error(struct dctx *x, enum fed_stage st, const struct cco
     for (; cond[n] && n < sizeof(cond_up) - 1; n++)
         cond_up[n] = (char)(cond[n] >= 'a' && cond[n] <= 'z' ? cond[n] - 32 : cond[n]);
     cond_up[n] = '\0';
-    corr_copy(x->d->v_cond, sizeof(x->d->v_cond), cond);
-    corr_copy(x->d->v_text, sizeof(x->d->v_text), err->text);
+    corr_copy(x->t.v_cond, sizeof(x->t.v_cond), cond);
+    corr_copy(x->t.v_text, sizeof(x->t.v_text), err->text);
     judge_evidence(x, &err->ref);
     judge_evidence_flow(x, k);
     x->decisive = true;

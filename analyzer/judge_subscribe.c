@@ -75,7 +75,7 @@ void judge_subscribe(struct dctx *x)
         judge_evidence_flow(x, ck);
         if (cans && cans->sub == XMPP_PRES_ERROR) {
             judge_evidence(x, &cans->ref);
-            corr_copy(x->d->v_cond, sizeof(x->d->v_cond), cans->cond);
+            corr_copy(x->t.v_cond, sizeof(x->t.v_cond), cans->cond);
             x->decisive = true;
             judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED,
                       cans->cond && strcmp(cans->cond, "remote-server-not-found") == 0 ? VERDICT_STZ_BOUNCE_RSNF
@@ -131,7 +131,7 @@ void judge_subscribe(struct dctx *x)
                       ansr->from ? ansr->from : x->to, sub->from ? sub->from : x->from);
             return;
         }
-        corr_copy(x->d->v_cond, sizeof(x->d->v_cond), ansr->cond);
+        corr_copy(x->t.v_cond, sizeof(x->t.v_cond), ansr->cond);
         judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED,
                   ansr->cond && strcmp(ansr->cond, "remote-server-not-found") == 0 ? VERDICT_STZ_BOUNCE_RSNF
                   : ansr->cond && strcmp(ansr->cond, "service-unavailable") == 0 ? VERDICT_STZ_SVC_UNAVAIL
@@ -142,12 +142,12 @@ void judge_subscribe(struct dctx *x)
     }
     {
         int64_t waited = x->c->capture_end_ns - sub->ref.ts_ns;
-        snprintf(x->d->v_seconds, sizeof(x->d->v_seconds), "%.0f", (double)waited / 1e9);
+        snprintf(x->t.v_seconds, sizeof(x->t.v_seconds), "%.0f", (double)waited / 1e9);
         /* Unanswered when the capture ends: pending.  Before the timeout
          * the capture may simply have stopped too early (low confidence). */
         judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_PENDING,
                   "%s asked to subscribe to %s; no answer in the %s s the capture still ran",
-                  sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->d->v_seconds);
+                  sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->t.v_seconds);
         if (waited < x->c->cfg.subscribe_timeout_ns)
             x->low_confidence = true;
     }

@@ -66,7 +66,7 @@ void judge_tls(struct dctx *x)
             alert = &k->ev[j];
     if (alert) {
         const char *by = alert->dir == FT_DIR_ORIG ? x->from : x->to;
-        corr_copy(x->d->v_alert, sizeof(x->d->v_alert), alert->cond);
+        corr_copy(x->t.v_alert, sizeof(x->t.v_alert), alert->cond);
         judge_evidence(x, &alert->ref);
         judge_evidence_flow(x, k);
         x->decisive = true;
