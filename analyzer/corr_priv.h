@@ -6,6 +6,8 @@
 #ifndef FT_CORR_PRIV_H
 #define FT_CORR_PRIV_H
 
+#include <time.h>
+
 #include "correlate.h"
 #include "corr_util.h"
 #include "corr_store.h"
@@ -35,6 +37,8 @@ struct correlator {
     unsigned nsources;
     int64_t capture_end_ns;
     struct corr_stats stats;
+    bool stop_seen;                  /* the stop flag was noticed at ... */
+    struct timespec stop_deadline;   /* ... and judging ends by then */
     /* Joins (built by corr_finish unless noted). */
     struct corr_index book_ix;       /* address bytes -> book entry */
     struct corr_index fed_ix;        /* "lo\0hi" -> federation */
