@@ -49,6 +49,9 @@ struct correlator {
     struct corr_index sub_ix;        /* from-domain\1to-domain -> s2s subscribes */
     struct corr_index csub_ix;       /* user's domain\1to-domain -> c2s subscribes */
     struct corr_index answer_ix;     /* bare from\1bare to -> subscription answers */
+    struct corr_index names_ix;      /* domain name -> names[] (interned) */
+    char **names;
+    unsigned nnames, capnames;
     struct corr_index role_ix;       /* domain -> 1 private server, 2 lookups seen */
 };
 

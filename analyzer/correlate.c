@@ -105,6 +105,10 @@ void corr_free(struct correlator *c)
     corr_index_free(&c->csub_ix);
     corr_index_free(&c->answer_ix);
     corr_index_free(&c->role_ix);
+    corr_index_free(&c->names_ix);
+    for (unsigned i = 0; i < c->nnames; i++)
+        free(c->names[i]);
+    free(c->names);
     free(c);
 }
 
