@@ -371,6 +371,7 @@ void identity_name_endpoint(char *out, size_t len, const struct ft_addr *a)
 
 void identity_name_domains(struct correlator *c)
 {
+    char name[FT_ADDR_STRLEN + 3];
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *k = c->conns[i];
         const struct cev *ho, *hr;
@@ -379,13 +380,13 @@ void identity_name_domains(struct correlator *c)
         ho = conn_first_ev(k, CEV_OPEN, FT_DIR_ORIG);
         hr = conn_first_ev(k, CEV_OPEN, FT_DIR_RESP);
         if (ho && ho->from && *ho->from)
-            corr_copy(k->dom_from, sizeof(k->dom_from), ho->from);
+            k->dom_from = identity_intern(c, ho->from);
         else if (hr && hr->to && *hr->to)
-            corr_copy(k->dom_from, sizeof(k->dom_from), hr->to);
+            k->dom_from = identity_intern(c, hr->to);
         if (ho && ho->to && *ho->to)
-            corr_copy(k->dom_to, sizeof(k->dom_to), ho->to);
+            k->dom_to = identity_intern(c, ho->to);
         else if (hr && hr->from && *hr->from)
-            corr_copy(k->dom_to, sizeof(k->dom_to), hr->from);
+            k->dom_to = identity_intern(c, hr->from);
     }
     /* Second pass: connections without headers borrow from their NAT twin,
      * then from what the addresses are known to serve. */
@@ -395,24 +396,24 @@ void identity_name_domains(struct correlator *c)
         if (!k->s2s)
             continue;
         if (k->nat_peer) {
-            if (!k->dom_from[0])
-                corr_copy(k->dom_from, sizeof(k->dom_from), k->nat_peer->dom_from);
-            if (!k->dom_to[0])
-                corr_copy(k->dom_to, sizeof(k->dom_to), k->nat_peer->dom_to);
+            if (!k->dom_from)
+                k->dom_from = identity_intern(c, k->nat_peer->dom_from);
+            if (!k->dom_to)
+                k->dom_to = identity_intern(c, k->nat_peer->dom_to);
         }
-        if (!k->dom_from[0] && (d = identity_book_domain(c, &k->addr[FT_DIR_ORIG])) != NULL)
-            corr_copy(k->dom_from, sizeof(k->dom_from), d);
-        if (!k->dom_to[0] && (d = identity_book_domain(c, &k->addr[FT_DIR_RESP])) != NULL)
-            corr_copy(k->dom_to, sizeof(k->dom_to), d);
-        if (!k->dom_from[0] && c->cfg.n_local_domains == 1) {
+        if (!k->dom_from && (d = identity_book_domain(c, &k->addr[FT_DIR_ORIG])) != NULL)
+            k->dom_from = identity_intern(c, d);
+        if (!k->dom_to && (d = identity_book_domain(c, &k->addr[FT_DIR_RESP])) != NULL)
+            k->dom_to = identity_intern(c, d);
+        if (!k->dom_from && c->cfg.n_local_domains == 1) {
             for (unsigned s = 0; s < c->cfg.n_local_servers; s++)
                 if (ft_addr_eq(&c->cfg.local_servers[s], &k->addr[FT_DIR_ORIG]))
-                    corr_copy(k->dom_from, sizeof(k->dom_from), c->cfg.local_domains[0]);
+                    k->dom_from = identity_intern(c, c->cfg.local_domains[0]);
         }
-        if (!k->dom_to[0] && c->cfg.n_local_domains == 1) {
+        if (!k->dom_to && c->cfg.n_local_domains == 1) {
             for (unsigned s = 0; s < c->cfg.n_local_servers; s++)
                 if (ft_addr_eq(&c->cfg.local_servers[s], &k->addr[FT_DIR_RESP]))
-                    corr_copy(k->dom_to, sizeof(k->dom_to), c->cfg.local_domains[0]);
+                    k->dom_to = identity_intern(c, c->cfg.local_domains[0]);
         }
     }
     /* Third pass: a twin that learned its names from the book only in the
@@ -423,15 +424,15 @@ void identity_name_domains(struct correlator *c)
         if (!k->s2s)
             continue;
         if (k->nat_peer) {
-            if (!k->dom_from[0])
-                corr_copy(k->dom_from, sizeof(k->dom_from), k->nat_peer->dom_from);
-            if (!k->dom_to[0])
-                corr_copy(k->dom_to, sizeof(k->dom_to), k->nat_peer->dom_to);
+            if (!k->dom_from)
+                k->dom_from = identity_intern(c, k->nat_peer->dom_from);
+            if (!k->dom_to)
+                k->dom_to = identity_intern(c, k->nat_peer->dom_to);
         }
-        if (!k->dom_from[0])
-            identity_name_endpoint(k->dom_from, sizeof(k->dom_from), &k->addr[FT_DIR_ORIG]);
-        if (!k->dom_to[0])
-            identity_name_endpoint(k->dom_to, sizeof(k->dom_to), &k->addr[FT_DIR_RESP]);
+        if (!k->dom_from)
+            k->dom_from = identity_intern(c, identity_endpoint_name(name, sizeof(name), &k->addr[FT_DIR_ORIG]));
+        if (!k->dom_to)
+            k->dom_to = identity_intern(c, identity_endpoint_name(name, sizeof(name), &k->addr[FT_DIR_RESP]));
     }
 }
 
@@ -495,4 +496,33 @@ void identity_index_roles(struct correlator *c)
         if (d)
             corr_index_add(&c->role_ix, d, strnlen(d, STR_CAP - 1), 2, 0);
     }
+}
+
+const char *identity_intern(struct correlator *c, const char *s)
+{
+    size_t n = s ? strnlen(s, STR_CAP - 1) : 0;
+    uint32_t h;
+    char *copy;
+    if (!n)
+        return NULL;
+    h = corr_index_first(&c->names_ix, s, n);
+    if (h)
+        return c->names[corr_index_val(&c->names_ix, h)->a];
+    if (!corr_grow((void **)&c->names, &c->capnames, c->nnames + 1, sizeof(*c->names)))
+        return NULL;
+    copy = strndup(s, n);
+    if (!copy)
+        return NULL;
+    if (!corr_index_add(&c->names_ix, s, n, c->nnames, 0)) {
+        free(copy);
+        return NULL;
+    }
+    c->names[c->nnames++] = copy;
+    return copy;
+}
+
+const char *identity_endpoint_name(char *out, size_t len, const struct ft_addr *a)
+{
+    identity_name_endpoint(out, len, a);
+    return out;
 }

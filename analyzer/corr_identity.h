@@ -15,6 +15,11 @@ void identity_name_domains(struct correlator *c);
 void identity_index_roles(struct correlator *c);
 void identity_decide_roles(struct correlator *c, struct corr_federation *f);
 
+/* The one shared copy of a domain name (cut at STR_CAP - 1), owned by the
+ * correlator; NULL for NULL, "" or no memory. */
+const char *identity_intern(struct correlator *c, const char *s);
+/* identity_name_endpoint, returning out. */
+const char *identity_endpoint_name(char *out, size_t len, const struct ft_addr *a);
 bool conn_same_endpoint(const struct cconn *a, int da, const struct cconn *b, int db);
 /* RFC 1918, CGNAT, ULA, loopback, link-local, unspecified. */
 bool corr_addr_is_private(const struct ft_addr *a);

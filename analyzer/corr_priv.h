@@ -6,6 +6,8 @@
 #ifndef FT_CORR_PRIV_H
 #define FT_CORR_PRIV_H
 
+#include <time.h>
+
 #include "correlate.h"
 #include "corr_util.h"
 #include "corr_store.h"
@@ -35,6 +37,8 @@ struct correlator {
     unsigned nsources;
     int64_t capture_end_ns;
     struct corr_stats stats;
+    bool stop_seen;                  /* the stop flag was noticed at ... */
+    struct timespec stop_deadline;   /* ... and judging ends by then */
     /* Joins (built by corr_finish unless noted). */
     struct corr_index book_ix;       /* address bytes -> book entry */
     struct corr_index fed_ix;        /* "lo\0hi" -> federation */
@@ -45,6 +49,9 @@ struct correlator {
     struct corr_index sub_ix;        /* from-domain\1to-domain -> s2s subscribes */
     struct corr_index csub_ix;       /* user's domain\1to-domain -> c2s subscribes */
     struct corr_index answer_ix;     /* bare from\1bare to -> subscription answers */
+    struct corr_index names_ix;      /* domain name -> names[] (interned) */
+    char **names;
+    unsigned nnames, capnames;
     struct corr_index role_ix;       /* domain -> 1 private server, 2 lookups seen */
 };
 

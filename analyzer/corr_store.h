@@ -74,7 +74,7 @@ struct cconn {
     bool s2s, c2s;
     struct cconn *nat_peer;  /* the same connection seen elsewhere */
     bool secondary;          /* the less informative view of a NAT pair */
-    char dom_from[STR_CAP], dom_to[STR_CAP];
+    const char *dom_from, *dom_to; /* interned (identity_intern), NULL = unknown */
 };
 
 struct clookup {

@@ -71,10 +71,20 @@ void timeline_add_tcp(struct dctx *x, const struct cconn *k, enum fed_stage st_t
                corr_syns_str(k->syn_count, s, sizeof(s)));
     if (k->synack.frame)
         timeline_add(x, &k->synack, k->flow_id, 0, st_tcp, "SYN-ACK from %s", b);
-    if (!k->syn.frame && !k->synack.frame && k->first_ns)
-        timeline_add(x, &(struct frame_ref){ k->first_data[0].frame ? k->first_data[0].frame : 1,
-                                       k->first_data[0].src_frame, k->source, k->first_ns },
-               k->flow_id, 0, st_tcp, "connection %s -> %s already open when the capture started", a, b);
+    if (!k->syn.frame && !k->synack.frame && k->first_ns) {
+        /* Cite the first data frame actually seen: the originator's, or
+         * the responder's when only the responder spoke (never a made-up
+         * frame). */
+        struct frame_ref at = k->first_data[0];
+        if (at.frame)
+            at.ts_ns = k->first_ns;
+        else
+            at = k->first_data[1];
+        at.source = k->source;
+        if (at.frame)
+            timeline_add(x, &at, k->flow_id, 0, st_tcp, "connection %s -> %s already open when the capture started",
+                         a, b);
+    }
     if (k->rst.frame)
         timeline_add(x, &k->rst, k->flow_id, 0, st_tcp, "RST from %s", k->rst_dir == FT_DIR_ORIG ? a : b);
     for (int dd = 0; dd < 2; dd++)

@@ -10,6 +10,7 @@
 #include "corr_priv.h"
 
 #include <inttypes.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ void corr_config_default(struct corr_config *cfg)
     cfg->max_conns = 200000;
     cfg->max_lookups = 200000;
     cfg->max_events_per_conn = 512;
+    cfg->stop_grace_ns = FT_NS_PER_SEC;
 }
 
 /* ---- construction ------------------------------------------------------- */
@@ -103,6 +105,10 @@ void corr_free(struct correlator *c)
     corr_index_free(&c->csub_ix);
     corr_index_free(&c->answer_ix);
     corr_index_free(&c->role_ix);
+    corr_index_free(&c->names_ix);
+    for (unsigned i = 0; i < c->nnames; i++)
+        free(c->names[i]);
+    free(c->names);
     free(c);
 }
 
@@ -122,6 +128,44 @@ void corr_source_window(struct correlator *c, uint32_t source, int64_t first_ns,
 static int fed_rank(enum corr_status s)
 {
     return s == CORR_FAILED ? 2 : s == CORR_UNKNOWN ? 1 : 0;
+}
+
+/* Once the stop flag is seen, judging goes on for a second at most. */
+static bool stop_now(struct correlator *c)
+{
+    struct timespec now;
+    if (!c->cfg.stop || !*c->cfg.stop)
+        return false;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!c->stop_seen) {
+        c->stop_seen = true;
+        c->stop_deadline = now;
+        c->stop_deadline.tv_sec += (time_t)(c->cfg.stop_grace_ns / FT_NS_PER_SEC);
+        c->stop_deadline.tv_nsec += (long)(c->cfg.stop_grace_ns % FT_NS_PER_SEC);
+        if (c->stop_deadline.tv_nsec >= 1000000000L) {
+            c->stop_deadline.tv_sec++;
+            c->stop_deadline.tv_nsec -= 1000000000L;
+        }
+        if (c->cfg.stop_grace_ns > 0)
+            return false;
+    }
+    return now.tv_sec > c->stop_deadline.tv_sec ||
+           (now.tv_sec == c->stop_deadline.tv_sec && now.tv_nsec >= c->stop_deadline.tv_nsec);
+}
+
+/* A direction the run was stopped before judging: unknown, and says so. */
+static void leave_unjudged(struct correlator *c, struct corr_direction *d)
+{
+    d->verdict.status = CORR_UNKNOWN;
+    d->verdict.stage = STAGE_LOOKUP;
+    d->verdict.code = VERDICT_CAP_NOTHING;
+    d->verdict.confidence = "low";
+    d->verdict.summary = "not judged: the run was stopped before this direction's turn";
+    for (int s = 0; s < STAGE_COUNT; s++)
+        d->stage_detail[s] = "";
+    d->verdict.vars.from = d->verdict.vars.local = d->from;
+    d->verdict.vars.to = d->verdict.vars.remote = d->to;
+    c->stats.directions_unjudged++;
 }
 
 void corr_finish(struct correlator *c)
@@ -179,8 +223,12 @@ void corr_finish(struct correlator *c)
     for (unsigned i = 0; i < c->nfeds; i++) {
         struct corr_federation *f = c->feds[i];
         int worst = -1;
+        bool judge = !stop_now(c);
         for (unsigned j = 0; j < f->n_dir; j++) {
-            judge_direction(c, &f->dir[j]);
+            if (judge)
+                judge_direction(c, &f->dir[j]);
+            else
+                leave_unjudged(c, &f->dir[j]);
             if (fed_rank(f->dir[j].verdict.status) > worst) {
                 worst = fed_rank(f->dir[j].verdict.status);
                 f->verdict = f->dir[j].verdict;

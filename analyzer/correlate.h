@@ -20,6 +20,7 @@
 #ifndef FT_CORRELATE_H
 #define FT_CORRELATE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -44,6 +45,11 @@ struct corr_config {
     uint32_t max_conns;            /* connections kept for correlation */
     uint32_t max_lookups;
     uint32_t max_events_per_conn;
+    /* Set (by a signal handler) when the run must end: corr_finish() then
+     * judges for stop_grace_ns (a second) more and leaves the rest
+     * unjudged.  Not owned; NULL = never. */
+    const volatile sig_atomic_t *stop;
+    int64_t stop_grace_ns;         /* judging time left once stop is seen */
 };
 
 void corr_config_default(struct corr_config *cfg);
@@ -129,6 +135,7 @@ struct corr_stats {
     uint64_t conns, conns_dropped, lookups, lookups_dropped, events, events_dropped;
     uint64_t s2s_conns, c2s_conns, nat_pairs, federations;
     uint64_t nat_candidates_capped; /* NAT twin candidates not examined (cap) */
+    uint64_t directions_unjudged;   /* left unknown: the run was stopped */
 };
 
 struct correlator;

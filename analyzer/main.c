@@ -556,6 +556,7 @@ int main(int argc, char **argv)
         goto done;
     }
     o.corr.xmpp_ports = o.pipe.xmpp_ports;
+    o.corr.stop = signals_stop_flag();
     corr = corr_new(&o.corr);
     if (!corr) {
         fprintf(stderr, "fedtrace: out of memory\n");

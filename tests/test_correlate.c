@@ -92,6 +92,7 @@ struct cs {
     uint64_t bytes;         /* payload bytes each way (default 2000 when established) */
     uint32_t source;
     enum app_proto app;     /* default APP_XMPP when established, else APP_UNDECIDED */
+    bool resp_only;         /* midstream: only the responder sent anything */
 };
 
 static void conn(struct correlator *c, struct cs s)
@@ -131,6 +132,11 @@ static void conn(struct correlator *c, struct cs s)
             t->dir[d].packets = 10;
             t->dir[d].payload_bytes = bytes;
             t->dir[d].first_data = fref(s.id * 1000 + 6 + (uint64_t)d, first + 1, s.source);
+        }
+        if (s.resp_only) {
+            t->dir[0].packets = 0;
+            t->dir[0].payload_bytes = 0;
+            memset(&t->dir[0].first_data, 0, sizeof(t->dir[0].first_data));
         }
         if (!s.app)
             f.info.app = APP_XMPP;
@@ -1440,6 +1446,62 @@ static void test_roles(void)
     corr_free(c);
 }
 
+/* A connection already open when the capture started, where only the
+ * responder speaks: its timeline line cites the responder's first data
+ * frame, never a made-up frame 1. */
+static void test_midstream_responder_only(void)
+{
+    struct correlator *c = mk(NULL, NULL);
+    char from[64];
+    const struct corr_direction *d;
+    dns_b_ok(c, 50, IP_B);
+    conn(c, (struct cs){ .id = 3, .orig = IP_A ":40001", .resp = IP_B ":5269", .midstream = true, .end = 4000,
+                         .resp_only = true });
+    corr_finish(c);
+    snprintf(from, sizeof(from), "[%s]", IP_A);
+    d = dirn(c, from, DOM_B);
+    CHECK(d != NULL);
+    CHECK(tl_has(d, 3007, 3, "already open"));
+    CHECK(tl_at(d, 1, 3) == NULL);
+    for (unsigned i = 0; d && i < d->n_timeline; i++)
+        CHECK(d->timeline[i].ref.frame != 1);
+    corr_free(c);
+}
+
+/* A stop request (SIGINT) during the end phase: with no grace left every
+ * direction is left unknown and says so, nothing half-judged; with the
+ * default grace the same facts are judged as usual. */
+static void test_stop(void)
+{
+    static volatile sig_atomic_t stop = 1;
+    struct corr_config cfg;
+    struct correlator *c;
+    const struct corr_direction *ab;
+    for (int grace = 0; grace < 2; grace++) {
+        corr_config_default(&cfg);
+        cfg.stop = &stop;
+        cfg.stop_grace_ns = grace ? FT_NS_PER_SEC : 0;
+        c = corr_new(&cfg);
+        if (!c)
+            abort();
+        memset(infos, 0, sizeof(infos));
+        prosody_federation(c, (struct fedopt){ 0 });
+        corr_finish(c);
+        ab = dirn(c, DOM_A, DOM_B);
+        CHECK(corr_federation_count(c) == 1);
+        if (!grace) {
+            CHECK(ab && ab->verdict.status == CORR_UNKNOWN);
+            CHECK(summary_has(ab, "not judged"));
+            CHECK(ab && ab->stage_detail[STAGE_AUTH] && ab->stage_detail[STAGE_AUTH][0] == '\0');
+            CHECK(corr_stats(c)->directions_unjudged == 2);
+        } else {
+            CHECK(ab && ab->verdict.status == CORR_OK);
+            CHECK(corr_stats(c)->directions_unjudged == 0);
+        }
+        corr_free(c);
+    }
+}
+
 int main(void)
 {
     test_working();
@@ -1453,5 +1515,7 @@ int main(void)
     test_capture_quality();
     test_roles();
     test_c2s_link();
+    test_stop();
+    test_midstream_responder_only();
     return check_summary("correlate");
 }
