@@ -14,27 +14,19 @@ static void add(struct cap_hit *out, size_t *n, const char *cap, const char *wha
     (*n)++;
 }
 
-size_t caps_hit(const struct pipeline *pl, const struct dispatch *disp,
-                const struct correlator *corr, struct cap_hit out[CAPS_MAX])
+size_t caps_hit(const struct stats_snapshot *snap, const struct corr_stats *cs,
+                struct cap_hit out[CAPS_MAX])
 {
-    const struct flow_stats *fs = pl->flows ? flow_table_stats(pl->flows) : &pl->flow_stats;
-    const struct reasm_stats *rs = &pl->reasm.stats;
     size_t n = 0;
 
-    add(out, &n, "flow table", "flows evicted", fs->evicted);
+    add(out, &n, "flow table", "flows evicted", snap->flows.evicted);
     add(out, &n, "reassembly buffer", "forced flushes",
-        rs->forced_flushes_stream + rs->forced_flushes_total);
-    if (pl->frags)
-        add(out, &n, "fragment table", "datagrams evicted", ipfrag_stats(pl->frags)->evicted);
-    if (disp) {
-        add(out, &n, "dissector state", "connections not dissected", disp->stats.state_cap);
-        add(out, &n, "dissector state", "allocations refused", disp->state.refused);
-        if (disp->dns)
-            add(out, &n, "DNS transactions", "pending queries evicted",
-                dns_tracker_stats(disp->dns)->evicted);
-    }
-    if (corr) {
-        const struct corr_stats *cs = corr_stats(corr);
+        snap->reasm.forced_flushes_stream + snap->reasm.forced_flushes_total);
+    add(out, &n, "fragment table", "datagrams evicted", snap->ipfrag.evicted);
+    add(out, &n, "dissector state", "connections not dissected", snap->dispatch.state_cap);
+    add(out, &n, "dissector state", "allocations refused", snap->dispatch.state_refused);
+    add(out, &n, "DNS transactions", "pending queries evicted", snap->dns_tracker.evicted);
+    if (cs) {
         add(out, &n, "correlator", "connections dropped", cs->conns_dropped);
         add(out, &n, "correlator", "lookups dropped", cs->lookups_dropped);
         add(out, &n, "correlator", "events dropped", cs->events_dropped);

@@ -4,8 +4,9 @@
  * Every cap that keeps memory bounded (flow table, reassembly buffers, IP
  * fragment table, DNS transactions, dissector state, the correlator's
  * tables) counts what it turned away.  This module gathers those counters
- * in one list so every report names the same caps the same way; the text
- * report prints them on its capture-quality line.  It only reads stats.
+ * from the stats snapshot and the correlator's stats into one list, so
+ * every report names the same caps the same way; the text report prints
+ * them on its capture-quality line.  It only reads counters.
  */
 #ifndef FT_CAPS_H
 #define FT_CAPS_H
@@ -14,8 +15,7 @@
 #include <stdint.h>
 
 #include "correlate.h"
-#include "dispatch.h"
-#include "pipeline.h"
+#include "facts.h"
 
 #define CAPS_MAX 12
 
@@ -26,8 +26,8 @@ struct cap_hit {
 };
 
 /* Fills out[0..n) with the caps that bit, in pipeline order, and returns
- * n (<= CAPS_MAX).  disp and corr may be NULL. */
-size_t caps_hit(const struct pipeline *pl, const struct dispatch *disp,
-                const struct correlator *corr, struct cap_hit out[CAPS_MAX]);
+ * n (<= CAPS_MAX).  cs (the correlator's counters) may be NULL. */
+size_t caps_hit(const struct stats_snapshot *snap, const struct corr_stats *cs,
+                struct cap_hit out[CAPS_MAX]);
 
 #endif
