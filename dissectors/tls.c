@@ -282,13 +282,18 @@ static void parse_client_hello(struct tls_conn *t, int dir, const uint8_t *p, si
     uint16_t ver, cs_len, ext_len;
     uint8_t sid_len, comp_len;
     bool have_sv = false;
+    const uint8_t *rnd;
 
     ev_init(t, dir, &ev, TLS_EV_CLIENT_HELLO);
     ev.truncated = trunc;
     cursor_init(&c, p, n);
     cursor_be16(&c, &ver);
     ev.legacy_version = ver;
-    cursor_skip(&c, 32);
+    rnd = cursor_take(&c, 32);
+    if (rnd != NULL) {
+        memcpy(ev.random, rnd, 32);
+        ev.have_random = true;
+    }
     cursor_u8(&c, &sid_len);
     cursor_skip(&c, sid_len);
     cursor_be16(&c, &cs_len);
@@ -387,6 +392,10 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
     ev.legacy_version = ver;
     ev.version = ver;
     rnd = cursor_take(&c, 32);
+    if (rnd != NULL) {
+        memcpy(ev.random, rnd, 32);
+        ev.have_random = true;
+    }
     if (rnd != NULL && memcmp(rnd, hrr_random, sizeof(hrr_random)) == 0)
         ev.hello_retry = true;
     cursor_u8(&c, &sid_len);
