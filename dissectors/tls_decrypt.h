@@ -87,7 +87,7 @@ struct tls_decrypt_event {
     int dir;                     /* 0 client, 1 server */
     uint16_t version;            /* negotiated (0x0303, 0x0304), 0 if unknown */
     uint16_t cipher;             /* negotiated suite, 0 if unknown */
-    uint64_t record;             /* encrypted records of dir before this one */
+    uint64_t record;             /* records of dir authenticated so far (a failing one is not counted) */
     enum tls_decrypt_epoch epoch;
     unsigned generation;         /* KEYS/KEY_UPDATE: 0 for *_TRAFFIC_SECRET_0, +1 per KeyUpdate */
     uint8_t alert_level, alert_desc;
