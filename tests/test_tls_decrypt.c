@@ -644,7 +644,7 @@ static void test_keylog_text(void)
     {
         char line[256];
 
-        snprintf(line, sizeof(line), "CLIENT_RANDOM %s 11%s\n", CR1, MS48 + 2);
+        snprintf(line, sizeof(line), "CLIENT_RANDOM %s 11%s\n", CR1, &MS48[2]);
         keylog_add_text(kl, (const uint8_t *)line, strlen(line));
     }
     keylog_get_stats(kl, &st);
@@ -745,7 +745,7 @@ static void test_keylog_file(void)
 
     /* the file grows: the first miss re-reads it; within the interval a second miss does not */
     fp = fopen(path, "a");
-    fprintf(fp, "%s\n", S32 + 40);
+    fprintf(fp, "%s\n", &S32[40]);
     fclose(fp);
     CHECK(keylog_get(kl, r2, KEYLOG_CLIENT_HANDSHAKE, out, sizeof(out)) == 32);
     keylog_get_stats(kl, &st);
