@@ -44,6 +44,7 @@ enum {
 enum {
     EXT_SERVER_NAME = 0,
     EXT_ALPN = 16,
+    EXT_ENCRYPT_THEN_MAC = 22,
     EXT_SUPPORTED_VERSIONS = 43,
 };
 
@@ -429,6 +430,8 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
             cursor_init(&x, xb, el);
             if (et == EXT_SUPPORTED_VERSIONS && cursor_be16(&x, &v)) {
                 ev.version = v;
+            } else if (et == EXT_ENCRYPT_THEN_MAC) {
+                ev.encrypt_then_mac = true;
             } else if (et == EXT_ALPN && ev.n_alpn == 0) {
                 cursor_be16(&x, &list_len);
                 cursor_u8(&x, &pl);

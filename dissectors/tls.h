@@ -76,6 +76,7 @@ struct tls_event {
     bool hello_retry;                     /* SH is a TLS 1.3 HelloRetryRequest */
     uint8_t random[32];                   /* CH/SH: the hello's random (key-log lookup) */
     bool have_random;                     /* random was complete in the message */
+    bool encrypt_then_mac;                /* SH: RFC 7366 extension accepted (CBC suites) */
 
     /* CERTIFICATE */
     uint32_t cert_msg_len;                /* handshake body length */

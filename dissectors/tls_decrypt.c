@@ -42,41 +42,69 @@ enum {
     HS_KEY_UPDATE = 24,
 };
 
-enum aead_kind { AEAD_AES128_GCM, AEAD_AES256_GCM, AEAD_CHACHA20_POLY1305 };
+enum cipher_kind {
+    AEAD_AES128_GCM,
+    AEAD_AES256_GCM,
+    AEAD_CHACHA20_POLY1305,
+    CBC_AES128,
+    CBC_AES256,
+    CIPHER_KINDS,
+};
 
 #define TAG_LEN 16
 #define NONCE_LEN 12
+#define CBC_BLOCK 16
+#define MAC_MAX 48
 
 struct suite {
     uint16_t id;
     bool tls13;
-    enum aead_kind aead;
+    enum cipher_kind aead;
     bool sha384;        /* PRF / HKDF hash */
     uint8_t key_len;
-    uint8_t iv_len;     /* TLS 1.2: fixed iv from the key block */
+    uint8_t iv_len;     /* TLS 1.2 AEAD: fixed iv from the key block */
+    uint8_t mac_len;    /* CBC: HMAC-SHA1/256/384 length; 0 for AEAD */
 };
 
-/* IANA TLS Cipher Suites handled (AEAD only) */
+/* IANA TLS Cipher Suites handled */
 static const struct suite suites[] = {
-    { 0x1301, true, AEAD_AES128_GCM, false, 16, 12 },        /* TLS_AES_128_GCM_SHA256 */
-    { 0x1302, true, AEAD_AES256_GCM, true, 32, 12 },         /* TLS_AES_256_GCM_SHA384 */
-    { 0x1303, true, AEAD_CHACHA20_POLY1305, false, 32, 12 }, /* TLS_CHACHA20_POLY1305_SHA256 */
-    { 0x009c, false, AEAD_AES128_GCM, false, 16, 4 },        /* RSA_WITH_AES_128_GCM_SHA256 */
-    { 0x009d, false, AEAD_AES256_GCM, true, 32, 4 },         /* RSA_WITH_AES_256_GCM_SHA384 */
-    { 0x009e, false, AEAD_AES128_GCM, false, 16, 4 },        /* DHE_RSA_WITH_AES_128_GCM_SHA256 */
-    { 0x009f, false, AEAD_AES256_GCM, true, 32, 4 },         /* DHE_RSA_WITH_AES_256_GCM_SHA384 */
-    { 0xc02b, false, AEAD_AES128_GCM, false, 16, 4 },        /* ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 */
-    { 0xc02c, false, AEAD_AES256_GCM, true, 32, 4 },         /* ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 */
-    { 0xc02f, false, AEAD_AES128_GCM, false, 16, 4 },        /* ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
-    { 0xc030, false, AEAD_AES256_GCM, true, 32, 4 },         /* ECDHE_RSA_WITH_AES_256_GCM_SHA384 */
-    { 0xcca8, false, AEAD_CHACHA20_POLY1305, false, 32, 12 },/* ECDHE_RSA_WITH_CHACHA20_POLY1305 */
-    { 0xcca9, false, AEAD_CHACHA20_POLY1305, false, 32, 12 },/* ECDHE_ECDSA_WITH_CHACHA20_POLY1305 */
-    { 0xccaa, false, AEAD_CHACHA20_POLY1305, false, 32, 12 },/* DHE_RSA_WITH_CHACHA20_POLY1305 */
+    { 0x1301, true, AEAD_AES128_GCM, false, 16, 12, 0 },        /* TLS_AES_128_GCM_SHA256 */
+    { 0x1302, true, AEAD_AES256_GCM, true, 32, 12, 0 },         /* TLS_AES_256_GCM_SHA384 */
+    { 0x1303, true, AEAD_CHACHA20_POLY1305, false, 32, 12, 0 }, /* TLS_CHACHA20_POLY1305_SHA256 */
+    { 0x009c, false, AEAD_AES128_GCM, false, 16, 4, 0 },        /* RSA_WITH_AES_128_GCM_SHA256 */
+    { 0x009d, false, AEAD_AES256_GCM, true, 32, 4, 0 },         /* RSA_WITH_AES_256_GCM_SHA384 */
+    { 0x009e, false, AEAD_AES128_GCM, false, 16, 4, 0 },        /* DHE_RSA_WITH_AES_128_GCM_SHA256 */
+    { 0x009f, false, AEAD_AES256_GCM, true, 32, 4, 0 },         /* DHE_RSA_WITH_AES_256_GCM_SHA384 */
+    { 0xc02b, false, AEAD_AES128_GCM, false, 16, 4, 0 },        /* ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 */
+    { 0xc02c, false, AEAD_AES256_GCM, true, 32, 4, 0 },         /* ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 */
+    { 0xc02f, false, AEAD_AES128_GCM, false, 16, 4, 0 },        /* ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
+    { 0xc030, false, AEAD_AES256_GCM, true, 32, 4, 0 },         /* ECDHE_RSA_WITH_AES_256_GCM_SHA384 */
+    { 0xcca8, false, AEAD_CHACHA20_POLY1305, false, 32, 12, 0 },/* ECDHE_RSA_WITH_CHACHA20_POLY1305 */
+    { 0xcca9, false, AEAD_CHACHA20_POLY1305, false, 32, 12, 0 },/* ECDHE_ECDSA_WITH_CHACHA20_POLY1305 */
+    { 0xccaa, false, AEAD_CHACHA20_POLY1305, false, 32, 12, 0 },/* DHE_RSA_WITH_CHACHA20_POLY1305 */
+    /* CBC (RFC 5246 6.2.3.2; RFC 7366 encrypt-then-MAC when negotiated) */
+    { 0x002f, false, CBC_AES128, false, 16, 0, 20 },         /* RSA_WITH_AES_128_CBC_SHA */
+    { 0x0035, false, CBC_AES256, false, 32, 0, 20 },         /* RSA_WITH_AES_256_CBC_SHA */
+    { 0x003c, false, CBC_AES128, false, 16, 0, 32 },         /* RSA_WITH_AES_128_CBC_SHA256 */
+    { 0x003d, false, CBC_AES256, false, 32, 0, 32 },         /* RSA_WITH_AES_256_CBC_SHA256 */
+    { 0x0033, false, CBC_AES128, false, 16, 0, 20 },         /* DHE_RSA_WITH_AES_128_CBC_SHA */
+    { 0x0039, false, CBC_AES256, false, 32, 0, 20 },         /* DHE_RSA_WITH_AES_256_CBC_SHA */
+    { 0x0067, false, CBC_AES128, false, 16, 0, 32 },         /* DHE_RSA_WITH_AES_128_CBC_SHA256 */
+    { 0x006b, false, CBC_AES256, false, 32, 0, 32 },         /* DHE_RSA_WITH_AES_256_CBC_SHA256 */
+    { 0xc009, false, CBC_AES128, false, 16, 0, 20 },         /* ECDHE_ECDSA_WITH_AES_128_CBC_SHA */
+    { 0xc00a, false, CBC_AES256, false, 32, 0, 20 },         /* ECDHE_ECDSA_WITH_AES_256_CBC_SHA */
+    { 0xc013, false, CBC_AES128, false, 16, 0, 20 },         /* ECDHE_RSA_WITH_AES_128_CBC_SHA */
+    { 0xc014, false, CBC_AES256, false, 32, 0, 20 },         /* ECDHE_RSA_WITH_AES_256_CBC_SHA */
+    { 0xc023, false, CBC_AES128, false, 16, 0, 32 },         /* ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 */
+    { 0xc024, false, CBC_AES256, true, 32, 0, 48 },          /* ECDHE_ECDSA_WITH_AES_256_CBC_SHA384 */
+    { 0xc027, false, CBC_AES128, false, 16, 0, 32 },         /* ECDHE_RSA_WITH_AES_128_CBC_SHA256 */
+    { 0xc028, false, CBC_AES256, true, 32, 0, 48 },          /* ECDHE_RSA_WITH_AES_256_CBC_SHA384 */
 };
 
 struct dec_dir {
     EVP_CIPHER_CTX *cctx;           /* keyed AEAD; NULL until keys */
     uint8_t iv[NONCE_LEN];          /* TLS 1.3 iv, 1.2 salt (4) or iv (12) */
+    uint8_t mac_key[MAC_MAX];       /* TLS 1.2 CBC: HMAC key */
     uint8_t secret[KEYLOG_SECRET_MAX]; /* TLS 1.3 current traffic secret */
     size_t secret_len;
     uint64_t seq;
@@ -109,6 +137,7 @@ struct tls_decrypt {
     uint16_t version, cipher;
     const struct suite *suite;
     bool keys12;
+    bool etm;                       /* RFC 7366 encrypt-then-MAC negotiated */
     bool stopped;
     struct dec_dir d[2];
 };
@@ -116,8 +145,9 @@ struct tls_decrypt {
 struct tls_decrypt_ctx {
     struct tls_decrypt_config cfg;
     struct keylog *kl;
-    EVP_CIPHER *cipher[3];          /* by enum aead_kind */
+    EVP_CIPHER *cipher[CIPHER_KINDS];
     EVP_KDF *hkdf, *prf;
+    EVP_MAC *hmac;
     size_t live;
     struct tls_decrypt_stats st;
 };
@@ -162,7 +192,9 @@ void tls_decrypt_config_default(struct tls_decrypt_config *cfg)
 struct tls_decrypt_ctx *tls_decrypt_ctx_new(const struct tls_decrypt_config *cfg,
                                             struct keylog *kl)
 {
-    static const char *const names[3] = { "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305" };
+    static const char *const names[CIPHER_KINDS] = {
+        "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305", "AES-128-CBC", "AES-256-CBC",
+    };
     struct tls_decrypt_ctx *ctx = calloc(1, sizeof(*ctx));
     int i;
 
@@ -173,14 +205,15 @@ struct tls_decrypt_ctx *tls_decrypt_ctx_new(const struct tls_decrypt_config *cfg
     else
         tls_decrypt_config_default(&ctx->cfg);
     ctx->kl = kl;
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < CIPHER_KINDS; i++) {
         ctx->cipher[i] = EVP_CIPHER_fetch(NULL, names[i], NULL);
         if (ctx->cipher[i] == NULL)
             goto out_free;
     }
     ctx->hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
     ctx->prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-    if (ctx->hkdf == NULL || ctx->prf == NULL)
+    ctx->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (ctx->hkdf == NULL || ctx->prf == NULL || ctx->hmac == NULL)
         goto out_free;
     return ctx;
 
@@ -195,10 +228,11 @@ void tls_decrypt_ctx_free(struct tls_decrypt_ctx *ctx)
 
     if (ctx == NULL)
         return;
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < CIPHER_KINDS; i++)
         EVP_CIPHER_free(ctx->cipher[i]);
     EVP_KDF_free(ctx->hkdf);
     EVP_KDF_free(ctx->prf);
+    EVP_MAC_free(ctx->hmac);
     free(ctx);
 }
 
@@ -291,11 +325,62 @@ static bool aead_key(struct tls_decrypt *d, struct dec_dir *dd, const uint8_t *k
         if (dd->cctx == NULL)
             return false;
     }
+    if (d->suite->mac_len > 0) /* CBC: the record layer strips its own padding */
+        return EVP_DecryptInit_ex(dd->cctx, cipher, NULL, key, NULL) == 1 &&
+               EVP_CIPHER_CTX_set_padding(dd->cctx, 0) == 1;
     if (EVP_DecryptInit_ex(dd->cctx, cipher, NULL, NULL, NULL) != 1 ||
         EVP_CIPHER_CTX_ctrl(dd->cctx, EVP_CTRL_AEAD_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
         EVP_DecryptInit_ex(dd->cctx, NULL, NULL, key, NULL) != 1)
         return false;
     return true;
+}
+
+/* HMAC(dd->mac_key, pseudo_header(13) | data) into out (mac_len bytes). */
+static bool hmac12(const struct tls_decrypt *d, const struct dec_dir *dd, const uint8_t *pseudo,
+                   const uint8_t *data, size_t n, uint8_t *out)
+{
+    size_t ml = d->suite->mac_len, outl = 0;
+    const char *md = ml == 20 ? "SHA1" : ml == 32 ? "SHA256" : "SHA384";
+    EVP_MAC_CTX *mc = EVP_MAC_CTX_new(d->ctx->hmac);
+    OSSL_PARAM params[2];
+    bool ok;
+
+    if (mc == NULL)
+        return false;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    ok = EVP_MAC_init(mc, dd->mac_key, ml, params) == 1 && EVP_MAC_update(mc, pseudo, 13) == 1 &&
+         (n == 0 || EVP_MAC_update(mc, data, n) == 1) &&
+         EVP_MAC_final(mc, out, &outl, MAC_MAX) == 1 && outl == ml;
+    EVP_MAC_CTX_free(mc);
+    return ok;
+}
+
+/* AES-CBC without padding removal; false on a libcrypto failure. */
+static bool cbc_decrypt(struct dec_dir *dd, const uint8_t *iv, const uint8_t *ct, size_t n,
+                        uint8_t *out)
+{
+    int outl = 0;
+
+    return EVP_DecryptInit_ex(dd->cctx, NULL, NULL, NULL, iv) == 1 &&
+           EVP_DecryptUpdate(dd->cctx, out, &outl, ct, (int)n) == 1 && (size_t)outl == n;
+}
+
+/* TLS CBC padding (RFC 5246 6.2.3.2): n bytes end in pad+1 bytes of value
+ * pad.  Returns the content length, or -1. */
+static long cbc_unpad(const uint8_t *p, size_t n)
+{
+    size_t pad, i;
+
+    if (n == 0)
+        return -1;
+    pad = p[n - 1];
+    if (pad + 1 > n)
+        return -1;
+    for (i = n - pad - 1; i < n; i++)
+        if (p[i] != pad)
+            return -1;
+    return (long)(n - pad - 1);
 }
 
 /* Authenticate and decrypt; out gets ct_len bytes.  False when the tag
@@ -350,6 +435,7 @@ static void wipe_dir(struct dec_dir *dd)
     dd->cctx = NULL;
     OPENSSL_cleanse(dd->secret, sizeof(dd->secret));
     OPENSSL_cleanse(dd->iv, sizeof(dd->iv));
+    OPENSSL_cleanse(dd->mac_key, sizeof(dd->mac_key));
     dd->secret_len = 0;
 }
 
@@ -428,7 +514,7 @@ void tls_decrypt_client_hello(struct tls_decrypt *d, const uint8_t random[32])
 }
 
 void tls_decrypt_server_hello(struct tls_decrypt *d, const uint8_t random[32], uint16_t version,
-                              uint16_t cipher, bool hello_retry)
+                              uint16_t cipher, bool hello_retry, bool encrypt_then_mac)
 {
     size_t i;
 
@@ -438,6 +524,7 @@ void tls_decrypt_server_hello(struct tls_decrypt *d, const uint8_t random[32], u
         memcpy(d->server_random, random, 32);
     d->version = version;
     d->cipher = cipher;
+    d->etm = encrypt_then_mac;
     d->have_sh = true;
     if (!d->have_cr) {
         stop(d, 1, TLS_DEC_EV_ERROR, "ServerHello without a ClientHello: no client random");
@@ -452,7 +539,7 @@ void tls_decrypt_server_hello(struct tls_decrypt *d, const uint8_t random[32], u
             d->suite = &suites[i];
     }
     if (d->suite == NULL)
-        stop(d, 1, TLS_DEC_EV_UNSUPPORTED, "cipher suite not decrypted (AEAD suites only)");
+        stop(d, 1, TLS_DEC_EV_UNSUPPORTED, "cipher suite not decrypted (AEAD and AES-CBC only)");
 }
 
 /* ---- TLS 1.3 ----------------------------------------------------------- */
@@ -696,8 +783,8 @@ out_wipe:
 static bool keys12(struct tls_decrypt *d, int dir)
 {
     const struct suite *s = d->suite;
-    uint8_t master[KEYLOG_SECRET_MAX], seed[64], block[2 * 32 + 2 * 12];
-    size_t n, kl = s->key_len, il = s->iv_len;
+    uint8_t master[KEYLOG_SECRET_MAX], seed[64], block[2 * MAC_MAX + 2 * 32 + 2 * 12];
+    size_t n, kl = s->key_len, il = s->iv_len, ml = s->mac_len;
     struct tls_decrypt_event ev;
     bool ok;
     int i;
@@ -711,12 +798,14 @@ static bool keys12(struct tls_decrypt *d, int dir)
     memcpy(seed, d->server_random, 32);
     memcpy(seed + 32, d->client_random, 32);
     ok = tls_decrypt_prf(d->ctx, s->sha384, master, 48, "key expansion", seed, sizeof(seed), block,
-                         2 * kl + 2 * il) == 0;
+                         2 * ml + 2 * kl + 2 * il) == 0;
     OPENSSL_cleanse(master, sizeof(master));
-    /* client_write_key, server_write_key, client_write_IV, server_write_IV */
+    /* client/server_write_MAC_key (CBC), client/server_write_key,
+     * client/server_write_IV (AEAD; CBC records carry their own) */
     for (i = 0; ok && i < 2; i++) {
-        memcpy(d->d[i].iv, block + 2 * kl + (size_t)i * il, il);
-        ok = aead_key(d, &d->d[i], block + (size_t)i * kl);
+        memcpy(d->d[i].mac_key, block + (size_t)i * ml, ml);
+        memcpy(d->d[i].iv, block + 2 * ml + 2 * kl + (size_t)i * il, il);
+        ok = aead_key(d, &d->d[i], block + 2 * ml + (size_t)i * kl);
         d->d[i].epoch = TLS_DEC_EPOCH_APPLICATION;
         d->d[i].seq = 0;
     }
@@ -731,6 +820,93 @@ static bool keys12(struct tls_decrypt *d, int dir)
         emit(d, &ev);
     }
     return true;
+}
+
+/* An authenticated TLS 1.2 record's plaintext. */
+static void plaintext12(struct tls_decrypt *d, int dir, uint8_t type, const uint8_t *pt, size_t plen)
+{
+    struct dec_dir *dd = &d->d[dir];
+
+    dd->seq++;
+    dd->records++;
+    d->ctx->st.records++;
+    first_decrypted(d, dir);
+    switch (type) {
+    case CT_HANDSHAKE:
+        dd->finished12 = true; /* Finished, or a renegotiation request: not application data */
+        break;
+    case CT_APPDATA:
+        if (!dd->finished12)
+            stop(d, dir, TLS_DEC_EV_ERROR, "application data before Finished");
+        else
+            deliver(d, dir, pt, plen);
+        break;
+    case CT_ALERT:
+        alert(d, dir, pt, plen);
+        break;
+    default:
+        break; /* heartbeat */
+    }
+}
+
+/* MAC pseudo-header: seq(8) type(1) version(2) length(2). */
+static void pseudo12(uint8_t out[13], uint64_t seq, const uint8_t *hdr, size_t len)
+{
+    put_be64(out, seq);
+    out[8] = hdr[0];
+    out[9] = hdr[1];
+    out[10] = hdr[2];
+    out[11] = (uint8_t)(len >> 8);
+    out[12] = (uint8_t)len;
+}
+
+/* CBC record: IV(16) | AES-CBC(content | MAC | padding), or with
+ * encrypt-then-MAC (RFC 7366) IV(16) | AES-CBC(content | padding) | MAC. */
+static void record12_cbc(struct tls_decrypt *d, int dir, const uint8_t *hdr, const uint8_t *frag,
+                         size_t len)
+{
+    struct dec_dir *dd = &d->d[dir];
+    size_t ml = d->suite->mac_len, clen, n;
+    uint8_t pt[TLS_DEC_MAX_CIPHERTEXT];
+    uint8_t pseudo[13], mac[MAC_MAX];
+    long content;
+    bool ok;
+
+    clen = d->etm ? (len >= ml ? len - ml : 0) : len; /* IV + ciphertext */
+    if (clen < 2 * CBC_BLOCK || clen % CBC_BLOCK != 0 || (!d->etm && clen - CBC_BLOCK < ml + 1)) {
+        stop(d, dir, TLS_DEC_EV_ERROR, "CBC record of an impossible length");
+        return;
+    }
+    n = clen - CBC_BLOCK;
+    if (d->etm) {
+        pseudo12(pseudo, dd->seq, hdr, clen);
+        ok = hmac12(d, dd, pseudo, frag, clen, mac) && CRYPTO_memcmp(mac, frag + clen, ml) == 0;
+        ok = ok && cbc_decrypt(dd, frag, frag + CBC_BLOCK, n, pt);
+        content = ok ? cbc_unpad(pt, n) : -1;
+    } else {
+        ok = cbc_decrypt(dd, frag, frag + CBC_BLOCK, n, pt);
+        content = ok ? cbc_unpad(pt, n) : -1;
+        if (content >= (long)ml) {
+            content -= (long)ml;
+            pseudo12(pseudo, dd->seq, hdr, (size_t)content);
+            ok = hmac12(d, dd, pseudo, pt, (size_t)content, mac) &&
+                 CRYPTO_memcmp(mac, pt + content, ml) == 0;
+        } else {
+            ok = false;
+        }
+    }
+    if (!ok || content < 0) {
+        OPENSSL_cleanse(pt, n);
+        stop(d, dir, TLS_DEC_EV_AUTH_FAILED, "record failed to authenticate (wrong key or damaged)");
+        return;
+    }
+    if ((size_t)content > TLS_DEC_MAX_PLAINTEXT) {
+        OPENSSL_cleanse(pt, n);
+        stop(d, dir, TLS_DEC_EV_ERROR, "decrypted record longer than 2^14");
+        return;
+    }
+    plaintext12(d, dir, hdr[0], pt, (size_t)content);
+    OPENSSL_cleanse(pt, n);
 }
 
 static void record12(struct tls_decrypt *d, int dir, const uint8_t *hdr, const uint8_t *frag,
@@ -759,6 +935,10 @@ static void record12(struct tls_decrypt *d, int dir, const uint8_t *hdr, const u
     }
     if (!d->keys12 && !keys12(d, dir))
         return;
+    if (d->suite->mac_len > 0) {
+        record12_cbc(d, dir, hdr, frag, len);
+        return;
+    }
     if (d->suite->aead == AEAD_CHACHA20_POLY1305) {
         if (len < TAG_LEN) {
             stop(d, dir, TLS_DEC_EV_ERROR, "encrypted record shorter than its tag");
@@ -794,26 +974,7 @@ static void record12(struct tls_decrypt *d, int dir, const uint8_t *hdr, const u
         stop(d, dir, TLS_DEC_EV_AUTH_FAILED, "record failed to authenticate (wrong key or damaged)");
         return;
     }
-    dd->seq++;
-    dd->records++;
-    d->ctx->st.records++;
-    first_decrypted(d, dir);
-    switch (hdr[0]) {
-    case CT_HANDSHAKE:
-        dd->finished12 = true; /* Finished, or a renegotiation request: not application data */
-        break;
-    case CT_APPDATA:
-        if (!dd->finished12)
-            stop(d, dir, TLS_DEC_EV_ERROR, "application data before Finished");
-        else
-            deliver(d, dir, pt, plen);
-        break;
-    case CT_ALERT:
-        alert(d, dir, pt, plen);
-        break;
-    default:
-        break; /* heartbeat */
-    }
+    plaintext12(d, dir, hdr[0], pt, plen);
     OPENSSL_cleanse(pt, plen);
 }
 

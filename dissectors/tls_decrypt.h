@@ -19,7 +19,9 @@
  *   TLS 1.2 (RFC 5246 6.3 key block from the master secret): AES-GCM
  *     (RFC 5288: 4-byte salt + 8-byte explicit nonce) and
  *     ChaCha20-Poly1305 (RFC 7905: iv XOR sequence number) suites with
- *     RSA, DHE or ECDHE key exchange; AAD = seq | type | version | length.
+ *     RSA, DHE or ECDHE key exchange; AAD = seq | type | version | length;
+ *     and AES-CBC with HMAC-SHA1/256/384 (RFC 5246 6.2.3.2: explicit IV,
+ *     MAC-then-encrypt, or encrypt-then-MAC when RFC 7366 was negotiated).
  *
  * A record that fails to authenticate, a missing secret, an unsupported
  * version or suite, a malformed or oversized record (ciphertext longer
@@ -32,7 +34,7 @@
  * at once is capped.
  *
  * The cryptography is OpenSSL 3 libcrypto's EVP interfaces (EVP_CIPHER
- * AEAD, EVP_KDF "HKDF" and "TLS1-PRF"); nothing in this header exposes
+ * AEAD and CBC, EVP_KDF "HKDF" and "TLS1-PRF", EVP_MAC "HMAC"); nothing in this header exposes
  * libcrypto.  Secrets and keys are wiped when they are replaced or freed.
  */
 #ifndef FT_TLS_DECRYPT_H
@@ -128,9 +130,11 @@ struct tls_decrypt *tls_decrypt_new(struct tls_decrypt_ctx *ctx, tls_decrypt_dat
 void tls_decrypt_client_hello(struct tls_decrypt *d, const uint8_t random[32]);
 
 /* The ServerHello: random (borrowed), negotiated version (supported_versions
- * wins), cipher suite.  A HelloRetryRequest (hello_retry) is ignored. */
+ * wins), cipher suite, and whether it accepted encrypt_then_mac (RFC 7366;
+ * matters for CBC suites only).  A HelloRetryRequest (hello_retry) is
+ * ignored. */
 void tls_decrypt_server_hello(struct tls_decrypt *d, const uint8_t random[32], uint16_t version,
-                              uint16_t cipher, bool hello_retry);
+                              uint16_t cipher, bool hello_retry, bool encrypt_then_mac);
 
 /* One whole record of direction dir: the 5-byte header and its fragment
  * (len must equal the header's length).  Borrows both. */

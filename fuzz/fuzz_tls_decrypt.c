@@ -49,7 +49,8 @@ static void on_tls(const struct tls_event *ev, void *user)
     if (ev->type == TLS_EV_CLIENT_HELLO && ev->have_random)
         tls_decrypt_client_hello(f->td, ev->random);
     else if (ev->type == TLS_EV_SERVER_HELLO && ev->have_random)
-        tls_decrypt_server_hello(f->td, ev->random, ev->version, ev->cipher, ev->hello_retry);
+        tls_decrypt_server_hello(f->td, ev->random, ev->version, ev->cipher, ev->hello_retry,
+                                 ev->encrypt_then_mac);
 }
 
 static const uint8_t *find(const uint8_t *p, size_t n, const char *sep, size_t sl)

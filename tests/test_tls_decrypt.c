@@ -145,7 +145,8 @@ static void on_tls_event(const struct tls_event *ev, void *user)
 
     if (ev->type == TLS_EV_SERVER_HELLO && ev->have_random) {
         g->server_hellos++;
-        tls_decrypt_server_hello(g->d, ev->random, ev->version, ev->cipher, ev->hello_retry);
+        tls_decrypt_server_hello(g->d, ev->random, ev->version, ev->cipher, ev->hello_retry,
+                                 ev->encrypt_then_mac);
     }
 }
 
@@ -470,7 +471,7 @@ static void test_hostile(void)
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false);
+    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     tls_decrypt_data(d, 0, (const uint8_t *)"GET / HTTP/1.1\r\n", 16);
     CHECK(tls_decrypt_stopped(d));
     ev = find_ev(r, TLS_DEC_EV_ERROR, NULL);
@@ -481,7 +482,7 @@ static void test_hostile(void)
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false);
+    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     buf[0] = 0x17, buf[1] = 3, buf[2] = 3, buf[3] = 0x41, buf[4] = 0x01; /* 16641 */
     tls_decrypt_data(d, 1, buf, 5);
     CHECK(tls_decrypt_stopped(d));
@@ -492,7 +493,7 @@ static void test_hostile(void)
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false);
+    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     buf[3] = 0x41, buf[4] = 0x00;
     memset(buf + 5, 0x5a, TLS_DEC_MAX_CIPHERTEXT);
     tls_decrypt_data(d, 1, buf, 5 + TLS_DEC_MAX_CIPHERTEXT);
@@ -503,7 +504,7 @@ static void test_hostile(void)
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false);
+    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     memcpy(buf, "\x17\x03\x03\x00\x05" "abcde", 10);
     tls_decrypt_data(d, 1, buf, 10);
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_ERROR, 1) == 1);
@@ -513,7 +514,7 @@ static void test_hostile(void)
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false);
+    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     tls_decrypt_record(d, 1, (const uint8_t *)"\x17\x03\x03\x00\x30", buf, 20);
     CHECK(tls_decrypt_stopped(d));
     tls_decrypt_free(d);
@@ -522,19 +523,19 @@ static void test_hostile(void)
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0304, 0x1304, false); /* AES-128-CCM */
+    tls_decrypt_server_hello(d, sr, 0x0304, 0x1304, false, false); /* AES-128-CCM */
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_UNSUPPORTED, -1) == 1);
     tls_decrypt_free(d);
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0303, 0xc013, false); /* CBC: not decrypted */
+    tls_decrypt_server_hello(d, sr, 0x0303, 0x000a, false, false); /* 3DES: not decrypted */
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_UNSUPPORTED, -1) == 1);
     tls_decrypt_free(d);
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0302, 0xc02f, false); /* TLS 1.1 */
+    tls_decrypt_server_hello(d, sr, 0x0302, 0xc02f, false, false); /* TLS 1.1 */
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_UNSUPPORTED, -1) == 1);
     tls_decrypt_free(d);
 
@@ -542,9 +543,9 @@ static void test_hostile(void)
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0304, 0x1304, true);
+    tls_decrypt_server_hello(d, sr, 0x0304, 0x1304, true, false);
     CHECK(!tls_decrypt_stopped(d));
-    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false);
+    tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     CHECK(!tls_decrypt_stopped(d));
     tls_decrypt_gap(d, 0);
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_ERROR, 0) == 1);
@@ -554,14 +555,14 @@ static void test_hostile(void)
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0303, 0xc02f, false);
+    tls_decrypt_server_hello(d, sr, 0x0303, 0xc02f, false, false);
     tls_decrypt_data(d, 0, (const uint8_t *)"\x17\x03\x03\x00\x01" "x", 6);
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_ERROR, 0) == 1);
     tls_decrypt_free(d);
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0303, 0xc02f, false);
+    tls_decrypt_server_hello(d, sr, 0x0303, 0xc02f, false, false);
     tls_decrypt_data(d, 0, (const uint8_t *)"\x14\x03\x03\x00\x02\x01\x01", 7);
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_ERROR, 0) == 1);
     tls_decrypt_free(d);
@@ -569,7 +570,7 @@ static void test_hostile(void)
     memset(r, 0, sizeof(*r));
     d = tls_decrypt_new(ctx, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
-    tls_decrypt_server_hello(d, sr, 0x0303, 0xcca8, false);
+    tls_decrypt_server_hello(d, sr, 0x0303, 0xcca8, false, false);
     tls_decrypt_data(d, 0, (const uint8_t *)"\x14\x03\x03\x00\x01\x01", 6);
     CHECK(!tls_decrypt_stopped(d));
     memset(buf, 0, 40);

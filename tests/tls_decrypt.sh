@@ -4,7 +4,8 @@
 # tests/fixtures/tls/ holds loopback sessions between openssl s_client and
 # s_server (tools/tls-fixtures): TLS 1.3 with AES-128-GCM, AES-256-GCM and
 # ChaCha20-Poly1305 (KeyUpdate both ways), TLS 1.2 with
-# ECDHE-RSA-AES128-GCM-SHA256, -AES256-GCM-SHA384 and -CHACHA20-POLY1305,
+# ECDHE-RSA-AES128-GCM-SHA256, -AES256-GCM-SHA384, -CHACHA20-POLY1305,
+# -AES128-SHA (CBC, encrypt-then-MAC) and -AES256-SHA384 (CBC, MAC-then-encrypt),
 # each with the key log s_client wrote and the bytes each side sent.  For
 # each: the decrypted bytes equal what was sent, both ways; the same from
 # the key log embedded in a pcapng DSB; a wrong key gives an

@@ -90,7 +90,8 @@ static void on_tls_event(const struct tls_event *ev, void *user)
     if (ev->type == TLS_EV_CLIENT_HELLO && ev->have_random)
         tls_decrypt_client_hello(f->td, ev->random);
     else if (ev->type == TLS_EV_SERVER_HELLO && ev->have_random)
-        tls_decrypt_server_hello(f->td, ev->random, ev->version, ev->cipher, ev->hello_retry);
+        tls_decrypt_server_hello(f->td, ev->random, ev->version, ev->cipher, ev->hello_retry,
+                                 ev->encrypt_then_mac);
 }
 
 static void *rf_open(void *user, const struct flow_info *fi, const struct ft_meta *m)
