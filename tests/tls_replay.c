@@ -167,7 +167,7 @@ int main(int argc, char **argv)
     struct replay r = { 0 };
     struct stream_dissector sd = { "tls-replay", rf_open, rf_data, rf_gap, rf_eof, rf_close, &r };
     struct dissector_set ds = { .xmpp = &sd };
-    struct pipeline_sink sink = { NULL, NULL };
+    struct fact_sink sink = { 0 };
     struct pipeline_config cfg;
     struct capture_options co = { 0 };
     struct tls_decrypt_stats st;
