@@ -426,7 +426,7 @@ static bool has_evidence(const struct corr_direction *d, uint64_t frame)
     if (!d)
         return false;
     for (unsigned i = 0; i < d->verdict.n_evidence; i++)
-        if (d->verdict.evidence_frames[i] == frame && d->verdict.evidence_refs[i].frame == frame)
+        if (d->verdict.evidence_refs[i].frame == frame)
             return true;
     return false;
 }
@@ -512,7 +512,7 @@ static void dump(const struct correlator *c, const char *title)
                 printf("   note: %s\n", d->verdict.notes[n]);
             printf("   evidence:");
             for (unsigned n = 0; n < d->verdict.n_evidence; n++)
-                printf(" %llu", (unsigned long long)d->verdict.evidence_frames[n]);
+                printf(" %llu", (unsigned long long)d->verdict.evidence_refs[n].frame);
             printf("\n");
             for (unsigned n = 0; n < d->n_timeline; n++)
                 printf("   %c %7llu f%llu %s\n", d->timeline[n].failing ? '*' : ' ',
@@ -612,7 +612,7 @@ static void test_working(void)
     CHECK(f && f->n_dir == 2);
     CHECK(f && strcmp(f->domains[0], DOM_A) == 0 && strcmp(f->domains[1], DOM_B) == 0);
     CHECK(f && f->id[0] == 'F' && strlen(f->id) == 9);
-    CHECK(f && f->verdict.status == CORR_OK);
+    CHECK(f && f->verdict->status == CORR_OK);
     ab = dirn(c, DOM_A, DOM_B);
     ba = dirn(c, DOM_B, DOM_A);
     CHECK(ab && ab->verdict.status == CORR_OK);
