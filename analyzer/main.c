@@ -32,10 +32,10 @@
 #define EXIT_DAMAGED 3 /* an input was damaged or truncated; what came before was analysed */
 #define MAX_SOURCES FACT_MAX_SOURCES
 
-/* What the capture callbacks feed: the output and the correlator. */
+/* What main watches while packets flow: the output file (SIGHUP reopen,
+ * a failed write). */
 struct sinks {
-    struct output *out;
-    struct correlator *corr;
+    bool ndjson;                /* the output is NDJSON: SIGHUP reopens it */
     struct outfile *file;
 };
 
@@ -418,7 +418,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
  * write stops the run, nothing more can be delivered. */
 static void sinks_poll(struct sinks *s)
 {
-    if (signals_take_hup() && s->out->format == OUTPUT_NDJSON && outfile_reopen(s->file) != 0)
+    if (signals_take_hup() && s->ndjson && outfile_reopen(s->file) != 0)
         fprintf(stderr, "fedtrace: warning: cannot reopen '%s' (%s); still writing to the old file\n",
                 outfile_name(s->file), strerror(errno));
     if (outfile_failed(s->file))
@@ -487,7 +487,7 @@ int main(int argc, char **argv)
     struct run_opts o;
     struct capture *cap = NULL;
     struct pipeline pl;
-    struct output out;
+    struct output *out = NULL;
     struct outfile of;
     struct dispatch disp;
     struct dissector_set dissectors;
@@ -497,7 +497,7 @@ int main(int argc, char **argv)
     struct fact_sink facts, each;
     struct stats_snapshot *snap = NULL;
     struct run_result res = { .error = true };
-    bool pipeline_ready = false, output_ready = false, dispatch_ready = false, file_ready = false;
+    bool pipeline_ready = false, dispatch_ready = false, file_ready = false;
     bool write_reported = false;
     char err[CAPTURE_ERRBUF_SIZE];
     char *live_filter = NULL;
@@ -550,14 +550,11 @@ int main(int argc, char **argv)
     if (o.format < 0)
         o.format = outfile_isatty(&of) ? OUTPUT_TEXT : OUTPUT_JSON;
 
-    if (output_init(&out, (enum output_format)o.format, of.fp, o.verbose) != 0) {
-        if (!output_error(&out, err, sizeof(err)))
-            snprintf(err, sizeof(err), "out of memory");
+    out = output_new((enum output_format)o.format, of.fp, o.verbose, err, sizeof(err));
+    if (!out) {
         fprintf(stderr, "fedtrace: %s\n", err);
-        output_free(&out);
         goto done;
     }
-    output_ready = true;
     o.corr.xmpp_ports = o.pipe.xmpp_ports;
     o.corr.stop = signals_stop_flag();
     corr = corr_new(&o.corr);
@@ -565,8 +562,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
-    sinks.out = &out;
-    sinks.corr = corr;
+    sinks.ndjson = o.format == OUTPUT_NDJSON;
     sinks.file = &of;
     /* Facts flow from the pipeline and the dissectors straight to the
      * correlator, then the output; main only watches packet time go by. */
@@ -574,7 +570,7 @@ int main(int argc, char **argv)
     fact_fanout_add(&fanout, &each);
     each = (struct fact_sink){ .ctx = &sinks, .on_time = on_time };
     fact_fanout_add(&fanout, &each);
-    each = output_fact_sink(&out);
+    each = output_fact_sink(out);
     fact_fanout_add(&fanout, &each);
     facts = fact_fanout_sink(&fanout);
     if (dispatch_init(&disp, NULL, &facts) != 0) {
@@ -597,7 +593,7 @@ int main(int argc, char **argv)
     if (res.stop_signal && res.offline)
         fprintf(stderr, "fedtrace: interrupted by %s after frame %" PRIu64 "; the output covers only what was read\n",
                 signals_name(res.stop_signal), capture_frames(cap));
-    output_set_interrupted(&out, res.stop_signal ? signals_name(res.stop_signal) : NULL);
+    output_set_interrupted(out, res.stop_signal ? signals_name(res.stop_signal) : NULL);
     pipeline_finish(&pl);
     for (unsigned i = 0; i < capture_source_count(cap); i++) {
         struct capture_source_info si;
@@ -611,7 +607,7 @@ int main(int argc, char **argv)
     }
     corr_finish(corr);
     sinks_poll(&sinks);
-    output_federations(&out, corr, pl.stats.first_ns);
+    output_federations(out, corr, pl.stats.first_ns);
     snap = calloc(1, sizeof(*snap));
     if (!snap) {
         fprintf(stderr, "fedtrace: out of memory\n");
@@ -620,8 +616,8 @@ int main(int argc, char **argv)
     capture_snapshot(cap, snap);
     pipeline_snapshot(&pl, snap);
     dispatch_snapshot(&disp, snap);
-    if (output_finish(&out, snap) != 0) {
-        report_write_error(&out, &of, of.err ? of.err : errno);
+    if (output_finish(out, snap) != 0) {
+        report_write_error(out, &of, of.err ? of.err : errno);
         write_reported = true;
         goto done;
     }
@@ -641,8 +637,7 @@ done:
         fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(&of), strerror(errno));
         res.error = true;
     }
-    if (output_ready)
-        output_free(&out);
+    output_free(out);
     capture_free(cap);
     free(snap);
     free(o.filter);
