@@ -107,6 +107,7 @@ static const uint8_t hrr_random[32] = {
 void tls_config_default(struct tls_config *cfg)
 {
     cfg->max_handshake = 65536;
+    cfg->budget = NULL;
 }
 
 /* IANA "TLS ProtocolVersion" (RFC 8446 B.1 and earlier) */
@@ -194,7 +195,7 @@ const char *tls_event_type_name(enum tls_event_type t)
 
 struct tls_conn *tls_conn_new(const struct tls_config *cfg, tls_event_cb cb, void *user)
 {
-    struct tls_conn *t = calloc(1, sizeof(*t));
+    struct tls_conn *t = budget_calloc(cfg != NULL ? cfg->budget : NULL, sizeof(*t));
 
     if (t == NULL)
         return NULL;
@@ -213,9 +214,9 @@ void tls_conn_free(struct tls_conn *t)
 {
     if (t == NULL)
         return;
-    free(t->d[0].hs_buf);
-    free(t->d[1].hs_buf);
-    free(t);
+    budget_free(t->d[0].hs_buf);
+    budget_free(t->d[1].hs_buf);
+    budget_free(t);
 }
 
 bool tls_conn_encrypted(const struct tls_conn *t, int dir)
@@ -656,7 +657,8 @@ static void handshake_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_
                 size_t want = d->hs_len < t->cfg.max_handshake ? d->hs_len : t->cfg.max_handshake;
 
                 if (want > d->hs_cap) {
-                    uint8_t *nb = realloc(d->hs_buf, want);
+                    uint8_t *nb = d->hs_buf != NULL ? budget_realloc(d->hs_buf, want)
+                                                    : budget_malloc(t->cfg.budget, want);
 
                     if (nb == NULL) {
                         fail(t, dir, "out of memory for a handshake message");
