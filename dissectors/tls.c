@@ -44,6 +44,7 @@ enum {
 enum {
     EXT_SERVER_NAME = 0,
     EXT_ALPN = 16,
+    EXT_ENCRYPT_THEN_MAC = 22,
     EXT_SUPPORTED_VERSIONS = 43,
 };
 
@@ -283,13 +284,18 @@ static void parse_client_hello(struct tls_conn *t, int dir, const uint8_t *p, si
     uint16_t ver, cs_len, ext_len;
     uint8_t sid_len, comp_len;
     bool have_sv = false;
+    const uint8_t *rnd;
 
     ev_init(t, dir, &ev, TLS_EV_CLIENT_HELLO);
     ev.truncated = trunc;
     cursor_init(&c, p, n);
     cursor_be16(&c, &ver);
     ev.legacy_version = ver;
-    cursor_skip(&c, 32);
+    rnd = cursor_take(&c, 32);
+    if (rnd != NULL) {
+        memcpy(ev.random, rnd, 32);
+        ev.have_random = true;
+    }
     cursor_u8(&c, &sid_len);
     cursor_skip(&c, sid_len);
     cursor_be16(&c, &cs_len);
@@ -388,6 +394,10 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
     ev.legacy_version = ver;
     ev.version = ver;
     rnd = cursor_take(&c, 32);
+    if (rnd != NULL) {
+        memcpy(ev.random, rnd, 32);
+        ev.have_random = true;
+    }
     if (rnd != NULL && memcmp(rnd, hrr_random, sizeof(hrr_random)) == 0)
         ev.hello_retry = true;
     cursor_u8(&c, &sid_len);
@@ -421,6 +431,8 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
             cursor_init(&x, xb, el);
             if (et == EXT_SUPPORTED_VERSIONS && cursor_be16(&x, &v)) {
                 ev.version = v;
+            } else if (et == EXT_ENCRYPT_THEN_MAC) {
+                ev.encrypt_then_mac = true;
             } else if (et == EXT_ALPN && ev.n_alpn == 0) {
                 cursor_be16(&x, &list_len);
                 cursor_u8(&x, &pl);
