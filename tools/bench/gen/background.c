@@ -40,7 +40,7 @@ static size_t response_size(struct gen *g)
 static void https_flow(struct gen *g, uint64_t t)
 {
     struct tcpc c;
-    tcp_init(g, &c, world_client(g), web_server(g), 443, rng_chance(&g->rng, 0.4),
+    tcp_init(g, &c, world_client(g), web_server(g), 443, rng_chance(&g->rng, 0.6),
              (uint32_t)(2000 + rng_exp(&g->rng, 30000)));
     g->st.conns_bg++;
     t = tcp_open(g, &c, t, SYN_OK, NULL, 0, BG(g), NULL, 0);
@@ -80,7 +80,7 @@ static void https_flow(struct gen *g, uint64_t t)
 static void http_flow(struct gen *g, uint64_t t)
 {
     struct tcpc c;
-    tcp_init(g, &c, world_client(g), web_server(g), 80, rng_chance(&g->rng, 0.4),
+    tcp_init(g, &c, world_client(g), web_server(g), 80, rng_chance(&g->rng, 0.6),
              (uint32_t)(2000 + rng_exp(&g->rng, 30000)));
     g->st.conns_bg++;
     t = tcp_open(g, &c, t, SYN_OK, NULL, 0, BG(g), NULL, 0);
@@ -112,7 +112,7 @@ static void http_flow(struct gen *g, uint64_t t)
 static void quic_flow(struct gen *g, uint64_t t)
 {
     struct host *cl = world_client(g), *sv = web_server(g);
-    bool v6 = cl->has6 && sv->has6 && rng_chance(&g->rng, 0.4);
+    bool v6 = cl->has6 && sv->has6 && rng_chance(&g->rng, 0.6);
     uint16_t sport = (uint16_t)rng_range(&g->rng, 32768, 60999);
     uint8_t *b = world_wbuf(g, 1400);
     rng_fill(&g->rng, b, 1250);
@@ -158,14 +158,53 @@ static void rtp_flow(struct gen *g, uint64_t t)
     }
 }
 
+/* Everyday DNS from the user side: A and AAAA of web names (some through
+ * a CNAME-less NXDOMAIN), HTTPS records answered empty, PTR lookups. */
+void dns_noise(struct gen *g, uint64_t t)
+{
+    struct host *cl = world_client(g);
+    struct host *res = &g->w->resolver[cl->mac[4] % 3];
+    char name[96];
+    unsigned r = rng_below(&g->rng, 100);
+    uint16_t qtype = r < 50 ? QT_A : r < 85 ? QT_AAAA : r < 93 ? 65 : 12;
+    if (qtype == 12)
+        snprintf(name, sizeof name, "%u.%u.19.198.in-addr.arpa", (unsigned)rng_below(&g->rng, 250),
+                 (unsigned)rng_below(&g->rng, 250));
+    else
+        snprintf(name, sizeof name, "%s%u.%s.example", r % 3 ? "www" : "api", (unsigned)rng_below(&g->rng, 40),
+                 r % 2 ? "cdn" : "shop");
+    uint8_t *buf = world_wbuf(g, 2048);
+    uint16_t id = (uint16_t)rng_next(&g->rng), sport = (uint16_t)rng_range(&g->rng, 1024, 65535);
+    size_t n = dns_query(buf, id, name, qtype);
+    wire_udp(g, t, cl, res, false, sport, 53, buf, n, NULL, 0, &g->st.gen_dns);
+    struct dns_rr rr[4];
+    memset(rr, 0, sizeof rr);
+    int nrr = 0, rcode = 0;
+    if (qtype == QT_A || qtype == QT_AAAA) {
+        nrr = 1 + (int)rng_below(&g->rng, 4);
+        for (int i = 0; i < nrr; i++) {
+            rr[i].type = qtype;
+            rng_fill(&g->rng, rr[i].addr, 16);
+        }
+        if (rng_chance(&g->rng, 0.04))
+            rcode = 3;
+    } else if (qtype == 12) {
+        rcode = 3;
+    }
+    n = dns_response(buf, id, name, qtype, rcode, false, rr, nrr);
+    wire_udp(g, t + 400 + (uint64_t)rng_exp(&g->rng, 15000), res, cl, false, 53, sport, buf, n, NULL, 0,
+             &g->st.gen_dns);
+    g->st.dns_queries++;
+}
+
 void bg_start(struct gen *g, uint64_t t)
 {
     unsigned r = rng_below(&g->rng, 100);
-    if (r < 55)
+    if (r < 42)
         https_flow(g, t);
-    else if (r < 70)
+    else if (r < 50)
         http_flow(g, t);
-    else if (r < 92)
+    else if (r < 66)
         quic_flow(g, t);
     else
         rtp_flow(g, t);

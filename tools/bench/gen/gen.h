@@ -146,7 +146,6 @@ struct gen {
     uint64_t end_us;       /* stop at this packet time (0: none) */
     uint64_t target_bytes; /* stop once the file holds this many (0: none) */
     double mean_life_s;    /* how long a working federation chats, on average */
-    uint64_t horizon_us;   /* pacing: bytes planned past this time do not count */
     bool stopped;
     struct queue q;
     struct gen_stats st;

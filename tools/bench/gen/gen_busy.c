@@ -94,25 +94,22 @@ static void pacer(struct gen *g, void *arg, uint64_t t)
             q_push_wake(g, t + TICK_US, pacer, r);
         return;
     }
-    double frac = (ts + 2.0) / ((double)r->duration_us / 1e6);
-    if (frac > 1.05)
-        frac = 1.05;
-    double want = (double)g->target_bytes * frac;
-    double pending = w->commit_end_rate - ts * w->commit_rate;
-    if (pending < 0)
-        pending = 0;
-    for (int i = 0; i < 400; i++) {
-        double have = (double)(g->st.gen_xmpp + g->st.gen_dns) + pending;
-        if (have >= 0.6 * want)
-            break;
+    /* XMPP: keep enough federations chatting for the byte rate the size
+     * and span ask for, corrected by how far behind or ahead we are
+     * (a proportional controller with a 20 s time constant). */
+    double span = (double)r->duration_us / 1e6;
+    double want = (double)g->target_bytes * (ts / span < 1.0 ? ts / span : 1.0);
+    double rate = w->chat_secs > 60 ? w->chat_bytes / w->chat_secs : 1300.0;
+    double deficit = 0.6 * want - (double)g->st.gen_xmpp;
+    double need = (0.6 * (double)g->target_bytes / span + deficit / 20.0) / rate;
+    for (int i = 0; i < 400 && (double)w->chatting < need; i++)
         if (!start_session(g, t, false))
             break;
-        pending = w->commit_end_rate - ts * w->commit_rate;
-        if (pending < 0)
-            pending = 0;
-    }
-    for (int i = 0; i < 400 && (double)g->st.gen_bg < 0.4 * want; i++)
+    want = (double)g->target_bytes * ((ts + 1.0) / span < 1.05 ? (ts + 1.0) / span : 1.05);
+    for (int i = 0; i < 400 && (double)g->st.gen_bg < 0.35 * want; i++)
         bg_start(g, t);
+    for (int i = 0; i < 2000 && (double)g->st.gen_dns < 0.05 * want; i++)
+        dns_noise(g, t + rng_below(&g->rng, (uint32_t)TICK_US));
     q_push_wake(g, t + TICK_US, pacer, r);
 }
 
@@ -249,8 +246,7 @@ int main(int argc, char **argv)
         /* 1 GB spreads over ten minutes, small captures over at least two */
         r.duration_us = (uint64_t)((120.0 + 480.0 * (double)size / 1e9) * 1e6);
         g.target_bytes = size;
-        g.horizon_us = r.duration_us;
-        g.mean_life_s = 240.0;
+        g.mean_life_s = 120.0;
         uint64_t nmid = size / 4000000 + 2;
         for (uint64_t i = 0; i < nmid; i++) {
             uint32_t a = world_pick_domain(&g), b = world_pick_domain(&g);
@@ -301,7 +297,7 @@ int main(int argc, char **argv)
                 "  bytes generated: xmpp %.1f%%, dns %.1f%%, background %.1f%%\n"
                 "  federations %u, directions in truth %u; connections s2s %llu (midstream %llu), c2s %llu, "
                 "background %llu, DNS over TCP %llu; TLS sessions %llu; DNS queries %llu\n"
-                "  XMPP connections open: mean %.0f, peak %llu\n"
+                "  XMPP connections open: mean %.0f, peak %llu; a chatting federation writes %.0f bytes/s\n"
                 "  frames: IPv6 %.1f%%, VLAN %.1f%%, padded %.1f%%, zero TCP checksum %.1f%%; "
                 "segments reordered %llu, retransmitted %llu, overlapping %llu, cut %llu\n",
                 (unsigned long long)s->frames, (unsigned long long)s->bytes, (double)cap_end / 1e6,
@@ -311,7 +307,8 @@ int main(int argc, char **argv)
                 (unsigned long long)s->conns_bg, (unsigned long long)s->conns_dns_tcp,
                 (unsigned long long)s->tls_sessions, (unsigned long long)s->dns_queries,
                 s->open_samples ? (double)s->open_sum / (double)s->open_samples : 0.0,
-                (unsigned long long)s->peak_open_xmpp, 100.0 * (double)s->v6_frames / (double)s->frames,
+                (unsigned long long)s->peak_open_xmpp, g.w->chat_secs > 0 ? g.w->chat_bytes / g.w->chat_secs : 0.0,
+                100.0 * (double)s->v6_frames / (double)s->frames,
                 100.0 * (double)s->vlan_frames / (double)s->frames, 100.0 * (double)s->padded_frames / (double)s->frames,
                 100.0 * (double)s->zero_csum_frames / (double)s->frames, (unsigned long long)s->tcp_reorder,
                 (unsigned long long)s->tcp_retrans, (unsigned long long)s->tcp_overlap,

@@ -390,7 +390,7 @@ static void c2s_login(struct gen *g, struct fed *f, struct xconn *x, uint32_t di
 {
     struct domain *d = D(g, di);
     struct sbuf *b = &g->w->sb;
-    tcp_init(g, &x->tcp, world_client(g), d->server, 5222, rng_chance(&g->rng, 0.4), pick_rtt(g) * 2);
+    tcp_init(g, &x->tcp, world_client(g), d->server, 5222, rng_chance(&g->rng, 0.6), pick_rtt(g) * 2);
     t = tcp_open(g, &x->tcp, t, SYN_OK, NULL, 0, XB(g), NULL, 0);
     x->live = true;
     x->c2s = true;
@@ -603,7 +603,7 @@ static uint64_t leg_open(struct gen *g, struct xconn *x, uint32_t from, uint32_t
     t = resolve(g, df->server, df->kind, to, dst, t, L->dns, L->fail_mark, M_FAIL);
     if (L->dns != DNS_ANS && L->dns != DNS_TC_TCP)
         return 0;
-    tcp_init(g, &x->tcp, df->server, dst, 5269, rng_chance(&g->rng, 0.4), pick_rtt(g));
+    tcp_init(g, &x->tcp, df->server, dst, 5269, rng_chance(&g->rng, 0.6), pick_rtt(g));
     x->tls = false;
     x->c2s = false;
     g->st.conns_s2s++;
@@ -726,15 +726,6 @@ static void bounce(struct gen *g, struct fed *f, uint64_t t, const char *cond)
     xsend(g, x, NULL, 1, t, b);
 }
 
-static void pace_commit(struct gen *g, struct fed *f, int sign)
-{
-    struct world *w = g->w;
-    uint64_t end = g->horizon_us && f->end_us > g->horizon_us ? g->horizon_us : f->end_us;
-    double end_s = (double)end / 1e6;
-    w->commit_end_rate += sign * end_s * f->est_rate;
-    w->commit_rate += sign * f->est_rate;
-}
-
 static void fed_finish(struct gen *g, struct fed *f, uint64_t t)
 {
     leg_close(g, &f->c1, f->d[0], t);
@@ -743,9 +734,9 @@ static void fed_finish(struct gen *g, struct fed *f, uint64_t t)
         leg_close(g, &f->c3, NULL, t + 700);
     c2s_close(g, &f->ca, t + 2000);
     c2s_close(g, &f->cb, t + 2500);
-    if (f->est_rate > 0) {
-        pace_commit(g, f, -1);
-        f->est_rate = 0;
+    if (f->chatting) {
+        f->chatting = false;
+        g->w->chatting--;
     }
     f->active = false;
 }
@@ -753,8 +744,8 @@ static void fed_finish(struct gen *g, struct fed *f, uint64_t t)
 static void chat_start(struct gen *g, struct fed *f, uint64_t t, double lifetime_s)
 {
     f->end_us = t + (uint64_t)(lifetime_s * 1e6);
-    f->est_rate = g->w->chat_secs > 30 ? g->w->chat_bytes / g->w->chat_secs : 1500.0;
-    pace_commit(g, f, +1);
+    f->chatting = true;
+    g->w->chatting++;
     q_push_wake(g, t + (uint64_t)rng_exp(&g->rng, 1.5e6), fed_chat, f);
 }
 
@@ -817,7 +808,7 @@ static void fed_chat(struct gen *g, void *arg, uint64_t t)
         sb_reset(b);
         sb_printf(b, "<iq type='result' id='%s' from='%s' to='%s'/>", id, rd->name, sd->name);
         t = xsend(g, back, ab ? f->d[1] : f->d[0], 0, t, b);
-    } else if (r < 93) { /* a vCard with an avatar: tens of KB */
+    } else if (r < 91) { /* a vCard with an avatar: tens of KB */
         size_t photo = (size_t)rng_range(&g->rng, 4000, 40000);
         sb_printf(b,
                   "<iq type='result' id='%s' from='%s@%s' to='%s'><vCard xmlns='vcard-temp'><FN>Fran\xc3\xa7oise "
@@ -845,7 +836,7 @@ static void fed_chat(struct gen *g, void *arg, uint64_t t)
                   from, to, id, id, from, to);
         t = xsend(g, link, dt, 0, t, b);
     }
-    double gap = rng_exp(&g->rng, 1.5);
+    double gap = rng_exp(&g->rng, 1.2);
     g->w->chat_bytes += (double)(g->st.gen_xmpp - before);
     g->w->chat_secs += gap;
     q_push_wake(g, t + (uint64_t)(gap * 1e6), fed_chat, f);
@@ -1128,7 +1119,7 @@ void fed_start_midstream(struct gen *g, struct fed *f, uint64_t t)
     struct xconn *xs[2] = {&f->c1, &f->c2};
     for (int i = 0; i < 2; i++) {
         struct xconn *x = xs[i];
-        tcp_init(g, &x->tcp, (i ? db : da)->server, (i ? da : db)->server, 5269, rng_chance(&g->rng, 0.4),
+        tcp_init(g, &x->tcp, (i ? db : da)->server, (i ? da : db)->server, 5269, rng_chance(&g->rng, 0.6),
                  pick_rtt(g));
         tcp_midstream(g, &x->tcp);
         x->tcp.opened_us = 0;

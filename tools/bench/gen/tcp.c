@@ -138,11 +138,15 @@ uint64_t tcp_send(struct gen *g, struct tcpc *c, int dir, uint64_t t, const uint
     }
     c->seq[dir] += (uint32_t)len;
     uint64_t arrive = last + c->rtt_us / 2;
-    /* Delayed ACK: the receiver acknowledges most sends on its own; the
-     * others ride on its next data. */
-    if (n > 1 || rng_chance(&g->rng, 0.6))
-        wire_tcp(g, arrive + c->rtt_us / 2, c, !dir, c->seq[!dir], c->seq[dir], TH_ACK, NULL, 0, NULL, 0, NULL, 0,
-                 cb);
+    /* Delayed ACK: every second full segment is acknowledged; a lone
+     * small send mostly on its own (40 ms later), otherwise on the
+     * receiver's next data. */
+    for (int i = 1; i < n; i += 2)
+        wire_tcp(g, segs[i].t + c->rtt_us, c, !dir, c->seq[!dir], c->seq[dir] - (uint32_t)len + segs[i].off + segs[i].len,
+                 TH_ACK, NULL, 0, NULL, 0, NULL, 0, cb);
+    if (n % 2 == 1 && rng_chance(&g->rng, 0.75))
+        wire_tcp(g, arrive + c->rtt_us / 2 + (n == 1 ? 40 * US_PER_MS : 0), c, !dir, c->seq[!dir], c->seq[dir], TH_ACK,
+                 NULL, 0, NULL, 0, NULL, 0, cb);
     return arrive;
 }
 

@@ -147,7 +147,8 @@ static void host_init(struct gen *g, struct host *h, uint32_t idx, uint8_t a, ui
     h->ip6[14] = (uint8_t)(idx >> 8);
     h->ip6[15] = (uint8_t)(idx | 1);
     h->csum_offload = rng_chance(&g->rng, 0.03);
-    h->vlan = rng_chance(&g->rng, 0.05) ? (uint16_t)(100 + rng_below(&g->rng, 8)) : 0;
+    /* Tagged segments hold ordinary hosts, not the busiest servers. */
+    h->vlan = (kind6 != 1 || idx > 300) && rng_chance(&g->rng, 0.03) ? (uint16_t)(100 + rng_below(&g->rng, 8)) : 0;
     static const uint8_t ttls[] = {64, 64, 64, 128, 255, 58, 52, 47};
     h->ttl = ttls[rng_below(&g->rng, 8)];
     h->ipid = (uint16_t)rng_next(&g->rng);

@@ -102,7 +102,7 @@ struct fed {
     char ua[48], ub[48];   /* local parts */
     char res_a[16], res_b[16];
     uint64_t end_us;       /* the chatty phase ends */
-    double est_rate;       /* bytes/s assumed while it chats (pacing) */
+    bool chatting;
     uint32_t sessions;
     bool subscribed;       /* the subscribe of the first session is done */
 };
@@ -130,7 +130,7 @@ struct world {
     size_t wcap;
     /* pacing */
     double chat_bytes, chat_secs; /* measured while chatting */
-    double commit_end_rate, commit_rate; /* sum end*rate and sum rate of active feds */
+    uint32_t chatting;            /* federations in their chatty phase */
 };
 
 struct world *world_new(struct gen *g, uint32_t ndomains);
@@ -150,5 +150,6 @@ void fed_start_midstream(struct gen *g, struct fed *f, uint64_t t);
 
 /* background.c */
 void bg_start(struct gen *g, uint64_t t);
+void dns_noise(struct gen *g, uint64_t t);
 
 #endif
