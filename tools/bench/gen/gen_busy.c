@@ -64,7 +64,7 @@ static bool start_session(struct gen *g, uint64_t t, bool only_new)
             fed_start(g, f, t);
             return true;
         }
-        f = world_fed_for(g, a, b, scenario_pick(g));
+        f = world_fed_for(g, a, b, scenario_for(g, a, b, false));
         fed_start(g, f, t);
         return true;
     }
@@ -252,7 +252,10 @@ int main(int argc, char **argv)
             uint32_t a = world_pick_domain(&g), b = world_pick_domain(&g);
             if (a == b || world_fed_for(&g, a, b, -1))
                 continue;
-            struct fed *f = world_fed_for(&g, a, b, rng_chance(&g.rng, 0.12) ? SC_MID_TLS : SC_MID_CLEAR);
+            int scen = scenario_for(&g, a, b, true);
+            if (scen == SC_COUNT)
+                continue;
+            struct fed *f = world_fed_for(&g, a, b, scen);
             fed_start_midstream(&g, f, rng_below(&g.rng, 2 * US_PER_S));
         }
     } else {

@@ -28,47 +28,71 @@
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 
-struct scen_def {
-    const char *name;
-    unsigned weight; /* per mille of new federations */
-};
-
-static const struct scen_def scen_defs[SC_COUNT] = {
-    [SC_OK_DB] = {"ok-dialback", 440},
-    [SC_OK_TLS] = {"ok-starttls", 120},
-    [SC_OK_EJ] = {"ok-ejabberd-verify-conn", 110},
-    [SC_OK_TC] = {"ok-dns-tc-tcp", 30},
-    [SC_SUB_PENDING] = {"subscribe-unanswered", 30},
-    [SC_SUB_DENIED] = {"subscribe-declined", 20},
-    [SC_DNS_NX] = {"dns-nxdomain", 30},
-    [SC_DNS_SERVFAIL] = {"dns-servfail", 20},
-    [SC_DNS_TIMEOUT] = {"dns-unanswered", 20},
-    [SC_DNS_TC_NOTCP] = {"dns-truncated-no-tcp", 10},
-    [SC_TCP_RST] = {"tcp-refused", 30},
-    [SC_TCP_DROP] = {"tcp-syn-dropped", 30},
-    [SC_FW_INBOUND] = {"connect-back-dropped", 40},
-    [SC_DB_WRONG_AUTH] = {"dialback-invalid-other-provider", 30},
-    [SC_HOST_UNKNOWN] = {"host-unknown", 20},
-    [SC_TLS_REJECT] = {"tls-closed-after-handshake", 20},
-    [SC_TLS_ALERT] = {"tls-alert-bad-certificate", 20},
-    [SC_MID_CLEAR] = {"midstream-cleartext", 0},
-    [SC_MID_TLS] = {"midstream-starttls", 0},
+static const char *const scen_names[SC_COUNT] = {
+    [SC_OK_DB] = "ok-dialback",
+    [SC_OK_TLS] = "ok-starttls",
+    [SC_OK_EJ] = "ok-ejabberd-verify-conn",
+    [SC_OK_TC] = "ok-dns-tc-tcp",
+    [SC_SUB_PENDING] = "subscribe-unanswered",
+    [SC_SUB_DENIED] = "subscribe-declined",
+    [SC_DNS_NX] = "dns-nxdomain",
+    [SC_DNS_SERVFAIL] = "dns-servfail",
+    [SC_DNS_TIMEOUT] = "dns-unanswered",
+    [SC_DNS_TC_NOTCP] = "dns-truncated-no-tcp",
+    [SC_TCP_RST] = "tcp-refused",
+    [SC_TCP_DROP] = "tcp-syn-dropped",
+    [SC_FW_INBOUND] = "connect-back-dropped",
+    [SC_DB_WRONG_AUTH] = "dialback-invalid-other-provider",
+    [SC_HOST_UNKNOWN] = "host-unknown",
+    [SC_TLS_REJECT] = "tls-closed-after-handshake",
+    [SC_TLS_ALERT] = "tls-alert-bad-certificate",
+    [SC_MID_CLEAR] = "midstream-cleartext",
+    [SC_MID_TLS] = "midstream-starttls",
 };
 
 const char *scenario_name(int scen)
 {
-    return scen >= 0 && scen < SC_COUNT ? scen_defs[scen].name : "?";
+    return scen >= 0 && scen < SC_COUNT ? scen_names[scen] : "?";
 }
 
-int scenario_pick(struct gen *g)
+int scenario_for(struct gen *g, uint32_t a, uint32_t b, bool midstream)
 {
-    unsigned r = rng_below(&g->rng, 1000), acc = 0;
-    for (int s = 0; s < SC_COUNT; s++) {
-        acc += scen_defs[s].weight;
-        if (r < acc)
-            return s;
+    const struct domain *da = &g->w->dom[a], *db = &g->w->dom[b];
+    if (midstream) {
+        bool healthy = (da->fault == DF_NONE || da->fault == DF_DNS_BIG) &&
+                       (db->fault == DF_NONE || db->fault == DF_DNS_BIG);
+        if (!healthy)
+            return SC_COUNT;
+        return da->tls && db->tls ? SC_MID_TLS : SC_MID_CLEAR;
     }
-    return SC_OK_DB;
+    /* the receiving domain's fault stops the initiator first */
+    switch (db->fault) {
+    case DF_DNS_NX: return SC_DNS_NX;
+    case DF_DNS_SERVFAIL: return SC_DNS_SERVFAIL;
+    case DF_DNS_TIMEOUT: return SC_DNS_TIMEOUT;
+    case DF_DNS_TC_NOTCP: return SC_DNS_TC_NOTCP;
+    case DF_REFUSES: return SC_TCP_RST;
+    case DF_INBOUND_BLOCKED: return SC_TCP_DROP;
+    case DF_OTHER_PROVIDER: return SC_HOST_UNKNOWN;
+    case DF_EXPIRED_CERT: return SC_TLS_ALERT;
+    default: break;
+    }
+    switch (da->fault) {
+    case DF_INBOUND_BLOCKED: return SC_FW_INBOUND;
+    case DF_OTHER_PROVIDER: return SC_DB_WRONG_AUTH;
+    case DF_BAD_CERT: return SC_TLS_REJECT;
+    default: break;
+    }
+    unsigned r = rng_below(&g->rng, 100);
+    if (r < 4)
+        return SC_SUB_PENDING;
+    if (r < 7)
+        return SC_SUB_DENIED;
+    if (db->fault == DF_DNS_BIG)
+        return SC_OK_TC;
+    if (da->tls && db->tls)
+        return SC_OK_TLS;
+    return db->kind == SRV_EJABBERD ? SC_OK_EJ : SC_OK_DB;
 }
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -255,14 +279,14 @@ static uint64_t dns_xact(struct gen *g, struct host *client, const char *qname, 
  * A (and AAAA for Prosody) of the target, or of the domain when there is
  * no SRV.  Returns when the address is known; *dst is where to connect. */
 static uint64_t resolve(struct gen *g, struct host *client, uint8_t client_kind, uint32_t to, struct host *dst,
-                        uint64_t t, enum dnsout o, uint32_t *mark, uint32_t bits)
+                        uint64_t t, enum dnsout o, bool cacheable, uint32_t *mark, uint32_t bits)
 {
     struct domain *d = D(g, to);
     char q[128];
     struct dns_rr rr[3];
     memset(rr, 0, sizeof rr);
     snprintf(q, sizeof q, "_xmpp-server._tcp.%s", d->name);
-    if (o == DNS_ANS && rng_chance(&g->rng, 0.15))
+    if (o == DNS_ANS && cacheable && rng_chance(&g->rng, 0.15))
         return t; /* answered from the server's cache */
     if (o == DNS_NX || o == DNS_SERVFAIL || o == DNS_NOANSWER || o == DNS_TC_NOTCP) {
         t = dns_xact(g, client, q, QT_SRV, o, rr, 0, t, mark, bits);
@@ -585,6 +609,7 @@ struct leg {
     enum syn_result syn;
     enum tlsmode tls;
     bool host_unknown;
+    bool cacheable;       /* the lookup may come from the server's cache */
     struct host *dst;     /* connect here instead of the domain's server */
     struct dtruth *dt;    /* the direction this link carries */
     uint32_t *fail_mark;  /* where the failing frame reports */
@@ -600,10 +625,11 @@ static uint64_t leg_open(struct gen *g, struct xconn *x, uint32_t from, uint32_t
     struct domain *df = D(g, from), *dt = D(g, to);
     struct host *dst = L->dst ? L->dst : dt->server;
     struct sbuf *b = &g->w->sb;
-    t = resolve(g, df->server, df->kind, to, dst, t, L->dns, L->fail_mark, M_FAIL);
+    t = resolve(g, df->server, df->kind, to, dst, t, L->dns, L->cacheable, L->fail_mark, M_FAIL);
     if (L->dns != DNS_ANS && L->dns != DNS_TC_TCP)
         return 0;
-    tcp_init(g, &x->tcp, df->server, dst, 5269, rng_chance(&g->rng, 0.6), pick_rtt(g));
+    /* IPv6 only where the lookup asked for AAAA (Prosody does, ejabberd not) */
+    tcp_init(g, &x->tcp, df->server, dst, 5269, df->kind == SRV_PROSODY && rng_chance(&g->rng, 0.6), pick_rtt(g));
     x->tls = false;
     x->c2s = false;
     g->st.conns_s2s++;
@@ -914,7 +940,8 @@ void fed_start(struct gen *g, struct fed *f, uint64_t t)
         c2s_login(g, f, &f->cb, f->b, f->ub, f->res_b, t);
 
     /* C1: a -> b */
-    struct leg L = {.dns = DNS_ANS, .syn = SYN_OK, .tls = TLSM_NONE, .dt = f->d[0],
+    bool healthy = f->scen <= SC_SUB_DENIED;
+    struct leg L = {.dns = DNS_ANS, .syn = SYN_OK, .tls = TLSM_NONE, .dt = f->d[0], .cacheable = healthy,
                     .fail_mark = f->d[0] ? &f->d[0]->marks : NULL};
     switch (f->scen) {
     case SC_DNS_NX: L.dns = DNS_NX; break;
@@ -924,7 +951,10 @@ void fed_start(struct gen *g, struct fed *f, uint64_t t)
     case SC_OK_TC: L.dns = DNS_TC_TCP; break;
     case SC_TCP_RST: L.syn = SYN_RST; break;
     case SC_TCP_DROP: L.syn = SYN_DROP; break;
-    case SC_HOST_UNKNOWN: L.host_unknown = true; break;
+    case SC_HOST_UNKNOWN: /* b's DNS points at another provider, which does not host it */
+        L.host_unknown = true;
+        L.dst = &g->w->hosts[g->w->ndom + (f->b % 64)];
+        break;
     case SC_OK_TLS: L.tls = TLSM_OK; break;
     case SC_TLS_REJECT: L.tls = TLSM_REJECT; break;
     case SC_TLS_ALERT: L.tls = TLSM_ALERT; break;
@@ -951,7 +981,7 @@ void fed_start(struct gen *g, struct fed *f, uint64_t t)
     /* a db:result that will never be checked is the decisive frame */
     t = xsend_sm(g, &f->c1, f->d[0], 0, t, b, &f->d[0]->marks, f->scen == SC_FW_INBOUND ? M_FAIL : 0);
     struct leg L2 = {.dns = DNS_ANS, .syn = SYN_OK, .tls = f->scen == SC_OK_TLS ? TLSM_OK : TLSM_NONE,
-                     .dt = f->d[1], .fail_mark = f->d[1] ? &f->d[1]->marks : NULL};
+                     .dt = f->d[1], .cacheable = healthy, .fail_mark = f->d[1] ? &f->d[1]->marks : NULL};
 
     if (f->scen == SC_FW_INBOUND) {
         /* b's connect-back (its own link, Prosody) meets a's firewall */
@@ -971,7 +1001,7 @@ void fed_start(struct gen *g, struct fed *f, uint64_t t)
         /* DNS for a points at another provider, which answers invalid */
         struct host *other = &g->w->hosts[g->w->ndom + (f->a % 64)];
         struct xconn *x = &f->c3;
-        struct leg L3 = {.dns = DNS_ANS, .syn = SYN_OK, .tls = TLSM_NONE, .dst = other};
+        struct leg L3 = {.dns = DNS_ANS, .syn = SYN_OK, .tls = TLSM_NONE, .dst = other, .cacheable = false};
         char sid3[48];
         t = leg_open(g, x, f->b, f->a, t, &L3, sid3, sizeof sid3);
         if (t) {
@@ -1000,7 +1030,7 @@ void fed_start(struct gen *g, struct fed *f, uint64_t t)
     if (f->scen == SC_OK_EJ) {
         /* ejabberd: a verify-only connection that closes after the answer */
         struct xconn *x = &f->c3;
-        struct leg L3 = {.dns = DNS_ANS, .syn = SYN_OK, .tls = TLSM_NONE};
+        struct leg L3 = {.dns = DNS_ANS, .syn = SYN_OK, .tls = TLSM_NONE, .cacheable = true};
         char sid3[48];
         uint64_t t3 = leg_open(g, x, f->b, f->a, t, &L3, sid3, sizeof sid3);
         if (t3) {

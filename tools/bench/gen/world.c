@@ -177,6 +177,25 @@ struct world *world_new(struct gen *g, uint32_t ndom)
         bool shared = i > 50 && rng_chance(&g->rng, 0.12);
         d->server = shared ? &w->hosts[rng_below(&g->rng, 50)] : &w->hosts[i];
         d->kind = rng_chance(&g->rng, 0.3) ? SRV_EJABBERD : SRV_PROSODY;
+        d->tls = rng_chance(&g->rng, 0.35);
+        d->fault = DF_NONE;
+        if (i >= 50 && !shared) {
+            static const struct {
+                uint8_t fault;
+                double p;
+            } faults[] = {{DF_DNS_NX, 0.03},        {DF_DNS_SERVFAIL, 0.02},    {DF_DNS_TIMEOUT, 0.02},
+                          {DF_DNS_TC_NOTCP, 0.01},  {DF_DNS_BIG, 0.03},         {DF_REFUSES, 0.03},
+                          {DF_INBOUND_BLOCKED, 0.04}, {DF_OTHER_PROVIDER, 0.04}, {DF_BAD_CERT, 0.03},
+                          {DF_EXPIRED_CERT, 0.03}};
+            double u = rng_unit(&g->rng), acc = 0;
+            for (size_t k = 0; k < sizeof faults / sizeof faults[0]; k++) {
+                acc += faults[k].p;
+                if (u < acc) {
+                    d->fault = faults[k].fault;
+                    break;
+                }
+            }
+        }
         d->local = rng_chance(&g->rng, 0.35);
         if (rng_chance(&g->rng, 0.85)) {
             if (shared)

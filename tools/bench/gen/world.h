@@ -26,13 +26,32 @@ void sb_free(struct sbuf *b);
 /* ---- domains and servers ------------------------------------------------ */
 enum server_kind { SRV_PROSODY, SRV_EJABBERD };
 
+/* What is wrong with a domain, if anything: every federation that
+ * touches it meets the same fault, so the capture stays consistent (one
+ * name never both resolves and fails, one server never both accepts and
+ * refuses).  The busiest domains are always healthy. */
+enum domain_fault {
+    DF_NONE,
+    DF_DNS_NX,          /* no SRV and no address records */
+    DF_DNS_SERVFAIL,    /* broken delegation */
+    DF_DNS_TIMEOUT,     /* its name servers never answer */
+    DF_DNS_TC_NOTCP,    /* answers too big for UDP; the retry over TCP never comes */
+    DF_DNS_BIG,         /* answers too big for UDP; retried over TCP/53 and fine */
+    DF_REFUSES,         /* nothing listens on 5269: RST */
+    DF_INBOUND_BLOCKED, /* its firewall drops inbound 5269 */
+    DF_OTHER_PROVIDER,  /* its DNS points at another provider's server */
+    DF_BAD_CERT,        /* its certificate is refused by the servers it connects to */
+    DF_EXPIRED_CERT     /* servers connecting to it refuse its certificate */
+};
+
 struct domain {
     char name[64];
     char srv_target[80]; /* SRV target, or "" when the domain publishes no SRV */
     struct host *server;
     bool local;          /* its users' c2s traffic crosses the SPAN */
     uint8_t kind;        /* enum server_kind */
-    bool dns_cached;     /* resolvers skip the lookup now and then */
+    bool tls;            /* offers and uses STARTTLS on s2s */
+    uint8_t fault;       /* enum domain_fault */
 };
 
 /* ---- truth --------------------------------------------------------------- */
@@ -144,7 +163,10 @@ uint8_t *world_wbuf(struct gen *g, size_t need);
 const char *scenario_name(int scen);
 
 /* scenario.c */
-int scenario_pick(struct gen *g);
+/* The scenario a federation initiated by a towards b plays, from the
+ * domains' faults and features; SC_COUNT when the pair must not be used
+ * (a mid-stream link needs two healthy domains). */
+int scenario_for(struct gen *g, uint32_t a, uint32_t b, bool midstream);
 void fed_start(struct gen *g, struct fed *f, uint64_t t);
 void fed_start_midstream(struct gen *g, struct fed *f, uint64_t t);
 
