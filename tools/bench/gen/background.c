@@ -40,8 +40,10 @@ static size_t response_size(struct gen *g)
 static void https_flow(struct gen *g, uint64_t t)
 {
     struct tcpc c;
-    tcp_init(g, &c, world_client(g), web_server(g), 443, rng_chance(&g->rng, 0.6),
-             (uint32_t)(2000 + rng_exp(&g->rng, 30000)));
+    uint32_t rtt = (uint32_t)(2000 + rng_exp(&g->rng, 30000));
+    bool v6 = rng_chance(&g->rng, 0.6);
+    struct host *server = web_server(g);
+    tcp_init(g, &c, world_client(g), server, 443, v6, rtt);
     g->st.conns_bg++;
     t = tcp_open(g, &c, t, SYN_OK, NULL, 0, BG(g), NULL, 0);
     char sni[64];
@@ -80,8 +82,10 @@ static void https_flow(struct gen *g, uint64_t t)
 static void http_flow(struct gen *g, uint64_t t)
 {
     struct tcpc c;
-    tcp_init(g, &c, world_client(g), web_server(g), 80, rng_chance(&g->rng, 0.6),
-             (uint32_t)(2000 + rng_exp(&g->rng, 30000)));
+    uint32_t rtt = (uint32_t)(2000 + rng_exp(&g->rng, 30000));
+    bool v6 = rng_chance(&g->rng, 0.6);
+    struct host *server = web_server(g);
+    tcp_init(g, &c, world_client(g), server, 80, v6, rtt);
     g->st.conns_bg++;
     t = tcp_open(g, &c, t, SYN_OK, NULL, 0, BG(g), NULL, 0);
     char req[256];
@@ -168,8 +172,10 @@ void dns_noise(struct gen *g, uint64_t t)
     unsigned r = rng_below(&g->rng, 100);
     uint16_t qtype = r < 50 ? QT_A : r < 85 ? QT_AAAA : r < 93 ? 65 : 12;
     if (qtype == 12)
-        snprintf(name, sizeof name, "%u.%u.19.198.in-addr.arpa", (unsigned)rng_below(&g->rng, 250),
-                 (unsigned)rng_below(&g->rng, 250));
+    {
+        unsigned o2 = rng_below(&g->rng, 250), o3 = rng_below(&g->rng, 250);
+        snprintf(name, sizeof name, "%u.%u.19.198.in-addr.arpa", o3, o2);
+    }
     else
         snprintf(name, sizeof name, "%s%u.%s.example", r % 3 ? "www" : "api", (unsigned)rng_below(&g->rng, 40),
                  r % 2 ? "cdn" : "shop");

@@ -186,7 +186,7 @@ void tcp_init(struct gen *g, struct tcpc *c, struct host *client, struct host *s
 uint64_t tcp_open(struct gen *g, struct tcpc *c, uint64_t t, enum syn_result r, const uint64_t *retries_us,
                   int nretries, uint64_t *class_bytes, uint32_t *mark, uint32_t bits);
 /* A connection already established before the capture began. */
-void tcp_midstream(struct gen *g, struct tcpc *c);
+void tcp_midstream(struct tcpc *c);
 uint64_t tcp_send(struct gen *g, struct tcpc *c, int dir, uint64_t t, const uint8_t *data, size_t len,
                   uint64_t *class_bytes);
 uint64_t tcp_fin(struct gen *g, struct tcpc *c, int first, uint64_t t, uint64_t *class_bytes);

@@ -20,13 +20,9 @@
  * unanswered or declined) and records the truth of each direction.
  */
 #include "content.h"
-#include "world.h"
+#include "xlink.h"
 
 #include <string.h>
-
-#define NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
-#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-#define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 
 static const char *const scen_names[SC_COUNT] = {
     [SC_OK_DB] = "ok-dialback",
@@ -93,427 +89,6 @@ int scenario_for(struct gen *g, uint32_t a, uint32_t b, bool midstream)
     if (da->tls && db->tls)
         return SC_OK_TLS;
     return db->kind == SRV_EJABBERD ? SC_OK_EJ : SC_OK_DB;
-}
-
-/* ---- small helpers ------------------------------------------------------------ */
-static struct domain *D(struct gen *g, uint32_t i)
-{
-    return &g->w->dom[i];
-}
-
-static uint64_t *XB(struct gen *g)
-{
-    return &g->st.gen_xmpp;
-}
-
-static uint32_t pick_rtt(struct gen *g)
-{
-    double ms = rng_lognormal(&g->rng, 35.0, 0.8);
-    if (ms < 0.3)
-        ms = 0.3;
-    if (ms > 400)
-        ms = 400;
-    return (uint32_t)(ms * 1000);
-}
-
-static uint64_t think(struct gen *g)
-{
-    return 80 + rng_below(&g->rng, 1500);
-}
-
-static void gen_id(struct gen *g, char *out, size_t cap, uint8_t kind)
-{
-    uint64_t a = rng_next(&g->rng), b = rng_next(&g->rng);
-    if (kind == SRV_EJABBERD)
-        snprintf(out, cap, "%llu", (unsigned long long)(a % 100000000000000000ull));
-    else
-        snprintf(out, cap, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-                 (unsigned)a & 0xfff, (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
-                 (unsigned long long)(b & 0xffffffffffffull));
-}
-
-static void gen_key(struct gen *g, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 64; i += 16) {
-        uint64_t v = rng_next(&g->rng);
-        for (int k = 0; k < 16; k++)
-            out[i + k] = hex[(v >> (4 * k)) & 15];
-    }
-    out[64] = '\0';
-}
-
-static void stanza_id(struct gen *g, char *out)
-{
-    static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    uint64_t v = rng_next(&g->rng);
-    for (int i = 0; i < 12; i++) {
-        out[i] = al[v % 36];
-        v /= 36;
-    }
-    out[12] = '\0';
-}
-
-static void open_count(struct gen *g, int d)
-{
-    if (d > 0) {
-        g->st.open_xmpp++;
-        if (g->st.open_xmpp > g->st.peak_open_xmpp)
-            g->st.peak_open_xmpp = g->st.open_xmpp;
-    } else if (g->st.open_xmpp) {
-        g->st.open_xmpp--;
-    }
-}
-
-/* Sends text on an XMPP connection (as TLS records once TLS is up); marks
- * the frames with bits on mark, plus M_ALIVE on the connection's truth
- * record.  Returns when the peer can answer. */
-static uint64_t xsend_m(struct gen *g, struct xconn *x, struct dtruth *dt, int dir, uint64_t t, const char *s,
-                        size_t n, uint32_t *mark, uint32_t bits)
-{
-    if (!x->live || x->tcp.closed)
-        return t;
-    x->tcp.mark = NULL;
-    x->tcp.mark_bits = 0;
-    if (mark) {
-        x->tcp.mark = mark;
-        x->tcp.mark_bits = bits;
-    }
-    /* Alive: any stanza of a cleartext direction; an encrypted one only
-     * by records more than 5 s after its connection opened (all a capture
-     * without keys can tell). */
-    if (dt && (!dt->encrypted || (x->tls && t >= x->tcp.opened_us + 6 * US_PER_S))) {
-        if (x->tcp.mark && x->tcp.mark != &dt->marks) {
-            /* two different records: the explicit mark wins */
-        } else {
-            x->tcp.mark = &dt->marks;
-            x->tcp.mark_bits |= M_ALIVE;
-        }
-    }
-    uint64_t r;
-    if (x->tls) {
-        uint8_t *buf = world_wbuf(g, n + 22 * (n / 16384 + 2));
-        size_t len = tls_app_records(&g->rng, buf, n);
-        r = tcp_send(g, &x->tcp, dir, t, buf, len, XB(g));
-    } else {
-        r = tcp_send(g, &x->tcp, dir, t, (const uint8_t *)s, n, XB(g));
-    }
-    x->tcp.mark = NULL;
-    x->tcp.mark_bits = 0;
-    return r + think(g);
-}
-
-static uint64_t xsend(struct gen *g, struct xconn *x, struct dtruth *dt, int dir, uint64_t t, const struct sbuf *b)
-{
-    return xsend_m(g, x, dt, dir, t, b->p, b->len, NULL, 0);
-}
-
-static uint64_t xsend_sm(struct gen *g, struct xconn *x, struct dtruth *dt, int dir, uint64_t t, const struct sbuf *b,
-                         uint32_t *mark, uint32_t bits)
-{
-    return xsend_m(g, x, dt, dir, t, b->p, b->len, mark, bits);
-}
-
-static void xclose_state(struct gen *g, struct xconn *x)
-{
-    if (x->live) {
-        x->live = false;
-        open_count(g, -1);
-    }
-}
-
-/* ---- DNS ------------------------------------------------------------------ */
-enum dnsout { DNS_ANS, DNS_NX, DNS_SERVFAIL, DNS_NOANSWER, DNS_TC_TCP, DNS_TC_NOTCP };
-
-static struct host *resolver_of(struct gen *g, const struct host *client)
-{
-    return &g->w->resolver[client->mac[5] % 3];
-}
-
-/* One DNS transaction from client; returns when the answer is in.  The
- * decisive frame (the failing answer, or the last unanswered query)
- * carries the mark. */
-static uint64_t dns_xact(struct gen *g, struct host *client, const char *qname, uint16_t qtype, enum dnsout o,
-                         const struct dns_rr *rr, int nrr, uint64_t t, uint32_t *mark, uint32_t bits)
-{
-    struct host *res = resolver_of(g, client);
-    uint8_t *buf = world_wbuf(g, 4096);
-    uint16_t id = (uint16_t)rng_next(&g->rng);
-    uint16_t sport = (uint16_t)rng_range(&g->rng, 1024, 65535);
-    size_t ql = dns_query(buf, id, qname, qtype);
-    uint64_t *cb = &g->st.gen_dns;
-    g->st.dns_queries++;
-    if (o == DNS_NOANSWER) { /* libunbound's retransmissions, then silence */
-        static const uint64_t retry[] = {0, 376 * US_PER_MS, 1128 * US_PER_MS, 2632 * US_PER_MS, 5640 * US_PER_MS};
-        for (int i = 0; i < 5; i++)
-            wire_udp(g, t + retry[i], client, res, false, sport, 53, buf, ql, i == 4 ? mark : NULL, bits, cb);
-        return t + 17 * US_PER_S;
-    }
-    wire_udp(g, t, client, res, false, sport, 53, buf, ql, NULL, 0, cb);
-    uint64_t back = t + 300 + (uint64_t)rng_exp(&g->rng, 8000);
-    int rcode = o == DNS_NX ? 3 : o == DNS_SERVFAIL ? 2 : 0;
-    bool tc = o == DNS_TC_TCP || o == DNS_TC_NOTCP;
-    size_t rl = dns_response(buf, id, qname, qtype, rcode, tc, rr, tc ? (nrr > 1 ? 1 : nrr) : nrr);
-    wire_udp(g, back, res, client, false, 53, sport, buf, rl, o == DNS_TC_TCP ? NULL : mark, bits, cb);
-    if (o != DNS_TC_TCP)
-        return back;
-    /* Truncated: the same question again over TCP/53 (RFC 7766). */
-    struct tcpc c;
-    tcp_init(g, &c, client, res, 53, false, 600 + rng_below(&g->rng, 3000));
-    g->st.conns_dns_tcp++;
-    uint64_t tt = tcp_open(g, &c, back + 200, SYN_OK, NULL, 0, cb, NULL, 0);
-    uint8_t *m = world_wbuf(g, 4096);
-    ql = dns_query(m + 2, id, qname, qtype);
-    m[0] = (uint8_t)(ql >> 8);
-    m[1] = (uint8_t)ql;
-    tt = tcp_send(g, &c, 0, tt, m, ql + 2, cb);
-    rl = dns_response(m + 2, id, qname, qtype, 0, false, rr, nrr);
-    m[0] = (uint8_t)(rl >> 8);
-    m[1] = (uint8_t)rl;
-    tt = tcp_send(g, &c, 1, tt + 500, m, rl + 2, cb);
-    tcp_fin(g, &c, 0, tt + 100, cb);
-    return tt;
-}
-
-/* The lookups a server makes before connecting to domain `to`: SRV, then
- * A (and AAAA for Prosody) of the target, or of the domain when there is
- * no SRV.  Returns when the address is known; *dst is where to connect. */
-static uint64_t resolve(struct gen *g, struct host *client, uint8_t client_kind, uint32_t to, struct host *dst,
-                        uint64_t t, enum dnsout o, bool cacheable, uint32_t *mark, uint32_t bits)
-{
-    struct domain *d = D(g, to);
-    char q[128];
-    struct dns_rr rr[3];
-    memset(rr, 0, sizeof rr);
-    snprintf(q, sizeof q, "_xmpp-server._tcp.%s", d->name);
-    if (o == DNS_ANS && cacheable && rng_chance(&g->rng, 0.15))
-        return t; /* answered from the server's cache */
-    if (o == DNS_NX || o == DNS_SERVFAIL || o == DNS_NOANSWER || o == DNS_TC_NOTCP) {
-        t = dns_xact(g, client, q, QT_SRV, o, rr, 0, t, mark, bits);
-        if (o == DNS_NX) { /* the fallback to the domain's own address fails too */
-            uint64_t t2 = dns_xact(g, client, d->name, QT_A, DNS_NX, rr, 0, t + 100, NULL, 0);
-            if (client_kind == SRV_PROSODY)
-                dns_xact(g, client, d->name, QT_AAAA, DNS_NX, rr, 0, t + 120, NULL, 0);
-            t = t2;
-        }
-        return t;
-    }
-    const char *aname = d->srv_target[0] ? d->srv_target : d->name;
-    if (d->srv_target[0]) {
-        int n = 1;
-        rr[0].type = QT_SRV;
-        rr[0].port = 5269;
-        rr[0].weight = 5;
-        rr[0].target = d->srv_target;
-        if (o == DNS_TC_TCP) { /* a bigger set, so truncation is plausible */
-            rr[1] = rr[0];
-            rr[1].prio = 10;
-            rr[2] = rr[0];
-            rr[2].prio = 20;
-            n = 3;
-        }
-        t = dns_xact(g, client, q, QT_SRV, o, rr, n, t, NULL, 0);
-    } else {
-        t = dns_xact(g, client, q, QT_SRV, DNS_NX, rr, 0, t, NULL, 0);
-    }
-    memset(rr, 0, sizeof rr);
-    rr[0].type = QT_A;
-    memcpy(rr[0].addr, dst->ip4, 4);
-    uint64_t ta = dns_xact(g, client, aname, QT_A, DNS_ANS, rr, 1, t + 50, NULL, 0);
-    if (client_kind == SRV_PROSODY) {
-        rr[0].type = QT_AAAA;
-        memcpy(rr[0].addr, dst->ip6, 16);
-        uint64_t t6 = dns_xact(g, client, aname, QT_AAAA, DNS_ANS, rr, dst->has6 ? 1 : 0, t + 60, NULL, 0);
-        if (t6 > ta)
-            ta = t6;
-    }
-    return ta;
-}
-
-/* ---- XML text ---------------------------------------------------------------- */
-static void hdr_init(struct gen *g, struct sbuf *b, uint8_t kind, const char *from, const char *to)
-{
-    (void)g;
-    sb_reset(b);
-    if (kind == SRV_EJABBERD)
-        sb_printf(b,
-                  "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/"
-                  "streams' xmlns:db='jabber:server:dialback' from='%s' to='%s' version='1.0'>",
-                  from, to);
-    else
-        sb_printf(b,
-                  "<?xml version='1.0'?><stream:stream version='1.0' xmlns:db='jabber:server:dialback' to='%s' "
-                  "xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' id='' from='%s' "
-                  "xml:lang='en'>",
-                  to, from);
-}
-
-enum feat { FEAT_DIALBACK, FEAT_STARTTLS, FEAT_NONE };
-
-static void hdr_resp(struct sbuf *b, uint8_t kind, const char *from, const char *to, const char *id, enum feat feat)
-{
-    sb_reset(b);
-    sb_printf(b,
-              "<?xml version='1.0'?><stream:stream xmlns='jabber:server' id='%s' to='%s' xml:lang='en' "
-              "version='1.0' xmlns:stream='http://etherx.jabber.org/streams' from='%s' "
-              "xmlns:db='jabber:server:dialback'>",
-              id, to, from);
-    if (feat == FEAT_DIALBACK)
-        sb_printf(b, "<stream:features><dialback xmlns='urn:xmpp:features:dialback'>%s</dialback></stream:features>",
-                  kind == SRV_EJABBERD ? "<errors/>" : "");
-    else if (feat == FEAT_STARTTLS)
-        sb_printf(b, "<stream:features><starttls xmlns='" NS_TLS "'><required/></starttls></stream:features>");
-}
-
-static void db_elem(struct sbuf *b, const char *el, const char *from, const char *to, const char *id,
-                    const char *type, const char *key)
-{
-    sb_reset(b);
-    sb_printf(b, "<db:%s from='%s' to='%s'", el, from, to);
-    if (id)
-        sb_printf(b, " id='%s'", id);
-    if (type)
-        sb_printf(b, " type='%s'", type);
-    sb_printf(b, ">%s</db:%s>", key, el);
-}
-
-/* Message bodies: plain words, XML entities and multibyte UTF-8, in
- * sizes from a word to a long paste. */
-static const char *const words[] = {
-    "hello",  "ok",      "meeting", "tomorrow", "the",  "build", "is",      "green", "&amp;", "&lt;3",
-    "&quot;", "caf\xc3\xa9", "na\xc3\xafve", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "\xf0\x9f\x98\x80",
-    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", "&#x1F44D;", "stra\xc3\x9f" "e", "deploy", "lunch",
-    "\xce\xb1\xce\xb2\xce\xb3", "&apos;quoted&apos;", "link:", "https://example.org/a?b=1&amp;c=2", "thanks"};
-
-static void body_text(struct gen *g, struct sbuf *b, size_t target)
-{
-    size_t start = b->len;
-    while (b->len - start < target) {
-        const char *w = words[rng_below(&g->rng, sizeof words / sizeof words[0])];
-        sb_append(b, w, strlen(w));
-        sb_append(b, " ", 1);
-    }
-}
-
-static size_t body_size(struct gen *g)
-{
-    double s = rng_lognormal(&g->rng, 60, 1.3);
-    if (s > 12000)
-        s = 12000;
-    return (size_t)s + 1;
-}
-
-static void jid(char *out, size_t cap, const char *user, const struct domain *d)
-{
-    snprintf(out, cap, "%s@%s", user, d->name);
-}
-
-/* ---- c2s ------------------------------------------------------------------ */
-static void c2s_login(struct gen *g, struct fed *f, struct xconn *x, uint32_t di, const char *user, const char *res,
-                      uint64_t t)
-{
-    struct domain *d = D(g, di);
-    struct sbuf *b = &g->w->sb;
-    tcp_init(g, &x->tcp, world_client(g), d->server, 5222, rng_chance(&g->rng, 0.6), pick_rtt(g) * 2);
-    t = tcp_open(g, &x->tcp, t, SYN_OK, NULL, 0, XB(g), NULL, 0);
-    x->live = true;
-    x->c2s = true;
-    x->tls = false;
-    open_count(g, 1);
-    g->st.conns_c2s++;
-    bool encrypted = rng_chance(&g->rng, 0.5);
-    char id[48];
-    gen_id(g, id, sizeof id, d->kind);
-    sb_reset(b);
-    sb_printf(b,
-              "<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
-              "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' xml:lang='en'>",
-              d->name);
-    t = xsend(g, x, NULL, 0, t, b);
-    sb_reset(b);
-    sb_printf(b,
-              "<?xml version='1.0'?><stream:stream from='%s' id='%s' version='1.0' xml:lang='en' "
-              "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><stream:features>"
-              "<starttls xmlns='" NS_TLS "'%s</starttls><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
-              "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
-              d->name, id, encrypted ? "><required/>" : ">");
-    t = xsend(g, x, NULL, 1, t, b);
-    if (encrypted) {
-        sb_reset(b);
-        sb_printf(b, "<starttls xmlns='" NS_TLS "'/>");
-        t = xsend(g, x, NULL, 0, t, b);
-        sb_reset(b);
-        sb_printf(b, "<proceed xmlns='" NS_TLS "'/>");
-        t = xsend(g, x, NULL, 1, t, b);
-        uint8_t *buf = world_wbuf(g, 8192);
-        size_t n = tls_client_hello(&g->rng, buf, d->name, "xmpp-client");
-        t = tcp_send(g, &x->tcp, 0, t, buf, n, XB(g));
-        n = tls_server_flight(&g->rng, buf, 2400 + rng_below(&g->rng, 1600));
-        t = tcp_send(g, &x->tcp, 1, t + 300, buf, n, XB(g));
-        n = tls_client_finish(&g->rng, buf);
-        t = tcp_send(g, &x->tcp, 0, t + 200, buf, n, XB(g));
-        x->tls = true;
-        g->st.tls_sessions++;
-    }
-    sb_reset(b);
-    sb_printf(b, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAHMzY3IzdA==</auth>");
-    t = xsend(g, x, NULL, 0, t, b);
-    sb_reset(b);
-    sb_printf(b, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    t = xsend(g, x, NULL, 1, t, b);
-    sb_reset(b);
-    sb_printf(b,
-              "<iq type='set' id='bind_1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>%s</resource>"
-              "</bind></iq>",
-              res);
-    t = xsend(g, x, NULL, 0, t, b);
-    sb_reset(b);
-    sb_printf(b,
-              "<iq type='result' id='bind_1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>%s@%s/%s</jid>"
-              "</bind></iq>",
-              user, d->name, res);
-    t = xsend(g, x, NULL, 1, t, b);
-    sb_reset(b);
-    sb_printf(b, "<iq type='get' id='roster_1'><query xmlns='jabber:iq:roster'/></iq>");
-    t = xsend(g, x, NULL, 0, t, b);
-    /* The roster: tens of KB for a well-connected user. */
-    sb_reset(b);
-    sb_printf(b, "<iq type='result' id='roster_1' to='%s@%s/%s'><query xmlns='jabber:iq:roster' ver='%u'>", user,
-              d->name, res, (unsigned)rng_below(&g->rng, 1000));
-    unsigned items = (unsigned)rng_lognormal(&g->rng, 40, 1.2);
-    if (items > 600)
-        items = 600;
-    for (unsigned i = 0; i < items; i++) {
-        const struct domain *o = D(g, world_pick_domain(g));
-        sb_printf(b, "<item jid='user%u@%s' subscription='both' name='%s %u'><group>%s</group></item>",
-                  (unsigned)rng_below(&g->rng, 5000), o->name, i % 3 ? "Zo\xc3\xab" : "J\xc3\xbcrgen &amp; co", i,
-                  i % 2 ? "Friends" : "\xe5\x90\x8c\xe4\xba\x8b");
-    }
-    sb_printf(b, "</query></iq>");
-    t = xsend(g, x, NULL, 1, t, b);
-    sb_reset(b);
-    sb_printf(b, "<presence><priority>5</priority><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
-                 "node='https://conversations.im' ver='JFHNHSXa0KJwcUf3Yq1nKGbDvFo='/></presence>");
-    xsend(g, x, NULL, 0, t, b);
-    (void)f;
-}
-
-static void c2s_close(struct gen *g, struct xconn *x, uint64_t t)
-{
-    if (!x->live)
-        return;
-    struct sbuf *b = &g->w->sb;
-    sb_reset(b);
-    sb_printf(b, "<presence type='unavailable'/></stream:stream>");
-    t = xsend(g, x, NULL, 0, t, b);
-    sb_reset(b);
-    sb_printf(b, "</stream:stream>");
-    t = xsend(g, x, NULL, 1, t, b);
-    if (rng_chance(&g->rng, 0.2))
-        tcp_rst(g, &x->tcp, 0, t, XB(g));
-    else
-        tcp_fin(g, &x->tcp, 0, t, XB(g));
-    xclose_state(g, x);
 }
 
 /* ---- truth ------------------------------------------------------------------ */
@@ -599,137 +174,6 @@ static void make_truth(struct gen *g, struct fed *f, uint64_t t)
             f->d[0]->midstream = f->d[1]->midstream = true;
         break;
     }
-}
-
-/* ---- one s2s link ---------------------------------------------------------------- */
-enum tlsmode { TLSM_NONE, TLSM_OK, TLSM_REJECT, TLSM_ALERT };
-
-struct leg {
-    enum dnsout dns;
-    enum syn_result syn;
-    enum tlsmode tls;
-    bool host_unknown;
-    bool cacheable;       /* the lookup may come from the server's cache */
-    struct host *dst;     /* connect here instead of the domain's server */
-    struct dtruth *dt;    /* the direction this link carries */
-    uint32_t *fail_mark;  /* where the failing frame reports */
-};
-
-static const uint64_t syn_retries[] = {1 * US_PER_S, 3 * US_PER_S, 7 * US_PER_S, 15 * US_PER_S};
-
-/* Opens link x from domain `from` to `to` up to the point where dialback
- * can start.  Returns the time, or 0 when the link failed on the way. */
-static uint64_t leg_open(struct gen *g, struct xconn *x, uint32_t from, uint32_t to, uint64_t t, const struct leg *L,
-                         char *sid, size_t sidcap)
-{
-    struct domain *df = D(g, from), *dt = D(g, to);
-    struct host *dst = L->dst ? L->dst : dt->server;
-    struct sbuf *b = &g->w->sb;
-    t = resolve(g, df->server, df->kind, to, dst, t, L->dns, L->cacheable, L->fail_mark, M_FAIL);
-    if (L->dns != DNS_ANS && L->dns != DNS_TC_TCP)
-        return 0;
-    /* IPv6 only where the lookup asked for AAAA (Prosody does, ejabberd not) */
-    tcp_init(g, &x->tcp, df->server, dst, 5269, df->kind == SRV_PROSODY && rng_chance(&g->rng, 0.6), pick_rtt(g));
-    x->tls = false;
-    x->c2s = false;
-    g->st.conns_s2s++;
-    t = tcp_open(g, &x->tcp, t, L->syn, syn_retries, 4, XB(g), L->fail_mark, M_FAIL);
-    if (L->syn != SYN_OK)
-        return 0;
-    x->live = true;
-    open_count(g, 1);
-    hdr_init(g, b, df->kind, df->name, dt->name);
-    t = xsend(g, x, L->dt, 0, t, b);
-    gen_id(g, sid, sidcap, dt->kind);
-    if (L->host_unknown) {
-        hdr_resp(b, dt->kind, dt->name, df->name, sid, FEAT_NONE);
-        sb_printf(b, "<stream:error><host-unknown xmlns='" NS_STREAMS "'/></stream:error></stream:stream>");
-        t = xsend_sm(g, x, L->dt, 1, t, b, L->fail_mark, M_FAIL);
-        sb_reset(b);
-        sb_printf(b, "</stream:stream>");
-        t = xsend(g, x, L->dt, 0, t, b);
-        tcp_fin(g, &x->tcp, 1, t, XB(g));
-        xclose_state(g, x);
-        return 0;
-    }
-    hdr_resp(b, dt->kind, dt->name, df->name, sid, L->tls != TLSM_NONE ? FEAT_STARTTLS : FEAT_DIALBACK);
-    t = xsend(g, x, L->dt, 1, t, b);
-    if (L->tls == TLSM_NONE)
-        return t;
-    sb_reset(b);
-    sb_printf(b, "<starttls xmlns='" NS_TLS "'/>");
-    t = xsend(g, x, L->dt, 0, t, b);
-    sb_reset(b);
-    sb_printf(b, "<proceed xmlns='" NS_TLS "'/>");
-    t = xsend(g, x, L->dt, 1, t, b);
-    g->st.tls_sessions++;
-    uint8_t *buf = world_wbuf(g, 8192);
-    /* ejabberd sends SNI on STARTTLS; Prosody does not */
-    size_t n = tls_client_hello(&g->rng, buf, df->kind == SRV_EJABBERD ? dt->name : NULL, "xmpp-server");
-    t = tcp_send(g, &x->tcp, 0, t, buf, n, XB(g));
-    n = tls_server_flight(&g->rng, buf, 1800 + rng_below(&g->rng, 2600));
-    t = tcp_send(g, &x->tcp, 1, t + 400, buf, n, XB(g));
-    if (L->tls == TLSM_ALERT) { /* bad_certificate (42), in the clear */
-        n = tls_alert(buf, 42);
-        x->tcp.mark = L->fail_mark;
-        x->tcp.mark_bits = M_FAIL;
-        t = tcp_send(g, &x->tcp, 0, t + 300, buf, n, XB(g));
-        x->tcp.mark = NULL;
-        tcp_fin(g, &x->tcp, 0, t + 100, XB(g));
-        xclose_state(g, x);
-        return 0;
-    }
-    n = tls_client_finish(&g->rng, buf);
-    t = tcp_send(g, &x->tcp, 0, t + 200, buf, n, XB(g));
-    x->tls = true;
-    /* two session tickets */
-    n = tls_app_records(&g->rng, buf, 57);
-    n += tls_app_records(&g->rng, buf + n, 57);
-    tcp_send(g, &x->tcp, 1, t, buf, n, XB(g));
-    hdr_init(g, b, df->kind, df->name, dt->name);
-    t = xsend(g, x, L->dt, 0, t, b);
-    if (L->tls == TLSM_REJECT) {
-        /* the server's one record (header + stream error + close), then
-         * close_notify and FIN; the client's close_notify meets an RST */
-        char sid2[48];
-        gen_id(g, sid2, sizeof sid2, dt->kind);
-        hdr_resp(b, dt->kind, dt->name, df->name, sid2, FEAT_NONE);
-        sb_printf(b,
-                  "<stream:error><not-authorized xmlns='" NS_STREAMS "'/><text xmlns='" NS_STREAMS
-                  "'>Your server's certificate is invalid, expired, or not trusted by %s</text></stream:error>"
-                  "</stream:stream>",
-                  dt->name);
-        t = xsend(g, x, L->dt, 1, t, b);
-        n = tls_app_records(&g->rng, buf, 2);
-        t = tcp_send(g, &x->tcp, 1, t, buf, n, XB(g));
-        wire_tcp(g, t, &x->tcp, 1, x->tcp.seq[1], x->tcp.seq[0], TH_FIN | TH_ACK, NULL, 0, NULL, 0, L->fail_mark,
-                 M_FAIL, XB(g));
-        x->tcp.seq[1]++;
-        n = tls_app_records(&g->rng, buf, 2);
-        t = tcp_send(g, &x->tcp, 0, t + 400, buf, n, XB(g));
-        tcp_rst(g, &x->tcp, 1, t + 20, XB(g));
-        xclose_state(g, x);
-        return 0;
-    }
-    hdr_resp(b, dt->kind, dt->name, df->name, sid, FEAT_DIALBACK);
-    t = xsend(g, x, L->dt, 1, t, b);
-    return t;
-}
-
-static void leg_close(struct gen *g, struct xconn *x, struct dtruth *dt, uint64_t t)
-{
-    if (!x->live)
-        return;
-    struct sbuf *b = &g->w->sb;
-    sb_reset(b);
-    sb_printf(b, "</stream:stream>");
-    t = xsend(g, x, dt, 0, t, b);
-    t = xsend(g, x, dt, 1, t, b);
-    if (!x->tls && rng_chance(&g->rng, 0.1))
-        tcp_rst(g, &x->tcp, 0, t, XB(g));
-    else
-        tcp_fin(g, &x->tcp, rng_below(&g->rng, 2), t, XB(g));
-    xclose_state(g, x);
 }
 
 /* ---- chat ------------------------------------------------------------------ */
@@ -820,11 +264,13 @@ static void fed_chat(struct gen *g, void *arg, uint64_t t)
             t = xsend(g, dst_c2s, NULL, 1, t, b2);
     } else if (r < 75) { /* presence broadcast */
         static const char *const shows[] = {"away", "dnd", "xa", "chat"};
+        bool french = rng_chance(&g->rng, 0.5);
+        unsigned show = rng_below(&g->rng, 4);
         sb_printf(b,
                   "<presence from='%s' to='%s'><show>%s</show><status>%s</status>"
                   "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://gajim.org' "
                   "ver='q07IKJEyjvHSyhy//CH0CxmKi8w='/></presence>",
-                  from, to, shows[rng_below(&g->rng, 4)], rng_chance(&g->rng, 0.5) ? "En r\xc3\xa9union" : "bin weg");
+                  from, to, shows[show], french ? "En r\xc3\xa9union" : "bin weg");
         t = xsend(g, link, dt, 0, t, b);
     } else if (r < 88) { /* XEP-0199 ping: the result travels on the other link */
         sb_printf(b, "<iq type='get' id='%s' from='%s' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>", id, sd->name,
@@ -862,7 +308,7 @@ static void fed_chat(struct gen *g, void *arg, uint64_t t)
                   from, to, id, id, from, to);
         t = xsend(g, link, dt, 0, t, b);
     }
-    double gap = rng_exp(&g->rng, 1.2);
+    double gap = rng_exp(&g->rng, 0.95);
     g->w->chat_bytes += (double)(g->st.gen_xmpp - before);
     g->w->chat_secs += gap;
     q_push_wake(g, t + (uint64_t)(gap * 1e6), fed_chat, f);
@@ -873,8 +319,8 @@ static void pick_user(struct gen *g, char *out, size_t cap)
 {
     static const char *const names[] = {"alice", "bob", "carol", "dave", "zo\xc3\xab", "j\xc3\xbcrgen", "mei",
                                         "sanjay", "olga", "pierre", "fatima", "kenji", "ana", "li", "noah"};
-    snprintf(out, cap, "%s%u", names[rng_below(&g->rng, sizeof names / sizeof names[0])],
-             (unsigned)rng_below(&g->rng, 900));
+    unsigned num = rng_below(&g->rng, 900);
+    snprintf(out, cap, "%s%u", names[rng_below(&g->rng, sizeof names / sizeof names[0])], num);
 }
 
 static void pick_res(struct gen *g, char *out)
@@ -918,7 +364,7 @@ void fed_start(struct gen *g, struct fed *f, uint64_t t)
     bool subscribe = !f->subscribed;
     /* The user on a's side asks (c2s, when a's users are on our wire). */
     if (da->local) {
-        c2s_login(g, f, &f->ca, f->a, f->ua, f->res_a, t);
+        c2s_login(g, &f->ca, f->a, f->ua, f->res_a, t);
         t += 400 * US_PER_MS + rng_below(&g->rng, 2 * US_PER_S);
         sb_reset(b);
         if (subscribe)
@@ -937,7 +383,7 @@ void fed_start(struct gen *g, struct fed *f, uint64_t t)
     }
     if (db->local && f->scen != SC_DNS_NX && f->scen != SC_DNS_SERVFAIL && f->scen != SC_DNS_TIMEOUT &&
         f->scen != SC_DNS_TC_NOTCP && f->scen != SC_TCP_RST && f->scen != SC_TCP_DROP)
-        c2s_login(g, f, &f->cb, f->b, f->ub, f->res_b, t);
+        c2s_login(g, &f->cb, f->b, f->ub, f->res_b, t);
 
     /* C1: a -> b */
     bool healthy = f->scen <= SC_SUB_DENIED;
@@ -1149,9 +595,10 @@ void fed_start_midstream(struct gen *g, struct fed *f, uint64_t t)
     struct xconn *xs[2] = {&f->c1, &f->c2};
     for (int i = 0; i < 2; i++) {
         struct xconn *x = xs[i];
-        tcp_init(g, &x->tcp, (i ? db : da)->server, (i ? da : db)->server, 5269, rng_chance(&g->rng, 0.6),
-                 pick_rtt(g));
-        tcp_midstream(g, &x->tcp);
+        uint32_t rtt = pick_rtt(g);
+        bool v6 = rng_chance(&g->rng, 0.6);
+        tcp_init(g, &x->tcp, (i ? db : da)->server, (i ? da : db)->server, 5269, v6, rtt);
+        tcp_midstream(&x->tcp);
         x->tcp.opened_us = 0;
         x->live = true;
         x->tls = tls;
