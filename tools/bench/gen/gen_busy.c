@@ -83,7 +83,7 @@ static void pacer(struct gen *g, void *arg, uint64_t t)
     if (r->nfed_target) {
         r->fed_accum += r->fed_rate * (double)TICK_US / 1e6;
         while (r->fed_accum >= 1.0 && r->nfed_started < r->nfed_target) {
-            if (start_session(g, t, true))
+            if (start_session(g, t + rng_below(&g->rng, (uint32_t)TICK_US), true))
                 r->nfed_started++;
             r->fed_accum -= 1.0;
         }
@@ -102,8 +102,11 @@ static void pacer(struct gen *g, void *arg, uint64_t t)
     double rate = w->chat_secs > 60 ? w->chat_bytes / w->chat_secs : 1300.0;
     double deficit = 0.6 * want - (double)g->st.gen_xmpp;
     double need = (0.6 * (double)g->target_bytes / span + deficit / 20.0) / rate;
-    for (int i = 0; i < 400 && (double)w->chatting < need; i++)
-        if (!start_session(g, t, false))
+    /* New sessions arrive spread over the tick, at most a fortieth of the
+     * target per tick: no burst of simultaneous connects. */
+    int limit = need / 40 > 3 ? (int)(need / 40) : 3;
+    for (int i = 0; i < limit && (double)w->chatting < need; i++)
+        if (!start_session(g, t + rng_below(&g->rng, (uint32_t)TICK_US), false))
             break;
     want = (double)g->target_bytes * ((ts + 1.0) / span < 1.05 ? (ts + 1.0) / span : 1.05);
     for (int i = 0; i < 400 && (double)g->st.gen_bg < 0.35 * want; i++)
@@ -247,7 +250,9 @@ int main(int argc, char **argv)
         r.duration_us = (uint64_t)((120.0 + 480.0 * (double)size / 1e9) * 1e6);
         g.target_bytes = size;
         g.mean_life_s = 120.0;
-        uint64_t nmid = size / 4000000 + 2;
+        /* Half the federations the byte rate needs are already up when
+         * the capture starts (their links show no SYN, no header). */
+        uint64_t nmid = (uint64_t)(0.5 * 0.6 * (double)size / ((double)r.duration_us / 1e6) / 1300.0) + 2;
         for (uint64_t i = 0; i < nmid; i++) {
             uint32_t a = world_pick_domain(&g), b = world_pick_domain(&g);
             if (a == b || world_fed_for(&g, a, b, -1))
