@@ -145,7 +145,8 @@ struct gen {
     uint64_t now;          /* time of the last frame written */
     uint64_t end_us;       /* stop at this packet time (0: none) */
     uint64_t target_bytes; /* stop once the file holds this many (0: none) */
-    double mean_life_s;    /* how long a working federation chats, on average */
+    double min_life_s;     /* a working federation chats at least this long, */
+    double mean_life_s;    /* plus this on average (exponential) */
     bool stopped;
     struct queue q;
     struct gen_stats st;

@@ -249,6 +249,7 @@ int main(int argc, char **argv)
         /* 1 GB spreads over ten minutes, small captures over at least two */
         r.duration_us = (uint64_t)((120.0 + 480.0 * (double)size / 1e9) * 1e6);
         g.target_bytes = size;
+        g.min_life_s = 20.0;
         g.mean_life_s = 120.0;
         /* Half the federations the byte rate needs are already up when
          * the capture starts (their links show no SYN, no header). */
@@ -266,7 +267,9 @@ int main(int argc, char **argv)
     } else {
         r.nfed_target = nfed;
         r.fed_rate = (double)nfed / (60.0 + (double)nfed / 100.0);
-        g.mean_life_s = 20.0;
+        /* short sessions: the correlator, not the packet path, is measured */
+        g.min_life_s = 2.0;
+        g.mean_life_s = 5.0;
     }
     pcap_write_header(&g);
     q_push_wake(&g, 0, pacer, &r);

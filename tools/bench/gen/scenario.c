@@ -336,7 +336,7 @@ static void pick_res(struct gen *g, char *out)
 
 static double lifetime(struct gen *g)
 {
-    return 20.0 + rng_exp(&g->rng, g->mean_life_s);
+    return g->min_life_s + rng_exp(&g->rng, g->mean_life_s);
 }
 
 void fed_start(struct gen *g, struct fed *f, uint64_t t)
