@@ -75,6 +75,8 @@ uint64_t resolve(struct gen *g, struct host *client, uint8_t client_kind, uint32
     snprintf(q, sizeof q, "_xmpp-server._tcp.%s", d->name);
     if (o == DNS_ANS && cacheable && rng_chance(&g->rng, 0.15))
         return t; /* answered from the server's cache */
+    if (o == DNS_ANS && d->fault == DF_DNS_BIG)
+        o = DNS_TC_TCP; /* every lookup of this name is truncated first */
     if (o == DNS_NX || o == DNS_SERVFAIL || o == DNS_NOANSWER || o == DNS_TC_NOTCP) {
         t = dns_xact(g, client, q, QT_SRV, o, rr, 0, t, mark, bits);
         if (o == DNS_NX) { /* the fallback to the domain's own address fails too */

@@ -42,6 +42,8 @@ static const char *const scen_names[SC_COUNT] = {
     [SC_HOST_UNKNOWN] = "host-unknown",
     [SC_TLS_REJECT] = "tls-closed-after-handshake",
     [SC_TLS_ALERT] = "tls-alert-bad-certificate",
+    [SC_BACK_REFUSED] = "connect-back-refused",
+    [SC_BACK_UNRESOLVED] = "connect-back-unresolvable",
     [SC_MID_CLEAR] = "midstream-cleartext",
     [SC_MID_TLS] = "midstream-starttls",
 };
@@ -73,8 +75,14 @@ int scenario_for(struct gen *g, uint32_t a, uint32_t b, bool midstream)
     case DF_EXPIRED_CERT: return SC_TLS_ALERT;
     default: break;
     }
+    /* the initiator's fault meets the receiver's connect-back */
     switch (da->fault) {
     case DF_INBOUND_BLOCKED: return SC_FW_INBOUND;
+    case DF_REFUSES: return SC_BACK_REFUSED;
+    case DF_DNS_NX:
+    case DF_DNS_SERVFAIL:
+    case DF_DNS_TIMEOUT:
+    case DF_DNS_TC_NOTCP: return SC_BACK_UNRESOLVED;
     case DF_OTHER_PROVIDER: return SC_DB_WRONG_AUTH;
     case DF_BAD_CERT: return SC_TLS_REJECT;
     default: break;
@@ -86,7 +94,7 @@ int scenario_for(struct gen *g, uint32_t a, uint32_t b, bool midstream)
         return SC_SUB_DENIED;
     if (db->fault == DF_DNS_BIG)
         return SC_OK_TC;
-    if (da->tls && db->tls)
+    if (da->tls && db->tls && da->fault != DF_EXPIRED_CERT) /* peers would refuse its certificate */
         return SC_OK_TLS;
     return db->kind == SRV_EJABBERD ? SC_OK_EJ : SC_OK_DB;
 }
@@ -147,6 +155,17 @@ static void make_truth(struct gen *g, struct fed *f, uint64_t t)
         f->d[0] = truth_fail(g, f, a, b, "dialback", "DB-NO-BACKCONN", M_FAIL, t);
         f->d[1] = truth_fail(g, f, b, a, "connect", "TCP-NO-SYNACK", M_FAIL, t);
         break;
+    case SC_BACK_REFUSED:
+        f->d[0] = truth_fail(g, f, a, b, "dialback", "DB-NO-BACKCONN", M_FAIL, t);
+        f->d[1] = truth_fail(g, f, b, a, "connect", "TCP-RST", M_FAIL, t);
+        break;
+    case SC_BACK_UNRESOLVED: {
+        static const char *const codes[] = {[DF_DNS_NX] = "DNS-SRV-NXDOMAIN", [DF_DNS_SERVFAIL] = "DNS-SERVFAIL",
+                                            [DF_DNS_TIMEOUT] = "DNS-TIMEOUT", [DF_DNS_TC_NOTCP] = "DNS-TRUNC-NO-TCP"};
+        f->d[0] = truth_fail(g, f, a, b, "dialback", "DB-NO-BACKCONN", M_FAIL, t);
+        f->d[1] = truth_fail(g, f, b, a, "lookup", codes[g->w->dom[a].fault], M_FAIL, t);
+        break;
+    }
     case SC_DB_WRONG_AUTH:
         f->d[0] = truth_fail(g, f, a, b, "dialback", "DB-WRONG-AUTH", M_FAIL, t);
         /* b's verify-only link to the other provider carries nothing of its own */
@@ -425,13 +444,25 @@ void fed_start(struct gen *g, struct fed *f, uint64_t t)
     db_elem(b, "result", da->name, db->name, NULL, NULL, ka);
     uint64_t t_dbr = t;
     /* a db:result that will never be checked is the decisive frame */
-    t = xsend_sm(g, &f->c1, f->d[0], 0, t, b, &f->d[0]->marks, f->scen == SC_FW_INBOUND ? M_FAIL : 0);
+    bool back_fails = f->scen == SC_FW_INBOUND || f->scen == SC_BACK_REFUSED || f->scen == SC_BACK_UNRESOLVED;
+    t = xsend_sm(g, &f->c1, f->d[0], 0, t, b, &f->d[0]->marks, back_fails ? M_FAIL : 0);
     struct leg L2 = {.dns = DNS_ANS, .syn = SYN_OK, .tls = f->scen == SC_OK_TLS ? TLSM_OK : TLSM_NONE,
                      .dt = f->d[1], .cacheable = healthy, .fail_mark = f->d[1] ? &f->d[1]->marks : NULL};
 
-    if (f->scen == SC_FW_INBOUND) {
-        /* b's connect-back (its own link, Prosody) meets a's firewall */
-        L2.syn = SYN_DROP;
+    if (back_fails) {
+        /* b's connect-back (its own link, Prosody) meets a's firewall, a
+         * closed port, or a's broken DNS */
+        if (f->scen == SC_FW_INBOUND)
+            L2.syn = SYN_DROP;
+        else if (f->scen == SC_BACK_REFUSED)
+            L2.syn = SYN_RST;
+        else {
+            static const enum dnsout outs[] = {[DF_DNS_NX] = DNS_NX, [DF_DNS_SERVFAIL] = DNS_SERVFAIL,
+                                               [DF_DNS_TIMEOUT] = DNS_NOANSWER, [DF_DNS_TC_NOTCP] = DNS_TC_NOTCP};
+            L2.dns = outs[da->fault];
+            if (L2.dns == DNS_NOANSWER)
+                f->d[1]->need_until = t + 12 * US_PER_S;
+        }
         leg_open(g, &f->c2, f->b, f->a, t, &L2, sid2, sizeof sid2);
         f->d[0]->need_until = t_dbr + 31 * US_PER_S;
         /* The key is never checked; a gives up with a close after its timeout. */

@@ -106,6 +106,8 @@ enum scenario {
     SC_HOST_UNKNOWN,
     SC_TLS_REJECT,     /* handshake done, then closed at once */
     SC_TLS_ALERT,      /* client refuses the certificate: plaintext alert */
+    SC_BACK_REFUSED,   /* the initiator refuses inbound 5269: connect-back RST */
+    SC_BACK_UNRESOLVED, /* the initiator's own DNS fails the receiver's lookup */
     SC_MID_CLEAR,      /* open before the capture, cleartext */
     SC_MID_TLS,        /* open before the capture, encrypted */
     SC_COUNT
