@@ -1,10 +1,12 @@
 /*
  * main.c - the fedtrace command line: options, sources, the run, exit status.
  *
- * Exit status: 0 on success; 1 when --fail-on-broken is given and a
- * federation failed; 2 on usage, input-open or output errors (one line on
- * stderr); 3 when an input capture was damaged or truncated (everything
- * before the damage was analysed).  When several apply: 2 > 1 > 3 > 0.
+ * Exit status (see run_exit_status): 0 on success; 1 when
+ * --fail-on-broken is given and a federation failed; 2 on usage,
+ * input-open or output errors (one line on stderr); 3 when an input
+ * capture was damaged or truncated (everything before the damage was
+ * analysed); 128 + signal number when SIGINT or SIGTERM cut an offline run
+ * short.  When several apply: 2 > 130/143 > 1 > 3 > 0.
  */
 #include <config.h>
 
@@ -20,29 +22,46 @@
 #include "capture.h"
 #include "correlate.h"
 #include "dispatch.h"
+#include "outfile.h"
 #include "output.h"
 #include "pipeline.h"
+#include "signals.h"
 
 #define EXIT_BROKEN 1  /* --fail-on-broken and a federation failed */
 #define EXIT_USAGE 2   /* usage, input-open or output error */
 #define EXIT_DAMAGED 3 /* an input was damaged or truncated; what came before was analysed */
-#define MAX_SOURCES 64
+#define MAX_SOURCES FACT_MAX_SOURCES
 
-/* The one piece of global state: a signal handler cannot be handed a
- * context, so it sets this flag and the capture loop polls it. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-/* What the capture callbacks feed: the output and the correlator. */
+/* What main watches while packets flow: the output file (SIGHUP reopen,
+ * a failed write). */
 struct sinks {
-    struct output *out;
-    struct correlator *corr;
+    bool ndjson;                /* the output is NDJSON: SIGHUP reopens it */
+    struct outfile *file;
 };
+
+/* How the run ended, for the exit status. */
+struct run_result {
+    bool error;             /* usage, input or output error: exit 2 */
+    int stop_signal;        /* SIGINT/SIGTERM that stopped the run, or 0 */
+    bool offline;           /* every input is a file */
+    bool federation_failed; /* with --fail-on-broken */
+    bool damaged;           /* an input was damaged or truncated */
+};
+
+/* 2 > 128+signal (offline runs only) > 1 > 3 > 0.  A live capture is
+ * ended by SIGINT or SIGTERM as a matter of course: status 0, as tcpdump. */
+static int run_exit_status(const struct run_result *r)
+{
+    if (r->error)
+        return EXIT_USAGE;
+    if (r->stop_signal && r->offline)
+        return 128 + r->stop_signal;
+    if (r->federation_failed)
+        return EXIT_BROKEN;
+    if (r->damaged)
+        return EXIT_DAMAGED;
+    return 0;
+}
 
 struct run_opts {
     const char *inputs[MAX_SOURCES];
@@ -58,6 +77,7 @@ struct run_opts {
     struct capture_options cap;
     struct pipeline_config pipe;
     struct corr_config corr;
+    uint64_t max_state;         /* dissector state budget, bytes */
 };
 
 enum {
@@ -66,6 +86,7 @@ enum {
     OPT_VERSION,
     OPT_MAX_FLOWS,
     OPT_MAX_BUFFER,
+    OPT_MAX_STATE,
     OPT_FAIL_ON_BROKEN,
     OPT_SERVER,
     OPT_TIMEOUT_SUBSCRIBE,
@@ -87,6 +108,7 @@ static const struct option long_options[] = {
     { "xmpp-ports", required_argument, NULL, OPT_XMPP_PORTS },
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
+    { "max-dissector-state", required_argument, NULL, OPT_MAX_STATE },
     { "fail-on-broken", no_argument, NULL, OPT_FAIL_ON_BROKEN },
     { "domain", required_argument, NULL, 'd' },
     { "server", required_argument, NULL, OPT_SERVER },
@@ -146,6 +168,9 @@ static void usage(FILE *fp)
             "      --max-flows N        flow table size (default 65536; the idlest flow is\n"
             "                           evicted and counted when it is full)\n"
             "      --max-buffer MIB     out-of-order TCP data buffered in all (default 64)\n"
+            "      --max-dissector-state MIB  memory for per-connection XMPP, TLS and DNS\n"
+            "                           parsing in all (default 48); when it is spent, new\n"
+            "                           connections get TCP facts only, and this is counted\n"
             "\n"
             "Federation:\n"
             "  -d, --domain DOMAIN      our XMPP domain (repeatable); without it fedtrace\n"
@@ -157,7 +182,10 @@ static void usage(FILE *fp)
             "                           (default 30)\n"
             "\n"
             "Output:\n"
-            "  -o, --output FILE        write to FILE instead of standard output\n"
+            "  -o, --output FILE        write to FILE instead of standard output; NDJSON is\n"
+            "                           appended and SIGHUP reopens FILE (log rotation); a\n"
+            "                           JSON document or text report replaces FILE and\n"
+            "                           SIGHUP is ignored\n"
             "      --format FMT         json (one document), ndjson (one event per line) or\n"
             "                           text (a short report); default: text on a terminal,\n"
             "                           json otherwise\n"
@@ -171,10 +199,15 @@ static void usage(FILE *fp)
             "  fedtrace explain CODE    the long explanation and advice for a verdict code\n"
             "  fedtrace explain         list every verdict code\n"
             "\n"
-            "Exit status: 0 success, 1 a federation failed (with --fail-on-broken),\n"
-            "2 usage, input or output error, 3 an input capture was damaged or truncated\n"
-            "(warned about; everything before the damage is still analysed).  When several\n"
-            "apply, the first of 2, 1, 3 wins.\n"
+            "Signals: SIGINT/SIGTERM stop the capture and the output is completed with\n"
+            "capture.interrupted set; a second one ends the process at once.\n"
+            "\n"
+            "Exit status: 0 success (a live capture ended by SIGINT/SIGTERM included),\n"
+            "1 a federation failed (with --fail-on-broken), 2 usage, input or output\n"
+            "error (a full disk, a bad stdout or $TMPDIR), 3 an input capture was damaged\n"
+            "or truncated (warned about; everything before the damage is still analysed),\n"
+            "130/143 a run on files cut short by SIGINT/SIGTERM.  When several apply, the\n"
+            "first of 2, 130/143, 1, 3 wins.\n"
             "See fedtrace(1).\n");
 }
 
@@ -346,6 +379,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             if (o->pipe.max_stream_buffer > o->pipe.max_total_buffer)
                 o->pipe.max_stream_buffer = o->pipe.max_total_buffer;
             break;
+        case OPT_MAX_STATE:
+            if (parse_u64(optarg, 64 * 1024, &v) || v == 0) {
+                fprintf(stderr, "fedtrace: invalid dissector state size '%s' (MiB)\n", optarg);
+                return -1;
+            }
+            o->max_state = v * 1024 * 1024;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -386,6 +426,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     return 0;
 }
 
+/* Between two output events: SIGHUP reopens an NDJSON file (a JSON
+ * document or text report is one piece and keeps its file); a failed
+ * write stops the run, nothing more can be delivered. */
+static void sinks_poll(struct sinks *s)
+{
+    if (signals_take_hup() && s->ndjson && outfile_reopen(s->file) != 0)
+        fprintf(stderr, "fedtrace: warning: cannot reopen '%s' (%s); still writing to the old file\n",
+                outfile_name(s->file), strerror(errno));
+    if (outfile_failed(s->file))
+        signals_request_stop();
+}
+
 /* Glue: the capture loop calls this for every frame. */
 static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t caplen,
                      uint32_t wirelen, const struct ft_meta *m)
@@ -393,25 +445,12 @@ static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t cap
     pipeline_packet(user, linktype, data, caplen, wirelen, m);
 }
 
-static void on_conn(void *user, const struct flow *f, enum flow_end_reason why)
+/* Packet time moved on (facts.h: before any fact of that time): the one
+ * place main looks in during the run, for SIGHUP and a failed write. */
+static void on_time(void *user, int64_t now_ns)
 {
-    struct sinks *s = user;
-    corr_conn_end(s->corr, f);
-    output_conn(s->out, f, why);
-}
-
-static void on_xmpp(void *user, const struct flow_info *fi, const struct xmpp_event *ev)
-{
-    struct sinks *s = user;
-    corr_xmpp_event(s->corr, fi, ev);
-    output_xmpp_event(s->out, fi, ev);
-}
-
-static void on_lookup(void *user, const struct dns_lookup *lk)
-{
-    struct sinks *s = user;
-    corr_dns_lookup(s->corr, lk);
-    output_dns_lookup(s->out, lk);
+    (void)now_ns;
+    sinks_poll(user);
 }
 
 /* fedtrace explain [CODE] */
@@ -419,10 +458,15 @@ static int explain(int argc, char **argv)
 {
     const struct verdict_info *vi;
     if (argc < 3) {
+        size_t not_yet = 0;
         for (size_t i = 0; i < verdict_count(); i++) {
             vi = verdict_at(i);
-            printf("%-28s %-9s %s\n", vi->code, fed_stage_name(vi->stage), vi->title);
+            not_yet += !verdict_code_detected(vi->id);
+            printf("%-28s %-9s %-8s %s\n", vi->code, fed_stage_name(vi->stage),
+                   verdict_code_detected(vi->id) ? "detected" : "not yet", vi->title);
         }
+        printf("\n%zu codes; fedtrace cannot yet detect the %zu marked 'not yet' (catalogue only)\n",
+               verdict_count(), not_yet);
         return 0;
     }
     vi = verdict_lookup(argv[2]);
@@ -430,12 +474,25 @@ static int explain(int argc, char **argv)
         fprintf(stderr, "fedtrace: unknown verdict code '%s' (fedtrace explain lists them)\n", argv[2]);
         return EXIT_USAGE;
     }
-    printf("%s (stage: %s)\n%s\n\n%s\n\nWhat to do:\n", vi->code, fed_stage_name(vi->stage), vi->title,
-           vi->explain);
+    printf("%s (stage: %s)\n%s\n\n%s\n\n", vi->code, fed_stage_name(vi->stage), vi->title, vi->explain);
+    if (!verdict_code_detected(vi->id))
+        printf("fedtrace cannot detect this from a capture yet: the entry is in the catalogue so the\n"
+               "explanation and advice are at hand.\n\n");
+    printf("What to do:\n");
     for (int i = 0; i < VERDICT_MAX_ADVICE && vi->advice[i]; i++)
         printf("  - %s\n", vi->advice[i]);
     printf("\nReferences: %s\n", vi->refs);
     return 0;
+}
+
+/* One line on stderr for a run whose output could not be written. */
+static void report_write_error(const struct output *out, const struct outfile *of, int err)
+{
+    char msg[512];
+    if (output_error(out, msg, sizeof(msg)))
+        fprintf(stderr, "fedtrace: %s\n", msg);
+    else
+        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(of), strerror(err));
 }
 
 int main(int argc, char **argv)
@@ -443,16 +500,21 @@ int main(int argc, char **argv)
     struct run_opts o;
     struct capture *cap = NULL;
     struct pipeline pl;
-    struct output out;
+    struct output *out = NULL;
+    struct outfile of;
     struct dispatch disp;
     struct dissector_set dissectors;
     struct correlator *corr = NULL;
     struct sinks sinks;
-    bool pipeline_ready = false, output_ready = false, dispatch_ready = false;
-    FILE *fp = stdout;
+    struct fact_fanout fanout = { .n = 0 };
+    struct fact_sink facts, each;
+    struct stats_snapshot *snap = NULL;
+    struct run_result res = { .error = true };
+    bool pipeline_ready = false, dispatch_ready = false, file_ready = false;
+    bool write_reported = false;
     char err[CAPTURE_ERRBUF_SIZE];
     char *live_filter = NULL;
-    int status = EXIT_USAGE, rc, damaged;
+    int rc, damaged;
 
     if (argc >= 2 && strcmp(argv[1], "explain") == 0)
         return explain(argc, argv);
@@ -464,17 +526,19 @@ int main(int argc, char **argv)
 
     rc = parse_args(argc, argv, &o);
     if (rc != 0) {
-        status = rc > 0 ? 0 : EXIT_USAGE;
+        res.error = rc < 0;
         goto done;
     }
 
-    cap = capture_new(&stop_requested);
+    res.offline = true;
+    cap = capture_new(signals_stop_flag());
     if (!cap) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
     for (unsigned i = 0; i < o.ninputs; i++) {
         struct capture_options co = o.cap;
+        res.offline &= !o.input_live[i];
         if (!o.filter_given && o.input_live[i]) {
             if (!live_filter)
                 live_filter = default_live_filter(&o.pipe.xmpp_ports);
@@ -488,52 +552,63 @@ int main(int argc, char **argv)
         }
     }
 
-    if (o.out_path && strcmp(o.out_path, "-") != 0) {
-        fp = fopen(o.out_path, "w");
-        if (!fp) {
-            fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path, strerror(errno));
-            fp = stdout;
-            goto done;
-        }
-    }
-    if (o.format < 0)
-        o.format = isatty(fileno(fp)) ? OUTPUT_TEXT : OUTPUT_JSON;
-
-    if (output_init(&out, (enum output_format)o.format, fp, o.verbose) != 0) {
-        fprintf(stderr, "fedtrace: out of memory\n");
+    /* NDJSON is appended to (a log a shipper follows and logrotate
+     * rotates); a JSON document or a text report replaces the file. */
+    if (outfile_open(&of, o.out_path, o.format == OUTPUT_NDJSON) != 0) {
+        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path ? o.out_path : "standard output",
+                strerror(errno));
         goto done;
     }
-    output_ready = true;
+    file_ready = true;
+    if (o.format < 0)
+        o.format = outfile_isatty(&of) ? OUTPUT_TEXT : OUTPUT_JSON;
+
+    out = output_new((enum output_format)o.format, of.fp, o.verbose, err, sizeof(err));
+    if (!out) {
+        fprintf(stderr, "fedtrace: %s\n", err);
+        goto done;
+    }
     o.corr.xmpp_ports = o.pipe.xmpp_ports;
+    o.corr.stop = signals_stop_flag();
     corr = corr_new(&o.corr);
     if (!corr) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
-    sinks.out = &out;
-    sinks.corr = corr;
-    struct fact_sink facts = { on_xmpp, on_lookup, &sinks };
+    sinks.ndjson = o.format == OUTPUT_NDJSON;
+    sinks.file = &of;
+    /* Facts flow from the pipeline and the dissectors straight to the
+     * correlator, then the output; main only watches packet time go by. */
+    each = corr_fact_sink(corr);
+    fact_fanout_add(&fanout, &each);
+    each = (struct fact_sink){ .ctx = &sinks, .on_time = on_time };
+    fact_fanout_add(&fanout, &each);
+    each = output_fact_sink(out);
+    fact_fanout_add(&fanout, &each);
+    facts = fact_fanout_sink(&fanout);
     if (dispatch_init(&disp, NULL, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
     dispatch_ready = true;
+    if (o.max_state)
+        dispatch_set_state_limit(&disp, (size_t)o.max_state);
     dispatch_bind(&disp, &dissectors);
-    struct pipeline_sink sink = { on_conn, &sinks };
-    if (pipeline_init(&pl, &o.pipe, &dissectors, &sink) != 0) {
+    if (pipeline_init(&pl, &o.pipe, &dissectors, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
     pipeline_ready = true;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    signals_install();
 
     damaged = capture_run(cap, &o.cap, on_frame, &pl);
+    res.stop_signal = signals_stop_signal();
+    res.damaged = damaged > 0;
+    if (res.stop_signal && res.offline)
+        fprintf(stderr, "fedtrace: interrupted by %s after frame %" PRIu64 "; the output covers only what was read\n",
+                signals_name(res.stop_signal), capture_frames(cap));
+    output_set_interrupted(out, res.stop_signal ? signals_name(res.stop_signal) : NULL);
     pipeline_finish(&pl);
     for (unsigned i = 0; i < capture_source_count(cap); i++) {
         struct capture_source_info si;
@@ -546,17 +621,26 @@ int main(int argc, char **argv)
         corr_source_window(corr, i, si.first_ns, si.last_ns);
     }
     corr_finish(corr);
-    output_federations(&out, corr, pl.stats.first_ns);
-    if (output_finish(&out, cap, &pl, &disp) != 0) {
-        fprintf(stderr, "fedtrace: cannot write output: %s\n", strerror(errno));
+    sinks_poll(&sinks);
+    output_federations(out, corr, pl.stats.first_ns);
+    snap = calloc(1, sizeof(*snap));
+    if (!snap) {
+        fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
-    /* A failed federation (asked for) outranks damaged input. */
-    status = damaged > 0 ? EXIT_DAMAGED : 0;
+    capture_snapshot(cap, snap);
+    pipeline_snapshot(&pl, snap);
+    dispatch_snapshot(&disp, snap);
+    if (output_finish(out, snap) != 0) {
+        report_write_error(out, &of, of.err ? of.err : errno);
+        write_reported = true;
+        goto done;
+    }
+    res.error = false;
     if (o.fail_on_broken)
         for (unsigned i = 0; i < corr_federation_count(corr); i++)
             if (corr_federation_at(corr, i)->verdict.status == CORR_FAILED)
-                status = EXIT_BROKEN;
+                res.federation_failed = true;
 
 done:
     if (pipeline_ready)
@@ -564,14 +648,14 @@ done:
     if (dispatch_ready)
         dispatch_free(&disp);
     corr_free(corr);
-    if (output_ready)
-        output_free(&out);
-    capture_free(cap);
-    if (fp != stdout && fclose(fp) != 0 && status == 0) {
-        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path, strerror(errno));
-        status = EXIT_USAGE;
+    if (file_ready && outfile_close(&of) != 0 && !write_reported) {
+        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(&of), strerror(errno));
+        res.error = true;
     }
+    output_free(out);
+    capture_free(cap);
+    free(snap);
     free(o.filter);
     free(live_filter);
-    return status;
+    return run_exit_status(&res);
 }

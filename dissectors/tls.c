@@ -22,6 +22,7 @@
 
 #include "../analyzer/cursor.h"
 #include "../analyzer/tok.h"
+#include "../analyzer/utf8.h"
 
 #define TLS_RECORD_MAX (16384 + 2048) /* RFC 5246 6.2.3 ciphertext limit */
 
@@ -106,6 +107,7 @@ static const uint8_t hrr_random[32] = {
 void tls_config_default(struct tls_config *cfg)
 {
     cfg->max_handshake = 65536;
+    cfg->budget = NULL;
 }
 
 /* IANA "TLS ProtocolVersion" (RFC 8446 B.1 and earlier) */
@@ -193,7 +195,7 @@ const char *tls_event_type_name(enum tls_event_type t)
 
 struct tls_conn *tls_conn_new(const struct tls_config *cfg, tls_event_cb cb, void *user)
 {
-    struct tls_conn *t = calloc(1, sizeof(*t));
+    struct tls_conn *t = budget_calloc(cfg != NULL ? cfg->budget : NULL, sizeof(*t));
 
     if (t == NULL)
         return NULL;
@@ -212,9 +214,9 @@ void tls_conn_free(struct tls_conn *t)
 {
     if (t == NULL)
         return;
-    free(t->d[0].hs_buf);
-    free(t->d[1].hs_buf);
-    free(t);
+    budget_free(t->d[0].hs_buf);
+    budget_free(t->d[1].hs_buf);
+    budget_free(t);
 }
 
 bool tls_conn_encrypted(const struct tls_conn *t, int dir)
@@ -238,14 +240,15 @@ static void emit(struct tls_conn *t, const struct tls_event *ev)
         t->cb(ev, t->user);
 }
 
-/* Copy wire bytes into string slot `slot`, NUL-terminated, control bytes as '?'. */
+/* Copy wire bytes into string slot `slot`, NUL-terminated, control bytes
+ * as '?', cut at TLS_NAME_MAX on a UTF-8 character boundary.  Bytes that
+ * are not UTF-8 are kept: the output replaces and counts them. */
 static const char *keep_str(struct tls_conn *t, int slot, const uint8_t *p, size_t n)
 {
     char *dst = t->str[slot];
     size_t i;
 
-    if (n > TLS_NAME_MAX)
-        n = TLS_NAME_MAX;
+    n = utf8_cut((const char *)p, n, TLS_NAME_MAX);
     for (i = 0; i < n; i++)
         dst[i] = (p[i] < 0x20 || p[i] == 0x7f) ? '?' : (char)p[i];
     dst[n] = '\0';
@@ -654,7 +657,8 @@ static void handshake_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_
                 size_t want = d->hs_len < t->cfg.max_handshake ? d->hs_len : t->cfg.max_handshake;
 
                 if (want > d->hs_cap) {
-                    uint8_t *nb = realloc(d->hs_buf, want);
+                    uint8_t *nb = d->hs_buf != NULL ? budget_realloc(d->hs_buf, want)
+                                                    : budget_malloc(t->cfg.budget, want);
 
                     if (nb == NULL) {
                         fail(t, dir, "out of memory for a handshake message");

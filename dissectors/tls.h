@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../analyzer/budget.h"
 #include "../analyzer/meta.h"
 
 #define TLS_MAX_VERSIONS 8  /* offered versions kept from one ClientHello */
@@ -33,6 +34,9 @@
 
 struct tls_config {
     size_t max_handshake; /* bytes of one handshake message kept (default 65536) */
+    struct mem_budget *budget; /* borrowed, may be NULL: the reader and its buffers
+                                  are charged to it; a refused buffer ends that
+                                  direction like an allocation failure */
 };
 
 /* Fill cfg with the defaults.  Borrows cfg. */
