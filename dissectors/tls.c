@@ -17,6 +17,8 @@
  */
 #include "tls.h"
 
+#include "tls_wire.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,23 +29,9 @@
 #define TLS_RECORD_MAX (16384 + 2048) /* RFC 5246 6.2.3 ciphertext limit */
 
 enum {
-    CT_CCS = 20,
-    CT_ALERT = 21,
-    CT_HANDSHAKE = 22,
-    CT_APPDATA = 23,
-    CT_HEARTBEAT = 24,
-};
-
-enum {
-    HS_CLIENT_HELLO = 1,
-    HS_SERVER_HELLO = 2,
-    HS_CERTIFICATE = 11,
-    HS_CERT_REQUEST = 13,
-};
-
-enum {
     EXT_SERVER_NAME = 0,
     EXT_ALPN = 16,
+    EXT_ENCRYPT_THEN_MAC = 22,
     EXT_SUPPORTED_VERSIONS = 43,
 };
 
@@ -283,13 +271,18 @@ static void parse_client_hello(struct tls_conn *t, int dir, const uint8_t *p, si
     uint16_t ver, cs_len, ext_len;
     uint8_t sid_len, comp_len;
     bool have_sv = false;
+    const uint8_t *rnd;
 
     ev_init(t, dir, &ev, TLS_EV_CLIENT_HELLO);
     ev.truncated = trunc;
     cursor_init(&c, p, n);
     cursor_be16(&c, &ver);
     ev.legacy_version = ver;
-    cursor_skip(&c, 32);
+    rnd = cursor_take(&c, 32);
+    if (rnd != NULL) {
+        memcpy(ev.random, rnd, 32);
+        ev.have_random = true;
+    }
     cursor_u8(&c, &sid_len);
     cursor_skip(&c, sid_len);
     cursor_be16(&c, &cs_len);
@@ -388,6 +381,10 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
     ev.legacy_version = ver;
     ev.version = ver;
     rnd = cursor_take(&c, 32);
+    if (rnd != NULL) {
+        memcpy(ev.random, rnd, 32);
+        ev.have_random = true;
+    }
     if (rnd != NULL && memcmp(rnd, hrr_random, sizeof(hrr_random)) == 0)
         ev.hello_retry = true;
     cursor_u8(&c, &sid_len);
@@ -421,6 +418,8 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
             cursor_init(&x, xb, el);
             if (et == EXT_SUPPORTED_VERSIONS && cursor_be16(&x, &v)) {
                 ev.version = v;
+            } else if (et == EXT_ENCRYPT_THEN_MAC) {
+                ev.encrypt_then_mac = true;
             } else if (et == EXT_ALPN && ev.n_alpn == 0) {
                 cursor_be16(&x, &list_len);
                 cursor_u8(&x, &pl);

@@ -78,6 +78,9 @@ struct tls_event {
     unsigned n_ciphers;                   /* CH: number of cipher suites offered */
     uint16_t cipher;                      /* SH: selected suite */
     bool hello_retry;                     /* SH is a TLS 1.3 HelloRetryRequest */
+    uint8_t random[32];                   /* CH/SH: the hello's random (key-log lookup) */
+    bool have_random;                     /* random was complete in the message */
+    bool encrypt_then_mac;                /* SH: RFC 7366 extension accepted (CBC suites) */
 
     /* CERTIFICATE */
     uint32_t cert_msg_len;                /* handshake body length */

@@ -17,8 +17,12 @@ run() {
     $VG "$@" >"$work/out" 2>"$work/err"
     if [ $? -eq 99 ]; then fail=$((fail + 1)); echo "FAIL: $*"; cat "$work/err"; else pass=$((pass + 1)); fi
 }
-for t in test_decode test_reasm test_flow test_dns test_tls test_xmpp test_verdict test_correlate; do
+for t in test_decode test_reasm test_flow test_dns test_tls test_xmpp test_verdict test_correlate test_tls_decrypt; do
     run "$BUILDDIR/tests/$t"
+done
+mkdir -p "$work/tls"
+for f in "$SRCDIR"/tests/fixtures/tls/*.pcap; do
+    run "$BUILDDIR/tests/tls_replay" "$work/tls" "${f%.pcap}.keys" "$f"
 done
 for f in "$SRCDIR"/samples/*.pcap "$work"/gen/*.pcap "$work"/gen/*.pcapng; do
     for fmt in json ndjson text; do
