@@ -1,5 +1,7 @@
 /*
- * main.c - the fedtrace command line: options, sources, the run, exit status.
+ * main.c - the fedtrace command line: options, sources, the run, exit status,
+ * as fedtrace_main() (see main.h), so the program can also be run in-process
+ * by the whole-program fuzz harness.  analyzer/fedtrace.c holds main().
  *
  * Exit status: 0 on success; 1 when --fail-on-broken is given and a
  * federation failed; 2 on usage or input errors (one line on stderr).
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "main.h"
 #include "capture.h"
 #include "correlate.h"
 #include "dispatch.h"
@@ -433,7 +436,7 @@ static int explain(int argc, char **argv)
     return 0;
 }
 
-int main(int argc, char **argv)
+int fedtrace_main(int argc, char **argv)
 {
     struct run_opts o;
     struct capture cap = { 0 };
