@@ -258,16 +258,17 @@ struct dns_book_entry {
 };
 
 struct dns_book {
-    struct dns_book_entry *e; /* heap array of cap entries */
-    size_t cap, n;
+    struct dns_book_entry *e; /* heap array of alloc entries, grown up to cap */
+    size_t cap, alloc, n;
     uint64_t next_seq;
     uint64_t evicted;         /* mappings dropped to make room */
     uint64_t learned;         /* new mappings added */
     uint64_t refreshed;       /* existing mappings seen again */
 };
 
-/* Allocates room for cap (>0) mappings.  0 on success, -1 on allocation
- * failure (book left empty).  Release with dns_book_release. */
+/* Prepares room for up to cap (>0) mappings (allocated as they come).
+ * 0 on success, -1 on allocation failure (book left empty).  Release with
+ * dns_book_release. */
 int dns_book_init(struct dns_book *b, size_t cap);
 
 /* Frees the entries.  Safe on a zeroed or released book. */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #define PENDING_INITIAL 16 /* query slots allocated up front; more on demand */
+#define BOOK_INITIAL 16    /* address book entries likewise */
 
 /* ------------------------------------------------------------------ */
 /* Address book                                                        */
@@ -29,11 +30,31 @@ int dns_book_init(struct dns_book *b, size_t cap)
     memset(b, 0, sizeof(*b));
     if (cap == 0)
         return -1;
-    b->e = calloc(cap, sizeof(*b->e));
-    if (!b->e)
+    b->alloc = cap < BOOK_INITIAL ? cap : BOOK_INITIAL;
+    b->e = calloc(b->alloc, sizeof(*b->e));
+    if (!b->e) {
+        b->alloc = 0;
         return -1;
+    }
     b->cap = cap;
     return 0;
+}
+
+/* Doubles the entries (up to cap); false at cap or out of memory. */
+static bool book_grow(struct dns_book *b)
+{
+    size_t n = b->alloc * 2 < b->cap ? b->alloc * 2 : b->cap;
+    struct dns_book_entry *ne;
+
+    if (n <= b->alloc)
+        return false;
+    ne = realloc(b->e, n * sizeof(*ne));
+    if (!ne)
+        return false;
+    memset(ne + b->alloc, 0, (n - b->alloc) * sizeof(*ne));
+    b->e = ne;
+    b->alloc = n;
+    return true;
 }
 
 void dns_book_release(struct dns_book *b)
@@ -61,7 +82,7 @@ void dns_book_learn(struct dns_book *b, const char *name, const struct ft_addr *
             return;
         }
     }
-    if (b->n < b->cap) {
+    if (b->n < b->alloc || book_grow(b)) {
         slot = &b->e[b->n++];
     } else {
         slot = &b->e[0];

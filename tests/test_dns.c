@@ -1262,6 +1262,21 @@ static void test_book(void)
     CHECK(dns_book_names_for(&b, &a2, out, 4) == 0);
     dns_book_release(&b);
     dns_book_release(&b);
+
+    /* the entries grow on demand up to cap (16 up front) */
+    CHECK(dns_book_init(&b, 40) == 0);
+    for (unsigned i = 0; i < 41; i++) {
+        char name[32];
+        struct ft_addr a = v4(192, 0, 2, (uint8_t)i);
+        struct ft_meta mi = meta_at(10 + i, (int64_t)i);
+        snprintf(name, sizeof(name), "g%u.example", i);
+        dns_book_learn(&b, name, &a, 60, false, &mi);
+    }
+    CHECK(b.n == 40 && b.learned == 41 && b.evicted == 1);
+    CHECK(dns_book_addrs_for(&b, "g0.example", out, 4) == 0); /* the oldest went */
+    CHECK(dns_book_addrs_for(&b, "g17.example", out, 4) == 1 && out[0]->first.frame == 27);
+    CHECK(dns_book_addrs_for(&b, "g40.example", out, 4) == 1 && out[0]->first.frame == 50);
+    dns_book_release(&b);
 }
 
 /* ------------------------------------------------------------------ */
