@@ -20,8 +20,10 @@
  *            for nanosecond timestamps, bit 5 for a big-endian header
  *   rest     the file (or the records / blocks after the headers)
  *
- * The report goes to /dev/null.  Signal handlers fedtrace installs are put
- * back after each run so libFuzzer keeps its own.
+ * The report goes to /dev/null.  SIGINT, SIGTERM and SIGHUP are blocked
+ * during a run and the handlers fedtrace installs are put back after it,
+ * so a signal meant for libFuzzer reaches libFuzzer (a stop request caught
+ * by fedtrace's handler would otherwise cut every later run short).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -125,6 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[2][64];
     char *argv[MAX_ARGS + 1];
     struct sigaction saved[NSAVED];
+    sigset_t block, oldmask;
     int fd[2] = { -1, -1 };
     int argc = 0, nfiles = 1;
     uint8_t flags, sel = 0;
@@ -201,12 +204,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     argv[argc] = NULL;
 
-    for (size_t i = 0; i < NSAVED; i++)
+    sigemptyset(&block);
+    for (size_t i = 0; i < NSAVED; i++) {
         sigaction(SAVED_SIGNALS[i], NULL, &saved[i]);
+        sigaddset(&block, SAVED_SIGNALS[i]);
+    }
+    sigprocmask(SIG_BLOCK, &block, &oldmask);
     optind = 0; /* getopt's state is global: start over */
     (void)fedtrace_main(argc, argv); /* any exit status is fine; a crash or leak is not */
     for (size_t i = 0; i < NSAVED; i++)
         sigaction(SAVED_SIGNALS[i], &saved[i], NULL);
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
 out:
     for (int i = 0; i < 2; i++)
         if (fd[i] >= 0)
