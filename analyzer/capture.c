@@ -1,5 +1,11 @@
 /*
- * capture.c - libpcap sources and the timestamp merge (see capture.h).
+ * capture.c - capture sources and the timestamp merge (see capture.h).
+ *
+ * Three kinds of source: a live interface (libpcap, filter in the kernel),
+ * a classic pcap file (libpcap) and a pcapng file (pcapng.c).  For files the
+ * BPF filter is run here, frame by frame, so every record of the file is
+ * counted and frame numbers stay the ones Wireshark shows; a pcapng file
+ * gets one compiled filter per link type among its interfaces.
  */
 #include "capture.h"
 
@@ -9,13 +15,86 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+
+#include <pcap/pcap.h>
 
 #include "decode.h"
+#include "pcapng.h"
+
+#define MAX_LINKTYPES 16 /* distinct link types per source */
+
+enum source_kind {
+    SRC_LIVE,
+    SRC_PCAP,   /* classic pcap file through libpcap */
+    SRC_PCAPNG, /* pcapng file through pcapng.c */
+};
+
+/* A compiled filter for one link type of a file source. */
+struct link_filter {
+    int linktype;
+    bool usable;              /* compiled (or no filter given) */
+    struct bpf_program prog;
+};
+
+/* The frame waiting to be merged. */
+struct pending {
+    int linktype;
+    const uint8_t *data;
+    uint32_t caplen, wirelen;
+    int64_t ts_ns;
+    uint64_t number;          /* record number in the source */
+};
+
+struct capture_source {
+    char *name;               /* file path, "-" or interface (owned) */
+    char *observer;           /* observer tag or NULL (owned) */
+    enum source_kind kind;
+    pcap_t *pcap;             /* live and classic pcap */
+    struct pcapng_reader *ng; /* pcapng */
+    FILE *ng_file;            /* the pcapng reader's input (owned) */
+    char *filter;             /* file sources: the BPF expression (owned) or NULL */
+    struct link_filter links[MAX_LINKTYPES];
+    unsigned nlinks;
+    bool nano;                /* libpcap timestamps have nanosecond resolution */
+    int linktype;
+    int snaplen;
+    uint64_t frames, records, bad_timestamps;
+    int64_t first_ns, last_ns;
+    bool done;
+    char error[PCAP_ERRBUF_SIZE + 64]; /* damage found while reading; "" if none */
+    bool have_frame;
+    struct pending frame;
+    bool have_stats;
+    uint64_t kernel_received, kernel_dropped, if_dropped;
+};
+
+struct capture {
+    struct capture_source *src;
+    unsigned nsrc;
+    uint64_t frames;          /* frames delivered, all sources */
+    const volatile sig_atomic_t *stop;
+};
+
+struct capture *capture_new(const volatile sig_atomic_t *stop)
+{
+    struct capture *c = calloc(1, sizeof(*c));
+    if (c)
+        c->stop = stop;
+    return c;
+}
 
 static void source_free(struct capture_source *s)
 {
+    for (unsigned i = 0; i < s->nlinks; i++)
+        if (s->links[i].usable && s->filter)
+            pcap_freecode(&s->links[i].prog);
     if (s->pcap)
         pcap_close(s->pcap);
+    pcapng_close(s->ng);
+    if (s->ng_file && s->ng_file != stdin)
+        fclose(s->ng_file);
+    free(s->filter);
     free(s->name);
     free(s->observer);
 }
@@ -46,6 +125,7 @@ static int open_live(struct capture_source *s, const struct capture_options *o, 
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     int rc;
 
+    s->kind = SRC_LIVE;
     s->pcap = pcap_create(s->name, ebuf);
     if (!s->pcap) {
         snprintf(err, errlen, "cannot open interface '%s': %s", s->name, ebuf);
@@ -75,59 +155,215 @@ static int open_live(struct capture_source *s, const struct capture_options *o, 
                  ebuf[0] ? ebuf : "no selectable descriptor");
         return -1;
     }
+    s->linktype = pcap_datalink(s->pcap);
+    s->snaplen = pcap_snapshot(s->pcap);
+    if (o->filter && *o->filter) {
+        struct bpf_program prog;
+        if (pcap_compile(s->pcap, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            snprintf(err, errlen, "bad filter '%s' for '%s': %s", o->filter, s->name,
+                     pcap_geterr(s->pcap));
+            return -1;
+        }
+        if (pcap_setfilter(s->pcap, &prog) != 0) {
+            snprintf(err, errlen, "cannot set filter on '%s': %s", s->name, pcap_geterr(s->pcap));
+            pcap_freecode(&prog);
+            return -1;
+        }
+        pcap_freecode(&prog);
+    }
     return 0;
 }
 
-static int open_file(struct capture_source *s, char *err, size_t errlen)
+/* ---- reading a file whose first bytes were already looked at ------------- */
+
+/* A pipe cannot be rewound after its magic number was read: this stream
+ * hands the bytes already read back first, then the rest of the pipe. */
+struct peeked {
+    FILE *under;
+    uint8_t head[4];
+    size_t nhead, pos;
+};
+
+static ssize_t peeked_read(void *cookie, char *buf, size_t size)
+{
+    struct peeked *p = cookie;
+    size_t n = 0;
+    while (p->pos < p->nhead && n < size)
+        buf[n++] = (char)p->head[p->pos++];
+    if (n < size) {
+        size_t got = fread(buf + n, 1, size - n, p->under);
+        if (got == 0 && n == 0 && ferror(p->under))
+            return -1;
+        n += got;
+    }
+    return (ssize_t)n;
+}
+
+static int peeked_close(void *cookie)
+{
+    struct peeked *p = cookie;
+    if (p->under != stdin)
+        fclose(p->under);
+    free(p);
+    return 0;
+}
+
+/* Returns a stream that reads `fp` from its first byte again, after
+ * `n` bytes of it went into head; takes ownership of fp.  NULL on failure
+ * (fp is then closed unless it is stdin). */
+static FILE *rewound(FILE *fp, const uint8_t *head, size_t n)
+{
+    cookie_io_functions_t io = { peeked_read, NULL, NULL, peeked_close };
+    struct peeked *p;
+    FILE *out;
+
+    if (fseek(fp, 0, SEEK_SET) == 0)
+        return fp;
+    clearerr(fp);
+    p = calloc(1, sizeof(*p));
+    if (!p || !(out = fopencookie(p, "rb", io))) {
+        free(p);
+        if (fp != stdin)
+            fclose(fp);
+        return NULL;
+    }
+    p->under = fp;
+    memcpy(p->head, head, n);
+    p->nhead = n;
+    return out;
+}
+
+static int open_file(struct capture_source *s, const struct capture_options *o, char *err,
+                     size_t errlen)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
-    struct stat st;
+    uint8_t magic[4] = { 0 };
+    size_t got;
+    FILE *fp;
 
-    /* libpcap's messages for a missing file are less clear than errno's. */
-    if (strcmp(s->name, "-") != 0 && stat(s->name, &st) != 0) {
+    fp = strcmp(s->name, "-") == 0 ? stdin : fopen(s->name, "rb");
+    if (!fp) {
         snprintf(err, errlen, "cannot open '%s': %s", s->name, strerror(errno));
         return -1;
     }
-    s->pcap = pcap_open_offline_with_tstamp_precision(s->name, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-    if (!s->pcap) {
-        snprintf(err, errlen, "cannot read '%s': %s", s->name, ebuf);
+    got = fread(magic, 1, sizeof(magic), fp);
+    if (got < sizeof(magic)) {
+        snprintf(err, errlen, "cannot read '%s': %s", s->name,
+                 ferror(fp) ? strerror(errno) : "file too short for a capture file header");
+        if (fp != stdin)
+            fclose(fp);
         return -1;
     }
-    s->nano = true;
+    fp = rewound(fp, magic, got);
+    if (!fp) {
+        snprintf(err, errlen, "cannot read '%s': %s", s->name, strerror(errno));
+        return -1;
+    }
+    if (pcapng_magic(magic)) {
+        s->kind = SRC_PCAPNG;
+        s->ng_file = fp;
+        s->ng = pcapng_open(fp, ebuf, sizeof(ebuf));
+        if (!s->ng) {
+            snprintf(err, errlen, "cannot read '%s': %s", s->name, ebuf);
+            return -1;
+        }
+        s->linktype = -1;
+    } else {
+        s->kind = SRC_PCAP;
+        s->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+        if (!s->pcap) {
+            snprintf(err, errlen, "cannot read '%s': %s", s->name, ebuf);
+            if (fp != stdin)
+                fclose(fp);
+            return -1;
+        }
+        s->nano = true;
+        s->linktype = pcap_datalink(s->pcap);
+        s->snaplen = pcap_snapshot(s->pcap);
+    }
+    if (o->filter && *o->filter) {
+        s->filter = strdup(o->filter);
+        if (!s->filter) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
     return 0;
+}
+
+/* The filter state for a link type of a file source, compiled on first
+ * use.  NULL when the source already has MAX_LINKTYPES of them.  With
+ * `err` (at open), a filter that does not compile is an error. */
+static struct link_filter *link_filter_for(struct capture_source *s, int linktype, char *err,
+                                           size_t errlen)
+{
+    struct link_filter *lf;
+    char name[CAPTURE_LINKTYPE_NAME_SIZE];
+
+    for (unsigned i = 0; i < s->nlinks; i++)
+        if (s->links[i].linktype == linktype)
+            return &s->links[i];
+    if (s->nlinks == MAX_LINKTYPES)
+        return NULL;
+    lf = &s->links[s->nlinks++];
+    memset(lf, 0, sizeof(*lf));
+    lf->linktype = linktype;
+    lf->usable = true;
+    if (!decode_link_supported(linktype))
+        fprintf(stderr, "fedtrace: warning: '%s': link type %s (%d) is not decoded; its frames are counted only\n",
+                s->name, capture_linktype_name(linktype, name, sizeof(name)), linktype);
+    if (s->filter) {
+        pcap_t *dead = s->pcap ? NULL : pcap_open_dead(linktype, 262144);
+        pcap_t *p = s->pcap ? s->pcap : dead;
+        if (!p || pcap_compile(p, &lf->prog, s->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            lf->usable = false;
+            if (err)
+                snprintf(err, errlen, "bad filter '%s' for '%s': %s", s->filter, s->name,
+                         p ? pcap_geterr(p) : "out of memory");
+            else
+                fprintf(stderr, "fedtrace: warning: '%s': filter '%s' does not apply to link type %s; its frames are skipped\n",
+                        s->name, s->filter, capture_linktype_name(linktype, name, sizeof(name)));
+        }
+        if (dead)
+            pcap_close(dead);
+    }
+    return lf;
 }
 
 int capture_add(struct capture *c, const char *spec, bool live, const struct capture_options *o,
                 char *err, size_t errlen)
 {
     struct capture_source s, *grown;
+    char name[CAPTURE_LINKTYPE_NAME_SIZE];
 
     memset(&s, 0, sizeof(s));
-    s.live = live;
     if (split_spec(spec, live, &s.name, &s.observer) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if ((live ? open_live(&s, o, err, errlen) : open_file(&s, err, errlen)) != 0)
+    if ((live ? open_live(&s, o, err, errlen) : open_file(&s, o, err, errlen)) != 0)
         goto fail;
-    s.linktype = pcap_datalink(s.pcap);
-    s.snaplen = pcap_snapshot(s.pcap);
-    if (!decode_link_supported(s.linktype))
+    if (s.kind == SRC_LIVE && !decode_link_supported(s.linktype))
         fprintf(stderr, "fedtrace: warning: '%s': link type %s (%d) is not decoded; its frames are counted only\n",
-                s.name, capture_linktype_name(s.linktype), s.linktype);
-    if (o->filter && *o->filter) {
-        struct bpf_program prog;
-        if (pcap_compile(s.pcap, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-            snprintf(err, errlen, "bad filter '%s' for '%s': %s", o->filter, s.name,
-                     pcap_geterr(s.pcap));
+                s.name, capture_linktype_name(s.linktype, name, sizeof(name)), s.linktype);
+    if (s.kind == SRC_PCAP) {
+        struct link_filter *lf = link_filter_for(&s, s.linktype, err, errlen);
+        if (lf && !lf->usable)
             goto fail;
-        }
-        if (pcap_setfilter(s.pcap, &prog) != 0) {
-            snprintf(err, errlen, "cannot set filter on '%s': %s", s.name, pcap_geterr(s.pcap));
-            pcap_freecode(&prog);
+    } else if (s.kind == SRC_PCAPNG && s.filter) {
+        /* The interfaces are not known yet: check the expression itself
+         * against Ethernet, so a typo is an error at once. */
+        struct bpf_program prog;
+        pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+        if (!dead || pcap_compile(dead, &prog, s.filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            snprintf(err, errlen, "bad filter '%s' for '%s': %s", s.filter, s.name,
+                     dead ? pcap_geterr(dead) : "out of memory");
+            if (dead)
+                pcap_close(dead);
             goto fail;
         }
         pcap_freecode(&prog);
+        pcap_close(dead);
     }
     grown = realloc(c->src, (c->nsrc + 1) * sizeof(*c->src));
     if (!grown) {
@@ -142,36 +378,125 @@ fail:
     return -1;
 }
 
-static int64_t frame_ns(const struct capture_source *s, const struct pcap_pkthdr *h)
+/* Puts a timestamp into [0, CAPTURE_TS_MAX_NS], counting the ones that
+ * were not. */
+static int64_t sane_time(struct capture_source *s, int64_t ns, bool valid)
 {
-    return (int64_t)h->ts.tv_sec * FT_NS_PER_SEC + (int64_t)h->ts.tv_usec * (s->nano ? 1 : 1000);
+    if (valid && ns >= 0 && ns <= CAPTURE_TS_MAX_NS)
+        return ns;
+    s->bad_timestamps++;
+    return ns < 0 ? 0 : CAPTURE_TS_MAX_NS;
 }
 
-/* Reads the next frame of a source into have_frame/hdr/data.  Returns
- * 1 when a frame waits, 0 when a live source has nothing yet, -1 at the
- * end (or on error, recorded in s->error). */
-static int source_pull(struct capture_source *s)
+static int64_t libpcap_ns(struct capture_source *s, const struct pcap_pkthdr *h)
 {
+    int64_t sec, ns;
+    bool ok = !__builtin_mul_overflow((int64_t)h->ts.tv_sec, FT_NS_PER_SEC, &sec) &&
+              !__builtin_add_overflow(sec, (int64_t)h->ts.tv_usec * (s->nano ? 1 : 1000), &ns);
+    if (!ok)
+        ns = h->ts.tv_sec < 0 ? INT64_MIN : INT64_MAX;
+    return sane_time(s, ns, ok);
+}
+
+/* Whether a frame of a file source passes its filter. */
+static bool file_filter_pass(struct capture_source *s, int linktype, const uint8_t *data,
+                             uint32_t caplen, uint32_t wirelen)
+{
+    struct link_filter *lf = link_filter_for(s, linktype, NULL, 0);
+    struct pcap_pkthdr h;
+
+    if (!s->filter)
+        return true;
+    if (!lf || !lf->usable)
+        return false;
+    memset(&h, 0, sizeof(h));
+    h.caplen = caplen;
+    h.len = wirelen;
+    return pcap_offline_filter(&lf->prog, &h, data) != 0;
+}
+
+static int pull_libpcap(struct capture *c, struct capture_source *s)
+{
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
     int rc;
-    if (s->done)
-        return -1;
-    rc = pcap_next_ex(s->pcap, &s->hdr, &s->data);
-    if (rc == 1) {
+
+    for (;;) {
+        rc = pcap_next_ex(s->pcap, &hdr, &data);
+        if (rc == 0)
+            return 0; /* live: nothing yet */
+        if (rc != 1)
+            break;
+        s->records++;
+        if (s->kind == SRC_PCAP && !file_filter_pass(s, s->linktype, data, hdr->caplen, hdr->len)) {
+            if (c->stop && *c->stop)
+                return 0;
+            continue;
+        }
+        s->frame.linktype = s->linktype;
+        s->frame.data = data;
+        s->frame.caplen = hdr->caplen;
+        s->frame.wirelen = hdr->len;
+        s->frame.ts_ns = libpcap_ns(s, hdr);
+        s->frame.number = s->records;
         s->have_frame = true;
         return 1;
     }
-    if (rc == 0)
-        return 0;
     if (rc == PCAP_ERROR)
         snprintf(s->error, sizeof(s->error), "%s", pcap_geterr(s->pcap));
     s->done = true;
     return -1;
 }
 
+static int pull_pcapng(struct capture *c, struct capture_source *s)
+{
+    struct pcapng_packet pkt;
+    enum pcapng_result rc;
+
+    while ((rc = pcapng_next(s->ng, &pkt)) == PCAPNG_PACKET) {
+        s->records = pkt.number;
+        if (s->linktype < 0) {
+            s->linktype = pcapng_first_linktype(s->ng);
+            s->snaplen = (int)(pcapng_first_snaplen(s->ng) & 0x7FFFFFFF);
+        }
+        if (!file_filter_pass(s, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen)) {
+            if (c->stop && *c->stop)
+                return 0;
+            continue;
+        }
+        s->frame.linktype = pkt.linktype;
+        s->frame.data = pkt.data;
+        s->frame.caplen = pkt.caplen;
+        s->frame.wirelen = pkt.wirelen;
+        s->frame.ts_ns = sane_time(s, pkt.ts_ns, pkt.ts_valid);
+        s->frame.number = pkt.number;
+        s->have_frame = true;
+        return 1;
+    }
+    if (s->linktype < 0 && pcapng_first_linktype(s->ng) >= 0) {
+        s->linktype = pcapng_first_linktype(s->ng);
+        s->snaplen = (int)(pcapng_first_snaplen(s->ng) & 0x7FFFFFFF);
+    }
+    if (rc == PCAPNG_ERROR)
+        snprintf(s->error, sizeof(s->error), "%s", pcapng_error(s->ng));
+    s->done = true;
+    return -1;
+}
+
+/* Reads the next frame of a source into s->frame.  Returns 1 when a frame
+ * waits, 0 when a live source has nothing yet (or a stop was requested),
+ * -1 at the end (or on error, recorded in s->error). */
+static int source_pull(struct capture *c, struct capture_source *s)
+{
+    if (s->done)
+        return -1;
+    return s->kind == SRC_PCAPNG ? pull_pcapng(c, s) : pull_libpcap(c, s);
+}
+
 static void source_stats(struct capture_source *s)
 {
     struct pcap_stat ps;
-    if (!s->live || !s->pcap || pcap_stats(s->pcap, &ps) != 0)
+    if (s->kind != SRC_LIVE || !s->pcap || pcap_stats(s->pcap, &ps) != 0)
         return;
     s->have_stats = true;
     s->kernel_received = ps.ps_recv;
@@ -186,7 +511,7 @@ static void wait_live(const struct capture *c)
     struct pollfd fds[64];
     nfds_t n = 0;
     for (unsigned i = 0; i < c->nsrc && n < 64; i++) {
-        if (!c->src[i].live || c->src[i].done)
+        if (c->src[i].kind != SRC_LIVE || c->src[i].done)
             continue;
         fds[n].fd = pcap_get_selectable_fd(c->src[i].pcap);
         fds[n].events = POLLIN;
@@ -201,10 +526,6 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
                 void *user)
 {
     int errors = 0;
-    bool any_live = false;
-
-    for (unsigned i = 0; i < c->nsrc; i++)
-        any_live |= c->src[i].live;
 
     for (;;) {
         struct capture_source *best = NULL;
@@ -217,9 +538,9 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
         for (unsigned i = 0; i < c->nsrc; i++) {
             struct capture_source *s = &c->src[i];
             if (!s->have_frame && !s->done)
-                source_pull(s);
+                source_pull(c, s);
             if (s->have_frame) {
-                if (!best || frame_ns(s, s->hdr) < frame_ns(best, best->hdr))
+                if (!best || s->frame.ts_ns < best->frame.ts_ns)
                     best = s;
             } else if (!s->done) {
                 pending = true; /* a live source with nothing yet */
@@ -233,20 +554,20 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
             wait_live(c);
             continue;
         }
-        (void)any_live;
 
         struct ft_meta m;
         memset(&m, 0, sizeof(m));
         m.frame = ++c->frames;
-        m.src_frame = ++best->frames;
+        m.src_frame = best->frame.number;
         m.source = (uint32_t)(best - c->src);
-        m.ts_ns = frame_ns(best, best->hdr);
-        if (best->frames == 1)
+        m.ts_ns = best->frame.ts_ns;
+        if (++best->frames == 1)
             best->first_ns = m.ts_ns;
         if (m.ts_ns > best->last_ns)
             best->last_ns = m.ts_ns;
         best->have_frame = false;
-        fn(user, best->linktype, best->data, best->hdr->caplen, best->hdr->len, &m);
+        fn(user, best->frame.linktype, best->frame.data, best->frame.caplen, best->frame.wirelen,
+           &m);
     }
     for (unsigned i = 0; i < c->nsrc; i++) {
         source_stats(&c->src[i]);
@@ -256,17 +577,76 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
     return errors;
 }
 
-void capture_close(struct capture *c)
+unsigned capture_source_count(const struct capture *c)
 {
+    return c->nsrc;
+}
+
+uint64_t capture_frames(const struct capture *c)
+{
+    return c->frames;
+}
+
+void capture_source_info(const struct capture *c, unsigned i, struct capture_source_info *info)
+{
+    const struct capture_source *s = &c->src[i];
+
+    memset(info, 0, sizeof(*info));
+    info->name = s->name;
+    info->observer = s->observer;
+    info->live = s->kind == SRC_LIVE;
+    info->linktype = s->linktype;
+    capture_linktype_name(s->linktype, info->linktype_name, sizeof(info->linktype_name));
+    info->linktypes = s->kind == SRC_PCAPNG ? s->nlinks : 1;
+    info->snaplen = s->snaplen;
+    info->frames = s->frames;
+    info->records = s->records;
+    info->first_ns = s->first_ns;
+    info->last_ns = s->last_ns;
+    info->bad_timestamps = s->bad_timestamps;
+    info->error = s->error;
+    info->have_stats = s->have_stats;
+    info->kernel_received = s->kernel_received;
+    info->kernel_dropped = s->kernel_dropped;
+    info->if_dropped = s->if_dropped;
+}
+
+size_t capture_secrets_count(const struct capture *c, unsigned i)
+{
+    return c->src[i].ng ? pcapng_secrets_count(c->src[i].ng, NULL) : 0;
+}
+
+const uint8_t *capture_secrets_at(const struct capture *c, unsigned i, size_t j, uint32_t *type,
+                                  size_t *len)
+{
+    return c->src[i].ng ? pcapng_secrets_at(c->src[i].ng, j, type, len) : NULL;
+}
+
+void capture_free(struct capture *c)
+{
+    if (!c)
+        return;
     for (unsigned i = 0; i < c->nsrc; i++)
         source_free(&c->src[i]);
     free(c->src);
-    c->src = NULL;
-    c->nsrc = 0;
+    free(c);
 }
 
-const char *capture_linktype_name(int linktype)
+const char *capture_linktype_name(int linktype, char *buf, size_t len)
 {
-    const char *n = pcap_datalink_val_to_name(linktype);
-    return n ? n : "unknown";
+    const char *n = linktype >= 0 ? pcap_datalink_val_to_name(linktype) : NULL;
+    if (len == 0)
+        return n ? n : "unknown";
+    if (n)
+        snprintf(buf, len, "%s", n);
+    else if (linktype < 0)
+        snprintf(buf, len, "none");
+    else
+        snprintf(buf, len, "LINKTYPE_%d", linktype);
+    return buf;
+}
+
+const char *capture_lib_version(void)
+{
+    return pcap_lib_version();
 }

@@ -5,41 +5,40 @@
  * tagged @OBSERVER).  capture_run() hands every frame to a callback in
  * timestamp order across sources (a merge, as mergecap does), numbering
  * frames both globally and per source so evidence can name the frame in
- * the file it came from.  A file that turns out truncated or corrupt half
- * way is reported in the source's `error` and everything read before the
- * damage is still delivered.  This is the only module that talks to libpcap.
+ * the file it came from: per source, the number is the one Wireshark shows
+ * (every packet record of the file counts, filtered or not).  Every frame
+ * carries its own link type: a pcapng file may describe interfaces of
+ * different link types (what Wireshark and mergecap write when they merge
+ * captures).  A file that turns out truncated or corrupt half way is
+ * reported in the source's `error` and everything read before the damage
+ * is still delivered.
+ *
+ * This is the only module that knows capture file formats and libpcap:
+ * classic pcap files and live interfaces go through libpcap, pcapng files
+ * through pcapng.c.  The capture is opaque; what callers need is read
+ * through capture_source_info() and the accessors below.
+ *
+ * Timestamps handed out are always within [0, CAPTURE_TS_MAX_NS]: a frame
+ * whose time is outside (or overflows 64-bit nanoseconds, as a crafted
+ * pcapng timestamp or if_tsoffset can) is clamped to the nearest bound and
+ * counted in the source's bad_timestamps, so every later time difference
+ * fits an int64_t.
  */
 #ifndef FT_CAPTURE_H
 #define FT_CAPTURE_H
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-
-#include <pcap/pcap.h>
 
 #include "meta.h"
 
-struct capture_source {
-    char *name;          /* file path, "-" or interface (owned) */
-    char *observer;      /* observer tag or NULL (owned) */
-    bool live;
-    pcap_t *pcap;
-    int linktype;
-    int snaplen;
-    bool nano;           /* timestamps have nanosecond resolution */
-    uint64_t frames;
-    int64_t first_ns, last_ns;  /* time of the first and last frame */
-    bool done;
-    char error[PCAP_ERRBUF_SIZE]; /* damage found while reading; "" if none */
-    /* the frame waiting to be merged */
-    bool have_frame;
-    struct pcap_pkthdr *hdr;
-    const u_char *data;
-    /* live statistics at the end (pcap_stats) */
-    bool have_stats;
-    uint64_t kernel_received, kernel_dropped, if_dropped;
-};
+#define CAPTURE_ERRBUF_SIZE 512                 /* enough for any capture_add() error */
+#define CAPTURE_TS_MAX_NS (INT64_C(1) << 62)    /* 2116-02-20: latest time handed out */
+#define CAPTURE_LINKTYPE_NAME_SIZE 32
+
+struct capture;
 
 struct capture_options {
     const char *filter;  /* BPF expression; NULL = none */
@@ -49,20 +48,37 @@ struct capture_options {
     uint64_t max_frames; /* stop after this many frames; 0 = no limit */
 };
 
-struct capture {
-    struct capture_source *src;
-    unsigned nsrc;
-    uint64_t frames;     /* frames delivered, all sources */
-    const volatile sig_atomic_t *stop; /* set asynchronously to end a live run */
+/* What a caller may know about one source: a plain value record.  The
+ * strings belong to the capture and live until capture_free(). */
+struct capture_source_info {
+    const char *name;        /* file path, "-" or interface */
+    const char *observer;    /* observer tag or NULL */
+    bool live;
+    int linktype;            /* of the first interface; -1 when none was described */
+    char linktype_name[CAPTURE_LINKTYPE_NAME_SIZE]; /* capture_linktype_name() of it */
+    unsigned linktypes;      /* distinct link types among its interfaces */
+    int snaplen;
+    uint64_t frames;         /* frames delivered */
+    uint64_t records;        /* packet records read (the last Wireshark frame number) */
+    int64_t first_ns, last_ns; /* time of the first and last delivered frame */
+    uint64_t bad_timestamps; /* clamped into [0, CAPTURE_TS_MAX_NS] */
+    const char *error;       /* damage found while reading; "" if none */
+    bool have_stats;         /* live: kernel statistics at the end */
+    uint64_t kernel_received, kernel_dropped, if_dropped;
 };
 
 typedef void (*capture_frame_fn)(void *user, int linktype, const uint8_t *data, uint32_t caplen,
                                  uint32_t wirelen, const struct ft_meta *m);
 
+/* An empty capture.  `stop` (may be NULL) is polled during capture_run()
+ * and set asynchronously (a signal handler) to end the run.  NULL on
+ * allocation failure.  Free with capture_free(). */
+struct capture *capture_new(const volatile sig_atomic_t *stop);
+
 /* Adds a source.  `spec` is PATH[@OBSERVER] or IFACE[@OBSERVER]; a file
  * whose whole name exists is never split at '@'.  Opens it, checks its link
- * type and installs the filter.  Returns 0, or -1 with a one-line reason
- * in err (for "fedtrace: ..." on stderr). */
+ * type and prepares the filter.  Returns 0, or -1 with a one-line reason
+ * in err (for "fedtrace: ..." on stderr; CAPTURE_ERRBUF_SIZE is enough). */
 int capture_add(struct capture *c, const char *spec, bool live, const struct capture_options *o,
                 char *err, size_t errlen);
 
@@ -72,10 +88,30 @@ int capture_add(struct capture *c, const char *spec, bool live, const struct cap
 int capture_run(struct capture *c, const struct capture_options *o, capture_frame_fn fn,
                 void *user);
 
-/* Closes every source and frees the list. */
-void capture_close(struct capture *c);
+unsigned capture_source_count(const struct capture *c);
 
-/* The linktype's name as libpcap knows it ("EN10MB", "LINUX_SLL2", ...). */
-const char *capture_linktype_name(int linktype);
+/* Fills *info for source i (< capture_source_count()). */
+void capture_source_info(const struct capture *c, unsigned i, struct capture_source_info *info);
+
+/* Frames delivered over all sources. */
+uint64_t capture_frames(const struct capture *c);
+
+/* Decryption secrets found in source i (pcapng Decryption Secrets Blocks):
+ * the count, and the j-th one's type and bytes (owned by the capture,
+ * valid until capture_free()).  Kept for a key-log feature; unused yet. */
+size_t capture_secrets_count(const struct capture *c, unsigned i);
+const uint8_t *capture_secrets_at(const struct capture *c, unsigned i, size_t j, uint32_t *type,
+                                  size_t *len);
+
+/* Closes every source and frees the capture.  NULL is fine. */
+void capture_free(struct capture *c);
+
+/* The link type's name as libpcap knows it ("EN10MB", "LINUX_SLL2", ...),
+ * or "LINKTYPE_<n>" for a number it has no name for; never NULL.  buf
+ * receives the text (CAPTURE_LINKTYPE_NAME_SIZE is enough). */
+const char *capture_linktype_name(int linktype, char *buf, size_t len);
+
+/* The packet capture library's version line, for --version. */
+const char *capture_lib_version(void);
 
 #endif

@@ -27,6 +27,9 @@ struct frag_datagram {
     int64_t first_ns;
     uint32_t total_len; /* known once the last fragment (MF=0) arrived; else 0 */
     bool have_last;
+    bool discarded;     /* IPv6 fragments overlapped: the datagram is dead;
+                           the slot stays until the timeout so that its
+                           later fragments are dropped too (RFC 5722) */
     uint8_t *buf;
     uint32_t buf_size;
     struct frag_range ranges[IPFRAG_MAX_RANGES];
@@ -162,6 +165,28 @@ static bool datagram_reserve(struct ipfrag_table *t, struct frag_datagram *dg, u
     return true;
 }
 
+/* Whether [start,end) touches bytes already held. */
+static bool datagram_overlaps(const struct frag_datagram *dg, uint32_t start, uint32_t end)
+{
+    for (unsigned i = 0; i < dg->nranges; i++)
+        if (dg->ranges[i].start < end && start < dg->ranges[i].end)
+            return true;
+    return false;
+}
+
+/* RFC 5722: an IPv6 datagram with overlapping fragments is discarded
+ * whole, silently, and so is every fragment of it still to come. */
+static void datagram_discard(struct ipfrag_table *t, struct frag_datagram *dg)
+{
+    t->stats.bytes_now -= dg->buf_size;
+    free(dg->buf);
+    dg->buf = NULL;
+    dg->buf_size = 0;
+    dg->nranges = 0;
+    dg->discarded = true;
+    t->stats.overlap_discarded++;
+}
+
 /* Copies the parts of [start,end) not yet filled (first data wins) and
  * merges the range list.  Returns false if the range list is full. */
 static bool datagram_fill(struct ipfrag_table *t, struct frag_datagram *dg, uint32_t start,
@@ -233,6 +258,15 @@ bool ipfrag_add(struct ipfrag_table *t, const struct ft_addr *src, const struct 
     }
     end = offset + len;
     dg = datagram_get(t, src, dst, proto, id, now_ns);
+    if (dg->discarded) {
+        t->stats.overlaps++;
+        return false;
+    }
+    if (src->family == 6 && len > 0 && datagram_overlaps(dg, offset, end)) {
+        t->stats.overlaps++;
+        datagram_discard(t, dg);
+        return false;
+    }
     if (!more) {
         /* A second, different end, or data already held past this end. */
         if ((dg->have_last && dg->total_len != end) ||

@@ -5,8 +5,11 @@
  * together before transport decoding.  The table is bounded: at most
  * max_datagrams datagrams in progress and max_bytes buffered in total;
  * when a cap bites the oldest datagram is dropped and counted.  Overlapping
- * fragments keep the bytes that arrived first (first-data-wins, the same
- * policy as TCP reassembly) and are counted.  Time is packet time.
+ * IPv4 fragments keep the bytes that arrived first (first-data-wins, the
+ * same policy as TCP reassembly) and are counted.  Overlapping IPv6
+ * fragments discard the whole datagram, silently, with every fragment of
+ * it that is still to come (RFC 5722, RFC 8200 4.5): counted in
+ * overlap_discarded.  Time is packet time.
  */
 #ifndef FT_IPFRAG_H
 #define FT_IPFRAG_H
@@ -27,7 +30,9 @@ struct ipfrag_stats {
     uint64_t completed;     /* datagrams reassembled */
     uint64_t timed_out;     /* datagrams dropped incomplete after the timeout */
     uint64_t evicted;       /* datagrams dropped because a cap bit */
-    uint64_t overlaps;      /* fragments that overlapped data already held */
+    uint64_t overlaps;      /* fragments that overlapped data already held
+                               (or belong to a discarded IPv6 datagram) */
+    uint64_t overlap_discarded; /* IPv6 datagrams discarded for an overlap */
     uint64_t invalid;       /* beyond 65535 bytes, conflicting last fragment, ... */
     uint64_t datagrams_now; /* in progress right now */
     uint64_t bytes_now;     /* buffered right now */

@@ -4,7 +4,9 @@
  * by the whole-program fuzz harness.  analyzer/fedtrace.c holds main().
  *
  * Exit status: 0 on success; 1 when --fail-on-broken is given and a
- * federation failed; 2 on usage or input errors (one line on stderr).
+ * federation failed; 2 on usage, input-open or output errors (one line on
+ * stderr); 3 when an input capture was damaged or truncated (everything
+ * before the damage was analysed).  When several apply: 2 > 1 > 3 > 0.
  */
 #include <config.h>
 
@@ -24,7 +26,9 @@
 #include "output.h"
 #include "pipeline.h"
 
-#define EXIT_USAGE 2
+#define EXIT_BROKEN 1  /* --fail-on-broken and a federation failed */
+#define EXIT_USAGE 2   /* usage, input-open or output error */
+#define EXIT_DAMAGED 3 /* an input was damaged or truncated; what came before was analysed */
 #define MAX_SOURCES 64
 
 /* The one piece of global state: a signal handler cannot be handed a
@@ -171,8 +175,9 @@ static void usage(FILE *fp)
             "  fedtrace explain         list every verdict code\n"
             "\n"
             "Exit status: 0 success, 1 a federation failed (with --fail-on-broken),\n"
-            "2 usage or input error.  A capture file that is truncated or corrupt part way\n"
-            "is reported, and everything before the damage is still analysed.\n"
+            "2 usage, input or output error, 3 an input capture was damaged or truncated\n"
+            "(warned about; everything before the damage is still analysed).  When several\n"
+            "apply, the first of 2, 1, 3 wins.\n"
             "See fedtrace(1).\n");
 }
 
@@ -351,7 +356,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->verbose++;
             break;
         case OPT_VERSION:
-            printf("fedtrace %s\n%s\n", PACKAGE_VERSION, pcap_lib_version());
+            printf("fedtrace %s\n%s\n", PACKAGE_VERSION, capture_lib_version());
             return 1;
         case 'h':
             usage(stdout);
@@ -439,7 +444,7 @@ static int explain(int argc, char **argv)
 int fedtrace_main(int argc, char **argv)
 {
     struct run_opts o;
-    struct capture cap = { 0 };
+    struct capture *cap = NULL;
     struct pipeline pl;
     struct output out;
     struct dispatch disp;
@@ -448,7 +453,7 @@ int fedtrace_main(int argc, char **argv)
     struct sinks sinks;
     bool pipeline_ready = false, output_ready = false, dispatch_ready = false;
     FILE *fp = stdout;
-    char err[PCAP_ERRBUF_SIZE + 512];
+    char err[CAPTURE_ERRBUF_SIZE];
     char *live_filter = NULL;
     int status = EXIT_USAGE, rc, damaged;
 
@@ -466,6 +471,11 @@ int fedtrace_main(int argc, char **argv)
         goto done;
     }
 
+    cap = capture_new(&stop_requested);
+    if (!cap) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
     for (unsigned i = 0; i < o.ninputs; i++) {
         struct capture_options co = o.cap;
         if (!o.filter_given && o.input_live[i]) {
@@ -475,7 +485,7 @@ int fedtrace_main(int argc, char **argv)
         } else {
             co.filter = o.filter;
         }
-        if (capture_add(&cap, o.inputs[i], o.input_live[i], &co, err, sizeof(err)) != 0) {
+        if (capture_add(cap, o.inputs[i], o.input_live[i], &co, err, sizeof(err)) != 0) {
             fprintf(stderr, "fedtrace: %s\n", err);
             goto done;
         }
@@ -525,31 +535,31 @@ int fedtrace_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    cap.stop = &stop_requested;
 
-    damaged = capture_run(&cap, &o.cap, on_frame, &pl);
-    if (!o.quiet)
-        for (unsigned i = 0; i < cap.nsrc; i++)
-            if (cap.src[i].error[0])
-                fprintf(stderr,
-                        "fedtrace: warning: '%s' is damaged after frame %" PRIu64
-                        " (%s); analysed what came before\n",
-                        cap.src[i].name, cap.src[i].frames, cap.src[i].error);
-    (void)damaged;
+    damaged = capture_run(cap, &o.cap, on_frame, &pl);
     pipeline_finish(&pl);
-    for (unsigned i = 0; i < cap.nsrc; i++)
-        corr_source_window(corr, i, cap.src[i].first_ns, cap.src[i].last_ns);
+    for (unsigned i = 0; i < capture_source_count(cap); i++) {
+        struct capture_source_info si;
+        capture_source_info(cap, i, &si);
+        if (si.error[0] && !o.quiet)
+            fprintf(stderr,
+                    "fedtrace: warning: '%s' is damaged after frame %" PRIu64
+                    " (%s); analysed what came before\n",
+                    si.name, si.records, si.error);
+        corr_source_window(corr, i, si.first_ns, si.last_ns);
+    }
     corr_finish(corr);
     output_federations(&out, corr, pl.stats.first_ns);
-    if (output_finish(&out, &cap, &pl, &disp) != 0) {
+    if (output_finish(&out, cap, &pl, &disp) != 0) {
         fprintf(stderr, "fedtrace: cannot write output: %s\n", strerror(errno));
         goto done;
     }
-    status = 0;
+    /* A failed federation (asked for) outranks damaged input. */
+    status = damaged > 0 ? EXIT_DAMAGED : 0;
     if (o.fail_on_broken)
         for (unsigned i = 0; i < corr_federation_count(corr); i++)
             if (corr_federation_at(corr, i)->verdict.status == CORR_FAILED)
-                status = 1;
+                status = EXIT_BROKEN;
 
 done:
     if (pipeline_ready)
@@ -559,7 +569,7 @@ done:
     corr_free(corr);
     if (output_ready)
         output_free(&out);
-    capture_close(&cap);
+    capture_free(cap);
     if (fp != stdout && fclose(fp) != 0 && status == 0) {
         fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path, strerror(errno));
         status = EXIT_USAGE;

@@ -729,27 +729,32 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
 static json_object *capture_json(const struct capture *cap, const struct pipeline *pl)
 {
     json_object *o = json_object_new_object(), *srcs = json_object_new_array();
-    for (unsigned i = 0; i < cap->nsrc; i++) {
-        const struct capture_source *s = &cap->src[i];
+    for (unsigned i = 0; i < capture_source_count(cap); i++) {
+        struct capture_source_info s;
         json_object *j = json_object_new_object();
-        json_object_object_add(j, "name", jstr(s->name));
-        json_object_object_add(j, "kind", jstr(s->live ? "interface" : "file"));
-        if (s->observer)
-            json_object_object_add(j, "observer", jstr(s->observer));
-        json_object_object_add(j, "linktype", jstr(capture_linktype_name(s->linktype)));
-        json_object_object_add(j, "snaplen", jint((uint64_t)s->snaplen));
-        json_object_object_add(j, "frames", jint(s->frames));
-        if (s->error[0])
-            json_object_object_add(j, "error", jstr(s->error));
-        if (s->have_stats) {
-            json_object_object_add(j, "kernel_received", jint(s->kernel_received));
-            json_object_object_add(j, "kernel_dropped", jint(s->kernel_dropped));
-            json_object_object_add(j, "interface_dropped", jint(s->if_dropped));
+        capture_source_info(cap, i, &s);
+        json_object_object_add(j, "name", jstr(s.name));
+        json_object_object_add(j, "kind", jstr(s.live ? "interface" : "file"));
+        if (s.observer)
+            json_object_object_add(j, "observer", jstr(s.observer));
+        json_object_object_add(j, "linktype", jstr(s.linktype_name));
+        json_object_object_add(j, "snaplen", jint((uint64_t)s.snaplen));
+        json_object_object_add(j, "frames", jint(s.frames));
+        if (s.records != s.frames)
+            json_object_object_add(j, "records", jint(s.records));
+        if (s.bad_timestamps)
+            json_object_object_add(j, "bad_timestamps", jint(s.bad_timestamps));
+        if (s.error[0])
+            json_object_object_add(j, "error", jstr(s.error));
+        if (s.have_stats) {
+            json_object_object_add(j, "kernel_received", jint(s.kernel_received));
+            json_object_object_add(j, "kernel_dropped", jint(s.kernel_dropped));
+            json_object_object_add(j, "interface_dropped", jint(s.if_dropped));
         }
         json_object_array_add(srcs, j);
     }
     json_object_object_add(o, "sources", srcs);
-    json_object_object_add(o, "frames", jint(cap->frames));
+    json_object_object_add(o, "frames", jint(capture_frames(cap)));
     if (pl->have_packets) {
         json_object_object_add(o, "first_ts", jtime(pl->stats.first_ns));
         json_object_object_add(o, "last_ts", jtime(pl->stats.last_ns));
@@ -853,6 +858,7 @@ static json_object *stats_json(const struct pipeline *pl)
     ADD(frag, fs, timed_out);
     ADD(frag, fs, evicted);
     ADD(frag, fs, overlaps);
+    ADD(frag, fs, overlap_discarded);
     ADD(frag, fs, invalid);
     json_object_object_add(o, "ip_fragments", frag);
 
@@ -883,6 +889,7 @@ static json_object *stats_json(const struct pipeline *pl)
     ADD(re, rs, forced_flushes_stream);
     ADD(re, rs, forced_flushes_total);
     ADD(re, rs, bogus_seq);
+    ADD(re, rs, implausible_acks);
     ADD(re, rs, after_eof_bytes);
     ADD(re, rs, buffered_peak);
     ADD(re, rs, alloc_failures);
@@ -983,18 +990,20 @@ static void text_report(struct output *o, const struct capture *cap, const struc
     const struct decode_stats *d = &pl->dec.stats;
     const struct reasm_stats *rs = &pl->reasm.stats;
 
-    fprintf(fp, "fedtrace %s: %" PRIu64 " frames from %u source%s", PACKAGE_VERSION, cap->frames,
-            cap->nsrc, cap->nsrc == 1 ? "" : "s");
+    unsigned nsrc = capture_source_count(cap);
+    fprintf(fp, "fedtrace %s: %" PRIu64 " frames from %u source%s", PACKAGE_VERSION, capture_frames(cap),
+            nsrc, nsrc == 1 ? "" : "s");
     if (pl->have_packets)
         fprintf(fp, ", %s .. %s", format_time(pl->stats.first_ns, t0, sizeof(t0)),
                 format_time(pl->stats.last_ns, t1, sizeof(t1)));
     fputc('\n', fp);
-    for (unsigned i = 0; i < cap->nsrc; i++) {
-        const struct capture_source *s = &cap->src[i];
-        fprintf(fp, "  [%u] %s%s%s  %s  %" PRIu64 " frames%s%s\n", i, s->name,
-                s->observer ? "@" : "", s->observer ? s->observer : "",
-                capture_linktype_name(s->linktype), s->frames, s->error[0] ? "  DAMAGED: " : "",
-                s->error);
+    for (unsigned i = 0; i < nsrc; i++) {
+        struct capture_source_info s;
+        capture_source_info(cap, i, &s);
+        fprintf(fp, "  [%u] %s%s%s  %s  %" PRIu64 " frames%s%s\n", i, s.name,
+                s.observer ? "@" : "", s.observer ? s.observer : "",
+                s.linktype_name, s.frames, s.error[0] ? "  DAMAGED: " : "",
+                s.error);
     }
     text_federations(o, fp);
     if (!o->verbose) {

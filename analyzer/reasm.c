@@ -226,6 +226,8 @@ void reasm_segment(struct reasm_ctx *rc, struct half_stream *hs, enum ft_dir dir
         return;
     }
     off = (int64_t)hs->next_off + rel;
+    if (off + (int64_t)wirelen > (int64_t)hs->seen_end)
+        hs->seen_end = (uint64_t)(off + (int64_t)wirelen);
     if (off + (int64_t)wirelen <= (int64_t)hs->next_off) {
         hs->retransmits++;
         rc->stats.retransmitted_segments++;
@@ -299,7 +301,7 @@ void reasm_ack(struct reasm_ctx *rc, struct half_stream *hs, enum ft_dir dir, ui
                const struct ft_meta *m, const struct reasm_sink *sink)
 {
     int32_t rel;
-    uint64_t a;
+    uint64_t a, ahead;
 
     if (!hs->started)
         return;
@@ -307,6 +309,13 @@ void reasm_ack(struct reasm_ctx *rc, struct half_stream *hs, enum ft_dir dir, ui
     if (rel <= 0 || (uint32_t)rel > BOGUS_AHEAD)
         return;
     a = hs->next_off + (uint64_t)rel;
+    ahead = hs->peer_window < REASM_ACK_AHEAD_MIN   ? REASM_ACK_AHEAD_MIN
+            : hs->peer_window > REASM_ACK_AHEAD_MAX ? REASM_ACK_AHEAD_MAX
+                                                    : hs->peer_window;
+    if (a > hs->seen_end + ahead) {
+        rc->stats.implausible_acks++;
+        return;
+    }
     if (hs->fin_seen && a > hs->fin_off)
         a = hs->fin_off; /* the FIN takes a sequence number but no byte */
     if (!hs->peer_ack_valid || a > hs->peer_ack_off) {
@@ -334,6 +343,8 @@ void reasm_fin(struct reasm_ctx *rc, struct half_stream *hs, enum ft_dir dir, ui
         return;
     hs->fin_seen = true;
     hs->fin_off = rel < 0 ? hs->next_off : hs->next_off + (uint64_t)rel;
+    if (hs->fin_off + 1 > hs->seen_end)
+        hs->seen_end = hs->fin_off + 1;
     check_eof(hs, dir, m, sink);
 }
 

@@ -53,6 +53,7 @@ struct reasm_stats {
     uint64_t forced_flushes_stream; /* per-stream buffer cap bit */
     uint64_t forced_flushes_total;  /* global buffer cap bit */
     uint64_t bogus_seq;         /* segments more than 1 GiB ahead: ignored */
+    uint64_t implausible_acks;  /* ACKs beyond any window past the data seen: ignored */
     uint64_t after_eof_bytes;   /* data beyond the FIN or after a reset: not delivered */
     uint64_t buffered_now, buffered_peak;
     uint64_t alloc_failures;
@@ -75,6 +76,9 @@ struct half_stream {
     uint64_t next_off;     /* stream offset of the next byte to deliver */
     uint64_t fin_off;      /* stream offset of the FIN */
     uint64_t peer_ack_off; /* highest offset the receiver acknowledged */
+    uint64_t seen_end;     /* highest offset any segment (or the FIN) reached */
+    uint32_t peer_window;  /* receiver's last advertised window, scaled (bytes);
+                              set by the TCP layer before reasm_ack() */
     struct reasm_seg *ooo; /* buffered segments, sorted, non-overlapping */
     uint64_t ooo_bytes;
     /* per-direction counters, reported with the connection */
@@ -94,7 +98,17 @@ void reasm_segment(struct reasm_ctx *rc, struct half_stream *hs, enum ft_dir dir
                    const uint8_t *data, uint32_t caplen, uint32_t wirelen,
                    const struct ft_meta *m, const struct reasm_sink *sink);
 
-/* The receiver of this direction acknowledged everything before `ack`. */
+/* An ACK may run ahead of the data the capture saw by at most the
+ * receiver's window, taken between these bounds: the floor lets a
+ * capture that lost a few MiB still declare the gap, the ceiling stops one
+ * forged window from making any ACK plausible. */
+#define REASM_ACK_AHEAD_MIN (UINT32_C(4) << 20)
+#define REASM_ACK_AHEAD_MAX (UINT32_C(64) << 20)
+
+/* The receiver of this direction acknowledged everything before `ack`.
+ * An ACK more than the window (see above) past seen_end is counted as
+ * implausible and ignored: it would otherwise declare a gap of bytes that
+ * no window let the sender have in flight. */
 void reasm_ack(struct reasm_ctx *rc, struct half_stream *hs, enum ft_dir dir, uint32_t ack,
                const struct ft_meta *m, const struct reasm_sink *sink);
 

@@ -117,8 +117,15 @@ void tcp_conn_packet(struct tcp_conn *c, struct reasm_ctx *rc, enum ft_dir dir,
     if (pkt->payload_wire_len > 0)
         reasm_segment(rc, hs, dir, data_seq, pkt->payload, pkt->payload_len,
                       pkt->payload_wire_len, &pkt->meta, sink);
-    if (fl & TCP_ACK)
+    if (fl & TCP_ACK) {
+        /* The window this ACK advertises, scaled when both SYNs agreed on
+         * window scaling (RFC 7323 2.2); SYN windows are never scaled. */
+        uint64_t win = pkt->window;
+        if (!(fl & TCP_SYN) && c->dir[0].wscale >= 0 && c->dir[1].wscale >= 0)
+            win <<= df->wscale > 14 ? 14 : df->wscale;
+        c->half[!dir].peer_window = (uint32_t)(win > UINT32_MAX ? UINT32_MAX : win);
         reasm_ack(rc, &c->half[!dir], (enum ft_dir)!dir, pkt->ack, &pkt->meta, sink);
+    }
     if (fl & TCP_FIN)
         reasm_fin(rc, hs, dir, data_seq + pkt->payload_wire_len, &pkt->meta, sink);
     if (hs->retransmits != retrans_before)

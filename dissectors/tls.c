@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../analyzer/cursor.h"
+#include "../analyzer/tok.h"
 
 #define TLS_RECORD_MAX (16384 + 2048) /* RFC 5246 6.2.3 ciphertext limit */
 
@@ -74,6 +75,8 @@ struct tls_dir {
 
     uint8_t alert[2];
     size_t alert_have;
+    char alert_level_name[TLS_NAME_BUFLEN]; /* names of the last alert when */
+    char alert_desc_name[TLS_NAME_BUFLEN];  /* not in the tables: unknown(N) */
 
     bool encrypted;       /* records from now on are ciphertext */
     bool ccs;             /* ChangeCipherSpec sent */
@@ -105,78 +108,69 @@ void tls_config_default(struct tls_config *cfg)
     cfg->max_handshake = 65536;
 }
 
+/* IANA "TLS ProtocolVersion" (RFC 8446 B.1 and earlier) */
+static const struct tok version_toks[] = {
+    { 0x0300, "SSL 3.0" }, { 0x0301, "TLS 1.0" }, { 0x0302, "TLS 1.1" },
+    { 0x0303, "TLS 1.2" }, { 0x0304, "TLS 1.3" }, { 0, NULL },
+};
+
+/* IANA "TLS Alert Level" */
+static const struct tok alert_level_toks[] = {
+    { 1, "warning" }, { 2, "fatal" }, { 0, NULL },
+};
+
+/* IANA "TLS Alerts" (RFC 8446 6, RFC 5246 7.2, RFC 7301, RFC 8446 B.2) */
+static const struct tok alert_toks[] = {
+    { 0, "close_notify" },
+    { 10, "unexpected_message" },
+    { 20, "bad_record_mac" },
+    { 21, "decryption_failed" },
+    { 22, "record_overflow" },
+    { 30, "decompression_failure" },
+    { 40, "handshake_failure" },
+    { 41, "no_certificate" },
+    { 42, "bad_certificate" },
+    { 43, "unsupported_certificate" },
+    { 44, "certificate_revoked" },
+    { 45, "certificate_expired" },
+    { 46, "certificate_unknown" },
+    { 47, "illegal_parameter" },
+    { 48, "unknown_ca" },
+    { 49, "access_denied" },
+    { 50, "decode_error" },
+    { 51, "decrypt_error" },
+    { 60, "export_restriction" },
+    { 70, "protocol_version" },
+    { 71, "insufficient_security" },
+    { 80, "internal_error" },
+    { 86, "inappropriate_fallback" },
+    { 90, "user_canceled" },
+    { 100, "no_renegotiation" },
+    { 109, "missing_extension" },
+    { 110, "unsupported_extension" },
+    { 111, "certificate_unobtainable" },
+    { 112, "unrecognized_name" },
+    { 113, "bad_certificate_status_response" },
+    { 114, "bad_certificate_hash_value" },
+    { 115, "unknown_psk_identity" },
+    { 116, "certificate_required" },
+    { 120, "no_application_protocol" },
+    { 0, NULL },
+};
+
 const char *tls_version_name(uint16_t v, char *buf, size_t buflen)
 {
-    static const char hex[] = "0123456789abcdef";
-
-    switch (v) {
-    case 0x0300: return "SSL 3.0";
-    case 0x0301: return "TLS 1.0";
-    case 0x0302: return "TLS 1.1";
-    case 0x0303: return "TLS 1.2";
-    case 0x0304: return "TLS 1.3";
-    default: break;
-    }
-    if (buf == NULL || buflen < 7)
-        return "unknown";
-    buf[0] = '0';
-    buf[1] = 'x';
-    buf[2] = hex[(v >> 12) & 15];
-    buf[3] = hex[(v >> 8) & 15];
-    buf[4] = hex[(v >> 4) & 15];
-    buf[5] = hex[v & 15];
-    buf[6] = '\0';
-    return buf;
+    return tok2str(version_toks, v, "0x%04x", buf, buflen);
 }
 
-const char *tls_alert_level_name(uint8_t level)
+const char *tls_alert_level_name(uint8_t level, char *buf, size_t buflen)
 {
-    switch (level) {
-    case 1: return "warning";
-    case 2: return "fatal";
-    default: return "unknown";
-    }
+    return tok2str(alert_level_toks, level, "unknown(%u)", buf, buflen);
 }
 
-const char *tls_alert_name(uint8_t desc)
+const char *tls_alert_name(uint8_t desc, char *buf, size_t buflen)
 {
-    switch (desc) {
-    case 0: return "close_notify";
-    case 10: return "unexpected_message";
-    case 20: return "bad_record_mac";
-    case 21: return "decryption_failed";
-    case 22: return "record_overflow";
-    case 30: return "decompression_failure";
-    case 40: return "handshake_failure";
-    case 41: return "no_certificate";
-    case 42: return "bad_certificate";
-    case 43: return "unsupported_certificate";
-    case 44: return "certificate_revoked";
-    case 45: return "certificate_expired";
-    case 46: return "certificate_unknown";
-    case 47: return "illegal_parameter";
-    case 48: return "unknown_ca";
-    case 49: return "access_denied";
-    case 50: return "decode_error";
-    case 51: return "decrypt_error";
-    case 60: return "export_restriction";
-    case 70: return "protocol_version";
-    case 71: return "insufficient_security";
-    case 80: return "internal_error";
-    case 86: return "inappropriate_fallback";
-    case 90: return "user_canceled";
-    case 100: return "no_renegotiation";
-    case 109: return "missing_extension";
-    case 110: return "unsupported_extension";
-    case 111: return "certificate_unobtainable";
-    case 112: return "unrecognized_name";
-    case 113: return "bad_certificate_status_response";
-    case 114: return "bad_certificate_hash_value";
-    case 115: return "unknown_psk_identity";
-    case 116: return "certificate_required";
-    case 120: return "no_application_protocol";
-    default: return NULL;
-    }
+    return tok2str(alert_toks, desc, "unknown(%u)", buf, buflen);
 }
 
 const char *tls_event_type_name(enum tls_event_type t)
@@ -699,7 +693,6 @@ static void alert_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
 {
     struct tls_dir *d = &t->d[dir];
     struct tls_event ev;
-    const char *name;
 
     while (n > 0) {
         d->alert[d->alert_have++] = *p++;
@@ -710,9 +703,9 @@ static void alert_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
         ev_init(t, dir, &ev, TLS_EV_ALERT);
         ev.alert_level = d->alert[0];
         ev.alert_desc = d->alert[1];
-        ev.alert_level_name = tls_alert_level_name(d->alert[0]);
-        name = tls_alert_name(d->alert[1]);
-        ev.alert_desc_name = name != NULL ? name : "unknown";
+        ev.alert_level_name = tls_alert_level_name(d->alert[0], d->alert_level_name,
+                                                   sizeof(d->alert_level_name));
+        ev.alert_desc_name = tls_alert_name(d->alert[1], d->alert_desc_name, sizeof(d->alert_desc_name));
         emit(t, &ev);
     }
 }

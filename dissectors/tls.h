@@ -88,8 +88,8 @@ struct tls_event {
 
     /* ALERT */
     uint8_t alert_level, alert_desc;
-    const char *alert_level_name;         /* "warning", "fatal", "unknown" */
-    const char *alert_desc_name;          /* e.g. "unknown_ca"; "unknown" if not in the table */
+    const char *alert_level_name;         /* "warning", "fatal", "unknown(N)"; "unknown" when encrypted */
+    const char *alert_desc_name;          /* e.g. "unknown_ca", "unknown(201)"; "unknown" when encrypted */
     bool alert_encrypted;                 /* alert record after CCS: level/desc unreadable */
 
     /* ENCRYPTED */
@@ -136,9 +136,13 @@ void tls_conn_free(struct tls_conn *t);
 /* Static names: "TLS 1.2", "SSL 3.0", "0x7f1c" style for unknown (buffer is
  * caller-provided, at least 8 bytes; the return value is either a static
  * string or buf). */
+/* Names of wire values, never NULL: the IANA name, or the number as
+ * Wireshark writes it ("0x7f1c" for a version, "unknown(201)" for an
+ * alert) in buf (TLS_NAME_BUFLEN is enough; with a smaller buf, "?"). */
+#define TLS_NAME_BUFLEN 24
 const char *tls_version_name(uint16_t v, char *buf, size_t buflen);
-const char *tls_alert_name(uint8_t desc);       /* NULL when unknown */
-const char *tls_alert_level_name(uint8_t level);
+const char *tls_alert_name(uint8_t desc, char *buf, size_t buflen);
+const char *tls_alert_level_name(uint8_t level, char *buf, size_t buflen);
 const char *tls_event_type_name(enum tls_event_type t);
 
 #endif

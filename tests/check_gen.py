@@ -73,10 +73,18 @@ def main():
         link = int(keys["link"])
         check(int(summ.get("linktype", -1)) in (link, LINK_ALIASES.get(link, link)),
               "%s: linktype %s, expected %s" % (where, summ.get("linktype"), link))
-        if name.startswith("truncated"):
-            check(summ.get("errors") == "1", "%s: truncation not reported" % where)
+        if keys.get("damaged") == "1":
+            check(summ.get("errors") == "1", "%s: damage not reported" % where)
         else:
             check(summ.get("errors") == "0", "%s: read errors" % where)
+        # Wireshark's numbering: every packet, plus custom blocks.
+        records = keys.get("records", keys["packets"])
+        check(summ.get("records") == records,
+              "%s: records %s, expected %s" % (where, summ.get("records"), records))
+        for key in ("linktypes", "secrets", "bad_timestamps"):
+            if key in keys:
+                check(summ.get(key) == keys[key],
+                      "%s: %s %s, expected %s" % (where, key, summ.get(key), keys[key]))
         if "conns" in keys:
             conns = out["conn"]
             check(len(conns) == int(keys["conns"]),

@@ -128,6 +128,12 @@ expect_status 2 "-o unwritable" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap" -o "$work
 "$FEDTRACE" -r - <"$G/eth-tcp-basic.pcap" >"$work/stdin.json" 2>"$work/stderr" && ok || bad "-r - exit"
 json_true "stdin" "$work/stdin.json" "d['capture']['frames'] == 13 and d['capture']['sources'][0]['name'] == '-'"
 
+# A pipe cannot be rewound after the file type was sniffed: pcap and pcapng.
+cat "$G/eth-tcp-basic.pcap" | "$FEDTRACE" -r - >"$work/pipe.json" 2>"$work/stderr" && ok || bad "-r - from a pipe (pcap)"
+json_true "pipe pcap" "$work/pipe.json" "d['capture']['frames'] == 13 and len(d['connections']) == 1"
+cat "$G/basic.pcapng" | "$FEDTRACE" -r - >"$work/pipe-ng.json" 2>"$work/stderr" && ok || bad "-r - from a pipe (pcapng)"
+json_true "pipe pcapng" "$work/pipe-ng.json" "d['capture']['frames'] == 13 and len(d['connections']) == 1"
+
 # Several files merged by time; observers kept.
 expect_status 0 "merge" "$FEDTRACE" -r "$G/tcp-syn-unanswered.pcap@outside" -r "$G/eth-tcp-basic.pcap@inside"
 cp "$work/stdout" "$work/merge.json"
@@ -147,12 +153,22 @@ expect_status 0 "-c" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap" -c 5
 cp "$work/stdout" "$work/c.json"
 json_true "-c 5" "$work/c.json" "d['capture']['frames'] == 5"
 
-# A truncated file: warned about, analysed up to the damage, exit 0.
-expect_status 0 "truncated file" "$FEDTRACE" -r "$G/truncated-file.pcap"
+# A truncated file: warned about, analysed up to the damage, exit 3.
+expect_status 3 "truncated file" "$FEDTRACE" -r "$G/truncated-file.pcap"
 cp "$work/stdout" "$work/trunc.json"
 grep -q "^fedtrace: warning: .*damaged after frame 9" "$work/stderr" && ok || bad "truncation warning"
 json_true "truncated analysed" "$work/trunc.json" \
     "d['capture']['frames'] == 9 and 'truncated' in d['capture']['sources'][0]['error'] and len(d['connections']) == 1"
+
+# Exit status precedence: a failed federation (--fail-on-broken) outranks
+# damage; damage outranks success; -q silences the warning, not the status.
+cp "$G/tcp-rst.pcap" "$work/rst-damaged.pcap"
+printf '\001\002\003\004\005\006' >>"$work/rst-damaged.pcap"
+expect_status 3 "damaged, federation failed" "$FEDTRACE" -r "$work/rst-damaged.pcap"
+expect_status 1 "damaged, --fail-on-broken" "$FEDTRACE" --fail-on-broken -r "$work/rst-damaged.pcap"
+expect_status 3 "damaged, -q" "$FEDTRACE" -q -r "$G/truncated-file.pcap"
+[ ! -s "$work/stderr" ] && ok || bad "-q keeps the damage warning off stderr"
+expect_status 3 "damaged among good inputs" "$FEDTRACE" -r "$G/eth-tcp-basic.pcap" -r "$G/truncated-file.pcap"
 
 # Bad checksums are counted, not dropped; -C turns verification off.
 expect_status 0 "bad checksums" "$FEDTRACE" -r "$G/bad-csum.pcap"

@@ -145,7 +145,8 @@ int main(int argc, char **argv)
     struct dissector_set ds = { .xmpp = &sd, .dns_tcp = &sd, .dns_udp = &dd };
     struct pipeline_sink sink = { on_conn, NULL };
     struct pipeline_config cfg;
-    struct capture cap = { 0 };
+    struct capture *cap = capture_new(NULL);
+    struct capture_source_info si = { .linktype = -1 };
     struct capture_options co = { 0 };
     struct pipeline pl;
     char err[1024];
@@ -156,25 +157,33 @@ int main(int argc, char **argv)
         return 2;
     }
     rec.outdir = argv[1];
+    if (!cap)
+        return 2;
     for (int i = 2; i < argc; i++) {
-        if (capture_add(&cap, argv[i], false, &co, err, sizeof(err)) != 0) {
+        if (capture_add(cap, argv[i], false, &co, err, sizeof(err)) != 0) {
             fprintf(stderr, "streamdump: %s\n", err);
-            capture_close(&cap);
+            capture_free(cap);
             return 2;
         }
     }
     pipeline_config_default(&cfg);
     if (pipeline_init(&pl, &cfg, &ds, &sink) != 0)
         return 2;
-    errors = capture_run(&cap, &co, on_frame, &pl);
+    errors = capture_run(cap, &co, on_frame, &pl);
+    if (capture_source_count(cap))
+        capture_source_info(cap, 0, &si);
     pipeline_finish(&pl);
-    printf("frames=%" PRIu64 " errors=%d linktype=%d tcp_csum_bad=%" PRIu64 " udp_csum_bad=%" PRIu64
+    printf("frames=%" PRIu64 " records=%" PRIu64 " errors=%d linktype=%d linktypes=%u"
+           " bad_timestamps=%" PRIu64 " secrets=%zu first_ns=%" PRId64 " last_ns=%" PRId64
+           " tcp_csum_bad=%" PRIu64 " udp_csum_bad=%" PRIu64
            " udp_csum_zero=%" PRIu64 " snaplen_cut=%" PRIu64 " reassembled=%" PRIu64
            " vlan_tagged=%" PRIu64 " tunnelled=%" PRIu64 "\n",
-           cap.frames, errors, cap.nsrc ? cap.src[0].linktype : -1, pl.dec.stats.tcp_csum_bad,
+           capture_frames(cap), si.records, errors, si.linktype, si.linktypes, si.bad_timestamps,
+           capture_source_count(cap) ? capture_secrets_count(cap, 0) : 0, si.first_ns, si.last_ns,
+           pl.dec.stats.tcp_csum_bad,
            pl.dec.stats.udp_csum_bad, pl.dec.stats.udp_csum_zero, pl.dec.stats.snaplen_cut,
            pl.dec.stats.reassembled, pl.dec.stats.vlan_tagged, pl.dec.stats.tunnelled);
     pipeline_destroy(&pl);
-    capture_close(&cap);
+    capture_free(cap);
     return 0;
 }

@@ -830,6 +830,39 @@ static void test_ipv6_fragments(void)
     CHECK(run_whole(&d, FT_LINK_RAW, f, n, &p) == DECODE_FRAG_HELD);
     CHECK(ipfrag_stats(d.frags)->datagrams_now == 2);
     ipfrag_free(d.frags);
+
+    /* RFC 5722: overlapping IPv6 fragments discard the whole datagram,
+     * including the fragments still to come.  Bytes 56..63 twice, same
+     * content even: the datagram that would complete is dropped. */
+    d.frags = frag_table(4, 1 << 20);
+    ip6.next = 44;
+    n = pb_ip6_frag(e, 6, 0, true, 0x5722, seg, 64);
+    n = pb_ipv6(f, &ip6, e, n);
+    CHECK(run_whole(&d, FT_LINK_RAW, f, n, &p) == DECODE_FRAG_HELD);
+    n = pb_ip6_frag(e, 6, 56, false, 0x5722, seg + 56, sl - 56);
+    n = pb_ipv6(f, &ip6, e, n);
+    CHECK(run_whole(&d, FT_LINK_RAW, f, n, &p) == DECODE_FRAG_HELD);
+    CHECK(ipfrag_stats(d.frags)->overlap_discarded == 1 && ipfrag_stats(d.frags)->completed == 0);
+    CHECK(ipfrag_stats(d.frags)->bytes_now == 0);
+    /* The fragment that would now complete it exactly is dropped too. */
+    n = pb_ip6_frag(e, 6, 64, false, 0x5722, seg + 64, sl - 64);
+    n = pb_ipv6(f, &ip6, e, n);
+    CHECK(run_whole(&d, FT_LINK_RAW, f, n, &p) == DECODE_FRAG_HELD);
+    n = pb_ip6_frag(e, 6, 0, true, 0x5722, seg, 64);
+    n = pb_ipv6(f, &ip6, e, n);
+    CHECK(run_whole(&d, FT_LINK_RAW, f, n, &p) == DECODE_FRAG_HELD);
+    CHECK(ipfrag_stats(d.frags)->completed == 0 && ipfrag_stats(d.frags)->overlaps == 3);
+    /* Until the timeout frees the slot; then the id may be used again. */
+    ipfrag_expire(d.frags, 36 * FT_NS_PER_SEC);
+    CHECK(ipfrag_stats(d.frags)->datagrams_now == 0 && ipfrag_stats(d.frags)->timed_out == 1);
+    n = pb_ip6_frag(e, 6, 0, true, 0x5722, seg, 64);
+    n = pb_ipv6(f, &ip6, e, n);
+    CHECK(run_whole(&d, FT_LINK_RAW, f, n, &p) == DECODE_FRAG_HELD);
+    n = pb_ip6_frag(e, 6, 64, false, 0x5722, seg + 64, sl - 64);
+    n = pb_ipv6(f, &ip6, e, n);
+    CHECK(run_whole(&d, FT_LINK_RAW, f, n, &p) == DECODE_OK);
+    CHECK(p.reassembled && p.payload_len == 120 && memcmp(p.payload, data, 120) == 0);
+    ipfrag_free(d.frags);
 }
 
 static void test_ipfrag_caps(void)

@@ -317,6 +317,62 @@ static void test_ack_gap(void)
     CHECK(log_is(&x.rec, "D0:3@1 G0:7+3@3 E0@3 "));
 }
 
+/* One ACK far beyond anything the sender was seen to send must not turn
+ * into a gap of that size; a capture that lost a window's worth of data
+ * still gets its gap. */
+static void test_implausible_ack(void)
+{
+    struct fx x;
+    struct ft_meta m;
+
+    /* 1 GiB - 1 ahead, window unknown (the 4 MiB floor applies). */
+    fx_init(&x, 1 << 20, 1 << 24);
+    reasm_start_syn(&x.hs[0], ISN);
+    seg(&x, 1001, "abc", 1);
+    m = fm(2);
+    reasm_ack(&x.rc, &x.hs[0], FT_DIR_ORIG, 1004 + (UINT32_C(1) << 30) - 1, &m, &x.sink);
+    CHECK(x.rc.stats.implausible_acks == 1);
+    flush0(&x, 3);
+    CHECK(log_is(&x.rec, "D0:3@1 E0@3 "));
+    CHECK(x.rc.stats.gaps == 0 && x.rc.stats.gap_bytes == 0);
+
+    /* Just past the ceiling, even with a huge advertised window. */
+    fx_init(&x, 1 << 20, 1 << 24);
+    reasm_start_syn(&x.hs[0], ISN);
+    seg(&x, 1001, "abc", 1);
+    x.hs[0].peer_window = UINT32_C(1) << 30;
+    m = fm(2);
+    reasm_ack(&x.rc, &x.hs[0], FT_DIR_ORIG, 1004 + REASM_ACK_AHEAD_MAX + 1, &m, &x.sink);
+    flush0(&x, 3);
+    CHECK(x.rc.stats.implausible_acks == 1 && x.rc.stats.gap_bytes == 0);
+
+    /* A real capture loss of 3000 bytes: declared. */
+    fx_init(&x, 1 << 20, 1 << 24);
+    reasm_start_syn(&x.hs[0], ISN);
+    seg(&x, 1001, "abc", 1);
+    m = fm(2);
+    reasm_ack(&x.rc, &x.hs[0], FT_DIR_ORIG, 1004 + 3000, &m, &x.sink);
+    flush0(&x, 3);
+    CHECK(log_is(&x.rec, "D0:3@1 G0:3000+3@3 E0@3 "));
+    CHECK(x.rc.stats.implausible_acks == 0);
+
+    /* A window of 32 MiB makes 20 MiB ahead plausible; data then arrives
+     * beyond the hole and the hole is declared at once. */
+    fx_init(&x, 1 << 20, 1 << 24);
+    reasm_start_syn(&x.hs[0], ISN);
+    seg(&x, 1001, "abc", 1);
+    x.hs[0].peer_window = UINT32_C(32) << 20;
+    m = fm(2);
+    reasm_ack(&x.rc, &x.hs[0], FT_DIR_ORIG, 1004 + (UINT32_C(20) << 20), &m, &x.sink);
+    CHECK(x.rc.stats.implausible_acks == 0);
+    seg(&x, 1004 + (UINT32_C(20) << 20), "xyz", 3);
+    CHECK(log_is(&x.rec, "D0:3@1 G0:20971520+3@3 D0:3@3 "));
+    /* The seen data moved on: an ACK just past it is fine again. */
+    m = fm(4);
+    reasm_ack(&x.rc, &x.hs[0], FT_DIR_ORIG, 1007 + (UINT32_C(20) << 20), &m, &x.sink);
+    CHECK(x.rc.stats.implausible_acks == 0);
+}
+
 static void test_flush_gap(void)
 {
     struct fx x;
@@ -729,6 +785,7 @@ int main(void)
     test_zero_window_probe();
     test_ack_gap();
     test_flush_gap();
+    test_implausible_ack();
     test_snaplen();
     test_fin();
     test_stream_cap();

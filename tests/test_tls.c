@@ -343,7 +343,7 @@ static void test_hrr_and_alerts(void)
     expect("hrr", segs, 5, NULL,
            "C:ch(sni=-,v=0304,alpn=,nc=3)#1 S:sh(TLS 1.3,c=1301,hrr)#2 C:ccs#3 "
            "C:ch(sni=-,v=0304,alpn=,nc=3)#3 S:alert(fatal,unknown_ca)#4 S:alert(warning,close_notify)#4 "
-           "S:alert(fatal,unknown)#4 S:gap(1460)#5");
+           "S:alert(fatal,unknown(200))#4 S:gap(1460)#5");
 }
 
 static void test_encrypted_alert_and_errors(void)
@@ -415,12 +415,15 @@ static void test_truncated(void)
 
 int main(void)
 {
-    char vb[8];
+    char vb[TLS_NAME_BUFLEN];
 
     CHECK(strcmp(tls_version_name(0x0303, vb, sizeof(vb)), "TLS 1.2") == 0);
     CHECK(strcmp(tls_version_name(0x7f1c, vb, sizeof(vb)), "0x7f1c") == 0);
-    CHECK(strcmp(tls_alert_name(112), "unrecognized_name") == 0);
-    CHECK(tls_alert_name(201) == NULL);
+    CHECK(strcmp(tls_alert_name(112, vb, sizeof(vb)), "unrecognized_name") == 0);
+    CHECK(strcmp(tls_alert_name(201, vb, sizeof(vb)), "unknown(201)") == 0);
+    CHECK(strcmp(tls_alert_level_name(2, vb, sizeof(vb)), "fatal") == 0);
+    CHECK(strcmp(tls_alert_level_name(7, vb, sizeof(vb)), "unknown(7)") == 0);
+    CHECK(strcmp(tls_alert_name(201, NULL, 0), "?") == 0);
     test_tls12_full();
     test_tls13();
     test_hrr_and_alerts();

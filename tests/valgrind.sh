@@ -27,7 +27,7 @@ for f in "$SRCDIR"/samples/*.pcap "$SRCDIR"/samples/*.pcapng "$work"/gen/*.pcap 
     done
 done
 # the crash regressions through every fuzz harness (onefile builds)
-for h in program reasm pipeline dns xmpp tls; do
+for h in program reasm pipeline dns xmpp tls pcapng; do
     run "$BUILDDIR/fuzz/replay_$h" "$SRCDIR/tests/regress"
 done
 echo "valgrind: $pass passed, $fail failed"
