@@ -2362,7 +2362,8 @@ static void eval_direction(struct correlator *c, struct corr_direction *d)
     v->vars.alert = d->v_alert[0] ? d->v_alert : NULL;
     v->vars.n = d->v_n[0] ? d->v_n : NULL;
     v->vars.seconds = d->v_seconds[0] ? d->v_seconds : NULL;
-    qsort(d->timeline, d->n_timeline, sizeof(*d->timeline), by_frame);
+    if (d->n_timeline > 1) /* an empty timeline has no array: qsort(NULL) is undefined */
+        qsort(d->timeline, d->n_timeline, sizeof(*d->timeline), by_frame);
     for (unsigned i = 0; i < d->n_timeline; i++)
         if (v->status == CORR_FAILED && v->n_evidence && d->timeline[i].ref.frame == v->evidence_refs[0].frame)
             d->timeline[i].failing = true;
