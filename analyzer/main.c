@@ -3,10 +3,12 @@
  * as fedtrace_main() (see main.h), so the program can also be run in-process
  * by the whole-program fuzz harness.  analyzer/fedtrace.c holds main().
  *
- * Exit status: 0 on success; 1 when --fail-on-broken is given and a
- * federation failed; 2 on usage, input-open or output errors (one line on
- * stderr); 3 when an input capture was damaged or truncated (everything
- * before the damage was analysed).  When several apply: 2 > 1 > 3 > 0.
+ * Exit status (see run_exit_status): 0 on success; 1 when
+ * --fail-on-broken is given and a federation failed; 2 on usage,
+ * input-open or output errors (one line on stderr); 3 when an input
+ * capture was damaged or truncated (everything before the damage was
+ * analysed); 128 + signal number when SIGINT or SIGTERM cut an offline run
+ * short.  When several apply: 2 > 130/143 > 1 > 3 > 0.
  */
 #include <config.h>
 
@@ -23,29 +25,46 @@
 #include "capture.h"
 #include "correlate.h"
 #include "dispatch.h"
+#include "outfile.h"
 #include "output.h"
 #include "pipeline.h"
+#include "signals.h"
 
 #define EXIT_BROKEN 1  /* --fail-on-broken and a federation failed */
 #define EXIT_USAGE 2   /* usage, input-open or output error */
 #define EXIT_DAMAGED 3 /* an input was damaged or truncated; what came before was analysed */
 #define MAX_SOURCES 64
 
-/* The one piece of global state: a signal handler cannot be handed a
- * context, so it sets this flag and the capture loop polls it. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
 /* What the capture callbacks feed: the output and the correlator. */
 struct sinks {
     struct output *out;
     struct correlator *corr;
+    struct outfile *file;
 };
+
+/* How the run ended, for the exit status. */
+struct run_result {
+    bool error;             /* usage, input or output error: exit 2 */
+    int stop_signal;        /* SIGINT/SIGTERM that stopped the run, or 0 */
+    bool offline;           /* every input is a file */
+    bool federation_failed; /* with --fail-on-broken */
+    bool damaged;           /* an input was damaged or truncated */
+};
+
+/* 2 > 128+signal (offline runs only) > 1 > 3 > 0.  A live capture is
+ * ended by SIGINT or SIGTERM as a matter of course: status 0, as tcpdump. */
+static int run_exit_status(const struct run_result *r)
+{
+    if (r->error)
+        return EXIT_USAGE;
+    if (r->stop_signal && r->offline)
+        return 128 + r->stop_signal;
+    if (r->federation_failed)
+        return EXIT_BROKEN;
+    if (r->damaged)
+        return EXIT_DAMAGED;
+    return 0;
+}
 
 struct run_opts {
     const char *inputs[MAX_SOURCES];
@@ -160,7 +179,10 @@ static void usage(FILE *fp)
             "                           (default 30)\n"
             "\n"
             "Output:\n"
-            "  -o, --output FILE        write to FILE instead of standard output\n"
+            "  -o, --output FILE        write to FILE instead of standard output; NDJSON is\n"
+            "                           appended and SIGHUP reopens FILE (log rotation); a\n"
+            "                           JSON document or text report replaces FILE and\n"
+            "                           SIGHUP is ignored\n"
             "      --format FMT         json (one document), ndjson (one event per line) or\n"
             "                           text (a short report); default: text on a terminal,\n"
             "                           json otherwise\n"
@@ -174,10 +196,15 @@ static void usage(FILE *fp)
             "  fedtrace explain CODE    the long explanation and advice for a verdict code\n"
             "  fedtrace explain         list every verdict code\n"
             "\n"
-            "Exit status: 0 success, 1 a federation failed (with --fail-on-broken),\n"
-            "2 usage, input or output error, 3 an input capture was damaged or truncated\n"
-            "(warned about; everything before the damage is still analysed).  When several\n"
-            "apply, the first of 2, 1, 3 wins.\n"
+            "Signals: SIGINT/SIGTERM stop the capture and the output is completed with\n"
+            "capture.interrupted set; a second one ends the process at once.\n"
+            "\n"
+            "Exit status: 0 success (a live capture ended by SIGINT/SIGTERM included),\n"
+            "1 a federation failed (with --fail-on-broken), 2 usage, input or output\n"
+            "error (a full disk, a bad stdout or $TMPDIR), 3 an input capture was damaged\n"
+            "or truncated (warned about; everything before the damage is still analysed),\n"
+            "130/143 a run on files cut short by SIGINT/SIGTERM.  When several apply, the\n"
+            "first of 2, 130/143, 1, 3 wins.\n"
             "See fedtrace(1).\n");
 }
 
@@ -389,6 +416,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     return 0;
 }
 
+/* Between two output events: SIGHUP reopens an NDJSON file (a JSON
+ * document or text report is one piece and keeps its file); a failed
+ * write stops the run, nothing more can be delivered. */
+static void sinks_poll(struct sinks *s)
+{
+    if (signals_take_hup() && s->out->format == OUTPUT_NDJSON && outfile_reopen(s->file) != 0)
+        fprintf(stderr, "fedtrace: warning: cannot reopen '%s' (%s); still writing to the old file\n",
+                outfile_name(s->file), strerror(errno));
+    if (outfile_failed(s->file))
+        signals_request_stop();
+}
+
 /* Glue: the capture loop calls this for every frame. */
 static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t caplen,
                      uint32_t wirelen, const struct ft_meta *m)
@@ -400,6 +439,7 @@ static void on_conn(void *user, const struct flow *f, enum flow_end_reason why)
 {
     struct sinks *s = user;
     corr_conn_end(s->corr, f);
+    sinks_poll(s);
     output_conn(s->out, f, why);
 }
 
@@ -407,6 +447,7 @@ static void on_xmpp(void *user, const struct flow_info *fi, const struct xmpp_ev
 {
     struct sinks *s = user;
     corr_xmpp_event(s->corr, fi, ev);
+    sinks_poll(s);
     output_xmpp_event(s->out, fi, ev);
 }
 
@@ -414,6 +455,7 @@ static void on_lookup(void *user, const struct dns_lookup *lk)
 {
     struct sinks *s = user;
     corr_dns_lookup(s->corr, lk);
+    sinks_poll(s);
     output_dns_lookup(s->out, lk);
 }
 
@@ -441,21 +483,33 @@ static int explain(int argc, char **argv)
     return 0;
 }
 
+/* One line on stderr for a run whose output could not be written. */
+static void report_write_error(const struct output *out, const struct outfile *of, int err)
+{
+    char msg[512];
+    if (output_error(out, msg, sizeof(msg)))
+        fprintf(stderr, "fedtrace: %s\n", msg);
+    else
+        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(of), strerror(err));
+}
+
 int fedtrace_main(int argc, char **argv)
 {
     struct run_opts o;
     struct capture *cap = NULL;
     struct pipeline pl;
     struct output out;
+    struct outfile of;
     struct dispatch disp;
     struct dissector_set dissectors;
     struct correlator *corr = NULL;
     struct sinks sinks;
-    bool pipeline_ready = false, output_ready = false, dispatch_ready = false;
-    FILE *fp = stdout;
+    struct run_result res = { .error = true };
+    bool pipeline_ready = false, output_ready = false, dispatch_ready = false, file_ready = false;
+    bool write_reported = false;
     char err[CAPTURE_ERRBUF_SIZE];
     char *live_filter = NULL;
-    int status = EXIT_USAGE, rc, damaged;
+    int rc, damaged;
 
     if (argc >= 2 && strcmp(argv[1], "explain") == 0)
         return explain(argc, argv);
@@ -467,17 +521,19 @@ int fedtrace_main(int argc, char **argv)
 
     rc = parse_args(argc, argv, &o);
     if (rc != 0) {
-        status = rc > 0 ? 0 : EXIT_USAGE;
+        res.error = rc < 0;
         goto done;
     }
 
-    cap = capture_new(&stop_requested);
+    res.offline = true;
+    cap = capture_new(signals_stop_flag());
     if (!cap) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
     for (unsigned i = 0; i < o.ninputs; i++) {
         struct capture_options co = o.cap;
+        res.offline &= !o.input_live[i];
         if (!o.filter_given && o.input_live[i]) {
             if (!live_filter)
                 live_filter = default_live_filter(&o.pipe.xmpp_ports);
@@ -491,19 +547,22 @@ int fedtrace_main(int argc, char **argv)
         }
     }
 
-    if (o.out_path && strcmp(o.out_path, "-") != 0) {
-        fp = fopen(o.out_path, "w");
-        if (!fp) {
-            fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path, strerror(errno));
-            fp = stdout;
-            goto done;
-        }
+    /* NDJSON is appended to (a log a shipper follows and logrotate
+     * rotates); a JSON document or a text report replaces the file. */
+    if (outfile_open(&of, o.out_path, o.format == OUTPUT_NDJSON) != 0) {
+        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path ? o.out_path : "standard output",
+                strerror(errno));
+        goto done;
     }
+    file_ready = true;
     if (o.format < 0)
-        o.format = isatty(fileno(fp)) ? OUTPUT_TEXT : OUTPUT_JSON;
+        o.format = outfile_isatty(&of) ? OUTPUT_TEXT : OUTPUT_JSON;
 
-    if (output_init(&out, (enum output_format)o.format, fp, o.verbose) != 0) {
-        fprintf(stderr, "fedtrace: out of memory\n");
+    if (output_init(&out, (enum output_format)o.format, of.fp, o.verbose) != 0) {
+        if (!output_error(&out, err, sizeof(err)))
+            snprintf(err, sizeof(err), "out of memory");
+        fprintf(stderr, "fedtrace: %s\n", err);
+        output_free(&out);
         goto done;
     }
     output_ready = true;
@@ -515,6 +574,7 @@ int fedtrace_main(int argc, char **argv)
     }
     sinks.out = &out;
     sinks.corr = corr;
+    sinks.file = &of;
     struct fact_sink facts = { on_xmpp, on_lookup, &sinks };
     if (dispatch_init(&disp, NULL, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
@@ -529,14 +589,15 @@ int fedtrace_main(int argc, char **argv)
     }
     pipeline_ready = true;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    signals_install();
 
     damaged = capture_run(cap, &o.cap, on_frame, &pl);
+    res.stop_signal = signals_stop_signal();
+    res.damaged = damaged > 0;
+    if (res.stop_signal && res.offline)
+        fprintf(stderr, "fedtrace: interrupted by %s after frame %" PRIu64 "; the output covers only what was read\n",
+                signals_name(res.stop_signal), capture_frames(cap));
+    output_set_interrupted(&out, res.stop_signal ? signals_name(res.stop_signal) : NULL);
     pipeline_finish(&pl);
     for (unsigned i = 0; i < capture_source_count(cap); i++) {
         struct capture_source_info si;
@@ -549,17 +610,18 @@ int fedtrace_main(int argc, char **argv)
         corr_source_window(corr, i, si.first_ns, si.last_ns);
     }
     corr_finish(corr);
+    sinks_poll(&sinks);
     output_federations(&out, corr, pl.stats.first_ns);
     if (output_finish(&out, cap, &pl, &disp) != 0) {
-        fprintf(stderr, "fedtrace: cannot write output: %s\n", strerror(errno));
+        report_write_error(&out, &of, of.err ? of.err : errno);
+        write_reported = true;
         goto done;
     }
-    /* A failed federation (asked for) outranks damaged input. */
-    status = damaged > 0 ? EXIT_DAMAGED : 0;
+    res.error = false;
     if (o.fail_on_broken)
         for (unsigned i = 0; i < corr_federation_count(corr); i++)
             if (corr_federation_at(corr, i)->verdict.status == CORR_FAILED)
-                status = EXIT_BROKEN;
+                res.federation_failed = true;
 
 done:
     if (pipeline_ready)
@@ -567,14 +629,14 @@ done:
     if (dispatch_ready)
         dispatch_free(&disp);
     corr_free(corr);
+    if (file_ready && outfile_close(&of) != 0 && !write_reported) {
+        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(&of), strerror(errno));
+        res.error = true;
+    }
     if (output_ready)
         output_free(&out);
     capture_free(cap);
-    if (fp != stdout && fclose(fp) != 0 && status == 0) {
-        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", o.out_path, strerror(errno));
-        status = EXIT_USAGE;
-    }
     free(o.filter);
     free(live_filter);
-    return status;
+    return run_exit_status(&res);
 }

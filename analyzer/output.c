@@ -5,6 +5,7 @@
 
 #include "output.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 
 #include "community_id.h"
 #include "ipfrag.h"
+#include "outfile.h"
+#include "termsafe.h"
+#include "utf8.h"
 
 const char *format_time(int64_t ts_ns, char *buf, size_t len)
 {
@@ -30,7 +34,9 @@ const char *format_time(int64_t ts_ns, char *buf, size_t len)
 }
 
 /* A wire-derived string that is missing becomes "", never a NULL handed
- * to json-c. */
+ * to json-c.  Its bytes are made valid UTF-8 where the JSON is written
+ * (emit): json-c passes bytes >= 0x80 through untouched, so that is the
+ * one place every string, whatever built it, passes. */
 static json_object *jstr(const char *s)
 {
     return json_object_new_string(s != NULL ? s : "");
@@ -176,6 +182,15 @@ static json_object *conn_json(const struct flow *f, enum flow_end_reason why)
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
+/* Writes serialised JSON to fp with every ill-formed UTF-8 sequence
+ * replaced by U+FFFD (counted) and U+0085/U+2028/U+2029 escaped.  json-c has already escaped quotes and
+ * controls, and a replacement never touches an ASCII byte, so the JSON
+ * around a string stays intact. */
+static void emit(struct output *o, FILE *fp, const char *json)
+{
+    (void)utf8_fwrite_clean(fp, json, strlen(json), true, &o->utf8_replaced);
+}
+
 /* The JSON document is streamed: its head at init, each connection as it
  * ends, the rest at the end.  Memory then does not grow with the number
  * of connections. */
@@ -202,19 +217,38 @@ int output_init(struct output *o, enum output_format format, FILE *fp, int verbo
     if (!o->connections || !o->pending_xmpp || !o->dns)
         return -1;
     if (format == OUTPUT_JSON) {
-        o->dns_spool = tmpfile();
-        if (!o->dns_spool)
+        o->dns_spool = ft_tmpfile(o->spool_dir, sizeof(o->spool_dir));
+        if (!o->dns_spool) {
+            o->spool_errno = errno;
             return -1;
+        }
         json_head(o);
     }
     return 0;
 }
 
+void output_set_interrupted(struct output *o, const char *by)
+{
+    o->interrupted_by = by;
+}
+
+bool output_error(const struct output *o, char *buf, size_t len)
+{
+    if (!o->spool_errno)
+        return false;
+    snprintf(buf, len, "cannot %s a temporary file in '%s': %s", o->dns_spool ? "write" : "create",
+             o->spool_dir, strerror(o->spool_errno));
+    return true;
+}
+
+/* One NDJSON line, flushed at once: with the stream's 64 KiB buffer the
+ * line reaches the file in one write(), so a reader (or a kill between
+ * events) never sees half of it. */
 static void write_line(struct output *o, json_object *ev)
 {
-    fputs(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-          o->fp);
+    emit(o, o->fp, json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     fputc('\n', o->fp);
+    fflush(o->fp);
     o->ndjson_lines++;
 }
 
@@ -276,7 +310,7 @@ void output_conn(struct output *o, const struct flow *f, enum flow_end_reason wh
     }
     if (o->format == OUTPUT_JSON) {
         fputs(o->conns_written++ ? ",\n    " : "\n    ", o->fp);
-        fputs(json_object_to_json_string_ext(c, JSON_FLAGS), o->fp);
+        emit(o, o->fp, json_object_to_json_string_ext(c, JSON_FLAGS));
         json_object_put(c);
         return;
     }
@@ -558,7 +592,9 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
     if (o->format == OUTPUT_JSON && o->dns_spool) {
         /* Spooled to a temporary file, spliced into the document at the end. */
         fputs(o->lookups_spooled++ ? ",\n    " : "\n    ", o->dns_spool);
-        fputs(json_object_to_json_string_ext(j, JSON_FLAGS), o->dns_spool);
+        emit(o, o->dns_spool, json_object_to_json_string_ext(j, JSON_FLAGS));
+        if (ferror(o->dns_spool) && !o->spool_errno)
+            o->spool_errno = errno ? errno : EIO;
         json_object_put(j);
         return;
     }
@@ -726,7 +762,7 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
     }
 }
 
-static json_object *capture_json(const struct capture *cap, const struct pipeline *pl)
+static json_object *capture_json(const struct output *out, const struct capture *cap, const struct pipeline *pl)
 {
     json_object *o = json_object_new_object(), *srcs = json_object_new_array();
     for (unsigned i = 0; i < capture_source_count(cap); i++) {
@@ -760,10 +796,22 @@ static json_object *capture_json(const struct capture *cap, const struct pipelin
         json_object_object_add(o, "last_ts", jtime(pl->stats.last_ns));
         json_object_object_add(o, "duration_ms", jms(pl->stats.last_ns - pl->stats.first_ns));
     }
+    if (out->interrupted_by) {
+        json_object_object_add(o, "interrupted", json_object_new_boolean(true));
+        json_object_object_add(o, "interrupted_by", jstr(out->interrupted_by));
+    }
     return o;
 }
 
+
 #define ADD(obj, st, field) json_object_object_add(obj, #field, jint((st)->field))
+
+static json_object *output_stats_json(const struct output *out)
+{
+    json_object *o = json_object_new_object();
+    ADD(o, out, utf8_replaced);
+    return o;
+}
 
 static json_object *dissector_stats_json(const struct output *out, const struct dispatch *disp)
 {
@@ -914,10 +962,30 @@ static void text_endpoint(char *buf, size_t len, json_object *ep)
     snprintf(buf, len, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);
 }
 
-static const char *jget(json_object *o, const char *key)
+/* Every string the text report prints goes through term_escape (a peer
+ * must not start a line or steer the terminal), into one of a few
+ * rotating buffers: enough for the strings of one fprintf. */
+#define TEXT_SLOTS 8
+struct text_scratch {
+    char slot[TEXT_SLOTS][2048];
+    unsigned next;
+};
+
+static const char *tesc(struct text_scratch *t, const char *s)
+{
+    char *b = t->slot[t->next++ % TEXT_SLOTS];
+    return term_escape(b, sizeof(t->slot[0]), s);
+}
+
+static const char *tget(struct text_scratch *t, json_object *v)
+{
+    return tesc(t, v ? json_object_get_string(v) : "");
+}
+
+static const char *jget(struct text_scratch *t, json_object *o, const char *key)
 {
     json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+    return json_object_object_get_ex(o, key, &v) ? tget(t, v) : "";
 }
 
 static void upper(char *dst, size_t len, const char *src)
@@ -930,7 +998,7 @@ static void upper(char *dst, size_t len, const char *src)
 
 /* The ladder: what happened in each direction, the failing step marked,
  * then the advice. */
-static void text_federations(struct output *o, FILE *fp)
+static void text_federations(struct output *o, FILE *fp, struct text_scratch *tx)
 {
     size_t nf = json_object_array_length(o->federations);
     fprintf(fp, "\nfederations: %zu\n", nf);
@@ -938,45 +1006,45 @@ static void text_federations(struct output *o, FILE *fp)
         json_object *f = json_object_array_get_idx(o->federations, i), *v = json_object_object_get(f, "verdict");
         json_object *doms = json_object_object_get(f, "domains"), *dirs = json_object_object_get(f, "directions");
         char st[16];
-        upper(st, sizeof(st), jget(v, "status"));
-        fprintf(fp, "\n  %s  %s <-> %s  %s", jget(f, "id"),
-                json_object_get_string(json_object_array_get_idx(doms, 0)),
-                json_object_get_string(json_object_array_get_idx(doms, 1)), st);
-        if (strcmp(jget(v, "status"), "ok") != 0)
-            fprintf(fp, " at %s: %s (confidence %s)", jget(v, "stage"), jget(v, "code"), jget(v, "confidence"));
+        upper(st, sizeof(st), jget(tx, v, "status"));
+        fprintf(fp, "\n  %s  %s <-> %s  %s", jget(tx, f, "id"),
+                tget(tx, json_object_array_get_idx(doms, 0)),
+                tget(tx, json_object_array_get_idx(doms, 1)), st);
+        if (strcmp(jget(tx, v, "status"), "ok") != 0)
+            fprintf(fp, " at %s: %s (confidence %s)", jget(tx, v, "stage"), jget(tx, v, "code"), jget(tx, v, "confidence"));
         fputc('\n', fp);
         if (json_object_object_get(f, "local"))
-            fprintf(fp, "    local domain: %s (%s)\n", jget(f, "local"), jget(f, "role_reason"));
+            fprintf(fp, "    local domain: %s (%s)\n", jget(tx, f, "local"), jget(tx, f, "role_reason"));
         else
-            fprintf(fp, "    local domain: unknown (%s)\n", jget(f, "role_reason"));
+            fprintf(fp, "    local domain: unknown (%s)\n", jget(tx, f, "role_reason"));
         for (size_t k = 0; k < json_object_array_length(dirs); k++) {
             json_object *d = json_object_array_get_idx(dirs, k), *dv = json_object_object_get(d, "verdict");
             json_object *tl = json_object_object_get(d, "timeline"), *adv = json_object_object_get(dv, "advice");
             json_object *notes = json_object_object_get(dv, "notes");
-            upper(st, sizeof(st), jget(dv, "status"));
-            fprintf(fp, "\n    %s -> %s: %s", jget(d, "from"), jget(d, "to"), st);
-            if (strcmp(jget(dv, "status"), "ok") != 0)
-                fprintf(fp, " at %s, %s (confidence %s)", jget(dv, "stage"), jget(dv, "code"), jget(dv, "confidence"));
+            upper(st, sizeof(st), jget(tx, dv, "status"));
+            fprintf(fp, "\n    %s -> %s: %s", jget(tx, d, "from"), jget(tx, d, "to"), st);
+            if (strcmp(jget(tx, dv, "status"), "ok") != 0)
+                fprintf(fp, " at %s, %s (confidence %s)", jget(tx, dv, "stage"), jget(tx, dv, "code"), jget(tx, dv, "confidence"));
             else
-                fprintf(fp, " (confidence %s)", jget(dv, "confidence"));
-            fprintf(fp, "\n      %s\n", jget(dv, "summary"));
+                fprintf(fp, " (confidence %s)", jget(tx, dv, "confidence"));
+            fprintf(fp, "\n      %s\n", jget(tx, dv, "summary"));
             for (size_t t = 0; t < json_object_array_length(tl); t++) {
                 json_object *e = json_object_array_get_idx(tl, t), *fail = NULL;
                 json_object *ts = json_object_object_get(e, "frame");
-                const char *uid = jget(e, "uid");
+                const char *uid = jget(tx, e, "uid");
                 json_object_object_get_ex(e, "failing", &fail);
                 (void)ts;
                 /* relative time from the capture start */
-                fprintf(fp, "      %s %-9s %6s%s%-5s %s\n", fail ? ">>" : "  ", jget(e, "stage"),
-                        jget(e, "frame"), json_object_get_int(json_object_object_get(e, "source")) ? "'" : " ",
-                        uid[0] ? uid : jget(e, "dns"), jget(e, "what"));
+                fprintf(fp, "      %s %-9s %6s%s%-5s %s\n", fail ? ">>" : "  ", jget(tx, e, "stage"),
+                        jget(tx, e, "frame"), json_object_get_int(json_object_object_get(e, "source")) ? "'" : " ",
+                        uid[0] ? uid : jget(tx, e, "dns"), jget(tx, e, "what"));
             }
             for (size_t n = 0; n < json_object_array_length(notes); n++)
-                fprintf(fp, "      note: %s\n", json_object_get_string(json_object_array_get_idx(notes, n)));
+                fprintf(fp, "      note: %s\n", tget(tx, json_object_array_get_idx(notes, n)));
             if (json_object_array_length(adv)) {
-                fprintf(fp, "      what to do (fedtrace explain %s):\n", jget(dv, "code"));
+                fprintf(fp, "      what to do (fedtrace explain %s):\n", jget(tx, dv, "code"));
                 for (size_t n = 0; n < json_object_array_length(adv); n++)
-                    fprintf(fp, "        - %s\n", json_object_get_string(json_object_array_get_idx(adv, n)));
+                    fprintf(fp, "        - %s\n", tget(tx, json_object_array_get_idx(adv, n)));
             }
         }
     }
@@ -985,6 +1053,7 @@ static void text_federations(struct output *o, FILE *fp)
 static void text_report(struct output *o, const struct capture *cap, const struct pipeline *pl)
 {
     FILE *fp = o->fp;
+    struct text_scratch scratch = { .next = 0 }, *tx = &scratch;
     char t0[40], t1[40];
     size_t n = json_object_array_length(o->connections);
     const struct decode_stats *d = &pl->dec.stats;
@@ -1000,12 +1069,14 @@ static void text_report(struct output *o, const struct capture *cap, const struc
     for (unsigned i = 0; i < nsrc; i++) {
         struct capture_source_info s;
         capture_source_info(cap, i, &s);
-        fprintf(fp, "  [%u] %s%s%s  %s  %" PRIu64 " frames%s%s\n", i, s.name,
-                s.observer ? "@" : "", s.observer ? s.observer : "",
-                s.linktype_name, s.frames, s.error[0] ? "  DAMAGED: " : "",
-                s.error);
+        fprintf(fp, "  [%u] %s%s%s  %s  %" PRIu64 " frames%s%s\n", i, tesc(tx, s.name),
+                s.observer ? "@" : "", tesc(tx, s.observer), tesc(tx, s.linktype_name), s.frames,
+                s.error[0] ? "  DAMAGED: " : "", tesc(tx, s.error));
     }
-    text_federations(o, fp);
+    if (o->interrupted_by) {
+        fprintf(fp, "  interrupted by %s: the report covers only what was captured before\n", o->interrupted_by);
+    }
+    text_federations(o, fp, tx);
     if (!o->verbose) {
         fprintf(fp, "\n%zu connections, %zu DNS lookups (-v lists them)\n", n, json_object_array_length(o->dns));
         goto quality;
@@ -1016,15 +1087,15 @@ static void text_report(struct output *o, const struct capture *cap, const struc
         json_object *l = json_object_array_get_idx(o->dns, i), *resp = NULL;
         json_object *q = json_object_array_get_idx(json_object_object_get(l, "queries"), 0);
         json_object_object_get_ex(l, "response", &resp);
-        fprintf(fp, "  %-5s %-5s %s  %s", json_object_get_string(json_object_object_get(l, "uid")),
-                json_object_get_string(json_object_object_get(l, "qtype")),
-                json_object_get_string(json_object_object_get(l, "qname")),
-                json_object_get_string(json_object_object_get(l, "outcome")));
+        fprintf(fp, "  %-5s %-5s %s  %s", tget(tx, json_object_object_get(l, "uid")),
+                tget(tx, json_object_object_get(l, "qtype")),
+                tget(tx, json_object_object_get(l, "qname")),
+                tget(tx, json_object_object_get(l, "outcome")));
         if (json_object_array_length(json_object_object_get(l, "answers")))
             fprintf(fp, " (%zu answers)", json_object_array_length(json_object_object_get(l, "answers")));
-        fprintf(fp, "  frames %s", q ? json_object_get_string(json_object_object_get(q, "frame")) : "-");
+        fprintf(fp, "  frames %s", q ? tget(tx, json_object_object_get(q, "frame")) : "-");
         if (resp)
-            fprintf(fp, "->%s", json_object_get_string(json_object_object_get(resp, "frame")));
+            fprintf(fp, "->%s", tget(tx, json_object_object_get(resp, "frame")));
         fputc('\n', fp);
     }
     fprintf(fp, "\nconnections: %zu\n", n);
@@ -1039,16 +1110,16 @@ static void text_report(struct output *o, const struct capture *cap, const struc
         text_endpoint(a, sizeof(a), orig);
         text_endpoint(b, sizeof(b), resp);
         fprintf(fp, "  %-5s %-8s %s -> %s  %-6s %-12s frames %" PRId64 "-%" PRId64 "  %" PRId64 "/%" PRId64 " bytes",
-                json_object_get_string(json_object_object_get(c, "uid")),
-                json_object_get_string(json_object_object_get(c, "app")), a, b,
-                json_object_get_string(json_object_object_get(c, "conn_state")),
-                json_object_get_string(json_object_object_get(c, "history")),
+                tget(tx, json_object_object_get(c, "uid")),
+                tget(tx, json_object_object_get(c, "app")), a, b,
+                tget(tx, json_object_object_get(c, "conn_state")),
+                tget(tx, json_object_object_get(c, "history")),
                 json_object_get_int64(json_object_object_get(c, "first_frame")),
                 json_object_get_int64(json_object_object_get(c, "last_frame")),
                 json_object_get_int64(json_object_object_get(od, "payload_bytes")),
                 json_object_get_int64(json_object_object_get(rd, "payload_bytes")));
         if (rtt)
-            fprintf(fp, "  rtt %s ms", json_object_get_string(rtt));
+            fprintf(fp, "  rtt %s ms", tget(tx, rtt));
         if (json_object_get_boolean(json_object_object_get(c, "midstream")))
             fprintf(fp, "  (capture started mid-connection)");
         fputc('\n', fp);
@@ -1057,17 +1128,17 @@ static void text_report(struct output *o, const struct capture *cap, const struc
             size_t ne = json_object_array_length(evs);
             for (size_t k = 0; k < ne; k++) {
                 json_object *e = json_object_array_get_idx(evs, k), *v;
-                const char *type = json_object_get_string(json_object_object_get(e, "type"));
+                const char *type = tget(tx, json_object_object_get(e, "type"));
                 if (!o->verbose && strcmp(type, "eof") == 0)
                     continue;
-                fprintf(fp, "        %6s %s %-13s", json_object_get_string(json_object_object_get(e, "frame")),
-                        strcmp(json_object_get_string(json_object_object_get(e, "dir")), "orig") == 0 ? "->" : "<-",
+                fprintf(fp, "        %6s %s %-13s", tget(tx, json_object_object_get(e, "frame")),
+                        strcmp(tget(tx, json_object_object_get(e, "dir")), "orig") == 0 ? "->" : "<-",
                         type);
                 static const char *const keys[] = { "from", "to", "db_type", "presence", "stanza_type",
                                                      "condition", "error", "message", NULL };
                 for (int kk = 0; keys[kk]; kk++)
                     if (json_object_object_get_ex(e, keys[kk], &v))
-                        fprintf(fp, " %s=%s", keys[kk], json_object_get_string(v));
+                        fprintf(fp, " %s=%s", keys[kk], tget(tx, v));
                 fputc('\n', fp);
             }
         }
@@ -1095,29 +1166,39 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
     json_object_array_sort(o->connections, by_flow_id);
     switch (o->format) {
     case OUTPUT_JSON: {
-        json_object *cj = capture_json(cap, pl);
+        json_object *cj;
         fputs(o->conns_written ? "\n  ],\n  \"dns\": [" : "],\n  \"dns\": [", o->fp);
         if (o->dns_spool) {
             char buf[65536];
             size_t n;
+            /* The spool's own error first: rewind() clears it. */
+            if (fflush(o->dns_spool) != 0 || ferror(o->dns_spool) || o->spool_errno) {
+                if (!o->spool_errno)
+                    o->spool_errno = errno ? errno : EIO;
+                return -1;
+            }
             rewind(o->dns_spool);
             while ((n = fread(buf, 1, sizeof(buf), o->dns_spool)) > 0)
                 fwrite(buf, 1, n, o->fp);
-            if (ferror(o->dns_spool))
+            if (ferror(o->dns_spool)) {
+                o->spool_errno = errno ? errno : EIO;
                 return -1;
+            }
         }
         fputs(o->lookups_spooled ? "\n  ]" : "]", o->fp);
         fputs(",\n  \"federations\": ", o->fp);
-        fputs(json_object_to_json_string_ext(o->federations, JSON_FLAGS), o->fp);
+        emit(o, o->fp, json_object_to_json_string_ext(o->federations, JSON_FLAGS));
         fputs(",\n  \"capture\": ", o->fp);
-        fputs(json_object_to_json_string_ext(cj, JSON_FLAGS), o->fp);
+        cj = capture_json(o, cap, pl);
+        emit(o, o->fp, json_object_to_json_string_ext(cj, JSON_FLAGS));
         json_object_put(cj);
         st = stats_json(pl);
         json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
         if (o->corr)
             json_object_object_add(st, "correlator", correlator_stats_json(o->corr));
+        json_object_object_add(st, "output", output_stats_json(o));
         fputs(",\n  \"stats\": ", o->fp);
-        fputs(json_object_to_json_string_ext(st, JSON_FLAGS), o->fp);
+        emit(o, o->fp, json_object_to_json_string_ext(st, JSON_FLAGS));
         json_object_put(st);
         fputs("\n}\n", o->fp);
         break;
@@ -1126,11 +1207,12 @@ int output_finish(struct output *o, const struct capture *cap, const struct pipe
         json_object *ev = json_object_new_object();
         json_object_object_add(ev, "@timestamp", jtime(pl->stats.last_ns));
         json_object_object_add(ev, "event_type", jstr("capture.stats"));
-        json_object_object_add(ev, "capture", capture_json(cap, pl));
+        json_object_object_add(ev, "capture", capture_json(o, cap, pl));
         st = stats_json(pl);
         json_object_object_add(st, "dissectors", dissector_stats_json(o, disp));
         if (o->corr)
             json_object_object_add(st, "correlator", correlator_stats_json(o->corr));
+        json_object_object_add(st, "output", output_stats_json(o));
         json_object_object_add(ev, "stats", st);
         write_line(o, ev);
         json_object_put(ev);

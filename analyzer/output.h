@@ -9,6 +9,11 @@
  * output_init, each connection as its flow ends, DNS lookups, capture and
  * stats at the end, so memory does not grow with the connection count.
  * The text report is written at the end (connections in flow order).
+ *
+ * Whatever the wire carried, JSON and NDJSON leave as valid UTF-8 (every
+ * serialised piece goes through utf8_fwrite_clean; replacements are
+ * counted in stats.output) and the text report prints every string
+ * through term_escape.  Each NDJSON line is flushed whole as it is made.
  */
 #ifndef FT_OUTPUT_H
 #define FT_OUTPUT_H
@@ -26,7 +31,7 @@
 #include "flow.h"
 #include "pipeline.h"
 
-#define FEDTRACE_SCHEMA_VERSION "1.0"
+#define FEDTRACE_SCHEMA_VERSION "1.1"
 
 enum output_format {
     OUTPUT_JSON,
@@ -52,9 +57,14 @@ struct output {
     int64_t t0_ns;            /* capture start, for relative times in text */
     const struct correlator *corr; /* not owned; set by output_federations */
     uint64_t lookups_spooled;
+    uint64_t utf8_replaced;   /* ill-formed UTF-8 sequences replaced by U+FFFD */
+    const char *interrupted_by; /* "SIGINT"... that ended the capture; static */
+    int spool_errno;          /* first error creating or writing dns_spool */
+    char spool_dir[256];      /* where dns_spool was made */
 };
 
-/* Prepares an output writing to fp.  0, or -1 on allocation failure. */
+/* Prepares an output writing to fp.  0, or -1 when memory or the
+ * temporary file ran out (output_error says which; call output_free). */
 int output_init(struct output *o, enum output_format format, FILE *fp, int verbose);
 
 /* Records one finished connection. */
@@ -75,6 +85,17 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
  * writing failed (errno says why). */
 int output_finish(struct output *o, const struct capture *cap, const struct pipeline *pl,
                   const struct dispatch *disp);
+
+/* Records that the capture was stopped by a signal, by its name ("SIGINT";
+ * a static string, NULL: it was not): capture.interrupted and
+ * capture.interrupted_by in the document and the NDJSON capture.stats
+ * event. */
+void output_set_interrupted(struct output *o, const char *by);
+
+/* After output_init() or output_finish() failed: true and a one-line
+ * description in buf when a temporary file was the cause; false when it
+ * was memory or the output stream itself (errno, the stream's error). */
+bool output_error(const struct output *o, char *buf, size_t len);
 
 /* Frees what output_init() and output_conn() built. */
 void output_free(struct output *o);

@@ -22,6 +22,7 @@
 
 #include "../analyzer/cursor.h"
 #include "../analyzer/tok.h"
+#include "../analyzer/utf8.h"
 
 #define TLS_RECORD_MAX (16384 + 2048) /* RFC 5246 6.2.3 ciphertext limit */
 
@@ -238,14 +239,15 @@ static void emit(struct tls_conn *t, const struct tls_event *ev)
         t->cb(ev, t->user);
 }
 
-/* Copy wire bytes into string slot `slot`, NUL-terminated, control bytes as '?'. */
+/* Copy wire bytes into string slot `slot`, NUL-terminated, control bytes
+ * as '?', cut at TLS_NAME_MAX on a UTF-8 character boundary.  Bytes that
+ * are not UTF-8 are kept: the output replaces and counts them. */
 static const char *keep_str(struct tls_conn *t, int slot, const uint8_t *p, size_t n)
 {
     char *dst = t->str[slot];
     size_t i;
 
-    if (n > TLS_NAME_MAX)
-        n = TLS_NAME_MAX;
+    n = utf8_cut((const char *)p, n, TLS_NAME_MAX);
     for (i = 0; i < n; i++)
         dst[i] = (p[i] < 0x20 || p[i] == 0x7f) ? '?' : (char)p[i];
     dst[n] = '\0';

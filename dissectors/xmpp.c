@@ -58,6 +58,7 @@ XMLPARSEAPI(XML_Bool) XML_SetReparseDeferralEnabled(XML_Parser parser, XML_Bool 
 #include <string.h>
 
 #include "../analyzer/cursor.h"
+#include "../analyzer/utf8.h"
 
 #define NS_SEP ' '
 #define FEED_SLICE 65536     /* bytes per XML_Parse call */
@@ -302,14 +303,15 @@ static void sbuf_clear(struct sbuf *b)
     b->s[0] = '\0';
 }
 
-/* Append n bytes, cutting at the cap; returns false if something was cut. */
+/* Append n bytes, cutting at the cap (never inside a UTF-8 character);
+ * returns false if something was cut. */
 static bool sbuf_append(struct sbuf *b, const char *p, size_t n)
 {
     size_t room = b->cap - b->len;
     bool whole = n <= room;
 
     if (!whole)
-        n = room;
+        n = utf8_cut(p, n, room);
     memcpy(b->s + b->len, p, n);
     b->len += n;
     b->s[b->len] = '\0';

@@ -1,8 +1,9 @@
 #!/bin/sh
 # live.sh - live capture end to end: fedtrace -i lo inside a network
 # namespace this test creates, real sockets talking XMPP on 5269 and DNS on
-# 53 inside it, then SIGINT: the report must have the connection, its XMPP
-# events and the DNS lookup.  Skipped unless root with iproute2.  Traffic
+# 53 inside it, then SIGINT: exit 0 (a live run ends that way), and the
+# report must have the connection, its XMPP events, the DNS lookup and
+# capture.interrupted.  Skipped unless root with iproute2.  Traffic
 # never leaves the namespace, which is removed on exit.
 set -u
 : "${SRCDIR:?}" "${BUILDDIR:?}" "${FEDTRACE:?}"
@@ -80,6 +81,10 @@ def check(cond, what):
 src = d["capture"]["sources"][0]
 check(src["kind"] == "interface" and src["name"] == "lo" and src["observer"] == "loop", "source %r" % src)
 check(src.get("kernel_dropped", -1) == 0, "kernel drops %r" % src)
+# SIGINT is how a live run ends: status 0 (checked above), yet the document
+# records that a signal stopped the capture.
+check(d["capture"].get("interrupted") is True and d["capture"].get("interrupted_by") == "SIGINT",
+      "capture.interrupted %r" % {k: d["capture"].get(k) for k in ("interrupted", "interrupted_by")})
 conns = [c for c in d["connections"] if c["resp"]["port"] == 5269]
 check(len(conns) == 1, "one 5269 connection, got %d" % len(conns))
 if conns:
