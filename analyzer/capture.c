@@ -20,6 +20,7 @@
 #include <pcap/pcap.h>
 
 #include "decode.h"
+#include "facts.h"
 #include "pcapng.h"
 
 #define MAX_LINKTYPES 16 /* distinct link types per source */
@@ -649,4 +650,31 @@ const char *capture_linktype_name(int linktype, char *buf, size_t len)
 const char *capture_lib_version(void)
 {
     return pcap_lib_version();
+}
+
+void capture_snapshot(const struct capture *c, struct stats_snapshot *snap)
+{
+    unsigned n = c->nsrc < FACT_MAX_SOURCES ? c->nsrc : FACT_MAX_SOURCES;
+    snap->frames = c->frames;
+    snap->nsources = n;
+    for (unsigned i = 0; i < n; i++) {
+        struct capture_source_info s;
+        struct source_facts *o = &snap->sources[i];
+        capture_source_info(c, i, &s);
+        o->name = s.name;
+        o->observer = s.observer;
+        o->live = s.live;
+        snprintf(o->linktype_name, sizeof(o->linktype_name), "%s", s.linktype_name);
+        o->snaplen = s.snaplen;
+        o->frames = s.frames;
+        o->records = s.records;
+        o->bad_timestamps = s.bad_timestamps;
+        o->first_ns = s.first_ns;
+        o->last_ns = s.last_ns;
+        o->error = s.error;
+        o->have_stats = s.have_stats;
+        o->kernel_received = s.kernel_received;
+        o->kernel_dropped = s.kernel_dropped;
+        o->if_dropped = s.if_dropped;
+    }
 }

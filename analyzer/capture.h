@@ -103,6 +103,13 @@ size_t capture_secrets_count(const struct capture *c, unsigned i);
 const uint8_t *capture_secrets_at(const struct capture *c, unsigned i, size_t j, uint32_t *type,
                                   size_t *len);
 
+struct stats_snapshot;
+
+/* Fills the capture's part of a stats snapshot (facts.h): one
+ * source_facts per source (strings borrowed: valid until capture_free())
+ * and the frame count. */
+void capture_snapshot(const struct capture *c, struct stats_snapshot *snap);
+
 /* Closes every source and frees the capture.  NULL is fine. */
 void capture_free(struct capture *c);
 

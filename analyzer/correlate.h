@@ -3,8 +3,8 @@
  * connections, XMPP streams, the dialback connect-back and presence
  * subscriptions into federation sessions, and judges each direction.
  *
- * Input is facts, never bytes: finished connections (TCP facts from the
- * flow), XMPP events and DNS lookups, all stamped with packet time and
+ * Input is facts, never bytes (facts.h): connection records, XMPP events
+ * and DNS lookups, all stamped with packet time and
  * frame numbers.  corr_finish() builds the federations; the output module
  * reads them through the accessors below.  Everything is deterministic:
  * the same facts give the same verdicts.
@@ -20,13 +20,13 @@
 #ifndef FT_CORRELATE_H
 #define FT_CORRELATE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
 #include "dissect.h"
-#include "flow.h"
-#include "tcp.h"
+#include "facts.h"
 #include "verdict.h"
 #include "dissectors/dns.h"
 #include "dissectors/xmpp.h"
@@ -45,6 +45,11 @@ struct corr_config {
     uint32_t max_conns;            /* connections kept for correlation */
     uint32_t max_lookups;
     uint32_t max_events_per_conn;
+    /* Set (by a signal handler) when the run must end: corr_finish() then
+     * judges for stop_grace_ns (a second) more and leaves the rest
+     * unjudged.  Not owned; NULL = never. */
+    const volatile sig_atomic_t *stop;
+    int64_t stop_grace_ns;         /* judging time left once stop is seen */
 };
 
 void corr_config_default(struct corr_config *cfg);
@@ -72,16 +77,16 @@ struct corr_tl {
     uint64_t dns_id;           /* 0 unless DNS */
     enum fed_stage stage;
     bool failing;              /* the step the verdict points at */
-    char what[200];            /* e.g. "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)" */
+    char *what;                /* e.g. "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)"; owned */
 };
 
 struct corr_verdict {
     enum corr_status status;
     enum fed_stage stage;      /* earliest failed (or last reached) stage */
-    const char *code;          /* catalogue code, static */
-    char summary[1024];
+    enum verdict_code code;    /* catalogue code; VERDICT_CODE_NONE until judged */
+    const char *summary;       /* never NULL once judged */
     const char *confidence;    /* "high", "medium", "low" */
-    char notes[4][200];        /* capture-quality and informational remarks */
+    const char *notes[4];      /* capture-quality and informational remarks */
     unsigned n_notes;
     uint64_t evidence_frames[16];
     struct frame_ref evidence_refs[16];
@@ -90,17 +95,26 @@ struct corr_verdict {
     unsigned n_flows;
     uint64_t evidence_dns[8];
     unsigned n_dns;
-    struct verdict_vars vars;  /* strings point into the direction */
+    struct verdict_vars vars;  /* strings point into the direction's text */
 };
 
 struct corr_direction {
-    char from[256], to[256];
+    const char *from, *to;     /* point into the federation's domains */
     struct corr_verdict verdict;
     enum corr_stage_status stages[STAGE_COUNT];
-    char stage_detail[STAGE_COUNT][200];
+    const char *stage_detail[STAGE_COUNT]; /* never NULL once judged */
     struct corr_tl *timeline;  /* owned */
     unsigned n_timeline, cap_timeline;
-    /* strings the verdict vars point at */
+    char *text;                /* owned: the summary, notes, stage details
+                                * and advice values point into it */
+};
+
+/* The text a judge writes while it works on a direction; frozen into the
+ * direction's compact text block when the verdict is settled. */
+struct corr_dir_text {
+    char stage_detail[STAGE_COUNT][200];
+    char summary[1024];
+    char notes[4][200];
     char v_ip[80], v_port[8], v_peer[80], v_public[80];
     char v_private[80], v_qname[300], v_resolver[80];
     char v_cond[64], v_text[200], v_alert[64], v_n[16], v_seconds[24];
@@ -120,6 +134,8 @@ struct corr_federation {
 struct corr_stats {
     uint64_t conns, conns_dropped, lookups, lookups_dropped, events, events_dropped;
     uint64_t s2s_conns, c2s_conns, nat_pairs, federations;
+    uint64_t nat_candidates_capped; /* NAT twin candidates not examined (cap) */
+    uint64_t directions_unjudged;   /* left unknown: the run was stopped */
 };
 
 struct correlator;
@@ -128,8 +144,13 @@ struct correlator;
 struct correlator *corr_new(const struct corr_config *cfg);
 void corr_free(struct correlator *c);
 
-/* Facts, in any order, until corr_finish(). */
-void corr_conn_end(struct correlator *c, const struct flow *f);
+/* The correlator as a fact sink (ctx = c): connection records, XMPP
+ * events and DNS lookups go to the functions below. */
+struct fact_sink corr_fact_sink(struct correlator *c);
+
+/* Facts, in any order, until corr_finish().  Only records of phase
+ * CONN_END are used; earlier phases are ignored. */
+void corr_conn_end(struct correlator *c, const struct conn_record *r);
 void corr_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev);
 void corr_dns_lookup(struct correlator *c, const struct dns_lookup *lk);
 /* Capture window per source (for "not seen at the other capture point"). */

@@ -18,8 +18,7 @@ static void xmpp_on_event(const struct xmpp_event *ev, void *user)
 {
     struct xmpp_flow *xf = user;
     xf->d->stats.xmpp_events++;
-    if (xf->d->sink.xmpp_event)
-        xf->d->sink.xmpp_event(xf->d->sink.user, &xf->fi, ev);
+    fact_emit_xmpp(&xf->d->sink, &xf->fi, ev);
 }
 
 static void *xmpp_open(void *user, const struct flow_info *fi, const struct ft_meta *m)
@@ -155,8 +154,7 @@ static void dns_tcp_close(void *st, const struct ft_meta *m)
 static void dns_on_lookup(void *user, const struct dns_lookup *lk)
 {
     struct dispatch *d = user;
-    if (d->sink.dns_lookup)
-        d->sink.dns_lookup(d->sink.user, lk);
+    fact_emit_dns(&d->sink, lk);
 }
 
 /* ---- hooks ------------------------------------------------------------- */
@@ -214,4 +212,12 @@ void dispatch_free(struct dispatch *d)
     d->dns = NULL;
     free(d->dns_msg);
     d->dns_msg = NULL;
+}
+
+void dispatch_snapshot(const struct dispatch *d, struct stats_snapshot *snap)
+{
+    snap->dispatch = d->stats;
+    snap->dns_parse = d->dns_parse;
+    if (d->dns)
+        snap->dns_tracker = *dns_tracker_stats(d->dns);
 }

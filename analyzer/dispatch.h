@@ -7,30 +7,17 @@
  * dissector objects (one xmpp_conn per XMPP connection, two DNS-over-TCP
  * framers per DNS connection), the run's DNS transaction tracker, and
  * hands every XMPP event and every finished DNS lookup to the fact sink
- * (the correlator and the output).
+ * (facts.h: the correlator and the output).
  */
 #ifndef FT_DISPATCH_H
 #define FT_DISPATCH_H
 
 #include "dissect.h"
+#include "facts.h"
 #include "dissectors/dns.h"
 #include "dissectors/xmpp.h"
 
-struct fact_sink {
-    /* One XMPP protocol event of a connection; `ev` lives for the call. */
-    void (*xmpp_event)(void *user, const struct flow_info *fi, const struct xmpp_event *ev);
-    /* One finished DNS lookup; `lk` lives for the call. */
-    void (*dns_lookup)(void *user, const struct dns_lookup *lk);
-    void *user;
-};
-
-struct dispatch_stats {
-    uint64_t xmpp_connections;
-    uint64_t xmpp_events;
-    uint64_t dns_messages;
-    uint64_t dns_parse_errors;
-    uint64_t alloc_failures;
-};
+/* struct dispatch_stats lives in facts.h (part of the stats snapshot). */
 
 struct dispatch {
     struct fact_sink sink;
@@ -44,12 +31,17 @@ struct dispatch {
 };
 
 /* Sets up the dissectors.  0, or -1 on allocation failure (nothing to
- * free).  `xmpp_cfg` may be NULL for the defaults. */
+ * free).  `xmpp_cfg` may be NULL for the defaults; `sink` (copied, may be
+ * NULL) receives XMPP events and DNS lookups. */
 int dispatch_init(struct dispatch *d, const struct xmpp_config *xmpp_cfg,
                   const struct fact_sink *sink);
 
 /* Fills `set` with this dispatch's dissectors and hooks. */
 void dispatch_bind(struct dispatch *d, struct dissector_set *set);
+
+/* Fills the dissectors' part of a stats snapshot (dispatch, DNS parse
+ * and tracker counters). */
+void dispatch_snapshot(const struct dispatch *d, struct stats_snapshot *snap);
 
 /* Frees the tracker.  Call after the pipeline finished. */
 void dispatch_free(struct dispatch *d);

@@ -24,21 +24,6 @@ struct flow_table {
     struct flow_stats stats;
 };
 
-const char *flow_end_reason_name(enum flow_end_reason r)
-{
-    switch (r) {
-    case FLOW_END_TIMEOUT:
-        return "timeout";
-    case FLOW_END_EVICTED:
-        return "evicted";
-    case FLOW_END_REUSED:
-        return "reused";
-    case FLOW_END_INPUT:
-        return "end_of_input";
-    }
-    return "?";
-}
-
 static uint64_t mix64(uint64_t h)
 {
     h ^= h >> 33;
@@ -303,4 +288,19 @@ struct flow *flow_get(struct flow_table *t, uint8_t proto, const struct ft_addr 
 const struct flow_stats *flow_table_stats(const struct flow_table *t)
 {
     return &t->stats;
+}
+
+void flow_conn_record(const struct flow *f, enum conn_phase phase, enum flow_end_reason why,
+                      struct conn_record *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->phase = phase;
+    out->end_reason = phase == CONN_END ? why : FLOW_END_INPUT;
+    out->info = f->info;
+    out->source = f->source;
+    out->first_ns = f->first_ns;
+    out->last_ns = f->last_ns;
+    out->first_frame = f->first_frame;
+    out->last_frame = f->last_frame;
+    tcp_conn_facts(&f->tcp, out);
 }

@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "dissect.h"
+#include "facts.h"
 #include "tcp.h"
 
 enum flow_list {
@@ -31,14 +32,8 @@ enum flow_list {
     FLOW_LIST_COUNT
 };
 
-enum flow_end_reason {
-    FLOW_END_TIMEOUT,
-    FLOW_END_EVICTED,   /* the flow cap bit */
-    FLOW_END_REUSED,    /* a new SYN on the 5-tuple of a closed connection */
-    FLOW_END_INPUT,     /* end of the capture */
-};
-
-const char *flow_end_reason_name(enum flow_end_reason r);
+/* enum flow_end_reason and struct flow_stats live in facts.h: they reach
+ * the correlator and the output as part of the facts. */
 
 struct flow_key {
     struct ft_addr lo_addr, hi_addr;
@@ -71,15 +66,6 @@ struct flow {
 struct flow_config {
     uint32_t max_flows;
     int64_t timeout_ns[FLOW_LIST_COUNT];
-};
-
-struct flow_stats {
-    uint64_t created;
-    uint64_t active, peak_active;
-    uint64_t timed_out;
-    uint64_t evicted;              /* the flow cap bit */
-    uint64_t reused;               /* port reuse after close */
-    uint64_t alloc_failures;
 };
 
 typedef void (*flow_end_fn)(void *user, struct flow *f, enum flow_end_reason why,
@@ -118,5 +104,10 @@ void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason why,
               const struct ft_meta *m);
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t);
+
+/* The connection record of a TCP flow as it stands: identity, times and
+ * the TCP facts.  `why` is kept only for phase CONN_END. */
+void flow_conn_record(const struct flow *f, enum conn_phase phase, enum flow_end_reason why,
+                      struct conn_record *out);
 
 #endif

@@ -33,12 +33,12 @@
 #define EXIT_BROKEN 1  /* --fail-on-broken and a federation failed */
 #define EXIT_USAGE 2   /* usage, input-open or output error */
 #define EXIT_DAMAGED 3 /* an input was damaged or truncated; what came before was analysed */
-#define MAX_SOURCES 64
+#define MAX_SOURCES FACT_MAX_SOURCES
 
-/* What the capture callbacks feed: the output and the correlator. */
+/* What main watches while packets flow: the output file (SIGHUP reopen,
+ * a failed write). */
 struct sinks {
-    struct output *out;
-    struct correlator *corr;
+    bool ndjson;                /* the output is NDJSON: SIGHUP reopens it */
     struct outfile *file;
 };
 
@@ -421,7 +421,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
  * write stops the run, nothing more can be delivered. */
 static void sinks_poll(struct sinks *s)
 {
-    if (signals_take_hup() && s->out->format == OUTPUT_NDJSON && outfile_reopen(s->file) != 0)
+    if (signals_take_hup() && s->ndjson && outfile_reopen(s->file) != 0)
         fprintf(stderr, "fedtrace: warning: cannot reopen '%s' (%s); still writing to the old file\n",
                 outfile_name(s->file), strerror(errno));
     if (outfile_failed(s->file))
@@ -435,28 +435,12 @@ static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t cap
     pipeline_packet(user, linktype, data, caplen, wirelen, m);
 }
 
-static void on_conn(void *user, const struct flow *f, enum flow_end_reason why)
+/* Packet time moved on (facts.h: before any fact of that time): the one
+ * place main looks in during the run, for SIGHUP and a failed write. */
+static void on_time(void *user, int64_t now_ns)
 {
-    struct sinks *s = user;
-    corr_conn_end(s->corr, f);
-    sinks_poll(s);
-    output_conn(s->out, f, why);
-}
-
-static void on_xmpp(void *user, const struct flow_info *fi, const struct xmpp_event *ev)
-{
-    struct sinks *s = user;
-    corr_xmpp_event(s->corr, fi, ev);
-    sinks_poll(s);
-    output_xmpp_event(s->out, fi, ev);
-}
-
-static void on_lookup(void *user, const struct dns_lookup *lk)
-{
-    struct sinks *s = user;
-    corr_dns_lookup(s->corr, lk);
-    sinks_poll(s);
-    output_dns_lookup(s->out, lk);
+    (void)now_ns;
+    sinks_poll(user);
 }
 
 /* fedtrace explain [CODE] */
@@ -464,10 +448,15 @@ static int explain(int argc, char **argv)
 {
     const struct verdict_info *vi;
     if (argc < 3) {
+        size_t not_yet = 0;
         for (size_t i = 0; i < verdict_count(); i++) {
             vi = verdict_at(i);
-            printf("%-28s %-9s %s\n", vi->code, fed_stage_name(vi->stage), vi->title);
+            not_yet += !verdict_code_detected(vi->id);
+            printf("%-28s %-9s %-8s %s\n", vi->code, fed_stage_name(vi->stage),
+                   verdict_code_detected(vi->id) ? "detected" : "not yet", vi->title);
         }
+        printf("\n%zu codes; fedtrace cannot yet detect the %zu marked 'not yet' (catalogue only)\n",
+               verdict_count(), not_yet);
         return 0;
     }
     vi = verdict_lookup(argv[2]);
@@ -475,8 +464,11 @@ static int explain(int argc, char **argv)
         fprintf(stderr, "fedtrace: unknown verdict code '%s' (fedtrace explain lists them)\n", argv[2]);
         return EXIT_USAGE;
     }
-    printf("%s (stage: %s)\n%s\n\n%s\n\nWhat to do:\n", vi->code, fed_stage_name(vi->stage), vi->title,
-           vi->explain);
+    printf("%s (stage: %s)\n%s\n\n%s\n\n", vi->code, fed_stage_name(vi->stage), vi->title, vi->explain);
+    if (!verdict_code_detected(vi->id))
+        printf("fedtrace cannot detect this from a capture yet: the entry is in the catalogue so the\n"
+               "explanation and advice are at hand.\n\n");
+    printf("What to do:\n");
     for (int i = 0; i < VERDICT_MAX_ADVICE && vi->advice[i]; i++)
         printf("  - %s\n", vi->advice[i]);
     printf("\nReferences: %s\n", vi->refs);
@@ -498,14 +490,17 @@ int fedtrace_main(int argc, char **argv)
     struct run_opts o;
     struct capture *cap = NULL;
     struct pipeline pl;
-    struct output out;
+    struct output *out = NULL;
     struct outfile of;
     struct dispatch disp;
     struct dissector_set dissectors;
     struct correlator *corr = NULL;
     struct sinks sinks;
+    struct fact_fanout fanout = { .n = 0 };
+    struct fact_sink facts, each;
+    struct stats_snapshot *snap = NULL;
     struct run_result res = { .error = true };
-    bool pipeline_ready = false, output_ready = false, dispatch_ready = false, file_ready = false;
+    bool pipeline_ready = false, dispatch_ready = false, file_ready = false;
     bool write_reported = false;
     char err[CAPTURE_ERRBUF_SIZE];
     char *live_filter = NULL;
@@ -558,32 +553,36 @@ int fedtrace_main(int argc, char **argv)
     if (o.format < 0)
         o.format = outfile_isatty(&of) ? OUTPUT_TEXT : OUTPUT_JSON;
 
-    if (output_init(&out, (enum output_format)o.format, of.fp, o.verbose) != 0) {
-        if (!output_error(&out, err, sizeof(err)))
-            snprintf(err, sizeof(err), "out of memory");
+    out = output_new((enum output_format)o.format, of.fp, o.verbose, err, sizeof(err));
+    if (!out) {
         fprintf(stderr, "fedtrace: %s\n", err);
-        output_free(&out);
         goto done;
     }
-    output_ready = true;
     o.corr.xmpp_ports = o.pipe.xmpp_ports;
+    o.corr.stop = signals_stop_flag();
     corr = corr_new(&o.corr);
     if (!corr) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
-    sinks.out = &out;
-    sinks.corr = corr;
+    sinks.ndjson = o.format == OUTPUT_NDJSON;
     sinks.file = &of;
-    struct fact_sink facts = { on_xmpp, on_lookup, &sinks };
+    /* Facts flow from the pipeline and the dissectors straight to the
+     * correlator, then the output; main only watches packet time go by. */
+    each = corr_fact_sink(corr);
+    fact_fanout_add(&fanout, &each);
+    each = (struct fact_sink){ .ctx = &sinks, .on_time = on_time };
+    fact_fanout_add(&fanout, &each);
+    each = output_fact_sink(out);
+    fact_fanout_add(&fanout, &each);
+    facts = fact_fanout_sink(&fanout);
     if (dispatch_init(&disp, NULL, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
     dispatch_ready = true;
     dispatch_bind(&disp, &dissectors);
-    struct pipeline_sink sink = { on_conn, &sinks };
-    if (pipeline_init(&pl, &o.pipe, &dissectors, &sink) != 0) {
+    if (pipeline_init(&pl, &o.pipe, &dissectors, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
@@ -597,7 +596,7 @@ int fedtrace_main(int argc, char **argv)
     if (res.stop_signal && res.offline)
         fprintf(stderr, "fedtrace: interrupted by %s after frame %" PRIu64 "; the output covers only what was read\n",
                 signals_name(res.stop_signal), capture_frames(cap));
-    output_set_interrupted(&out, res.stop_signal ? signals_name(res.stop_signal) : NULL);
+    output_set_interrupted(out, res.stop_signal ? signals_name(res.stop_signal) : NULL);
     pipeline_finish(&pl);
     for (unsigned i = 0; i < capture_source_count(cap); i++) {
         struct capture_source_info si;
@@ -611,9 +610,17 @@ int fedtrace_main(int argc, char **argv)
     }
     corr_finish(corr);
     sinks_poll(&sinks);
-    output_federations(&out, corr, pl.stats.first_ns);
-    if (output_finish(&out, cap, &pl, &disp) != 0) {
-        report_write_error(&out, &of, of.err ? of.err : errno);
+    output_federations(out, corr, pl.stats.first_ns);
+    snap = calloc(1, sizeof(*snap));
+    if (!snap) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
+    capture_snapshot(cap, snap);
+    pipeline_snapshot(&pl, snap);
+    dispatch_snapshot(&disp, snap);
+    if (output_finish(out, snap) != 0) {
+        report_write_error(out, &of, of.err ? of.err : errno);
         write_reported = true;
         goto done;
     }
@@ -633,9 +640,9 @@ done:
         fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(&of), strerror(errno));
         res.error = true;
     }
-    if (output_ready)
-        output_free(&out);
+    output_free(out);
     capture_free(cap);
+    free(snap);
     free(o.filter);
     free(live_filter);
     return run_exit_status(&res);

@@ -231,23 +231,26 @@ static void on_flow_end(void *user, struct flow *f, enum flow_end_reason why,
             f->info.app = APP_XMPP;
     }
     if (flow_matters(pl, f)) {
+        struct conn_record rec;
         pl->stats.flows_reported++;
-        if (pl->sink.conn_end)
-            pl->sink.conn_end(pl->sink.user, f, why);
+        if (pl->facts.on_conn) {
+            flow_conn_record(f, CONN_END, why, &rec);
+            pl->facts.on_conn(pl->facts.ctx, &rec);
+        }
     } else {
         pl->stats.flows_ignored++;
     }
 }
 
 int pipeline_init(struct pipeline *pl, const struct pipeline_config *cfg,
-                  const struct dissector_set *dissectors, const struct pipeline_sink *sink)
+                  const struct dissector_set *dissectors, const struct fact_sink *facts)
 {
     memset(pl, 0, sizeof(*pl));
     pl->cfg = *cfg;
     if (dissectors)
         pl->dissectors = *dissectors;
-    if (sink)
-        pl->sink = *sink;
+    if (facts)
+        pl->facts = *facts;
     pl->frags = ipfrag_new(&cfg->frags);
     if (!pl->frags)
         goto fail;
@@ -293,6 +296,46 @@ static void handle_udp(struct pipeline *pl, const struct packet *pkt)
                                      pkt->payload_len, pkt->truncated, &m);
 }
 
+/* What a connection record reports early: the handshake and close. */
+struct handshake_mark {
+    uint16_t syn_count;
+    bool synack, rst, both_fins;
+};
+
+static struct handshake_mark handshake_mark_of(const struct tcp_conn *t)
+{
+    struct handshake_mark h = { t->syn_count, t->synack.frame != 0, t->rst.frame != 0,
+                                t->dir[0].fin.frame && t->dir[1].fin.frame };
+    return h;
+}
+
+/* Emits a record of a connection that matters when this packet moved its
+ * handshake or close (see facts.h on why these come before the end). */
+static void report_handshake(struct pipeline *pl, const struct flow *f,
+                             const struct handshake_mark *before)
+{
+    struct handshake_mark now = handshake_mark_of(&f->tcp);
+    struct conn_record rec;
+    enum conn_phase phase;
+
+    if (!pl->facts.on_conn)
+        return;
+    if (now.syn_count != before->syn_count)
+        phase = CONN_SYN;
+    else if (now.synack != before->synack)
+        phase = CONN_SYNACK;
+    else if (now.rst != before->rst)
+        phase = CONN_RST;
+    else if (now.both_fins != before->both_fins)
+        phase = CONN_FIN;
+    else
+        return;
+    if (!flow_matters(pl, f))
+        return;
+    flow_conn_record(f, phase, FLOW_END_INPUT, &rec);
+    pl->facts.on_conn(pl->facts.ctx, &rec);
+}
+
 static void handle_tcp(struct pipeline *pl, struct packet *pkt)
 {
     enum ft_dir dir;
@@ -317,6 +360,7 @@ static void handle_tcp(struct pipeline *pl, struct packet *pkt)
 
     struct delivery dv = { pl, f };
     struct reasm_sink sink = { on_data, on_gap, on_eof, &dv };
+    struct handshake_mark before = handshake_mark_of(&f->tcp);
     pkt->meta.flow_id = f->info.flow_id;
     pkt->meta.dir = (uint8_t)dir;
     tcp_conn_packet(&f->tcp, &pl->reasm, dir, pkt, &sink);
@@ -328,6 +372,7 @@ static void handle_tcp(struct pipeline *pl, struct packet *pkt)
     else
         list = FLOW_LIST_NEW;
     flow_touch(pl->flows, f, list, &pkt->meta);
+    report_handshake(pl, f, &before);
 }
 
 void pipeline_packet(struct pipeline *pl, int linktype, const uint8_t *data, uint32_t caplen,
@@ -345,6 +390,11 @@ void pipeline_packet(struct pipeline *pl, int linktype, const uint8_t *data, uin
     if (m->ts_ns > pl->stats.last_ns)
         pl->stats.last_ns = m->ts_ns;
     pl->last_meta = *m;
+    /* Packet time moved on: timers above may fire before this packet's facts. */
+    if (m->ts_ns > pl->clock_ns || pl->stats.frames == 1) {
+        pl->clock_ns = m->ts_ns;
+        fact_emit_time(&pl->facts, m->ts_ns);
+    }
 
     /* Timeouts run on packet time, at most once per second of it. */
     if (m->ts_ns >= pl->next_housekeeping_ns) {
@@ -386,4 +436,15 @@ void pipeline_destroy(struct pipeline *pl)
     pipeline_finish(pl);
     ipfrag_free(pl->frags);
     pl->frags = NULL;
+}
+
+void pipeline_snapshot(const struct pipeline *pl, struct stats_snapshot *snap)
+{
+    snap->have_packets = pl->have_packets;
+    snap->pipeline = pl->stats;
+    snap->decode = pl->dec.stats;
+    if (pl->frags)
+        snap->ipfrag = *ipfrag_stats(pl->frags);
+    snap->flows = pl->flows ? *flow_table_stats(pl->flows) : pl->flow_stats;
+    snap->reasm = pl->reasm.stats;
 }

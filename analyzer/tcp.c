@@ -3,15 +3,20 @@
  */
 #include "tcp.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "decode.h"
 
 static const char HIST_UPPER[HIST_COUNT] = { 'S', 'H', 'A', 'D', 'F', 'R', 'C', 'G', 'T', 'W' };
 static const char HIST_LOWER[HIST_COUNT] = { 's', 'h', 'a', 'd', 'f', 'r', 'c', 'g', 't', 'w' };
 
+_Static_assert(sizeof(((struct tcp_conn *)0)->history) == FACT_HISTORY_LEN,
+               "the record's history holds every letter");
+
 static struct frame_ref ref_of(const struct ft_meta *m)
 {
-    struct frame_ref r = { m->frame, m->src_frame, m->source, m->ts_ns };
-    return r;
+    return frame_ref_of(m);
 }
 
 void tcp_conn_history(struct tcp_conn *c, enum ft_dir dir, enum tcp_hist h)
@@ -202,4 +207,44 @@ int64_t tcp_conn_rtt_ns(const struct tcp_conn *c)
         if (c->syn_times_ns[i] <= c->synack.ts_ns)
             from = c->syn_times_ns[i];
     return c->synack.ts_ns - from;
+}
+
+void tcp_conn_facts(const struct tcp_conn *c, struct conn_record *r)
+{
+    r->syn = c->syn;
+    r->synack = c->synack;
+    r->ack = c->ack;
+    r->rst = c->rst;
+    r->rst_dir = c->rst_dir;
+    r->syn_count = c->syn_count;
+    r->synack_count = c->synack_count;
+    memcpy(r->syn_times_ns, c->syn_times_ns, sizeof(r->syn_times_ns));
+    r->rtt_ns = tcp_conn_rtt_ns(c);
+    r->midstream = c->midstream;
+    r->established = c->established;
+    r->closed = c->closed;
+    memcpy(r->history, c->history, sizeof(r->history));
+    snprintf(r->conn_state, sizeof(r->conn_state), "%s", tcp_conn_state(c));
+    for (int d = 0; d < 2; d++) {
+        const struct tcp_dir_facts *df = &c->dir[d];
+        const struct half_stream *hs = &c->half[d];
+        struct conn_dir_facts *o = &r->dir[d];
+        o->first_data = df->first_data;
+        o->fin = df->fin;
+        o->packets = df->packets;
+        o->payload_bytes = df->payload_bytes;
+        o->delivered_bytes = hs->delivered;
+        o->gaps = hs->gap_count;
+        o->gap_bytes = hs->gap_bytes;
+        o->retransmissions = hs->retransmits;
+        o->overlaps = hs->overlaps;
+        o->overlap_conflicts = hs->conflicts;
+        o->out_of_order = hs->out_of_order;
+        o->bad_checksums = df->bad_checksums;
+        o->zero_windows = df->zero_windows;
+        o->mss = df->mss;
+        o->wscale = df->wscale;
+        o->sack_permitted = df->sack_permitted;
+        o->timestamps = df->timestamps;
+    }
 }

@@ -16,20 +16,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "facts.h"
 #include "meta.h"
 #include "reasm.h"
 
 struct packet;
 
-#define TCP_MAX_SYN_TIMES 8 /* SYN (and SYN-ACK) transmissions remembered */
-
-/* Where and when something was seen: enough to find the frame again. */
-struct frame_ref {
-    uint64_t frame;     /* 0 = never seen */
-    uint64_t src_frame;
-    uint32_t source;
-    int64_t ts_ns;
-};
+#define TCP_MAX_SYN_TIMES FACT_MAX_SYN_TIMES /* SYN transmissions remembered */
 
 /* Zeek-style history letters; upper case = originator, lower = responder. */
 enum tcp_hist {
@@ -99,5 +92,9 @@ const char *tcp_conn_state(const struct tcp_conn *c);
 
 /* Handshake round trip (SYN -> SYN-ACK) in ns, or -1 when unknown. */
 int64_t tcp_conn_rtt_ns(const struct tcp_conn *c);
+
+/* Copies the TCP facts (handshake, close, history, state, per-direction
+ * counters) into a connection record; the flow fills the rest. */
+void tcp_conn_facts(const struct tcp_conn *c, struct conn_record *r);
 
 #endif

@@ -53,13 +53,40 @@
     "must give a host whose A record is the firewall's public address {public_ip}, port 5269."
 
 /* ------------------------------------------------------------------ */
+/* The codes (verdict_codes.h)                                         */
+
+/* One string constant per code, so a table entry names its code by
+ * identifier: CODE(DB_NO_BACKCONN) does not compile when misspelt. */
+#define VERDICT_CODE_STRING(id, name, detection) static const char code_name_##id[] = name;
+VERDICT_CODE_LIST(VERDICT_CODE_STRING)
+#undef VERDICT_CODE_STRING
+
+#define CODE(id) VERDICT_##id, code_name_##id
+
+static const char *const code_names[VERDICT_CODE_COUNT] = {
+#define VERDICT_CODE_NAME(id, name, detection) [VERDICT_##id] = code_name_##id,
+    VERDICT_CODE_LIST(VERDICT_CODE_NAME)
+#undef VERDICT_CODE_NAME
+};
+
+#define DETECTED true
+#define NOT_YET false
+static const bool code_detected[VERDICT_CODE_COUNT] = {
+#define VERDICT_CODE_DETECTED(id, name, detection) [VERDICT_##id] = detection,
+    VERDICT_CODE_LIST(VERDICT_CODE_DETECTED)
+#undef VERDICT_CODE_DETECTED
+};
+#undef DETECTED
+#undef NOT_YET
+
+/* ------------------------------------------------------------------ */
 /* The table                                                           */
 
 static const struct verdict_info table[] = {
 
 /* ============================ lookup ============================== */
 {
-    "DNS-NO-QUERY", STAGE_LOOKUP,
+    CODE(DNS_NO_QUERY), STAGE_LOOKUP,
     "No DNS lookup seen before the server-to-server connection",
     "{local} connected to {ip}:{port} for {remote} without an SRV lookup in the capture",
     "The capture holds an s2s connection attempt but no earlier query for the "
@@ -80,7 +107,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §3.2.3"
 },
 {
-    "DNS-SERVFAIL", STAGE_LOOKUP,
+    CODE(DNS_SERVFAIL), STAGE_LOOKUP,
     "The resolver failed to answer the lookup (SERVFAIL)",
     "Resolver {resolver} returned SERVFAIL for {qname}",
     "The DNS server the XMPP server uses answered with rcode 2, server failure. "
@@ -98,7 +125,7 @@ static const struct verdict_info table[] = {
     "RFC 1035 §4.1.1; RFC 6120 §3.2.1"
 },
 {
-    "DNS-TIMEOUT", STAGE_LOOKUP,
+    CODE(DNS_TIMEOUT), STAGE_LOOKUP,
     "The DNS lookup was never answered",
     "{resolver} never answered the query for {qname} ({n} attempts)",
     "The XMPP server sent a query, retransmitted it, and no response came back. "
@@ -117,7 +144,7 @@ static const struct verdict_info table[] = {
     "RFC 1035 §4.2.1; ejabberd s2s_dns_timeout"
 },
 {
-    "DNS-TRUNC-NO-TCP", STAGE_LOOKUP,
+    CODE(DNS_TRUNC_NO_TCP), STAGE_LOOKUP,
     "A truncated DNS answer was not retried over TCP",
     "The answer for {qname} from {resolver} was truncated and no TCP retry followed",
     "The UDP response carried the TC bit, meaning the full answer did not fit, and "
@@ -136,7 +163,7 @@ static const struct verdict_info table[] = {
     "RFC 7766 §5; RFC 6891"
 },
 {
-    "DNS-SRV-NXDOMAIN", STAGE_LOOKUP,
+    CODE(DNS_SRV_NXDOMAIN), STAGE_LOOKUP,
     "The domain has no _xmpp-server SRV record (NXDOMAIN)",
     "SRV {qname} does not exist; {local} should fall back to the address of {remote} on port 5269",
     "The resolver answered name error (rcode 3) for the s2s SRV name. A domain is "
@@ -155,7 +182,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §3.2.1-3.2.2; RFC 2782"
 },
 {
-    "DNS-SRV-NODATA", STAGE_LOOKUP,
+    CODE(DNS_SRV_NODATA), STAGE_LOOKUP,
     "The SRV name exists but holds no SRV record (NODATA)",
     "SRV {qname} answered NOERROR with no records; {local} should fall back to the address of {remote}",
     "The resolver answered success with an empty answer section. For XMPP this is "
@@ -173,7 +200,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §3.2.2; RFC 2308 §2.2"
 },
 {
-    "DNS-XMPPS-ONLY", STAGE_LOOKUP,
+    CODE(DNS_XMPPS_ONLY), STAGE_LOOKUP,
     "Only the direct-TLS SRV record (_xmpps-server) is published",
     "{remote} publishes _xmpps-server but no _xmpp-server record",
     "The domain advertises s2s only through the XEP-0368 direct TLS record. Servers "
@@ -189,7 +216,7 @@ static const struct verdict_info table[] = {
     "XEP-0368 §3; RFC 6120 §3.2.1"
 },
 {
-    "DNS-SRV-DOT", STAGE_LOOKUP,
+    CODE(DNS_SRV_DOT), STAGE_LOOKUP,
     "The domain declares that it offers no s2s service (SRV target '.')",
     "{remote} publishes an SRV record with target '.': no federation service there",
     "The SRV answer holds a single record whose target is the root name. By RFC 2782 "
@@ -207,7 +234,7 @@ static const struct verdict_info table[] = {
     "RFC 2782; RFC 6120 §3.2.1"
 },
 {
-    "DNS-SRV-PORT", STAGE_LOOKUP,
+    CODE(DNS_SRV_PORT), STAGE_LOOKUP,
     "The s2s SRV record points at an unusual port",
     "_xmpp-server._tcp.{remote} points at port {port} instead of 5269",
     "The SRV record for server-to-server traffic names a port other than 5269. "
@@ -225,7 +252,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §3.2.1; RFC 2782"
 },
 {
-    "DNS-SRV-CNAME", STAGE_LOOKUP,
+    CODE(DNS_SRV_CNAME), STAGE_LOOKUP,
     "The SRV target (or the SRV name) is a CNAME alias",
     "The SRV target {qname} for {remote} resolves through a CNAME",
     "The host named in the SRV record is an alias, or the SRV owner name itself is a "
@@ -241,7 +268,7 @@ static const struct verdict_info table[] = {
     "RFC 2782"
 },
 {
-    "DNS-TARGET-NXDOMAIN", STAGE_LOOKUP,
+    CODE(DNS_TARGET_NXDOMAIN), STAGE_LOOKUP,
     "The SRV target host has no address",
     "The SRV record of {remote} names {qname}, which has no A/AAAA record",
     "The SRV lookup succeeded, but the target host it names does not resolve to any "
@@ -257,7 +284,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §3.2.1; RFC 2782"
 },
 {
-    "DNS-PRIVATE-ADDR", STAGE_LOOKUP,
+    CODE(DNS_PRIVATE_ADDR), STAGE_LOOKUP,
     "The XMPP host resolves to a private address",
     "{qname} resolves to the private address {ip}; remote servers cannot reach it",
     "The address answer is in RFC 1918, unique-local, loopback or link-local space. "
@@ -276,7 +303,7 @@ static const struct verdict_info table[] = {
     "RFC 1918; RFC 4193; RFC 6120 §3.2"
 },
 {
-    "DNS-OWN-DOMAIN-WRONG", STAGE_LOOKUP,
+    CODE(DNS_OWN_DOMAIN_WRONG), STAGE_LOOKUP,
     "Our domain's public DNS points at a server that is not ours",
     "Public DNS for {local} points at {ip}, not at our gateway {public_ip}",
     "A lookup of our own domain, usually made by the remote server to verify dialback, "
@@ -295,7 +322,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §3.2; XEP-0220 §2.1.2"
 },
 {
-    "DNS-NO-AAAA-V6-ONLY", STAGE_LOOKUP,
+    CODE(DNS_NO_AAAA_V6_ONLY), STAGE_LOOKUP,
     "The peers share no address family (IPv6-only host, IPv4-only target)",
     "{remote} has no AAAA record but {local} can only reach the Internet over IPv6",
     "The target host has only IPv4 addresses while the initiating server has only "
@@ -311,7 +338,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §3.2.1; RFC 6147"
 },
 {
-    "DNS-V6-UNREACH", STAGE_LOOKUP,
+    CODE(DNS_V6_UNREACH), STAGE_LOOKUP,
     "The IPv6 address was tried first and is unreachable",
     "SYNs to the IPv6 address {ip} went unanswered for {seconds}s before IPv4 was tried",
     "The target has an AAAA record; the initiating server connected to it first, got "
@@ -328,7 +355,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §3.2.1; RFC 8305"
 },
 {
-    "DNS-FALLBACK-AFTER-SRV", STAGE_LOOKUP,
+    CODE(DNS_FALLBACK_AFTER_SRV), STAGE_LOOKUP,
     "The server fell back to the bare domain although SRV records existed",
     "{local} tried the A/AAAA of {remote} on 5269 after every SRV target failed",
     "SRV records were found and all their targets failed at TCP, then the initiating "
@@ -346,7 +373,7 @@ static const struct verdict_info table[] = {
 
 /* ============================ connect ============================= */
 {
-    "TCP-NO-SYNACK", STAGE_CONNECT,
+    CODE(TCP_NO_SYNACK), STAGE_CONNECT,
     "The connection attempt got no answer at all",
     "{n} SYNs to {ip}:{port} went unanswered (no SYN-ACK, RST or ICMP)",
     "The SYN was retransmitted with growing intervals and nothing came back. Something "
@@ -365,7 +392,7 @@ static const struct verdict_info table[] = {
     "RFC 9293 §3.5; Cisco CUPS XMPP federation guide (telnet test)"
 },
 {
-    "TCP-ICMP-UNREACH", STAGE_CONNECT,
+    CODE(TCP_ICMP_UNREACH), STAGE_CONNECT,
     "A router reported the destination unreachable",
     "{peer} answered the SYN to {ip}:{port} with ICMP unreachable ({condition})",
     "The SYN was answered by an ICMP or ICMPv6 destination-unreachable message that "
@@ -383,7 +410,7 @@ static const struct verdict_info table[] = {
     "RFC 792; RFC 4443 §3.1; RFC 1812 §5.2.7.1"
 },
 {
-    "TCP-RST", STAGE_CONNECT,
+    CODE(TCP_RST), STAGE_CONNECT,
     "The connection was refused (RST)",
     "{ip}:{port} refused the connection from {local}",
     "The SYN was answered with a reset: the host is reachable but nothing accepts "
@@ -403,7 +430,7 @@ static const struct verdict_info table[] = {
     "RFC 9293 §3.5.2; Cisco CUPS XMPP federation guide"
 },
 {
-    "TCP-WRONG-PORT", STAGE_CONNECT,
+    CODE(TCP_WRONG_PORT), STAGE_CONNECT,
     "The connection went to an unexpected port",
     "{local} connected to {ip} on port {port}, which matches neither the SRV record nor the default 5269",
     "The initiating server connected to a port that no SRV record announced and that "
@@ -420,7 +447,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §3.2"
 },
 {
-    "TCP-PAT-MISMATCH", STAGE_CONNECT,
+    CODE(TCP_PAT_MISMATCH), STAGE_CONNECT,
     "The firewall translates port 5269 to a different inside port",
     "Outside {public_ip}:5269 is translated to {private_ip}:{port} inside",
     "Captures on both sides of the NAT show the same connection arriving on 5269 "
@@ -438,7 +465,7 @@ static const struct verdict_info table[] = {
     "Cisco CUPS XMPP federation guide (static PAT for 5269)"
 },
 {
-    "TCP-ASYM-NAT", STAGE_CONNECT,
+    CODE(TCP_ASYM_NAT), STAGE_CONNECT,
     "Replies bypass the NAT device",
     "Replies from {private_ip} to {peer} leave by a path that skips the NAT",
     "The inside capture shows the server answering the SYN, while on the outside "
@@ -457,7 +484,7 @@ static const struct verdict_info table[] = {
     "RFC 2663 §2.2"
 },
 {
-    "TCP-SLOW-CONNECT", STAGE_CONNECT,
+    CODE(TCP_SLOW_CONNECT), STAGE_CONNECT,
     "The connection succeeded only after retries",
     "Connecting to {ip}:{port} took {seconds}s ({n} SYN retransmissions)",
     "The SYN had to be resent before a SYN-ACK came back, or several SRV targets were "
@@ -473,7 +500,7 @@ static const struct verdict_info table[] = {
     "RFC 9293 §3.8.1; RFC 6120 §3.2.1"
 },
 {
-    "TCP-ONE-WAY", STAGE_CONNECT,
+    CODE(TCP_ONE_WAY), STAGE_CONNECT,
     "Only one direction of the connection is visible",
     "Only one direction of the connection with {peer} was seen",
     "Packets of this TCP connection appear in one direction only. Most often this is a "
@@ -489,7 +516,7 @@ static const struct verdict_info table[] = {
     "RFC 9293; Zeek conn.log history semantics"
 },
 {
-    "TCP-HALF-OPEN", STAGE_CONNECT,
+    CODE(TCP_HALF_OPEN), STAGE_CONNECT,
     "TCP was accepted but no data was ever exchanged",
     "{ip}:{port} accepted the connection but it stayed silent for {seconds}s and closed",
     "The three-way handshake completed, then no payload flowed in either direction "
@@ -507,7 +534,7 @@ static const struct verdict_info table[] = {
     "RFC 9293; RFC 6120 §4.2"
 },
 {
-    "TCP-RESET-MID", STAGE_CONNECT,
+    CODE(TCP_RESET_MID), STAGE_CONNECT,
     "The connection was reset after the stream had started",
     "{peer} reset the connection after {seconds}s, without closing the XML stream",
     "A RST arrived after the stream (and possibly TLS) was under way, without a "
@@ -528,7 +555,7 @@ static const struct verdict_info table[] = {
 
 /* ============================= stream ============================= */
 {
-    "STR-NO-HEADER", STAGE_STREAM,
+    CODE(STR_NO_HEADER), STAGE_STREAM,
     "The first bytes on the s2s port were not an XML stream header",
     "The connection from {peer} to {ip}:{port} started with something other than <stream:stream>",
     "TCP came up, but the first data is not an XMPP stream opening: a TLS "
@@ -544,7 +571,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.2; XEP-0368"
 },
 {
-    "STR-NO-RESPONSE", STAGE_STREAM,
+    CODE(STR_NO_RESPONSE), STAGE_STREAM,
     "The stream header got no reply",
     "{local} opened a stream to {ip}:{port} for {remote} and nothing came back within {seconds}s",
     "TCP was established and the initiating side sent its <stream:stream> header, but "
@@ -562,7 +589,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.2, §4.3"
 },
 {
-    "STR-NS", STAGE_STREAM,
+    CODE(STR_NS), STAGE_STREAM,
     "The stream used the client namespace on the server port (or the reverse)",
     "{peer} opened a jabber:client stream towards {ip}:{port}, an s2s port",
     "The stream header's default namespace is not jabber:server although the "
@@ -578,7 +605,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.8.2, §4.9.3.10"
 },
 {
-    "STR-NO-DB-NS", STAGE_STREAM,
+    CODE(STR_NO_DB_NS), STAGE_STREAM,
     "The stream offers no dialback although dialback is needed",
     "{peer} declared no dialback support and {local} cannot authenticate with certificates",
     "The s2s stream header carries no jabber:server:dialback namespace and the "
@@ -595,7 +622,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.4; XEP-0178"
 },
 {
-    "STR-FROM-MISSING", STAGE_STREAM,
+    CODE(STR_FROM_MISSING), STAGE_STREAM,
     "The initiating stream header has no 'from' address",
     "The stream header from {peer} to {to} carries no from attribute",
     "RFC 6120 says the initiating server should name its own domain in the from "
@@ -610,7 +637,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.7.1"
 },
 {
-    "STR-TO-MISMATCH", STAGE_STREAM,
+    CODE(STR_TO_MISMATCH), STAGE_STREAM,
     "The contacted server does not host the requested domain",
     "{ip} does not serve {to} (host-unknown)",
     "The initiating stream header asked for a domain in its to attribute that the "
@@ -627,7 +654,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.7.2, §4.9.3.6"
 },
 {
-    "STR-VERSION", STAGE_STREAM,
+    CODE(STR_VERSION), STAGE_STREAM,
     "The two servers did not agree on an XMPP version",
     "{peer} sent a stream header without version 1.0 or one the other side rejects",
     "The stream header lacks version='1.0' (pre-RFC 3920 behaviour) or carries a "
@@ -643,7 +670,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.7.5, §4.9.3.25"
 },
 {
-    "STR-XML", STAGE_STREAM,
+    CODE(STR_XML), STAGE_STREAM,
     "The peer rejected the XML it received",
     "{peer} rejected the XML from {local} as {condition}",
     "The receiving server ended the stream with an XML-level error: not-well-formed, "
@@ -661,7 +688,7 @@ static const struct verdict_info table[] = {
 
 /* RFC 6120 §4.9.3: one entry per stream error condition. */
 {
-    "STR-BAD-FORMAT", STAGE_STREAM,
+    CODE(STR_BAD_FORMAT), STAGE_STREAM,
     "Stream error: bad-format",
     "{peer} closed the stream with bad-format: {text}",
     "The peer received XML it could not process and gave no more specific reason. "
@@ -676,7 +703,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.1"
 },
 {
-    "STR-BAD-NAMESPACE-PREFIX", STAGE_STREAM,
+    CODE(STR_BAD_NAMESPACE_PREFIX), STAGE_STREAM,
     "Stream error: bad-namespace-prefix",
     "{peer} rejected a namespace prefix used by {local}: {text}",
     "The peer does not accept a namespace prefix in the stream, for example a stream "
@@ -691,7 +718,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.2; XEP-0220 §2"
 },
 {
-    "STR-CONFLICT", STAGE_STREAM,
+    CODE(STR_CONFLICT), STAGE_STREAM,
     "Stream error: conflict (a newer stream replaced this one)",
     "{peer} closed the stream because a new one for {from} and {to} replaced it",
     "The server accepted a new stream for the same domain pair and ended the old "
@@ -706,7 +733,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.3"
 },
 {
-    "STR-CONNECTION-TIMEOUT", STAGE_STREAM,
+    CODE(STR_CONNECTION_TIMEOUT), STAGE_STREAM,
     "Stream error: connection-timeout",
     "{peer} closed the stream after {seconds}s without progress (connection-timeout)",
     "The peer's timer fired: no traffic for too long, or authentication never "
@@ -724,7 +751,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.4; XEP-0220 §2.1"
 },
 {
-    "STR-HOST-GONE", STAGE_STREAM,
+    CODE(STR_HOST_GONE), STAGE_STREAM,
     "Stream error: host-gone (the domain is no longer served there)",
     "{peer} no longer serves {to} (host-gone)",
     "The receiving server used to host the requested domain but does not any more: "
@@ -739,7 +766,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.5"
 },
 {
-    "STR-HOST-UNKNOWN", STAGE_STREAM,
+    CODE(STR_HOST_UNKNOWN), STAGE_STREAM,
     "Stream error: host-unknown (the domain is not served there)",
     "{peer} does not host {to} (host-unknown)",
     "The receiving server is not configured for the domain named in the stream "
@@ -755,7 +782,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.6"
 },
 {
-    "STR-IMPROPER-ADDRESSING", STAGE_STREAM,
+    CODE(STR_IMPROPER_ADDRESSING), STAGE_STREAM,
     "Stream error: improper-addressing",
     "{peer} rejected a stanza from {from} with missing or wrong addressing",
     "A stanza on the server-to-server stream lacked a from or to address, or used a "
@@ -771,7 +798,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.7; XEP-0220 §2.6"
 },
 {
-    "STR-INTERNAL-SERVER-ERROR", STAGE_STREAM,
+    CODE(STR_INTERNAL_SERVER_ERROR), STAGE_STREAM,
     "Stream error: internal-server-error",
     "{peer} hit an internal error and closed the stream: {text}",
     "The peer failed internally: a misconfiguration, a missing module, a failed "
@@ -786,7 +813,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.8"
 },
 {
-    "STR-INVALID-FROM", STAGE_STREAM,
+    CODE(STR_INVALID_FROM), STAGE_STREAM,
     "Stream error: invalid-from (the sender domain was not authorized)",
     "{peer} rejected stanzas from {from}: that domain is not authenticated on this stream",
     "A stanza or header used a from domain that was not verified on this stream "
@@ -802,7 +829,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.9; XEP-0220 §2.6"
 },
 {
-    "STR-INVALID-NAMESPACE", STAGE_STREAM,
+    CODE(STR_INVALID_NAMESPACE), STAGE_STREAM,
     "Stream error: invalid-namespace",
     "{peer} rejected the stream namespace sent by {local}",
     "The stream header used a wrong streams namespace or a default namespace that "
@@ -818,7 +845,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.10"
 },
 {
-    "STR-INVALID-XML", STAGE_STREAM,
+    CODE(STR_INVALID_XML), STAGE_STREAM,
     "Stream error: invalid-xml",
     "{peer} found XML from {local} that breaks the XMPP schema: {text}",
     "The data was well-formed XML but violated the XMPP schema, for example an "
@@ -833,7 +860,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.11"
 },
 {
-    "STR-NOT-AUTHORIZED", STAGE_STREAM,
+    CODE(STR_NOT_AUTHORIZED), STAGE_STREAM,
     "Stream error: not-authorized",
     "{peer} refused {from}: not authorized ({text})",
     "The peer ended the stream because the sender was not authenticated. The meaning "
@@ -851,7 +878,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.12; XEP-0220 §2.1"
 },
 {
-    "STR-NOT-WELL-FORMED", STAGE_STREAM,
+    CODE(STR_NOT_WELL_FORMED), STAGE_STREAM,
     "Stream error: not-well-formed",
     "{peer} received XML from {local} that is not well-formed",
     "The bytes received are not well-formed XML. Typical causes are a middlebox "
@@ -866,7 +893,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.13"
 },
 {
-    "STR-POLICY-VIOLATION", STAGE_STREAM,
+    CODE(STR_POLICY_VIOLATION), STAGE_STREAM,
     "Stream error: policy-violation",
     "{peer} refused the stream by local policy: {text}",
     "The peer's administrator configured a rule the sender broke: TLS required but "
@@ -883,7 +910,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.14; RFC 7590 §3.1"
 },
 {
-    "STR-REMOTE-CONNECTION-FAILED", STAGE_STREAM,
+    CODE(STR_REMOTE_CONNECTION_FAILED), STAGE_STREAM,
     "Stream error: remote-connection-failed (the dialback connect-back failed)",
     "{peer} could not connect back to {from} to verify it",
     "The receiving server needed to reach another server to finish the job, in "
@@ -903,7 +930,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.15; XEP-0220 §2.1.2"
 },
 {
-    "STR-RESET", STAGE_STREAM,
+    CODE(STR_RESET), STAGE_STREAM,
     "Stream error: reset",
     "{peer} asked to reset the stream: {text}",
     "The peer closed the stream because security-relevant state changed, for example "
@@ -917,7 +944,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.16"
 },
 {
-    "STR-RESOURCE-CONSTRAINT", STAGE_STREAM,
+    CODE(STR_RESOURCE_CONSTRAINT), STAGE_STREAM,
     "Stream error: resource-constraint",
     "{peer} has no resources to serve the stream from {local}",
     "The peer is out of memory, connections or file descriptors and refuses to "
@@ -932,7 +959,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.17"
 },
 {
-    "STR-RESTRICTED-XML", STAGE_STREAM,
+    CODE(STR_RESTRICTED_XML), STAGE_STREAM,
     "Stream error: restricted-xml",
     "{peer} rejected restricted XML (comment, DTD, PI or entity) from {local}",
     "The sender used XML features XMPP forbids: comments, processing instructions, "
@@ -947,7 +974,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.18, §11.1"
 },
 {
-    "STR-SEE-OTHER-HOST", STAGE_STREAM,
+    CODE(STR_SEE_OTHER_HOST), STAGE_STREAM,
     "Stream error: see-other-host (redirect)",
     "{peer} redirected {local} to {text}",
     "The peer asks the initiating server to connect to another host and port instead, "
@@ -963,7 +990,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.19"
 },
 {
-    "STR-SYSTEM-SHUTDOWN", STAGE_STREAM,
+    CODE(STR_SYSTEM_SHUTDOWN), STAGE_STREAM,
     "Stream error: system-shutdown",
     "{peer} closed the stream because it is shutting down",
     "The server is being stopped or restarted and closes its streams. It is "
@@ -978,7 +1005,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.20"
 },
 {
-    "STR-UNDEFINED-CONDITION", STAGE_STREAM,
+    CODE(STR_UNDEFINED_CONDITION), STAGE_STREAM,
     "Stream error: undefined-condition",
     "{peer} closed the stream with an application-specific condition: {text}",
     "The peer used the catch-all condition; the real reason is in the text element or "
@@ -992,7 +1019,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.21"
 },
 {
-    "STR-UNSUPPORTED-ENCODING", STAGE_STREAM,
+    CODE(STR_UNSUPPORTED_ENCODING), STAGE_STREAM,
     "Stream error: unsupported-encoding",
     "{peer} rejected the character encoding used by {local}",
     "The stream was not encoded in UTF-8, the only encoding XMPP allows. It is an "
@@ -1006,7 +1033,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.22, §11.6"
 },
 {
-    "STR-UNSUPPORTED-FEATURE", STAGE_STREAM,
+    CODE(STR_UNSUPPORTED_FEATURE), STAGE_STREAM,
     "Stream error: unsupported-feature",
     "{peer} requires a feature {local} does not support: {text}",
     "The receiving side requires a stream feature the initiating side does not offer, "
@@ -1022,7 +1049,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.23"
 },
 {
-    "STR-UNSUPPORTED-STANZA-TYPE", STAGE_STREAM,
+    CODE(STR_UNSUPPORTED_STANZA_TYPE), STAGE_STREAM,
     "Stream error: unsupported-stanza-type",
     "{peer} received a top-level element from {local} it does not support",
     "The sender put an element at the top level of the stream that the peer does not "
@@ -1038,7 +1065,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.9.3.24; XEP-0288"
 },
 {
-    "STR-UNSUPPORTED-VERSION", STAGE_STREAM,
+    CODE(STR_UNSUPPORTED_VERSION), STAGE_STREAM,
     "Stream error: unsupported-version",
     "{peer} does not support the XMPP version offered by {local}",
     "The version attribute in the stream header is one the peer does not support, or "
@@ -1055,7 +1082,7 @@ static const struct verdict_info table[] = {
 
 /* =============================== tls ============================== */
 {
-    "TLS-NOT-OFFERED", STAGE_TLS,
+    CODE(TLS_NOT_OFFERED), STAGE_TLS,
     "The receiving server does not offer STARTTLS",
     "{peer} offered no STARTTLS in its features to {local}",
     "The stream features from the receiving server contain no starttls element while "
@@ -1070,7 +1097,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §5.3.1; RFC 7590 §3"
 },
 {
-    "TLS-REQUIRED-MISSING", STAGE_TLS,
+    CODE(TLS_REQUIRED_MISSING), STAGE_TLS,
     "TLS was required but the initiating server never started it",
     "{peer} required TLS but {local} never sent <starttls/>",
     "The receiving server's features mark STARTTLS as required, but the initiating "
@@ -1087,7 +1114,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §5.3.1; RFC 7590 §3.1"
 },
 {
-    "TLS-STRIP", STAGE_TLS,
+    CODE(TLS_STRIP), STAGE_TLS,
     "A device in the path removed STARTTLS from the stream features",
     "STARTTLS offered by {ip} did not reach {peer}: a device in the path strips it",
     "Captures on the two sides of a firewall show starttls in the features on one side "
@@ -1102,7 +1129,7 @@ static const struct verdict_info table[] = {
     "RFC 7590 §3.1"
 },
 {
-    "TLS-FAILURE", STAGE_TLS,
+    CODE(TLS_FAILURE), STAGE_TLS,
     "The receiving server could not start TLS",
     "{peer} answered <starttls/> with <failure/>",
     "The initiating server asked for STARTTLS and the receiving server refused with a "
@@ -1118,7 +1145,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §5.4.2.2"
 },
 {
-    "TLS-DESYNC", STAGE_TLS,
+    CODE(TLS_DESYNC), STAGE_TLS,
     "STARTTLS went out of step",
     "After <proceed/> on the stream with {peer}, TLS and XML data did not line up",
     "After the proceed element both sides must switch to TLS. Here XML kept flowing "
@@ -1133,7 +1160,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §5.4.3.3; RFC 7590 §3.1"
 },
 {
-    "TLS-SNI", STAGE_TLS,
+    CODE(TLS_SNI), STAGE_TLS,
     "The TLS server name (SNI) is not the XMPP domain",
     "The ClientHello to {ip} named {text} instead of {remote}",
     "The server name indication in the ClientHello is not the target XMPP domain: it "
@@ -1149,7 +1176,7 @@ static const struct verdict_info table[] = {
     "RFC 6066 §3; RFC 7590 §3.2; XEP-0368"
 },
 {
-    "TLS-ALERT", STAGE_TLS,
+    CODE(TLS_ALERT), STAGE_TLS,
     "The TLS handshake was aborted with an alert",
     "{peer} sent TLS alert {alert} during the handshake with {ip}",
     "A TLS alert record ended the handshake. The alert names the reason: "
@@ -1169,7 +1196,7 @@ static const struct verdict_info table[] = {
     "RFC 8446 §6.2; RFC 5246 §7.2; RFC 7590 §3.4"
 },
 {
-    "TLS-CERT-EXPIRED", STAGE_TLS,
+    CODE(TLS_CERT_EXPIRED), STAGE_TLS,
     "The server certificate has expired",
     "The certificate presented for {remote} by {ip} has expired",
     "The certificate visible in the handshake (TLS 1.2 or earlier, or a keylog) has a "
@@ -1184,7 +1211,7 @@ static const struct verdict_info table[] = {
     "RFC 5280 §4.1.2.5; RFC 6120 §13.7.2"
 },
 {
-    "TLS-CERT-NAME", STAGE_TLS,
+    CODE(TLS_CERT_NAME), STAGE_TLS,
     "The certificate does not name the XMPP domain",
     "The certificate from {ip} does not cover {remote}",
     "The certificate's subject alternative names (and CN) do not include the XMPP "
@@ -1202,7 +1229,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §13.7.1.2; RFC 6125 §6; XEP-0178 §3"
 },
 {
-    "TLS-CLOSED-AFTER-HANDSHAKE", STAGE_TLS,
+    CODE(TLS_CLOSED_AFTER_HANDSHAKE), STAGE_TLS,
     "The peer closed right after the TLS handshake (certificate likely rejected)",
     "{peer} closed the connection {seconds}s after the TLS 1.3 handshake with {local}",
     "The TLS 1.3 handshake finished, then one side closed (FIN, often followed by "
@@ -1222,7 +1249,7 @@ static const struct verdict_info table[] = {
 
 /* ============================ dialback ============================ */
 {
-    "DB-UNSUPPORTED", STAGE_AUTH,
+    CODE(DB_UNSUPPORTED), STAGE_AUTH,
     "The receiving server does not do dialback",
     "{peer} offers no dialback and did not accept {local}'s certificate",
     "The receiving server's header has no dialback namespace and its features no "
@@ -1237,7 +1264,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.4; XEP-0178 §3"
 },
 {
-    "DB-BEFORE-TLS", STAGE_AUTH,
+    CODE(DB_BEFORE_TLS), STAGE_AUTH,
     "Dialback was attempted before the required TLS",
     "{local} sent db:result in cleartext although {peer} required TLS",
     "The receiving server advertised STARTTLS as required, but the initiating server "
@@ -1253,7 +1280,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.5; XEP-0344; RFC 7590 §3.1"
 },
 {
-    "SASL-NO-MECH", STAGE_AUTH,
+    CODE(SASL_NO_MECH), STAGE_AUTH,
     "No authentication method was offered after TLS",
     "{peer} offered {local} neither SASL EXTERNAL nor dialback after TLS",
     "After the TLS restart the features contain no SASL mechanisms (or not EXTERNAL) "
@@ -1268,7 +1295,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §6.3.3; XEP-0178 §3"
 },
 {
-    "SASL-FAIL", STAGE_AUTH,
+    CODE(SASL_FAIL), STAGE_AUTH,
     "Certificate authentication (SASL EXTERNAL) was refused",
     "{peer} refused SASL EXTERNAL for {local}: {condition}",
     "The initiating server tried SASL EXTERNAL and got a failure such as "
@@ -1285,7 +1312,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §6.5; XEP-0178 §3"
 },
 {
-    "SASL-OK", STAGE_AUTH,
+    CODE(SASL_OK), STAGE_AUTH,
     "Certificate authentication (SASL EXTERNAL) succeeded",
     "{peer} accepted {local}'s certificate with SASL EXTERNAL",
     "The receiving server answered success to SASL EXTERNAL and the stream restarted. "
@@ -1300,7 +1327,7 @@ static const struct verdict_info table[] = {
     "XEP-0178 §3; RFC 6120 §6.4.6"
 },
 {
-    "DB-NO-BACKCONN", STAGE_AUTH,
+    CODE(DB_NO_BACKCONN), STAGE_AUTH,
     "The remote server never connected back to verify the dialback key",
     "{remote} never connected back to {local} to verify the dialback key",
     "Our server sent its dialback key (db:result), but no db:verify carrying that "
@@ -1321,7 +1348,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.1.2, §2.5; RFC 6120 §3.2"
 },
 {
-    "DB-BACKCONN-BLOCKED", STAGE_AUTH,
+    CODE(DB_BACKCONN_BLOCKED), STAGE_AUTH,
     "The remote server's connect-back was blocked at our firewall",
     "{remote} tried to connect back to {public_ip}:5269 ({n} SYNs) but was not let in",
     "The outside capture shows SYNs from the remote server to our public address on "
@@ -1338,7 +1365,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.1.2; Cisco CUPS XMPP federation guide"
 },
 {
-    "DB-TIMEOUT", STAGE_AUTH,
+    CODE(DB_TIMEOUT), STAGE_AUTH,
     "The dialback result never arrived",
     "{local} waited {seconds}s for the dialback result from {remote} and got none",
     "The initiating server sent db:result and no answer came before a timeout, after "
@@ -1355,7 +1382,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.1; RFC 6120 §4.9.3.4"
 },
 {
-    "DB-WRONG-AUTH", STAGE_AUTH,
+    CODE(DB_WRONG_AUTH), STAGE_AUTH,
     "Dialback was verified against a server that is not ours",
     "The dialback check for {local} went to {ip}, which is not our gateway {public_ip}",
     "The remote server looked up our domain and sent db:verify to an address that is "
@@ -1373,7 +1400,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.1.2, §2.5; Cisco CUPS XMPP federation guide"
 },
 {
-    "DB-INVALID-KEY", STAGE_AUTH,
+    CODE(DB_INVALID_KEY), STAGE_AUTH,
     "Our own server declared its own dialback key invalid",
     "Our server answered db:verify type='invalid' for a key {local} generated",
     "The connect-back reached our own server, and it answered that the key is "
@@ -1391,7 +1418,7 @@ static const struct verdict_info table[] = {
     "XEP-0185 §3; XEP-0220 §2.2.2"
 },
 {
-    "DB-INVALID", STAGE_AUTH,
+    CODE(DB_INVALID), STAGE_AUTH,
     "The receiving server rejected the dialback key (type='invalid')",
     "{remote} answered {local}'s dialback with type='invalid'",
     "The receiving server answered db:result with type='invalid': the authoritative "
@@ -1409,7 +1436,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.1.2, §2.2.2; XEP-0185"
 },
 {
-    "DB-ERROR", STAGE_AUTH,
+    CODE(DB_ERROR), STAGE_AUTH,
     "Dialback ended with an error",
     "Dialback between {from} and {to} failed with {condition}: {text}",
     "A db:result or db:verify came back with type='error' and a stanza error. "
@@ -1428,7 +1455,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.5"
 },
 {
-    "DB-NO-CONNBACK-OK", STAGE_AUTH,
+    CODE(DB_NO_CONNBACK_OK), STAGE_AUTH,
     "Dialback succeeded without a connect-back (certificate shortcut)",
     "{remote} accepted {local}'s dialback at once, without connecting back",
     "The dialback result came back valid quickly and no verify connection was seen, "
@@ -1443,7 +1470,7 @@ static const struct verdict_info table[] = {
     "XEP-0344 §2; XEP-0220"
 },
 {
-    "DB-MUX-UNVERIFIED", STAGE_AUTH,
+    CODE(DB_MUX_UNVERIFIED), STAGE_AUTH,
     "A sub-domain sent stanzas without being verified on the stream",
     "Stanzas from {from} used a stream on which only another domain was verified",
     "Stanzas arrived from a domain (a conference service, a chat alias, another "
@@ -1459,7 +1486,7 @@ static const struct verdict_info table[] = {
     "XEP-0220 §2.6; RFC 6120 §4.9.3.9"
 },
 {
-    "DB-BIDI", STAGE_AUTH,
+    CODE(DB_BIDI), STAGE_AUTH,
     "The connection was made bidirectional (XEP-0288)",
     "{local} and {remote} negotiated bidirectional use of one connection",
     "A bidi element was exchanged and stanzas then flow both ways over one TCP "
@@ -1476,7 +1503,7 @@ static const struct verdict_info table[] = {
 
 /* ============================ subscribe =========================== */
 {
-    "STZ-BOUNCE-RSNF", STAGE_SUBSCRIBE,
+    CODE(STZ_BOUNCE_RSNF), STAGE_SUBSCRIBE,
     "Our server bounced a stanza: remote server not found",
     "{local} bounced a stanza to {remote} with remote-server-not-found",
     "Our server returned an error with remote-server-not-found to our own user, "
@@ -1492,7 +1519,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §8.3.3.16"
 },
 {
-    "STZ-BOUNCE-RST", STAGE_SUBSCRIBE,
+    CODE(STZ_BOUNCE_RST), STAGE_SUBSCRIBE,
     "Our server bounced a stanza: remote server timeout",
     "{local} bounced a stanza to {remote} with remote-server-timeout",
     "Our server returned remote-server-timeout to our user: the remote server was "
@@ -1507,7 +1534,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §8.3.3.17"
 },
 {
-    "STZ-SUB-NOT-SENT", STAGE_SUBSCRIBE,
+    CODE(STZ_SUB_NOT_SENT), STAGE_SUBSCRIBE,
     "A subscription request was never forwarded to the remote domain",
     "{from} asked to subscribe to {to}, but no subscribe left {local} over s2s",
     "The client sent a subscription request to our server (seen on the client "
@@ -1524,7 +1551,7 @@ static const struct verdict_info table[] = {
     "RFC 6121 §3.1.2"
 },
 {
-    "STZ-SVC-UNAVAIL", STAGE_SUBSCRIBE,
+    CODE(STZ_SVC_UNAVAIL), STAGE_SUBSCRIBE,
     "The remote domain answered service-unavailable",
     "{remote} answered a stanza from {from} with service-unavailable",
     "The remote server returned service-unavailable. For a message this often means "
@@ -1541,7 +1568,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §8.3.3.19"
 },
 {
-    "STZ-ITEM-NF", STAGE_SUBSCRIBE,
+    CODE(STZ_ITEM_NF), STAGE_SUBSCRIBE,
     "The remote domain answered item-not-found",
     "{remote} answered a stanza for {to} with item-not-found",
     "The addressed entity does not exist at the remote server. Usually the JID is "
@@ -1556,7 +1583,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §8.3.3.7"
 },
 {
-    "STZ-NOT-ALLOWED", STAGE_SUBSCRIBE,
+    CODE(STZ_NOT_ALLOWED), STAGE_SUBSCRIBE,
     "The remote domain answered not-allowed",
     "{remote} answered a stanza from {from} with not-allowed",
     "The remote server does not allow the action, typically a policy that limits who "
@@ -1570,7 +1597,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §8.3.3.10"
 },
 {
-    "STZ-FORBIDDEN", STAGE_SUBSCRIBE,
+    CODE(STZ_FORBIDDEN), STAGE_SUBSCRIBE,
     "The remote domain answered forbidden",
     "{remote} answered a stanza from {from} with forbidden",
     "The remote server refused the sender for lack of permission: a block list, a "
@@ -1585,7 +1612,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §8.3.3.6"
 },
 {
-    "STZ-POLICY", STAGE_SUBSCRIBE,
+    CODE(STZ_POLICY), STAGE_SUBSCRIBE,
     "The remote domain answered policy-violation",
     "{remote} answered a stanza from {from} with policy-violation",
     "The remote server applied a local policy to the stanza: content filtering, "
@@ -1599,7 +1626,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §8.3.3.12"
 },
 {
-    "STZ-ERROR", STAGE_SUBSCRIBE,
+    CODE(STZ_ERROR), STAGE_SUBSCRIBE,
     "A subscription request came back with a stanza error",
     "The subscription from {from} to {to} came back with error {condition}",
     "A presence subscription got an error reply with a condition not covered by a "
@@ -1614,7 +1641,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §8.3; RFC 6121 §3.1"
 },
 {
-    "STZ-UNSUBSCRIBED-AUTO", STAGE_SUBSCRIBE,
+    CODE(STZ_UNSUBSCRIBED_AUTO), STAGE_SUBSCRIBE,
     "The remote domain refused the subscription at once",
     "{remote} refused the subscription from {from} to {to} immediately",
     "The remote answered the subscribe with unsubscribed right away, without waiting "
@@ -1629,7 +1656,7 @@ static const struct verdict_info table[] = {
     "RFC 6121 §3.1.3"
 },
 {
-    "STZ-UNSUBSCRIBED", STAGE_SUBSCRIBE,
+    CODE(STZ_UNSUBSCRIBED), STAGE_SUBSCRIBE,
     "The contact declined or cancelled the subscription",
     "{to} answered the subscription from {from} with unsubscribed",
     "The remote answered the subscription request with unsubscribed after a delay, "
@@ -1645,7 +1672,7 @@ static const struct verdict_info table[] = {
     "RFC 6121 §3.1.3, §3.2"
 },
 {
-    "STZ-SUB-PENDING", STAGE_SUBSCRIBE,
+    CODE(STZ_SUB_PENDING), STAGE_SUBSCRIBE,
     "The subscription request is waiting for the contact's approval",
     "The subscription from {from} to {to} left {local} over s2s and is still pending",
     "The presence subscribe went out over the s2s connection and neither subscribed "
@@ -1662,7 +1689,7 @@ static const struct verdict_info table[] = {
     "RFC 6121 §3.1.1-3.1.3, Appendix A"
 },
 {
-    "STZ-PROBE-NO-ANSWER", STAGE_SUBSCRIBE,
+    CODE(STZ_PROBE_NO_ANSWER), STAGE_SUBSCRIBE,
     "Presence probes got no answer",
     "{local} sent {n} presence probes to {remote} and got no presence back",
     "Our server probes the presence of contacts when a user logs in, and nothing came "
@@ -1678,7 +1705,7 @@ static const struct verdict_info table[] = {
     "RFC 6121 §4.3; RFC 6120 §4.5"
 },
 {
-    "STZ-ONE-WAY-PRESENCE", STAGE_SUBSCRIBE,
+    CODE(STZ_ONE_WAY_PRESENCE), STAGE_SUBSCRIBE,
     "Federation works in one direction only",
     "Stanzas flow from {local} to {remote}, but the connection from {remote} to {local} fails",
     "Each s2s connection carries stanzas one way, so working federation needs a good "
@@ -1696,7 +1723,7 @@ static const struct verdict_info table[] = {
     "RFC 6120 §4.5; XEP-0220 §2.3"
 },
 {
-    "STZ-PING-FAIL", STAGE_SUBSCRIBE,
+    CODE(STZ_PING_FAIL), STAGE_SUBSCRIBE,
     "An s2s ping was not answered",
     "{local} pinged {remote} over s2s and got no reply within {seconds}s",
     "A XEP-0199 ping on the server-to-server connection got no result or an error. "
@@ -1711,7 +1738,7 @@ static const struct verdict_info table[] = {
     "XEP-0199 §4"
 },
 {
-    "OK", STAGE_SUBSCRIBE,
+    CODE(OK), STAGE_SUBSCRIBE,
     "Federation works",
     "Federation between {local} and {remote} works in this direction",
     "Every stage was seen to succeed: the lookup, the TCP connection, the stream, "
@@ -1729,7 +1756,7 @@ static const struct verdict_info table[] = {
 
 /* ============================= capture ============================ */
 {
-    "CAP-NOTHING", STAGE_CAPTURE,
+    CODE(CAP_NOTHING), STAGE_CAPTURE,
     "No XMPP or DNS traffic for this federation in the capture",
     "The capture holds no XMPP or DNS traffic between {local} and {remote}",
     "Nothing in the capture belongs to this federation: no s2s connection, no lookup "
@@ -1744,7 +1771,7 @@ static const struct verdict_info table[] = {
     "—"
 },
 {
-    "CAP-DNS-UNSEEN", STAGE_CAPTURE,
+    CODE(CAP_DNS_UNSEEN), STAGE_CAPTURE,
     "DNS traffic cannot be seen from this capture point",
     "DNS lookups of the XMPP server are not visible in the capture",
     "The XMPP server resolves names through a resolver on the same host "
@@ -1760,7 +1787,7 @@ static const struct verdict_info table[] = {
     "—"
 },
 {
-    "CAP-MIDSTREAM", STAGE_CAPTURE,
+    CODE(CAP_MIDSTREAM), STAGE_CAPTURE,
     "The capture started in the middle of a session",
     "The connection with {peer} was already established when the capture started",
     "The connection has no SYN and its data starts in the middle of the XML stream. "
@@ -1775,7 +1802,7 @@ static const struct verdict_info table[] = {
     "—"
 },
 {
-    "CAP-ONE-DIR", STAGE_CAPTURE,
+    CODE(CAP_ONE_DIR), STAGE_CAPTURE,
     "The capture holds only one direction of traffic",
     "Only one direction of the traffic with {peer} was captured",
     "Packets in one direction are missing, usually because the SPAN or mirror session "
@@ -1790,7 +1817,7 @@ static const struct verdict_info table[] = {
     "—"
 },
 {
-    "CAP-GAPS", STAGE_CAPTURE,
+    CODE(CAP_GAPS), STAGE_CAPTURE,
     "Packets are missing from the capture",
     "{n} bytes acknowledged by {peer} are missing from the capture",
     "The receiver acknowledged data that the capture never saw. The capture host or "
@@ -1804,7 +1831,7 @@ static const struct verdict_info table[] = {
     "—"
 },
 {
-    "CAP-BAD-CSUM", STAGE_CAPTURE,
+    CODE(CAP_BAD_CSUM), STAGE_CAPTURE,
     "Checksums are wrong only on locally sent packets",
     "Packets sent by {ip} carry bad checksums (checksum offload on the capture host)",
     "Every packet originated by the capturing host has a wrong checksum. The network "
@@ -1819,7 +1846,7 @@ static const struct verdict_info table[] = {
     "—"
 },
 {
-    "CAP-ENCRYPTED", STAGE_CAPTURE,
+    CODE(CAP_ENCRYPTED), STAGE_CAPTURE,
     "The s2s stream is encrypted; authentication is invisible",
     "The s2s stream between {local} and {remote} is TLS-encrypted and no keylog was given",
     "After STARTTLS everything, including dialback or SASL and the stanzas, is "
@@ -1836,6 +1863,7 @@ static const struct verdict_info table[] = {
 };
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))
+_Static_assert(TABLE_LEN == VERDICT_CODE_COUNT - 1, "one catalogue entry per code of verdict_codes.h");
 
 /* ------------------------------------------------------------------ */
 /* Access                                                              */
@@ -1878,6 +1906,37 @@ const struct verdict_info *verdict_lookup(const char *code)
         return NULL;
     for (size_t i = 0; i < TABLE_LEN; i++)
         if (code_equal(table[i].code, code))
+            return &table[i];
+    return NULL;
+}
+
+const char *verdict_code_name(enum verdict_code c)
+{
+    return c > VERDICT_CODE_NONE && c < VERDICT_CODE_COUNT ? code_names[c] : NULL;
+}
+
+enum verdict_code verdict_code_from_name(const char *name)
+{
+    const struct verdict_info *vi = verdict_lookup(name);
+    return vi ? vi->id : VERDICT_CODE_NONE;
+}
+
+bool verdict_code_detected(enum verdict_code c)
+{
+    return c > VERDICT_CODE_NONE && c < VERDICT_CODE_COUNT && code_detected[c];
+}
+
+/* The table follows the list's order, so entry c - 1 is the code's; the
+ * scan only runs if someone reorders one without the other (test_verdict
+ * says so). */
+const struct verdict_info *verdict_info_of(enum verdict_code c)
+{
+    if (c <= VERDICT_CODE_NONE || c >= VERDICT_CODE_COUNT)
+        return NULL;
+    if (table[c - 1].id == c)
+        return &table[c - 1];
+    for (size_t i = 0; i < TABLE_LEN; i++)
+        if (table[i].id == c)
             return &table[i];
     return NULL;
 }

@@ -118,17 +118,19 @@ static void rec_datagram(void *user, const struct flow_info *fi, enum ft_dir dir
            m->frame, a, b, n, truncated);
 }
 
-static void on_conn(void *user, const struct flow *f, enum flow_end_reason why)
+static void on_conn(void *user, const struct conn_record *c)
 {
     char a[80], b[80];
     (void)user;
-    endpoint(a, sizeof(a), &f->info.addr[0], f->info.port[0]);
-    endpoint(b, sizeof(b), &f->info.addr[1], f->info.port[1]);
+    if (c->phase != CONN_END)
+        return;
+    endpoint(a, sizeof(a), &c->info.addr[0], c->info.port[0]);
+    endpoint(b, sizeof(b), &c->info.addr[1], c->info.port[1]);
     printf("conn id=%" PRIu64 " flow=%s>%s app=%s state=%s history=%s midstream=%d "
            "c2s_bytes=%" PRIu64 " s2c_bytes=%" PRIu64 " syn_count=%u end=%s\n",
-           f->info.flow_id, a, b, app_proto_name(f->info.app), tcp_conn_state(&f->tcp),
-           f->tcp.history, f->tcp.midstream, f->tcp.dir[0].payload_bytes,
-           f->tcp.dir[1].payload_bytes, f->tcp.syn_count, flow_end_reason_name(why));
+           c->info.flow_id, a, b, app_proto_name(c->info.app), c->conn_state, c->history,
+           c->midstream, c->dir[0].payload_bytes, c->dir[1].payload_bytes, c->syn_count,
+           flow_end_reason_name(c->end_reason));
 }
 
 static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t caplen,
@@ -143,7 +145,7 @@ int main(int argc, char **argv)
     struct stream_dissector sd = { "recorder", rec_open, rec_data, rec_gap, rec_eof, rec_close, &rec };
     struct datagram_dissector dd = { "recorder", rec_datagram, &rec };
     struct dissector_set ds = { .xmpp = &sd, .dns_tcp = &sd, .dns_udp = &dd };
-    struct pipeline_sink sink = { on_conn, NULL };
+    struct fact_sink sink = { .on_conn = on_conn };
     struct pipeline_config cfg;
     struct capture *cap = capture_new(NULL);
     struct capture_source_info si = { .linktype = -1 };

@@ -92,33 +92,37 @@ struct cs {
     uint64_t bytes;         /* payload bytes each way (default 2000 when established) */
     uint32_t source;
     enum app_proto app;     /* default APP_XMPP when established, else APP_UNDECIDED */
+    bool resp_only;         /* midstream: only the responder sent anything */
 };
 
 static void conn(struct correlator *c, struct cs s)
 {
-    static struct flow f;
-    struct tcp_conn *t = &f.tcp;
+    static struct conn_record f;
+    struct conn_record *t = &f;
+    unsigned hl = 0;
     int last = s.end;
     memset(&f, 0, sizeof(f));
+    f.phase = CONN_END;
+    f.rtt_ns = -1;
     f.info = *flow_reg(s.id, s.orig, s.resp, s.app);
     f.source = s.source;
     if (s.syn) {
         t->syn = fref(s.id * 1000 + 1, s.syn, s.source);
         t->syn_count = (uint16_t)(s.syns ? s.syns : 1);
         t->syn_times_ns[0] = MS(s.syn);
-        t->history[t->history_len++] = 'S';
+        t->history[hl++] = 'S';
     }
     t->midstream = s.midstream;
     if (s.synack) {
         t->synack = fref(s.id * 1000 + 2, s.synack, s.source);
         t->synack_count = 1;
-        t->history[t->history_len++] = 'h';
+        t->history[hl++] = 'h';
     }
     if (s.rst) {
         t->rst = fref(s.id * 1000 + 3, s.rst, s.source);
         t->rst_dir = (uint8_t)s.rst_dir;
         t->closed = true;
-        t->history[t->history_len++] = s.rst_dir == FT_DIR_ORIG ? 'R' : 'r';
+        t->history[hl++] = s.rst_dir == FT_DIR_ORIG ? 'R' : 'r';
     }
     t->established = (s.synack && s.syn) || s.midstream;
     if (t->established) {
@@ -129,24 +133,29 @@ static void conn(struct correlator *c, struct cs s)
             t->dir[d].payload_bytes = bytes;
             t->dir[d].first_data = fref(s.id * 1000 + 6 + (uint64_t)d, first + 1, s.source);
         }
+        if (s.resp_only) {
+            t->dir[0].packets = 0;
+            t->dir[0].payload_bytes = 0;
+            memset(&t->dir[0].first_data, 0, sizeof(t->dir[0].first_data));
+        }
         if (!s.app)
             f.info.app = APP_XMPP;
-        t->history[t->history_len++] = 'D';
-        t->history[t->history_len++] = 'd';
+        t->history[hl++] = 'D';
+        t->history[hl++] = 'd';
     } else {
         t->dir[0].packets = t->syn_count;
         t->dir[1].packets = s.rst && s.rst_dir == FT_DIR_RESP ? 1 : 0;
     }
     if (s.fin0) {
         t->dir[0].fin = fref(s.id * 1000 + 4, s.fin0, s.source);
-        t->history[t->history_len++] = 'F';
+        t->history[hl++] = 'F';
     }
     if (s.fin1) {
         t->dir[1].fin = fref(s.id * 1000 + 5, s.fin1, s.source);
-        t->history[t->history_len++] = 'f';
+        t->history[hl++] = 'f';
     }
     t->closed = t->closed || (s.fin0 && s.fin1);
-    t->half[0].gap_count = s.gaps;
+    t->dir[0].gaps = s.gaps;
     t->dir[0].bad_checksums = s.badcsum;
     {
         int times[] = { s.syn, s.synack, s.rst, s.fin0, s.fin1 };
@@ -396,9 +405,15 @@ static const struct corr_direction *dirn(const struct correlator *c, const char 
     return NULL;
 }
 
-static bool code_is(const struct corr_direction *d, const char *code)
+static bool code_is(const struct corr_direction *d, enum verdict_code code)
 {
-    return d && d->verdict.code && strcmp(d->verdict.code, code) == 0;
+    return d && d->verdict.code == code;
+}
+
+/* The code's name, or "-" when there is none. */
+static const char *code_name(enum verdict_code c)
+{
+    return c ? verdict_code_name(c) : "-";
 }
 
 static bool conf_is(const struct corr_direction *d, const char *conf)
@@ -491,7 +506,7 @@ static void dump(const struct correlator *c, const char *title)
             const struct corr_direction *d = &f->dir[j];
             printf("  %s -> %s: %s stage=%s code=%s conf=%s\n   %s\n", d->from, d->to,
                    corr_status_name(d->verdict.status), fed_stage_name(d->verdict.stage),
-                   d->verdict.code ? d->verdict.code : "-", d->verdict.confidence ? d->verdict.confidence : "-",
+                   code_name(d->verdict.code), d->verdict.confidence ? d->verdict.confidence : "-",
                    d->verdict.summary);
             for (unsigned n = 0; n < d->verdict.n_notes; n++)
                 printf("   note: %s\n", d->verdict.notes[n]);
@@ -601,7 +616,7 @@ static void test_working(void)
     ab = dirn(c, DOM_A, DOM_B);
     ba = dirn(c, DOM_B, DOM_A);
     CHECK(ab && ab->verdict.status == CORR_OK);
-    CHECK(code_is(ab, "OK"));
+    CHECK(code_is(ab, VERDICT_OK));
     CHECK(conf_is(ab, "high"));
     CHECK(ab && ab->verdict.stage == STAGE_SUBSCRIBE);
     CHECK(ab && ab->stages[STAGE_LOOKUP] == STAGE_OK);
@@ -623,7 +638,7 @@ static void test_working(void)
     CHECK(has_flow(ab, 1));
     CHECK(ab && ab->verdict.n_notes == 0);
     CHECK(ba && ba->verdict.status == CORR_OK);
-    CHECK(code_is(ba, "OK"));
+    CHECK(code_is(ba, VERDICT_OK));
     CHECK(conf_is(ba, "high"));
     CHECK(ba && ba->verdict.stage == STAGE_AUTH);
     CHECK(ba && ba->stages[STAGE_AUTH] == STAGE_OK);
@@ -659,7 +674,7 @@ static void test_ordering(void)
     dump(c, "ordering");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "DNS-SRV-NXDOMAIN"));
+    CHECK(code_is(ab, VERDICT_DNS_SRV_NXDOMAIN));
     CHECK(ab && ab->verdict.stage == STAGE_LOOKUP);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 900012));
@@ -687,7 +702,7 @@ static void test_ordering(void)
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(corr_federation_count(c) == 1);
     CHECK(ab && ab->verdict.status == CORR_OK);
-    CHECK(code_is(ab, "OK"));
+    CHECK(code_is(ab, VERDICT_OK));
     CHECK(conf_is(ab, "high"));
     CHECK(ab && ab->stages[STAGE_LOOKUP] == STAGE_OK);
     CHECK(has_note(ab, "fallback"));
@@ -710,7 +725,7 @@ static void test_tcp(void)
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(corr_federation_count(c) == 1);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "TCP-NO-SYNACK"));
+    CHECK(code_is(ab, VERDICT_TCP_NO_SYNACK));
     CHECK(ab && ab->verdict.stage == STAGE_CONNECT);
     CHECK(conf_is(ab, "medium"));
     CHECK(has_evidence(ab, 1001));
@@ -731,7 +746,7 @@ static void test_tcp(void)
     dump(c, "rst");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "TCP-RST"));
+    CHECK(code_is(ab, VERDICT_TCP_RST));
     CHECK(ab && ab->verdict.stage == STAGE_CONNECT);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 1001));
@@ -752,7 +767,7 @@ static void test_tcp(void)
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(corr_federation_count(c) == 1);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "DNS-PRIVATE-ADDR"));
+    CHECK(code_is(ab, VERDICT_DNS_PRIVATE_ADDR));
     CHECK(ab && ab->verdict.stage == STAGE_LOOKUP);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 900022));
@@ -779,7 +794,7 @@ static void test_stream(void)
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(corr_federation_count(c) == 1);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "STR-HOST-UNKNOWN"));
+    CHECK(code_is(ab, VERDICT_STR_HOST_UNKNOWN));
     CHECK(ab && ab->verdict.stage == STAGE_STREAM);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 12));
@@ -799,7 +814,7 @@ static void test_stream(void)
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(corr_federation_count(c) == 1);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "STR-NS"));
+    CHECK(code_is(ab, VERDICT_STR_NS));
     CHECK(ab && ab->verdict.stage == STAGE_STREAM);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 10));
@@ -820,7 +835,7 @@ static void test_stream(void)
     CHECK(corr_stats(c)->s2s_conns == 1);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
     CHECK(ab && ab->verdict.stage == STAGE_STREAM);
-    CHECK(code_is(ab, "STR-NS"));
+    CHECK(code_is(ab, VERDICT_STR_NS));
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 12));
     corr_free(c);
@@ -850,7 +865,7 @@ static void test_tls(void)
     dump(c, "tls-required");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "TLS-REQUIRED-MISSING"));
+    CHECK(code_is(ab, VERDICT_TLS_REQUIRED_MISSING));
     CHECK(ab && ab->verdict.stage == STAGE_TLS);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 12));
@@ -866,7 +881,7 @@ static void test_tls(void)
     xev(c, 1, FT_DIR_RESP, XMPP_EV_FEATURES, 104, 12, (struct xo){ .required = true });
     corr_finish(c);
     ab = dirn(c, DOM_A, DOM_B);
-    CHECK(code_is(ab, "TLS-REQUIRED-MISSING"));
+    CHECK(code_is(ab, VERDICT_TLS_REQUIRED_MISSING));
     CHECK(conf_is(ab, "medium"));
     corr_free(c);
 
@@ -886,7 +901,7 @@ static void test_tls(void)
     dump(c, "tls-alert");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "TLS-ALERT"));
+    CHECK(code_is(ab, VERDICT_TLS_ALERT));
     CHECK(ab && ab->verdict.stage == STAGE_TLS);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 17));
@@ -912,7 +927,7 @@ static void test_tls(void)
     dump(c, "tls-closed");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "TLS-CLOSED-AFTER-HANDSHAKE"));
+    CHECK(code_is(ab, VERDICT_TLS_CLOSED_AFTER_HANDSHAKE));
     CHECK(ab && ab->verdict.stage == STAGE_TLS);
     CHECK(conf_is(ab, "low"));
     CHECK(has_evidence(ab, 17));
@@ -934,7 +949,7 @@ static void test_tls(void)
     corr_finish(c);
     dump(c, "tls-closed-late-fin");
     ab = dirn(c, DOM_A, DOM_B);
-    CHECK(code_is(ab, "TLS-CLOSED-AFTER-HANDSHAKE"));
+    CHECK(code_is(ab, VERDICT_TLS_CLOSED_AFTER_HANDSHAKE));
     CHECK(conf_is(ab, "low"));
     CHECK(has_evidence(ab, 1005));
     corr_free(c);
@@ -974,7 +989,7 @@ static void test_dialback(void)
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(corr_federation_count(c) == 1);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "DB-NO-BACKCONN"));
+    CHECK(code_is(ab, VERDICT_DB_NO_BACKCONN));
     CHECK(ab && ab->verdict.stage == STAGE_AUTH);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 13));
@@ -985,7 +1000,7 @@ static void test_dialback(void)
     CHECK(tl_has(ab, 2001, 2, "SYN " IP_B ":50002 -> " IP_A ":5269"));
     {
         const struct corr_direction *ba = dirn(c, DOM_B, DOM_A);
-        CHECK(ba && code_is(ba, "TCP-NO-SYNACK"));
+        CHECK(ba && code_is(ba, VERDICT_TCP_NO_SYNACK));
     }
     corr_free(c);
 
@@ -1002,7 +1017,7 @@ static void test_dialback(void)
     dump(c, "db-invalid-self");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "DB-INVALID"));
+    CHECK(code_is(ab, VERDICT_DB_INVALID));
     CHECK(ab && ab->verdict.stage == STAGE_AUTH);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 14) && has_evidence(ab, 13) && has_evidence(ab, 25));
@@ -1026,7 +1041,7 @@ static void test_dialback(void)
     dump(c, "db-invalid");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "DB-WRONG-AUTH"));
+    CHECK(code_is(ab, VERDICT_DB_WRONG_AUTH));
     CHECK(ab && ab->verdict.stage == STAGE_AUTH);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 14));
@@ -1048,7 +1063,7 @@ static void test_dialback(void)
     dump(c, "db-error-rsnf");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "DB-NO-BACKCONN"));
+    CHECK(code_is(ab, VERDICT_DB_NO_BACKCONN));
     CHECK(ab && ab->verdict.stage == STAGE_AUTH);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 14));
@@ -1064,7 +1079,7 @@ static void test_dialback(void)
     CHECK(ab && ab->verdict.status == CORR_UNKNOWN);
     CHECK(ab && ab->stages[STAGE_AUTH] == STAGE_NOT_SEEN);
     CHECK(conf_is(ab, "low"));
-    CHECK(ab && ab->verdict.code && strncmp(ab->verdict.code, "CAP-", 4) == 0);
+    CHECK(ab && ab->verdict.code && strncmp(code_name(ab->verdict.code), "CAP-", 4) == 0);
     corr_free(c);
 
     /* unanswered, capture ends 60 s later: failed */
@@ -1074,7 +1089,7 @@ static void test_dialback(void)
     dump(c, "db-pending-60s");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "DB-NO-BACKCONN"));
+    CHECK(code_is(ab, VERDICT_DB_NO_BACKCONN));
     CHECK(conf_is(ab, "medium"));
     CHECK(has_evidence(ab, 13));
     CHECK(ab && ab->verdict.vars.seconds && strcmp(ab->verdict.vars.seconds, "60.0") == 0);
@@ -1086,7 +1101,7 @@ static void test_dialback(void)
     corr_source_window(c, 0, MS(0), MS(60105));
     corr_finish(c);
     ab = dirn(c, DOM_A, DOM_B);
-    CHECK(code_is(ab, "DB-NO-BACKCONN"));
+    CHECK(code_is(ab, VERDICT_DB_NO_BACKCONN));
     corr_free(c);
 }
 
@@ -1130,8 +1145,8 @@ static void pat_mismatch(uint16_t inside_port, bool inside_first)
             if (strcmp(ff->dir[j].to, DOM_A) == 0)
                 d = &ff->dir[j];
     }
-    if (!CHECK(code_is(d, "TCP-PAT-MISMATCH")))
-        printf("  (%s: got %s)\n", title, d && d->verdict.code ? d->verdict.code : "no direction");
+    if (!CHECK(code_is(d, VERDICT_TCP_PAT_MISMATCH)))
+        printf("  (%s: got %s)\n", title, d ? code_name(d->verdict.code) : "no direction");
     CHECK(corr_stats(c)->nat_pairs == 1);
     CHECK(d && d->verdict.status == CORR_FAILED);
     CHECK(d && d->verdict.stage == STAGE_CONNECT);
@@ -1179,7 +1194,7 @@ static void test_nat(void)
     CHECK(f && f->n_dir == 1);
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_OK);
-    CHECK(code_is(ab, "OK"));
+    CHECK(code_is(ab, VERDICT_OK));
     CHECK(conf_is(ab, "high"));
     CHECK(ab && ab->verdict.n_flows == 1);
     CHECK(f && f->local && strcmp(f->local, DOM_A) == 0); /* its server is behind the NAT */
@@ -1244,7 +1259,7 @@ static void test_subscribe(void)
     dump(c, "sub-pending");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "STZ-SUB-PENDING"));
+    CHECK(code_is(ab, VERDICT_STZ_SUB_PENDING));
     CHECK(ab && ab->verdict.stage == STAGE_SUBSCRIBE);
     CHECK(conf_is(ab, "medium"));
     CHECK(has_evidence(ab, 15));
@@ -1259,7 +1274,7 @@ static void test_subscribe(void)
     dump(c, "unsubscribed");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "STZ-UNSUBSCRIBED"));
+    CHECK(code_is(ab, VERDICT_STZ_UNSUBSCRIBED));
     CHECK(ab && ab->verdict.stage == STAGE_SUBSCRIBE);
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 15) && has_evidence(ab, 25));
@@ -1272,7 +1287,7 @@ static void test_subscribe(void)
     dump(c, "bounce");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "STZ-BOUNCE-RSNF"));
+    CHECK(code_is(ab, VERDICT_STZ_BOUNCE_RSNF));
     CHECK(conf_is(ab, "high"));
     CHECK(has_evidence(ab, 25));
     CHECK(ab && ab->verdict.vars.condition && strcmp(ab->verdict.vars.condition, "remote-server-not-found") == 0);
@@ -1285,7 +1300,7 @@ static void test_subscribe(void)
     dump(c, "sub-5s");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "STZ-SUB-PENDING"));
+    CHECK(code_is(ab, VERDICT_STZ_SUB_PENDING));
     CHECK(conf_is(ab, "low"));
     CHECK(ab && ab->stages[STAGE_AUTH] == STAGE_OK);
     CHECK(ab && ab->verdict.vars.seconds && strcmp(ab->verdict.vars.seconds, "5") == 0);
@@ -1315,7 +1330,7 @@ static void test_c2s_link(void)
     CHECK(corr_federation_count(c) == 1);
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_OK);
-    CHECK(code_is(ab, "OK"));
+    CHECK(code_is(ab, VERDICT_OK));
     CHECK(tl_has(ab, 92, 9, "subscribe"));
     CHECK(tl_has(ab, 15, 1, "subscribe"));
     corr_free(c);
@@ -1334,7 +1349,7 @@ static void test_c2s_link(void)
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(corr_federation_count(c) == 1);
     CHECK(ab && ab->verdict.status == CORR_FAILED);
-    CHECK(code_is(ab, "STZ-BOUNCE-RSNF"));
+    CHECK(code_is(ab, VERDICT_STZ_BOUNCE_RSNF));
     CHECK(has_evidence(ab, 93));
     corr_free(c);
 }
@@ -1350,7 +1365,7 @@ static void test_capture_quality(void)
     dump(c, "gaps");
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(ab && ab->verdict.status == CORR_OK);
-    CHECK(code_is(ab, "OK"));
+    CHECK(code_is(ab, VERDICT_OK));
     CHECK(conf_is(ab, "medium"));
     CHECK(has_note(ab, "CAP-GAPS"));
     CHECK(conf_is(dirn(c, DOM_B, DOM_A), "high")); /* C2 has no gaps */
@@ -1368,7 +1383,7 @@ static void test_capture_quality(void)
     ab = dirn(c, DOM_A, DOM_B);
     CHECK(corr_federation_count(c) == 1);
     CHECK(ab && ab->verdict.status == CORR_OK);
-    CHECK(code_is(ab, "OK"));
+    CHECK(code_is(ab, VERDICT_OK));
     CHECK(conf_is(ab, "low"));
     CHECK(has_note(ab, "CAP-MIDSTREAM"));
     CHECK(count_notes(ab, "CAP-MIDSTREAM") == 1);
@@ -1431,6 +1446,62 @@ static void test_roles(void)
     corr_free(c);
 }
 
+/* A connection already open when the capture started, where only the
+ * responder speaks: its timeline line cites the responder's first data
+ * frame, never a made-up frame 1. */
+static void test_midstream_responder_only(void)
+{
+    struct correlator *c = mk(NULL, NULL);
+    char from[64];
+    const struct corr_direction *d;
+    dns_b_ok(c, 50, IP_B);
+    conn(c, (struct cs){ .id = 3, .orig = IP_A ":40001", .resp = IP_B ":5269", .midstream = true, .end = 4000,
+                         .resp_only = true });
+    corr_finish(c);
+    snprintf(from, sizeof(from), "[%s]", IP_A);
+    d = dirn(c, from, DOM_B);
+    CHECK(d != NULL);
+    CHECK(tl_has(d, 3007, 3, "already open"));
+    CHECK(tl_at(d, 1, 3) == NULL);
+    for (unsigned i = 0; d && i < d->n_timeline; i++)
+        CHECK(d->timeline[i].ref.frame != 1);
+    corr_free(c);
+}
+
+/* A stop request (SIGINT) during the end phase: with no grace left every
+ * direction is left unknown and says so, nothing half-judged; with the
+ * default grace the same facts are judged as usual. */
+static void test_stop(void)
+{
+    static volatile sig_atomic_t stop = 1;
+    struct corr_config cfg;
+    struct correlator *c;
+    const struct corr_direction *ab;
+    for (int grace = 0; grace < 2; grace++) {
+        corr_config_default(&cfg);
+        cfg.stop = &stop;
+        cfg.stop_grace_ns = grace ? FT_NS_PER_SEC : 0;
+        c = corr_new(&cfg);
+        if (!c)
+            abort();
+        memset(infos, 0, sizeof(infos));
+        prosody_federation(c, (struct fedopt){ 0 });
+        corr_finish(c);
+        ab = dirn(c, DOM_A, DOM_B);
+        CHECK(corr_federation_count(c) == 1);
+        if (!grace) {
+            CHECK(ab && ab->verdict.status == CORR_UNKNOWN);
+            CHECK(summary_has(ab, "not judged"));
+            CHECK(ab && ab->stage_detail[STAGE_AUTH] && ab->stage_detail[STAGE_AUTH][0] == '\0');
+            CHECK(corr_stats(c)->directions_unjudged == 2);
+        } else {
+            CHECK(ab && ab->verdict.status == CORR_OK);
+            CHECK(corr_stats(c)->directions_unjudged == 0);
+        }
+        corr_free(c);
+    }
+}
+
 int main(void)
 {
     test_working();
@@ -1444,5 +1515,7 @@ int main(void)
     test_capture_quality();
     test_roles();
     test_c2s_link();
+    test_stop();
+    test_midstream_responder_only();
     return check_summary("correlate");
 }

@@ -242,11 +242,17 @@ struct cend {
     enum flow_end_reason why;
     enum app_proto app;
     char history[32];
+    char state_buf[8];
     const char *state;
 };
 static struct cend g_ce[8];
 static int g_nce;
-static uint64_t g_conn_ends;
+static uint64_t g_conn_ends, g_conn_updates;
+static enum conn_phase g_phase[16];   /* phases of the records, in order */
+static int64_t g_phase_ns[16];        /* packet time of the record's latest packet */
+static unsigned g_nphase;
+static int64_t g_clock_ns;            /* latest on_time */
+static uint64_t g_clock_calls, g_clock_backwards;
 
 static void *d_open(void *user, const struct flow_info *fi, const struct ft_meta *m)
 {
@@ -297,18 +303,36 @@ static const struct stream_dissector REC_DISSECTOR = {
     .name = "rec", .open = d_open, .data = d_data, .gap = d_gap, .eof = d_eof, .close = d_close,
 };
 
-static void conn_end(void *user, const struct flow *f, enum flow_end_reason why)
+static void conn_end(void *user, const struct conn_record *f)
 {
     (void)user;
+    if (g_nphase < 16) {
+        g_phase_ns[g_nphase] = f->last_ns;
+        g_phase[g_nphase++] = f->phase;
+    }
+    if (f->phase != CONN_END) {
+        g_conn_updates++;
+        return;
+    }
     g_conn_ends++;
     if (g_nce < 8) {
         struct cend *c = &g_ce[g_nce++];
         c->flow_id = f->info.flow_id;
-        c->why = why;
+        c->why = f->end_reason;
         c->app = f->info.app;
-        strcpy(c->history, f->tcp.history);
-        c->state = tcp_conn_state(&f->tcp);
+        strcpy(c->history, f->history);
+        snprintf(c->state_buf, sizeof(c->state_buf), "%s", f->conn_state);
+        c->state = c->state_buf;
     }
+}
+
+static void clock_tick(void *user, int64_t now_ns)
+{
+    (void)user;
+    if (now_ns <= g_clock_ns)
+        g_clock_backwards++;
+    g_clock_ns = now_ns;
+    g_clock_calls++;
 }
 
 static void reset_records(void)
@@ -317,6 +341,10 @@ static void reset_records(void)
     memset(g_ce, 0, sizeof(g_ce));
     g_ndr = g_nce = 0;
     g_conn_ends = 0;
+    g_conn_updates = 0;
+    g_nphase = 0;
+    g_clock_ns = 0;
+    g_clock_calls = g_clock_backwards = 0;
 }
 
 static struct pipeline PL;
@@ -326,7 +354,7 @@ static void pl_start(uint32_t max_flows)
 {
     struct pipeline_config cfg;
     static const struct dissector_set ds = { .xmpp = &REC_DISSECTOR };
-    static const struct pipeline_sink sink = { .conn_end = conn_end };
+    static const struct fact_sink sink = { .on_conn = conn_end, .on_time = clock_tick };
     pipeline_config_default(&cfg);
     cfg.flows.max_flows = max_flows;
     cfg.flows.timeout_ns[FLOW_LIST_NEW] = 120 * SEC;
@@ -427,6 +455,42 @@ static void test_pipeline_connection(void)
     CHECK(g_ndr == 1 && got(&g_dr[0], FT_DIR_ORIG, "<?xml?><stream:stream>"));
     CHECK(PL.reasm.stats.retransmitted_segments == 1 && PL.reasm.stats.out_of_order_segments == 1);
     CHECK(g_nce == 1 && strcmp(g_ce[0].history, "ShDT") == 0);
+    pipeline_destroy(&PL);
+}
+
+/* Connection records come early when the handshake moves (each SYN, the
+ * SYN-ACK, the RST, the second FIN), at packet time, and once more at the
+ * end; a flow that is not ours gets none.  on_time follows packet time. */
+static void test_early_records(void)
+{
+    uint16_t cport = 40100, sport = 5269;
+    pl_start(1000);
+    C2S(0, TCP_SYN, 10, 0, "");
+    C2S(1000, TCP_SYN, 10, 0, "");   /* retransmission */
+    CHECK(g_nphase == 2 && g_phase[0] == CONN_SYN && g_phase[1] == CONN_SYN);
+    CHECK(g_phase_ns[1] == 1001 * SEC);
+    S2C(1020, TCP_SYN | TCP_ACK, 50, 11, "");
+    C2S(1040, TCP_ACK, 11, 51, "");  /* nothing new: no record */
+    S2C(1500, TCP_RST, 51, 0, "");
+    CHECK(g_nphase == 4 && g_phase[2] == CONN_SYNACK && g_phase[3] == CONN_RST);
+    CHECK(g_conn_ends == 0 && g_conn_updates == 4);
+    /* Not an XMPP or DNS port, no payload: not reported at all. */
+    tx(1600, &A, 40200, &B, 8080, TCP_SYN, 1, 0, "", 0);
+    tx(1610, &B, 8080, &A, 40200, TCP_SYN | TCP_ACK, 7, 2, "", 0);
+    CHECK(g_nphase == 4);
+    /* A clean close: the second FIN is reported. */
+    cport = 40101;
+    C2S(1700, TCP_SYN, 100, 0, "");
+    S2C(1710, TCP_SYN | TCP_ACK, 500, 101, "");
+    C2S(1720, TCP_FIN | TCP_ACK, 101, 501, "");
+    CHECK(g_nphase == 6);
+    S2C(1730, TCP_FIN | TCP_ACK, 501, 102, "");
+    CHECK(g_nphase == 7 && g_phase[6] == CONN_FIN);
+    pipeline_finish(&PL);
+    CHECK(g_conn_ends == 2 && g_phase[7] == CONN_END && g_phase[8] == CONN_END);
+    CHECK(g_ce[0].why == FLOW_END_INPUT && strcmp(g_ce[0].state, "RSTR") == 0);
+    CHECK(g_clock_backwards == 0 && g_clock_ns == 1000 * SEC + 1730 * (SEC / 1000));
+    CHECK(g_clock_calls == 11);
     pipeline_destroy(&PL);
 }
 
@@ -638,6 +702,7 @@ int main(void)
     test_timeouts();
     test_cap();
     test_pipeline_connection();
+    test_early_records();
     test_port_reuse();
     test_sniffing();
     test_syn_flood();

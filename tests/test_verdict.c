@@ -34,40 +34,41 @@ static const char *const stream_conditions[] = {
     "unsupported-stanza-type", "unsupported-version",
 };
 
-/* Every code of failure-taxonomy.md §1-§8 and the correlator's own codes. */
-static const char *const required_codes[] = {
+/* Every code of failure-taxonomy.md §1-§8 and the correlator's own codes;
+ * a code missing from verdict_codes.h does not compile. */
+static const enum verdict_code required_codes[] = {
     /* DNS */
-    "DNS-NO-QUERY", "DNS-SRV-NXDOMAIN", "DNS-SRV-NODATA", "DNS-SERVFAIL",
-    "DNS-TIMEOUT", "DNS-TRUNC-NO-TCP", "DNS-SRV-DOT", "DNS-SRV-PORT",
-    "DNS-SRV-CNAME", "DNS-TARGET-NXDOMAIN", "DNS-PRIVATE-ADDR",
-    "DNS-OWN-DOMAIN-WRONG", "DNS-XMPPS-ONLY", "DNS-FALLBACK-AFTER-SRV",
-    "DNS-NO-AAAA-V6-ONLY", "DNS-V6-UNREACH",
+    VERDICT_DNS_NO_QUERY, VERDICT_DNS_SRV_NXDOMAIN, VERDICT_DNS_SRV_NODATA, VERDICT_DNS_SERVFAIL,
+    VERDICT_DNS_TIMEOUT, VERDICT_DNS_TRUNC_NO_TCP, VERDICT_DNS_SRV_DOT, VERDICT_DNS_SRV_PORT,
+    VERDICT_DNS_SRV_CNAME, VERDICT_DNS_TARGET_NXDOMAIN, VERDICT_DNS_PRIVATE_ADDR,
+    VERDICT_DNS_OWN_DOMAIN_WRONG, VERDICT_DNS_XMPPS_ONLY, VERDICT_DNS_FALLBACK_AFTER_SRV,
+    VERDICT_DNS_NO_AAAA_V6_ONLY, VERDICT_DNS_V6_UNREACH,
     /* TCP */
-    "TCP-NO-SYNACK", "TCP-RST", "TCP-ICMP-UNREACH", "TCP-WRONG-PORT",
-    "TCP-HALF-OPEN", "TCP-ONE-WAY", "TCP-ASYM-NAT", "TCP-PAT-MISMATCH",
-    "TCP-RESET-MID", "TCP-SLOW-CONNECT",
+    VERDICT_TCP_NO_SYNACK, VERDICT_TCP_RST, VERDICT_TCP_ICMP_UNREACH, VERDICT_TCP_WRONG_PORT,
+    VERDICT_TCP_HALF_OPEN, VERDICT_TCP_ONE_WAY, VERDICT_TCP_ASYM_NAT, VERDICT_TCP_PAT_MISMATCH,
+    VERDICT_TCP_RESET_MID, VERDICT_TCP_SLOW_CONNECT,
     /* stream headers */
-    "STR-NO-HEADER", "STR-NS", "STR-NO-DB-NS", "STR-TO-MISMATCH",
-    "STR-FROM-MISSING", "STR-VERSION", "STR-XML", "STR-NO-RESPONSE",
+    VERDICT_STR_NO_HEADER, VERDICT_STR_NS, VERDICT_STR_NO_DB_NS, VERDICT_STR_TO_MISMATCH,
+    VERDICT_STR_FROM_MISSING, VERDICT_STR_VERSION, VERDICT_STR_XML, VERDICT_STR_NO_RESPONSE,
     /* TLS */
-    "TLS-REQUIRED-MISSING", "TLS-NOT-OFFERED", "TLS-FAILURE", "TLS-ALERT",
-    "TLS-SNI", "TLS-CERT-NAME", "TLS-CERT-EXPIRED", "TLS-DESYNC", "TLS-STRIP",
-    "TLS-CLOSED-AFTER-HANDSHAKE",
+    VERDICT_TLS_REQUIRED_MISSING, VERDICT_TLS_NOT_OFFERED, VERDICT_TLS_FAILURE, VERDICT_TLS_ALERT,
+    VERDICT_TLS_SNI, VERDICT_TLS_CERT_NAME, VERDICT_TLS_CERT_EXPIRED, VERDICT_TLS_DESYNC, VERDICT_TLS_STRIP,
+    VERDICT_TLS_CLOSED_AFTER_HANDSHAKE,
     /* SASL */
-    "SASL-NO-MECH", "SASL-FAIL", "SASL-OK",
+    VERDICT_SASL_NO_MECH, VERDICT_SASL_FAIL, VERDICT_SASL_OK,
     /* dialback */
-    "DB-NO-BACKCONN", "DB-BACKCONN-BLOCKED", "DB-WRONG-AUTH", "DB-INVALID-KEY",
-    "DB-INVALID", "DB-ERROR", "DB-TIMEOUT", "DB-BEFORE-TLS", "DB-UNSUPPORTED",
-    "DB-MUX-UNVERIFIED", "DB-NO-CONNBACK-OK", "DB-BIDI",
+    VERDICT_DB_NO_BACKCONN, VERDICT_DB_BACKCONN_BLOCKED, VERDICT_DB_WRONG_AUTH, VERDICT_DB_INVALID_KEY,
+    VERDICT_DB_INVALID, VERDICT_DB_ERROR, VERDICT_DB_TIMEOUT, VERDICT_DB_BEFORE_TLS, VERDICT_DB_UNSUPPORTED,
+    VERDICT_DB_MUX_UNVERIFIED, VERDICT_DB_NO_CONNBACK_OK, VERDICT_DB_BIDI,
     /* stanzas */
-    "STZ-BOUNCE-RSNF", "STZ-BOUNCE-RST", "STZ-SVC-UNAVAIL", "STZ-ITEM-NF",
-    "STZ-NOT-ALLOWED", "STZ-FORBIDDEN", "STZ-POLICY", "STZ-SUB-PENDING",
-    "STZ-SUB-NOT-SENT", "STZ-UNSUBSCRIBED-AUTO", "STZ-UNSUBSCRIBED",
-    "STZ-ERROR", "STZ-PROBE-NO-ANSWER", "STZ-ONE-WAY-PRESENCE", "STZ-PING-FAIL",
-    "OK",
+    VERDICT_STZ_BOUNCE_RSNF, VERDICT_STZ_BOUNCE_RST, VERDICT_STZ_SVC_UNAVAIL, VERDICT_STZ_ITEM_NF,
+    VERDICT_STZ_NOT_ALLOWED, VERDICT_STZ_FORBIDDEN, VERDICT_STZ_POLICY, VERDICT_STZ_SUB_PENDING,
+    VERDICT_STZ_SUB_NOT_SENT, VERDICT_STZ_UNSUBSCRIBED_AUTO, VERDICT_STZ_UNSUBSCRIBED,
+    VERDICT_STZ_ERROR, VERDICT_STZ_PROBE_NO_ANSWER, VERDICT_STZ_ONE_WAY_PRESENCE, VERDICT_STZ_PING_FAIL,
+    VERDICT_OK,
     /* capture */
-    "CAP-MIDSTREAM", "CAP-ONE-DIR", "CAP-GAPS", "CAP-BAD-CSUM", "CAP-ENCRYPTED",
-    "CAP-DNS-UNSEEN", "CAP-NOTHING",
+    VERDICT_CAP_MIDSTREAM, VERDICT_CAP_ONE_DIR, VERDICT_CAP_GAPS, VERDICT_CAP_BAD_CSUM, VERDICT_CAP_ENCRYPTED,
+    VERDICT_CAP_DNS_UNSEEN, VERDICT_CAP_NOTHING,
 };
 #define N_REQUIRED (sizeof(required_codes) / sizeof(required_codes[0]))
 
@@ -202,8 +203,8 @@ static void test_prefix_stages(void)
 static void test_required(void)
 {
     for (size_t i = 0; i < N_REQUIRED; i++)
-        if (!CHECK(verdict_lookup(required_codes[i]) != NULL))
-            printf("  missing %s\n", required_codes[i]);
+        if (!CHECK(verdict_info_of(required_codes[i]) != NULL))
+            printf("  missing entry for code %d\n", (int)required_codes[i]);
     CHECK(sizeof(stream_conditions) / sizeof(stream_conditions[0]) == 25);
     for (size_t i = 0; i < 25; i++) {
         char code[64] = "STR-";
@@ -239,6 +240,52 @@ static void test_lookup(void)
     CHECK(verdict_lookup("") == NULL);
     CHECK(verdict_lookup(NULL) == NULL);
     CHECK(verdict_lookup("NOPE") == NULL);
+}
+
+/* The list of verdict_codes.h, the enum and the catalogue agree: one
+ * entry per code, in the list's order, names that round-trip. */
+static void test_code_list(void)
+{
+    size_t detected = 0;
+    CHECK(verdict_count() == (size_t)VERDICT_CODE_COUNT - 1);
+    for (int c = VERDICT_CODE_NONE + 1; c < VERDICT_CODE_COUNT; c++) {
+        enum verdict_code code = (enum verdict_code)c;
+        const char *name = verdict_code_name(code);
+        const struct verdict_info *e = verdict_info_of(code);
+        char lower[64];
+        size_t k = 0;
+        int ok = 1;
+        ok &= CHECK(name != NULL && e != NULL);
+        if (!ok)
+            continue;
+        ok &= CHECK(e->id == code && e->code == name);
+        ok &= CHECK(verdict_at((size_t)c - 1) == e);
+        ok &= CHECK(verdict_code_from_name(name) == code);
+        ok &= CHECK(verdict_lookup(name) == e);
+        for (; name[k] && k < sizeof(lower) - 1; k++)
+            lower[k] = (char)(name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]);
+        lower[k] = '\0';
+        ok &= CHECK(verdict_code_from_name(lower) == code);
+        detected += verdict_code_detected(code);
+        if (!ok)
+            printf("  ... in code %s\n", name);
+    }
+    CHECK(verdict_code_name(VERDICT_CODE_NONE) == NULL);
+    CHECK(verdict_code_name(VERDICT_CODE_COUNT) == NULL);
+    CHECK(verdict_code_name((enum verdict_code)-1) == NULL);
+    CHECK(verdict_info_of(VERDICT_CODE_NONE) == NULL);
+    CHECK(verdict_info_of(VERDICT_CODE_COUNT) == NULL);
+    CHECK(verdict_code_from_name("NOPE") == VERDICT_CODE_NONE);
+    CHECK(verdict_code_from_name("") == VERDICT_CODE_NONE);
+    CHECK(verdict_code_from_name(NULL) == VERDICT_CODE_NONE);
+    CHECK(strcmp(verdict_code_name(VERDICT_DB_NO_BACKCONN), "DB-NO-BACKCONN") == 0);
+    CHECK(strcmp(verdict_code_name(VERDICT_OK), "OK") == 0);
+    /* what the correlator emits today, and what it does not */
+    CHECK(verdict_code_detected(VERDICT_OK) && verdict_code_detected(VERDICT_TCP_RST));
+    CHECK(verdict_code_detected(VERDICT_DB_INVALID) && verdict_code_detected(VERDICT_STR_HOST_UNKNOWN));
+    CHECK(!verdict_code_detected(VERDICT_DNS_NO_QUERY) && !verdict_code_detected(VERDICT_TLS_CERT_EXPIRED));
+    CHECK(!verdict_code_detected(VERDICT_CODE_NONE) && !verdict_code_detected(VERDICT_CODE_COUNT));
+    CHECK(detected > 0 && detected < (size_t)VERDICT_CODE_COUNT - 1);
 }
 
 static void test_stage_names(void)
@@ -391,18 +438,25 @@ static void print_markdown(void)
            "In summaries and advice, words in braces such as `{remote}` "
            "are filled in from the evidence of a concrete case "
            "(`?` when unknown).\n\n");
-    printf("%zu codes.\n\n", verdict_count());
+    {
+        size_t not_yet = 0;
+        for (size_t i = 0; i < verdict_count(); i++)
+            not_yet += !verdict_code_detected(verdict_at(i)->id);
+        printf("%zu codes; fedtrace detects %zu of them today, the %zu marked "
+               "\"not detected yet\" are in the catalogue only.\n\n",
+               verdict_count(), verdict_count() - not_yet, not_yet);
+    }
     enum fed_stage cur = STAGE_COUNT;
     for (size_t i = 0; i < verdict_count(); i++) {
         const struct verdict_info *e = verdict_at(i);
         if (e->stage != cur) {
             cur = e->stage;
             printf("## Stage: %s\n\n", fed_stage_name(cur));
-            printf("| Code | Title |\n|---|---|\n");
+            printf("| Code | Title | Detected |\n|---|---|---|\n");
             for (size_t j = i; j < verdict_count() && verdict_at(j)->stage == cur; j++) {
                 printf("| [%s](#%s) | ", verdict_at(j)->code, verdict_at(j)->code);
                 md_text(verdict_at(j)->title);
-                printf(" |\n");
+                printf(" | %s |\n", verdict_code_detected(verdict_at(j)->id) ? "yes" : "not yet");
             }
             printf("\n");
         }
@@ -411,6 +465,9 @@ static void print_markdown(void)
         md_text(e->title);
         printf("**\n\n");
         printf("Summary: `%s`\n\n", e->summary);
+        if (!verdict_code_detected(e->id))
+            printf("Not detected yet: fedtrace cannot produce this verdict from a capture "
+                   "yet; the entry documents the failure and its advice.\n\n");
         md_text(e->explain);
         printf("\n\n");
         printf("Advice:\n\n");
@@ -439,6 +496,7 @@ int main(int argc, char **argv)
     test_prefix_stages();
     test_required();
     test_lookup();
+    test_code_list();
     test_stage_names();
     test_render();
     return check_summary("verdict");

@@ -1,0 +1,528 @@
+/*
+ * corr_identity.c - who is who: s2s or c2s, one connection seen twice
+ * across a NAT, the address book (address -> domain, from stream headers
+ * first and DNS answers second), the domains of every s2s connection, and
+ * which side of a federation is local.
+ */
+#include "corr_priv.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- phase 1: s2s or c2s ---------------------------------------------- */
+
+void identity_classify(struct correlator *c)
+{
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        bool jserver = false, jclient = false;
+        for (unsigned e = 0; e < k->nev; e++) {
+            if (k->ev[e].type == CEV_OPEN) {
+                jserver |= (k->ev[e].flags & F_JSERVER) != 0;
+                jclient |= (k->ev[e].flags & F_JCLIENT) != 0;
+            }
+        }
+        if (jserver)
+            k->s2s = true;
+        else if (jclient)
+            k->c2s = true;
+        else if (k->port[FT_DIR_RESP] == 5222 || k->port[FT_DIR_RESP] == 5223)
+            k->c2s = true;
+        else
+            k->s2s = true;
+        if (k->s2s)
+            c->stats.s2s_conns++;
+        else
+            c->stats.c2s_conns++;
+    }
+}
+
+/* ---- phase 2: one connection seen on both sides of a NAT --------------- */
+
+bool conn_same_endpoint(const struct cconn *a, int da, const struct cconn *b, int db)
+{
+    return a->port[da] == b->port[db] && ft_addr_eq(&a->addr[da], &b->addr[db]);
+}
+
+/* Stream headers both views carry must agree (a NAT does not touch them). */
+static bool same_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Stream headers both views carry must agree (a NAT does not touch them);
+ * the receiving server's stream id is random per connection, so two
+ * different connections between the same domains differ there. */
+static bool headers_agree(const struct cconn *a, const struct cconn *b)
+{
+    const struct cev *ha = conn_first_ev(a, CEV_OPEN, FT_DIR_ORIG), *hb = conn_first_ev(b, CEV_OPEN, FT_DIR_ORIG);
+    const struct cev *ra = conn_first_ev(a, CEV_OPEN, FT_DIR_RESP), *rb = conn_first_ev(b, CEV_OPEN, FT_DIR_RESP);
+    if (ra && rb && !same_str(ra->id, rb->id))
+        return false;
+    if (!ha || !hb)
+        return (ha == NULL) == (hb == NULL) || !a->nev || !b->nev;
+    return same_str(ha->from, hb->from) && same_str(ha->to, hb->to);
+}
+
+/* A view that may be one side of a NAT pair: s2s, or a connection that
+ * carried nothing and is c2s only by its port (the inside view of a static
+ * PAT to the wrong inside port, 5222, looks like that). */
+static bool nat_candidate(const struct cconn *k)
+{
+    return k->s2s || (k->c2s && k->nev == 0);
+}
+
+static void make_s2s(struct correlator *c, struct cconn *k)
+{
+    if (k->s2s)
+        return;
+    k->c2s = false;
+    k->s2s = true;
+    c->stats.c2s_conns--;
+    c->stats.s2s_conns++;
+}
+
+/* NAT twins start within half a second of each other and share the
+ * endpoint that was not translated: the index is keyed by (side, address,
+ * port, half-second bucket), so a connection only meets candidates in its
+ * own and the neighbouring buckets. */
+#define NAT_WINDOW_NS (FT_NS_PER_SEC / 2)
+#define NAT_MAX_CANDIDATES 256 /* per list and connection; beyond: counted */
+
+struct nat_key {
+    uint8_t side;
+    uint8_t port[2];
+    struct ft_addr addr;
+    int64_t bucket;
+};
+
+static size_t nat_key(struct nat_key *key, const struct cconn *k, int side, int64_t bucket)
+{
+    memset(key, 0, sizeof(*key));
+    key->side = (uint8_t)side;
+    key->port[0] = (uint8_t)(k->port[side] >> 8);
+    key->port[1] = (uint8_t)k->port[side];
+    key->addr = k->addr[side];
+    key->bucket = bucket;
+    return sizeof(*key);
+}
+
+static int64_t nat_bucket(const struct cconn *k)
+{
+    int64_t t = conn_start(k);
+    return t >= 0 ? t / NAT_WINDOW_NS : (t - NAT_WINDOW_NS + 1) / NAT_WINDOW_NS;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Would a (index i) and b be the two views of one connection? */
+static bool nat_twins(const struct cconn *a, const struct cconn *b)
+{
+    int64_t dt;
+    bool orig_same, resp_same;
+    if (!nat_candidate(b) || b->nat_peer || (!a->s2s && !b->s2s))
+        return false;
+    dt = conn_start(a) - conn_start(b);
+    if (dt < 0)
+        dt = -dt;
+    if (dt > NAT_WINDOW_NS) /* a NAT forwards within milliseconds */
+        return false;
+    orig_same = conn_same_endpoint(a, 0, b, 0);
+    resp_same = conn_same_endpoint(a, 1, b, 1);
+    /* Exactly one side translated: the other endpoint is the same. */
+    if (orig_same == resp_same)
+        return false;
+    /* The translated side keeps its service port for inbound (static PAT)
+     * or its source port for outbound (PAT usually keeps it); either way
+     * the stream must agree. */
+    if (!headers_agree(a, b))
+        return false;
+    if ((a->syn_count > 0) != (b->syn_count > 0) && a->nev == 0 && b->nev == 0)
+        return false;
+    if (a->syn_count && b->syn_count && (a->syn_count > b->syn_count + 1 || b->syn_count > a->syn_count + 1))
+        return false;
+    return true;
+}
+
+void identity_pair_nat(struct correlator *c)
+{
+    struct corr_index ix;
+    uint32_t *cand = malloc(6 * NAT_MAX_CANDIDATES * sizeof(*cand));
+    struct nat_key key;
+
+    corr_index_init(&ix);
+    if (!cand)
+        return;
+    for (unsigned i = 0; i < c->nconns; i++) {
+        const struct cconn *k = c->conns[i];
+        if (!nat_candidate(k))
+            continue;
+        for (int side = 0; side < 2; side++)
+            if (!corr_index_add(&ix, &key, nat_key(&key, k, side, nat_bucket(k)), i, 0))
+                goto out;
+    }
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *a = c->conns[i];
+        unsigned ncand = 0;
+        if (!nat_candidate(a) || a->nat_peer)
+            continue;
+        /* The candidates after a in capture order: the earliest that
+         * qualifies wins, as a scan in that order would find it. */
+        for (int side = 0; side < 2; side++) {
+            for (int64_t bk = nat_bucket(a) - 1; bk <= nat_bucket(a) + 1; bk++) {
+                unsigned seen = 0;
+                struct corr_index_key *node = corr_index_key_node(&ix, &key, nat_key(&key, a, side, bk));
+                if (!node)
+                    continue;
+                /* Entries at the front that are a itself, before it or
+                 * paired are dead for every later connection: drop them. */
+                while (node->first && (corr_index_val(&ix, node->first)->a <= i ||
+                                       c->conns[corr_index_val(&ix, node->first)->a]->nat_peer))
+                    node->first = corr_index_next(&ix, node->first);
+                for (uint32_t h = node->first; h; h = corr_index_next(&ix, h)) {
+                    uint32_t j = corr_index_val(&ix, h)->a;
+                    if (j <= i || c->conns[j]->nat_peer)
+                        continue;
+                    if (seen++ >= NAT_MAX_CANDIDATES) {
+                        c->stats.nat_candidates_capped++;
+                        break;
+                    }
+                    cand[ncand++] = j;
+                }
+            }
+        }
+        qsort(cand, ncand, sizeof(*cand), cmp_u32);
+        for (unsigned n = 0; n < ncand; n++) {
+            struct cconn *b = c->conns[cand[n]];
+            if (!nat_twins(a, b))
+                continue;
+            a->nat_peer = b;
+            b->nat_peer = a;
+            make_s2s(c, a);
+            make_s2s(c, b);
+            if (conn_richness(b) > conn_richness(a))
+                a->secondary = true;
+            else
+                b->secondary = true;
+            c->stats.nat_pairs++;
+            break;
+        }
+    }
+out:
+    free(cand);
+    corr_index_free(&ix);
+}
+
+/* Addresses a server on the Internet cannot reach: RFC 1918, CGNAT, ULA,
+ * loopback, link-local, unspecified.  Documentation ranges are routable
+ * for this purpose (labs and examples use them as public addresses). */
+bool corr_addr_is_private(const struct ft_addr *a)
+{
+    switch (dns_addr_classify(a)) {
+    case DNS_ADDR_PRIVATE:
+    case DNS_ADDR_CGNAT:
+    case DNS_ADDR_ULA:
+    case DNS_ADDR_LOOPBACK:
+    case DNS_ADDR_LINK_LOCAL:
+    case DNS_ADDR_UNSPECIFIED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- phase 3: which address serves which domain ------------------------ */
+
+static void book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength)
+{
+    uint32_t h;
+    if (!domain || !*domain || !a->family)
+        return;
+    h = corr_index_first(&c->book_ix, a, sizeof(*a));
+    if (h) {
+        struct addr_domain *b = &c->book[corr_index_val(&c->book_ix, h)->a];
+        if (strength > b->strength) {
+            corr_copy(b->domain, sizeof(b->domain), domain);
+            b->strength = strength;
+        }
+        return;
+    }
+    if (!corr_grow((void **)&c->book, &c->capbook, c->nbook + 1, sizeof(*c->book)) ||
+        !corr_index_add(&c->book_ix, a, sizeof(*a), c->nbook, 0))
+        return;
+    c->book[c->nbook].addr = *a;
+    corr_copy(c->book[c->nbook].domain, sizeof(c->book[c->nbook].domain), domain);
+    c->book[c->nbook].strength = strength;
+    c->nbook++;
+}
+
+const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a)
+{
+    uint32_t h = corr_index_first(&c->book_ix, a, sizeof(*a));
+    return h ? c->book[corr_index_val(&c->book_ix, h)->a].domain : NULL;
+}
+
+/* "_xmpp-server._tcp.example.org" -> "example.org" (also xmpps). */
+bool corr_srv_domain(const char *qname, char *out, size_t len)
+{
+    static const char *const prefixes[] = { "_xmpp-server._tcp.", "_xmpps-server._tcp.", NULL };
+    for (int i = 0; prefixes[i]; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncasecmp(qname, prefixes[i], n) == 0 && qname[n]) {
+            corr_copy(out, len, qname + n);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The domain a host name serves for s2s according to the SRV answers seen
+ * (target -> domain), or NULL. */
+bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len)
+{
+    char key[STR_CAP];
+    size_t n = corr_index_key1(key, sizeof(key), host); /* no separator */
+    uint32_t h = corr_index_first(&c->srv_target_ix, key, n);
+    if (!h)
+        return false;
+    return corr_srv_domain(c->lookups[corr_index_val(&c->srv_target_ix, h)->a]->qname, out, len);
+}
+
+/* The lookup joins: SRV target -> the lookup that named it (first wins),
+ * and domain -> the lookups about it (its SRV, its address, the address
+ * of its SRV target), each in capture order. */
+void identity_index_lookups(struct correlator *c)
+{
+    char key[STR_CAP], d[STR_CAP], t[STR_CAP];
+    for (unsigned i = 0; i < c->nlookups; i++) {
+        const struct clookup *l = c->lookups[i];
+        if (l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, d, sizeof(d)))
+            continue;
+        for (unsigned k = 0; k < l->nans; k++)
+            if (l->ans[k].type == DNS_T_SRV && l->ans[k].target)
+                corr_index_add(&c->srv_target_ix, key, corr_index_key1(key, sizeof(key), l->ans[k].target),
+                               i, 0);
+    }
+    for (unsigned i = 0; i < c->nlookups; i++) {
+        const struct clookup *l = c->lookups[i];
+        size_t n;
+        if (corr_srv_domain(l->qname, d, sizeof(d))) {
+            corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), d), i, 0);
+            continue;
+        }
+        if (l->qtype != DNS_T_A && l->qtype != DNS_T_AAAA)
+            continue;
+        n = corr_index_key1(key, sizeof(key), l->qname);
+        corr_index_add(&c->lookup_dom_ix, key, n, i, 0);
+        if (identity_srv_domain_of_target(c, l->qname, t, sizeof(t)) && strcasecmp(t, l->qname) != 0)
+            corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), t), i, 0);
+    }
+}
+
+void identity_learn_addresses(struct correlator *c)
+{
+    /* Stream headers: the strongest statement of who is who. */
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        const struct cev *ho, *hr;
+        if (!k->s2s)
+            continue;
+        ho = conn_first_ev(k, CEV_OPEN, FT_DIR_ORIG);
+        hr = conn_first_ev(k, CEV_OPEN, FT_DIR_RESP);
+        if (ho && ho->from)
+            book_add(c, &k->addr[FT_DIR_ORIG], ho->from, 2);
+        if (hr && hr->from)
+            book_add(c, &k->addr[FT_DIR_RESP], hr->from, 2);
+        else if (ho && ho->to && hr)
+            book_add(c, &k->addr[FT_DIR_RESP], ho->to, 2);
+    }
+    /* DNS: A/AAAA of an SRV target, or of the bare domain (fallback). */
+    for (unsigned i = 0; i < c->nlookups; i++) {
+        const struct clookup *l = c->lookups[i];
+        char dom[STR_CAP];
+        for (unsigned k = 0; k < l->nans; k++) {
+            if (l->ans[k].type != DNS_T_A && l->ans[k].type != DNS_T_AAAA)
+                continue;
+            if (!l->ans[k].name)
+                continue;
+            if (identity_srv_domain_of_target(c, l->ans[k].name, dom, sizeof(dom)))
+                book_add(c, &l->ans[k].addr, dom, 1);
+            else if (l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA)
+                book_add(c, &l->ans[k].addr, l->qname, 1);
+        }
+    }
+}
+
+/* ---- phase 4: the domains of each s2s connection ------------------------ */
+
+void identity_name_endpoint(char *out, size_t len, const struct ft_addr *a)
+{
+    char ip[FT_ADDR_STRLEN];
+    snprintf(out, len, "[%s]", ft_addr_str(a, ip, sizeof(ip)));
+}
+
+void identity_name_domains(struct correlator *c)
+{
+    char name[FT_ADDR_STRLEN + 3];
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        const struct cev *ho, *hr;
+        if (!k->s2s)
+            continue;
+        ho = conn_first_ev(k, CEV_OPEN, FT_DIR_ORIG);
+        hr = conn_first_ev(k, CEV_OPEN, FT_DIR_RESP);
+        if (ho && ho->from && *ho->from)
+            k->dom_from = identity_intern(c, ho->from);
+        else if (hr && hr->to && *hr->to)
+            k->dom_from = identity_intern(c, hr->to);
+        if (ho && ho->to && *ho->to)
+            k->dom_to = identity_intern(c, ho->to);
+        else if (hr && hr->from && *hr->from)
+            k->dom_to = identity_intern(c, hr->from);
+    }
+    /* Second pass: connections without headers borrow from their NAT twin,
+     * then from what the addresses are known to serve. */
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        const char *d;
+        if (!k->s2s)
+            continue;
+        if (k->nat_peer) {
+            if (!k->dom_from)
+                k->dom_from = identity_intern(c, k->nat_peer->dom_from);
+            if (!k->dom_to)
+                k->dom_to = identity_intern(c, k->nat_peer->dom_to);
+        }
+        if (!k->dom_from && (d = identity_book_domain(c, &k->addr[FT_DIR_ORIG])) != NULL)
+            k->dom_from = identity_intern(c, d);
+        if (!k->dom_to && (d = identity_book_domain(c, &k->addr[FT_DIR_RESP])) != NULL)
+            k->dom_to = identity_intern(c, d);
+        if (!k->dom_from && c->cfg.n_local_domains == 1) {
+            for (unsigned s = 0; s < c->cfg.n_local_servers; s++)
+                if (ft_addr_eq(&c->cfg.local_servers[s], &k->addr[FT_DIR_ORIG]))
+                    k->dom_from = identity_intern(c, c->cfg.local_domains[0]);
+        }
+        if (!k->dom_to && c->cfg.n_local_domains == 1) {
+            for (unsigned s = 0; s < c->cfg.n_local_servers; s++)
+                if (ft_addr_eq(&c->cfg.local_servers[s], &k->addr[FT_DIR_RESP]))
+                    k->dom_to = identity_intern(c, c->cfg.local_domains[0]);
+        }
+    }
+    /* Third pass: a twin that learned its names from the book only in the
+     * pass above (it came later in the list) still lends them; then the
+     * bare address. */
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        if (!k->s2s)
+            continue;
+        if (k->nat_peer) {
+            if (!k->dom_from)
+                k->dom_from = identity_intern(c, k->nat_peer->dom_from);
+            if (!k->dom_to)
+                k->dom_to = identity_intern(c, k->nat_peer->dom_to);
+        }
+        if (!k->dom_from)
+            k->dom_from = identity_intern(c, identity_endpoint_name(name, sizeof(name), &k->addr[FT_DIR_ORIG]));
+        if (!k->dom_to)
+            k->dom_to = identity_intern(c, identity_endpoint_name(name, sizeof(name), &k->addr[FT_DIR_RESP]));
+    }
+}
+
+/* The domain a client connection serves: the `to` of the client's stream
+ * header, or the `from` of the server's. */
+bool identity_c2s_domain(const struct cconn *k, char *out, size_t len)
+{
+    const struct cev *ho = conn_first_ev(k, CEV_OPEN, FT_DIR_ORIG), *hr = conn_first_ev(k, CEV_OPEN, FT_DIR_RESP);
+    if (ho && ho->to && *ho->to)
+        corr_jid_domain(ho->to, out, len);
+    else if (hr && hr->from && *hr->from)
+        corr_jid_domain(hr->from, out, len);
+    else
+        return false;
+    return out[0] != '\0';
+}
+
+/* Which domain of a federation is ours: -d first, then the side whose
+ * server sits on a private address (behind the NAT), then the side whose
+ * DNS lookups the capture shows. */
+void identity_decide_roles(struct correlator *c, struct corr_federation *f)
+{
+    int score[2] = { 0, 0 };
+    for (int i = 0; i < 2; i++) {
+        for (unsigned k = 0; k < c->cfg.n_local_domains; k++)
+            if (strcasecmp(c->cfg.local_domains[k], f->domains[i]) == 0)
+                score[i] += 100;
+        size_t n = strnlen(f->domains[i], STR_CAP - 1);
+        bool priv = false, looked = false;
+        for (uint32_t h = corr_index_first(&c->role_ix, f->domains[i], n); h; h = corr_index_next(&c->role_ix, h)) {
+            priv |= corr_index_val(&c->role_ix, h)->a == 1;
+            looked |= corr_index_val(&c->role_ix, h)->a == 2;
+        }
+        score[i] += (priv ? 10 : 0) + (looked ? 1 : 0);
+    }
+    if (score[0] == score[1]) {
+        f->local = NULL;
+        f->roles_inferred = true;
+        corr_copy(f->role_reason, sizeof(f->role_reason), "could not tell which side is local; use -d DOMAIN");
+        return;
+    }
+    int li = score[0] > score[1] ? 0 : 1;
+    f->local = f->domains[li];
+    f->roles_inferred = score[li] < 100;
+    corr_copy(f->role_reason, sizeof(f->role_reason),
+             score[li] >= 100 ? "given with -d"
+             : score[li] >= 10 ? "its server has a private address (behind the NAT)"
+                               : "its server's DNS lookups are in the capture");
+}
+
+/* What decide_roles needs per domain, from the finished address book:
+ * 1 = a server of it on a private address (by stream header), 2 = its
+ * server's DNS lookups are in the capture. */
+void identity_index_roles(struct correlator *c)
+{
+    for (unsigned b = 0; b < c->nbook; b++)
+        if (c->book[b].strength == 2 && corr_addr_is_private(&c->book[b].addr))
+            corr_index_add(&c->role_ix, c->book[b].domain, strnlen(c->book[b].domain, STR_CAP - 1), 1, 0);
+    for (unsigned l = 0; l < c->nlookups; l++) {
+        const char *d = identity_book_domain(c, &c->lookups[l]->client);
+        if (d)
+            corr_index_add(&c->role_ix, d, strnlen(d, STR_CAP - 1), 2, 0);
+    }
+}
+
+const char *identity_intern(struct correlator *c, const char *s)
+{
+    size_t n = s ? strnlen(s, STR_CAP - 1) : 0;
+    uint32_t h;
+    char *copy;
+    if (!n)
+        return NULL;
+    h = corr_index_first(&c->names_ix, s, n);
+    if (h)
+        return c->names[corr_index_val(&c->names_ix, h)->a];
+    if (!corr_grow((void **)&c->names, &c->capnames, c->nnames + 1, sizeof(*c->names)))
+        return NULL;
+    copy = strndup(s, n);
+    if (!copy)
+        return NULL;
+    if (!corr_index_add(&c->names_ix, s, n, c->nnames, 0)) {
+        free(copy);
+        return NULL;
+    }
+    c->names[c->nnames++] = copy;
+    return copy;
+}
+
+const char *identity_endpoint_name(char *out, size_t len, const struct ft_addr *a)
+{
+    identity_name_endpoint(out, len, a);
+    return out;
+}

@@ -1,0 +1,38 @@
+/*
+ * corr_identity.h - who is who in the correlator: s2s or c2s, NAT pairs,
+ * the address book (address -> domain), the domains of each connection,
+ * which lookups concern a domain, and which side of a federation is local.
+ */
+#ifndef FT_CORR_IDENTITY_H
+#define FT_CORR_IDENTITY_H
+
+#include "corr_store.h"
+
+void identity_classify(struct correlator *c);
+void identity_pair_nat(struct correlator *c);
+void identity_learn_addresses(struct correlator *c);
+void identity_name_domains(struct correlator *c);
+void identity_index_roles(struct correlator *c);
+void identity_decide_roles(struct correlator *c, struct corr_federation *f);
+
+/* The one shared copy of a domain name (cut at STR_CAP - 1), owned by the
+ * correlator; NULL for NULL, "" or no memory. */
+const char *identity_intern(struct correlator *c, const char *s);
+/* identity_name_endpoint, returning out. */
+const char *identity_endpoint_name(char *out, size_t len, const struct ft_addr *a);
+bool conn_same_endpoint(const struct cconn *a, int da, const struct cconn *b, int db);
+/* RFC 1918, CGNAT, ULA, loopback, link-local, unspecified. */
+bool corr_addr_is_private(const struct ft_addr *a);
+/* "_xmpp-server._tcp.example.org" -> "example.org" (also xmpps). */
+bool corr_srv_domain(const char *qname, char *out, size_t len);
+bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len);
+/* The domain an address is known to serve, or NULL (points into the book). */
+const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a);
+/* "[192.0.2.1]": the name of an endpoint whose domain is unknown. */
+void identity_name_endpoint(char *out, size_t len, const struct ft_addr *a);
+/* Builds the SRV-target and domain -> lookups joins (once, before use). */
+void identity_index_lookups(struct correlator *c);
+/* The domain a client connection serves. */
+bool identity_c2s_domain(const struct cconn *k, char *out, size_t len);
+
+#endif

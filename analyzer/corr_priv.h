@@ -1,0 +1,63 @@
+/*
+ * corr_priv.h - the correlator's state, shared by its modules (correlate.c,
+ * corr_store, corr_identity, corr_registry, corr_timeline, judge_*).  Not
+ * for use outside the correlator.
+ */
+#ifndef FT_CORR_PRIV_H
+#define FT_CORR_PRIV_H
+
+#include <time.h>
+
+#include "correlate.h"
+#include "corr_util.h"
+#include "corr_store.h"
+#include "corr_index.h"
+
+struct addr_domain {
+    struct ft_addr addr;
+    char domain[STR_CAP];
+    uint8_t strength; /* 2 = stream header, 1 = DNS */
+};
+
+struct correlator {
+    struct corr_config cfg;
+    struct cconn **conns;
+    unsigned nconns, capconns;
+    uint64_t *map_keys;        /* flow_id -> index+1 (open addressing) */
+    uint32_t *map_vals;
+    uint32_t map_cap;
+    struct clookup **lookups;
+    unsigned nlookups, caplookups;
+    struct addr_domain *book;
+    unsigned nbook, capbook;
+    struct corr_federation **feds;
+    unsigned nfeds, capfeds;
+    int64_t src_first[64], src_last[64];
+    bool src_seen[64];
+    unsigned nsources;
+    int64_t capture_end_ns;
+    struct corr_stats stats;
+    bool stop_seen;                  /* the stop flag was noticed at ... */
+    struct timespec stop_deadline;   /* ... and judging ends by then */
+    /* Joins (built by corr_finish unless noted). */
+    struct corr_index book_ix;       /* address bytes -> book entry */
+    struct corr_index fed_ix;        /* "lo\0hi" -> federation */
+    struct corr_index srv_target_ix; /* SRV target (lowercase) -> lookup */
+    struct corr_index lookup_dom_ix; /* domain (lowercase) -> lookups about it */
+    struct corr_index dir_conn_ix;   /* "from\0to" -> s2s connections, in order */
+    struct corr_index verify_ix;     /* from\1to -> db:verify requests (conn, event) */
+    struct corr_index sub_ix;        /* from-domain\1to-domain -> s2s subscribes */
+    struct corr_index csub_ix;       /* user's domain\1to-domain -> c2s subscribes */
+    struct corr_index answer_ix;     /* bare from\1bare to -> subscription answers */
+    struct corr_index names_ix;      /* domain name -> names[] (interned) */
+    char **names;
+    unsigned nnames, capnames;
+    struct corr_index role_ix;       /* domain -> 1 private server, 2 lookups seen */
+};
+
+#include "corr_identity.h"
+#include "corr_registry.h"
+#include "judge.h"
+#include "corr_timeline.h"
+
+#endif

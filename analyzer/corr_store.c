@@ -1,0 +1,379 @@
+/*
+ * corr_store.c - the correlator's fact store: compact copies of the
+ * connections (TCP facts and notable XMPP events) and DNS lookups that can
+ * matter to a verdict, indexed by flow id, and the queries the judges ask
+ * of one connection.  Connections arrive as conn_records (facts.h).
+ */
+#include "corr_priv.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void conn_free(struct cconn *k)
+{
+    for (unsigned i = 0; i < k->nev; i++) {
+        free(k->ev[i].from);
+        free(k->ev[i].to);
+        free(k->ev[i].id);
+        free(k->ev[i].cond);
+        free(k->ev[i].text);
+    }
+    free(k->ev);
+    free(k);
+}
+
+static uint32_t map_slot(const struct correlator *c, uint64_t key)
+{
+    uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
+    return (uint32_t)(h >> 32) & (c->map_cap - 1);
+}
+
+static bool map_grow(struct correlator *c)
+{
+    uint32_t ncap = c->map_cap * 2, old = c->map_cap;
+    uint64_t *ok = c->map_keys;
+    uint32_t *ov = c->map_vals;
+    c->map_keys = calloc(ncap, sizeof(*c->map_keys));
+    c->map_vals = calloc(ncap, sizeof(*c->map_vals));
+    if (!c->map_keys || !c->map_vals) {
+        free(c->map_keys);
+        free(c->map_vals);
+        c->map_keys = ok;
+        c->map_vals = ov;
+        return false;
+    }
+    c->map_cap = ncap;
+    for (uint32_t i = 0; i < old; i++) {
+        if (!ok[i])
+            continue;
+        uint32_t s = map_slot(c, ok[i]);
+        while (c->map_keys[s])
+            s = (s + 1) & (ncap - 1);
+        c->map_keys[s] = ok[i];
+        c->map_vals[s] = ov[i];
+    }
+    free(ok);
+    free(ov);
+    return true;
+}
+
+/* The connection record of a flow, created on first use; NULL when the
+ * cap is reached (counted) or memory ran out. */
+struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id)
+{
+    uint32_t s = map_slot(c, flow_id);
+    struct cconn *k;
+    while (c->map_keys[s]) {
+        if (c->map_keys[s] == flow_id)
+            return c->conns[c->map_vals[s] - 1];
+        s = (s + 1) & (c->map_cap - 1);
+    }
+    if (c->nconns >= c->cfg.max_conns) {
+        c->stats.conns_dropped++;
+        return NULL;
+    }
+    if ((c->nconns + 1) * 2 > c->map_cap) {
+        if (!map_grow(c))
+            return NULL;
+        return store_conn_get(c, flow_id);
+    }
+    if (!corr_grow((void **)&c->conns, &c->capconns, c->nconns + 1, sizeof(*c->conns)))
+        return NULL;
+    k = calloc(1, sizeof(*k));
+    if (!k)
+        return NULL;
+    k->flow_id = flow_id;
+    c->conns[c->nconns++] = k;
+    c->map_keys[s] = flow_id;
+    c->map_vals[s] = c->nconns;
+    c->stats.conns++;
+    return k;
+}
+
+void store_conn_end(struct correlator *c, const struct conn_record *r)
+{
+    struct cconn *k;
+    bool xmppish = r->info.app == APP_XMPP || r->info.app == APP_XMPP_TLS ||
+                   port_set_has(&c->cfg.xmpp_ports, r->info.port[FT_DIR_RESP]);
+    if (r->phase != CONN_END || !xmppish)
+        return;
+    k = store_conn_get(c, r->info.flow_id);
+    if (!k)
+        return;
+    k->have_tcp = true;
+    k->addr[0] = r->info.addr[0];
+    k->addr[1] = r->info.addr[1];
+    k->port[0] = r->info.port[0];
+    k->port[1] = r->info.port[1];
+    k->app = r->info.app;
+    k->source = r->source;
+    k->first_ns = r->first_ns;
+    k->last_ns = r->last_ns;
+    k->syn = r->syn;
+    k->synack = r->synack;
+    k->rst = r->rst;
+    k->rst_dir = r->rst_dir;
+    k->syn_count = r->syn_count;
+    k->midstream = r->midstream;
+    k->established = r->established || (r->synack.frame && r->dir[FT_DIR_ORIG].packets > 1);
+    for (int d = 0; d < 2; d++) {
+        k->fin[d] = r->dir[d].fin;
+        k->first_data[d] = r->dir[d].first_data;
+        k->pkts[d] = r->dir[d].packets;
+        k->bytes[d] = r->dir[d].payload_bytes;
+        k->gaps[d] = r->dir[d].gaps;
+        k->badcsum[d] = r->dir[d].bad_checksums;
+    }
+    corr_copy(k->state, sizeof(k->state), r->conn_state);
+    corr_copy(k->history, sizeof(k->history), r->history);
+    if (r->last_ns > c->capture_end_ns)
+        c->capture_end_ns = r->last_ns;
+}
+
+void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev)
+{
+    struct cconn *k = store_conn_get(c, fi->flow_id);
+    struct cev e;
+    char vbuf[32];
+
+    if (!k)
+        return;
+    if (!k->have_tcp) {
+        k->addr[0] = fi->addr[0];
+        k->addr[1] = fi->addr[1];
+        k->port[0] = fi->port[0];
+        k->port[1] = fi->port[1];
+        k->app = fi->app;
+    }
+    memset(&e, 0, sizeof(e));
+    e.dir = ev->dir;
+    e.ref = corr_ref(&ev->meta);
+    switch (ev->type) {
+    case XMPP_EV_STREAM_OPEN:
+        if (!ev->stream_ns_ok)
+            return; /* a root element that is not a stream: the error follows */
+        e.type = CEV_OPEN;
+        if (ev->content_ns && strcmp(ev->content_ns, "jabber:server") == 0)
+            e.flags |= F_JSERVER;
+        if (ev->content_ns && strcmp(ev->content_ns, "jabber:client") == 0)
+            e.flags |= F_JCLIENT;
+        if (ev->db_ns)
+            e.flags |= F_DB_NS;
+        e.cond = corr_dup(ev->content_ns);
+        break;
+    case XMPP_EV_FEATURES:
+        e.type = CEV_FEATURES;
+        e.flags = (uint8_t)((ev->starttls ? F_STARTTLS : 0) | (ev->starttls_required ? F_REQUIRED : 0) |
+                            (ev->dialback ? F_DIALBACK : 0) | (ev->sasl_external ? F_EXTERNAL : 0));
+        e.text = corr_dup(ev->mechanisms);
+        break;
+    case XMPP_EV_STARTTLS:
+        e.type = CEV_STARTTLS;
+        break;
+    case XMPP_EV_PROCEED:
+        e.type = CEV_PROCEED;
+        break;
+    case XMPP_EV_TLS_FAILURE:
+        e.type = CEV_TLS_FAILURE;
+        break;
+    case XMPP_EV_SASL_AUTH:
+        e.type = CEV_SASL_AUTH;
+        e.text = corr_dup(ev->mechanism);
+        break;
+    case XMPP_EV_SASL_SUCCESS:
+        e.type = CEV_SASL_SUCCESS;
+        break;
+    case XMPP_EV_SASL_FAILURE:
+        e.type = CEV_SASL_FAILURE;
+        break;
+    case XMPP_EV_DB_RESULT:
+    case XMPP_EV_DB_VERIFY:
+        e.type = ev->type == XMPP_EV_DB_RESULT ? CEV_DB_RESULT : CEV_DB_VERIFY;
+        e.sub = (uint8_t)ev->db_type;
+        break;
+    case XMPP_EV_STREAM_ERROR:
+        e.type = CEV_STREAM_ERROR;
+        break;
+    case XMPP_EV_STREAM_CLOSE:
+        e.type = CEV_CLOSE;
+        break;
+    case XMPP_EV_STANZA:
+        k->stanzas[ev->dir & 1]++;
+        if (!xmpp_stanza_is_notable(ev))
+            return;
+        e.type = CEV_STANZA;
+        e.sub = (uint8_t)(ev->stanza == XMPP_STANZA_PRESENCE ? ev->presence : 0xff);
+        e.flags = (uint8_t)ev->stanza;
+        e.text = corr_dup(ev->type_str);
+        break;
+    case XMPP_EV_TLS:
+        if (!ev->tls)
+            return;
+        switch (ev->tls->type) {
+        case TLS_EV_CLIENT_HELLO:
+            e.type = CEV_TLS_HELLO;
+            e.text = corr_dup(ev->tls->sni);
+            break;
+        case TLS_EV_SERVER_HELLO:
+            e.type = CEV_TLS_SERVER;
+            e.id = corr_dup(tls_version_name(ev->tls->version, vbuf, sizeof(vbuf)));
+            break;
+        case TLS_EV_ALERT:
+            e.type = CEV_TLS_ALERT;
+            e.cond = corr_dup(ev->tls->alert_encrypted ? "encrypted"
+                                                      : (ev->tls->alert_desc_name ? ev->tls->alert_desc_name
+                                                                                  : "unknown"));
+            e.sub = ev->tls->alert_level;
+            break;
+        case TLS_EV_HANDSHAKE_DONE:
+        case TLS_EV_HANDSHAKE_ENCRYPTED:
+            e.type = CEV_TLS_DONE;
+            break;
+        case TLS_EV_CERTIFICATE:
+            e.type = CEV_TLS_CERT;
+            e.text = corr_dup(ev->tls->cert_cn);
+            break;
+        default:
+            return;
+        }
+        break;
+    case XMPP_EV_ERROR:
+        e.type = CEV_XML_ERROR;
+        e.cond = corr_dup(xmpp_error_name(ev->error));
+        break;
+    case XMPP_EV_GAP:
+        e.type = CEV_GAP;
+        break;
+    case XMPP_EV_CLEARTEXT_AFTER_STARTTLS:
+        e.type = CEV_CLEARTEXT_AFTER_STARTTLS;
+        break;
+    default:
+        return;
+    }
+    if (!e.from)
+        e.from = corr_dup(ev->from);
+    if (!e.to)
+        e.to = corr_dup(ev->to);
+    if (!e.id)
+        e.id = corr_dup(ev->id);
+    if (ev->condition && !e.cond)
+        e.cond = corr_dup(ev->condition);
+    if (ev->text && !e.text)
+        e.text = corr_dup(ev->text);
+    if (k->nev >= c->cfg.max_events_per_conn ||
+        !corr_grow((void **)&k->ev, &k->cap, k->nev + 1, sizeof(*k->ev))) {
+        c->stats.events_dropped++;
+        free(e.from);
+        free(e.to);
+        free(e.id);
+        free(e.cond);
+        free(e.text);
+        return;
+    }
+    k->ev[k->nev++] = e;
+    c->stats.events++;
+}
+
+void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
+{
+    struct clookup *l;
+    if (c->nlookups >= c->cfg.max_lookups) {
+        c->stats.lookups_dropped++;
+        return;
+    }
+    if (!corr_grow((void **)&c->lookups, &c->caplookups, c->nlookups + 1, sizeof(*c->lookups)))
+        return;
+    l = calloc(1, sizeof(*l));
+    if (!l)
+        return;
+    l->id = lk->id;
+    l->client = lk->client.addr;
+    l->server = lk->server.addr;
+    l->tcp = lk->transport == DNS_TCP;
+    l->qname = corr_dup(lk->qname ? lk->qname : "");
+    l->qtype = lk->qtype;
+    l->outcome = lk->outcome;
+    l->rcode = lk->rcode;
+    l->has_response = lk->has_response;
+    l->nqueries = lk->nqueries;
+    if (lk->nqueries)
+        l->query = corr_ref(&lk->query[0]);
+    if (lk->has_response)
+        l->response = corr_ref(&lk->response);
+    for (unsigned i = 0; i < lk->nans && i < DNS_LOOKUP_MAX_ANS; i++) {
+        l->ans[i].type = lk->ans[i].type;
+        l->ans[i].addr = lk->ans[i].addr;
+        l->ans[i].port = lk->ans[i].port;
+        l->ans[i].name = corr_dup(lk->ans[i].name);
+        l->ans[i].target = corr_dup(lk->ans[i].target);
+        l->nans++;
+    }
+    c->lookups[c->nlookups++] = l;
+    c->stats.lookups++;
+}
+
+/* ---- queries over a connection's events ------------------------------- */
+
+const struct cev *conn_first_ev(const struct cconn *k, enum cev_type t, int dir)
+{
+    for (unsigned i = 0; i < k->nev; i++)
+        if (k->ev[i].type == t && (dir < 0 || k->ev[i].dir == dir))
+            return &k->ev[i];
+    return NULL;
+}
+
+int64_t conn_start(const struct cconn *k)
+{
+    if (k->syn.frame)
+        return k->syn.ts_ns;
+    if (k->first_ns)
+        return k->first_ns;
+    return k->nev ? k->ev[0].ref.ts_ns : 0;
+}
+
+/* When this connection last learned its fate (authentication answered,
+ * refused, or a stream error); 0 if never.  The latest such connection
+ * tells a direction's current state: a retry that worked supersedes an
+ * earlier failure, and a failure after a success is the news. */
+int64_t conn_decided_ns(const struct cconn *k)
+{
+    int64_t t = 0;
+    for (unsigned i = 0; i < k->nev; i++) {
+        const struct cev *e = &k->ev[i];
+        bool decisive = (e->type == CEV_DB_RESULT && e->dir == FT_DIR_RESP && e->sub != XMPP_DB_NONE) ||
+                        e->type == CEV_SASL_SUCCESS || e->type == CEV_SASL_FAILURE ||
+                        e->type == CEV_STREAM_ERROR || e->type == CEV_TLS_ALERT;
+        if (decisive && e->ref.ts_ns > t)
+            t = e->ref.ts_ns;
+    }
+    return t;
+}
+
+/* How much a view of a connection shows: used to pick the primary of a pair. */
+int conn_richness(const struct cconn *k)
+{
+    return (int)k->nev * 4 + (k->established ? 2 : 0) + (k->syn.frame ? 1 : 0);
+}
+
+void store_free(struct correlator *c)
+{
+    for (unsigned i = 0; i < c->nconns; i++)
+        conn_free(c->conns[i]);
+    free(c->conns);
+    for (unsigned i = 0; i < c->nlookups; i++) {
+        struct clookup *l = c->lookups[i];
+        free(l->qname);
+        for (unsigned k = 0; k < l->nans; k++) {
+            free(l->ans[k].name);
+            free(l->ans[k].target);
+        }
+        free(l);
+    }
+    free(c->lookups);
+    free(c->map_keys);
+    free(c->map_vals);
+}

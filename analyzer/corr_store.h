@@ -1,0 +1,119 @@
+/*
+ * corr_store.h - the correlator's fact store: compact records of the
+ * connections (TCP facts, notable XMPP events) and DNS lookups that can
+ * matter to a verdict.  Owned by the correlator: every string in a record
+ * is owned by that record and freed with it (conn_free, store_free).
+ */
+#ifndef FT_CORR_STORE_H
+#define FT_CORR_STORE_H
+
+#include "correlate.h"
+#include "corr_util.h"
+
+struct correlator;
+
+enum cev_type {
+    CEV_OPEN,
+    CEV_FEATURES,
+    CEV_STARTTLS,
+    CEV_PROCEED,
+    CEV_TLS_FAILURE,
+    CEV_SASL_AUTH,
+    CEV_SASL_SUCCESS,
+    CEV_SASL_FAILURE,
+    CEV_DB_RESULT,
+    CEV_DB_VERIFY,
+    CEV_STREAM_ERROR,
+    CEV_CLOSE,
+    CEV_STANZA,
+    CEV_TLS_HELLO,     /* ClientHello: text = SNI */
+    CEV_TLS_SERVER,    /* ServerHello: id = version */
+    CEV_TLS_ALERT,     /* cond = description */
+    CEV_TLS_DONE,      /* handshake completed or continues encrypted */
+    CEV_TLS_CERT,      /* text = subject CN */
+    CEV_XML_ERROR,     /* cond = error name */
+    CEV_GAP,
+    CEV_CLEARTEXT_AFTER_STARTTLS,
+};
+
+enum {
+    F_STARTTLS = 1,
+    F_REQUIRED = 2,
+    F_DIALBACK = 4,
+    F_EXTERNAL = 8,
+    F_DB_NS = 16,
+    F_JSERVER = 32,
+    F_JCLIENT = 64,
+};
+
+struct cev {
+    uint8_t type, dir, sub, flags;
+    struct frame_ref ref;
+    char *from, *to, *id, *cond, *text; /* owned, may be NULL */
+};
+
+struct cconn {
+    uint64_t flow_id;
+    bool have_tcp;
+    struct ft_addr addr[2];
+    uint16_t port[2];
+    uint32_t source;
+    enum app_proto app;
+    int64_t first_ns, last_ns;
+    struct frame_ref syn, synack, rst, fin[2], first_data[2];
+    uint8_t rst_dir;
+    uint16_t syn_count;
+    bool midstream, established;
+    uint64_t pkts[2], bytes[2], gaps[2], badcsum[2];
+    char state[8];
+    char history[24];
+    uint64_t stanzas[2];
+    struct cev *ev;
+    unsigned nev, cap;
+    /* derived in corr_finish */
+    bool s2s, c2s;
+    struct cconn *nat_peer;  /* the same connection seen elsewhere */
+    bool secondary;          /* the less informative view of a NAT pair */
+    const char *dom_from, *dom_to; /* interned (identity_intern), NULL = unknown */
+};
+
+struct clookup {
+    uint64_t id;
+    struct ft_addr client, server;
+    bool tcp;
+    char *qname;
+    uint16_t qtype;
+    uint8_t outcome;
+    uint16_t rcode;
+    bool has_response;
+    unsigned nqueries;
+    struct frame_ref query, response;
+    unsigned nans;
+    struct {
+        uint16_t type;
+        struct ft_addr addr;
+        uint16_t port;
+        char *name, *target;
+    } ans[DNS_LOOKUP_MAX_ANS];
+};
+
+/* The connection record of a flow, created on first use; NULL when the
+ * cap is reached (counted) or memory ran out. */
+struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id);
+/* Copies the TCP facts of a finished connection (phase CONN_END; the
+ * earlier phases are ignored). */
+void store_conn_end(struct correlator *c, const struct conn_record *r);
+void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev);
+void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk);
+void conn_free(struct cconn *k);
+void store_free(struct correlator *c);
+
+/* Queries over one connection. */
+const struct cev *conn_first_ev(const struct cconn *k, enum cev_type t, int dir);
+int64_t conn_start(const struct cconn *k);
+/* When this connection last learned its fate; 0 if never. */
+int64_t conn_decided_ns(const struct cconn *k);
+/* How much a view of a connection shows: picks the primary of a NAT pair. */
+int conn_richness(const struct cconn *k);
+
+#endif

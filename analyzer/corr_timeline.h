@@ -1,0 +1,20 @@
+/*
+ * corr_timeline.h - the timeline of a direction (struct corr_tl lines in
+ * the direction's array, owned by it): one line per frame of a flow,
+ * several events of one segment joined.
+ */
+#ifndef FT_CORR_TIMELINE_H
+#define FT_CORR_TIMELINE_H
+
+#include "judge.h"
+
+void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, uint64_t dns_id,
+                  enum fed_stage st, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void timeline_add_tcp(struct dctx *x, const struct cconn *k, enum fed_stage st_tcp);
+void timeline_add_conn(struct dctx *x, const struct cconn *k, enum fed_stage st_tcp);
+void timeline_add_event(struct dctx *x, const struct cconn *k, const struct cev *e);
+void timeline_add_lookup(struct dctx *x, const struct clookup *l);
+/* qsort order of timeline lines: time, frame, text. */
+int timeline_cmp(const void *a, const void *b);
+
+#endif

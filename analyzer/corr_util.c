@@ -1,0 +1,103 @@
+/*
+ * corr_util.c - small string, JID and address helpers shared by the
+ * correlator's modules (see corr_util.h).
+ */
+#include "corr_util.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+char *corr_dup(const char *s)
+{
+    return s ? strndup(s, STR_CAP - 1) : NULL;
+}
+
+void corr_copy(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+struct frame_ref corr_ref(const struct ft_meta *m)
+{
+    struct frame_ref r = { m->frame, m->src_frame, m->source, m->ts_ns };
+    return r;
+}
+
+bool corr_grow(void **arr, unsigned *cap, unsigned need, size_t elem)
+{
+    void *n;
+    unsigned nc;
+    if (need <= *cap)
+        return true;
+    nc = *cap ? *cap * 2 : 16;
+    while (nc < need)
+        nc *= 2;
+    n = realloc(*arr, (size_t)nc * elem);
+    if (!n)
+        return false;
+    *arr = n;
+    *cap = nc;
+    return true;
+}
+
+/* The domain part of a JID ("user@dom/res" -> "dom"), lowercased. */
+void corr_jid_domain(const char *jid, char *out, size_t len)
+{
+    const char *at, *slash, *start;
+    size_t n;
+    out[0] = '\0';
+    if (!jid || !*jid)
+        return;
+    slash = strchr(jid, '/');
+    at = strchr(jid, '@');
+    if (at && slash && at > slash)
+        at = NULL;
+    start = at ? at + 1 : jid;
+    n = slash ? (size_t)(slash - start) : strlen(start);
+    if (n >= len)
+        n = len - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)((start[i] >= 'A' && start[i] <= 'Z') ? start[i] + 32 : start[i]);
+    out[n] = '\0';
+}
+
+/* The bare JID (no resource). */
+void corr_jid_bare(const char *jid, char *out, size_t len)
+{
+    const char *slash;
+    size_t n;
+    out[0] = '\0';
+    if (!jid)
+        return;
+    slash = strchr(jid, '/');
+    n = slash ? (size_t)(slash - jid) : strlen(jid);
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, jid, n);
+    out[n] = '\0';
+}
+
+void corr_addr_port(char *buf, size_t len, const struct ft_addr *a, uint16_t port)
+{
+    char ip[FT_ADDR_STRLEN];
+    ft_addr_str(a, ip, sizeof(ip));
+    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, port);
+}
+
+bool corr_jid_eq_bare(const char *a, const char *b)
+{
+    char x[STR_CAP], y[STR_CAP];
+    corr_jid_bare(a, x, sizeof(x));
+    corr_jid_bare(b, y, sizeof(y));
+    return x[0] && strcasecmp(x, y) == 0;
+}
+
+const char *corr_syns_str(uint16_t n, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u SYN%s", n, n == 1 ? "" : "s");
+    return buf;
+}

@@ -1,0 +1,38 @@
+/*
+ * corr_util.h - small string, JID and address helpers shared by the
+ * correlator's modules.  No state.
+ */
+#ifndef FT_CORR_UTIL_H
+#define FT_CORR_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "meta.h"
+#include "facts.h"
+
+/* Longest string the correlator keeps from the wire (domains, ids...). */
+#define STR_CAP 256
+
+/* A copy of s cut at STR_CAP - 1 bytes; NULL for NULL or no memory.
+ * The caller frees it. */
+char *corr_dup(const char *s);
+/* snprintf "%s" of src ("" for NULL) into dst. */
+void corr_copy(char *dst, size_t len, const char *src);
+struct frame_ref corr_ref(const struct ft_meta *m);
+/* Grows *arr (elements of elem bytes) to hold at least need; false on no
+ * memory (then *arr is unchanged). */
+bool corr_grow(void **arr, unsigned *cap, unsigned need, size_t elem);
+/* The domain part of a JID ("user@dom/res" -> "dom"), lowercased. */
+void corr_jid_domain(const char *jid, char *out, size_t len);
+/* The bare JID (no resource). */
+void corr_jid_bare(const char *jid, char *out, size_t len);
+bool corr_jid_eq_bare(const char *a, const char *b);
+/* "1.2.3.4:5269" or "[2001:db8::1]:5269". */
+void corr_addr_port(char *buf, size_t len, const struct ft_addr *a, uint16_t port);
+/* "3 SYNs". */
+const char *corr_syns_str(uint16_t n, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * judge_subscribe.c - stage 6, presence subscription (RFC 6121 3.1): the
+ * subscribe a user sent (c2s, when captured), its relay over s2s and the
+ * answer or bounce.
+ */
+#include "corr_priv.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void judge_subscribe(struct dctx *x)
+{
+    const struct cev *sub = NULL, *ansr = NULL;
+    const struct cconn *subk = NULL, *ansk = NULL;
+    char df[STR_CAP], dt[STR_CAP], key[2 * STR_CAP + 2];
+    const struct correlator *c = x->c;
+    size_t n;
+
+    if (judge_failed(x))
+        return;
+    /* The last subscribe from a user of `from` to a user of `to`. */
+    n = corr_index_key2(key, sizeof(key), x->from, x->to);
+    for (uint32_t h = corr_index_first(&c->sub_ix, key, n); h; h = corr_index_next(&c->sub_ix, h)) {
+        const struct corr_index_val *iv = corr_index_val(&c->sub_ix, h);
+        const struct cconn *k = c->conns[iv->a];
+        const struct cev *v = &k->ev[iv->b];
+        corr_jid_domain(v->from, df, sizeof(df));
+        corr_jid_domain(v->to, dt, sizeof(dt));
+        if (strcasecmp(df, x->from) != 0 || strcasecmp(dt, x->to) != 0)
+            continue;
+        if (!sub || v->ref.ts_ns > sub->ref.ts_ns) {
+            sub = v;
+            subk = k;
+        }
+    }
+    /* The client side (5222), when captured: the subscribe as the user
+     * sent it, and what the server told the user back. */
+    const struct cev *csub = NULL, *cans = NULL;
+    const struct cconn *ck = NULL;
+    for (uint32_t h = corr_index_first(&c->csub_ix, key, n); h; h = corr_index_next(&c->csub_ix, h)) {
+        const struct corr_index_val *iv = corr_index_val(&c->csub_ix, h);
+        const struct cconn *k = c->conns[iv->a];
+        const struct cev *v = &k->ev[iv->b];
+        char dom[STR_CAP];
+        if (!identity_c2s_domain(k, dom, sizeof(dom)) || strcasecmp(dom, x->from) != 0)
+            continue;
+        corr_jid_domain(v->to, dt, sizeof(dt));
+        if (strcasecmp(dt, x->to) != 0)
+            continue;
+        if (!csub || v->ref.ts_ns > csub->ref.ts_ns) {
+            csub = v;
+            ck = k;
+        }
+    }
+    if (csub) {
+        timeline_add_event(x, ck, csub);
+        for (unsigned e = 0; e < ck->nev; e++) {
+            const struct cev *v = &ck->ev[e];
+            if (v->type == CEV_STANZA && v->flags == XMPP_STANZA_PRESENCE && v->dir == FT_DIR_RESP &&
+                v->ref.ts_ns >= csub->ref.ts_ns && corr_jid_eq_bare(v->from, csub->to) &&
+                (v->sub == XMPP_PRES_SUBSCRIBED || v->sub == XMPP_PRES_UNSUBSCRIBED || v->sub == XMPP_PRES_ERROR)) {
+                cans = v;
+                timeline_add_event(x, ck, v);
+                break;
+            }
+        }
+    }
+    if (!sub && csub) {
+        /* The user asked; nothing crossed s2s. */
+        judge_evidence(x, &csub->ref);
+        judge_evidence_flow(x, ck);
+        if (cans && cans->sub == XMPP_PRES_ERROR) {
+            judge_evidence(x, &cans->ref);
+            corr_copy(x->t.v_cond, sizeof(x->t.v_cond), cans->cond);
+            x->decisive = true;
+            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED,
+                      cans->cond && strcmp(cans->cond, "remote-server-not-found") == 0 ? VERDICT_STZ_BOUNCE_RSNF
+                      : cans->cond && strcmp(cans->cond, "remote-server-timeout") == 0 ? VERDICT_STZ_BOUNCE_RST
+                      : cans->cond && strcmp(cans->cond, "service-unavailable") == 0   ? VERDICT_STZ_SVC_UNAVAIL
+                                                                                       : VERDICT_STZ_ERROR,
+                      "%s bounced the subscription to %s back to the user: %s", x->from,
+                      csub->to ? csub->to : x->to, cans->cond ? cans->cond : "error");
+            return;
+        }
+        if (x->d->stages[STAGE_AUTH] == STAGE_OK) {
+            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_NOT_SENT,
+                      "the user's subscribe to %s was never relayed over s2s", csub->to ? csub->to : x->to);
+            return;
+        }
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "the user asked to subscribe to %s; no s2s relay seen",
+                  csub->to ? csub->to : x->to);
+        return;
+    }
+    if (!sub)
+        return;
+    timeline_add_event(x, subk, sub);
+    corr_jid_bare(sub->to, df, sizeof(df));
+    corr_jid_bare(sub->from, dt, sizeof(dt));
+    n = corr_index_key2(key, sizeof(key), df, dt);
+    for (uint32_t h = corr_index_first(&c->answer_ix, key, n); h; h = corr_index_next(&c->answer_ix, h)) {
+        const struct corr_index_val *iv = corr_index_val(&c->answer_ix, h);
+        const struct cconn *k = c->conns[iv->a];
+        const struct cev *v = &k->ev[iv->b];
+        if (v->ref.ts_ns < sub->ref.ts_ns)
+            continue;
+        if (!corr_jid_eq_bare(v->from, sub->to) || !corr_jid_eq_bare(v->to, sub->from))
+            continue;
+        if (!ansr || v->ref.ts_ns < ansr->ref.ts_ns) {
+            ansr = v;
+            ansk = k;
+        }
+    }
+    if (ansr)
+        timeline_add_event(x, ansk, ansr);
+    if (ansr && ansr->sub == XMPP_PRES_SUBSCRIBED) {
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_OK, VERDICT_CODE_NONE, "%s approved the subscription of %s", ansr->from, sub->from);
+        return;
+    }
+    judge_evidence(x, &sub->ref);
+    judge_evidence_flow(x, subk);
+    if (ansr) {
+        judge_evidence(x, &ansr->ref);
+        judge_evidence_flow(x, ansk);
+        x->decisive = true;
+        if (ansr->sub == XMPP_PRES_UNSUBSCRIBED) {
+            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_UNSUBSCRIBED, "%s refused the subscription of %s",
+                      ansr->from ? ansr->from : x->to, sub->from ? sub->from : x->from);
+            return;
+        }
+        corr_copy(x->t.v_cond, sizeof(x->t.v_cond), ansr->cond);
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED,
+                  ansr->cond && strcmp(ansr->cond, "remote-server-not-found") == 0 ? VERDICT_STZ_BOUNCE_RSNF
+                  : ansr->cond && strcmp(ansr->cond, "service-unavailable") == 0 ? VERDICT_STZ_SVC_UNAVAIL
+                                                                                 : VERDICT_STZ_ERROR,
+                  "the subscription to %s bounced with %s", sub->to ? sub->to : x->to,
+                  ansr->cond ? ansr->cond : "an error");
+        return;
+    }
+    {
+        int64_t waited = x->c->capture_end_ns - sub->ref.ts_ns;
+        snprintf(x->t.v_seconds, sizeof(x->t.v_seconds), "%.0f", (double)waited / 1e9);
+        /* Unanswered when the capture ends: pending.  Before the timeout
+         * the capture may simply have stopped too early (low confidence). */
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_PENDING,
+                  "%s asked to subscribe to %s; no answer in the %s s the capture still ran",
+                  sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->t.v_seconds);
+        if (waited < x->c->cfg.subscribe_timeout_ns)
+            x->low_confidence = true;
+    }
+}

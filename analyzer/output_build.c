@@ -1,0 +1,107 @@
+/*
+ * output_build.c - the small JSON builders every event family uses, the
+ * UTF-8-safe writer and the time format (see output_int.h).
+ */
+#include "output_int.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "utf8.h"
+
+const char *format_time(int64_t ts_ns, char *buf, size_t len)
+{
+    time_t sec = (time_t)(ts_ns / FT_NS_PER_SEC);
+    long usec = (long)((ts_ns % FT_NS_PER_SEC) / 1000);
+    struct tm tm;
+    char day[32];
+    if (usec < 0) {
+        sec -= 1;
+        usec += 1000000;
+    }
+    gmtime_r(&sec, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%06ldZ", day, usec);
+    return buf;
+}
+
+/* A wire-derived string that is missing becomes "", never a NULL handed
+ * to json-c.  Its bytes are made valid UTF-8 where the JSON is written
+ * (output_emit): json-c passes bytes >= 0x80 through untouched, so that is
+ * the one place every string, whatever built it, passes. */
+json_object *jstr(const char *s)
+{
+    return json_object_new_string(s != NULL ? s : "");
+}
+
+json_object *jopt_str(const char *s)
+{
+    return s ? jstr(s) : NULL;
+}
+
+json_object *jint(uint64_t v)
+{
+    return json_object_new_int64((int64_t)v);
+}
+
+json_object *jtime(int64_t ts_ns)
+{
+    char buf[40];
+    return jstr(format_time(ts_ns, buf, sizeof(buf)));
+}
+
+json_object *jms(int64_t ns)
+{
+    char buf[40];
+    snprintf(buf, sizeof(buf), "%" PRId64 ".%03" PRId64, ns / 1000000, (ns % 1000000) / 1000);
+    return json_object_new_double_s((double)ns / 1e6, buf);
+}
+
+json_object *jframe(const struct frame_ref *r)
+{
+    json_object *o;
+    if (!r->frame)
+        return NULL;
+    o = json_object_new_object();
+    json_object_object_add(o, "frame", jint(r->frame));
+    json_object_object_add(o, "ts", jtime(r->ts_ns));
+    json_object_object_add(o, "source", jint(r->source));
+    json_object_object_add(o, "source_frame", jint(r->src_frame));
+    return o;
+}
+
+json_object *jmeta(const struct ft_meta *m)
+{
+    struct frame_ref r = frame_ref_of(m);
+    return jframe(&r);
+}
+
+void jadd_opt(json_object *o, const char *key, json_object *v)
+{
+    if (v)
+        json_object_object_add(o, key, v);
+}
+
+json_object *jendpoint(const struct ft_addr *a, uint16_t port)
+{
+    char buf[FT_ADDR_STRLEN];
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "ip", jstr(ft_addr_str(a, buf, sizeof(buf))));
+    json_object_object_add(o, "port", jint(port));
+    return o;
+}
+
+json_object *jref_uid(uint64_t id, char prefix)
+{
+    char uid[32];
+    snprintf(uid, sizeof(uid), "%c%" PRIu64, prefix, id);
+    return jstr(uid);
+}
+
+/* json-c has already escaped quotes and controls, and a replacement never
+ * touches an ASCII byte, so the JSON around a string stays intact. */
+void output_emit(struct output *o, FILE *fp, const char *json)
+{
+    (void)utf8_fwrite_clean(fp, json, strlen(json), true, &o->utf8_replaced);
+}

@@ -1,0 +1,138 @@
+/*
+ * output_federation.c - what the correlator decided, as JSON: a
+ * federation with its directions, each with its verdict (code, summary,
+ * confidence, evidence, notes, rendered advice), stages and timeline; and
+ * the NDJSON federation.verdict event of one direction.
+ */
+#include "output_int.h"
+
+#include <string.h>
+
+json_object *verdict_json(const struct corr_verdict *v, bool full)
+{
+    json_object *o = json_object_new_object();
+    const struct verdict_info *vi = verdict_info_of(v->code);
+    json_object_object_add(o, "status", jstr(corr_status_name(v->status)));
+    json_object_object_add(o, "stage", jstr(fed_stage_name(v->stage)));
+    json_object_object_add(o, "code", jstr(vi ? vi->code : "CAP-NOTHING"));
+    json_object_object_add(o, "summary", jstr(v->summary));
+    json_object_object_add(o, "confidence", jstr(v->confidence ? v->confidence : "low"));
+    if (!full)
+        return o;
+    if (vi)
+        json_object_object_add(o, "title", jstr(vi->title));
+    {
+        json_object *ev = json_object_new_object(), *frames = json_object_new_array();
+        json_object *refs = json_object_new_array(), *uids = json_object_new_array(), *dns = json_object_new_array();
+        for (unsigned i = 0; i < v->n_evidence; i++) {
+            json_object_array_add(frames, jint(v->evidence_frames[i]));
+            json_object_array_add(refs, jframe(&v->evidence_refs[i]));
+        }
+        for (unsigned i = 0; i < v->n_flows; i++)
+            json_object_array_add(uids, jref_uid(v->evidence_flows[i], 'C'));
+        for (unsigned i = 0; i < v->n_dns; i++)
+            json_object_array_add(dns, jref_uid(v->evidence_dns[i], 'D'));
+        json_object_object_add(ev, "frames", frames);
+        json_object_object_add(ev, "packets", refs);
+        json_object_object_add(ev, "uids", uids);
+        json_object_object_add(ev, "dns", dns);
+        json_object_object_add(o, "evidence", ev);
+    }
+    {
+        json_object *notes = json_object_new_array();
+        for (unsigned i = 0; i < v->n_notes; i++)
+            json_object_array_add(notes, jstr(v->notes[i]));
+        json_object_object_add(o, "notes", notes);
+    }
+    {
+        json_object *adv = json_object_new_array();
+        if (vi && v->status != CORR_OK) {
+            for (int i = 0; i < VERDICT_MAX_ADVICE && vi->advice[i]; i++) {
+                char line[1024];
+                verdict_render(vi->advice[i], &v->vars, line, sizeof(line));
+                json_object_array_add(adv, jstr(line));
+            }
+        }
+        json_object_object_add(o, "advice", adv);
+        json_object_object_add(o, "refs", jstr(vi && vi->refs ? vi->refs : ""));
+    }
+    return o;
+}
+
+static json_object *direction_json(const struct corr_direction *d)
+{
+    json_object *o = json_object_new_object(), *st = json_object_new_object(), *tl = json_object_new_array();
+    json_object_object_add(o, "from", jstr(d->from));
+    json_object_object_add(o, "to", jstr(d->to));
+    json_object_object_add(o, "verdict", verdict_json(&d->verdict, true));
+    for (int s = 0; s < STAGE_CAPTURE; s++) {
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "status", jstr(corr_stage_status_name(d->stages[s])));
+        if (d->stage_detail[s][0])
+            json_object_object_add(j, "detail", jstr(d->stage_detail[s]));
+        json_object_object_add(st, fed_stage_name((enum fed_stage)s), j);
+    }
+    json_object_object_add(o, "stages", st);
+    for (unsigned i = 0; i < d->n_timeline; i++) {
+        const struct corr_tl *t = &d->timeline[i];
+        json_object *j = jframe(&t->ref);
+        if (t->flow_id)
+            json_object_object_add(j, "uid", jref_uid(t->flow_id, 'C'));
+        if (t->dns_id)
+            json_object_object_add(j, "dns", jref_uid(t->dns_id, 'D'));
+        json_object_object_add(j, "stage", jstr(fed_stage_name(t->stage)));
+        json_object_object_add(j, "what", jstr(t->what));
+        if (t->failing)
+            json_object_object_add(j, "failing", json_object_new_boolean(true));
+        json_object_array_add(tl, j);
+    }
+    json_object_object_add(o, "timeline", tl);
+    return o;
+}
+
+json_object *federation_json(const struct corr_federation *f)
+{
+    json_object *o = json_object_new_object(), *doms = json_object_new_array(), *dirs = json_object_new_array();
+    json_object_object_add(o, "id", jstr(f->id));
+    json_object_array_add(doms, jstr(f->domains[0]));
+    json_object_array_add(doms, jstr(f->domains[1]));
+    json_object_object_add(o, "domains", doms);
+    json_object_object_add(o, "local", f->local ? jstr(f->local) : NULL);
+    json_object_object_add(o, "roles_inferred", json_object_new_boolean(f->roles_inferred));
+    json_object_object_add(o, "role_reason", jstr(f->role_reason));
+    json_object_object_add(o, "verdict", verdict_json(&f->verdict, false));
+    for (unsigned i = 0; i < f->n_dir; i++)
+        json_object_array_add(dirs, direction_json(&f->dir[i]));
+    json_object_object_add(o, "directions", dirs);
+    return o;
+}
+
+json_object *federation_verdict_event(const struct corr_federation *f, const struct corr_direction *d,
+                                      int64_t capture_start_ns)
+{
+    const struct corr_verdict *v = &d->verdict;
+    json_object *ev = json_object_new_object(), *event = json_object_new_object();
+    json_object *x = json_object_new_object(), *fed = verdict_json(v, true);
+    int64_t ts = d->n_timeline ? d->timeline[d->n_timeline - 1].ref.ts_ns : capture_start_ns;
+    if (v->n_evidence)
+        ts = v->evidence_refs[0].ts_ns;
+    json_object_object_add(ev, "@timestamp", jtime(ts));
+    json_object_object_add(ev, "event_type", jstr("federation.verdict"));
+    json_object_object_add(ev, "federation_id", jstr(f->id));
+    json_object_object_add(event, "kind", jstr(v->status == CORR_FAILED ? "alert" : "state"));
+    json_object_object_add(event, "outcome", jstr(v->status == CORR_OK       ? "success"
+                                                  : v->status == CORR_FAILED ? "failure"
+                                                                             : "unknown"));
+    json_object_object_add(ev, "event", event);
+    json_object_object_add(fed, "from", jstr(d->from));
+    json_object_object_add(fed, "to", jstr(d->to));
+    if (f->local) {
+        bool out = strcmp(f->local, d->from) == 0;
+        json_object_object_add(fed, "local_domain", jstr(f->local));
+        json_object_object_add(fed, "remote_domain", jstr(out ? d->to : d->from));
+        json_object_object_add(fed, "direction", jstr(out ? "outbound" : "inbound"));
+    }
+    json_object_object_add(x, "federation", fed);
+    json_object_object_add(ev, "xmpp", x);
+    return ev;
+}

@@ -1,0 +1,146 @@
+/*
+ * output_int.h - the inside of the output: the handle, the JSON builder
+ * helpers and what each of the output's files offers the others.  Only
+ * analyzer/output*.c include it; it is the one header that names json-c.
+ *
+ *   output.c            the handle: formats, caps, the fact sink, lifetime
+ *   output_build.c      small JSON builders shared by every family
+ *   output_conn.c       a connection record as JSON
+ *   output_xmpp.c       an XMPP (and TLS) event as JSON
+ *   output_dns.c        a DNS lookup as JSON
+ *   output_federation.c federations, directions and verdicts as JSON
+ *   output_stats.c      the capture and the statistics as JSON
+ *   output_json.c       the JSON document writer
+ *   output_ndjson.c     the NDJSON envelope and line writer
+ *   output_text.c       the text report, rendered from the C records
+ *   output_pending.c    XMPP events of open connections (spooled)
+ *   output_spool.c      temporary files
+ *
+ * Every json_object a builder returns belongs to the caller.
+ */
+#ifndef FT_OUTPUT_INT_H
+#define FT_OUTPUT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "output.h"
+#include "output_pending.h"
+#include "output_spool.h"
+
+#define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* Where the text report finds a listed connection's block (conn_text). */
+struct text_conn_ref {
+    uint64_t flow_id;
+    uint64_t off, len;
+};
+
+struct output {
+    enum output_format format;
+    FILE *fp;                   /* not owned */
+    int verbose;
+    /* caps: what the document or the report holds at most */
+    uint64_t max_events;        /* XMPP events kept (JSON/text) */
+    uint64_t events_kept, events_dropped;
+    uint64_t max_lookups;       /* DNS lookups listed (text) */
+    uint64_t lookups_listed, lookups_dropped;
+    uint64_t max_text_conns;    /* connections listed (text) */
+    uint64_t conns_listed, conns_not_listed;
+    /* progress */
+    uint64_t conns_written;     /* JSON: connections streamed so far */
+    uint64_t lookups_spooled;   /* JSON: lookups in the dns spool */
+    uint64_t ndjson_lines;
+    uint64_t utf8_replaced;     /* ill-formed UTF-8 sequences replaced by U+FFFD */
+    const char *interrupted_by; /* "SIGINT"... that ended the capture; static */
+    const struct correlator *corr; /* not owned; set by output_federations */
+    int64_t t0_ns;              /* capture start */
+    /* what waits for its place */
+    bool keep_events;           /* JSON, text -v: events go to `pending` */
+    struct pending_store pending;
+    struct spool dns;           /* JSON: document elements; text -v: report lines */
+    struct spool conn_text;     /* text -v: one block per listed connection */
+    struct text_conn_ref *text_conns; /* owned; text -v, conns_listed of them */
+    uint64_t text_conns_cap;
+    /* the first temporary-file failure, for output_error() */
+    int spool_errno;
+    bool spool_created;         /* false: making the file failed */
+    char spool_dir[256];
+};
+
+/* Notes a spool's failure (the first one wins). */
+void output_spool_failed(struct output *o, const struct spool *s);
+
+/* ---- output_build.c ---------------------------------------------------- */
+
+/* A string ("" for NULL: never a NULL handed to json-c). */
+json_object *jstr(const char *s);
+/* A string, or NULL (nothing added by jadd_opt) for NULL. */
+json_object *jopt_str(const char *s);
+json_object *jint(uint64_t v);
+json_object *jtime(int64_t ts_ns);
+/* Milliseconds with three decimals, printed the same on every machine. */
+json_object *jms(int64_t ns);
+/* {frame, ts, source, source_frame}, or NULL when never seen. */
+json_object *jframe(const struct frame_ref *r);
+json_object *jmeta(const struct ft_meta *m);
+json_object *jendpoint(const struct ft_addr *a, uint16_t port);
+/* "C12" (prefix 'C', a connection) or "D3" (a DNS lookup). */
+json_object *jref_uid(uint64_t id, char prefix);
+/* Adds v under key unless v is NULL. */
+void jadd_opt(json_object *o, const char *key, json_object *v);
+/* Writes serialised JSON to fp with every ill-formed UTF-8 sequence
+ * replaced by U+FFFD (counted) and U+0085/U+2028/U+2029 escaped. */
+void output_emit(struct output *o, FILE *fp, const char *json);
+
+/* ---- the event families ------------------------------------------------ */
+
+json_object *conn_json(const struct conn_record *c);
+json_object *xmpp_json(const struct flow_info *fi, const struct xmpp_event *ev);
+json_object *dns_json(const struct dns_lookup *lk);
+/* full: with title, evidence, notes, advice and refs. */
+json_object *verdict_json(const struct corr_verdict *v, bool full);
+json_object *federation_json(const struct corr_federation *f);
+/* The NDJSON federation.verdict event of one direction. */
+json_object *federation_verdict_event(const struct corr_federation *f, const struct corr_direction *d,
+                                      int64_t capture_start_ns);
+json_object *capture_json(const struct output *o, const struct stats_snapshot *snap);
+/* decode, ip_fragments, flows, reassembly, pipeline. */
+json_object *stats_json(const struct stats_snapshot *snap);
+/* stats_json plus dissectors, correlator (when known) and output. */
+json_object *stats_full_json(const struct output *o, const struct stats_snapshot *snap);
+
+/* ---- output_json.c ----------------------------------------------------- */
+
+void json_doc_head(struct output *o);
+/* Writes one connection (takes c). */
+void json_doc_conn(struct output *o, json_object *c);
+/* Spools one lookup (takes j). */
+void json_doc_dns(struct output *o, json_object *j);
+int json_doc_finish(struct output *o, const struct stats_snapshot *snap);
+
+/* ---- output_ndjson.c --------------------------------------------------- */
+
+void ndjson_conn(struct output *o, const struct conn_record *rec, json_object *c);
+void ndjson_xmpp(struct output *o, const struct flow_info *fi, const struct xmpp_event *ev, json_object *j);
+void ndjson_dns(struct output *o, const struct dns_lookup *lk, json_object *j);
+void ndjson_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns);
+void ndjson_finish(struct output *o, const struct stats_snapshot *snap);
+
+/* ---- output_text.c ----------------------------------------------------- */
+
+#define TEXT_LINE_MAX (8 * 2048 + 256) /* a report line: a few escaped strings */
+
+/* The report line of an XMPP event (for the connection listing), into
+ * buf; its length. */
+size_t text_xmpp_line(char *buf, size_t len, const struct xmpp_event *ev);
+/* Lists a finished connection (text -v): its line, then the event lines
+ * waiting in `pending`, spooled as one block for the flow-order listing. */
+void text_conn(struct output *o, const struct conn_record *rec);
+void text_dns(struct output *o, const struct dns_lookup *lk);
+void text_finish(struct output *o, const struct stats_snapshot *snap);
+
+#endif

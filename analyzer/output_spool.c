@@ -1,0 +1,99 @@
+/*
+ * output_spool.c - temporary files for the output (see output_spool.h).
+ */
+#include "output_spool.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "outfile.h"
+
+static int fail(struct spool *s)
+{
+    if (!s->err)
+        s->err = errno ? errno : EIO;
+    return -1;
+}
+
+int spool_open(struct spool *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->fp = ft_tmpfile(s->dir, sizeof(s->dir));
+    if (!s->fp)
+        return fail(s);
+    s->created = true;
+    s->at_end = true;
+    return 0;
+}
+
+int64_t spool_append(struct spool *s, const void *p, size_t n)
+{
+    uint64_t off = s->size;
+    if (!s->fp || s->err)
+        return -1;
+    if (!s->at_end) {
+        if (fseeko(s->fp, 0, SEEK_END) != 0)
+            return fail(s);
+        s->at_end = true;
+    }
+    if (n && fwrite(p, 1, n, s->fp) != n)
+        return fail(s);
+    s->size += n;
+    return (int64_t)off;
+}
+
+int spool_read(struct spool *s, uint64_t off, void *buf, size_t n)
+{
+    if (!s->fp || s->err)
+        return -1;
+    if (off > s->size || n > s->size - off) {
+        errno = EINVAL;
+        return fail(s);
+    }
+    /* fseeko flushes what is buffered for writing. */
+    if (fseeko(s->fp, (off_t)off, SEEK_SET) != 0)
+        return fail(s);
+    s->at_end = false;
+    if (n && fread(buf, 1, n, s->fp) != n) {
+        if (!ferror(s->fp))
+            errno = EIO; /* short: the file lost data */
+        return fail(s);
+    }
+    return 0;
+}
+
+int spool_copy(struct spool *s, uint64_t off, uint64_t len, FILE *to)
+{
+    char buf[65536];
+    if (!s->fp || s->err)
+        return -1;
+    if (off > s->size || len > s->size - off) {
+        errno = EINVAL;
+        return fail(s);
+    }
+    if (fseeko(s->fp, (off_t)off, SEEK_SET) != 0)
+        return fail(s);
+    s->at_end = false;
+    while (len > 0) {
+        size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+        if (fread(buf, 1, want, s->fp) != want) {
+            if (!ferror(s->fp))
+                errno = EIO;
+            return fail(s);
+        }
+        if (fwrite(buf, 1, want, to) != want)
+            return -1;
+        len -= want;
+    }
+    return 0;
+}
+
+void spool_close(struct spool *s)
+{
+    if (s->fp)
+        fclose(s->fp);
+    s->fp = NULL;
+    s->size = 0;
+    s->at_end = false;
+}

@@ -1,0 +1,45 @@
+/*
+ * output_spool.h - temporary files for what the output holds until it has
+ * its place: the JSON document's DNS lookups, the XMPP events of open
+ * connections, the text report's lists.  Disk instead of memory, so the
+ * output's memory does not grow with the number of connections.
+ *
+ * A spool is an unlinked file in $TMPDIR (or /tmp), made by ft_tmpfile().
+ * Appends return the offset of what they wrote, so a caller can keep a
+ * small index and read records back out of order.  The first failure
+ * (errno) is kept in `err`; later calls then do nothing and fail.
+ */
+#ifndef FT_OUTPUT_SPOOL_H
+#define FT_OUTPUT_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct spool {
+    FILE *fp;          /* owned; NULL before spool_open() */
+    uint64_t size;     /* bytes appended */
+    bool at_end;       /* the stream position is at the end */
+    int err;           /* errno of the first failure; 0 if none */
+    bool created;      /* false: the failure was making the file */
+    char dir[256];     /* the directory tried, for messages */
+};
+
+/* Makes the file.  0, or -1 with s->err set. */
+int spool_open(struct spool *s);
+
+/* Appends n bytes.  Their offset, or -1 (s->err set). */
+int64_t spool_append(struct spool *s, const void *p, size_t n);
+
+/* Reads n bytes at off into buf.  0, or -1 (s->err set). */
+int spool_read(struct spool *s, uint64_t off, void *buf, size_t n);
+
+/* Writes len bytes from off to `to`.  0, or -1 (s->err set when the
+ * spool failed; when `to` failed, its error indicator says so). */
+int spool_copy(struct spool *s, uint64_t off, uint64_t len, FILE *to);
+
+/* Closes (and so removes) the file.  The struct may be reused. */
+void spool_close(struct spool *s);
+
+#endif
