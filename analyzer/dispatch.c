@@ -21,11 +21,23 @@ static void xmpp_on_event(const struct xmpp_event *ev, void *user)
     fact_emit_xmpp(&xf->d->sink, &xf->fi, ev);
 }
 
+/* Whether a new connection may have a dissector; counts a refusal. */
+static bool state_room(struct dispatch *d)
+{
+    if (budget_has_room(&d->state, DISPATCH_OPEN_RESERVE))
+        return true;
+    d->stats.state_cap++;
+    return false;
+}
+
 static void *xmpp_open(void *user, const struct flow_info *fi, const struct ft_meta *m)
 {
     struct dispatch *d = user;
-    struct xmpp_flow *xf = calloc(1, sizeof(*xf));
+    struct xmpp_flow *xf;
     (void)m;
+    if (!state_room(d))
+        return NULL;
+    xf = budget_calloc(&d->state, sizeof(*xf));
     if (!xf)
         goto fail;
     xf->d = d;
@@ -36,7 +48,7 @@ static void *xmpp_open(void *user, const struct flow_info *fi, const struct ft_m
     d->stats.xmpp_connections++;
     return xf;
 fail:
-    free(xf);
+    budget_free(xf);
     d->stats.alloc_failures++;
     return NULL;
 }
@@ -64,7 +76,7 @@ static void xmpp_close(void *st, const struct ft_meta *m)
     struct xmpp_flow *xf = st;
     (void)m;
     xmpp_conn_free(xf->conn);
-    free(xf);
+    budget_free(xf);
 }
 
 /* ---- DNS ----------------------------------------------------------------- */
@@ -110,8 +122,11 @@ static void dns_tcp_msg(void *user, const uint8_t *msg, size_t len, const struct
 static void *dns_tcp_open(void *user, const struct flow_info *fi, const struct ft_meta *m)
 {
     struct dispatch *d = user;
-    struct dns_flow *df = calloc(1, sizeof(*df));
+    struct dns_flow *df;
     (void)m;
+    if (!state_room(d))
+        return NULL;
+    df = budget_calloc(&d->state, sizeof(*df));
     if (!df) {
         d->stats.alloc_failures++;
         return NULL;
@@ -120,6 +135,8 @@ static void *dns_tcp_open(void *user, const struct flow_info *fi, const struct f
     df->fi = *fi;
     dns_tcp_init(&df->s[0], dns_tcp_msg, df);
     dns_tcp_init(&df->s[1], dns_tcp_msg, df);
+    df->s[0].budget = &d->state;
+    df->s[1].budget = &d->state;
     return df;
 }
 
@@ -148,7 +165,7 @@ static void dns_tcp_close(void *st, const struct ft_meta *m)
     (void)m;
     dns_tcp_release(&df->s[0]);
     dns_tcp_release(&df->s[1]);
-    free(df);
+    budget_free(df);
 }
 
 static void dns_on_lookup(void *user, const struct dns_lookup *lk)
@@ -181,6 +198,8 @@ int dispatch_init(struct dispatch *d, const struct xmpp_config *xmpp_cfg,
         xmpp_config_default(&d->xmpp_cfg);
     if (sink)
         d->sink = *sink;
+    budget_init(&d->state, DISPATCH_STATE_BUDGET, NULL);
+    d->xmpp_cfg.budget = &d->state;
     d->dns = dns_tracker_new(NULL, dns_on_lookup, d);
     d->dns_msg = malloc(sizeof(*d->dns_msg));
     if (!d->dns || !d->dns_msg) {
@@ -193,6 +212,11 @@ int dispatch_init(struct dispatch *d, const struct xmpp_config *xmpp_cfg,
                                                 dns_tcp_gap_cb, dns_tcp_eof_cb, dns_tcp_close, d };
     d->dns_udp_ops = (struct datagram_dissector){ "dns", dns_udp, d };
     return 0;
+}
+
+void dispatch_set_state_limit(struct dispatch *d, size_t bytes)
+{
+    d->state.limit = bytes;
 }
 
 void dispatch_bind(struct dispatch *d, struct dissector_set *set)
@@ -217,6 +241,9 @@ void dispatch_free(struct dispatch *d)
 void dispatch_snapshot(const struct dispatch *d, struct stats_snapshot *snap)
 {
     snap->dispatch = d->stats;
+    snap->dispatch.state_limit = d->state.limit;
+    snap->dispatch.state_peak = d->state.peak;
+    snap->dispatch.state_refused = d->state.refused;
     snap->dns_parse = d->dns_parse;
     if (d->dns)
         snap->dns_tracker = *dns_tracker_stats(d->dns);

@@ -173,6 +173,10 @@ struct dispatch_stats {
     uint64_t dns_messages;
     uint64_t dns_parse_errors;
     uint64_t alloc_failures;
+    /* the dissector state budget (dispatch.h) */
+    uint64_t state_limit, state_peak; /* bytes */
+    uint64_t state_cap;             /* connections left undissected: budget spent */
+    uint64_t state_refused;         /* allocations refused inside running dissectors */
 };
 
 #define FACT_MAX_SOURCES 64

@@ -80,6 +80,7 @@ struct run_opts {
     struct capture_options cap;
     struct pipeline_config pipe;
     struct corr_config corr;
+    uint64_t max_state;         /* dissector state budget, bytes */
 };
 
 enum {
@@ -88,6 +89,7 @@ enum {
     OPT_VERSION,
     OPT_MAX_FLOWS,
     OPT_MAX_BUFFER,
+    OPT_MAX_STATE,
     OPT_FAIL_ON_BROKEN,
     OPT_SERVER,
     OPT_TIMEOUT_SUBSCRIBE,
@@ -109,6 +111,7 @@ static const struct option long_options[] = {
     { "xmpp-ports", required_argument, NULL, OPT_XMPP_PORTS },
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
+    { "max-dissector-state", required_argument, NULL, OPT_MAX_STATE },
     { "fail-on-broken", no_argument, NULL, OPT_FAIL_ON_BROKEN },
     { "domain", required_argument, NULL, 'd' },
     { "server", required_argument, NULL, OPT_SERVER },
@@ -168,6 +171,9 @@ static void usage(FILE *fp)
             "      --max-flows N        flow table size (default 65536; the idlest flow is\n"
             "                           evicted and counted when it is full)\n"
             "      --max-buffer MIB     out-of-order TCP data buffered in all (default 64)\n"
+            "      --max-dissector-state MIB  memory for per-connection XMPP, TLS and DNS\n"
+            "                           parsing in all (default 48); when it is spent, new\n"
+            "                           connections get TCP facts only, and this is counted\n"
             "\n"
             "Federation:\n"
             "  -d, --domain DOMAIN      our XMPP domain (repeatable); without it fedtrace\n"
@@ -376,6 +382,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             if (o->pipe.max_stream_buffer > o->pipe.max_total_buffer)
                 o->pipe.max_stream_buffer = o->pipe.max_total_buffer;
             break;
+        case OPT_MAX_STATE:
+            if (parse_u64(optarg, 64 * 1024, &v) || v == 0) {
+                fprintf(stderr, "fedtrace: invalid dissector state size '%s' (MiB)\n", optarg);
+                return -1;
+            }
+            o->max_state = v * 1024 * 1024;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -581,6 +594,8 @@ int fedtrace_main(int argc, char **argv)
         goto done;
     }
     dispatch_ready = true;
+    if (o.max_state)
+        dispatch_set_state_limit(&disp, (size_t)o.max_state);
     dispatch_bind(&disp, &dissectors);
     if (pipeline_init(&pl, &o.pipe, &dissectors, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");

@@ -84,6 +84,14 @@ static json_object *dissector_stats_json(const struct output *out, const struct 
     json_object_object_add(dns, "lookups_dropped_from_document", jint(out->lookups_dropped));
     json_object_object_add(o, "xmpp", x);
     json_object_object_add(o, "alloc_failures", jint(ds->alloc_failures));
+    {
+        json_object *st = json_object_new_object();
+        json_object_object_add(st, "limit_bytes", jint(ds->state_limit));
+        json_object_object_add(st, "peak_bytes", jint(ds->state_peak));
+        json_object_object_add(st, "connections_not_dissected", jint(ds->state_cap));
+        json_object_object_add(st, "allocations_refused", jint(ds->state_refused));
+        json_object_object_add(o, "state", st);
+    }
     return o;
 }
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "termsafe.h"
 
 /* Every string the report prints goes through term_escape (a peer must
@@ -275,6 +276,8 @@ void text_finish(struct output *o, const struct stats_snapshot *snap)
     const struct decode_stats *d = &snap->decode;
     const struct reasm_stats *rs = &snap->reasm;
     unsigned nsrc = snap->nsources;
+    struct cap_hit hits[CAPS_MAX];
+    size_t nhits;
 
     if (!tx)
         return;
@@ -307,9 +310,14 @@ void text_finish(struct output *o, const struct stats_snapshot *snap)
     if (o->conns_not_listed)
         fprintf(fp, "  ... and %" PRIu64 " more (use --format json or ndjson)\n", o->conns_not_listed);
     fprintf(fp, "\ncapture quality: %" PRIu64 " gaps (%" PRIu64 " bytes missing), %" PRIu64
-                " bad TCP checksums, %" PRIu64 " frames cut by snaplen, %" PRIu64 " undecodable\n",
+                " bad TCP checksums, %" PRIu64 " frames cut by snaplen, %" PRIu64 " undecodable",
             rs->gaps, rs->gap_bytes, d->tcp_csum_bad, d->snaplen_cut,
             d->truncated_link + d->truncated_ip + d->truncated_l4 + d->invalid_ip + d->invalid_l4);
+    nhits = caps_hit(snap, o->corr ? corr_stats(o->corr) : NULL, hits);
+    for (size_t i = 0; i < nhits; i++)
+        fprintf(fp, "%s%s cap (%" PRIu64 " %s)", i ? ", " : "; caps that bit: ", hits[i].cap,
+                hits[i].count, hits[i].what);
+    fputc('\n', fp);
     if (o->verbose) {
         json_object *st = stats_json(snap);
         fprintf(fp, "\nstatistics:\n%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));

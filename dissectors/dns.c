@@ -509,7 +509,7 @@ void dns_tcp_init(struct dns_tcp_stream *s, dns_tcp_msg_fn on_msg, void *user)
 
 void dns_tcp_release(struct dns_tcp_stream *s)
 {
-    free(s->buf);
+    budget_free(s->buf);
     s->buf = NULL;
     s->buf_cap = 0;
     s->have = 0;
@@ -559,7 +559,8 @@ void dns_tcp_data(struct dns_tcp_stream *s, const uint8_t *data, size_t len,
             continue;
         }
         if (s->buf_cap < s->need) {
-            uint8_t *nb = realloc(s->buf, s->need);
+            uint8_t *nb = s->buf != NULL ? budget_realloc(s->buf, s->need)
+                                         : budget_malloc(s->budget, s->need);
             if (!nb) {
                 s->stats.alloc_failures++;
                 drop_partial(s);

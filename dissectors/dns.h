@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "../analyzer/addr.h"
+#include "../analyzer/budget.h"
 #include "../analyzer/meta.h"
 
 /* ------------------------------------------------------------------ */
@@ -222,6 +223,8 @@ struct dns_tcp_stream {
     size_t buf_cap;
     bool damaged;      /* a gap was seen: nothing more is delivered */
     struct dns_tcp_stats stats;
+    struct mem_budget *budget; /* borrowed, NULL after dns_tcp_init: buf is charged
+                                  to it when set; a refusal counts as alloc_failures */
 };
 
 /* Initialises s (no allocation).  on_msg/user are borrowed. */

@@ -44,6 +44,7 @@ enum {
 enum {
     EXT_SERVER_NAME = 0,
     EXT_ALPN = 16,
+    EXT_ENCRYPT_THEN_MAC = 22,
     EXT_SUPPORTED_VERSIONS = 43,
 };
 
@@ -107,6 +108,7 @@ static const uint8_t hrr_random[32] = {
 void tls_config_default(struct tls_config *cfg)
 {
     cfg->max_handshake = 65536;
+    cfg->budget = NULL;
 }
 
 /* IANA "TLS ProtocolVersion" (RFC 8446 B.1 and earlier) */
@@ -194,7 +196,7 @@ const char *tls_event_type_name(enum tls_event_type t)
 
 struct tls_conn *tls_conn_new(const struct tls_config *cfg, tls_event_cb cb, void *user)
 {
-    struct tls_conn *t = calloc(1, sizeof(*t));
+    struct tls_conn *t = budget_calloc(cfg != NULL ? cfg->budget : NULL, sizeof(*t));
 
     if (t == NULL)
         return NULL;
@@ -213,9 +215,9 @@ void tls_conn_free(struct tls_conn *t)
 {
     if (t == NULL)
         return;
-    free(t->d[0].hs_buf);
-    free(t->d[1].hs_buf);
-    free(t);
+    budget_free(t->d[0].hs_buf);
+    budget_free(t->d[1].hs_buf);
+    budget_free(t);
 }
 
 bool tls_conn_encrypted(const struct tls_conn *t, int dir)
@@ -282,13 +284,18 @@ static void parse_client_hello(struct tls_conn *t, int dir, const uint8_t *p, si
     uint16_t ver, cs_len, ext_len;
     uint8_t sid_len, comp_len;
     bool have_sv = false;
+    const uint8_t *rnd;
 
     ev_init(t, dir, &ev, TLS_EV_CLIENT_HELLO);
     ev.truncated = trunc;
     cursor_init(&c, p, n);
     cursor_be16(&c, &ver);
     ev.legacy_version = ver;
-    cursor_skip(&c, 32);
+    rnd = cursor_take(&c, 32);
+    if (rnd != NULL) {
+        memcpy(ev.random, rnd, 32);
+        ev.have_random = true;
+    }
     cursor_u8(&c, &sid_len);
     cursor_skip(&c, sid_len);
     cursor_be16(&c, &cs_len);
@@ -387,6 +394,10 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
     ev.legacy_version = ver;
     ev.version = ver;
     rnd = cursor_take(&c, 32);
+    if (rnd != NULL) {
+        memcpy(ev.random, rnd, 32);
+        ev.have_random = true;
+    }
     if (rnd != NULL && memcmp(rnd, hrr_random, sizeof(hrr_random)) == 0)
         ev.hello_retry = true;
     cursor_u8(&c, &sid_len);
@@ -420,6 +431,8 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
             cursor_init(&x, xb, el);
             if (et == EXT_SUPPORTED_VERSIONS && cursor_be16(&x, &v)) {
                 ev.version = v;
+            } else if (et == EXT_ENCRYPT_THEN_MAC) {
+                ev.encrypt_then_mac = true;
             } else if (et == EXT_ALPN && ev.n_alpn == 0) {
                 cursor_be16(&x, &list_len);
                 cursor_u8(&x, &pl);
@@ -656,7 +669,8 @@ static void handshake_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_
                 size_t want = d->hs_len < t->cfg.max_handshake ? d->hs_len : t->cfg.max_handshake;
 
                 if (want > d->hs_cap) {
-                    uint8_t *nb = realloc(d->hs_buf, want);
+                    uint8_t *nb = d->hs_buf != NULL ? budget_realloc(d->hs_buf, want)
+                                                    : budget_malloc(t->cfg.budget, want);
 
                     if (nb == NULL) {
                         fail(t, dir, "out of memory for a handshake message");

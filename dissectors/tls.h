@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../analyzer/budget.h"
 #include "../analyzer/meta.h"
 
 #define TLS_MAX_VERSIONS 8  /* offered versions kept from one ClientHello */
@@ -33,6 +34,9 @@
 
 struct tls_config {
     size_t max_handshake; /* bytes of one handshake message kept (default 65536) */
+    struct mem_budget *budget; /* borrowed, may be NULL: the reader and its buffers
+                                  are charged to it; a refused buffer ends that
+                                  direction like an allocation failure */
 };
 
 /* Fill cfg with the defaults.  Borrows cfg. */
@@ -74,6 +78,9 @@ struct tls_event {
     unsigned n_ciphers;                   /* CH: number of cipher suites offered */
     uint16_t cipher;                      /* SH: selected suite */
     bool hello_retry;                     /* SH is a TLS 1.3 HelloRetryRequest */
+    uint8_t random[32];                   /* CH/SH: the hello's random (key-log lookup) */
+    bool have_random;                     /* random was complete in the message */
+    bool encrypt_then_mac;                /* SH: RFC 7366 extension accepted (CBC suites) */
 
     /* CERTIFICATE */
     uint32_t cert_msg_len;                /* handshake body length */

@@ -57,6 +57,7 @@ XMLPARSEAPI(XML_Bool) XML_SetReparseDeferralEnabled(XML_Parser parser, XML_Bool 
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analyzer/budget.h"
 #include "../analyzer/cursor.h"
 #include "../analyzer/utf8.h"
 
@@ -64,6 +65,7 @@ XMLPARSEAPI(XML_Bool) XML_SetReparseDeferralEnabled(XML_Parser parser, XML_Bool 
 #define FEED_SLICE 65536     /* bytes per XML_Parse call */
 #define MAX_DECLS 8          /* namespace declarations kept from a stream header */
 #define PREFIX_MAX 63
+#define SHRINK_ABOVE (64 * 1024) /* direction state that is freed after an element */
 
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_SERVER "jabber:server"
@@ -91,6 +93,7 @@ enum dmode {
 enum halt_kind {
     HALT_NONE = 0,
     HALT_RESTART,
+    HALT_SHRINK,  /* a large element ended: start a fresh, small parser */
     HALT_SNIFF,
     HALT_DONE,
 };
@@ -122,18 +125,24 @@ enum child_kind {
     CK_OTHER,
 };
 
-/* Bounded string: storage is a fixed array elsewhere in struct xdir. */
+/* Bounded string.  Storage comes from the connection's budget on first
+ * use and grows with what it holds, up to cap + 1 bytes; it is released
+ * when the direction stops parsing. */
 struct sbuf {
-    char *s;
-    size_t cap;  /* bytes of text that fit (storage is cap + 1) */
+    char *s;     /* NULL until something is stored */
+    size_t size; /* bytes allocated at s */
+    size_t cap;  /* bytes of text that fit */
     size_t len;
     bool set;
 };
 
+/* A namespace declaration; prefix and uri share one block from the
+ * connection's budget, owned by the array that holds it (prefix is the
+ * block). */
 struct nsdecl {
     bool has_prefix;
-    char prefix[PREFIX_MAX + 1];
-    char uri[XMPP_ATTR_MAX + 1];
+    char *prefix;
+    char *uri;
 };
 
 /* A split expat name "uri local prefix" (pieces are not NUL-terminated). */
@@ -155,6 +164,7 @@ struct xmpp_conn;
 struct xdir {
     struct xmpp_conn *conn;
     int dir;
+    struct mem_budget mem;  /* this direction's parser and strings; parent conn->mem */
     XML_Parser parser;
     enum dmode mode;
 
@@ -196,12 +206,11 @@ struct xdir {
 
     struct sbuf str[S_ATTR_COUNT];
     struct sbuf txt[T_COUNT];
-    char attr_store[S_ATTR_COUNT][XMPP_ATTR_MAX + 1];
-    char text_store[T_COUNT][XMPP_TEXT_MAX + 1];
 };
 
 struct xmpp_conn {
     struct xmpp_config cfg;
+    struct mem_budget mem;      /* everything below the struct, charged to cfg.budget */
     xmpp_event_cb cb;
     void *user;
     const struct ft_meta *meta; /* meta of the chunk being processed */
@@ -300,18 +309,60 @@ static void sbuf_clear(struct sbuf *b)
 {
     b->len = 0;
     b->set = false;
-    b->s[0] = '\0';
+    if (b->s != NULL)
+        b->s[0] = '\0';
 }
 
-/* Append n bytes, cutting at the cap (never inside a UTF-8 character);
- * returns false if something was cut. */
-static bool sbuf_append(struct sbuf *b, const char *p, size_t n)
+static void sbuf_release(struct sbuf *b)
+{
+    budget_free(b->s);
+    b->s = NULL;
+    b->size = 0;
+    b->len = 0;
+    b->set = false;
+}
+
+/* Room for `want` bytes of text (at most cap) plus the NUL.  On a refused
+ * allocation what is already there stays. */
+static void sbuf_reserve(struct sbuf *b, size_t want, struct mem_budget *mb)
+{
+    size_t size = b->size ? b->size : 32;
+    char *p;
+
+    if (want > b->cap)
+        want = b->cap;
+    if (b->s != NULL && b->size > want)
+        return;
+    while (size <= want)
+        size *= 2;
+    if (size > b->cap + 1)
+        size = b->cap + 1;
+    p = b->s != NULL ? budget_realloc(b->s, size) : budget_malloc(mb, size);
+    if (p == NULL)
+        return;
+    if (b->s == NULL)
+        p[0] = '\0';
+    b->s = p;
+    b->size = size;
+}
+
+/* Append n bytes, cutting at the cap or where the budget stops the buffer
+ * growing (never inside a UTF-8 character); returns false if something
+ * was cut. */
+static bool sbuf_append(struct sbuf *b, const char *p, size_t n, struct mem_budget *mb)
 {
     size_t room = b->cap - b->len;
     bool whole = n <= room;
 
     if (!whole)
         n = utf8_cut(p, n, room);
+    sbuf_reserve(b, b->len + n, mb);
+    if (b->s == NULL)
+        return false;
+    if (b->len + n + 1 > b->size) {
+        n = utf8_cut(p, n, b->size - 1 - b->len);
+        whole = false;
+    }
     memcpy(b->s + b->len, p, n);
     b->len += n;
     b->s[b->len] = '\0';
@@ -338,7 +389,7 @@ static void dset(struct xdir *d, int slot, const char *v)
 
     sbuf_clear(b);
     if (v != NULL)
-        note_trunc(d, sbuf_append(b, v, strlen(v)));
+        note_trunc(d, sbuf_append(b, v, strlen(v), &d->mem));
 }
 
 static void dset_n(struct xdir *d, int slot, const char *v, size_t n)
@@ -346,7 +397,7 @@ static void dset_n(struct xdir *d, int slot, const char *v, size_t n)
     struct sbuf *b = &d->str[slot];
 
     sbuf_clear(b);
-    note_trunc(d, sbuf_append(b, v, n));
+    note_trunc(d, sbuf_append(b, v, n, &d->mem));
 }
 
 static void split_name(const char *name, struct qname *q)
@@ -497,39 +548,45 @@ static void halt_error(struct xdir *d, enum xmpp_error code, const char *msg)
 
 /* ---- handlers ---------------------------------------------------------- */
 
+static void decls_free(struct nsdecl *v, unsigned *n)
+{
+    unsigned i;
+
+    for (i = 0; i < *n; i++)
+        budget_free(v[i].prefix);
+    *n = 0;
+}
+
+/* Forget the declarations gathered for the start tag just handled. */
+static void pend_drop(struct xdir *d)
+{
+    decls_free(d->pend, &d->n_pend);
+}
+
 static void XMLCALL on_ns_start(void *ud, const XML_Char *prefix, const XML_Char *uri)
 {
     struct xdir *d = ud;
     struct nsdecl *nd;
+    size_t np = prefix != NULL ? strlen(prefix) : 0, nu = uri != NULL ? strlen(uri) : 0;
+    char *block;
 
     if (d->halt != HALT_NONE || d->synthetic || d->depth > 1)
         return;
-    if (d->n_pend >= MAX_DECLS) {
+    if (d->n_pend >= MAX_DECLS || np > PREFIX_MAX || nu > XMPP_ATTR_MAX) {
+        note_trunc(d, false);
+        return;
+    }
+    block = budget_malloc(&d->mem, np + nu + 2);
+    if (block == NULL) {
         note_trunc(d, false);
         return;
     }
     nd = &d->pend[d->n_pend++];
     nd->has_prefix = prefix != NULL;
-    nd->prefix[0] = '\0';
-    if (prefix != NULL) {
-        if (strlen(prefix) > PREFIX_MAX) {
-            d->n_pend--;
-            note_trunc(d, false);
-            return;
-        }
-        memcpy(nd->prefix, prefix, strlen(prefix) + 1);
-    }
-    nd->uri[0] = '\0';
-    if (uri != NULL) {
-        size_t n = strlen(uri);
-
-        if (n > XMPP_ATTR_MAX) {
-            d->n_pend--;
-            note_trunc(d, false);
-            return;
-        }
-        memcpy(nd->uri, uri, n + 1);
-    }
+    nd->prefix = block;
+    memcpy(block, prefix != NULL ? prefix : "", np + 1);
+    nd->uri = block + np + 1;
+    memcpy(nd->uri, uri != NULL ? uri : "", nu + 1);
 }
 
 static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
@@ -580,8 +637,10 @@ static void stream_open(struct xdir *d, const struct qname *q, const XML_Char **
     } else {
         memcpy(d->root_qname, "stream", sizeof("stream"));
     }
-    memcpy(d->decls, d->pend, sizeof(d->pend[0]) * d->n_pend);
+    decls_free(d->decls, &d->n_decls);
+    memcpy(d->decls, d->pend, sizeof(d->pend[0]) * d->n_pend); /* moved */
     d->n_decls = d->n_pend;
+    d->n_pend = 0;
 
     ev_init(d, &ev, XMPP_EV_STREAM_OPEN);
     ev.to = sbuf_get(&d->str[S_TO]);
@@ -820,7 +879,7 @@ static void top_end(struct xdir *d, uint64_t end_pos)
         ev.mechanism = sbuf_get(&d->str[S_MECHANISM]);
         break;
     case TK_STREAM_ERROR:
-        ev.cond_text = d->str[S_COND_TEXT].len > 0 ? d->str[S_COND_TEXT].s : NULL;
+        ev.cond_text = d->str[S_COND_TEXT].len > 0 ? sbuf_get(&d->str[S_COND_TEXT]) : NULL;
         /* fall through */
     case TK_SASL_FAILURE:
         ev.condition = sbuf_get(&d->str[S_CONDITION]);
@@ -893,7 +952,6 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     split_name(name, &q);
     if (level == 0) {
         stream_open(d, &q, atts, d->n_opens > 0);
-        d->n_pend = 0;
         if (!q_local(&q, "stream")) {
             halt_error(d, XMPP_ERR_NOT_STREAM, "root element is not a stream header");
             return;
@@ -903,11 +961,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     }
     if (level == 1 && q_is(&q, NS_STREAMS, "stream")) {
         stream_open(d, &q, atts, true);
-        d->n_pend = 0;
         halt(d, HALT_RESTART);
         return;
     }
-    d->n_pend = 0;
+    pend_drop(d);
     if (level == 1)
         top_begin(d, &q, atts);
     else
@@ -946,6 +1003,9 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
         }
         d->boundary = end_pos;
         top_end(d, end_pos);
+        /* expat keeps the buffer a large element needed: give it back */
+        if (d->mem.used > SHRINK_ABOVE)
+            halt(d, HALT_SHRINK);
         return;
     }
     if (d->tgt != NULL && d->tgt_level == level) {
@@ -961,8 +1021,8 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
             while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
                 n--;
             if (m->len > 0)
-                note_trunc(d, sbuf_append(m, " ", 1));
-            note_trunc(d, sbuf_append(m, s, n));
+                note_trunc(d, sbuf_append(m, " ", 1, &d->mem));
+            note_trunc(d, sbuf_append(m, s, n, &d->mem));
             d->n_mechs++;
             if (span_eq(s, n, "EXTERNAL"))
                 d->sasl_external = true;
@@ -987,7 +1047,68 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
     if (d->depth == 2 && (d->top == TK_DB_RESULT || d->top == TK_DB_VERIFY))
         d->key_len += (size_t)len;
     if (d->tgt != NULL && d->depth > d->tgt_level)
-        note_trunc(d, sbuf_append(d->tgt, s, (size_t)len));
+        note_trunc(d, sbuf_append(d->tgt, s, (size_t)len, &d->mem));
+}
+
+/* ---- expat's memory ----------------------------------------------------- */
+
+/*
+ * expat allocates through a memory suite whose functions take no context,
+ * so the budget of the connection whose expat call is in progress is
+ * handed over here: set by expat_scope_enter() at every public entry point
+ * of this file, restored on the way out.  Thread-local, and nothing else
+ * in this file lives outside a struct xmpp_conn.  realloc and free find
+ * their budget in the block itself.
+ */
+static _Thread_local struct mem_budget *expat_budget;
+
+static void *expat_malloc(size_t n)
+{
+    return budget_malloc(expat_budget, n);
+}
+
+static void *expat_realloc(void *p, size_t n)
+{
+    return p != NULL ? budget_realloc(p, n) : budget_malloc(expat_budget, n);
+}
+
+static void expat_free(void *p)
+{
+    budget_free(p);
+}
+
+static const XML_Memory_Handling_Suite expat_memsuite = { expat_malloc, expat_realloc,
+                                                          expat_free };
+
+static struct mem_budget *expat_scope_enter(struct xdir *d)
+{
+    struct mem_budget *prev = expat_budget;
+
+    expat_budget = &d->mem;
+    return prev;
+}
+
+static void expat_scope_leave(struct mem_budget *prev)
+{
+    expat_budget = prev;
+}
+
+/* The direction stopped parsing XML for good (error, cap, gap, eof, TLS):
+ * free its parser and string buffers.  Never from inside a handler. */
+static void dir_release(struct xdir *d)
+{
+    int k;
+
+    if (d->parser != NULL)
+        XML_ParserFree(d->parser);
+    d->parser = NULL;
+    for (k = 0; k < S_ATTR_COUNT; k++)
+        sbuf_release(&d->str[k]);
+    for (k = 0; k < T_COUNT; k++)
+        sbuf_release(&d->txt[k]);
+    d->tgt = NULL;
+    pend_drop(d);
+    decls_free(d->decls, &d->n_decls);
 }
 
 /* ---- feeding ----------------------------------------------------------- */
@@ -1016,7 +1137,9 @@ static void parser_setup(struct xdir *d)
 static bool parser_start(struct xdir *d)
 {
     if (d->parser == NULL) {
-        d->parser = XML_ParserCreateNS("UTF-8", NS_SEP);
+        static const XML_Char sep[] = { NS_SEP, '\0' };
+
+        d->parser = XML_ParserCreate_MM("UTF-8", &expat_memsuite, sep);
         if (d->parser == NULL)
             return false;
     } else if (!XML_ParserReset(d->parser, "UTF-8")) {
@@ -1032,7 +1155,7 @@ static bool parser_start(struct xdir *d)
     d->halt = HALT_NONE;
     d->top = TK_NONE;
     d->tgt = NULL;
-    d->n_pend = 0;
+    pend_drop(d);
     return true;
 }
 
@@ -1139,7 +1262,10 @@ static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
     if (d->halt == HALT_NONE) {
         enum XML_Error code = XML_GetErrorCode(d->parser);
 
-        emit_error(d, XMPP_ERR_XML, XML_ErrorString(code), parser_pos(d));
+        if (code == XML_ERROR_NO_MEMORY)
+            emit_error(d, XMPP_ERR_NOMEM, "dissector state budget spent", parser_pos(d));
+        else
+            emit_error(d, XMPP_ERR_XML, XML_ErrorString(code), parser_pos(d));
         d->real += part;
         return part;
     }
@@ -1150,6 +1276,12 @@ static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
     d->real += used;
     switch (d->halt) {
     case HALT_RESTART:
+        resync(d);
+        break;
+    case HALT_SHRINK:
+        XML_ParserFree(d->parser);
+        d->parser = NULL;
+        c->stats.shrinks++;
         resync(d);
         break;
     case HALT_SNIFF:
@@ -1241,6 +1373,8 @@ static void dir_process(struct xdir *d, const uint8_t *p, size_t n)
         p += used;
         n -= used;
     }
+    if ((d->mode == DM_DONE || d->mode == DM_TLS) && (d->parser != NULL || d->n_decls > 0))
+        dir_release(d);
 }
 
 /* ---- TLS --------------------------------------------------------------- */
@@ -1276,7 +1410,7 @@ static bool tls_start(struct xdir *d)
 struct xmpp_conn *xmpp_conn_new(const struct xmpp_config *cfg, bool direct_tls,
                                 xmpp_event_cb cb, void *user)
 {
-    struct xmpp_conn *c = calloc(1, sizeof(*c));
+    struct xmpp_conn *c = budget_calloc(cfg != NULL ? cfg->budget : NULL, sizeof(*c));
     int i, k;
 
     if (c == NULL)
@@ -1285,6 +1419,10 @@ struct xmpp_conn *xmpp_conn_new(const struct xmpp_config *cfg, bool direct_tls,
         c->cfg = *cfg;
     else
         xmpp_config_default(&c->cfg);
+    budget_init(&c->mem, 0, c->cfg.budget);
+    budget_init(&c->d[0].mem, 0, &c->mem);
+    budget_init(&c->d[1].mem, 0, &c->mem);
+    c->cfg.tls.budget = &c->mem;
     if (c->cfg.max_depth < 2)
         c->cfg.max_depth = 2;
     if (c->cfg.max_stanza == 0)
@@ -1303,14 +1441,10 @@ struct xmpp_conn *xmpp_conn_new(const struct xmpp_config *cfg, bool direct_tls,
         d->conn = c;
         d->dir = i;
         d->mode = direct_tls ? DM_TLS : DM_START;
-        for (k = 0; k < S_ATTR_COUNT; k++) {
-            d->str[k].s = d->attr_store[k];
+        for (k = 0; k < S_ATTR_COUNT; k++)
             d->str[k].cap = XMPP_ATTR_MAX;
-        }
-        for (k = 0; k < T_COUNT; k++) {
-            d->txt[k].s = d->text_store[k];
+        for (k = 0; k < T_COUNT; k++)
             d->txt[k].cap = XMPP_TEXT_MAX;
-        }
     }
     if (direct_tls) {
         c->tls = tls_conn_new(&c->cfg.tls, on_tls, c);
@@ -1320,7 +1454,7 @@ struct xmpp_conn *xmpp_conn_new(const struct xmpp_config *cfg, bool direct_tls,
     return c;
 
 out_free_conn:
-    free(c);
+    budget_free(c);
     return NULL;
 }
 
@@ -1328,6 +1462,7 @@ void xmpp_conn_data(struct xmpp_conn *c, int dir, const uint8_t *data, size_t le
                     const struct ft_meta *m)
 {
     struct xdir *d;
+    struct mem_budget *prev;
 
     if (c == NULL || (dir != 0 && dir != 1) || (data == NULL && len > 0))
         return;
@@ -1338,7 +1473,9 @@ void xmpp_conn_data(struct xmpp_conn *c, int dir, const uint8_t *data, size_t le
         return;
     }
     c->meta = m;
+    prev = expat_scope_enter(d);
     dir_process(d, data, len);
+    expat_scope_leave(prev);
     c->meta = NULL;
 }
 
@@ -1346,6 +1483,7 @@ void xmpp_conn_gap(struct xmpp_conn *c, int dir, uint64_t nbytes, const struct f
 {
     struct xdir *d;
     struct xmpp_event ev;
+    struct mem_budget *prev;
 
     if (c == NULL || (dir != 0 && dir != 1))
         return;
@@ -1359,6 +1497,9 @@ void xmpp_conn_gap(struct xmpp_conn *c, int dir, uint64_t nbytes, const struct f
     ev.in_tls = d->mode == DM_TLS;
     d->mode = DM_DONE;
     emit(d, &ev);
+    prev = expat_scope_enter(d);
+    dir_release(d);
+    expat_scope_leave(prev);
     c->meta = NULL;
 }
 
@@ -1366,6 +1507,7 @@ void xmpp_conn_eof(struct xmpp_conn *c, int dir, const struct ft_meta *m)
 {
     struct xdir *d;
     struct xmpp_event ev;
+    struct mem_budget *prev;
 
     if (c == NULL || (dir != 0 && dir != 1))
         return;
@@ -1381,6 +1523,9 @@ void xmpp_conn_eof(struct xmpp_conn *c, int dir, const struct ft_meta *m)
         tls_conn_eof(c->tls, dir, m);
     d->mode = DM_DONE;
     emit(d, &ev);
+    prev = expat_scope_enter(d);
+    dir_release(d);
+    expat_scope_leave(prev);
     c->meta = NULL;
 }
 
@@ -1391,15 +1536,23 @@ const struct xmpp_stats *xmpp_conn_stats(const struct xmpp_conn *c)
 
 void xmpp_conn_free(struct xmpp_conn *c)
 {
+    struct mem_budget *prev;
     int i;
 
     if (c == NULL)
         return;
-    for (i = 0; i < 2; i++)
-        if (c->d[i].parser != NULL)
-            XML_ParserFree(c->d[i].parser);
+    for (i = 0; i < 2; i++) {
+        prev = expat_scope_enter(&c->d[i]);
+        dir_release(&c->d[i]);
+        expat_scope_leave(prev);
+    }
     tls_conn_free(c->tls);
-    free(c);
+    budget_free(c);
+}
+
+size_t xmpp_conn_state_bytes(const struct xmpp_conn *c)
+{
+    return c != NULL ? c->mem.used : 0;
 }
 
 bool xmpp_stanza_is_notable(const struct xmpp_event *ev)

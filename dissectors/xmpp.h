@@ -21,6 +21,12 @@
  * element depth and the size of one top-level element are capped; an XML
  * error or a cap ends parsing of that direction only (XMPP_EV_ERROR), the
  * other direction carries on.  Attribute and text copies are bounded.
+ *
+ * Memory: everything a connection holds is charged to cfg.budget (expat
+ * allocates through counting functions); string buffers grow with what
+ * they hold, a direction's parser is freed when it ends, fails or turns to
+ * TLS, and one that grew past 64 KiB is replaced after the element that
+ * needed it (stats.shrinks).
  */
 #ifndef FT_XMPP_H
 #define FT_XMPP_H
@@ -29,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../analyzer/budget.h"
 #include "../analyzer/meta.h"
 #include "tls.h"
 
@@ -47,6 +54,11 @@ struct xmpp_config {
     float max_amplification;      /* expat billion-laughs factor (default 100.0) */
     unsigned long long amplification_threshold; /* expat activation bytes (default 8 MiB) */
     struct tls_config tls;        /* for the TLS reader after <proceed/> */
+    struct mem_budget *budget;    /* borrowed, may be NULL: every byte a connection
+                                     holds (its struct, both expat parsers, string
+                                     buffers, the TLS reader) is charged to it; an
+                                     allocation it refuses ends that direction's
+                                     parsing with XMPP_ERR_NOMEM */
 };
 
 /* Fill cfg with the defaults.  Borrows cfg. */
@@ -83,7 +95,7 @@ enum xmpp_error {
     XMPP_ERR_TOKEN_SIZE,   /* one XML token above max_token */
     XMPP_ERR_NOT_STREAM,   /* root element is not a stream header */
     XMPP_ERR_TLS_IN_XML,   /* a TLS record where the XML stream was expected */
-    XMPP_ERR_NOMEM,        /* allocation failed */
+    XMPP_ERR_NOMEM,        /* allocation failed, or the state budget refused it */
 };
 
 enum xmpp_stanza_kind {
@@ -203,6 +215,8 @@ struct xmpp_stats {
     uint64_t size_caps;
     uint64_t truncations;       /* strings cut at their cap */
     uint64_t ignored_bytes;     /* bytes after close / error / gap */
+    uint64_t shrinks;           /* parser replaced by a fresh one after a large
+                                   element, to give its buffer back */
 };
 
 struct xmpp_conn;
@@ -235,6 +249,10 @@ const struct xmpp_stats *xmpp_conn_stats(const struct xmpp_conn *c);
 
 /* Free the connection and both parsers; c may be NULL. */
 void xmpp_conn_free(struct xmpp_conn *c);
+
+/* Heap bytes the connection holds now beyond its own struct (parsers,
+ * buffers, TLS reader); 0 for NULL. */
+size_t xmpp_conn_state_bytes(const struct xmpp_conn *c);
 
 /* Static names for logging/tests. */
 /* True for the stanzas a federation story needs one by one: presence

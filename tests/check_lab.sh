@@ -46,5 +46,58 @@ fw-drop|federation-fw-drop-outside.pcap|b.example.test|a.example.test|failed|TCP
 dialback-invalid|federation-dialback-invalid-outside.pcap|a.example.test|b.example.test|failed|DB-WRONG-AUTH
 dns-missing|federation-dns-missing-inside.pcap|[10.99.1.10]|b.example.test|failed|DNS-SRV-NXDOMAIN
 EOF_TABLE
+
+# An encrypted federation, live: tls-ok (certificates from a lab CA,
+# STARTTLS both ways, SASL EXTERNAL inside TLS; alice's cleartext c2s leg on
+# the inside capture).  Checked: what fedtrace can see today (two s2s
+# connections with ClientHello ALPN xmpp-server and a TLS 1.3 ServerHello,
+# the TLS stage ok both ways).  The right verdict (OK both ways) and the
+# c2s 'subscribed' are asserted as expected failures until fedtrace judges
+# encrypted directions and parses a c2s restart with an XML declaration:
+# XFAIL is printed and does not fail; XPASS fails, so the check is made
+# strict with the fix.
+scenario=tls-ok
+if "$SRCDIR/tools/lab/run" "$scenario" "$out" >"$out/$scenario.log" 2>&1; then
+    res=$("$FEDTRACE" -q -v -r "$out/federation-tls-ok-outside.pcap@outside" \
+        -r "$out/federation-tls-ok-inside.pcap@inside" | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+def say(kind, what):
+    print("%s %s" % (kind, what))
+def check(cond, what):
+    say("PASS" if cond else "FAIL", what)
+def xfail(cond, what, why):
+    say("XPASS" if cond else "XFAIL", "%s (%s)" % (what, why))
+s2s = [c for c in d["connections"] if c["resp"]["port"] == 5269]
+hellos = [[e["tls"] for e in c.get("xmpp", []) if e["type"] == "tls"] for c in s2s]
+ch = [t for h in hellos for t in h if t["event"] == "client_hello"]
+sh = [t for h in hellos for t in h if t["event"] == "server_hello"]
+check(len(ch) >= 2 and all("xmpp-server" in t.get("alpn", []) for t in ch),
+      "tls-ok: ClientHello with ALPN xmpp-server on both s2s connections")
+check(len(sh) >= 2 and all(t.get("version") == "TLS 1.3" for t in sh),
+      "tls-ok: TLS 1.3 ServerHello on both s2s connections")
+dirs = {(x["from"], x["to"]): x for f in d["federations"] for x in f["directions"]}
+pairs = [("a.example.test", "b.example.test"), ("b.example.test", "a.example.test")]
+for p in pairs:
+    x = dirs.get(p)
+    check(x is not None and x["stages"]["tls"]["status"] == "ok",
+          "tls-ok: %s -> %s named by the stream headers, TLS stage ok" % p)
+    got = "%s %s" % (x["verdict"]["status"], x["verdict"]["code"]) if x else "none"
+    xfail(got == "ok OK", "tls-ok: %s -> %s verdict ok OK, got %s" % (p + (got,)),
+          "encrypted directions are not judged yet")
+c2s = [c for c in d["connections"] if c["resp"]["port"] == 5222]
+sub = any(e.get("type") == "stanza" and e.get("stanza_type") == "subscribed"
+          for c in c2s for e in c.get("xmpp", []) if e.get("dir") == "resp")
+xfail(sub, "tls-ok: the c2s leg shows <presence type=subscribed/> from bob",
+      "the c2s server restart after SASL starts with an XML declaration and is lost")
+')
+    echo "$res"
+    pass=$((pass + $(echo "$res" | grep -c '^PASS')))
+    fail=$((fail + $(echo "$res" | grep -c -e '^FAIL' -e '^XPASS')))
+    [ -n "$res" ] || { fail=$((fail + 1)); echo "FAIL: fedtrace on the tls-ok captures"; }
+else
+    fail=$((fail + 1))
+    echo "FAIL: tools/lab/run $scenario"; tail -20 "$out/$scenario.log"
+fi
 echo "check-lab: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

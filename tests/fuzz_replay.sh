@@ -15,7 +15,7 @@ if [ "$n" -eq 0 ]; then
 fi
 pass=0
 fail=0
-for h in program reasm pipeline dns xmpp tls pcapng; do
+for h in program reasm pipeline dns xmpp tls pcapng tls_decrypt; do
     # fedtrace's own one-line complaints about damaged inputs are expected
     if tr '\n' '\0' <"$list" | xargs -0 "$BUILDDIR/fuzz/replay_$h" 2>"$BUILDDIR/tests/out/fuzz-replay.err"; then
         pass=$((pass + 1))

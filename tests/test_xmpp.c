@@ -660,6 +660,101 @@ static void test_token_cap(void)
     xmpp_conn_free(c);
 }
 
+/* Every byte a connection holds is charged to the configured budget, freed
+ * when a direction ends, and a budget that refuses ends parsing cleanly. */
+static void test_state_budget(void)
+{
+    static struct out o;
+    struct mem_budget b;
+    struct xmpp_config cfg;
+    struct xmpp_conn *c;
+    struct ft_meta m;
+    const char *hdr = "<?xml version='1.0'?><stream:stream " NSDECL
+                      "to='b.example' from='a.example' version='1.0'>"
+                      "<message to='u@b.example'><body>never ends";
+    size_t held;
+
+    budget_init(&b, 0, NULL);
+    xmpp_config_default(&cfg);
+    cfg.budget = &b;
+    memset(&m, 0, sizeof(m));
+    m.frame = 1;
+    o.n = 0;
+    o.s[0] = '\0';
+    c = xmpp_conn_new(&cfg, false, on_event, &o);
+    CHECK(c != NULL && b.used > 0);
+    xmpp_conn_data(c, 0, (const uint8_t *)hdr, strlen(hdr), &m);
+    xmpp_conn_data(c, 1, (const uint8_t *)hdr, strlen(hdr), &m);
+    held = xmpp_conn_state_bytes(c);
+    CHECK(held > 0 && b.used > held);        /* parsers and strings are charged */
+    CHECK(held < 64 * 1024);
+    xmpp_conn_eof(c, 0, &m);
+    CHECK(xmpp_conn_state_bytes(c) < held);  /* that direction's parser is gone */
+    xmpp_conn_eof(c, 1, &m);
+    CHECK(xmpp_conn_state_bytes(c) == 0);
+    xmpp_conn_free(c);
+    CHECK(b.used == 0);
+
+    /* room for the connection but not for a parser */
+    o.n = 0;
+    o.s[0] = '\0';
+    c = xmpp_conn_new(&cfg, false, on_event, &o);
+    b.limit = b.used + 512;
+    xmpp_conn_data(c, 0, (const uint8_t *)hdr, strlen(hdr), &m);
+    if (!CHECK(strstr(o.s, "O:error(nomem") != NULL))
+        printf("  got %s\n", o.s);
+    CHECK(b.refused > 0 && b.used <= b.limit);
+    xmpp_conn_free(c);
+    CHECK(b.used == 0);
+}
+
+/* A large element grows expat's buffer; once it ended the direction gets a
+ * fresh parser, and the stream goes on parsing as before. */
+static void test_shrink_after_large_stanza(void)
+{
+    static struct out o;
+    static char big[60 * 1024];  /* an attribute value: one unfinished token */
+    struct mem_budget b;
+    struct xmpp_config cfg;
+    struct xmpp_conn *c;
+    struct ft_meta m;
+    const char *hdr = "<stream:stream " NSDECL "to='b.example' from='a.example' version='1.0'>";
+    const char *open_msg = "<message to='u@b.example' from='v@a.example' id='";
+    const char *close_msg = "'><body>hi</body></message>";
+    const char *sub = "<presence type='subscribe' to='u@b.example' from='v@a.example'/>";
+    size_t held;
+
+    budget_init(&b, 0, NULL);
+    xmpp_config_default(&cfg);
+    cfg.budget = &b;
+    memset(&m, 0, sizeof(m));
+    memset(big, 'x', sizeof(big));
+    o.n = 0;
+    o.s[0] = '\0';
+    c = xmpp_conn_new(&cfg, false, on_event, &o);
+    m.frame = 1;
+    xmpp_conn_data(c, 0, (const uint8_t *)hdr, strlen(hdr), &m);
+    m.frame = 2;
+    xmpp_conn_data(c, 0, (const uint8_t *)open_msg, strlen(open_msg), &m);
+    xmpp_conn_data(c, 0, (const uint8_t *)big, sizeof(big), &m);
+    held = xmpp_conn_state_bytes(c);
+    CHECK(held > sizeof(big));               /* expat holds the unfinished tag */
+    m.frame = 3;
+    /* the end of the big one and the next stanza in the same segment */
+    {
+        char tail[256];
+        snprintf(tail, sizeof(tail), "%s%s", close_msg, sub);
+        xmpp_conn_data(c, 0, (const uint8_t *)tail, strlen(tail), &m);
+    }
+    CHECK(xmpp_conn_stats(c)->shrinks == 1);
+    CHECK(xmpp_conn_state_bytes(c) < 64 * 1024);
+    CHECK(xmpp_conn_stats(c)->stanzas == 2);
+    if (!CHECK(strstr(o.s, "presence") != NULL && strstr(o.s, "error") == NULL))
+        printf("  got %.300s\n", o.s);
+    xmpp_conn_free(c);
+    CHECK(b.used == 0);
+}
+
 int main(void)
 {
     test_starttls_tls12();
@@ -672,5 +767,7 @@ int main(void)
     test_hostile();
     test_truncation();
     test_token_cap();
+    test_state_budget();
+    test_shrink_after_large_stanza();
     return check_summary("xmpp");
 }

@@ -18,8 +18,12 @@ run() {
     $VG "$@" >"$work/out" 2>"$work/err"
     if [ $? -eq 99 ]; then fail=$((fail + 1)); echo "FAIL: $*"; cat "$work/err"; else pass=$((pass + 1)); fi
 }
-for t in test_decode test_reasm test_flow test_dns test_tls test_xmpp test_verdict test_correlate; do
+for t in test_decode test_reasm test_flow test_dns test_tls test_xmpp test_verdict test_correlate test_tls_decrypt; do
     run "$BUILDDIR/tests/$t"
+done
+mkdir -p "$work/tls"
+for f in "$SRCDIR"/tests/fixtures/tls/*.pcap; do
+    run "$BUILDDIR/tests/tls_replay" "$work/tls" "${f%.pcap}.keys" "$f"
 done
 for f in "$SRCDIR"/samples/*.pcap "$SRCDIR"/samples/*.pcapng "$work"/gen/*.pcap "$work"/gen/*.pcapng; do
     for fmt in json ndjson text; do
@@ -27,7 +31,7 @@ for f in "$SRCDIR"/samples/*.pcap "$SRCDIR"/samples/*.pcapng "$work"/gen/*.pcap 
     done
 done
 # the crash regressions through every fuzz harness (onefile builds)
-for h in program reasm pipeline dns xmpp tls pcapng; do
+for h in program reasm pipeline dns xmpp tls pcapng tls_decrypt; do
     run "$BUILDDIR/fuzz/replay_$h" "$SRCDIR/tests/regress"
 done
 echo "valgrind: $pass passed, $fail failed"

@@ -3,7 +3,8 @@
 
     client.py JID PASSWORD HOST [--subscribe JID [--expect WHAT]] [--approve]
               [--hold SECONDS] [--ready FILE] [--linger SECONDS]
-              [--timeout SECONDS]
+              [--timeout SECONDS] [--done FILE] [--chat N [--go FILE]]
+              [--echo]
 
 Logs in over cleartext c2s (no STARTTLS; the lab servers offer none) at
 HOST:5222, sends initial presence, then:
@@ -18,6 +19,12 @@ HOST:5222, sends initial presence, then:
   --hold SECONDS   without --subscribe/--approve: just stay online that long
                    (a contact who ignores subscription requests); with
                    --expect nothing: how long to wait for no answer.
+  --chat N         after 'subscribed': write --done FILE, wait until the
+                   file --go exists (the lab starts a capture meanwhile),
+                   then send N chat messages to JID, one a second, then a
+                   directed presence, and wait for N replies;
+  --echo           answers every chat message with one (and, with
+                   --approve, stays online --hold seconds after approving).
 --ready FILE is written once the session has started.  The client stays
 --linger seconds after its job is done, then logs out.  Exit status 0 when
 the job was done, 1 on timeout or login failure.
@@ -26,6 +33,7 @@ the job was done, 1 on timeout or login failure.
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import time
 
@@ -49,6 +57,8 @@ class LabClient(slixmpp.ClientXMPP):
         self.add_event_handler("presence_subscribe", self.on_subscribe)
         self.add_event_handler("presence_subscribed", self.on_subscribed)
         self.add_event_handler("presence_error", self.on_presence_error)
+        self.add_event_handler("message", self.on_message)
+        self.replies = 0
 
     async def get_dns_records(self, domain, port=None):
         # The lab connects to a literal address and must not touch DNS:
@@ -86,7 +96,36 @@ class LabClient(slixmpp.ClientXMPP):
         if self.args.approve and not self.done:
             self.send_presence(pto=pres["from"].bare, ptype="subscribed")
             log("sent subscribed to %s" % pres["from"].bare)
-            self.finish()
+            if self.args.echo:
+                self.done = True   # stay --hold seconds for the chat
+            else:
+                self.finish()
+
+    def on_message(self, msg):
+        if msg["type"] not in ("chat", "normal") or not msg["body"]:
+            return
+        log("message from %s: %s" % (msg["from"], msg["body"]))
+        if self.args.echo:
+            self.send_message(mto=msg["from"], mbody="re: " + msg["body"],
+                              mtype="chat")
+            log("answered %s" % msg["from"])
+        elif self.args.chat and msg["from"].bare == self.args.subscribe:
+            self.replies += 1
+            if self.replies == self.args.chat:
+                self.finish()
+
+    async def chat(self):
+        with open(self.args.done, "w") as fh:
+            fh.write("subscribed\n")
+        while not os.path.exists(self.args.go):
+            await asyncio.sleep(0.1)
+        for i in range(self.args.chat):
+            self.send_message(mto=self.args.subscribe, mtype="chat",
+                              mbody="lab message %d" % (i + 1))
+            log("sent message %d" % (i + 1))
+            await asyncio.sleep(1)
+        self.send_presence(pto=self.args.subscribe, pstatus="still here")
+        log("sent directed presence")
 
     def on_subscribed(self, pres):
         log("subscribed from %s" % pres["from"])
@@ -105,7 +144,10 @@ class LabClient(slixmpp.ClientXMPP):
         if self.done or self.failed:
             return
         if what == self.args.expect:
-            self.finish()
+            if self.args.chat and what == "subscribed":
+                self.loop.create_task(self.chat())
+            else:
+                self.finish()
         else:
             log("unexpected %s (expected %s)" % (what, self.args.expect))
             self.failed = True
@@ -129,6 +171,10 @@ def main():
     p.add_argument("--ready")
     p.add_argument("--linger", type=float, default=2.0)
     p.add_argument("--timeout", type=float, default=40.0)
+    p.add_argument("--done")
+    p.add_argument("--go")
+    p.add_argument("--chat", type=int, default=0)
+    p.add_argument("--echo", action="store_true")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
