@@ -370,9 +370,14 @@ static bool sbuf_append(struct sbuf *b, const char *p, size_t n, struct mem_budg
     return whole;
 }
 
+/* NULL when the field was absent; "" when it was present but empty (an
+ * empty <mechanisms/> says SASL is offered with nothing usable), even
+ * though nothing was allocated for it. */
 static const char *sbuf_get(const struct sbuf *b)
 {
-    return b->set ? b->s : NULL;
+    if (!b->set)
+        return NULL;
+    return b->s != NULL ? b->s : "";
 }
 
 static void note_trunc(struct xdir *d, bool whole)
