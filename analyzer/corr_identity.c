@@ -471,13 +471,13 @@ void identity_decide_roles(struct correlator *c, struct corr_federation *f)
     if (score[0] == score[1]) {
         f->local = NULL;
         f->roles_inferred = true;
-        corr_copy(f->role_reason, sizeof(f->role_reason), "could not tell which side is local; use -d DOMAIN");
+        f->role_reason = "could not tell which side is local; use -d DOMAIN";
         return;
     }
     int li = score[0] > score[1] ? 0 : 1;
     f->local = f->domains[li];
     f->roles_inferred = score[li] < 100;
-    corr_copy(f->role_reason, sizeof(f->role_reason),
+    f->role_reason = (
              score[li] >= 100 ? "given with -d"
              : score[li] >= 10 ? "its server has a private address (behind the NAT)"
                                : "its server's DNS lookups are in the capture");

@@ -37,12 +37,12 @@ struct corr_federation *registry_fed_get(struct correlator *c, const char *a, co
     f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
-    if (!corr_index_add(&c->fed_ix, key, klen, c->nfeds, 0)) {
+    f->domains[0] = identity_intern(c, lo);
+    f->domains[1] = identity_intern(c, hi);
+    if (!f->domains[0] || !f->domains[1] || !corr_index_add(&c->fed_ix, key, klen, c->nfeds, 0)) {
         free(f);
         return NULL;
     }
-    corr_copy(f->domains[0], sizeof(f->domains[0]), lo);
-    corr_copy(f->domains[1], sizeof(f->domains[1]), hi);
     for (const char *p = lo; *p; p++)
         h = (h ^ (uint8_t)*p) * UINT64_C(1099511628211);
     h = (h ^ 0xff) * UINT64_C(1099511628211);

@@ -231,7 +231,7 @@ void corr_finish(struct correlator *c)
                 leave_unjudged(c, &f->dir[j]);
             if (fed_rank(f->dir[j].verdict.status) > worst) {
                 worst = fed_rank(f->dir[j].verdict.status);
-                f->verdict = f->dir[j].verdict;
+                f->verdict = &f->dir[j].verdict;
             }
         }
         identity_decide_roles(c, f);

@@ -88,7 +88,6 @@ struct corr_verdict {
     const char *confidence;    /* "high", "medium", "low" */
     const char *notes[4];      /* capture-quality and informational remarks */
     unsigned n_notes;
-    uint64_t evidence_frames[16];
     struct frame_ref evidence_refs[16];
     unsigned n_evidence;
     uint64_t evidence_flows[8];
@@ -122,11 +121,12 @@ struct corr_dir_text {
 
 struct corr_federation {
     char id[24];               /* "F" + 8 hex digits of a hash of the pair */
-    char domains[2][256];      /* sorted */
+    const char *domains[2];    /* sorted; owned by the correlator (one copy
+                                * of each name) */
     const char *local;         /* points at domains[i], or NULL */
     bool roles_inferred;
-    char role_reason[160];
-    struct corr_verdict verdict; /* worst of the directions */
+    const char *role_reason;   /* static text */
+    const struct corr_verdict *verdict; /* the worst direction's */
     struct corr_direction dir[2];
     unsigned n_dir;
 };

@@ -21,8 +21,7 @@ void judge_evidence(struct dctx *x, const struct frame_ref *r)
         if (v->evidence_refs[i].frame == r->frame)
             return;
     if (v->n_evidence < 16) {
-        v->evidence_refs[v->n_evidence] = *r;
-        v->evidence_frames[v->n_evidence++] = r->frame;
+        v->evidence_refs[v->n_evidence++] = *r;
     }
 }
 

@@ -35,30 +35,59 @@ bool judge_before_negotiation(const struct cconn *k, const struct cev *err)
     return true;
 }
 
+/* The stream error conditions of RFC 6120 4.9.3 and their codes.  A
+ * condition the peer made up (it is wire data) is not looked up in the
+ * catalogue by name: it is STR-UNDEFINED-CONDITION. */
+static const struct {
+    const char *cond;
+    enum verdict_code code;
+} stream_conditions[] = {
+    { "bad-format", VERDICT_STR_BAD_FORMAT },
+    { "bad-namespace-prefix", VERDICT_STR_BAD_NAMESPACE_PREFIX },
+    { "conflict", VERDICT_STR_CONFLICT },
+    { "connection-timeout", VERDICT_STR_CONNECTION_TIMEOUT },
+    { "host-gone", VERDICT_STR_HOST_GONE },
+    { "host-unknown", VERDICT_STR_HOST_UNKNOWN },
+    { "improper-addressing", VERDICT_STR_IMPROPER_ADDRESSING },
+    { "internal-server-error", VERDICT_STR_INTERNAL_SERVER_ERROR },
+    { "invalid-from", VERDICT_STR_INVALID_FROM },
+    { "invalid-namespace", VERDICT_STR_INVALID_NAMESPACE },
+    { "invalid-xml", VERDICT_STR_INVALID_XML },
+    { "not-authorized", VERDICT_STR_NOT_AUTHORIZED },
+    { "not-well-formed", VERDICT_STR_NOT_WELL_FORMED },
+    { "policy-violation", VERDICT_STR_POLICY_VIOLATION },
+    { "remote-connection-failed", VERDICT_STR_REMOTE_CONNECTION_FAILED },
+    { "reset", VERDICT_STR_RESET },
+    { "resource-constraint", VERDICT_STR_RESOURCE_CONSTRAINT },
+    { "restricted-xml", VERDICT_STR_RESTRICTED_XML },
+    { "see-other-host", VERDICT_STR_SEE_OTHER_HOST },
+    { "system-shutdown", VERDICT_STR_SYSTEM_SHUTDOWN },
+    { "undefined-condition", VERDICT_STR_UNDEFINED_CONDITION },
+    { "unsupported-encoding", VERDICT_STR_UNSUPPORTED_ENCODING },
+    { "unsupported-feature", VERDICT_STR_UNSUPPORTED_FEATURE },
+    { "unsupported-stanza-type", VERDICT_STR_UNSUPPORTED_STANZA_TYPE },
+    { "unsupported-version", VERDICT_STR_UNSUPPORTED_VERSION },
+};
+
+static enum verdict_code stream_condition_code(const char *cond)
+{
+    for (size_t i = 0; i < sizeof(stream_conditions) / sizeof(stream_conditions[0]); i++)
+        if (strcmp(stream_conditions[i].cond, cond) == 0)
+            return stream_conditions[i].code;
+    return VERDICT_STR_UNDEFINED_CONDITION;
+}
+
 void judge_fail_stream_error(struct dctx *x, enum fed_stage st, const struct cconn *k, const struct cev *err)
 {
-    char cond_up[64];
-    size_t n = 0;
     const char *cond = err->cond ? err->cond : "undefined-condition";
-    for (; cond[n] && n < sizeof(cond_up) - 1; n++)
-        cond_up[n] = (char)(cond[n] >= 'a' && cond[n] <= 'z' ? cond[n] - 32 : cond[n]);
-    cond_up[n] = '\0';
     corr_copy(x->t.v_cond, sizeof(x->t.v_cond), cond);
     corr_copy(x->t.v_text, sizeof(x->t.v_text), err->text);
     judge_evidence(x, &err->ref);
     judge_evidence_flow(x, k);
     x->decisive = true;
-    {
-        char want[80];
-        enum verdict_code code;
-        snprintf(want, sizeof(want), "STR-%s", cond_up);
-        code = verdict_code_from_name(want);
-        if (code == VERDICT_CODE_NONE)
-            code = VERDICT_STR_UNDEFINED_CONDITION;
-        judge_stage_set(x, st, STAGE_FAILED, code,
-                  "%s sent stream error <%s/>%s%s", err->dir == FT_DIR_ORIG ? x->from : x->to, cond,
-                  err->text ? ": " : "", err->text ? err->text : "");
-    }
+    judge_stage_set(x, st, STAGE_FAILED, stream_condition_code(cond), "%s sent stream error <%s/>%s%s",
+                    err->dir == FT_DIR_ORIG ? x->from : x->to, cond, err->text ? ": " : "",
+                    err->text ? err->text : "");
 }
 
 void judge_stream(struct dctx *x)

@@ -642,7 +642,7 @@ int fedtrace_main(int argc, char **argv)
     res.error = false;
     if (o.fail_on_broken)
         for (unsigned i = 0; i < corr_federation_count(corr); i++)
-            if (corr_federation_at(corr, i)->verdict.status == CORR_FAILED)
+            if (corr_federation_at(corr, i)->verdict->status == CORR_FAILED)
                 res.federation_failed = true;
 
 done:

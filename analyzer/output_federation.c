@@ -25,7 +25,7 @@ json_object *verdict_json(const struct corr_verdict *v, bool full)
         json_object *ev = json_object_new_object(), *frames = json_object_new_array();
         json_object *refs = json_object_new_array(), *uids = json_object_new_array(), *dns = json_object_new_array();
         for (unsigned i = 0; i < v->n_evidence; i++) {
-            json_object_array_add(frames, jint(v->evidence_frames[i]));
+            json_object_array_add(frames, jint(v->evidence_refs[i].frame));
             json_object_array_add(refs, jframe(&v->evidence_refs[i]));
         }
         for (unsigned i = 0; i < v->n_flows; i++)
@@ -100,7 +100,7 @@ json_object *federation_json(const struct corr_federation *f)
     json_object_object_add(o, "local", f->local ? jstr(f->local) : NULL);
     json_object_object_add(o, "roles_inferred", json_object_new_boolean(f->roles_inferred));
     json_object_object_add(o, "role_reason", jstr(f->role_reason));
-    json_object_object_add(o, "verdict", verdict_json(&f->verdict, false));
+    json_object_object_add(o, "verdict", verdict_json(f->verdict, false));
     for (unsigned i = 0; i < f->n_dir; i++)
         json_object_array_add(dirs, direction_json(&f->dir[i]));
     json_object_object_add(o, "directions", dirs);

@@ -232,7 +232,7 @@ static void text_federations(struct output *o, FILE *fp, struct text_scratch *tx
     fprintf(fp, "\nfederations: %u\n", nf);
     for (unsigned i = 0; i < nf; i++) {
         const struct corr_federation *f = corr_federation_at(o->corr, i);
-        const struct corr_verdict *v = &f->verdict;
+        const struct corr_verdict *v = f->verdict;
         char st[16];
         upper(st, sizeof(st), corr_status_name(v->status));
         fprintf(fp, "\n  %s  %s <-> %s  %s", tesc(tx, f->id), tesc(tx, f->domains[0]), tesc(tx, f->domains[1]), st);

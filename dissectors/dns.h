@@ -1,7 +1,7 @@
 /*
  * dns.h - DNS dissector: message parser (RFC 1035, RFC 6891 EDNS0,
  * RFC 2782 SRV), DNS-over-TCP framing (RFC 7766), query/response
- * transaction tracking, an address book learned from answers, and address
+ * transaction tracking, and address
  * / name classification helpers used by the federation verdicts.
  *
  * Pipeline order (see each function's comment for ownership):
@@ -248,54 +248,6 @@ void dns_tcp_eof(struct dns_tcp_stream *s, const struct ft_meta *meta);
 void dns_tcp_release(struct dns_tcp_stream *s);
 
 /* ------------------------------------------------------------------ */
-/* Address book: name <-> address mappings learned from answers        */
-
-struct dns_book_entry {
-    char name[DNS_NAME_STRLEN]; /* owner name, or an alias that led to it */
-    struct ft_addr addr;
-    uint32_t ttl;
-    bool via_cname;             /* name is an alias (CNAME) of the A/AAAA owner */
-    struct ft_meta first;       /* packet that first taught this mapping */
-    struct ft_meta learned;     /* packet that last confirmed it */
-    uint64_t seq;               /* internal: recency for eviction */
-};
-
-struct dns_book {
-    struct dns_book_entry *e; /* heap array of alloc entries, grown up to cap */
-    size_t cap, alloc, n;
-    uint64_t next_seq;
-    uint64_t evicted;         /* mappings dropped to make room */
-    uint64_t learned;         /* new mappings added */
-    uint64_t refreshed;       /* existing mappings seen again */
-};
-
-/* Prepares room for up to cap (>0) mappings (allocated as they come).
- * 0 on success, -1 on allocation failure (book left empty).  Release with
- * dns_book_release. */
-int dns_book_init(struct dns_book *b, size_t cap);
-
-/* Frees the entries.  Safe on a zeroed or released book. */
-void dns_book_release(struct dns_book *b);
-
-/* Adds or refreshes name -> addr (name copied).  When full, the least
- * recently learned mapping is evicted and counted. */
-void dns_book_learn(struct dns_book *b, const char *name, const struct ft_addr *addr,
-                    uint32_t ttl, bool via_cname, const struct ft_meta *meta);
-
-/* Learns every A/AAAA in the answer and additional sections of a response,
- * plus each CNAME alias (answer section) that leads to one. */
-void dns_book_learn_msg(struct dns_book *b, const struct dns_msg *msg,
-                        const struct ft_meta *meta);
-
-/* Fills out[0..max) with the mappings for name (or for addr) in learning
- * order and returns how many exist (may exceed max).  The pointers are
- * borrowed: valid until the next learn/release. */
-size_t dns_book_addrs_for(const struct dns_book *b, const char *name,
-                          const struct dns_book_entry **out, size_t max);
-size_t dns_book_names_for(const struct dns_book *b, const struct ft_addr *addr,
-                          const struct dns_book_entry **out, size_t max);
-
-/* ------------------------------------------------------------------ */
 /* Transactions                                                        */
 
 enum dns_transport {
@@ -378,7 +330,6 @@ typedef void (*dns_lookup_fn)(void *user, const struct dns_lookup *lk);
 struct dns_tracker_config {
     int64_t timeout_ns;  /* default 5 s */
     size_t max_pending;  /* default 1024 */
-    size_t book_size;    /* default 4096 */
     uint32_t hash_seed;  /* any value; vary it to resist hash flooding */
 };
 
@@ -429,9 +380,8 @@ void dns_tracker_advance(struct dns_tracker *t, int64_t now_ns);
 /* End of input: reports every pending lookup (unanswered / truncated). */
 void dns_tracker_flush(struct dns_tracker *t);
 
-/* Counters and the learned address book (borrowed, owned by the tracker). */
+/* Counters (borrowed, owned by the tracker). */
 const struct dns_tracker_stats *dns_tracker_stats(const struct dns_tracker *t);
-const struct dns_book *dns_tracker_book(const struct dns_tracker *t);
 
 /* ------------------------------------------------------------------ */
 /* Classification helpers                                              */

@@ -1,5 +1,5 @@
 /*
- * dns_track.c - DNS transactions and the address book.
+ * dns_track.c - DNS transactions.
  *
  * The tracker pairs queries and responses by (client addr/port, server
  * addr/port, transport, id, qname, qtype), counts retransmissions, expires
@@ -10,9 +10,8 @@
  * and in a list ordered by last activity (which is also deadline order),
  * so expiry and eviction take the list head.
  *
- * The address book keeps name -> address mappings (with aliases reached
- * through CNAMEs) learned from responses, bounded, evicting the least
- * recently learned.
+ * Which address serves which domain is the correlator's address book
+ * (analyzer/corr_identity.c), fed by the lookups this tracker reports.
  */
 #include "dns.h"
 
@@ -20,167 +19,6 @@
 #include <string.h>
 
 #define PENDING_INITIAL 16 /* query slots allocated up front; more on demand */
-#define BOOK_INITIAL 16    /* address book entries likewise */
-
-/* ------------------------------------------------------------------ */
-/* Address book                                                        */
-
-int dns_book_init(struct dns_book *b, size_t cap)
-{
-    memset(b, 0, sizeof(*b));
-    if (cap == 0)
-        return -1;
-    b->alloc = cap < BOOK_INITIAL ? cap : BOOK_INITIAL;
-    b->e = calloc(b->alloc, sizeof(*b->e));
-    if (!b->e) {
-        b->alloc = 0;
-        return -1;
-    }
-    b->cap = cap;
-    return 0;
-}
-
-/* Doubles the entries (up to cap); false at cap or out of memory. */
-static bool book_grow(struct dns_book *b)
-{
-    size_t n = b->alloc * 2 < b->cap ? b->alloc * 2 : b->cap;
-    struct dns_book_entry *ne;
-
-    if (n <= b->alloc)
-        return false;
-    ne = realloc(b->e, n * sizeof(*ne));
-    if (!ne)
-        return false;
-    memset(ne + b->alloc, 0, (n - b->alloc) * sizeof(*ne));
-    b->e = ne;
-    b->alloc = n;
-    return true;
-}
-
-void dns_book_release(struct dns_book *b)
-{
-    free(b->e);
-    memset(b, 0, sizeof(*b));
-}
-
-void dns_book_learn(struct dns_book *b, const char *name, const struct ft_addr *addr,
-                    uint32_t ttl, bool via_cname, const struct ft_meta *meta)
-{
-    struct dns_book_entry *slot = NULL;
-    size_t n = strlen(name);
-
-    if (!b->e || n >= DNS_NAME_STRLEN)
-        return;
-    for (size_t i = 0; i < b->n; i++) {
-        struct dns_book_entry *e = &b->e[i];
-        if (ft_addr_eq(&e->addr, addr) && strcmp(e->name, name) == 0) {
-            e->ttl = ttl;
-            e->learned = *meta;
-            e->via_cname = e->via_cname && via_cname;
-            e->seq = ++b->next_seq;
-            b->refreshed++;
-            return;
-        }
-    }
-    if (b->n < b->alloc || book_grow(b)) {
-        slot = &b->e[b->n++];
-    } else {
-        slot = &b->e[0];
-        for (size_t i = 1; i < b->n; i++)
-            if (b->e[i].seq < slot->seq)
-                slot = &b->e[i];
-        b->evicted++;
-    }
-    memcpy(slot->name, name, n + 1);
-    slot->addr = *addr;
-    slot->ttl = ttl;
-    slot->via_cname = via_cname;
-    slot->first = *meta;
-    slot->learned = *meta;
-    slot->seq = ++b->next_seq;
-    b->learned++;
-}
-
-void dns_book_learn_msg(struct dns_book *b, const struct dns_msg *msg,
-                        const struct ft_meta *meta)
-{
-    for (unsigned i = 0; i < msg->nrr; i++) {
-        const struct dns_rr *rr = &msg->rr[i];
-        const char *cur;
-        uint32_t ttl;
-
-        if (rr->type != DNS_T_A && rr->type != DNS_T_AAAA)
-            continue;
-        if (rr->section == DNS_SEC_AUTHORITY)
-            continue;
-        dns_book_learn(b, rr->name, &rr->u.addr, rr->ttl, false, meta);
-        /* walk back the CNAMEs in the answer section that end at this owner */
-        cur = rr->name;
-        ttl = rr->ttl;
-        for (unsigned hop = 0; hop < DNS_LOOKUP_MAX_CNAME; hop++) {
-            const struct dns_rr *alias = NULL;
-            for (unsigned j = 0; j < msg->nrr; j++) {
-                const struct dns_rr *x = &msg->rr[j];
-                if (x->type == DNS_T_CNAME && x->section == DNS_SEC_ANSWER &&
-                    strcmp(x->u.target, cur) == 0 && strcmp(x->name, cur) != 0) {
-                    alias = x;
-                    break;
-                }
-            }
-            if (!alias)
-                break;
-            if (alias->ttl < ttl)
-                ttl = alias->ttl;
-            dns_book_learn(b, alias->name, &rr->u.addr, ttl, true, meta);
-            cur = alias->name;
-        }
-    }
-}
-
-/* Inserts e into out[0..*n) sorted by first-learned frame order, keeping
- * at most max entries. */
-static void insert_sorted(const struct dns_book_entry **out, size_t *n, size_t max,
-                          const struct dns_book_entry *e)
-{
-    size_t pos = *n;
-    while (pos > 0 && out[pos - 1]->first.frame > e->first.frame)
-        pos--;
-    if (pos >= max)
-        return;
-    if (*n < max)
-        (*n)++;
-    for (size_t k = *n - 1; k > pos; k--)
-        out[k] = out[k - 1];
-    out[pos] = e;
-}
-
-size_t dns_book_addrs_for(const struct dns_book *b, const char *name,
-                          const struct dns_book_entry **out, size_t max)
-{
-    size_t total = 0, n = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        if (strcmp(b->e[i].name, name) != 0)
-            continue;
-        total++;
-        if (out)
-            insert_sorted(out, &n, max, &b->e[i]);
-    }
-    return total;
-}
-
-size_t dns_book_names_for(const struct dns_book *b, const struct ft_addr *addr,
-                          const struct dns_book_entry **out, size_t max)
-{
-    size_t total = 0, n = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        if (!ft_addr_eq(&b->e[i].addr, addr))
-            continue;
-        total++;
-        if (out)
-            insert_sorted(out, &n, max, &b->e[i]);
-    }
-    return total;
-}
 
 /* ------------------------------------------------------------------ */
 /* Tracker                                                             */
@@ -223,7 +61,6 @@ struct dns_tracker {
     int64_t now;
     bool have_now;
     struct dns_tracker_stats st;
-    struct dns_book book;
     struct dns_lookup lk; /* scratch handed to the callback */
 };
 
@@ -250,7 +87,6 @@ void dns_tracker_config_default(struct dns_tracker_config *cfg)
 {
     cfg->timeout_ns = 5 * FT_NS_PER_SEC;
     cfg->max_pending = 1024;
-    cfg->book_size = 4096;
     cfg->hash_seed = 0x9e3779b9u;
 }
 
@@ -268,8 +104,6 @@ struct dns_tracker *dns_tracker_new(const struct dns_tracker_config *cfg, dns_lo
         dns_tracker_config_default(&t->cfg);
     if (t->cfg.max_pending == 0 || t->cfg.max_pending > (size_t)INT32_MAX / 4)
         t->cfg.max_pending = 1024;
-    if (t->cfg.book_size == 0)
-        t->cfg.book_size = 4096;
     if (t->cfg.timeout_ns < 0)
         t->cfg.timeout_ns = 0;
     t->cb = cb;
@@ -294,8 +128,6 @@ struct dns_tracker *dns_tracker_new(const struct dns_tracker_config *cfg, dns_lo
     t->free_head = 0;
     t->head = t->tail = -1;
     t->next_id = 1;
-    if (dns_book_init(&t->book, t->cfg.book_size) != 0)
-        goto fail_free;
     return t;
 
 fail_free:
@@ -308,7 +140,6 @@ void dns_tracker_free(struct dns_tracker *t)
 {
     if (!t)
         return;
-    dns_book_release(&t->book);
     free(t->bucket);
     free(t->p);
     free(t);
@@ -317,11 +148,6 @@ void dns_tracker_free(struct dns_tracker *t)
 const struct dns_tracker_stats *dns_tracker_stats(const struct dns_tracker *t)
 {
     return &t->st;
-}
-
-const struct dns_book *dns_tracker_book(const struct dns_tracker *t)
-{
-    return &t->book;
 }
 
 static uint32_t fnv(uint32_t h, const void *data, size_t n)
@@ -768,7 +594,6 @@ void dns_tracker_feed(struct dns_tracker *t, const struct dns_endpoint *client,
     }
 
     t->st.responses++;
-    dns_book_learn_msg(&t->book, msg, meta);
     if (i < 0) {
         t->st.unmatched++;
         if (msg->tc && tr == DNS_UDP) {

@@ -17,6 +17,8 @@
  */
 #include "tls.h"
 
+#include "tls_wire.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,21 +27,6 @@
 #include "../analyzer/utf8.h"
 
 #define TLS_RECORD_MAX (16384 + 2048) /* RFC 5246 6.2.3 ciphertext limit */
-
-enum {
-    CT_CCS = 20,
-    CT_ALERT = 21,
-    CT_HANDSHAKE = 22,
-    CT_APPDATA = 23,
-    CT_HEARTBEAT = 24,
-};
-
-enum {
-    HS_CLIENT_HELLO = 1,
-    HS_SERVER_HELLO = 2,
-    HS_CERTIFICATE = 11,
-    HS_CERT_REQUEST = 13,
-};
 
 enum {
     EXT_SERVER_NAME = 0,

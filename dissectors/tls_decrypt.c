@@ -20,6 +20,8 @@
  */
 #include "tls_decrypt.h"
 
+#include "tls_wire.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,20 +29,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
-
-enum {
-    CT_CCS = 20,
-    CT_ALERT = 21,
-    CT_HANDSHAKE = 22,
-    CT_APPDATA = 23,
-    CT_HEARTBEAT = 24,
-};
-
-enum {
-    HS_NEW_SESSION_TICKET = 4,
-    HS_FINISHED = 20,
-    HS_KEY_UPDATE = 24,
-};
 
 enum cipher_kind {
     AEAD_AES128_GCM,

@@ -426,7 +426,7 @@ static bool has_evidence(const struct corr_direction *d, uint64_t frame)
     if (!d)
         return false;
     for (unsigned i = 0; i < d->verdict.n_evidence; i++)
-        if (d->verdict.evidence_frames[i] == frame && d->verdict.evidence_refs[i].frame == frame)
+        if (d->verdict.evidence_refs[i].frame == frame)
             return true;
     return false;
 }
@@ -512,7 +512,7 @@ static void dump(const struct correlator *c, const char *title)
                 printf("   note: %s\n", d->verdict.notes[n]);
             printf("   evidence:");
             for (unsigned n = 0; n < d->verdict.n_evidence; n++)
-                printf(" %llu", (unsigned long long)d->verdict.evidence_frames[n]);
+                printf(" %llu", (unsigned long long)d->verdict.evidence_refs[n].frame);
             printf("\n");
             for (unsigned n = 0; n < d->n_timeline; n++)
                 printf("   %c %7llu f%llu %s\n", d->timeline[n].failing ? '*' : ' ',
@@ -612,7 +612,7 @@ static void test_working(void)
     CHECK(f && f->n_dir == 2);
     CHECK(f && strcmp(f->domains[0], DOM_A) == 0 && strcmp(f->domains[1], DOM_B) == 0);
     CHECK(f && f->id[0] == 'F' && strlen(f->id) == 9);
-    CHECK(f && f->verdict.status == CORR_OK);
+    CHECK(f && f->verdict->status == CORR_OK);
     ab = dirn(c, DOM_A, DOM_B);
     ba = dirn(c, DOM_B, DOM_A);
     CHECK(ab && ab->verdict.status == CORR_OK);
@@ -1446,6 +1446,186 @@ static void test_roles(void)
     corr_free(c);
 }
 
+/* ---- every code the correlator can emit, each from a unit sequence ------ */
+
+/* a -> b over connection 1, established, both stream headers. */
+static struct correlator *one_stream(bool starttls)
+{
+    struct correlator *c = mk(DOM_A, IP_A);
+    dns_b_ok(c, 50, IP_B);
+    conn(c, (struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101, .end = 5000 });
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 102, 10, (struct xo){ .from = DOM_A, .to = DOM_B });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 103, 11, (struct xo){ .from = DOM_B, .to = DOM_A, .id = "S1" });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_FEATURES, 104, 12, (struct xo){ .dialback = true, .starttls = starttls });
+    return c;
+}
+
+static void expect_code(struct correlator *c, const char *from, enum verdict_code code, const char *what)
+{
+    const struct corr_direction *d;
+    corr_finish(c);
+    d = dirn(c, from, DOM_B);
+    if (!code_is(d, code)) {
+        const struct verdict_info *vi = d ? verdict_info_of(d->verdict.code) : NULL;
+        fprintf(stderr, "%s: got %s\n", what, vi ? vi->code : "(none)");
+    }
+    CHECK(code_is(d, code));
+    corr_free(c);
+}
+
+static void test_every_code(void)
+{
+    static const struct {
+        const char *cond;
+        enum verdict_code code;
+    } conds[] = {
+        { "bad-format", VERDICT_STR_BAD_FORMAT },
+        { "bad-namespace-prefix", VERDICT_STR_BAD_NAMESPACE_PREFIX },
+        { "conflict", VERDICT_STR_CONFLICT },
+        { "connection-timeout", VERDICT_STR_CONNECTION_TIMEOUT },
+        { "host-gone", VERDICT_STR_HOST_GONE },
+        { "host-unknown", VERDICT_STR_HOST_UNKNOWN },
+        { "improper-addressing", VERDICT_STR_IMPROPER_ADDRESSING },
+        { "internal-server-error", VERDICT_STR_INTERNAL_SERVER_ERROR },
+        { "invalid-from", VERDICT_STR_INVALID_FROM },
+        { "invalid-namespace", VERDICT_STR_INVALID_NAMESPACE },
+        { "invalid-xml", VERDICT_STR_INVALID_XML },
+        { "not-authorized", VERDICT_STR_NOT_AUTHORIZED },
+        { "not-well-formed", VERDICT_STR_NOT_WELL_FORMED },
+        { "policy-violation", VERDICT_STR_POLICY_VIOLATION },
+        { "remote-connection-failed", VERDICT_STR_REMOTE_CONNECTION_FAILED },
+        { "reset", VERDICT_STR_RESET },
+        { "resource-constraint", VERDICT_STR_RESOURCE_CONSTRAINT },
+        { "restricted-xml", VERDICT_STR_RESTRICTED_XML },
+        { "see-other-host", VERDICT_STR_SEE_OTHER_HOST },
+        { "system-shutdown", VERDICT_STR_SYSTEM_SHUTDOWN },
+        { "undefined-condition", VERDICT_STR_UNDEFINED_CONDITION },
+        { "unsupported-encoding", VERDICT_STR_UNSUPPORTED_ENCODING },
+        { "unsupported-feature", VERDICT_STR_UNSUPPORTED_FEATURE },
+        { "unsupported-stanza-type", VERDICT_STR_UNSUPPORTED_STANZA_TYPE },
+        { "unsupported-version", VERDICT_STR_UNSUPPORTED_VERSION },
+        { "made-up-by-the-peer", VERDICT_STR_UNDEFINED_CONDITION },
+        { "no-header", VERDICT_STR_UNDEFINED_CONDITION }, /* not a catalogue lookup */
+    };
+    static const struct {
+        enum dns_outcome outcome;
+        enum verdict_code code;
+    } dns[] = {
+        { DNS_OUT_SERVFAIL, VERDICT_DNS_SERVFAIL },
+        { DNS_OUT_NODATA, VERDICT_DNS_SRV_NODATA },
+        { DNS_OUT_UNANSWERED, VERDICT_DNS_TIMEOUT },
+        { DNS_OUT_TRUNCATED, VERDICT_DNS_TRUNC_NO_TCP },
+    };
+    struct correlator *c;
+
+    /* stream errors before any negotiation: STR-<condition> */
+    for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+        c = one_stream(false);
+        xev(c, 1, FT_DIR_RESP, XMPP_EV_STREAM_ERROR, 105, 13, (struct xo){ .cond = conds[i].cond });
+        expect_code(c, DOM_A, conds[i].code, conds[i].cond);
+    }
+    /* STR-NO-HEADER: not XML where the stream header belongs */
+    c = mk(DOM_A, IP_A);
+    dns_b_ok(c, 50, IP_B);
+    conn(c, (struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101, .end = 5000 });
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_ERROR, 102, 10, (struct xo){ 0 });
+    expect_code(c, DOM_A, VERDICT_STR_NO_HEADER, "no header");
+    /* STR-NO-RESPONSE: our header, never theirs, connection closed */
+    c = mk(DOM_A, IP_A);
+    dns_b_ok(c, 50, IP_B);
+    conn(c, (struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101, .fin0 = 3000,
+                         .end = 3000 });
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 102, 10, (struct xo){ .from = DOM_A, .to = DOM_B });
+    expect_code(c, DOM_A, VERDICT_STR_NO_RESPONSE, "no response");
+    /* TLS-FAILURE and TLS-DESYNC */
+    c = one_stream(true);
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STARTTLS, 105, 13, (struct xo){ 0 });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_TLS_FAILURE, 106, 14, (struct xo){ 0 });
+    expect_code(c, DOM_A, VERDICT_TLS_FAILURE, "tls failure");
+    c = one_stream(true);
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STARTTLS, 105, 13, (struct xo){ 0 });
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_CLEARTEXT_AFTER_STARTTLS, 106, 14, (struct xo){ 0 });
+    expect_code(c, DOM_A, VERDICT_TLS_DESYNC, "tls desync");
+    /* SASL-FAIL */
+    c = one_stream(false);
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_SASL_AUTH, 105, 13, (struct xo){ 0 });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_SASL_FAILURE, 106, 14, (struct xo){ .cond = "not-authorized" });
+    expect_code(c, DOM_A, VERDICT_SASL_FAIL, "sasl");
+    /* DB-ERROR: a dialback error that is not about the connect-back */
+    c = one_stream(false);
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_DB_RESULT, 105, 13, (struct xo){ .from = DOM_A, .to = DOM_B });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_DB_RESULT, 106, 14,
+        (struct xo){ .from = DOM_B, .to = DOM_A, .db = XMPP_DB_ERROR, .cond = "policy-violation" });
+    expect_code(c, DOM_A, VERDICT_DB_ERROR, "db error");
+    /* DB-TIMEOUT: b asked a's server to verify the key, no answer came */
+    c = one_stream(false);
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_DB_RESULT, 105, 13, (struct xo){ .from = DOM_A, .to = DOM_B });
+    conn(c, (struct cs){ .id = 2, .orig = IP_B ":50001", .resp = IP_A ":5269", .syn = 110, .synack = 111, .end = 5000 });
+    s2s_open(c, 2, DOM_B, DOM_A, "S2", 112, 20);
+    xev(c, 2, FT_DIR_ORIG, XMPP_EV_DB_VERIFY, 115, 23, (struct xo){ .from = DOM_B, .to = DOM_A, .id = "S1" });
+    expect_code(c, DOM_A, VERDICT_DB_TIMEOUT, "db timeout");
+    /* DNS: the SRV lookup fails and nothing follows */
+    for (size_t i = 0; i < sizeof(dns) / sizeof(dns[0]); i++) {
+        c = mk(DOM_A, IP_A);
+        lookup(c, 1, IP_A, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, dns[i].outcome, 50, NULL);
+        expect_code(c, DOM_A, dns[i].code, "dns");
+    }
+    c = mk(DOM_A, IP_A);
+    lookup(c, 1, IP_A, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, DNS_OUT_ANSWERED, 50, "SRV . 5269", NULL);
+    expect_code(c, DOM_A, VERDICT_DNS_SRV_DOT, "srv dot");
+    c = mk(DOM_A, IP_A);
+    lookup(c, 1, IP_A, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, DNS_OUT_ANSWERED, 50, "SRV xmpp." DOM_B " 5269", NULL);
+    lookup(c, 2, IP_A, "xmpp." DOM_B, DNS_T_A, DNS_OUT_NXDOMAIN, 60, NULL);
+    expect_code(c, DOM_A, VERDICT_DNS_TARGET_NXDOMAIN, "target nxdomain");
+    /* unknown: nothing after the lookup; a connection open before the
+     * capture; data missing; direct TLS */
+    c = mk(DOM_A, IP_A);
+    dns_b_ok(c, 50, IP_B);
+    expect_code(c, DOM_A, VERDICT_CAP_NOTHING, "nothing");
+    c = mk(DOM_A, IP_A);
+    dns_b_ok(c, 50, IP_B);
+    conn(c, (struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .midstream = true, .end = 3000 });
+    expect_code(c, DOM_A, VERDICT_CAP_MIDSTREAM, "midstream");
+    c = mk(DOM_A, IP_A);
+    dns_b_ok(c, 50, IP_B);
+    conn(c, (struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101, .end = 3000,
+                         .gaps = 1 });
+    expect_code(c, DOM_A, VERDICT_CAP_GAPS, "gaps");
+    c = mk(DOM_A, IP_A);
+    dns_b_ok(c, 50, IP_B);
+    conn(c, (struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5270", .syn = 100, .synack = 101, .end = 3000,
+                         .app = APP_XMPP_TLS });
+    expect_code(c, DOM_A, VERDICT_CAP_ENCRYPTED, "direct tls");
+    /* subscriptions bounced back to the user, or never relayed */
+    {
+        static const struct {
+            const char *cond;
+            enum verdict_code code;
+        } bounce[] = {
+            { "remote-server-timeout", VERDICT_STZ_BOUNCE_RST },
+            { "service-unavailable", VERDICT_STZ_SVC_UNAVAIL },
+            { "forbidden", VERDICT_STZ_ERROR },
+        };
+        for (int i = 0; i < 4; i++) {
+            c = mk(NULL, NULL);
+            conn(c, (struct cs){ .id = 9, .orig = CLIENT ":51000", .resp = IP_A ":5222", .syn = 10, .synack = 11,
+                                 .end = 5000 });
+            xev(c, 9, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 12, 90, (struct xo){ .to = DOM_A, .ns = "jabber:client" });
+            xev(c, 9, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 13, 91,
+                (struct xo){ .from = DOM_A, .id = "C9", .ns = "jabber:client" });
+            presence(c, 9, FT_DIR_ORIG, 95, 92, XMPP_PRES_SUBSCRIBE, NULL, "bob@" DOM_B, NULL);
+            if (i < 3) {
+                presence(c, 9, FT_DIR_RESP, 300, 93, XMPP_PRES_ERROR, "bob@" DOM_B, "alice@" DOM_A, bounce[i].cond);
+                expect_code(c, DOM_A, bounce[i].code, bounce[i].cond);
+            } else {
+                /* a -> b authenticated, the subscribe never crossed */
+                prosody_federation(c, (struct fedopt){ .no_subscribe = true });
+                expect_code(c, DOM_A, VERDICT_STZ_SUB_NOT_SENT, "not sent");
+            }
+        }
+    }
+}
+
 /* A connection already open when the capture started, where only the
  * responder speaks: its timeline line cites the responder's first data
  * frame, never a made-up frame 1. */
@@ -1517,5 +1697,6 @@ int main(void)
     test_c2s_link();
     test_stop();
     test_midstream_responder_only();
+    test_every_code();
     return check_summary("correlate");
 }

@@ -1,7 +1,7 @@
 /*
  * test_dns.c - unit tests for dissectors/dns*.c: the message parser (every
  * record type, compression, every parse error), DNS-over-TCP framing split
- * at every byte boundary, the transaction tracker, the address book and
+ * at every byte boundary, the transaction tracker and
  * the classification helpers.  Messages are built byte by byte here.
  * Prints one line per failed check and "dns: N passed, N failed".
  */
@@ -1140,23 +1140,6 @@ static void test_transactions(void)
     CHECK(st->queries == 16 && st->responses == 14 && st->matched == 12);
     CHECK(st->evicted == 0 && st->ignored == 0 && st->lookups == 16);
 
-    /* the address book learned from the answers */
-    {
-        const struct dns_book *bk = dns_tracker_book(t);
-        const struct dns_book_entry *out[4];
-        struct ft_addr x = v4(203, 0, 113, 9);
-        CHECK(dns_book_addrs_for(bk, "xmpp.example.net", out, 4) == 2);
-        CHECK(out[0]->addr.family == 4 && out[0]->addr.b[3] == 7 && out[0]->ttl == 120);
-        CHECK(out[0]->first.frame == 2 && !out[0]->via_cname);
-        CHECK(out[1]->addr.family == 6 && out[1]->first.frame == 6);
-        CHECK(dns_book_names_for(bk, &x, out, 4) == 3);
-        CHECK(streq(out[0]->name, "c.example.net") && !out[0]->via_cname);
-        CHECK(out[1]->via_cname && out[2]->via_cname);
-        CHECK(dns_book_addrs_for(bk, "a.example.net", out, 1) == 1);
-        CHECK(out[0]->via_cname && out[0]->ttl == 30); /* min TTL on the chain */
-        CHECK(dns_book_addrs_for(bk, "other.example.net", NULL, 0) == 1);
-        CHECK(dns_book_addrs_for(bk, "nothing.example", out, 4) == 0);
-    }
     dns_tracker_free(t);
 
     /* eviction at max_pending and flush order */
@@ -1238,49 +1221,6 @@ static void test_transactions(void)
     }
     dns_tracker_free(NULL);
 }
-
-static void test_book(void)
-{
-    struct dns_book b;
-    const struct dns_book_entry *out[4];
-    struct ft_meta m1 = meta_at(1, 0), m2 = meta_at(2, 10), m3 = meta_at(3, 20);
-    struct ft_addr a1 = v4(192, 0, 2, 1), a2 = v4(192, 0, 2, 2), a3 = addr_of("2001:db8::5");
-
-    CHECK(dns_book_init(&b, 0) == -1);
-    CHECK(dns_book_init(&b, 2) == 0);
-    dns_book_learn(&b, "h1.example", &a1, 60, false, &m1);
-    dns_book_learn(&b, "h2.example", &a2, 60, false, &m2);
-    dns_book_learn(&b, "h1.example", &a1, 30, false, &m3); /* refresh */
-    CHECK(b.n == 2 && b.learned == 2 && b.refreshed == 1 && b.evicted == 0);
-    CHECK(dns_book_addrs_for(&b, "h1.example", out, 4) == 1);
-    CHECK(out[0]->ttl == 30 && out[0]->first.frame == 1 && out[0]->learned.frame == 3);
-    /* full: h2 is now the least recently learned and goes */
-    dns_book_learn(&b, "h3.example", &a3, 5, false, &m3);
-    CHECK(b.evicted == 1 && b.n == 2);
-    CHECK(dns_book_addrs_for(&b, "h2.example", out, 4) == 0);
-    CHECK(dns_book_names_for(&b, &a3, out, 4) == 1 && streq(out[0]->name, "h3.example"));
-    CHECK(dns_book_names_for(&b, &a2, out, 4) == 0);
-    dns_book_release(&b);
-    dns_book_release(&b);
-
-    /* the entries grow on demand up to cap (16 up front) */
-    CHECK(dns_book_init(&b, 40) == 0);
-    for (unsigned i = 0; i < 41; i++) {
-        char name[32];
-        struct ft_addr a = v4(192, 0, 2, (uint8_t)i);
-        struct ft_meta mi = meta_at(10 + i, (int64_t)i);
-        snprintf(name, sizeof(name), "g%u.example", i);
-        dns_book_learn(&b, name, &a, 60, false, &mi);
-    }
-    CHECK(b.n == 40 && b.learned == 41 && b.evicted == 1);
-    CHECK(dns_book_addrs_for(&b, "g0.example", out, 4) == 0); /* the oldest went */
-    CHECK(dns_book_addrs_for(&b, "g17.example", out, 4) == 1 && out[0]->first.frame == 27);
-    CHECK(dns_book_addrs_for(&b, "g40.example", out, 4) == 1 && out[0]->first.frame == 50);
-    dns_book_release(&b);
-}
-
-/* ------------------------------------------------------------------ */
-/* Classification                                                      */
 
 static void test_class(void)
 {
@@ -1369,7 +1309,6 @@ int main(void)
     test_caps();
     test_tcp_framing();
     test_transactions();
-    test_book();
     test_class();
     return check_summary("dns");
 }
