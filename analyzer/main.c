@@ -1,5 +1,7 @@
 /*
- * main.c - the fedtrace command line: options, sources, the run, exit status.
+ * main.c - the fedtrace command line: options, sources, the run, exit status,
+ * as fedtrace_main() (see main.h), so the program can also be run in-process
+ * by the whole-program fuzz harness.  analyzer/fedtrace.c holds main().
  *
  * Exit status (see run_exit_status): 0 on success; 1 when
  * --fail-on-broken is given and a federation failed; 2 on usage,
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "main.h"
 #include "capture.h"
 #include "correlate.h"
 #include "dispatch.h"
@@ -495,7 +498,7 @@ static void report_write_error(const struct output *out, const struct outfile *o
         fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(of), strerror(err));
 }
 
-int main(int argc, char **argv)
+int fedtrace_main(int argc, char **argv)
 {
     struct run_opts o;
     struct capture *cap = NULL;

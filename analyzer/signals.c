@@ -32,6 +32,10 @@ static void on_hup(int sig)
 void signals_install(void)
 {
     struct sigaction sa;
+    /* A run starts clear of what an earlier one in the process left (a
+     * write error's stop request; fedtrace_main() can be called again). */
+    stop_requested = 0;
+    hup_pending = 0;
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
     sigaddset(&sa.sa_mask, SIGINT);

@@ -14,8 +14,9 @@
 #include <signal.h>
 #include <stdbool.h>
 
-/* Installs the handlers: SIGINT and SIGTERM without SA_RESTART (a
- * blocked read returns and the loop sees the flag), SIGHUP with it. */
+/* Clears both flags and installs the handlers: SIGINT and SIGTERM without
+ * SA_RESTART (a blocked read returns and the loop sees the flag), SIGHUP
+ * with it. */
 void signals_install(void);
 
 /* The flag the capture loop polls: non-zero once a stop was asked for. */

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PENDING_INITIAL 16 /* query slots allocated up front; more on demand */
+
 /* ------------------------------------------------------------------ */
 /* Tracker                                                             */
 
@@ -49,8 +51,8 @@ struct dns_tracker {
     struct dns_tracker_config cfg;
     dns_lookup_fn cb;
     void *user;
-    struct pending *p;
-    size_t cap, n, n_tcwait;
+    struct pending *p;     /* alloc slots, of at most cap */
+    size_t cap, alloc, n, n_tcwait;
     int32_t *bucket;
     size_t nbucket; /* power of two */
     int32_t free_head;
@@ -107,7 +109,10 @@ struct dns_tracker *dns_tracker_new(const struct dns_tracker_config *cfg, dns_lo
     t->cb = cb;
     t->user = user;
     t->cap = t->cfg.max_pending;
-    t->p = calloc(t->cap, sizeof(*t->p));
+    /* The slots grow on demand up to cap (pending_grow), so a run that sees
+     * a few queries does not touch cap * ~4.6 KB up front. */
+    t->alloc = t->cap < PENDING_INITIAL ? t->cap : PENDING_INITIAL;
+    t->p = calloc(t->alloc, sizeof(*t->p));
     if (!t->p)
         goto fail_free;
     t->nbucket = 16;
@@ -118,8 +123,8 @@ struct dns_tracker *dns_tracker_new(const struct dns_tracker_config *cfg, dns_lo
         goto fail_free;
     for (size_t i = 0; i < t->nbucket; i++)
         t->bucket[i] = -1;
-    for (size_t i = 0; i < t->cap; i++)
-        t->p[i].hnext = i + 1 < t->cap ? (int32_t)(i + 1) : -1;
+    for (size_t i = 0; i < t->alloc; i++)
+        t->p[i].hnext = i + 1 < t->alloc ? (int32_t)(i + 1) : -1;
     t->free_head = 0;
     t->head = t->tail = -1;
     t->next_id = 1;
@@ -442,14 +447,36 @@ void dns_tracker_flush(struct dns_tracker *t)
     expire_upto(t, 0, true);
 }
 
-/* Takes a free slot (evicting the least recently active entry when full)
- * and links it into the hash and the list. */
+/* Doubles the slot array (up to cap) and puts the new slots on the free
+ * list.  Slots are addressed by index, so moving the array is safe.
+ * Returns false when at cap or out of memory: the caller evicts. */
+static bool pending_grow(struct dns_tracker *t)
+{
+    size_t n = t->alloc * 2 < t->cap ? t->alloc * 2 : t->cap;
+    struct pending *np;
+
+    if (n <= t->alloc)
+        return false;
+    np = realloc(t->p, n * sizeof(*np));
+    if (!np)
+        return false;
+    memset(np + t->alloc, 0, (n - t->alloc) * sizeof(*np));
+    for (size_t i = t->alloc; i < n; i++)
+        np[i].hnext = i + 1 < n ? (int32_t)(i + 1) : t->free_head;
+    t->free_head = (int32_t)t->alloc;
+    t->p = np;
+    t->alloc = n;
+    return true;
+}
+
+/* Takes a free slot (growing the slots, or evicting the least recently
+ * active entry when at cap) and links it into the hash and the list. */
 static int32_t entry_new(struct dns_tracker *t, uint32_t h)
 {
     int32_t i;
     struct pending *e;
 
-    if (t->free_head < 0) {
+    if (t->free_head < 0 && !pending_grow(t)) {
         t->st.evicted++;
         entry_remove(t, t->head);
     }

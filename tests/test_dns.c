@@ -1177,6 +1177,48 @@ static void test_transactions(void)
         CHECK(k.s[1].outcome == DNS_OUT_UNANSWERED && st->unanswered == 2);
         dns_tracker_free(t);
     }
+    /* the query slots grow on demand (16 up front) up to max_pending, and
+     * entries keep matching their responses when the slots move */
+    {
+        struct dns_tracker_config cfg;
+        char name[32];
+        dns_tracker_config_default(&cfg);
+        cfg.max_pending = 40;
+        memset(&k, 0, sizeof(k));
+        t = dns_tracker_new(&cfg, on_lookup, &k);
+        CHECK(t != NULL);
+        if (!t)
+            return;
+        st = dns_tracker_stats(t);
+        for (unsigned i = 1; i <= 40; i++) {
+            snprintf(name, sizeof(name), "q%u.example", i);
+            make_query(&m, i, name, DNS_T_A);
+            feed(t, &cl, &sv, DNS_UDP, &m, i, (int64_t)i);
+        }
+        CHECK(st->evicted == 0 && k.n == 0);
+        mb_hdr(&m, 3, QR, 1, 0, 0, 0);
+        mb_q(&m, "q3.example", DNS_T_A);
+        feed(t, &cl, &sv, DNS_UDP, &m, 41, 41);
+        mb_hdr(&m, 40, QR, 1, 0, 0, 0);
+        mb_q(&m, "q40.example", DNS_T_A);
+        feed(t, &cl, &sv, DNS_UDP, &m, 42, 42);
+        CHECK(k.n == 2 && streq(k.s[0].qname, "q3.example") && k.s[0].qframe[0] == 3 &&
+              k.s[0].rframe == 41);
+        CHECK(streq(k.s[1].qname, "q40.example") && k.s[1].qframe[0] == 40 && k.s[1].rframe == 42);
+        CHECK(st->unmatched == 0);
+        /* 38 pending: two more fit, the third evicts the oldest (q1) */
+        for (unsigned i = 41; i <= 43; i++) {
+            snprintf(name, sizeof(name), "q%u.example", i);
+            make_query(&m, i, name, DNS_T_A);
+            feed(t, &cl, &sv, DNS_UDP, &m, i + 2, (int64_t)i + 2);
+        }
+        CHECK(st->evicted == 1);
+        mb_hdr(&m, 1, QR, 1, 0, 0, 0);
+        mb_q(&m, "q1.example", DNS_T_A);
+        feed(t, &cl, &sv, DNS_UDP, &m, 46, 46);
+        CHECK(st->unmatched == 1 && k.n == 3 && k.s[2].nqueries == 0);
+        dns_tracker_free(t);
+    }
     dns_tracker_free(NULL);
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # valgrind.sh - the unit tests, and fedtrace on every sample and crafted
-# capture in each output format, under valgrind's memcheck: any error or
-# leak fails.  Run by `make check-valgrind`.
+# capture (pcap and pcapng) in each output format, and the crash regressions
+# through every fuzz harness, under valgrind's memcheck: any error or leak
+# fails.  Run by `make check-valgrind`.
 set -u
 : "${SRCDIR:?}" "${BUILDDIR:?}"
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind not installed: skipped"; exit 77; }
@@ -24,10 +25,14 @@ mkdir -p "$work/tls"
 for f in "$SRCDIR"/tests/fixtures/tls/*.pcap; do
     run "$BUILDDIR/tests/tls_replay" "$work/tls" "${f%.pcap}.keys" "$f"
 done
-for f in "$SRCDIR"/samples/*.pcap "$work"/gen/*.pcap "$work"/gen/*.pcapng; do
+for f in "$SRCDIR"/samples/*.pcap "$SRCDIR"/samples/*.pcapng "$work"/gen/*.pcap "$work"/gen/*.pcapng; do
     for fmt in json ndjson text; do
         run "$BUILDDIR/analyzer/fedtrace" --format "$fmt" -v -r "$f"
     done
+done
+# the crash regressions through every fuzz harness (onefile builds)
+for h in program reasm pipeline dns xmpp tls pcapng tls_decrypt; do
+    run "$BUILDDIR/fuzz/replay_$h" "$SRCDIR/tests/regress"
 done
 echo "valgrind: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
