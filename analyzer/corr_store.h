@@ -67,6 +67,13 @@ struct cconn {
     uint64_t pkts[2], bytes[2], gaps[2], badcsum[2];
     char state[8];
     char history[24];
+    int64_t last_syn_ns;     /* the newest SYN (re)transmission kept, 0 = none */
+    int64_t syn_gap_ns;      /* between the last two SYNs, 0 = one SYN */
+    bool ended;              /* the CONN_END record arrived */
+    int64_t active_ns;       /* newest record or event time (retirement) */
+    uint64_t create_seq;     /* order of creation */
+    uint64_t batch_seq;      /* order of its first XMPP event or end; 0 = neither yet
+                              * (identity meets connections in this order) */
     uint64_t stanzas[2];
     struct cev *ev;
     unsigned nev, cap;
@@ -100,12 +107,17 @@ struct clookup {
 /* The connection record of a flow, created on first use; NULL when the
  * cap is reached (counted) or memory ran out. */
 struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id);
-/* Copies the TCP facts of a finished connection (phase CONN_END; the
- * earlier phases are ignored). */
-void store_conn_end(struct correlator *c, const struct conn_record *r);
+/* Copies the TCP facts of a connection record of any phase: the first
+ * creates the entry, later ones update it, CONN_END marks it ended. */
+void store_conn_record(struct correlator *c, const struct conn_record *r);
 void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev);
 void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk);
 void conn_free(struct cconn *k);
+/* Puts the connections in the order identity meets them (batch_seq, then
+ * creation) and rebuilds the flow id map. */
+void store_order_conns(struct correlator *c);
+/* Rebuilds the flow id map after the connection array changed. */
+void store_map_rebuild(struct correlator *c);
 void store_free(struct correlator *c);
 
 /* Queries over one connection. */
