@@ -578,6 +578,7 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
+    corr_set_verdict_sink(corr, output_verdict, out);
     sinks.ndjson = o.format == OUTPUT_NDJSON;
     sinks.file = &of;
     /* Facts flow from the pipeline and the dissectors straight to the

@@ -87,6 +87,8 @@ static json_object *direction_json(const struct corr_direction *d)
         json_object_array_add(tl, j);
     }
     json_object_object_add(o, "timeline", tl);
+    if (d->timeline_elided)
+        json_object_object_add(o, "timeline_elided", jint(d->timeline_elided));
     return o;
 }
 
@@ -108,15 +110,12 @@ json_object *federation_json(const struct corr_federation *f)
 }
 
 json_object *federation_verdict_event(const struct corr_federation *f, const struct corr_direction *d,
-                                      int64_t capture_start_ns)
+                                      const struct corr_verdict_change *chg)
 {
     const struct corr_verdict *v = &d->verdict;
     json_object *ev = json_object_new_object(), *event = json_object_new_object();
     json_object *x = json_object_new_object(), *fed = verdict_json(v, true);
-    int64_t ts = d->n_timeline ? d->timeline[d->n_timeline - 1].ref.ts_ns : capture_start_ns;
-    if (v->n_evidence)
-        ts = v->evidence_refs[0].ts_ns;
-    json_object_object_add(ev, "@timestamp", jtime(ts));
+    json_object_object_add(ev, "@timestamp", jtime(chg->decided_ns));
     json_object_object_add(ev, "event_type", jstr("federation.verdict"));
     json_object_object_add(ev, "federation_id", jstr(f->id));
     json_object_object_add(event, "kind", jstr(v->status == CORR_FAILED ? "alert" : "state"));
@@ -131,6 +130,12 @@ json_object *federation_verdict_event(const struct corr_federation *f, const str
         json_object_object_add(fed, "local_domain", jstr(f->local));
         json_object_object_add(fed, "remote_domain", jstr(out ? d->to : d->from));
         json_object_object_add(fed, "direction", jstr(out ? "outbound" : "inbound"));
+    }
+    if (chg->has_previous) {
+        json_object *prev = json_object_new_object();
+        json_object_object_add(prev, "status", jstr(corr_status_name(chg->prev_status)));
+        json_object_object_add(prev, "code", jstr(verdict_code_name(chg->prev_code)));
+        json_object_object_add(fed, "previous", prev);
     }
     json_object_object_add(x, "federation", fed);
     json_object_object_add(ev, "xmpp", x);
