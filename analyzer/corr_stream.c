@@ -11,9 +11,9 @@
  *
  * Rounds run from corr_on_time when a fact arrived or a timer fired, at
  * most once per round_interval, and, since a round costs the size of what
- * is kept, only once the facts that arrived since the last one are a
- * quarter of that (or max_lag passed): the total work stays linear in the
- * facts.  After a round, ended connections idle for idle_timeout and
+ * is kept, once more than ROUND_FREE_FACTS are kept only when the facts
+ * that arrived since the last one are a quarter of that (or max_lag
+ * passed): the total work stays linear in the facts.  After a round, ended connections idle for idle_timeout and
  * lookups as old are freed (earlier when the connection cap is near); a
  * direction none of whose facts is left retires with its verdict and a
  * timeline cut to its first and last timeline_keep lines.  Retired
@@ -28,6 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* Below this many facts kept a round is cheap enough to run whenever the
+ * round interval allows. */
+#define ROUND_FREE_FACTS 4096
 
 /* ---- timers ------------------------------------------------------------- */
 
@@ -137,7 +141,8 @@ static int fed_rank(enum corr_status s)
     return s == CORR_FAILED ? 2 : s == CORR_UNKNOWN ? 1 : 0;
 }
 
-static void settle_federation(struct correlator *c, struct corr_federation *f)
+/* The federation's verdict is its worst direction's. */
+static void fed_worst(struct corr_federation *f)
 {
     int worst = -1;
     for (unsigned j = 0; j < f->n_dir; j++) {
@@ -146,6 +151,11 @@ static void settle_federation(struct correlator *c, struct corr_federation *f)
             f->verdict = &f->dir[j].verdict;
         }
     }
+}
+
+static void settle_federation(struct correlator *c, struct corr_federation *f)
+{
+    fed_worst(f);
     identity_decide_roles(c, f);
 }
 
@@ -368,8 +378,10 @@ static void retire_facts(struct correlator *c, int64_t now)
         freed++;
     }
     c->nconns = w;
-    if (freed)
+    if (freed) {
         store_map_rebuild(c);
+        c->timer_due = true; /* the next round retires their directions */
+    }
     w = 0;
     for (unsigned i = 0; i < c->nlookups; i++) {
         struct clookup *l = c->lookups[i];
@@ -383,6 +395,7 @@ static void retire_facts(struct correlator *c, int64_t now)
             mark_freed(c, from, to);
         lookup_free(l);
         c->stats.lookups_retired++;
+        c->timer_due = true;
     }
     c->nlookups = w;
 }
@@ -437,6 +450,7 @@ static void retire_directions(struct correlator *c)
             changed = true;
             continue;
         }
+        fed_worst(f);
         if (fed_retired(f))
             nretired++;
         c->feds[w++] = f;
@@ -468,7 +482,9 @@ static bool drop_passing(struct correlator *c, struct corr_federation *f)
 {
     for (unsigned j = 0; j < f->n_dir;) {
         struct corr_direction *d = &f->dir[j];
-        if (d->round == c->round || d->retired || d->emitted) {
+        if (d->round == c->round || d->retired || d->emitted || d->facts_freed) {
+            if (d->round != c->round && !d->retired && d->facts_freed)
+                retire_direction(c, f, d);
             j++;
             continue;
         }
@@ -492,7 +508,7 @@ static void final_order(struct correlator *c, const struct touched *t)
         if (f->round == c->round)
             continue;
         if (drop_passing(c, f)) {
-            settle_federation(c, f);
+            fed_worst(f);
             c->feds[w++] = f;
         } else {
             stream_federation_free(f);
@@ -507,6 +523,72 @@ static void final_order(struct correlator *c, const struct touched *t)
     fed_index_rebuild(c);
 }
 
+/* The interned names outlive what named them (retired connections,
+ * dropped federations): when they are many times what the federations
+ * use, the table is rebuilt from the federations' names.  Runs after
+ * reset_identity, when nothing else points at a name.  On no memory the
+ * old table stays. */
+static void names_gc(struct correlator *c)
+{
+    char **old = c->names;
+    unsigned nold = c->nnames, capold = c->capnames;
+    struct corr_index oldix = c->names_ix;
+    const char **fresh;
+
+    if (nold < 4096 || nold < 8 * (uint64_t)c->nfeds)
+        return;
+    fresh = malloc((2 * (size_t)c->nfeds + 1) * sizeof(*fresh));
+    if (!fresh)
+        return;
+    c->names = NULL;
+    c->nnames = c->capnames = 0;
+    corr_index_init(&c->names_ix);
+    for (unsigned i = 0; i < c->nfeds; i++)
+        for (int s = 0; s < 2; s++)
+            if (!(fresh[2 * i + s] = identity_intern(c, c->feds[i]->domains[s]))) {
+                for (unsigned n = 0; n < c->nnames; n++)
+                    free(c->names[n]);
+                free(c->names);
+                corr_index_free(&c->names_ix);
+                c->names = old;
+                c->nnames = nold;
+                c->capnames = capold;
+                c->names_ix = oldix;
+                free(fresh);
+                return;
+            }
+    for (unsigned i = 0; i < c->nfeds; i++) {
+        struct corr_federation *f = c->feds[i];
+        for (int s = 0; s < 2; s++) {
+            const char *was = f->domains[s], *now = fresh[2 * i + s];
+            for (unsigned j = 0; j < f->n_dir; j++) {
+                struct corr_direction *d = &f->dir[j];
+                struct verdict_vars *v = &d->verdict.vars;
+                if (d->from == was)
+                    d->from = now;
+                if (d->to == was)
+                    d->to = now;
+                if (v->from == was)
+                    v->from = now;
+                if (v->to == was)
+                    v->to = now;
+                if (v->local == was)
+                    v->local = now;
+                if (v->remote == was)
+                    v->remote = now;
+            }
+            if (f->local == was)
+                f->local = now;
+            f->domains[s] = now;
+        }
+    }
+    for (unsigned n = 0; n < nold; n++)
+        free(old[n]);
+    free(old);
+    corr_index_free(&oldix);
+    free(fresh);
+}
+
 /* ---- rounds ------------------------------------------------------------- */
 
 void stream_round(struct correlator *c, int64_t now, bool final)
@@ -514,12 +596,14 @@ void stream_round(struct correlator *c, int64_t now, bool final)
     struct touched t = { NULL, 0, 0 };
 
     c->round++;
+    c->timer_due = false; /* retire_facts may set it for the next round */
     if (!final)
         c->stats.rounds++;
     if (now > c->capture_end_ns)
         c->capture_end_ns = now;
     store_order_conns(c);
     reset_identity(c);
+    names_gc(c);
     identity_classify(c);
     identity_pair_nat(c);
     identity_index_lookups(c);
@@ -568,7 +652,6 @@ void stream_round(struct correlator *c, int64_t now, bool final)
     free(t.f);
     c->round_last_ns = now;
     c->facts_since_round = 0;
-    c->timer_due = false;
     c->stats.timers_dropped = c->timers.dropped;
 }
 
@@ -587,7 +670,7 @@ void corr_on_time(struct correlator *c, int64_t now)
     if (now - c->round_last_ns < c->cfg.round_interval_ns && !near_cap)
         return;
     kept = (uint64_t)c->nconns + c->nlookups + c->live_events;
-    if (c->facts_since_round * 4 < kept && now - c->round_last_ns < c->cfg.max_lag_ns)
+    if (kept > ROUND_FREE_FACTS && c->facts_since_round * 4 < kept && now - c->round_last_ns < c->cfg.max_lag_ns)
         return;
     stream_round(c, now, false);
 }

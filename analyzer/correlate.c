@@ -53,7 +53,7 @@ void corr_config_default(struct corr_config *cfg)
     cfg->subscribe_timeout_ns = 30 * FT_NS_PER_SEC;
     cfg->dialback_timeout_ns = 30 * FT_NS_PER_SEC;
     cfg->dns_window_ns = 120 * FT_NS_PER_SEC;
-    cfg->max_conns = 200000;
+    cfg->max_conns = 32768;
     cfg->max_lookups = 200000;
     cfg->max_events_per_conn = 512;
     cfg->stop_grace_ns = FT_NS_PER_SEC;
