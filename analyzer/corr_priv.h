@@ -63,6 +63,7 @@ struct correlator {
     uint64_t facts_since_round;      /* facts stored since then */
     uint64_t live_events;            /* XMPP events kept */
     uint64_t conn_seq;               /* cconn create_seq / batch_seq source */
+    uint64_t fact_seq;               /* facts and fired timers so far */
     bool timer_due;                  /* a timer fired since the last round */
     int64_t now_ns;                  /* newest packet time seen */
     /* Counts of what retired connections were (added to each round's). */

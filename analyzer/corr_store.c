@@ -61,6 +61,17 @@ static bool map_grow(struct correlator *c)
     return true;
 }
 
+struct cconn *store_conn_find(const struct correlator *c, uint64_t flow_id)
+{
+    uint32_t s = map_slot(c, flow_id);
+    while (c->map_keys[s]) {
+        if (c->map_keys[s] == flow_id)
+            return c->conns[c->map_vals[s] - 1];
+        s = (s + 1) & (c->map_cap - 1);
+    }
+    return NULL;
+}
+
 /* The connection record of a flow, created on first use; NULL when the
  * cap is reached (counted) or memory ran out. */
 struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id)
@@ -151,6 +162,7 @@ void store_conn_record(struct correlator *c, const struct conn_record *r)
             c->capture_end_ns = r->last_ns;
     }
     c->facts_since_round++;
+    k->changed_seq = ++c->fact_seq;
     stream_conn_timers(c, k);
 }
 
@@ -173,6 +185,8 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
     }
     if (ev->meta.ts_ns > k->active_ns)
         k->active_ns = ev->meta.ts_ns;
+    if (ev->type == XMPP_EV_STANZA && !k->stanzas[ev->dir & 1])
+        k->changed_seq = ++c->fact_seq; /* the first stanza each way tells */
     memset(&e, 0, sizeof(e));
     e.dir = ev->dir;
     e.ref = corr_ref(&ev->meta);
@@ -301,6 +315,7 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
     k->ev[k->nev++] = e;
     c->stats.events++;
     c->live_events++;
+    k->changed_seq = ++c->fact_seq;
     stream_event_timers(c, k, &k->ev[k->nev - 1]);
     c->facts_since_round++;
 }
@@ -339,6 +354,7 @@ void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
         l->ans[i].target = corr_dup(lk->ans[i].target);
         l->nans++;
     }
+    l->added_seq = ++c->fact_seq;
     c->lookups[c->nlookups++] = l;
     c->stats.lookups++;
     c->facts_since_round++;

@@ -72,6 +72,8 @@ struct cconn {
     bool ended;              /* the CONN_END record arrived */
     int64_t active_ns;       /* newest record or event time (retirement) */
     uint64_t create_seq;     /* order of creation */
+    uint64_t changed_seq;    /* fact count at its last change (streaming) */
+    uint64_t name_hash;      /* of dom_from/dom_to at the last round */
     uint64_t batch_seq;      /* order of its first XMPP event or end; 0 = neither yet
                               * (identity meets connections in this order) */
     uint64_t stanzas[2];
@@ -86,6 +88,7 @@ struct cconn {
 
 struct clookup {
     uint64_t id;
+    uint64_t added_seq;      /* fact count when it arrived (streaming) */
     struct ft_addr client, server;
     bool tcp;
     char *qname;
@@ -107,6 +110,8 @@ struct clookup {
 /* The connection record of a flow, created on first use; NULL when the
  * cap is reached (counted) or memory ran out. */
 struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id);
+/* The connection record of a flow, or NULL (never creates one). */
+struct cconn *store_conn_find(const struct correlator *c, uint64_t flow_id);
 /* Copies the TCP facts of a connection record of any phase: the first
  * creates the entry, later ones update it, CONN_END marks it ended. */
 void store_conn_record(struct correlator *c, const struct conn_record *r);

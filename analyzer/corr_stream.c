@@ -11,9 +11,9 @@
  *
  * Rounds run from corr_on_time when a fact arrived or a timer fired, at
  * most once per round_interval, and, since a round costs the size of what
- * is kept, once more than ROUND_FREE_FACTS are kept only when the facts
- * that arrived since the last one are a quarter of that (or max_lag
- * passed): the total work stays linear in the facts.  After a round, ended connections idle for idle_timeout and
+ * is kept, once more than ROUND_FREE_FACTS are kept only when as many
+ * facts arrived since the last one (or max_lag passed): the total work
+ * stays linear in the facts, about twice the one batch pass.  After a round, ended connections idle for idle_timeout and
  * lookups as old are freed (earlier when the connection cap is near); a
  * direction none of whose facts is left retires with its verdict and a
  * timeline cut to its first and last timeline_keep lines.  Retired
@@ -51,18 +51,15 @@ static bool in_handshake(const struct correlator *c, const struct cconn *k, int6
 void stream_conn_timers(struct correlator *c, const struct cconn *k)
 {
     if (k->syn.frame && !k->synack.frame && !k->rst.frame && !k->ended && k->last_syn_ns)
-        timer_push(&c->timers, k->last_syn_ns + syn_wait(c, k));
-    if (k->ended)
-        timer_push(&c->timers, k->active_ns + c->cfg.idle_timeout_ns);
+        timer_push(&c->timers, k->last_syn_ns + syn_wait(c, k), k->flow_id);
 }
 
 void stream_event_timers(struct correlator *c, const struct cconn *k, const struct cev *e)
 {
-    (void)k;
     if (e->type == CEV_DB_RESULT && e->dir == FT_DIR_ORIG && e->sub == XMPP_DB_NONE)
-        timer_push(&c->timers, e->ref.ts_ns + c->cfg.dialback_timeout_ns + 1);
+        timer_push(&c->timers, e->ref.ts_ns + c->cfg.dialback_timeout_ns + 1, k->flow_id);
     else if (e->type == CEV_STANZA && e->flags == XMPP_STANZA_PRESENCE && e->sub == XMPP_PRES_SUBSCRIBE)
-        timer_push(&c->timers, e->ref.ts_ns + c->cfg.subscribe_timeout_ns + 1);
+        timer_push(&c->timers, e->ref.ts_ns + c->cfg.subscribe_timeout_ns + 1, k->flow_id);
 }
 
 /* ---- the stop flag ------------------------------------------------------ */
@@ -191,6 +188,8 @@ static void trim_timeline(struct correlator *c, struct corr_direction *d)
 
 static void retire_direction(struct correlator *c, const struct corr_federation *f, struct corr_direction *d)
 {
+    if (!d->verdict.summary)
+        judge_direction(c, d); /* never judged (it only waited): what is left decides */
     emit(c, f, d, c->now_ns);
     trim_timeline(c, d);
     d->retired = true;
@@ -246,7 +245,11 @@ struct touched {
     unsigned n, cap;
 };
 
-static void touch(struct correlator *c, struct touched *t, const char *from, const char *to)
+static struct corr_federation *fed_find(struct correlator *c, const char *a, const char *b);
+
+/* Meets direction from -> to (creating it); its federation is dirty when
+ * the fact that names it changed since the federation was judged. */
+static void touch(struct correlator *c, struct touched *t, const char *from, const char *to, uint64_t seq)
 {
     struct corr_direction *d = registry_dir_get(c, from, to);
     struct corr_federation *f;
@@ -255,6 +258,8 @@ static void touch(struct correlator *c, struct touched *t, const char *from, con
     f = registry_fed_get(c, from, to);
     if (!f)
         return;
+    if (seq > f->judged_seq || !d->verdict.summary)
+        f->dirty = true; /* changed, or new */
     /* A federation's directions in the order this round first meets them
      * (an earlier round may have met them the other way round). */
     if (d->round != c->round && d == &f->dir[1] && f->dir[0].round != c->round) {
@@ -279,12 +284,30 @@ static void touch_directions(struct correlator *c, struct touched *t)
     char from[STR_CAP], to[STR_CAP];
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *k = c->conns[i];
-        if (k->s2s && !k->secondary)
-            touch(c, t, k->dom_from, k->dom_to);
+        uint64_t h = 0;
+        if (!k->s2s)
+            continue;
+        /* A connection renamed (the book learned its address) changed. */
+        for (const char *p = k->dom_from ? k->dom_from : ""; *p; p++)
+            h = (h ^ (uint8_t)*p) * UINT64_C(1099511628211);
+        h = (h ^ 0xff) * UINT64_C(1099511628211);
+        for (const char *p = k->dom_to ? k->dom_to : ""; *p; p++)
+            h = (h ^ (uint8_t)*p) * UINT64_C(1099511628211);
+        if (h != k->name_hash) {
+            k->name_hash = h;
+            k->changed_seq = ++c->fact_seq;
+        }
+        if (!k->secondary) {
+            touch(c, t, k->dom_from, k->dom_to, k->changed_seq);
+        } else if (k->dom_from && k->dom_to) {
+            struct corr_federation *f = fed_find(c, k->dom_from, k->dom_to);
+            if (f && k->changed_seq > f->judged_seq)
+                f->dirty = true;
+        }
     }
     for (unsigned i = 0; i < c->nlookups; i++)
         if (lookup_direction(c, c->lookups[i], from, to))
-            touch(c, t, from, to);
+            touch(c, t, from, to, c->lookups[i]->added_seq);
     for (unsigned i = 0; i < c->nconns; i++) {
         const struct cconn *k = c->conns[i];
         if (!k->c2s || !identity_c2s_domain(k, from, sizeof(from)))
@@ -296,7 +319,7 @@ static void touch_directions(struct correlator *c, struct touched *t)
                 continue;
             corr_jid_domain(v->to, to, sizeof(to));
             if (to[0] && strcasecmp(to, from) != 0)
-                touch(c, t, from, to);
+                touch(c, t, from, to, k->changed_seq);
         }
     }
 }
@@ -310,17 +333,37 @@ static bool direction_waits(const struct correlator *c, const struct corr_direct
     return false;
 }
 
+/* A lookup about one of f's receiving domains arrived since f was judged,
+ * among the first 64 the lookup judge reads (struct dctx lk). */
+static bool new_lookups(struct correlator *c, const struct corr_federation *f)
+{
+    char key[STR_CAP];
+    for (unsigned j = 0; j < f->n_dir; j++) {
+        size_t n = corr_index_key1(key, sizeof(key), f->dir[j].to);
+        unsigned seen = 0;
+        for (uint32_t h = corr_index_first(&c->lookup_dom_ix, key, n); h && seen < 64;
+             h = corr_index_next(&c->lookup_dom_ix, h), seen++)
+            if (c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a]->added_seq > f->judged_seq)
+                return true;
+    }
+    return false;
+}
+
 /* ---- retirement --------------------------------------------------------- */
+
+static struct corr_federation *fed_find(struct correlator *c, const char *a, const char *b)
+{
+    char key[2 * STR_CAP];
+    const char *lo = strcmp(a, b) <= 0 ? a : b, *hi = lo == a ? b : a;
+    uint32_t h = corr_index_first(&c->fed_ix, key, registry_pair_key(key, lo, hi));
+    return h ? c->feds[corr_index_val(&c->fed_ix, h)->a] : NULL;
+}
 
 static struct corr_direction *dir_find(struct correlator *c, const char *from, const char *to)
 {
-    char key[2 * STR_CAP];
-    const char *lo = strcmp(from, to) <= 0 ? from : to, *hi = lo == from ? to : from;
-    uint32_t h = corr_index_first(&c->fed_ix, key, registry_pair_key(key, lo, hi));
-    struct corr_federation *f;
-    if (!h)
+    struct corr_federation *f = fed_find(c, from, to);
+    if (!f)
         return NULL;
-    f = c->feds[corr_index_val(&c->fed_ix, h)->a];
     for (unsigned i = 0; i < f->n_dir; i++)
         if (strcmp(f->dir[i].from, from) == 0 && strcmp(f->dir[i].to, to) == 0)
             return &f->dir[i];
@@ -351,12 +394,15 @@ static void retire_facts(struct correlator *c, int64_t now)
     bool pressure = c->nconns >= c->cfg.max_conns / 4 * 3;
     bool lpressure = c->nlookups >= c->cfg.max_lookups / 4 * 3;
     unsigned w = 0, freed = 0;
+    int64_t next_idle = INT64_MAX;
     char from[STR_CAP], to[STR_CAP];
 
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *k = c->conns[i];
         bool idle = k->ended && now - k->active_ns >= c->cfg.idle_timeout_ns;
         if (!idle && !(pressure && k->ended)) {
+            if (k->ended && k->active_ns + c->cfg.idle_timeout_ns < next_idle)
+                next_idle = k->active_ns + c->cfg.idle_timeout_ns;
             c->conns[w++] = k;
             continue;
         }
@@ -378,6 +424,9 @@ static void retire_facts(struct correlator *c, int64_t now)
         freed++;
     }
     c->nconns = w;
+    /* One timer for the next connection to go idle (not one each). */
+    if (next_idle != INT64_MAX)
+        timer_push(&c->timers, next_idle, 0);
     if (freed) {
         store_map_rebuild(c);
         c->timer_due = true; /* the next round retires their directions */
@@ -615,13 +664,17 @@ void stream_round(struct correlator *c, int64_t now, bool final)
 
     for (unsigned i = 0; i < t.n; i++) {
         struct corr_federation *f = t.f[i];
-        bool judge = !final || !stop_now(c);
+        bool judge = !final || !stop_now(c), waited = false;
+        if (!final && !f->dirty && !new_lookups(c, f))
+            continue; /* nothing it depends on moved: its verdict stands */
         for (unsigned j = 0; j < f->n_dir; j++) {
             struct corr_direction *d = &f->dir[j];
             if (d->round != c->round)
                 continue;
-            if (!final && direction_waits(c, d, now))
+            if (!final && direction_waits(c, d, now)) {
+                waited = true;
                 continue;
+            }
             direction_clear(d);
             d->retired = d->facts_freed = false;
             if (judge)
@@ -630,6 +683,10 @@ void stream_round(struct correlator *c, int64_t now, bool final)
                 leave_unjudged(c, d);
         }
         settle_federation(c, f);
+        if (!waited) {
+            f->dirty = false;
+            f->judged_seq = c->fact_seq;
+        }
         if (final)
             continue;
         for (unsigned j = 0; j < f->n_dir; j++) {
@@ -662,15 +719,22 @@ void corr_on_time(struct correlator *c, int64_t now)
     if (now < c->now_ns)
         return;
     c->now_ns = now;
-    if (timer_pop_due(&c->timers, now))
-        c->timer_due = true;
+    {
+        struct timer t;
+        while (timer_pop_due(&c->timers, now, &t)) {
+            struct cconn *k = t.flow_id ? store_conn_find(c, t.flow_id) : NULL;
+            if (k)
+                k->changed_seq = ++c->fact_seq; /* its fate may have moved on */
+            c->timer_due = true;
+        }
+    }
     if (!c->timer_due && !c->facts_since_round)
         return;
     near_cap = c->nconns >= c->cfg.max_conns / 4 * 3 || c->nlookups >= c->cfg.max_lookups / 4 * 3;
     if (now - c->round_last_ns < c->cfg.round_interval_ns && !near_cap)
         return;
     kept = (uint64_t)c->nconns + c->nlookups + c->live_events;
-    if (kept > ROUND_FREE_FACTS && c->facts_since_round * 4 < kept && now - c->round_last_ns < c->cfg.max_lag_ns)
+    if (kept > ROUND_FREE_FACTS && c->facts_since_round < kept && now - c->round_last_ns < c->cfg.max_lag_ns)
         return;
     stream_round(c, now, false);
 }

@@ -20,8 +20,9 @@ void timer_queue_free(struct timer_queue *q)
     q->n = q->cap = 0;
 }
 
-void timer_push(struct timer_queue *q, int64_t at)
+void timer_push(struct timer_queue *q, int64_t at, uint64_t flow_id)
 {
+    struct timer t = { at, flow_id };
     uint32_t i;
     if (q->n >= q->max) {
         q->dropped++;
@@ -29,7 +30,7 @@ void timer_push(struct timer_queue *q, int64_t at)
     }
     if (q->n == q->cap) {
         uint32_t nc = q->cap ? q->cap * 2 : 64;
-        int64_t *na;
+        struct timer *na;
         if (nc > q->max)
             nc = q->max;
         na = realloc(q->at, (size_t)nc * sizeof(*na));
@@ -41,25 +42,25 @@ void timer_push(struct timer_queue *q, int64_t at)
         q->cap = nc;
     }
     i = q->n++;
-    while (i > 0 && q->at[(i - 1) / 2] > at) {
+    while (i > 0 && q->at[(i - 1) / 2].at > at) {
         q->at[i] = q->at[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    q->at[i] = at;
+    q->at[i] = t;
 }
 
 static void pop_min(struct timer_queue *q)
 {
-    int64_t last = q->at[--q->n];
+    struct timer last = q->at[--q->n];
     uint32_t i = 0;
     for (;;) {
         uint32_t l = 2 * i + 1, m = i;
-        int64_t v = last;
-        if (l < q->n && q->at[l] < v) {
+        int64_t v = last.at;
+        if (l < q->n && q->at[l].at < v) {
             m = l;
-            v = q->at[l];
+            v = q->at[l].at;
         }
-        if (l + 1 < q->n && q->at[l + 1] < v)
+        if (l + 1 < q->n && q->at[l + 1].at < v)
             m = l + 1;
         if (m == i)
             break;
@@ -70,17 +71,16 @@ static void pop_min(struct timer_queue *q)
         q->at[i] = last;
 }
 
-bool timer_pop_due(struct timer_queue *q, int64_t now)
+bool timer_pop_due(struct timer_queue *q, int64_t now, struct timer *out)
 {
-    bool any = false;
-    while (q->n && q->at[0] <= now) {
-        pop_min(q);
-        any = true;
-    }
-    return any;
+    if (!q->n || q->at[0].at > now)
+        return false;
+    *out = q->at[0];
+    pop_min(q);
+    return true;
 }
 
 int64_t timer_next(const struct timer_queue *q)
 {
-    return q->n ? q->at[0] : INT64_MAX;
+    return q->n ? q->at[0].at : INT64_MAX;
 }

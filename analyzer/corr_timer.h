@@ -11,8 +11,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct timer {
+    int64_t at;
+    uint64_t flow_id;          /* 0: none in particular */
+};
+
 struct timer_queue {
-    int64_t *at;               /* owned; heap order, at[0] the earliest */
+    struct timer *at;          /* owned; heap order, at[0] the earliest */
     uint32_t n, cap;
     uint32_t max;              /* timers kept; beyond, the latest are dropped */
     uint64_t dropped;          /* timers not kept (the cap bit) */
@@ -23,9 +28,10 @@ void timer_queue_free(struct timer_queue *q);
 /* Adds a timer firing at `at`.  When the queue is full or memory runs out
  * the timer is counted in `dropped` (a later fact or the end of input
  * still judges what it would have). */
-void timer_push(struct timer_queue *q, int64_t at);
-/* Removes every timer due at or before now; true when there was one. */
-bool timer_pop_due(struct timer_queue *q, int64_t now);
+void timer_push(struct timer_queue *q, int64_t at, uint64_t flow_id);
+/* Removes the earliest timer when it is due at or before now: true and
+ * *out, or false. */
+bool timer_pop_due(struct timer_queue *q, int64_t now, struct timer *out);
 /* The earliest timer, or INT64_MAX when none. */
 int64_t timer_next(const struct timer_queue *q);
 

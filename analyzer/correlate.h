@@ -145,6 +145,8 @@ struct corr_federation {
     struct corr_direction dir[2];
     unsigned n_dir;
     uint64_t round;            /* the last judging round that saw facts of it */
+    bool dirty;                /* a fact of it changed since it was judged */
+    uint64_t judged_seq;       /* the correlator's fact count when it was judged */
 };
 
 struct corr_stats {
@@ -160,6 +162,7 @@ struct corr_stats {
     uint64_t federations_dropped;   /* retired federations left out of the document (cap) */
     uint64_t timelines_elided;      /* timeline lines left out of retired directions */
     uint64_t timers_dropped;        /* timers not queued (cap) */
+    uint64_t busy_ns;               /* time spent in the correlator (its sink and corr_finish) */
 };
 
 /* What a verdict event says besides the verdict: when it was decided and,

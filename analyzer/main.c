@@ -199,7 +199,7 @@ static void usage(FILE *fp)
             "      --max-federations N  retired federations kept for the report (default\n"
             "                           10000; beyond, the oldest go and are counted)\n"
             "      --max-connections N  connections the correlator keeps at once (default\n"
-            "                           32768; near it, ended ones retire early; beyond,\n"
+            "                           16384; near it, ended ones retire early; beyond,\n"
             "                           new ones are counted and not correlated)\n"
             "\n"
             "Output:\n"

@@ -120,6 +120,7 @@ static json_object *correlator_stats_json(const struct correlator *corr)
     ADD(o, cs, federations_dropped);
     ADD(o, cs, timelines_elided);
     ADD(o, cs, timers_dropped);
+    ADD(o, cs, busy_ns);
     return o;
 }
 
