@@ -3,19 +3,39 @@
  * connections, XMPP streams, the dialback connect-back and presence
  * subscriptions into federation sessions, and judges each direction.
  *
- * Input is facts, never bytes (facts.h): connection records, XMPP events
- * and DNS lookups, all stamped with packet time and
- * frame numbers.  corr_finish() builds the federations; the output module
- * reads them through the accessors below.  Everything is deterministic:
- * the same facts give the same verdicts.
+ * Input is facts, never bytes (facts.h): connection records (every phase:
+ * the first creates the connection, later ones update it), XMPP events
+ * and DNS lookups, all stamped with packet time and frame numbers.
+ *
+ * Streaming (corr_stream.c).  corr_on_time(now), called as packet time
+ * advances (the fact sink's on_time; a live capture's clock tick too),
+ * fires due timers (a min-heap: the last SYN's timeout, unanswered
+ * db:result and subscribe) and, when facts or timers call for it, runs a
+ * judging round: identity over the facts kept, then every federation one
+ * of whose facts changed is judged again with `now` as the end of the
+ * capture so far.  A decided verdict (ok, failed) that differs from the
+ * last one sent goes to the verdict sink (corr_set_verdict_sink) stamped
+ * with `now`, with the previous verdict when it changed.  Rounds are rate
+ * limited so the total work stays linear in the facts.  Ended connections
+ * idle for idle_timeout are freed, and lookups as old; a direction none of
+ * whose facts is left retires with its verdict, evidence and a timeline
+ * cut to its first and last timeline_keep lines.  corr_finish() is the
+ * last round: every direction still open judged as a batch pass over the
+ * facts kept would, the verdicts that changed sent, the federations in the
+ * batch order; the output reads them through the accessors below.  The
+ * same facts and the same on_time calls give the same verdicts.
  *
  * A federation is an unordered pair of XMPP domains.  Each direction
  * (originating domain -> receiving domain) goes through the stages
  * lookup, connect, stream, tls, dialback (or SASL EXTERNAL), subscribe,
  * and ends with one verdict: ok, failed (earliest failed stage, with a
  * code from the verdict catalogue) or unknown (not enough was captured).
- * Memory: facts are kept until corr_finish(); their number is capped and
- * what a cap drops is counted.
+ * Memory: connections kept at once are capped (max_conns; near it, ended
+ * ones retire early), lookups too (max_lookups), retired federations kept
+ * for the document too (max_federations); every cap that bites is counted
+ * in corr_stats.  Ownership: the correlator owns every record it returns;
+ * they live until corr_free() (a retired federation dropped by the cap is
+ * freed at once, never one the caller is handed during a verdict call).
  */
 #ifndef FT_CORRELATE_H
 #define FT_CORRELATE_H
