@@ -192,6 +192,15 @@ static void retire_direction(struct correlator *c, const struct corr_federation 
         judge_direction(c, d); /* never judged (it only waited): what is left decides */
     emit(c, f, d, c->now_ns);
     trim_timeline(c, d);
+    if (d->cap_timeline > d->n_timeline) { /* what retires stays: no slack */
+        struct corr_tl *tl = d->n_timeline ? realloc(d->timeline, d->n_timeline * sizeof(*tl)) : NULL;
+        if (tl || !d->n_timeline) {
+            if (!d->n_timeline)
+                free(d->timeline);
+            d->timeline = tl;
+            d->cap_timeline = d->n_timeline;
+        }
+    }
     d->retired = true;
     c->stats.directions_retired++;
 }
