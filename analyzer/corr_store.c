@@ -85,6 +85,7 @@ struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id)
     }
     if (c->nconns >= c->cfg.max_conns) {
         c->stats.conns_dropped++;
+        c->facts_since_round++; /* counts toward the round that retires */
         return NULL;
     }
     if ((c->nconns + 1) * 2 > c->map_cap) {
@@ -325,6 +326,7 @@ void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
     struct clookup *l;
     if (c->nlookups >= c->cfg.max_lookups) {
         c->stats.lookups_dropped++;
+        c->facts_since_round++;
         return;
     }
     if (!corr_grow((void **)&c->lookups, &c->caplookups, c->nlookups + 1, sizeof(*c->lookups)))
