@@ -80,14 +80,22 @@ bool output_error(const struct output *o, char *buf, size_t len)
 
 /* ---- connections -------------------------------------------------------- */
 
-/* Collects a connection's spooled XMPP events into its "xmpp" list. */
+/* Collects a connection's spooled XMPP events into its "xmpp" list.  Each
+ * was serialised when it was kept: it goes back in as that text (json-c
+ * writes a serializer's userdata verbatim), not parsed and built again. */
 static void add_json_event(void *user, const char *data, size_t n)
 {
     json_object *arr = user, *ev;
-    (void)n;
-    ev = json_tokener_parse(data);
-    if (ev)
-        json_object_array_add(arr, ev);
+    char *text = strndup(data, n);
+    if (!text)
+        return;
+    ev = json_object_new_object();
+    if (!ev) {
+        free(text);
+        return;
+    }
+    json_object_set_serializer(ev, json_object_userdata_to_json_string, text, json_object_free_userdata);
+    json_object_array_add(arr, ev);
 }
 
 /* The document's connection: the record, then its XMPP events and stanza
@@ -222,7 +230,7 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
         ndjson_dns(o, lk, dns_json(lk));
         return;
     case OUTPUT_JSON:
-        json_doc_dns(o, dns_json(lk));
+        json_doc_dns(o, lk->id, dns_json(lk));
         return;
     case OUTPUT_TEXT:
         break;

@@ -32,6 +32,8 @@
 #include "output_spool.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+/* The document's connections and lookups: one line each (many, flat). */
+#define JSON_ELEM_FLAGS (JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* Where the text report finds a listed connection's block (conn_text). */
 struct text_conn_ref {
@@ -53,6 +55,7 @@ struct output {
     /* progress */
     uint64_t conns_written;     /* JSON: connections streamed so far */
     uint64_t lookups_spooled;   /* JSON: lookups in the dns spool */
+    uint64_t lookups_unreferenced; /* JSON without -v: lookups no federation refers to, left out */
     uint64_t ndjson_lines;
     uint64_t utf8_replaced;     /* ill-formed UTF-8 sequences replaced by U+FFFD */
     const char *interrupted_by; /* "SIGINT"... that ended the capture; static */
@@ -119,7 +122,7 @@ void json_doc_head(struct output *o);
 /* Writes one connection (takes c). */
 void json_doc_conn(struct output *o, json_object *c);
 /* Spools one lookup (takes j). */
-void json_doc_dns(struct output *o, json_object *j);
+void json_doc_dns(struct output *o, uint64_t id, json_object *j);
 int json_doc_finish(struct output *o, const struct stats_snapshot *snap);
 
 /* ---- output_ndjson.c --------------------------------------------------- */
