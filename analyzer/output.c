@@ -54,6 +54,15 @@ struct output *output_new(enum output_format format, FILE *fp, int verbose, char
         open_spool(o, &o->dns);
     if (!o->spool_errno && format == OUTPUT_TEXT && verbose)
         open_spool(o, &o->conn_text);
+    if (format == OUTPUT_JSON) {
+        o->dns_buf = malloc(DNS_PACK_MAX);
+        o->dns_lk = malloc(sizeof(*o->dns_lk));
+        if (!o->dns_buf || !o->dns_lk) {
+            snprintf(err, errlen, "out of memory");
+            output_free(o);
+            return NULL;
+        }
+    }
     if (o->spool_errno) {
         output_error(o, err, errlen);
         output_free(o);
@@ -230,7 +239,7 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
         ndjson_dns(o, lk, dns_json(lk));
         return;
     case OUTPUT_JSON:
-        json_doc_dns(o, lk->id, dns_json(lk));
+        json_doc_dns(o, lk);
         return;
     case OUTPUT_TEXT:
         break;
@@ -284,6 +293,8 @@ void output_free(struct output *o)
     spool_close(&o->dns);
     spool_close(&o->conn_text);
     free(o->text_conns);
+    free(o->dns_buf);
+    free(o->dns_lk);
     free(o);
 }
 

@@ -64,7 +64,9 @@ struct output {
     /* what waits for its place */
     bool keep_events;           /* JSON, text -v: events go to `pending` */
     struct pending_store pending;
-    struct spool dns;           /* JSON: document elements; text -v: report lines */
+    struct spool dns;           /* JSON: packed lookups; text -v: report lines */
+    unsigned char *dns_buf;     /* owned: JSON, one packed lookup (DNS_PACK_MAX) */
+    struct dns_lookup *dns_lk;  /* owned: JSON, a lookup unpacked at the end */
     struct spool conn_text;     /* text -v: one block per listed connection */
     struct text_conn_ref *text_conns; /* owned; text -v, conns_listed of them */
     uint64_t text_conns_cap;
@@ -104,6 +106,14 @@ void output_emit(struct output *o, FILE *fp, const char *json);
 json_object *conn_json(const struct conn_record *c);
 json_object *xmpp_json(const struct flow_info *fi, const struct xmpp_event *ev);
 json_object *dns_json(const struct dns_lookup *lk);
+
+/* A lookup as compact bytes (its strings as offsets into its pool) and
+ * back: how the document's DNS spool keeps lookups until it knows which
+ * to list.  dns_pack needs cap >= DNS_PACK_MAX and returns the length (0
+ * when cap is short); dns_unpack checks every length and count. */
+#define DNS_PACK_MAX (sizeof(struct dns_lookup) + 4 * (1 + DNS_LOOKUP_MAX_CNAME + 2 * DNS_LOOKUP_MAX_ANS) + 64)
+size_t dns_pack(const struct dns_lookup *lk, unsigned char *out, size_t cap);
+bool dns_unpack(struct dns_lookup *lk, const unsigned char *in, size_t len);
 /* full: with title, evidence, notes, advice and refs. */
 json_object *verdict_json(const struct corr_verdict *v, bool full);
 json_object *federation_json(const struct corr_federation *f);
@@ -122,7 +132,7 @@ void json_doc_head(struct output *o);
 /* Writes one connection (takes c). */
 void json_doc_conn(struct output *o, json_object *c);
 /* Spools one lookup (takes j). */
-void json_doc_dns(struct output *o, uint64_t id, json_object *j);
+void json_doc_dns(struct output *o, const struct dns_lookup *lk);
 int json_doc_finish(struct output *o, const struct stats_snapshot *snap);
 
 /* ---- output_ndjson.c --------------------------------------------------- */

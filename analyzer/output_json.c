@@ -1,8 +1,9 @@
 /*
  * output_json.c - the JSON document writer.  The document is streamed:
  * its head when the output is made, each connection as its flow ends
- * (with its XMPP events), then at the end the DNS lookups (spooled while
- * the connections were written), the federations one by one, the capture
+ * (with its XMPP events), then at the end the DNS lookups (spooled packed
+ * while the connections were written, rendered now: those a federation
+ * refers to, or all with -v), the federations one by one, the capture
  * and the statistics.  Nothing of the document is held in memory but the
  * element being written.
  */
@@ -29,35 +30,32 @@ void json_doc_conn(struct output *o, json_object *c)
     json_object_put(c);
 }
 
-/* A spooled lookup: this header, then `len` document bytes. */
+/* A spooled lookup: this header, then `len` bytes of dns_pack(). */
 struct dns_rec {
     uint64_t id;
     uint64_t len;
 };
 
-/* Spooled as it will stand in the document (one line), spliced in at the
- * end, when the federations say which lookups they refer to. */
-void json_doc_dns(struct output *o, uint64_t id, json_object *j)
+/* Spooled packed, rendered at the end if the document lists it. */
+void json_doc_dns(struct output *o, const struct dns_lookup *lk)
 {
-    const char *s = json_object_to_json_string_ext(j, JSON_ELEM_FLAGS);
-    char *clean = NULL;
-    size_t n = 0;
-    FILE *mem = open_memstream(&clean, &n);
+    struct dns_rec h = { lk->id, dns_pack(lk, o->dns_buf, DNS_PACK_MAX) };
+    if (h.len == 0)
+        return;
+    if (spool_append(&o->dns, &h, sizeof(h)) >= 0 && spool_append(&o->dns, o->dns_buf, h.len) >= 0)
+        o->lookups_spooled++;
+    else
+        output_spool_failed(o, &o->dns);
+}
 
-    /* Cleaned to UTF-8 (and counted) now, as the other elements are when
-     * written; the spool then holds document bytes. */
-    if (mem) {
-        struct dns_rec h = { id, 0 };
-        output_emit(o, mem, s);
-        if (fclose(mem) == 0) {
-            h.len = n;
-            if (spool_append(&o->dns, &h, sizeof(h)) >= 0 && spool_append(&o->dns, clean, n) >= 0)
-                o->lookups_spooled++;
-            else
-                output_spool_failed(o, &o->dns);
-        }
-    }
-    free(clean);
+/* One listed lookup, rendered from its packed record (one line). */
+static void write_lookup(struct output *o, size_t len)
+{
+    json_object *j;
+    if (!dns_unpack(o->dns_lk, o->dns_buf, len))
+        return; /* cannot happen: the spool holds what dns_pack wrote */
+    j = dns_json(o->dns_lk);
+    output_emit(o, o->fp, json_object_to_json_string_ext(j, JSON_ELEM_FLAGS));
     json_object_put(j);
 }
 
@@ -122,22 +120,23 @@ static int write_lookups(struct output *o)
     if (o->lookups_spooled && spool_rewind(&o->dns) != 0)
         rc = -1;
     for (uint64_t i = 0; rc == 0 && i < o->lookups_spooled; i++) {
-        if (spool_next(&o->dns, &h, sizeof(h)) != 0 || h.len > o->dns.size - o->dns.rpos) {
+        if (spool_next(&o->dns, &h, sizeof(h)) != 0 || h.len > DNS_PACK_MAX) {
             rc = -1;
             break;
         }
         if (all || (nref && bsearch(&h.id, ref, nref, sizeof(*ref), cmp_u64))) {
-            fputs(written++ ? ",\n    " : "\n    ", o->fp);
-            if (spool_copy_next(&o->dns, h.len, o->fp) != 0) {
-                /* The spool failed, or the document did (ferror tells
-                 * output_finish): either way the rest cannot follow. */
-                rc = o->dns.err ? -1 : 0;
+            if (spool_next(&o->dns, o->dns_buf, (size_t)h.len) != 0) {
+                rc = -1;
                 break;
             }
+            fputs(written++ ? ",\n    " : "\n    ", o->fp);
+            write_lookup(o, (size_t)h.len);
         } else {
             o->lookups_unreferenced++;
-            if (spool_skip(&o->dns, h.len) != 0)
+            if (spool_skip(&o->dns, h.len) != 0) {
                 rc = -1;
+                break;
+            }
         }
     }
     free(ref);
