@@ -134,11 +134,14 @@ size_t dns_pack(const struct dns_lookup *lk, unsigned char *out, size_t cap)
     PUT(lk, offsetof(struct dns_lookup, query));
     PUT(lk->query, nq * sizeof(lk->query[0]));
     PUT(&lk->response, sizeof(lk->response));
-    PUT(&lk->ncname, sizeof(lk->ncname));
-    PUT(&lk->nans, sizeof(lk->nans));
+    PUT(&nc, sizeof(lk->ncname));
+    PUT(&na, sizeof(lk->nans));
     PUT(&lk->ans_dropped, sizeof(lk->ans_dropped));
     PUT(lk->ans, na * sizeof(lk->ans[0]));
-    PUT(&ps, sizeof(ps));
+    PUT(&ps.qname, sizeof(ps.qname));
+    PUT(ps.cname, nc * sizeof(ps.cname[0]));
+    PUT(ps.name, na * sizeof(ps.name[0]));
+    PUT(ps.target, na * sizeof(ps.target[0]));
     PUT(&pool, sizeof(pool));
     PUT(lk->pool, pool);
 #undef PUT
@@ -169,7 +172,10 @@ bool dns_unpack(struct dns_lookup *lk, const unsigned char *in, size_t len)
     if (lk->ncname > DNS_LOOKUP_MAX_CNAME || lk->nans > DNS_LOOKUP_MAX_ANS)
         return false;
     GET(lk->ans, lk->nans * sizeof(lk->ans[0]));
-    GET(&ps, sizeof(ps));
+    GET(&ps.qname, sizeof(ps.qname));
+    GET(ps.cname, lk->ncname * sizeof(ps.cname[0]));
+    GET(ps.name, lk->nans * sizeof(ps.name[0]));
+    GET(ps.target, lk->nans * sizeof(ps.target[0]));
     GET(&pool, sizeof(pool));
     if (pool > sizeof(lk->pool))
         return false;
