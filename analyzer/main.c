@@ -81,6 +81,8 @@ struct run_opts {
     struct pipeline_config pipe;
     struct corr_config corr;
     uint64_t max_state;         /* dissector state budget, bytes */
+    uint64_t rotate_size;       /* NDJSON -o FILE: bytes per file; 0 = no limit */
+    uint64_t rotate_seconds;    /* NDJSON -o FILE: seconds per file; 0 = no limit */
 };
 
 enum {
@@ -95,6 +97,8 @@ enum {
     OPT_TIMEOUT_SUBSCRIBE,
     OPT_TIMEOUT_DIALBACK,
     OPT_IMMEDIATE,
+    OPT_ROTATE_SIZE,
+    OPT_ROTATE_SECONDS,
 };
 
 static const struct option long_options[] = {
@@ -110,6 +114,8 @@ static const struct option long_options[] = {
     { "no-checksums", no_argument, NULL, 'C' },
     { "output", required_argument, NULL, 'o' },
     { "format", required_argument, NULL, OPT_FORMAT },
+    { "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
+    { "rotate-seconds", required_argument, NULL, OPT_ROTATE_SECONDS },
     { "xmpp-ports", required_argument, NULL, OPT_XMPP_PORTS },
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
@@ -193,6 +199,9 @@ static void usage(FILE *fp)
             "      --format FMT         json (one document), ndjson (one event per line) or\n"
             "                           text (a short report); default: text on a terminal,\n"
             "                           json otherwise\n"
+            "      --rotate-size SIZE   NDJSON -o FILE: move FILE aside as FILE.<UTC time>\n"
+            "                           once it holds SIZE bytes (K, M, G suffixes)\n"
+            "      --rotate-seconds N   NDJSON -o FILE: the same every N seconds\n"
             "      --fail-on-broken     exit with status 1 when a federation failed\n"
             "  -q, --quiet              no warnings on standard error, only errors\n"
             "  -v, --verbose            more detail (text: all counters)\n"
@@ -224,6 +233,31 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     if (end == s || *end || errno || v > max || s[0] == '-')
         return -1;
     *out = v;
+    return 0;
+}
+
+/* A size with an optional K, M or G suffix (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char num[32];
+    size_t n = strlen(s);
+    unsigned shift = 0;
+    uint64_t v;
+
+    if (n == 0 || n >= sizeof(num))
+        return -1;
+    memcpy(num, s, n + 1);
+    switch (num[n - 1]) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    default: break;
+    }
+    if (shift)
+        num[n - 1] = '\0';
+    if (parse_u64(num, UINT64_MAX >> 30, &v) || v == 0)
+        return -1;
+    *out = v << shift;
     return 0;
 }
 
@@ -313,6 +347,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 return -1;
             }
             o->cap.buffer_kib = (int)v;
+            break;
+        case OPT_ROTATE_SIZE:
+            if (parse_size(optarg, &o->rotate_size)) {
+                fprintf(stderr, "fedtrace: invalid rotation size '%s' (bytes, or with K, M, G)\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_ROTATE_SECONDS:
+            if (parse_u64(optarg, 366 * 86400, &o->rotate_seconds) || o->rotate_seconds == 0) {
+                fprintf(stderr, "fedtrace: invalid rotation interval '%s' (seconds)\n", optarg);
+                return -1;
+            }
             break;
         case OPT_IMMEDIATE:
             o->cap.immediate = true;
@@ -430,6 +476,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         fprintf(stderr, "fedtrace: no input: give -r FILE or -i INTERFACE (see --help)\n");
         return -1;
     }
+    if ((o->rotate_size || o->rotate_seconds) &&
+        (o->format != OUTPUT_NDJSON || !o->out_path || strcmp(o->out_path, "-") == 0)) {
+        fprintf(stderr, "fedtrace: --rotate-size and --rotate-seconds need --format ndjson and -o FILE\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -440,6 +491,9 @@ static void sinks_poll(struct sinks *s)
 {
     if (signals_take_hup() && s->ndjson && outfile_reopen(s->file) != 0)
         fprintf(stderr, "fedtrace: warning: cannot reopen '%s' (%s); still writing to the old file\n",
+                outfile_name(s->file), strerror(errno));
+    if (s->ndjson && outfile_rotate_due(s->file) != 0)
+        fprintf(stderr, "fedtrace: warning: cannot rotate '%s' (%s); still writing to the old file\n",
                 outfile_name(s->file), strerror(errno));
     if (outfile_failed(s->file))
         signals_request_stop();
@@ -575,6 +629,10 @@ int fedtrace_main(int argc, char **argv)
         goto done;
     }
     file_ready = true;
+    if (o.format == OUTPUT_NDJSON) {
+        outfile_whole_lines(&of);
+        outfile_set_rotation(&of, o.rotate_size, o.rotate_seconds);
+    }
     if (o.format < 0)
         o.format = outfile_isatty(&of) ? OUTPUT_TEXT : OUTPUT_JSON;
 
