@@ -641,6 +641,14 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: %s\n", err);
         goto done;
     }
+    for (unsigned i = 0; i < capture_source_count(cap); i++) {
+        struct capture_source_info si;
+        capture_source_info(cap, i, &si);
+        if (output_add_source(out, si.name, si.observer, si.live) != 0) {
+            fprintf(stderr, "fedtrace: out of memory\n");
+            goto done;
+        }
+    }
     o.corr.xmpp_ports = o.pipe.xmpp_ports;
     o.corr.stop = signals_stop_flag();
     corr = corr_new(&o.corr);

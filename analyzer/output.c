@@ -59,6 +59,7 @@ struct output *output_new(enum output_format format, FILE *fp, int verbose, char
         output_free(o);
         return NULL;
     }
+    ecs_init(o);
     if (format == OUTPUT_JSON)
         json_doc_head(o);
     return o;
@@ -94,7 +95,7 @@ static void add_json_event(void *user, const char *data, size_t n)
  * counts when it carried XMPP. */
 static json_object *conn_with_events(struct output *o, const struct conn_record *rec)
 {
-    json_object *c = conn_json(rec), *evs = json_object_new_array();
+    json_object *c = conn_json(o, rec), *evs = json_object_new_array();
     struct pending_conn pc;
     if (pending_take(&o->pending, rec->info.flow_id, &pc, add_json_event, evs)) {
         json_object *counts = json_object_new_object();
@@ -126,7 +127,7 @@ void output_conn(struct output *o, const struct conn_record *c)
         return;
     switch (o->format) {
     case OUTPUT_NDJSON:
-        ndjson_conn(o, c, conn_json(c));
+        ndjson_conn(o, c, conn_json(o, c));
         return;
     case OUTPUT_JSON:
         json_doc_conn(o, conn_with_events(o, c));
@@ -166,7 +167,7 @@ static void keep_event(struct output *o, struct pending_conn *pc, const struct f
 {
     int rc;
     if (o->format == OUTPUT_JSON) {
-        json_object *j = xmpp_json(fi, ev);
+        json_object *j = xmpp_json(o, fi, ev);
         const char *s;
         json_object_object_del(j, "uid");
         s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -193,7 +194,7 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
     if (o->format == OUTPUT_NDJSON) {
         if (ev->type == XMPP_EV_STANZA && !o->verbose && !xmpp_stanza_is_notable(ev))
             return;
-        ndjson_xmpp(o, fi, ev, xmpp_json(fi, ev));
+        ndjson_xmpp(o, fi, ev, xmpp_json(o, fi, ev));
         return;
     }
     if (o->keep_events)
@@ -219,10 +220,10 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
 {
     switch (o->format) {
     case OUTPUT_NDJSON:
-        ndjson_dns(o, lk, dns_json(lk));
+        ndjson_dns(o, lk, dns_json(o, lk));
         return;
     case OUTPUT_JSON:
-        json_doc_dns(o, dns_json(lk));
+        json_doc_dns(o, dns_json(o, lk));
         return;
     case OUTPUT_TEXT:
         break;
@@ -267,10 +268,17 @@ int output_finish(struct output *o, const struct stats_snapshot *snap)
     return 0;
 }
 
+void output_stats_line(struct output *o, const struct stats_snapshot *snap)
+{
+    if (o->format == OUTPUT_NDJSON)
+        ndjson_stats(o, snap, false);
+}
+
 void output_free(struct output *o)
 {
     if (!o)
         return;
+    ecs_free(o);
     if (o->keep_events)
         pending_free(&o->pending);
     spool_close(&o->dns);

@@ -49,6 +49,12 @@ struct output;
  * one-line reason in err. */
 struct output *output_new(enum output_format format, FILE *fp, int verbose, char *err, size_t errlen);
 
+/* Names capture source number `index` (added in this order) for the
+ * NDJSON observer.* fields: its interface or file, its @OBS tag (NULL:
+ * none) and whether it is live.  Strings are copied.  0, or -1 when memory
+ * ran out or FACT_MAX_SOURCES are there. */
+int output_add_source(struct output *o, const char *name, const char *observer, bool live);
+
 /* The output as a fact sink (ctx = o): the three functions below. */
 struct fact_sink output_fact_sink(struct output *o);
 
@@ -71,6 +77,10 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
  * capture.interrupted_by in the document and the NDJSON capture.stats
  * event, a line in the text report. */
 void output_set_interrupted(struct output *o, const char *by);
+
+/* NDJSON: writes a capture.stats event now (fedtrace.final false: the
+ * run goes on); other formats ignore it. */
+void output_stats_line(struct output *o, const struct stats_snapshot *snap);
 
 /* Writes the document / the summary event / the report.  0, or -1 when
  * writing failed (errno or output_error say why). */

@@ -61,7 +61,7 @@ static void write_federations(struct output *o)
         json_object *arr = json_object_new_array();
         const char *s;
         size_t len;
-        json_object_array_add(arr, federation_json(corr_federation_at(o->corr, i)));
+        json_object_array_add(arr, federation_json(o, corr_federation_at(o->corr, i)));
         s = json_object_to_json_string_ext(arr, JSON_FLAGS);
         len = strlen(s);
         fputs(i ? ",\n" : "\n", o->fp);

@@ -271,7 +271,7 @@ for sig in INT TERM; do
         if [ $fmt = json ]; then
             c="$out"
         else
-            tail -n 1 "$out" >"$work/last.json"
+            tail -n 1 "$out" | "$PY" -c 'import json,sys; json.dump(json.load(sys.stdin)["fedtrace"], sys.stdout)' >"$work/last.json"
             c="$work/last.json"
         fi
         if jcheck "$c" "d['capture']['interrupted'] is True and d['capture']['interrupted_by'] == 'SIG$sig' and 0 < d['capture']['frames'] < $all"; then ok; else
