@@ -62,6 +62,7 @@ struct capture_source {
     int linktype;
     int snaplen;
     uint64_t frames, records, bad_timestamps;
+    uint64_t bytes;           /* wire length of the frames delivered */
     int64_t first_ns, last_ns;
     bool done;
     char error[PCAP_ERRBUF_SIZE + 64]; /* damage found while reading; "" if none */
@@ -648,6 +649,7 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
         m.src_frame = best->frame.number;
         m.source = (uint32_t)(best - c->src);
         m.ts_ns = best->frame.ts_ns;
+        best->bytes += best->frame.wirelen;
         if (++best->frames == 1)
             best->first_ns = m.ts_ns;
         if (m.ts_ns > best->last_ns)
@@ -687,6 +689,7 @@ void capture_source_info(const struct capture *c, unsigned i, struct capture_sou
     info->linktypes = s->kind == SRC_PCAPNG ? s->nlinks : 1;
     info->snaplen = s->snaplen;
     info->frames = s->frames;
+    info->bytes = s->bytes;
     info->records = s->records;
     info->first_ns = s->first_ns;
     info->last_ns = s->last_ns;
@@ -753,6 +756,7 @@ void capture_snapshot(const struct capture *c, struct stats_snapshot *snap)
         snprintf(o->linktype_name, sizeof(o->linktype_name), "%s", s.linktype_name);
         o->snaplen = s.snaplen;
         o->frames = s.frames;
+        o->bytes = s.bytes;
         o->records = s.records;
         o->bad_timestamps = s.bad_timestamps;
         o->first_ns = s.first_ns;

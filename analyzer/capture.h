@@ -71,6 +71,7 @@ struct capture_source_info {
     unsigned linktypes;      /* distinct link types among its interfaces */
     int snaplen;
     uint64_t frames;         /* frames delivered */
+    uint64_t bytes;          /* their wire length */
     uint64_t records;        /* packet records read (the last Wireshark frame number) */
     int64_t first_ns, last_ns; /* time of the first and last delivered frame */
     uint64_t bad_timestamps; /* clamped into [0, CAPTURE_TS_MAX_NS] */

@@ -25,6 +25,7 @@
 #include "capture.h"
 #include "correlate.h"
 #include "dispatch.h"
+#include "health.h"
 #include "outfile.h"
 #include "output.h"
 #include "pipeline.h"
@@ -36,10 +37,21 @@
 #define MAX_SOURCES FACT_MAX_SOURCES
 
 /* What main watches while packets flow: the output file (SIGHUP reopen,
- * a failed write). */
+ * rotation, a failed write) and the periodic health duties. */
 struct sinks {
     bool ndjson;                /* the output is NDJSON: SIGHUP reopens it */
     struct outfile *file;
+    struct health *health;      /* NULL: no stats interval, no metrics */
+    struct output *out;
+    const struct correlator *corr;
+};
+
+/* The engine's parts a stats snapshot is taken from. */
+struct engine {
+    struct capture *cap;
+    struct pipeline *pl;
+    struct dispatch *disp;
+    struct sinks *sinks;
 };
 
 /* How the run ended, for the exit status. */
@@ -83,6 +95,7 @@ struct run_opts {
     uint64_t max_state;         /* dissector state budget, bytes */
     uint64_t rotate_size;       /* NDJSON -o FILE: bytes per file; 0 = no limit */
     uint64_t rotate_seconds;    /* NDJSON -o FILE: seconds per file; 0 = no limit */
+    struct health_config health;
 };
 
 enum {
@@ -99,6 +112,9 @@ enum {
     OPT_IMMEDIATE,
     OPT_ROTATE_SIZE,
     OPT_ROTATE_SECONDS,
+    OPT_STATS_INTERVAL,
+    OPT_METRICS_FILE,
+    OPT_METRICS_LISTEN,
 };
 
 static const struct option long_options[] = {
@@ -116,6 +132,9 @@ static const struct option long_options[] = {
     { "format", required_argument, NULL, OPT_FORMAT },
     { "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
     { "rotate-seconds", required_argument, NULL, OPT_ROTATE_SECONDS },
+    { "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+    { "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+    { "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
     { "xmpp-ports", required_argument, NULL, OPT_XMPP_PORTS },
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
@@ -202,6 +221,11 @@ static void usage(FILE *fp)
             "      --rotate-size SIZE   NDJSON -o FILE: move FILE aside as FILE.<UTC time>\n"
             "                           once it holds SIZE bytes (K, M, G suffixes)\n"
             "      --rotate-seconds N   NDJSON -o FILE: the same every N seconds\n"
+            "      --stats-interval N   NDJSON: a capture.stats event every N seconds\n"
+            "      --metrics-file PATH  Prometheus metrics written to PATH (atomically, every\n"
+            "                           10 s and at the end) for node_exporter's textfile\n"
+            "                           collector\n"
+            "      --metrics-listen ADDR:PORT  serve the metrics at http://ADDR:PORT/metrics\n"
             "      --fail-on-broken     exit with status 1 when a federation failed\n"
             "  -q, --quiet              no warnings on standard error, only errors\n"
             "  -v, --verbose            more detail (text: all counters)\n"
@@ -360,6 +384,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 return -1;
             }
             break;
+        case OPT_STATS_INTERVAL:
+            if (parse_u64(optarg, 86400, &o->health.stats_interval_s) || o->health.stats_interval_s == 0) {
+                fprintf(stderr, "fedtrace: invalid stats interval '%s' (seconds)\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_METRICS_FILE:
+            o->health.metrics_file = optarg;
+            break;
+        case OPT_METRICS_LISTEN:
+            o->health.metrics_listen = optarg;
+            break;
         case OPT_IMMEDIATE:
             o->cap.immediate = true;
             break;
@@ -481,6 +517,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         fprintf(stderr, "fedtrace: --rotate-size and --rotate-seconds need --format ndjson and -o FILE\n");
         return -1;
     }
+    if (o->health.stats_interval_s && o->format != OUTPUT_NDJSON) {
+        fprintf(stderr, "fedtrace: --stats-interval needs --format ndjson\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -497,6 +537,18 @@ static void sinks_poll(struct sinks *s)
                 outfile_name(s->file), strerror(errno));
     if (outfile_failed(s->file))
         signals_request_stop();
+    health_tick(s->health, s->out, s->corr);
+}
+
+/* The health duties' view of the engine now. */
+static void take_snapshot(void *user, struct stats_snapshot *snap)
+{
+    struct engine *e = user;
+    memset(snap, 0, sizeof(*snap));
+    capture_refresh_stats(e->cap);
+    capture_snapshot(e->cap, snap);
+    pipeline_snapshot(e->pl, snap);
+    dispatch_snapshot(e->disp, snap);
 }
 
 /* Glue: the capture loop calls this for every frame. */
@@ -518,7 +570,9 @@ static void on_time(void *user, int64_t now_ns)
  * on, so timeouts and the judges' timers fire with no traffic at all. */
 static void on_clock(void *user, int64_t now_ns)
 {
-    pipeline_advance(user, now_ns);
+    struct engine *e = user;
+    pipeline_advance(e->pl, now_ns);
+    sinks_poll(e->sinks); /* also when packet time did not move */
 }
 
 /* fedtrace explain [CODE] */
@@ -573,7 +627,8 @@ int fedtrace_main(int argc, char **argv)
     struct dispatch disp;
     struct dissector_set dissectors;
     struct correlator *corr = NULL;
-    struct sinks sinks;
+    struct sinks sinks = { .ndjson = false };
+    struct engine engine;
     struct fact_fanout fanout = { .n = 0 };
     struct fact_sink facts, each;
     struct stats_snapshot *snap = NULL;
@@ -658,6 +713,8 @@ int fedtrace_main(int argc, char **argv)
     }
     sinks.ndjson = o.format == OUTPUT_NDJSON;
     sinks.file = &of;
+    sinks.out = out;
+    sinks.corr = corr;
     /* Facts flow from the pipeline and the dissectors straight to the
      * correlator, then the output; main only watches packet time go by. */
     each = corr_fact_sink(corr);
@@ -681,7 +738,15 @@ int fedtrace_main(int argc, char **argv)
     }
     pipeline_ready = true;
 
-    capture_set_clock(cap, on_clock, &pl);
+    engine = (struct engine){ .cap = cap, .pl = &pl, .disp = &disp, .sinks = &sinks };
+    if (o.health.stats_interval_s || o.health.metrics_file || o.health.metrics_listen) {
+        sinks.health = health_new(&o.health, take_snapshot, &engine, err, sizeof(err));
+        if (!sinks.health) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            goto done;
+        }
+    }
+    capture_set_clock(cap, on_clock, &engine);
     signals_install();
 
     damaged = capture_run(cap, &o.cap, on_frame, &pl);
@@ -713,6 +778,7 @@ int fedtrace_main(int argc, char **argv)
     capture_snapshot(cap, snap);
     pipeline_snapshot(&pl, snap);
     dispatch_snapshot(&disp, snap);
+    health_finish(sinks.health, corr, snap);
     if (output_finish(out, snap) != 0) {
         report_write_error(out, &of, of.err ? of.err : errno);
         write_reported = true;
@@ -725,6 +791,7 @@ int fedtrace_main(int argc, char **argv)
                 res.federation_failed = true;
 
 done:
+    health_free(sinks.health);
     if (pipeline_ready)
         pipeline_destroy(&pl);
     if (dispatch_ready)
