@@ -4,7 +4,10 @@
 # removed on exit), real sockets inside it.  Checked: -i any compiles its
 # default filter; -o appends; a refused connection's event appears with no
 # further traffic (the wall-clock tick runs the close delay); the file only
-# ever holds whole lines; SIGHUP after a move reopens the path and the
+# ever holds whole lines; periodic capture.stats lines carry the kernel
+# drop counters; /metrics and --metrics-file pass promtool and a real
+# Prometheus server scrapes the endpoint; SIGHUP after a move reopens the
+# path and the
 # process lives on; SIGTERM ends a live run with status 0 and a final
 # capture.stats line; without CAP_NET_RAW one line names it, status 2.
 # Skipped unless root with iproute2.
@@ -21,6 +24,7 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 cleanup() {
     [ -n "${ftpid:-}" ] && kill "$ftpid" 2>/dev/null
+    [ -n "${prompid:-}" ] && kill "$prompid" 2>/dev/null
     ip netns del "$ns" 2>/dev/null
 }
 trap cleanup EXIT INT TERM
@@ -72,7 +76,9 @@ PYEOF
 
 out="$work/live.ndjson"
 echo "# kept: written before the run" >"$out"
-ip netns exec "$ns" "$FEDTRACE" -i any@probe --format ndjson -o "$out" 2>"$work/err" &
+mport=$((20000 + $$ % 20000))
+ip netns exec "$ns" "$FEDTRACE" -i any@probe --format ndjson -o "$out" --stats-interval 2 \
+    --metrics-listen "127.0.0.1:$mport" --metrics-file "$work/fedtrace.prom" 2>"$work/err" &
 ftpid=$!
 sleep 1
 kill -0 "$ftpid" 2>/dev/null && ok || { bad "-i any did not start: $(cat "$work/err")"; exit 1; }
@@ -83,6 +89,55 @@ sleep 8
 got=$(lines "$out" connection)
 [ "$got" = 2 ] && ok || bad "idle link: $got connection events after 8 s (want 2)"
 head -1 "$out" | grep -q '^# kept' && ok || bad "-o truncated the existing file"
+
+# Periodic stats lines while the run goes on, stamped now (not 1970).
+"$PY" - "$out" <<'PYEOF' && ok || bad "no periodic capture.stats line with drops and a current @timestamp"
+import datetime, json, sys
+evs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+st = [e for e in evs if e["fedtrace"]["event_type"] == "capture.stats"]
+assert st and all(e["fedtrace"]["final"] is False for e in st), st
+src = st[-1]["fedtrace"]["capture"]["sources"][0]
+assert "kernel_dropped" in src and "interface_dropped" in src, src
+assert st[-1]["@timestamp"][:4] >= "2025", st[-1]["@timestamp"]
+PYEOF
+# The metrics endpoint and file: Prometheus text that promtool accepts.
+ip netns exec "$ns" "$PY" -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$mport/metrics', timeout=5).read().decode())" \
+    >"$work/scrape.prom" 2>"$work/scrape.err"
+grep -q '^fedtrace_kernel_dropped_packets_total{source="any",observer="probe"} ' "$work/scrape.prom" &&
+    grep -q '^fedtrace_flows_created_total [1-9]' "$work/scrape.prom" && ok ||
+    bad "/metrics: $(head -c 300 "$work/scrape.prom") $(cat "$work/scrape.err")"
+[ -s "$work/fedtrace.prom" ] && ok || bad "--metrics-file not written"
+if command -v promtool >/dev/null 2>&1; then
+    promtool check metrics <"$work/scrape.prom" >"$work/promtool.out" 2>&1 && ok || bad "promtool: $(cat "$work/promtool.out")"
+    promtool check metrics <"$work/fedtrace.prom" >"$work/promtool.out" 2>&1 && ok || bad "promtool (file): $(cat "$work/promtool.out")"
+else
+    echo "promtool not installed (Debian prometheus): metrics not linted"
+fi
+# A real Prometheus server scrapes the endpoint.
+if command -v prometheus >/dev/null 2>&1; then
+    pport=$((mport + 1))
+    printf 'global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: fedtrace\n    static_configs: [ { targets: ["127.0.0.1:%s"] } ]\n' \
+        "$mport" >"$work/prometheus.yml"
+    ip netns exec "$ns" prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+        --web.listen-address="127.0.0.1:$pport" >"$work/prometheus.log" 2>&1 &
+    prompid=$!
+    got=""
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+        sleep 1
+        got=$(ip netns exec "$ns" "$PY" -c "
+import json, urllib.request
+q = 'http://127.0.0.1:$pport/api/v1/query?query=fedtrace_flows_created_total'
+r = json.load(urllib.request.urlopen(q, timeout=2))
+print(r['data']['result'][0]['value'][1] if r['data']['result'] else '')" 2>/dev/null)
+        [ -n "$got" ] && break
+    done
+    kill "$prompid" 2>/dev/null
+    wait "$prompid" 2>/dev/null
+    prompid=""
+    [ -n "$got" ] && [ "$got" -ge 2 ] && ok || bad "prometheus did not scrape fedtrace_flows_created_total (got '$got'); $(tail -3 "$work/prometheus.log")"
+else
+    echo "prometheus not installed: no real scrape"
+fi
 
 # logrotate's way: move the file, SIGHUP, the next events go to a new file.
 mv "$out" "$out.1"
