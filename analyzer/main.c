@@ -52,7 +52,31 @@ struct engine {
     struct pipeline *pl;
     struct dispatch *disp;
     struct sinks *sinks;
+    /* capture drops: what pcap_stats said last, and when (packet time) */
+    uint64_t dropped;
+    int64_t dropped_at_ns;
+    unsigned clock_ticks;
 };
+
+/* Live: reads the kernel's counters and tells the output when packets
+ * were lost since the last look (their verdicts' confidence goes down). */
+static void check_drops(struct engine *e, int64_t now_ns)
+{
+    uint64_t dropped = 0;
+    capture_refresh_stats(e->cap);
+    for (unsigned i = 0; i < capture_source_count(e->cap); i++) {
+        struct capture_source_info si;
+        capture_source_info(e->cap, i, &si);
+        if (si.have_stats)
+            dropped += si.kernel_dropped + si.if_dropped;
+    }
+    /* The counters are read now, a clock slack after now_ns: the packets
+     * lost may be stamped up to then. */
+    if (dropped > e->dropped)
+        output_note_drops(e->sinks->out, e->dropped_at_ns, now_ns + CAPTURE_CLOCK_SLACK_NS, dropped - e->dropped);
+    e->dropped = dropped;
+    e->dropped_at_ns = now_ns + CAPTURE_CLOCK_SLACK_NS;
+}
 
 /* How the run ended, for the exit status. */
 struct run_result {
@@ -571,8 +595,12 @@ static void on_time(void *user, int64_t now_ns)
 static void on_clock(void *user, int64_t now_ns)
 {
     struct engine *e = user;
+    if (!e->dropped_at_ns)
+        e->dropped_at_ns = now_ns - FT_NS_PER_SEC;
     pipeline_advance(e->pl, now_ns);
     sinks_poll(e->sinks); /* also when packet time did not move */
+    if (++e->clock_ticks % 10 == 0) /* about every second */
+        check_drops(e, now_ns);
 }
 
 /* fedtrace explain [CODE] */
@@ -756,6 +784,8 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: interrupted by %s after frame %" PRIu64 "; the output covers only what was read\n",
                 signals_name(res.stop_signal), capture_frames(cap));
     output_set_interrupted(out, res.stop_signal ? signals_name(res.stop_signal) : NULL);
+    if (!res.offline)
+        check_drops(&engine, pl.stats.last_ns > engine.dropped_at_ns ? pl.stats.last_ns : engine.dropped_at_ns);
     pipeline_finish(&pl);
     for (unsigned i = 0; i < capture_source_count(cap); i++) {
         struct capture_source_info si;

@@ -268,6 +268,27 @@ int output_finish(struct output *o, const struct stats_snapshot *snap)
     return 0;
 }
 
+void output_note_drops(struct output *o, int64_t from_ns, int64_t to_ns, uint64_t dropped)
+{
+    struct drop_window *w = o->ndrops ? &o->drops[o->ndrops - 1] : NULL;
+    if (to_ns < from_ns)
+        to_ns = from_ns;
+    if (w && from_ns <= w->to_ns + FT_NS_PER_SEC) { /* touches the last one */
+        if (to_ns > w->to_ns)
+            w->to_ns = to_ns;
+        w->dropped += dropped;
+        return;
+    }
+    if (o->ndrops == OUTPUT_MAX_DROP_WINDOWS) {
+        /* Full: the two oldest become one (wider, never forgotten). */
+        o->drops[0].to_ns = o->drops[1].to_ns;
+        o->drops[0].dropped += o->drops[1].dropped;
+        memmove(&o->drops[1], &o->drops[2], (OUTPUT_MAX_DROP_WINDOWS - 2) * sizeof(o->drops[0]));
+        o->ndrops--;
+    }
+    o->drops[o->ndrops++] = (struct drop_window){ from_ns, to_ns, dropped };
+}
+
 void output_stats_line(struct output *o, const struct stats_snapshot *snap)
 {
     if (o->format == OUTPUT_NDJSON)

@@ -55,6 +55,15 @@ struct output *output_new(enum output_format format, FILE *fp, int verbose, char
  * ran out or FACT_MAX_SOURCES are there. */
 int output_add_source(struct output *o, const char *name, const char *observer, bool live);
 
+/* Notes that the capture lost `dropped` packets (kernel or interface
+ * drops) somewhere in packet time [from_ns, to_ns].  A verdict whose
+ * direction had activity in such a window keeps its status and code but
+ * its confidence goes one step down (high -> medium -> low) with a note
+ * saying why.  Windows are merged when they touch; at most
+ * OUTPUT_MAX_DROP_WINDOWS are kept (the oldest two are merged beyond). */
+#define OUTPUT_MAX_DROP_WINDOWS 64
+void output_note_drops(struct output *o, int64_t from_ns, int64_t to_ns, uint64_t dropped);
+
 /* The output as a fact sink (ctx = o): the three functions below. */
 struct fact_sink output_fact_sink(struct output *o);
 

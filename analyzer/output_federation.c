@@ -59,12 +59,52 @@ json_object *verdict_json(const struct output *out, const struct corr_verdict *v
     return o;
 }
 
+void verdict_adjust_for_drops(const struct output *o, const struct corr_direction *d, json_object *vj)
+{
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    uint64_t dropped = 0;
+    json_object *conf, *notes;
+    const char *now, *lower;
+    char note[200];
+
+    for (unsigned i = 0; i < d->n_timeline; i++) {
+        int64_t t = d->timeline[i].ref.ts_ns;
+        first = t < first ? t : first;
+        last = t > last ? t : last;
+    }
+    for (unsigned i = 0; i < d->verdict.n_evidence; i++) {
+        int64_t t = d->verdict.evidence_refs[i].ts_ns;
+        first = t < first ? t : first;
+        last = t > last ? t : last;
+    }
+    if (first > last)
+        return;
+    for (unsigned i = 0; i < o->ndrops; i++)
+        if (o->drops[i].from_ns <= last && o->drops[i].to_ns >= first)
+            dropped += o->drops[i].dropped;
+    if (!dropped || !json_object_object_get_ex(vj, "confidence", &conf))
+        return;
+    now = json_object_get_string(conf);
+    lower = strcmp(now, "high") == 0 ? "medium" : "low";
+    json_object_object_add(vj, "confidence", jstr(lower));
+    if (json_object_object_get_ex(vj, "notes", &notes)) {
+        snprintf(note, sizeof(note),
+                 "the capture dropped %llu packets while this direction was active: confidence lowered",
+                 (unsigned long long)dropped);
+        json_object_array_add(notes, jstr(note));
+    }
+}
+
 static json_object *direction_json(const struct output *out, const struct corr_direction *d)
 {
     json_object *o = json_object_new_object(), *st = json_object_new_object(), *tl = json_object_new_array();
     json_object_object_add(o, "from", jstr(d->from));
     json_object_object_add(o, "to", jstr(d->to));
-    json_object_object_add(o, "verdict", verdict_json(out, &d->verdict, true));
+    {
+        json_object *vj = verdict_json(out, &d->verdict, true);
+        verdict_adjust_for_drops(out, d, vj);
+        json_object_object_add(o, "verdict", vj);
+    }
     for (int s = 0; s < STAGE_CAPTURE; s++) {
         json_object *j = json_object_new_object();
         json_object_object_add(j, "status", jstr(corr_stage_status_name(d->stages[s])));
@@ -100,7 +140,13 @@ json_object *federation_json(const struct output *out, const struct corr_federat
     json_object_object_add(o, "local", f->local ? jstr(f->local) : NULL);
     json_object_object_add(o, "roles_inferred", json_object_new_boolean(f->roles_inferred));
     json_object_object_add(o, "role_reason", jstr(f->role_reason));
-    json_object_object_add(o, "verdict", verdict_json(out, f->verdict, false));
+    {
+        json_object *vj = verdict_json(out, f->verdict, false);
+        for (unsigned k = 0; k < f->n_dir; k++)
+            if (f->verdict == &f->dir[k].verdict)
+                verdict_adjust_for_drops(out, &f->dir[k], vj);
+        json_object_object_add(o, "verdict", vj);
+    }
     for (unsigned i = 0; i < f->n_dir; i++)
         json_object_array_add(dirs, direction_json(out, &f->dir[i]));
     json_object_object_add(o, "directions", dirs);
@@ -119,6 +165,7 @@ json_object *federation_verdict_event(const struct output *out, const struct cor
                            "fedtrace.verdict" };
     json_object *ev = json_object_new_object(), *ft = json_object_new_object();
     json_object *fed = verdict_json(out, v, true);
+    verdict_adjust_for_drops(out, d, fed);
     int64_t ts = d->n_timeline ? d->timeline[d->n_timeline - 1].ref.ts_ns : capture_start_ns;
     if (v->n_evidence)
         ts = v->evidence_refs[0].ts_ns;

@@ -73,6 +73,9 @@ struct output {
     struct spool conn_text;     /* text -v: one block per listed connection */
     struct text_conn_ref *text_conns; /* owned; text -v, conns_listed of them */
     uint64_t text_conns_cap;
+    /* capture drops (output_note_drops) */
+    struct drop_window { int64_t from_ns, to_ns; uint64_t dropped; } drops[OUTPUT_MAX_DROP_WINDOWS];
+    unsigned ndrops;
     /* ECS (output_ecs.c) */
     bool random_uids;           /* NDJSON: Zeek-style random uids */
     uint64_t uid_key[2];        /* random per run */
@@ -115,6 +118,9 @@ void output_emit(struct output *o, FILE *fp, const char *json);
 json_object *conn_json(const struct output *o, const struct conn_record *c);
 json_object *xmpp_json(const struct output *o, const struct flow_info *fi, const struct xmpp_event *ev);
 json_object *dns_json(const struct output *o, const struct dns_lookup *lk);
+/* When capture drops touch direction d's time: lowers "confidence" of
+ * the verdict object vj one step and adds a note. */
+void verdict_adjust_for_drops(const struct output *o, const struct corr_direction *d, json_object *vj);
 /* full: with title, evidence, notes, advice and refs. */
 json_object *verdict_json(const struct output *o, const struct corr_verdict *v, bool full);
 json_object *federation_json(const struct output *o, const struct corr_federation *f);

@@ -162,6 +162,53 @@ for f in "$out" "$out.1"; do
     [ "$got" != partial ] && ok || bad "$f ends in half a line"
 done
 
+# Kernel drops: fedtrace is stopped (SIGSTOP) while a federation attempt
+# and then a UDP flood to port 53 pass; the small ring overflows.  The
+# verdict keeps its code, carries a note naming the drops, and its
+# confidence is not high; the final stats line counts the drops.
+drop="$work/drop.ndjson"
+ip netns exec "$ns" "$FEDTRACE" -i lo -B 512 -s 2000 --format ndjson -o "$drop" 2>"$work/drop.err" &
+ftpid=$!
+sleep 1
+kill -STOP "$ftpid"
+ip netns exec "$ns" "$PY" - <<'PYEOF'
+import socket, threading, time
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 5269)); srv.listen(1)
+def serve():
+    s, _ = srv.accept(); s.recv(4096)
+    s.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+              b"xmlns:db='jabber:server:dialback' from='b.test' to='a.test' id='d1' version='1.0'><stream:features/>")
+    s.recv(4096); s.close()
+t = threading.Thread(target=serve); t.start()
+s = socket.create_connection(("127.0.0.1", 5269))
+s.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+          b"xmlns:db='jabber:server:dialback' from='a.test' to='b.test' version='1.0'>")
+time.sleep(0.1)
+s.sendall(b"<db:result from='a.test' to='b.test'>abcdef</db:result>")
+time.sleep(0.1)
+s.close(); t.join()
+time.sleep(0.2)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(5000):
+    u.sendto(b"\0" * 1400, ("127.0.0.1", 53))
+PYEOF
+kill -CONT "$ftpid"
+sleep 3
+kill -TERM "$ftpid"
+wait "$ftpid"
+ftpid=""
+"$PY" - "$drop" <<'PYEOF' && ok || bad "drops did not lower the verdict's confidence: $(tail -c 600 "$drop")"
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+v = [e["fedtrace"]["federation"] for e in evs if e["fedtrace"]["event_type"] == "federation.verdict"]
+st = evs[-1]["fedtrace"]["capture"]["sources"][0]
+assert st["kernel_dropped"] > 1000, st
+assert v and all(f["confidence"] != "high" and any("dropped" in n for n in f["notes"]) for f in v), v
+PYEOF
+# ... and a run with no drop has no such note.
+if grep -q "packets while this direction was active" "$out" "$out.1"; then bad "a drop note without drops"; else ok; fi
+
 # Without the capability: one line naming it, status 2.
 if command -v setpriv >/dev/null 2>&1; then
     ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
