@@ -213,15 +213,18 @@ void metrics_http_poll(struct metrics_http *h, int64_t now_ns, metrics_body_fn b
                 client_close(c); /* a head that long is not a scrape */
         }
         if (c->state == CLIENT_WRITING) {
+            bool broken = false;
             while (c->out_off < c->out_len) {
                 ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
                 if (n < 0 && errno == EINTR)
                     continue;
-                if (n <= 0)
+                if (n <= 0) {
+                    broken = n == 0 || errno != EAGAIN; /* EAGAIN: the rest at the next poll */
                     break;
+                }
                 c->out_off += (size_t)n;
             }
-            if (c->out_off == c->out_len || (errno != EAGAIN && errno != EINTR))
+            if (c->out_off == c->out_len || broken)
                 client_close(c);
         }
     }

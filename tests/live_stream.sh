@@ -107,6 +107,29 @@ grep -q '^fedtrace_kernel_dropped_packets_total{source="any",observer="probe"} '
     grep -q '^fedtrace_flows_created_total [1-9]' "$work/scrape.prom" && ok ||
     bad "/metrics: $(head -c 300 "$work/scrape.prom") $(cat "$work/scrape.err")"
 [ -s "$work/fedtrace.prom" ] && ok || bad "--metrics-file not written"
+# The endpoint stays bounded: another path is 404, an endless head is cut
+# off, eight idle connections do not keep a scrape out for long.
+ip netns exec "$ns" "$PY" - "$mport" <<'PYEOF' && ok || bad "/metrics endpoint bounds"
+import socket, sys, time, urllib.request, urllib.error
+port = int(sys.argv[1])
+try:
+    urllib.request.urlopen("http://127.0.0.1:%d/nope" % port, timeout=5)
+    raise SystemExit("no 404")
+except urllib.error.HTTPError as e:
+    assert e.code == 404, e.code
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"A" * 5000)
+s.settimeout(5)
+try:
+    got = s.recv(100)
+except ConnectionResetError:
+    got = b""
+assert got == b"", "an endless request head got an answer"
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+t = time.time()
+body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=15).read()
+assert b"fedtrace_packets_total" in body and time.time() - t < 10, time.time() - t
+PYEOF
 if command -v promtool >/dev/null 2>&1; then
     promtool check metrics <"$work/scrape.prom" >"$work/promtool.out" 2>&1 && ok || bad "promtool: $(cat "$work/promtool.out")"
     promtool check metrics <"$work/fedtrace.prom" >"$work/promtool.out" 2>&1 && ok || bad "promtool (file): $(cat "$work/promtool.out")"
