@@ -30,7 +30,11 @@ static json_object *tls_json(const struct tls_event *t)
         json_object_object_add(o, "certificates", jint(t->n_certs));
         jadd_opt(o, "subject_cn", jopt_str(t->cert_cn));
         jadd_opt(o, "issuer_cn", jopt_str(t->cert_issuer_cn));
-        jadd_opt(o, "not_after", jopt_str(t->cert_not_after));
+        {
+            char iso[32];
+            const char *when = cert_time_iso(t->cert_not_after, iso, sizeof(iso));
+            jadd_opt(o, "not_after", jopt_str(when ? when : t->cert_not_after));
+        }
         if (t->cert_parsed)
             json_object_object_add(o, "self_issued", json_object_new_boolean(t->cert_self_issued));
         if (t->n_san) {
@@ -51,14 +55,12 @@ static json_object *tls_json(const struct tls_event *t)
 }
 
 /* One XMPP event: the fields that mean something for its type. */
-json_object *xmpp_json(const struct flow_info *fi, const struct xmpp_event *ev)
+json_object *xmpp_json(const struct output *out, const struct flow_info *fi, const struct xmpp_event *ev)
 {
     json_object *o = json_object_new_object();
-    char uid[32];
-    snprintf(uid, sizeof(uid), "C%" PRIu64, fi->flow_id);
     json_object_object_add(o, "frame", jint(ev->meta.frame));
     json_object_object_add(o, "ts", jtime(ev->meta.ts_ns));
-    json_object_object_add(o, "uid", jstr(uid));
+    json_object_object_add(o, "uid", jref_uid(out, fi->flow_id, 'C'));
     json_object_object_add(o, "dir", jstr(ev->dir == FT_DIR_ORIG ? "orig" : "resp"));
     json_object_object_add(o, "type", jstr(xmpp_event_type_name(ev->type)));
     jadd_opt(o, "from", jopt_str(ev->from));
