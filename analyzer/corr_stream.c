@@ -160,11 +160,13 @@ static void settle_federation(struct correlator *c, struct corr_federation *f)
 static void emit(struct correlator *c, const struct corr_federation *f, struct corr_direction *d, int64_t when)
 {
     struct corr_verdict_change chg = { when, d->emitted, d->emitted_status, d->emitted_code };
-    if (d->emitted && d->emitted_status == d->verdict.status && d->emitted_code == d->verdict.code)
+    if (d->emitted && d->emitted_status == d->verdict.status && d->emitted_code == d->verdict.code &&
+        d->emitted_stage == d->verdict.stage)
         return;
     d->emitted = true;
     d->emitted_status = d->verdict.status;
     d->emitted_code = d->verdict.code;
+    d->emitted_stage = d->verdict.stage;
     c->stats.verdict_events++;
     if (c->verdict_fn)
         c->verdict_fn(c->verdict_ctx, f, d, &chg);

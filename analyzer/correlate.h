@@ -139,6 +139,7 @@ struct corr_direction {
     bool emitted;              /* a verdict event was sent ... */
     enum corr_status emitted_status; /* ... with this status and code */
     enum verdict_code emitted_code;
+    enum fed_stage emitted_stage;
     char *text;                /* owned: the summary, notes, stage details
                                 * and advice values point into it */
 };
