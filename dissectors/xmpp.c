@@ -87,8 +87,11 @@ enum dmode {
     DM_XML,
     DM_SNIFF, /* after <starttls/>/<proceed/>: TLS or more XML? */
     DM_TLS,
+    DM_DECL,  /* skipping an XML declaration that opens a restarted stream */
     DM_DONE,  /* closed, error, gap or eof: ignore bytes */
 };
+
+#define DECL_MAX 256 /* bytes of a mid-stream XML declaration skipped at most */
 
 enum halt_kind {
     HALT_NONE = 0,
@@ -181,6 +184,7 @@ struct xdir {
     unsigned depth;        /* open elements */
 
     unsigned n_opens;      /* stream headers seen */
+    unsigned decl_len;     /* DM_DECL: bytes of the declaration skipped so far */
     bool closed, eof, gapped, in_tls_at_eof;
 
     /* root context, replayed by resync() */
@@ -1266,7 +1270,22 @@ static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
     }
     if (d->halt == HALT_NONE) {
         enum XML_Error code = XML_GetErrorCode(d->parser);
+        XML_Index at = XML_GetCurrentByteIndex(d->parser);
 
+        /* A restarted stream may open with an XML declaration (ejabberd
+         * after SASL <success/>): legal at the start of a stream, which a
+         * restart is, but misplaced for a parser already inside one.
+         * Skip it and carry on at level 1. */
+        if (code == XML_ERROR_MISPLACED_XML_PI && d->depth == 1 && at >= 0 &&
+            ((uint64_t)at < base || (uint64_t)at - base <= part)) {
+            /* expat reports it once the whole "<?xml ...?>" is in; it may
+             * have begun in an earlier slice (then it ends in this one) */
+            used = (uint64_t)at >= base ? (size_t)((uint64_t)at - base) : 0;
+            d->real += used;
+            d->mode = DM_DECL;
+            d->decl_len = (uint64_t)at < base ? (unsigned)(base - (uint64_t)at) : 0;
+            return used;
+        }
         if (code == XML_ERROR_NO_MEMORY)
             emit_error(d, XMPP_ERR_NOMEM, "dissector state budget spent", parser_pos(d));
         else
@@ -1300,6 +1319,27 @@ static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
     if (used == 0 && d->mode == DM_XML) /* cannot happen; never spin */
         used = part;
     return used;
+}
+
+/* DM_DECL: skip "<?xml ... ?>" (bounded), then parse on inside the stream. */
+static size_t decl_step(struct xdir *d, const uint8_t *p, size_t n)
+{
+    /* no '>' can occur inside an XML declaration but the closing "?>" */
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '>') {
+            d->real += i + 1;
+            if (resync(d))
+                d->mode = DM_XML;
+            return i + 1;
+        }
+        if (++d->decl_len > DECL_MAX) {
+            d->real += i;
+            emit_error(d, XMPP_ERR_XML, "XML declaration inside the stream is too long", d->fed);
+            return i;
+        }
+    }
+    d->real += n;
+    return n;
 }
 
 /* DM_START / DM_SNIFF: decide between XML and TLS at the first non-blank byte. */
@@ -1363,6 +1403,9 @@ static void dir_process(struct xdir *d, const uint8_t *p, size_t n)
             break;
         case DM_XML:
             used = xml_step(d, p, n);
+            break;
+        case DM_DECL:
+            used = decl_step(d, p, n);
             break;
         case DM_TLS:
             tls_conn_data(c->tls, d->dir, p, n, c->meta);
