@@ -65,6 +65,43 @@ static void connect_back_attempts(struct dctx *x, int64_t after, struct cconn **
     }
 }
 
+/* Authentication inside TLS, from the record sizes (judge_records.c):
+ * a stream restart after a <success/>-sized answer is SASL EXTERNAL that
+ * worked; XMPP both ways well past the header exchange on a connection
+ * that was not torn down is an authenticated stream.  True when decided. */
+static bool judge_auth_from_records(struct dctx *x, const struct cconn *k)
+{
+    const struct rec_shape *sh = &x->shape;
+    bool torn = k->rst.frame != 0;
+    int64_t span;
+    if (!sh->have)
+        return false;
+    if (sh->restart) {
+        judge_evidence(x, &sh->restart->ref);
+        if (sh->success)
+            judge_evidence(x, &sh->success->ref);
+        judge_evidence_flow(x, k);
+        x->rule = "tls-sasl-restart";
+        judge_stage_set(x, STAGE_AUTH, STAGE_OK, VERDICT_CODE_NONE,
+                        "SASL EXTERNAL, inferred: %s restarted its stream (a %u-byte record, the size of its first "
+                        "header) after %s answer",
+                        x->from, sh->restart->len, sh->success ? "a <success/>-sized" : "the receiver's");
+        return true;
+    }
+    span = sh->last[0] && sh->first[0] ? sh->last[0]->ref.ts_ns - sh->first[0]->ref.ts_ns : 0;
+    if (sh->data[0] >= 3 && sh->data[1] >= 2 && (!torn || span > 5 * FT_NS_PER_SEC)) {
+        judge_evidence(x, &sh->last[0]->ref);
+        judge_evidence_flow(x, k);
+        x->rule = "tls-data-both-ways";
+        judge_stage_set(x, STAGE_AUTH, STAGE_OK, VERDICT_CODE_NONE,
+                        "inferred: the stream carried XMPP both ways after the handshake (%u records from %s, %u "
+                        "from %s)",
+                        sh->data[0], x->from, sh->data[1], x->to);
+        return true;
+    }
+    return false;
+}
+
 void judge_dialback(struct dctx *x)
 {
     struct cconn *k = x->main;
@@ -73,6 +110,8 @@ void judge_dialback(struct dctx *x)
     if (judge_failed(x) || !k)
         return;
     if (x->opaque) {
+        if (judge_auth_from_records(x, k))
+            return;
         if (k->stanzas[FT_DIR_ORIG] == 0)
             judge_stage_set(x, STAGE_AUTH, STAGE_OPAQUE, VERDICT_CODE_NONE, "inside TLS");
         return;

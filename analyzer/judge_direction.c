@@ -70,7 +70,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     }
     if (v->status == CORR_FAILED) {
         v->confidence = x.decisive ? "high" : "medium";
-        if (v->code == VERDICT_TLS_CLOSED_AFTER_HANDSHAKE || x.low_confidence)
+        if ((v->code == VERDICT_TLS_CLOSED_AFTER_HANDSHAKE && !x.rule) || x.low_confidence)
             v->confidence = "low";
         corr_copy(x.t.summary, sizeof(x.t.summary), x.t.stage_detail[v->stage]);
     } else {
@@ -81,7 +81,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         if (auth_ok || sub_ok) {
             v->status = CORR_OK;
             v->code = VERDICT_OK;
-            v->confidence = "high";
+            v->confidence = x.rule && !sub_ok ? "medium" : "high";
             v->stage = sub_ok ? STAGE_SUBSCRIBE : STAGE_AUTH;
             snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s works: %s%s%s", d->from, d->to,
                      x.t.stage_detail[STAGE_AUTH], sub_ok ? "; " : "", sub_ok ? x.t.stage_detail[STAGE_SUBSCRIBE] : "");
@@ -120,6 +120,10 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         }
         if (x.main)
             judge_evidence_flow(&x, x.main);
+    }
+    if (x.rule && (v->status != CORR_UNKNOWN)) {
+        v->inferred = true;
+        v->rule = x.rule;
     }
     if (gaps) {
         judge_note(&x, "CAP-GAPS: the capture missed data on this federation's connections");

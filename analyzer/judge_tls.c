@@ -86,17 +86,46 @@ void judge_tls(struct dctx *x)
     }
     x->opaque = true;
     judge_stage_set(x, STAGE_TLS, STAGE_OK, VERDICT_CODE_NONE, "TLS established");
-    judge_note(x, "CAP-ENCRYPTED: dialback and stanzas run inside TLS and cannot be seen");
-    /* Closed within a second of the handshake with no sign of success:
-     * most likely a certificate rejection nobody can read. */
+    rec_shape_of(k, &x->shape);
     {
         /* The first close of either side (a late FIN from the other side
          * must not hide a close right after the handshake). */
         struct frame_ref end = { 0, 0, 0, 0 };
         const struct frame_ref *ends[3] = { &k->rst, &k->fin[0], &k->fin[1] };
+        const struct rec_shape *sh = &x->shape;
         for (int i = 0; i < 3; i++)
             if (ends[i]->frame && (!end.frame || ends[i]->ts_ns < end.ts_ns))
                 end = *ends[i];
+        if (sh->have && (sh->data[0] || sh->data[1])) {
+            /* The record sizes tell more than the timing.  A receiver that
+             * answered the initiator's stream header with one record and
+             * hung up within a second sent a stream error (a certificate
+             * or policy rejection nobody can read); a connection that
+             * carried XMPP both ways beyond that is judged at the next
+             * stage. */
+            const struct frame_ref *from = sh->answer ? &sh->answer->ref : &done->ref;
+            if (end.frame && !sh->restart && sh->data[1] <= 1 && (sh->answer ? sh->orig_before_answer : sh->data[0]) <= 1 &&
+                end.ts_ns - from->ts_ns < FT_NS_PER_SEC) {
+                judge_evidence(x, from);
+                judge_evidence(x, &end);
+                judge_evidence_flow(x, k);
+                x->rule = "tls-answer-then-close";
+                if (sh->answer)
+                    judge_stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_CLOSED_AFTER_HANDSHAKE,
+                                    "%s answered %s's encrypted stream header with one %u-byte record and closed "
+                                    "within %" PRId64 " ms: a stream error (certificate or policy rejection), inferred",
+                                    x->to, x->from, sh->answer->len, (end.ts_ns - from->ts_ns) / 1000000);
+                else
+                    judge_stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_CLOSED_AFTER_HANDSHAKE,
+                                    "the connection closed right after the TLS handshake, before %s answered", x->to);
+            } else {
+                judge_note(x, "CAP-ENCRYPTED: dialback and stanzas run inside TLS; judged from record sizes");
+            }
+            return;
+        }
+        judge_note(x, "CAP-ENCRYPTED: dialback and stanzas run inside TLS and cannot be seen");
+        /* No record sizes: closed within a second of the handshake with no
+         * sign of success is most likely a certificate rejection. */
         if (end.frame && end.ts_ns - done->ref.ts_ns < FT_NS_PER_SEC &&
             k->bytes[0] + k->bytes[1] < 16384) {
             judge_evidence(x, &done->ref);
