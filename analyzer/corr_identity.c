@@ -343,6 +343,21 @@ void identity_learn_addresses(struct correlator *c)
             book_add(c, &k->addr[FT_DIR_RESP], hr->from, 2);
         else if (ho && ho->to && hr)
             book_add(c, &k->addr[FT_DIR_RESP], ho->to, 2);
+        else if (!hr) {
+            /* SNI names the receiving domain: all a direct TLS (XEP-0368)
+             * connection says in clear */
+            const struct cev *hello = conn_first_ev(k, CEV_TLS_HELLO, FT_DIR_ORIG);
+            if (hello && hello->text && *hello->text)
+                book_add(c, &k->addr[FT_DIR_RESP], hello->text, 2);
+        }
+    }
+    /* Client streams: the `to` of a c2s header names the domain its server
+     * serves, and the server usually federates from the same address. */
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        char dom[STR_CAP];
+        if (k->c2s && identity_c2s_domain(k, dom, sizeof(dom)))
+            book_add(c, &k->addr[FT_DIR_RESP], dom, 1);
     }
     /* DNS: A/AAAA of an SRV target, or of the bare domain (fallback). */
     for (unsigned i = 0; i < c->nlookups; i++) {
@@ -387,6 +402,11 @@ void identity_name_domains(struct correlator *c)
             k->dom_to = identity_intern(c, ho->to);
         else if (hr && hr->from && *hr->from)
             k->dom_to = identity_intern(c, hr->from);
+        if (!k->dom_to) {
+            const struct cev *hello = conn_first_ev(k, CEV_TLS_HELLO, FT_DIR_ORIG);
+            if (hello && hello->text && *hello->text)
+                k->dom_to = identity_intern(c, hello->text);
+        }
     }
     /* Second pass: connections without headers borrow from their NAT twin,
      * then from what the addresses are known to serve. */
@@ -433,6 +453,18 @@ void identity_name_domains(struct correlator *c)
             k->dom_from = identity_intern(c, identity_endpoint_name(name, sizeof(name), &k->addr[FT_DIR_ORIG]));
         if (!k->dom_to)
             k->dom_to = identity_intern(c, identity_endpoint_name(name, sizeof(name), &k->addr[FT_DIR_RESP]));
+    }
+    /* What a connection learned from its NAT twin names its own addresses
+     * too (weakest): the DNS lookups made from the outside address then
+     * belong to the same domain pair, not to an `[address]`. */
+    for (unsigned i = 0; i < c->nconns; i++) {
+        const struct cconn *k = c->conns[i];
+        if (!k->s2s || !k->nat_peer)
+            continue;
+        if (k->dom_from && k->dom_from[0] != '[')
+            book_add(c, &k->addr[FT_DIR_ORIG], k->dom_from, 0);
+        if (k->dom_to && k->dom_to[0] != '[')
+            book_add(c, &k->addr[FT_DIR_RESP], k->dom_to, 0);
     }
 }
 

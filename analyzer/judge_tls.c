@@ -11,13 +11,54 @@
 #include <string.h>
 #include <strings.h>
 
+/* Does the text of a stream error speak of encryption (Prosody "Encrypted
+ * server-to-server communication is required", ejabberd "Use of STARTTLS
+ * required")? */
+static bool about_encryption(const char *text)
+{
+    static const char *const words[] = { "encrypt", "starttls", "tls" };
+    if (!text)
+        return false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        size_t n = strlen(words[i]);
+        for (const char *p = text; *p; p++)
+            if (strncasecmp(p, words[i], n) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* A policy-violation about encryption on any s2s connection between the
+ * two domains, either way: one of them refuses to federate in clear. */
+static const struct cev *encryption_demanded(const struct dctx *x, const struct cconn **on)
+{
+    const struct correlator *c = x->c;
+    for (int way = 0; way < 2; way++) {
+        const char *f = way ? x->to : x->from, *t = way ? x->from : x->to;
+        for (uint32_t h = registry_dir_conns(c, f, t); h; h = corr_index_next(&c->dir_conn_ix, h)) {
+            const struct cconn *k = c->conns[corr_index_val(&c->dir_conn_ix, h)->a];
+            for (unsigned e = 0; e < k->nev; e++) {
+                const struct cev *v = &k->ev[e];
+                if (v->type == CEV_STREAM_ERROR && v->cond && strcmp(v->cond, "policy-violation") == 0 &&
+                    about_encryption(v->text) && !conn_first_ev(k, CEV_STARTTLS, -1) &&
+                    !conn_first_ev(k, CEV_TLS_HELLO, -1)) {
+                    *on = k;
+                    return v;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
 void judge_tls(struct dctx *x)
 {
     struct cconn *k = x->main;
     const struct cev *feats, *st, *fail, *alert, *done, *desync, *hello;
     if (judge_failed(x) || !k || x->opaque)
         return;
-    if (x->d->stages[STAGE_STREAM] != STAGE_OK)
+    if (x->d->stages[STAGE_STREAM] != STAGE_OK &&
+        !(x->d->stages[STAGE_STREAM] == STAGE_OPAQUE && k->app == APP_XMPP_TLS))
         return;
     feats = conn_first_ev(k, CEV_FEATURES, FT_DIR_RESP);
     st = conn_first_ev(k, CEV_STARTTLS, FT_DIR_ORIG);
@@ -25,7 +66,32 @@ void judge_tls(struct dctx *x)
     done = conn_first_ev(k, CEV_TLS_DONE, -1);
     desync = conn_first_ev(k, CEV_CLEARTEXT_AFTER_STARTTLS, -1);
     hello = conn_first_ev(k, CEV_TLS_HELLO, FT_DIR_ORIG);
+    if (!st && !hello && k->app == APP_XMPP_TLS) {
+        x->opaque = true;
+        judge_stage_set(x, STAGE_TLS, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "direct TLS: the handshake was not captured");
+        return;
+    }
     if (!st && !hello) {
+        const struct cconn *ek = NULL;
+        const struct cev *demand = encryption_demanded(x, &ek);
+        if (demand && !(feats && (feats->flags & F_STARTTLS))) {
+            /* One side requires encryption and nobody offered STARTTLS:
+             * whatever dialback did in clear, the TLS stage failed. */
+            const char *by = demand->dir == FT_DIR_ORIG ? ek->dom_from : ek->dom_to;
+            judge_evidence(x, &demand->ref);
+            if (feats)
+                judge_evidence(x, &feats->ref);
+            judge_evidence_flow(x, ek);
+            judge_evidence_flow(x, k);
+            corr_copy(x->t.v_cond, sizeof(x->t.v_cond), demand->cond);
+            corr_copy(x->t.v_text, sizeof(x->t.v_text), demand->text);
+            x->decisive = true;
+            judge_stage_set(x, STAGE_TLS, STAGE_FAILED, VERDICT_TLS_NOT_OFFERED,
+                            "%s requires encryption (<%s/>%s%s) but %s offered no STARTTLS", by ? by : x->to,
+                            demand->cond ? demand->cond : "policy-violation", demand->text ? ": " : "",
+                            demand->text ? demand->text : "", x->to);
+            return;
+        }
         if (feats && (feats->flags & F_REQUIRED)) {
             const struct cev *err = judge_first_stream_error(k);
             judge_evidence(x, &feats->ref);

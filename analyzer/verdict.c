@@ -1233,8 +1233,10 @@ static const struct verdict_info table[] = {
     "The peer closed right after the TLS handshake (certificate likely rejected)",
     "{peer} closed the connection {seconds}s after the TLS 1.3 handshake with {local}",
     "The TLS 1.3 handshake finished, then one side closed (FIN, often followed by "
-    "RST) within moments, before any meaningful amount of data. With TLS 1.3 the "
-    "certificates and any alert are encrypted, so only the timing is visible. The "
+    "RST) within moments: the receiver answered the initiator's encrypted stream "
+    "header with a single record (stream header, stream error and close) and hung "
+    "up (rule `tls-answer-then-close`). With TLS 1.3 the "
+    "certificates and any alert are encrypted, so only sizes and timing are visible. The "
     "most likely reading is that the closing side rejected the other's certificate "
     "(wrong name, untrusted CA, expired) under a policy such as Prosody's "
     "`s2s_secure_auth`. Confidence is medium; a keylog file would confirm it.",
@@ -1850,9 +1852,15 @@ static const struct verdict_info table[] = {
     "The s2s stream is encrypted; authentication is invisible",
     "The s2s stream between {local} and {remote} is TLS-encrypted and no keylog was given",
     "After STARTTLS everything, including dialback or SASL and the stanzas, is "
-    "encrypted. Verdicts for those stages are inferred from timing, closes, alerts "
-    "and bounces on the cleartext client side, and their confidence is reduced. "
-    "This is expected with modern servers and not a fault; it only limits what the capture can prove.",
+    "encrypted. Verdicts for those stages are inferred, marked `inferred` with the "
+    "rule that fired, at reduced confidence: from the encrypted record sizes "
+    "(`tls-sasl-restart`: a stream restart the size of the first header after a "
+    "<success/>-sized answer; `tls-data-both-ways`: XMPP records both ways past the "
+    "header exchange; `tls-answer-then-close`: one answer, then a close within a "
+    "second), from alerts and closes, and from the cleartext client side "
+    "(`c2s-subscribed`: the contact's subscribed reached the user, proving both "
+    "directions). This code remains only when none of that is in the capture. "
+    "Encryption is expected with modern servers and not a fault; it only limits what the capture can prove.",
     {
         "Provide an SSLKEYLOGFILE from one of the servers to decrypt the stream.",
         "Capture the client port 5222 too, so bounce errors sent to users are visible.",
