@@ -494,6 +494,29 @@ static void test_restart_xml_decl(void)
            "R:presence(subscribed,bob@b.example>ann@a.example)#3 R:stream_close#4");
 }
 
+/* A capture that began mid-stream: no header, the first element is a
+ * stanza (or a dialback element with an unbound prefix).  Parsing goes
+ * on inside an assumed header: every stanza is reported, none becomes a
+ * stream header, whatever the chunking. */
+static void test_midstream(void)
+{
+    struct seg segs[4];
+
+    segs[0] = (struct seg){0, 0, "<message from='ann@a.example/r' to='bob@b.example' type='chat'><body>hi</body>"
+                                 "</message><presence from='ann@a.example' to='bob@b.example' type='subscribe'/>", 0};
+    segs[1] = (struct seg){1, 0, "<db:result from='b.example' to='a.example'>k3y</db:result>"
+                                 "<presence from='bob@b.example' to='ann@a.example' type='subscribed'/>", 0};
+    segs[2] = (struct seg){0, 0, "<iq from='a.example' to='b.example' id='p1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>", 0};
+    segs[3] = (struct seg){1, 0, "</stream:stream>", 0};
+    expect("midstream", segs, 4,
+           "O:message(chat,ann@a.example/r>bob@b.example)#1 O:presence(subscribe,ann@a.example>bob@b.example)#1 "
+           "R:db:result(none,b.example>a.example,id=-,key=3)#2 R:presence(subscribed,bob@b.example>ann@a.example)#2 "
+           "O:iq(get,a.example>b.example,id=p1,child=urn:xmpp:ping|ping)#3 R:stream_close#4");
+    /* a lone close is a close, not an XML error */
+    segs[0] = (struct seg){0, 0, " </stream:stream>", 0};
+    expect("midstream-close", segs, 1, "O:stream_close#1");
+}
+
 /* STARTTLS on a cleartext test: XML continues after <proceed/>; also a TLS failure. */
 static void test_cleartext_after_proceed(void)
 {
@@ -786,6 +809,7 @@ int main(void)
     test_host_unknown();
     test_sasl_restart();
     test_restart_xml_decl();
+    test_midstream();
     test_cleartext_after_proceed();
     test_direct_tls();
     test_hostile();
