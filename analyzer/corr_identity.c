@@ -407,6 +407,20 @@ void identity_name_domains(struct correlator *c)
             if (hello && hello->text && *hello->text)
                 k->dom_to = identity_intern(c, hello->text);
         }
+        /* No header (picked up mid-stream): the stanzas' addresses name
+         * the stream's domains (the initiator's stanzas, or the answers). */
+        if (!k->dom_from && !ho && !hr) {
+            if (k->stz_dom[FT_DIR_ORIG][0])
+                k->dom_from = identity_intern(c, k->stz_dom[FT_DIR_ORIG][0]);
+            else if (k->stz_dom[FT_DIR_RESP][1])
+                k->dom_from = identity_intern(c, k->stz_dom[FT_DIR_RESP][1]);
+        }
+        if (!k->dom_to && !ho && !hr) {
+            if (k->stz_dom[FT_DIR_ORIG][1])
+                k->dom_to = identity_intern(c, k->stz_dom[FT_DIR_ORIG][1]);
+            else if (k->stz_dom[FT_DIR_RESP][0])
+                k->dom_to = identity_intern(c, k->stz_dom[FT_DIR_RESP][0]);
+        }
     }
     /* Second pass: connections without headers borrow from their NAT twin,
      * then from what the addresses are known to serve. */

@@ -24,6 +24,10 @@ void conn_free(struct cconn *k)
     }
     free(k->ev);
     free(k->rec);
+    for (int d = 0; d < 2; d++) {
+        free(k->stz_dom[d][0]);
+        free(k->stz_dom[d][1]);
+    }
     free(k);
 }
 
@@ -218,6 +222,15 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         break;
     case XMPP_EV_STANZA:
         k->stanzas[ev->dir & 1]++;
+        if (!k->stz_dom[ev->dir & 1][0] && ev->from && ev->to) {
+            char df[STR_CAP], dt[STR_CAP];
+            corr_jid_domain(ev->from, df, sizeof(df));
+            corr_jid_domain(ev->to, dt, sizeof(dt));
+            if (df[0] && dt[0]) {
+                k->stz_dom[ev->dir & 1][0] = corr_dup(df);
+                k->stz_dom[ev->dir & 1][1] = corr_dup(dt);
+            }
+        }
         if (!xmpp_stanza_is_notable(ev))
             return;
         e.type = CEV_STANZA;

@@ -78,6 +78,8 @@ struct cconn {
     char state[8];
     char history[24];
     uint64_t stanzas[2];
+    char *stz_dom[2][2];     /* owned: domains of the first stanza's from and to, per
+                              * sender (names a connection picked up mid-stream) */
     struct cev *ev;
     unsigned nev, cap;
     struct crec *rec;        /* owned; encrypted records in arrival order */

@@ -153,6 +153,8 @@ void judge_dialback(struct dctx *x)
         if (k->stanzas[FT_DIR_ORIG] > 0) {
             judge_stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "stanzas flow, authentication not seen");
             x->inferred_ok = true;
+            if (!x->rule)
+                x->rule = "stanzas-flow";
         }
         return;
     }

@@ -82,7 +82,10 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
             v->status = CORR_OK;
             v->code = VERDICT_OK;
             v->confidence = x.rule && !sub_ok ? "medium" : "high";
-            v->stage = sub_ok ? STAGE_SUBSCRIBE : STAGE_AUTH;
+            /* authentication read from record sizes is inferred: the last
+             * stage the capture shows is TLS */
+            v->stage = sub_ok ? STAGE_SUBSCRIBE
+                       : x.rule && strncmp(x.rule, "tls-", 4) == 0 ? STAGE_TLS : STAGE_AUTH;
             snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s works: %s%s%s", d->from, d->to,
                      x.t.stage_detail[STAGE_AUTH], sub_ok ? "; " : "", sub_ok ? x.t.stage_detail[STAGE_SUBSCRIBE] : "");
         } else if (flowing || x.inferred_ok) {
