@@ -97,9 +97,10 @@ void judge_subscribe(struct dctx *x)
                         cans->from ? cans->from : x->to);
         return;
     }
-    if (!sub && !csub) {
+    if (!sub && !csub && x->d->stages[STAGE_AUTH] != STAGE_OK) {
         /* A subscription the other way round, answered, proves this
-         * direction too: the answer travelled from `from` to `to`. */
+         * direction carries stanzas: the answer travelled from `from` to
+         * `to`.  Only needed when nothing else showed it (encrypted). */
         const struct cev *rsub = NULL, *rans = NULL;
         const struct cconn *rk = NULL;
         find_c2s_subscribe(c, x->to, x->from, &rsub, &rk, &rans);
@@ -109,8 +110,10 @@ void judge_subscribe(struct dctx *x)
             judge_evidence_flow(x, rk);
             if (!x->rule)
                 x->rule = "c2s-subscribed";
-            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_OK, VERDICT_CODE_NONE,
-                            "%s's answer to a subscription from %s reached the user (client side): %s -> %s works",
+            x->inferred_ok = true;
+            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, VERDICT_CODE_NONE,
+                            "%s's answer to a subscription from %s reached the user (client side): %s -> %s "
+                            "carries stanzas",
                             rans->from ? rans->from : x->from, rsub->from ? rsub->from : x->to, x->from, x->to);
             return;
         }
