@@ -203,7 +203,7 @@ void judge_dialback(struct dctx *x)
                 if (elsewhere) {
                     char sender[80];
                     corr_addr_port(sender, sizeof(sender), &k->addr[FT_DIR_ORIG], k->port[FT_DIR_ORIG]);
-                    corr_copy(x->t.v_ip, sizeof(x->t.v_ip), peer);
+                    ft_addr_str(answerer, x->t.v_ip, sizeof(x->t.v_ip));
                     judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_WRONG_AUTH,
                               "%s checked the key of %s with %s, which answered 'invalid'; the key came from %s: "
                               "%s's DNS as %s sees it points to another server",
@@ -269,10 +269,11 @@ void judge_dialback(struct dctx *x)
                 if (twin && conn_same_endpoint(pub, 0, twin, 0))
                     corr_addr_port(inside, sizeof(inside), &twin->addr[1], twin->port[1]);
                 corr_addr_port(a, sizeof(a), &pub->addr[1], pub->port[1]);
-                corr_copy(x->t.v_ip, sizeof(x->t.v_ip), a);
+                ft_addr_str(&pub->addr[1], x->t.v_ip, sizeof(x->t.v_ip));
+                snprintf(x->t.v_port, sizeof(x->t.v_port), "%u", pub->port[1]);
                 if (inside[0]) {
-                    corr_copy(x->t.v_public, sizeof(x->t.v_public), a);
-                    corr_copy(x->t.v_private, sizeof(x->t.v_private), inside);
+                    ft_addr_str(&pub->addr[1], x->t.v_public, sizeof(x->t.v_public));
+                    ft_addr_str(&twin->addr[1], x->t.v_private, sizeof(x->t.v_private));
                 }
                 snprintf(x->t.v_n, sizeof(x->t.v_n), "%u", bad->syn_count);
                 judge_evidence(x, &pub->syn);

@@ -37,6 +37,7 @@
 
 #include "verdict.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -386,7 +387,7 @@ static const struct verdict_info table[] = {
         "From a PC outside the ASA run `telnet {ip} {port}`; a blank screen means the path is open (as in Cisco's verification steps).",
         ADV_ASA_PAT,
         ADV_ASA_ACL,
-        "Trace it on the ASA: `packet-tracer input outside tcp 198.51.100.1 40000 {public_ip} 5269 detailed`; if {ip} is remote, ask its administrators to open 5269.",
+        "Trace it on the ASA: `packet-tracer input outside tcp {peer} 40000 {public_ip} 5269 detailed`; if {ip} is remote, ask its administrators to open 5269.",
         NULL
     },
     "RFC 9293 §3.5; Cisco CUPS XMPP federation guide (telnet test)"
@@ -2014,6 +2015,46 @@ static void emit(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
     *pos += n;
 }
 
+#define STR_WHAT 320
+
+/* What a reader must substitute for a value the capture did not show,
+ * e.g. "<public address of a.example.test>". */
+static void unknown_value(const struct verdict_vars *v, const char *name, size_t len, char *out, size_t outlen)
+{
+    static const struct {
+        const char *name, *pre, *post; /* with our domain between them when pre is set */
+    } what[] = {
+        { "public_ip", "<public address of ", ">" },
+        { "private_ip", "<inside address of ", "'s server>" },
+        { "ip", "<address of the server in question>", NULL },
+        { "port", "<port>", NULL },
+        { "peer", "<address of the other server>", NULL },
+        { "resolver", "<your DNS resolver>", NULL },
+        { "qname", "<the name looked up>", NULL },
+        { "local", "<your domain>", NULL },
+        { "remote", "<the remote domain>", NULL },
+        { "from", "<originating domain>", NULL },
+        { "to", "<receiving domain>", NULL },
+        { "condition", "<condition>", NULL },
+        { "text", "<error text>", NULL },
+        { "alert", "<alert>", NULL },
+        { "n", "<count>", NULL },
+        { "seconds", "<seconds>", NULL },
+    };
+    const char *local = v && v->server && *v->server ? v->server
+                      : v && v->local && *v->local ? v->local : "your domain";
+    for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+        if (strlen(what[i].name) == len && memcmp(what[i].name, name, len) == 0) {
+            if (what[i].post)
+                snprintf(out, outlen, "%s%s%s", what[i].pre, local, what[i].post);
+            else
+                snprintf(out, outlen, "%s", what[i].pre);
+            return;
+        }
+    }
+    snprintf(out, outlen, "<%.*s>", (int)(len < 64 ? len : 64), name);
+}
+
 size_t verdict_render(const char *tmpl, const struct verdict_vars *v, char *out, size_t outlen)
 {
     size_t pos = 0;
@@ -2029,9 +2070,14 @@ size_t verdict_render(const char *tmpl, const struct verdict_vars *v, char *out,
                 q++;
             if (*q == '}' && q > p + 1) {
                 const char *val = var_value(v, p + 1, (size_t)(q - p - 1));
-                if (val == NULL || *val == '\0')
-                    val = "?";
-                emit(out, outlen, &pos, val, strlen(val));
+                if (val == NULL || *val == '\0') {
+                    /* not in the capture: say what to put there */
+                    char what[STR_WHAT];
+                    unknown_value(v, p + 1, (size_t)(q - p - 1), what, sizeof(what));
+                    emit(out, outlen, &pos, what, strlen(what));
+                } else {
+                    emit(out, outlen, &pos, val, strlen(val));
+                }
                 p = q + 1;
                 continue;
             }

@@ -1270,8 +1270,9 @@ static void pat_mismatch(uint16_t inside_port, bool inside_first)
     CHECK(d && d->verdict.status == CORR_FAILED);
     CHECK(d && d->verdict.stage == STAGE_CONNECT);
     CHECK(conf_is(d, "high"));
-    CHECK(d && d->verdict.vars.public_ip && strcmp(d->verdict.vars.public_ip, PUB_A ":5269") == 0);
-    CHECK(d && d->verdict.vars.private_ip && strcmp(d->verdict.vars.private_ip, inside) == 0);
+    /* advice values are bare addresses (the ports are in the summary) */
+    CHECK(d && d->verdict.vars.public_ip && strcmp(d->verdict.vars.public_ip, PUB_A) == 0);
+    CHECK(d && d->verdict.vars.private_ip && strcmp(d->verdict.vars.private_ip, IN_A) == 0);
     {
         char want[120];
         snprintf(want, sizeof(want), PUB_A ":5269 is translated to %s", inside);
