@@ -44,6 +44,7 @@ struct dctx {
     bool decisive;              /* the failure was seen, not inferred */
     bool low_confidence;        /* inferred from a short wait */
     bool inferred_ok;
+    bool pending;               /* a subscription crossed s2s and awaits its answer */
     const char *rule;           /* static: the inference rule behind the verdict */
     struct rec_shape shape;     /* of `main`, once TLS made it opaque */
 };

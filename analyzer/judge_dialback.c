@@ -102,6 +102,18 @@ static bool judge_auth_from_records(struct dctx *x, const struct cconn *k)
     return false;
 }
 
+/* The DNS lookup whose address answer is `a` (the last one). */
+static const struct clookup *lookup_answering(const struct correlator *c, const struct ft_addr *a)
+{
+    const struct clookup *found = NULL;
+    for (unsigned i = 0; i < c->nlookups; i++)
+        for (unsigned k = 0; k < c->lookups[i]->nans; k++)
+            if ((c->lookups[i]->ans[k].type == DNS_T_A || c->lookups[i]->ans[k].type == DNS_T_AAAA) &&
+                ft_addr_eq(&c->lookups[i]->ans[k].addr, a))
+                found = c->lookups[i];
+    return found;
+}
+
 void judge_dialback(struct dctx *x)
 {
     struct cconn *k = x->main;
@@ -287,6 +299,26 @@ void judge_dialback(struct dctx *x)
                     judge_evidence_flow(x, twin);
                 }
                 x->decisive = true;
+                const struct clookup *l = !inside[0] && corr_addr_is_private(&pub->addr[FT_DIR_RESP])
+                                              ? lookup_answering(x->c, &pub->addr[FT_DIR_RESP])
+                                              : NULL;
+                if (l && ft_addr_eq(&l->client, &pub->addr[FT_DIR_ORIG])) {
+                    /* The receiving side's own lookup gave it a private
+                     * address and it dialled that: DNS for the originating
+                     * domain is the fault, not a firewall.  Lead with that
+                     * and the DNS advice.  (A private answer to our own
+                     * server's resolver is split horizon, not a fault.) */
+                    char r[FT_ADDR_STRLEN];
+                    judge_evidence_dns(x, l);
+                    corr_copy(x->t.v_qname, sizeof(x->t.v_qname), l->qname);
+                    corr_copy(x->t.v_resolver, sizeof(x->t.v_resolver), ft_addr_str(&l->server, r, sizeof(r)));
+                    judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DNS_PRIVATE_ADDR,
+                                    "%s's DNS gives %s the private address %s for %s: the dialback connect-back "
+                                    "cannot reach it (%s)",
+                                    x->from, x->to, x->t.v_ip, l->qname,
+                                    bad->rst.frame ? "refused" : corr_syns_str(bad->syn_count, s, sizeof(s)));
+                    return;
+                }
                 judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "%s tried to connect back to %s at %s%s%s%s for dialback: %s", x->to, x->from, a,
                           inside[0] ? " (translated to " : "", inside, inside[0] ? ")" : "",

@@ -163,6 +163,14 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         }
         if (x.main)
             judge_evidence_flow(&x, x.main);
+        if (v->status == CORR_OK && x.pending) {
+            /* the federation works; a person has not answered yet */
+            size_t n = strlen(x.t.summary);
+            v->code = VERDICT_STZ_SUB_PENDING;
+            v->stage = STAGE_SUBSCRIBE;
+            snprintf(x.t.summary + n, sizeof(x.t.summary) - n, "; subscription pending: %s",
+                     x.t.stage_detail[STAGE_SUBSCRIBE]);
+        }
     }
     if (x.rule && (v->status != CORR_UNKNOWN)) {
         v->inferred = true;

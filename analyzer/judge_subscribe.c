@@ -194,10 +194,13 @@ void judge_subscribe(struct dctx *x)
         snprintf(x->t.v_seconds, sizeof(x->t.v_seconds), "%.0f", (double)waited / 1e9);
         /* Unanswered when the capture ends: pending.  Before the timeout
          * the capture may simply have stopped too early (low confidence). */
-        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_PENDING,
-                  "%s asked to subscribe to %s; no answer in the %s s the capture still ran",
-                  sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->t.v_seconds);
-        if (waited < x->c->cfg.subscribe_timeout_ns)
-            x->low_confidence = true;
+        /* Not a broken federation: the subscribe crossed s2s and the
+         * contact has not answered (yet).  The direction is OK with the
+         * subscription pending (judge_direction). */
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, VERDICT_CODE_NONE,
+                  "%s asked to subscribe to %s; no answer in the %s s the capture still ran: pending%s",
+                  sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->t.v_seconds,
+                  waited < x->c->cfg.subscribe_timeout_ns ? " (the capture may have stopped too early)" : "");
+        x->pending = true;
     }
 }

@@ -1683,7 +1683,9 @@ static const struct verdict_info table[] = {
     "Normally this is simply a person who has not approved the request yet, and not "
     "a network fault. Prosody acknowledges a subscribe with an unavailable presence, "
     "and a subscribe to a non-existent account can look the same; ejabberd sends "
-    "nothing back. It matters only if the remote drops subscriptions by policy.",
+    "nothing back. It matters only if the remote drops subscriptions by policy. "
+    "The direction is therefore reported `ok` with this code (the federation works), "
+    "and --fail-on-broken does not fire on it; a denial is STZ-UNSUBSCRIBED.",
     {
         "Ask {to} to look for and accept the pending request.",
         "If it never arrives there, check that {to} exists and that {remote} does not discard subscriptions from {local} by policy.",
