@@ -6,6 +6,72 @@
 #include "output_int.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tok.h"
+
+/* IANA "TLS Cipher Suites" names of the suites servers negotiate today. */
+static const struct tok cipher_toks[] = {
+    { 0x1301, "TLS_AES_128_GCM_SHA256" },
+    { 0x1302, "TLS_AES_256_GCM_SHA384" },
+    { 0x1303, "TLS_CHACHA20_POLY1305_SHA256" },
+    { 0x1304, "TLS_AES_128_CCM_SHA256" },
+    { 0x1305, "TLS_AES_128_CCM_8_SHA256" },
+    { 0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA" },
+    { 0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA" },
+    { 0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256" },
+    { 0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256" },
+    { 0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256" },
+    { 0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384" },
+    { 0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" },
+    { 0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384" },
+    { 0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" },
+    { 0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA" },
+    { 0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" },
+    { 0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" },
+    { 0xc023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256" },
+    { 0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384" },
+    { 0xc027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256" },
+    { 0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" },
+    { 0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
+    { 0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
+    { 0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
+    { 0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
+    { 0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+    { 0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
+    { 0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+    { 0, NULL },
+};
+
+static bool all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* An X.509 UTCTime ("YYMMDDHHMMSSZ", RFC 5280 4.1.2.5.1: YY < 50 is 20YY)
+ * or GeneralizedTime ("YYYYMMDDHHMMSSZ") as ISO 8601 UTC; false when it
+ * is neither (the raw text is then kept). */
+static bool asn1_time_iso(const char *t, char *out, size_t outlen)
+{
+    size_t n = strlen(t);
+    char year[5];
+    const char *rest;
+    if (n == 13 && t[12] == 'Z' && all_digits(t, 12)) {
+        snprintf(year, sizeof(year), "%s%.2s", t[0] < '5' ? "20" : "19", t);
+        rest = t + 2;
+    } else if (n == 15 && t[14] == 'Z' && all_digits(t, 14)) {
+        snprintf(year, sizeof(year), "%.4s", t);
+        rest = t + 4;
+    } else {
+        return false;
+    }
+    snprintf(out, outlen, "%s-%.2s-%.2sT%.2s:%.2s:%.2sZ", year, rest, rest + 2, rest + 4, rest + 6, rest + 8);
+    return true;
+}
 
 static json_object *tls_json(const struct tls_event *t)
 {
@@ -23,6 +89,9 @@ static json_object *tls_json(const struct tls_event *t)
         json_object_object_add(o, "alpn", a);
     } else if (t->type == TLS_EV_SERVER_HELLO) {
         json_object_object_add(o, "version", jstr(tls_version_name(t->version, vb, sizeof(vb))));
+        json_object_object_add(o, "cipher", jstr(tok2str(cipher_toks, t->cipher, "0x%04x", vb, sizeof(vb))));
+        if (t->n_alpn)
+            json_object_object_add(o, "alpn", jstr(t->alpn[0]));
         if (t->hello_retry)
             json_object_object_add(o, "hello_retry", json_object_new_boolean(true));
     } else if (t->type == TLS_EV_CERTIFICATE) {
@@ -30,7 +99,11 @@ static json_object *tls_json(const struct tls_event *t)
         json_object_object_add(o, "certificates", jint(t->n_certs));
         jadd_opt(o, "subject_cn", jopt_str(t->cert_cn));
         jadd_opt(o, "issuer_cn", jopt_str(t->cert_issuer_cn));
-        jadd_opt(o, "not_after", jopt_str(t->cert_not_after));
+        if (t->cert_not_after) {
+            char iso[32];
+            json_object_object_add(o, "not_after", jstr(asn1_time_iso(t->cert_not_after, iso, sizeof(iso))
+                                                            ? iso : t->cert_not_after));
+        }
         if (t->cert_parsed)
             json_object_object_add(o, "self_issued", json_object_new_boolean(t->cert_self_issued));
         if (t->n_san) {
