@@ -123,6 +123,21 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Two views of one connection picked up mid-stream carry the same
+ * stanzas and the same bytes: without a SYN or a header, timing alone
+ * would pair every connection to a busy server at capture start. */
+static bool midstream_agree(const struct cconn *a, const struct cconn *b)
+{
+    for (int d = 0; d < 2; d++) {
+        uint64_t x = a->bytes[d], y = b->bytes[d], lo = x < y ? x : y, hi = x < y ? y : x;
+        if (!same_str(a->stz_dom[d][0], b->stz_dom[d][0]) || !same_str(a->stz_dom[d][1], b->stz_dom[d][1]))
+            return false;
+        if (hi - lo > hi / 8 + 64) /* a capture point may miss a little at either end */
+            return false;
+    }
+    return true;
+}
+
 /* Would a (index i) and b be the two views of one connection? */
 static bool nat_twins(const struct cconn *a, const struct cconn *b)
 {
@@ -144,6 +159,8 @@ static bool nat_twins(const struct cconn *a, const struct cconn *b)
      * or its source port for outbound (PAT usually keeps it); either way
      * the stream must agree. */
     if (!headers_agree(a, b))
+        return false;
+    if ((a->midstream || b->midstream) && !midstream_agree(a, b))
         return false;
     if ((a->syn_count > 0) != (b->syn_count > 0) && a->nev == 0 && b->nev == 0)
         return false;

@@ -1752,6 +1752,32 @@ static void test_every_code(void)
 /* A connection already open when the capture started, where only the
  * responder speaks: its timeline line cites the responder's first data
  * frame, never a made-up frame 1. */
+/* Connections picked up mid-stream are named by their stanzas and judged
+ * by them; two of them to one server at capture start are not NAT twins
+ * (no SYN, no header: timing is no evidence). */
+static void test_midstream_stanzas(void)
+{
+    struct correlator *c = mk(NULL, NULL);
+    const struct corr_direction *ab, *cb;
+    conn(c, (struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .midstream = true, .end = 4000,
+                         .bytes = 3000 });
+    conn(c, (struct cs){ .id = 2, .orig = IP_C ":40002", .resp = IP_B ":5269", .midstream = true, .end = 4000,
+                         .bytes = 900 });
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STANZA, 1001, 10,
+        (struct xo){ .from = "ann@" DOM_A "/r", .to = "bob@" DOM_B, .kind = XMPP_STANZA_MESSAGE });
+    xev(c, 2, FT_DIR_ORIG, XMPP_EV_STANZA, 1002, 11,
+        (struct xo){ .from = "cid@" DOM_C "/r", .to = "bob@" DOM_B, .kind = XMPP_STANZA_MESSAGE });
+    corr_finish(c);
+    dump(c, "midstream-stanzas");
+    ab = dirn(c, DOM_A, DOM_B);
+    cb = dirn(c, DOM_C, DOM_B);
+    CHECK(corr_stats(c)->nat_pairs == 0);
+    CHECK(ab && ab->verdict.status == CORR_OK && ab->verdict.inferred);
+    CHECK(ab && ab->verdict.rule && strcmp(ab->verdict.rule, "stanzas-flow") == 0);
+    CHECK(cb && cb->verdict.status == CORR_OK);
+    corr_free(c);
+}
+
 static void test_midstream_responder_only(void)
 {
     struct correlator *c = mk(NULL, NULL);
@@ -1820,6 +1846,7 @@ int main(void)
     test_roles();
     test_c2s_link();
     test_stop();
+    test_midstream_stanzas();
     test_midstream_responder_only();
     test_every_code();
     return check_summary("correlate");
