@@ -208,6 +208,10 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
 {
     struct pending_conn *pc = NULL;
 
+    /* Encrypted record sizes feed the inferred verdicts; listing each one
+     * would bury the events a reader wants. */
+    if (ev->type == XMPP_EV_TLS && ev->tls && ev->tls->type == TLS_EV_RECORD)
+        return;
     if (o->format == OUTPUT_NDJSON) {
         if (ev->type == XMPP_EV_STANZA && !o->verbose && !xmpp_stanza_is_notable(ev))
             return;

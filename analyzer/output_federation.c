@@ -17,6 +17,11 @@ json_object *verdict_json(const struct output *out, const struct corr_verdict *v
     json_object_object_add(o, "code", jstr(vi ? vi->code : "CAP-NOTHING"));
     json_object_object_add(o, "summary", jstr(v->summary));
     json_object_object_add(o, "confidence", jstr(v->confidence ? v->confidence : "low"));
+    if (v->inferred) {
+        json_object_object_add(o, "inferred", json_object_new_boolean(true));
+        if (v->rule)
+            json_object_object_add(o, "rule", jstr(v->rule));
+    }
     if (!full)
         return o;
     if (vi)

@@ -217,6 +217,8 @@ struct xmpp_stats {
     uint64_t ignored_bytes;     /* bytes after close / error / gap */
     uint64_t shrinks;           /* parser replaced by a fresh one after a large
                                    element, to give its buffer back */
+    uint64_t midstream_resyncs; /* directions picked up mid-stream: parsed on from
+                                   their first stanza inside an assumed header */
 };
 
 struct xmpp_conn;
