@@ -184,6 +184,10 @@ static void store_tls_record(struct correlator *c, struct cconn *k, const struct
     k->rec[k->nrec++] = (struct crec){ corr_ref(&ev->meta), ev->tls->record_len, ev->tls->dir,
                                       ev->tls->record_type };
     c->stats.tls_records++;
+    /* The record-size rules judge again at 1, 2, 4 ... 64 records, not at
+     * every record (streaming: what changed is judged again). */
+    if ((k->nrec & (k->nrec - 1)) == 0)
+        k->changed_seq = ++c->fact_seq;
 }
 
 void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev)
