@@ -149,6 +149,12 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         k->port[1] = fi->port[1];
         k->app = fi->app;
     }
+    if (ev->decrypted)
+        k->decrypted = true;
+    if (ev->type == XMPP_EV_DECRYPT_STOPPED) {
+        k->decrypt_stopped = true;
+        return;
+    }
     memset(&e, 0, sizeof(e));
     e.dir = ev->dir;
     e.ref = corr_ref(&ev->meta);

@@ -68,6 +68,9 @@ struct cconn {
     char state[8];
     char history[24];
     uint64_t stanzas[2];
+    bool decrypted;          /* XMPP events were read from inside TLS with a key log */
+    bool decrypt_stopped;    /* decryption stopped (wrong or missing key...): what
+                                follows is judged as encrypted */
     struct cev *ev;
     unsigned nev, cap;
     /* derived in corr_finish */

@@ -25,6 +25,7 @@
 #include "capture.h"
 #include "correlate.h"
 #include "dispatch.h"
+#include "keystore.h"
 #include "outfile.h"
 #include "output.h"
 #include "pipeline.h"
@@ -34,6 +35,7 @@
 #define EXIT_USAGE 2   /* usage, input-open or output error */
 #define EXIT_DAMAGED 3 /* an input was damaged or truncated; what came before was analysed */
 #define MAX_SOURCES FACT_MAX_SOURCES
+#define MAX_KEYLOGS 16
 
 /* What main watches while packets flow: the output file (SIGHUP reopen,
  * a failed write). */
@@ -81,6 +83,8 @@ struct run_opts {
     struct pipeline_config pipe;
     struct corr_config corr;
     uint64_t max_state;         /* dissector state budget, bytes */
+    const char *keylogs[MAX_KEYLOGS]; /* --tls-keylog files (argv strings) */
+    unsigned nkeylogs;
 };
 
 enum {
@@ -94,6 +98,7 @@ enum {
     OPT_SERVER,
     OPT_TIMEOUT_SUBSCRIBE,
     OPT_TIMEOUT_DIALBACK,
+    OPT_TLS_KEYLOG,
 };
 
 static const struct option long_options[] = {
@@ -117,6 +122,7 @@ static const struct option long_options[] = {
     { "server", required_argument, NULL, OPT_SERVER },
     { "timeout-subscribe", required_argument, NULL, OPT_TIMEOUT_SUBSCRIBE },
     { "timeout-dialback", required_argument, NULL, OPT_TIMEOUT_DIALBACK },
+    { "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -183,6 +189,15 @@ static void usage(FILE *fp)
             "                           seconds of capture (default 30)\n"
             "      --timeout-dialback S a dialback key unanswered this long failed\n"
             "                           (default 30)\n"
+            "\n"
+            "Decryption:\n"
+            "      --tls-keylog FILE    decrypt TLS with the secrets in FILE (NSS key log,\n"
+            "                           SSLKEYLOGFILE format; repeatable; re-read as it\n"
+            "                           grows).  Key logs embedded in pcapng files\n"
+            "                           (Decryption Secrets Blocks) are always used.  The\n"
+            "                           decrypted stream is judged like a cleartext one;\n"
+            "                           without the right key, as an encrypted one.  The\n"
+            "                           secrets are never printed; keep FILE mode 0600\n"
             "\n"
             "Output:\n"
             "  -o, --output FILE        write to FILE instead of standard output; NDJSON is\n"
@@ -348,6 +363,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         case OPT_FAIL_ON_BROKEN:
             o->fail_on_broken = true;
             break;
+        case OPT_TLS_KEYLOG:
+            if (o->nkeylogs >= MAX_KEYLOGS) {
+                fprintf(stderr, "fedtrace: at most %d key logs\n", MAX_KEYLOGS);
+                return -1;
+            }
+            o->keylogs[o->nkeylogs++] = optarg;
+            break;
         case OPT_FORMAT:
             if (strcmp(optarg, "json") == 0)
                 o->format = OUTPUT_JSON;
@@ -508,6 +530,8 @@ int fedtrace_main(int argc, char **argv)
     struct dispatch disp;
     struct dissector_set dissectors;
     struct correlator *corr = NULL;
+    struct keystore *keys = NULL;
+    struct xmpp_config xmpp_cfg;
     struct sinks sinks;
     struct fact_fanout fanout = { .n = 0 };
     struct fact_sink facts, each;
@@ -555,6 +579,23 @@ int fedtrace_main(int argc, char **argv)
         }
     }
 
+    /* The key store: key log files now (a bad one is a usage error), the
+     * captures' secrets blocks as they are read. */
+    keys = keystore_new(cap);
+    if (!keys) {
+        fprintf(stderr, "fedtrace: cannot set up TLS decryption (libcrypto)\n");
+        goto done;
+    }
+    for (unsigned i = 0; i < o.nkeylogs; i++) {
+        char warn[512];
+        if (keystore_add_file(keys, o.keylogs[i], err, sizeof(err), warn, sizeof(warn)) != 0) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            goto done;
+        }
+        if (warn[0] && !o.quiet)
+            fprintf(stderr, "fedtrace: warning: %s\n", warn);
+    }
+
     /* NDJSON is appended to (a log a shipper follows and logrotate
      * rotates); a JSON document or a text report replaces the file. */
     if (outfile_open(&of, o.out_path, o.format == OUTPUT_NDJSON) != 0) {
@@ -589,7 +630,9 @@ int fedtrace_main(int argc, char **argv)
     each = output_fact_sink(out);
     fact_fanout_add(&fanout, &each);
     facts = fact_fanout_sink(&fanout);
-    if (dispatch_init(&disp, NULL, &facts) != 0) {
+    xmpp_config_default(&xmpp_cfg);
+    xmpp_cfg.decrypt = keystore_decrypt_ctx(keys);
+    if (dispatch_init(&disp, &xmpp_cfg, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
@@ -634,6 +677,7 @@ int fedtrace_main(int argc, char **argv)
     capture_snapshot(cap, snap);
     pipeline_snapshot(&pl, snap);
     dispatch_snapshot(&disp, snap);
+    keystore_snapshot(keys, snap);
     if (output_finish(out, snap) != 0) {
         report_write_error(out, &of, of.err ? of.err : errno);
         write_reported = true;
@@ -650,6 +694,7 @@ done:
         pipeline_destroy(&pl);
     if (dispatch_ready)
         dispatch_free(&disp);
+    keystore_free(keys);
     corr_free(corr);
     if (file_ready && outfile_close(&of) != 0 && !write_reported) {
         fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(&of), strerror(errno));

@@ -200,6 +200,8 @@ static void text_direction(FILE *fp, struct text_scratch *tx, const struct corr_
                 tesc(tx, verdict_code_shown(v)), tesc(tx, confidence_shown(v)));
     else
         fprintf(fp, " (confidence %s)", tesc(tx, confidence_shown(v)));
+    if (v->decrypted)
+        fprintf(fp, " [decrypted]");
     fprintf(fp, "\n      %s\n", tesc(tx, v->summary));
     for (unsigned i = 0; i < d->n_timeline; i++) {
         const struct corr_tl *t = &d->timeline[i];

@@ -224,6 +224,11 @@ void tls_decrypt_ctx_free(struct tls_decrypt_ctx *ctx)
     free(ctx);
 }
 
+bool tls_decrypt_ctx_has_keys(struct tls_decrypt_ctx *ctx)
+{
+    return ctx != NULL && keylog_has_secrets(ctx->kl);
+}
+
 void tls_decrypt_ctx_stats(const struct tls_decrypt_ctx *ctx, struct tls_decrypt_stats *st)
 {
     if (ctx == NULL)

@@ -115,6 +115,9 @@ void tls_decrypt_config_default(struct tls_decrypt_config *cfg);
 struct tls_decrypt_ctx *tls_decrypt_ctx_new(const struct tls_decrypt_config *cfg,
                                             struct keylog *kl);
 void tls_decrypt_ctx_free(struct tls_decrypt_ctx *ctx);
+/* True when the context's key log has anything to decrypt with
+ * (keylog_has_secrets): a caller creates connections only then. */
+bool tls_decrypt_ctx_has_keys(struct tls_decrypt_ctx *ctx);
 void tls_decrypt_ctx_stats(const struct tls_decrypt_ctx *ctx, struct tls_decrypt_stats *st);
 
 /*
