@@ -1251,6 +1251,46 @@ static bool is_blank(uint8_t b)
 
 static bool tls_start(struct xdir *d);
 
+#define RESTART_CARRY 256 /* longest start of a declaration carried to a new parser */
+
+/*
+ * The parser stopped at a misplaced XML declaration at position pos; the
+ * current slice starts at base and is `part` bytes long.  Start a fresh
+ * parser there.  When the declaration began in an earlier slice (expat
+ * kept the unfinished token in its buffer: pos < base), those bytes are
+ * taken from expat's input context and given to the new parser first.
+ * False when that is not possible: the caller reports the XML error.
+ */
+static bool restart_document(struct xdir *d, uint64_t pos, uint64_t base, size_t part)
+{
+    char carry[RESTART_CARRY];
+    size_t ncarry = 0;
+
+    if (pos > base + part)
+        return false;
+    if (pos < base) {
+        int off = 0, size = 0;
+        const char *ctx = XML_GetInputContext(d->parser, &off, &size);
+        uint64_t need = base - pos;
+
+        if (ctx == NULL || off < 0 || size < off || need > sizeof(carry) ||
+            need > (uint64_t)(size - off) || ctx[off] != '<')
+            return false;
+        ncarry = (size_t)need;
+        memcpy(carry, ctx + off, ncarry);
+    }
+    if (!parser_start(d))
+        return false;
+    /* d->real counts the bytes before this slice */
+    d->real_base = ncarry > 0 ? d->real - ncarry : d->real + (pos - base);
+    if (ncarry > 0) {
+        d->fed += ncarry;
+        if (XML_Parse(d->parser, carry, (int)ncarry, XML_FALSE) == XML_STATUS_ERROR)
+            return false;
+    }
+    return true;
+}
+
 /* Give up to one slice to expat; returns the bytes of p that were used. */
 static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
 {
@@ -1279,11 +1319,9 @@ static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
          * restarted the stream with a fresh document, as servers do after
          * SASL <success/> (RFC 6120 6.4.6).  A fresh parser takes it from
          * the declaration on; the header that follows is the restart. */
-        if (code == XML_ERROR_MISPLACED_XML_PI && d->depth == 1 && pos >= base &&
-            pos - base <= part && parser_start(d)) {
-            used = (size_t)(pos - base);
+        if (code == XML_ERROR_MISPLACED_XML_PI && d->depth == 1 && restart_document(d, pos, base, part)) {
+            used = pos >= base ? (size_t)(pos - base) : 0;
             d->real += used;
-            d->real_base = d->real;
             return used;
         }
         if (code == XML_ERROR_NO_MEMORY)
