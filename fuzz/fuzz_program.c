@@ -20,7 +20,11 @@
  *            for nanosecond timestamps, bit 5 for a big-endian header
  *   rest     the file (or the records / blocks after the headers)
  *
- * The report goes to /dev/null.  SIGINT, SIGTERM and SIGHUP are blocked
+ * The report goes to a memory file and is checked after the run: it must
+ * be valid UTF-8; JSON must parse as one document and NDJSON line by line
+ * (json-c's parser, independent of the writers); text must carry no C0
+ * control but tab and newline, no C1 control and no bidi override.  A
+ * report that breaks one of these aborts the run (a finding).  SIGINT, SIGTERM and SIGHUP are blocked
  * during a run and the handlers fedtrace installs are put back after it,
  * so a signal meant for libFuzzer reaches libFuzzer (a stop request caught
  * by fedtrace's handler would otherwise cut every later run short).
@@ -29,6 +33,7 @@
 #define _GNU_SOURCE
 #endif
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +41,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "../analyzer/main.h"
 
@@ -118,17 +125,142 @@ static int memfile(const uint8_t *head, size_t hlen, const uint8_t *body, size_t
     return fd;
 }
 
+/* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above
+ * U+10FFFF. */
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        size_t len;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (n - i < len)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* One JSON value in s[0..n), nothing but whitespace after it. */
+static bool json_one_value(const char *s, size_t n)
+{
+    struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+    struct json_object *obj;
+    bool ok;
+    size_t used;
+
+    if (!tok)
+        return true; /* out of memory here is not a finding */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    obj = json_tokener_parse_ex(tok, s, (int)n);
+    ok = obj != NULL && json_tokener_get_error(tok) == json_tokener_success;
+    used = json_tokener_get_parse_end(tok);
+    while (ok && used < n && (s[used] == ' ' || s[used] == '\n' || s[used] == '\t' || s[used] == '\r'))
+        used++;
+    ok = ok && used == n;
+    json_object_put(obj);
+    json_tokener_free(tok);
+    return ok;
+}
+
+/* The text report: no C0 but tab and newline, no DEL, no C1 (U+0080..9F),
+ * no bidi embedding/override/isolate (U+202A..202E, U+2066..2069). */
+static bool text_safe(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7f)
+            return false;
+        if (s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f)
+            return false;
+        if (s[i] == 0xe2 && i + 2 < n &&
+            ((s[i + 1] == 0x80 && s[i + 2] >= 0xaa && s[i + 2] <= 0xae) ||
+             (s[i + 1] == 0x81 && s[i + 2] >= 0xa6 && s[i + 2] <= 0xa9)))
+            return false;
+    }
+    return true;
+}
+
+/* Checks the report fedtrace wrote to fd; aborts on a broken one. */
+static void check_report(int fd, int format)
+{
+    off_t end = lseek(fd, 0, SEEK_END);
+    uint8_t *buf;
+
+    if (end <= 0 || end > (off_t)256 << 20)
+        return;
+    buf = malloc((size_t)end + 1);
+    if (!buf)
+        return;
+    if (pread(fd, buf, (size_t)end, 0) != (ssize_t)end) {
+        free(buf);
+        return;
+    }
+    buf[end] = 0;
+    if (!utf8_valid(buf, (size_t)end)) {
+        fprintf(stderr, "fuzz_program: report is not valid UTF-8\n");
+        abort();
+    }
+    if (format == 0 && !json_one_value((const char *)buf, (size_t)end)) {
+        fprintf(stderr, "fuzz_program: JSON report does not parse\n");
+        abort();
+    }
+    if (format == 1) {
+        const char *line = (const char *)buf, *stop = (const char *)buf + end;
+        while (line < stop) {
+            const char *nl = memchr(line, '\n', (size_t)(stop - line));
+            if (!nl) {
+                fprintf(stderr, "fuzz_program: NDJSON report ends in half a line\n");
+                abort();
+            }
+            if (nl > line && !json_one_value(line, (size_t)(nl - line))) {
+                fprintf(stderr, "fuzz_program: NDJSON line does not parse: %.*s\n", (int)(nl - line), line);
+                abort();
+            }
+            line = nl + 1;
+        }
+    }
+    if (format >= 2 && !text_safe(buf, (size_t)end)) {
+        fprintf(stderr, "fuzz_program: text report carries a control or bidi character\n");
+        abort();
+    }
+    free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const FORMATS[4] = { "json", "ndjson", "text", "text" };
     uint8_t head[64];
-    char path[2][64];
+    char path[2][64], outpath[64];
     char *argv[MAX_ARGS + 1];
     struct sigaction saved[NSAVED];
     sigset_t block, oldmask;
-    int fd[2] = { -1, -1 };
+    int fd[2] = { -1, -1 }, outfd = -1, rc;
     int argc = 0, nfiles = 1;
     uint8_t flags, sel = 0;
     size_t hlen = 0;
@@ -171,8 +303,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     }
-    if (fd[0] < 0 || (nfiles == 2 && fd[1] < 0))
+    outfd = memfd_create("fedtrace-report", MFD_CLOEXEC);
+    if (fd[0] < 0 || (nfiles == 2 && fd[1] < 0) || outfd < 0)
         goto out;
+    snprintf(outpath, sizeof(outpath), "/proc/self/fd/%d", outfd);
 
     argv[argc++] = (char *)"fedtrace";
     argv[argc++] = (char *)"-q";
@@ -182,7 +316,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         argv[argc++] = path[i];
     }
     argv[argc++] = (char *)"-o";
-    argv[argc++] = (char *)"/dev/null";
+    argv[argc++] = outpath;
     argv[argc++] = (char *)"--format";
     argv[argc++] = (char *)FORMATS[(flags >> 2) & 3];
     if (flags & 0x10)
@@ -211,11 +345,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     sigprocmask(SIG_BLOCK, &block, &oldmask);
     optind = 0; /* getopt's state is global: start over */
-    (void)fedtrace_main(argc, argv); /* any exit status is fine; a crash or leak is not */
+    rc = fedtrace_main(argc, argv); /* any exit status is fine; a crash, a leak or a broken report is not */
     for (size_t i = 0; i < NSAVED; i++)
         sigaction(SAVED_SIGNALS[i], &saved[i], NULL);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    if (rc != 2)
+        check_report(outfd, (flags >> 2) & 3);
 out:
+    if (outfd >= 0)
+        close(outfd);
     for (int i = 0; i < 2; i++)
         if (fd[i] >= 0)
             close(fd[i]);
