@@ -24,7 +24,7 @@
  * table keyed with a random SipHash key, so crafted client randoms (a
  * hostile pcapng can carry its own key log) cannot pile into one chain.
  * Part of the TLS decryption module: the only other user of libcrypto is
- * dissectors/tls_decrypt.c.  Not thread-safe.
+ * dissectors/tls*_decrypt.c.  Not thread-safe.
  */
 #ifndef FT_KEYLOG_H
 #define FT_KEYLOG_H

@@ -1,6 +1,6 @@
 /*
  * fuzz_tls_decrypt.c - libFuzzer harness for the key log reader and the
- * TLS record decryptor (analyzer/keylog.c, dissectors/tls_decrypt.c), fed
+ * TLS record decryptor (analyzer/keylog.c, dissectors/tls*_decrypt.c), fed
  * the way the stream will feed them: both directions through
  * dissectors/tls.c for the hellos, and through the decryptor.
  *

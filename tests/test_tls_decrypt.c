@@ -1,6 +1,6 @@
 /*
  * test_tls_decrypt.c - unit tests for analyzer/keylog.c and
- * dissectors/tls_decrypt.c.
+ * dissectors/tls_decrypt.c, tls13_decrypt.c and tls12_decrypt.c.
  *
  * The TLS 1.3 key schedule and record protection are checked against the
  * published RFC 8448 section 3 trace (tests/rfc8448.h): every
