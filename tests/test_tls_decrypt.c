@@ -782,6 +782,49 @@ static void test_keylog_file(void)
     unlink(path);
 }
 
+/* A source of secrets met during the run (a capture's secrets blocks):
+ * asked when a lookup misses and by keylog_has_secrets(). */
+struct pull_state {
+    unsigned calls;
+    bool ready;      /* the block has been "read" by the capture */
+    bool added;
+};
+
+static void pull_block(void *user, struct keylog *kl)
+{
+    struct pull_state *ps = user;
+    char text[256];
+
+    ps->calls++;
+    if (!ps->ready || ps->added)
+        return;
+    snprintf(text, sizeof(text), "CLIENT_RANDOM %s %s\n", CR1, MS48);
+    CHECK(keylog_add_secrets_block(kl, KEYLOG_DSB_TLS, (const uint8_t *)text, strlen(text)));
+    ps->added = true;
+}
+
+static void test_keylog_pull(void)
+{
+    struct pull_state ps = { 0, false, false };
+    struct keylog *kl = keylog_new(NULL);
+    uint8_t r1[32], out[KEYLOG_SECRET_MAX];
+
+    hx(CR1, r1, sizeof(r1));
+    CHECK(!keylog_has_secrets(kl)); /* nothing, and no source */
+    keylog_set_pull(kl, pull_block, &ps);
+    CHECK(!keylog_has_secrets(kl) && ps.calls == 1);
+    CHECK(keylog_get(kl, r1, KEYLOG_CLIENT_RANDOM, out, sizeof(out)) == 0 && ps.calls == 2);
+    ps.ready = true; /* the capture reached the block */
+    CHECK(keylog_get(kl, r1, KEYLOG_CLIENT_RANDOM, out, sizeof(out)) == 48);
+    CHECK(keylog_has_secrets(kl));
+    {
+        unsigned before = ps.calls;
+        /* a hit asks nobody */
+        CHECK(keylog_get(kl, r1, KEYLOG_CLIENT_RANDOM, out, sizeof(out)) == 48 && ps.calls == before);
+    }
+    keylog_free(kl);
+}
+
 int main(void)
 {
     test_8448_derivations();
@@ -791,5 +834,6 @@ int main(void)
     test_keylog_text();
     test_keylog_many();
     test_keylog_file();
+    test_keylog_pull();
     return check_summary("test_tls_decrypt");
 }
