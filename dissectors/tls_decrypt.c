@@ -265,8 +265,9 @@ bool tlsd_aead_open(struct dec_dir *dd, const uint8_t nonce[NONCE_LEN], const ui
 
 /* ---- connection ------------------------------------------------------ */
 
-struct tls_decrypt *tls_decrypt_new(struct tls_decrypt_ctx *ctx, tls_decrypt_data_fn data,
-                                    tls_decrypt_event_fn event, void *user)
+struct tls_decrypt *tls_decrypt_new(struct tls_decrypt_ctx *ctx, struct mem_budget *budget,
+                                    tls_decrypt_data_fn data, tls_decrypt_event_fn event,
+                                    void *user)
 {
     struct tls_decrypt *d;
 
@@ -276,9 +277,10 @@ struct tls_decrypt *tls_decrypt_new(struct tls_decrypt_ctx *ctx, tls_decrypt_dat
         ctx->st.conns_refused++;
         return NULL;
     }
-    d = calloc(1, sizeof(*d));
+    d = budget_calloc(budget, sizeof(*d));
     if (d == NULL)
         return NULL;
+    d->budget = budget;
     d->ctx = ctx;
     d->on_data = data;
     d->on_event = event;
@@ -306,12 +308,12 @@ void tls_decrypt_free(struct tls_decrypt *d)
         return;
     for (i = 0; i < 2; i++) {
         wipe_dir(&d->d[i]);
-        free(d->d[i].buf);
+        budget_free(d->d[i].buf);
     }
     if (d->ctx->live > 0)
         d->ctx->live--;
     OPENSSL_cleanse(d, sizeof(*d));
-    free(d);
+    budget_free(d);
 }
 
 bool tls_decrypt_stopped(const struct tls_decrypt *d)
@@ -501,9 +503,9 @@ void tls_decrypt_data(struct tls_decrypt *d, int dir, const uint8_t *data, size_
             continue;
         }
         if (dd->buf == NULL) {
-            dd->buf = malloc(TLS_DEC_MAX_CIPHERTEXT);
+            dd->buf = budget_malloc(d->budget, TLS_DEC_MAX_CIPHERTEXT);
             if (dd->buf == NULL) {
-                tlsd_stop(d, dir, TLS_DEC_EV_ERROR, "out of memory for a record");
+                tlsd_stop(d, dir, TLS_DEC_EV_ERROR, "no memory (or state budget) for a record");
                 break;
             }
         }

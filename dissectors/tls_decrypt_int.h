@@ -67,6 +67,7 @@ struct dec_dir {
 
 struct tls_decrypt {
     struct tls_decrypt_ctx *ctx;
+    struct mem_budget *budget;      /* borrowed, may be NULL: this struct and the buffers */
     tls_decrypt_data_fn on_data;
     tls_decrypt_event_fn on_event;
     void *user;

@@ -1526,7 +1526,7 @@ static bool tls_start(struct xdir *d)
             return false;
         }
         if (c->cfg.decrypt != NULL && tls_decrypt_ctx_has_keys(c->cfg.decrypt))
-            c->dec = tls_decrypt_new(c->cfg.decrypt, on_plaintext, on_decrypt_event, c);
+            c->dec = tls_decrypt_new(c->cfg.decrypt, &c->mem, on_plaintext, on_decrypt_event, c);
     }
     d->wire_tls = true;
     d->mode = c->dec != NULL && !tls_decrypt_stopped(c->dec) ? DM_START : DM_TLS;
@@ -1590,7 +1590,7 @@ struct xmpp_conn *xmpp_conn_new(const struct xmpp_config *cfg, bool direct_tls,
         if (c->tls == NULL)
             goto out_free_conn;
         if (c->cfg.decrypt != NULL && tls_decrypt_ctx_has_keys(c->cfg.decrypt))
-            c->dec = tls_decrypt_new(c->cfg.decrypt, on_plaintext, on_decrypt_event, c);
+            c->dec = tls_decrypt_new(c->cfg.decrypt, &c->mem, on_plaintext, on_decrypt_event, c);
         for (i = 0; i < 2; i++) {
             c->d[i].wire_tls = true;
             c->d[i].mode = c->dec != NULL ? DM_START : DM_TLS;

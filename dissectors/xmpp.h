@@ -69,9 +69,10 @@ struct xmpp_config {
                                      plaintext parsed as the stream inside TLS */
     struct mem_budget *budget;    /* borrowed, may be NULL: every byte a connection
                                      holds (its struct, both expat parsers, string
-                                     buffers, the TLS reader) is charged to it; an
-                                     allocation it refuses ends that direction's
-                                     parsing with XMPP_ERR_NOMEM */
+                                     buffers, the TLS reader and decryptor) is charged
+                                     to it; an allocation it refuses ends that
+                                     direction's parsing with XMPP_ERR_NOMEM (the
+                                     decryptor's: decryption stops) */
 };
 
 /* Fill cfg with the defaults.  Borrows cfg. */

@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (kl == NULL || ctx == NULL)
         goto out;
     keylog_add_text(kl, keys, keys_len);
-    f.td = tls_decrypt_new(ctx, on_data, on_event, &f);
+    f.td = tls_decrypt_new(ctx, NULL, on_data, on_event, &f);
     tc = tls_conn_new(NULL, on_tls, &f);
     feed(&f, tc, 0, cli, first, chunk);
     if (srv != NULL)
