@@ -209,7 +209,7 @@ static void usage(FILE *fp)
             "                           json otherwise\n"
             "      --fail-on-broken     exit with status 1 when a federation failed\n"
             "  -q, --quiet              no warnings on standard error, only errors\n"
-            "  -v, --verbose            more detail (text: all counters)\n"
+            "  -v, --verbose            more detail (text: all counters; json: every DNS lookup)\n"
             "      --version            print the version and exit\n"
             "  -h, --help               print this help and exit\n"
             "\n"

@@ -54,6 +54,15 @@ struct output *output_new(enum output_format format, FILE *fp, int verbose, char
         open_spool(o, &o->dns);
     if (!o->spool_errno && format == OUTPUT_TEXT && verbose)
         open_spool(o, &o->conn_text);
+    if (format == OUTPUT_JSON) {
+        o->dns_buf = malloc(DNS_PACK_MAX);
+        o->dns_lk = malloc(sizeof(*o->dns_lk));
+        if (!o->dns_buf || !o->dns_lk) {
+            snprintf(err, errlen, "out of memory");
+            output_free(o);
+            return NULL;
+        }
+    }
     if (o->spool_errno) {
         output_error(o, err, errlen);
         output_free(o);
@@ -80,14 +89,22 @@ bool output_error(const struct output *o, char *buf, size_t len)
 
 /* ---- connections -------------------------------------------------------- */
 
-/* Collects a connection's spooled XMPP events into its "xmpp" list. */
+/* Collects a connection's spooled XMPP events into its "xmpp" list.  Each
+ * was serialised when it was kept: it goes back in as that text (json-c
+ * writes a serializer's userdata verbatim), not parsed and built again. */
 static void add_json_event(void *user, const char *data, size_t n)
 {
     json_object *arr = user, *ev;
-    (void)n;
-    ev = json_tokener_parse(data);
-    if (ev)
-        json_object_array_add(arr, ev);
+    char *text = strndup(data, n);
+    if (!text)
+        return;
+    ev = json_object_new_object();
+    if (!ev) {
+        free(text);
+        return;
+    }
+    json_object_set_serializer(ev, json_object_userdata_to_json_string, text, json_object_free_userdata);
+    json_object_array_add(arr, ev);
 }
 
 /* The document's connection: the record, then its XMPP events and stanza
@@ -222,7 +239,7 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
         ndjson_dns(o, lk, dns_json(lk));
         return;
     case OUTPUT_JSON:
-        json_doc_dns(o, dns_json(lk));
+        json_doc_dns(o, lk);
         return;
     case OUTPUT_TEXT:
         break;
@@ -276,6 +293,8 @@ void output_free(struct output *o)
     spool_close(&o->dns);
     spool_close(&o->conn_text);
     free(o->text_conns);
+    free(o->dns_buf);
+    free(o->dns_lk);
     free(o);
 }
 

@@ -7,7 +7,8 @@
  * stats snapshot at the end.  NDJSON lines are written as they happen so a
  * log shipper sees them live.  The JSON document is streamed: its head at
  * output_new, each connection as its flow ends, the DNS lookups (through a
- * temporary spool), the federations, capture and stats at the end.  The
+ * temporary spool; without -v only those a federation refers to), the
+ * federations, capture and stats at the end.  The
  * text report is written at the end from the C records (connections in
  * flow order).  Memory does not grow with the number of connections: what
  * waits for its place (the XMPP events of open connections, DNS lookups,

@@ -10,19 +10,63 @@
 
 #include "utf8.h"
 
+/* Writes n decimal digits of v (zero-padded) at p. */
+static void put_digits(char *p, unsigned long v, int n)
+{
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* Every timestamp of every element goes through here: plain arithmetic
+ * (days to a civil date, as in H. Hinnant's "chrono-compatible low-level
+ * date algorithms"), not gmtime_r + strftime + snprintf. */
 const char *format_time(int64_t ts_ns, char *buf, size_t len)
 {
-    time_t sec = (time_t)(ts_ns / FT_NS_PER_SEC);
+    int64_t sec = ts_ns / FT_NS_PER_SEC, days, secs, era, doe, yoe, doy, mp, y;
     long usec = (long)((ts_ns % FT_NS_PER_SEC) / 1000);
-    struct tm tm;
-    char day[32];
+    unsigned m, d;
+
     if (usec < 0) {
         sec -= 1;
         usec += 1000000;
     }
-    gmtime_r(&sec, &tm);
-    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%06ldZ", day, usec);
+    days = sec / 86400;
+    secs = sec % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days -= 1;
+    }
+    days += 719468;
+    era = (days >= 0 ? days : days - 146096) / 146097;
+    doe = days - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    y = yoe + era * 400 + (m <= 2);
+    if (y < 0 || y > 9999 || len < sizeof("YYYY-MM-DDTHH:MM:SS.uuuuuuZ")) {
+        char tmp[96];
+        size_t n;
+        snprintf(tmp, sizeof(tmp), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06ldZ", (long long)y, m, d,
+                 (long long)(secs / 3600), (long long)(secs / 60 % 60), (long long)(secs % 60), usec);
+        if (len == 0)
+            return buf;
+        n = strlen(tmp) < len ? strlen(tmp) : len - 1;
+        memcpy(buf, tmp, n);
+        buf[n] = '\0';
+        return buf;
+    }
+    memcpy(buf, "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", sizeof("YYYY-MM-DDTHH:MM:SS.uuuuuuZ"));
+    put_digits(buf, (unsigned long)y, 4);
+    put_digits(buf + 5, m, 2);
+    put_digits(buf + 8, d, 2);
+    put_digits(buf + 11, (unsigned long)(secs / 3600), 2);
+    put_digits(buf + 14, (unsigned long)(secs / 60 % 60), 2);
+    put_digits(buf + 17, (unsigned long)(secs % 60), 2);
+    put_digits(buf + 20, (unsigned long)usec, 6);
     return buf;
 }
 

@@ -31,7 +31,15 @@
 #include "output_pending.h"
 #include "output_spool.h"
 
+/* Every key the output adds is a literal or a static name (fed_stage_name,
+ * dns_err_name...), so json-c need not copy it: a strdup and a free per
+ * member were a fifth of a busy run's time.  A key built in a buffer must
+ * use json_object_object_add_ex(o, k, v, 0). */
+#define json_object_object_add(o, key, v) json_object_object_add_ex((o), (key), (v), JSON_C_OBJECT_ADD_CONSTANT_KEY)
+
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+/* The document's connections and lookups: one line each (many, flat). */
+#define JSON_ELEM_FLAGS (JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* Where the text report finds a listed connection's block (conn_text). */
 struct text_conn_ref {
@@ -53,6 +61,7 @@ struct output {
     /* progress */
     uint64_t conns_written;     /* JSON: connections streamed so far */
     uint64_t lookups_spooled;   /* JSON: lookups in the dns spool */
+    uint64_t lookups_unreferenced; /* JSON without -v: lookups no federation refers to, left out */
     uint64_t ndjson_lines;
     uint64_t utf8_replaced;     /* ill-formed UTF-8 sequences replaced by U+FFFD */
     const char *interrupted_by; /* "SIGINT"... that ended the capture; static */
@@ -61,7 +70,9 @@ struct output {
     /* what waits for its place */
     bool keep_events;           /* JSON, text -v: events go to `pending` */
     struct pending_store pending;
-    struct spool dns;           /* JSON: document elements; text -v: report lines */
+    struct spool dns;           /* JSON: packed lookups; text -v: report lines */
+    unsigned char *dns_buf;     /* owned: JSON, one packed lookup (DNS_PACK_MAX) */
+    struct dns_lookup *dns_lk;  /* owned: JSON, a lookup unpacked at the end */
     struct spool conn_text;     /* text -v: one block per listed connection */
     struct text_conn_ref *text_conns; /* owned; text -v, conns_listed of them */
     uint64_t text_conns_cap;
@@ -101,6 +112,14 @@ void output_emit(struct output *o, FILE *fp, const char *json);
 json_object *conn_json(const struct conn_record *c);
 json_object *xmpp_json(const struct flow_info *fi, const struct xmpp_event *ev);
 json_object *dns_json(const struct dns_lookup *lk);
+
+/* A lookup as compact bytes (its strings as offsets into its pool) and
+ * back: how the document's DNS spool keeps lookups until it knows which
+ * to list.  dns_pack needs cap >= DNS_PACK_MAX and returns the length (0
+ * when cap is short); dns_unpack checks every length and count. */
+#define DNS_PACK_MAX (sizeof(struct dns_lookup) + 4 * (1 + DNS_LOOKUP_MAX_CNAME + 2 * DNS_LOOKUP_MAX_ANS) + 64)
+size_t dns_pack(const struct dns_lookup *lk, unsigned char *out, size_t cap);
+bool dns_unpack(struct dns_lookup *lk, const unsigned char *in, size_t len);
 /* full: with title, evidence, notes, advice and refs. */
 json_object *verdict_json(const struct corr_verdict *v, bool full);
 json_object *federation_json(const struct corr_federation *f);
@@ -119,7 +138,7 @@ void json_doc_head(struct output *o);
 /* Writes one connection (takes c). */
 void json_doc_conn(struct output *o, json_object *c);
 /* Spools one lookup (takes j). */
-void json_doc_dns(struct output *o, json_object *j);
+void json_doc_dns(struct output *o, const struct dns_lookup *lk);
 int json_doc_finish(struct output *o, const struct stats_snapshot *snap);
 
 /* ---- output_ndjson.c --------------------------------------------------- */

@@ -1,8 +1,9 @@
 /*
  * output_json.c - the JSON document writer.  The document is streamed:
  * its head when the output is made, each connection as its flow ends
- * (with its XMPP events), then at the end the DNS lookups (spooled while
- * the connections were written), the federations one by one, the capture
+ * (with its XMPP events), then at the end the DNS lookups (spooled packed
+ * while the connections were written, rendered now: those a federation
+ * refers to, or all with -v), the federations one by one, the capture
  * and the statistics.  Nothing of the document is held in memory but the
  * element being written.
  */
@@ -10,6 +11,8 @@
 
 #include "output_int.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,31 +26,128 @@ void json_doc_head(struct output *o)
 void json_doc_conn(struct output *o, json_object *c)
 {
     fputs(o->conns_written++ ? ",\n    " : "\n    ", o->fp);
-    output_emit(o, o->fp, json_object_to_json_string_ext(c, JSON_FLAGS));
+    output_emit(o, o->fp, json_object_to_json_string_ext(c, JSON_ELEM_FLAGS));
     json_object_put(c);
 }
 
-/* Spooled as it will stand in the document, spliced in at the end. */
-void json_doc_dns(struct output *o, json_object *j)
-{
-    const char *sep = o->lookups_spooled ? ",\n    " : "\n    ";
-    const char *s = json_object_to_json_string_ext(j, JSON_FLAGS);
-    char *clean = NULL;
-    size_t n = 0;
-    FILE *mem = open_memstream(&clean, &n);
+/* A spooled lookup: this header, then `len` bytes of dns_pack(). */
+struct dns_rec {
+    uint64_t id;
+    uint64_t len;
+};
 
-    /* Cleaned to UTF-8 (and counted) now, as the other elements are when
-     * written; the spool then holds document bytes. */
-    if (mem) {
-        fputs(sep, mem);
-        output_emit(o, mem, s);
-        if (fclose(mem) == 0 && spool_append(&o->dns, clean, n) >= 0)
-            o->lookups_spooled++;
-        else
-            output_spool_failed(o, &o->dns);
-    }
-    free(clean);
+/* Spooled packed, rendered at the end if the document lists it. */
+void json_doc_dns(struct output *o, const struct dns_lookup *lk)
+{
+    struct dns_rec h = { lk->id, dns_pack(lk, o->dns_buf, DNS_PACK_MAX) };
+    if (h.len == 0)
+        return;
+    if (spool_append(&o->dns, &h, sizeof(h)) >= 0 && spool_append(&o->dns, o->dns_buf, h.len) >= 0)
+        o->lookups_spooled++;
+    else
+        output_spool_failed(o, &o->dns);
+}
+
+/* One listed lookup, rendered from its packed record (one line). */
+static void write_lookup(struct output *o, size_t len)
+{
+    json_object *j;
+    if (!dns_unpack(o->dns_lk, o->dns_buf, len))
+        return; /* cannot happen: the spool holds what dns_pack wrote */
+    j = dns_json(o->dns_lk);
+    output_emit(o, o->fp, json_object_to_json_string_ext(j, JSON_ELEM_FLAGS));
     json_object_put(j);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The lookups the federations refer to (verdict evidence and timelines),
+ * sorted; NULL when there are none or memory ran out (*n says which:
+ * SIZE_MAX for out of memory). */
+static uint64_t *referenced_lookups(const struct output *o, size_t *n)
+{
+    unsigned nf = o->corr ? corr_federation_count(o->corr) : 0;
+    size_t total = 0, k = 0;
+    uint64_t *ids;
+
+    for (unsigned i = 0; i < nf; i++) {
+        const struct corr_federation *f = corr_federation_at(o->corr, i);
+        for (unsigned d = 0; d < f->n_dir; d++) {
+            total += f->dir[d].verdict.n_dns;
+            for (unsigned t = 0; t < f->dir[d].n_timeline; t++)
+                total += f->dir[d].timeline[t].dns_id != 0;
+        }
+    }
+    *n = 0;
+    if (total == 0)
+        return NULL;
+    ids = malloc(total * sizeof(*ids));
+    if (!ids) {
+        *n = SIZE_MAX;
+        return NULL;
+    }
+    for (unsigned i = 0; i < nf; i++) {
+        const struct corr_federation *f = corr_federation_at(o->corr, i);
+        for (unsigned d = 0; d < f->n_dir; d++) {
+            const struct corr_direction *dir = &f->dir[d];
+            for (unsigned e = 0; e < dir->verdict.n_dns; e++)
+                ids[k++] = dir->verdict.evidence_dns[e];
+            for (unsigned t = 0; t < dir->n_timeline; t++)
+                if (dir->timeline[t].dns_id)
+                    ids[k++] = dir->timeline[t].dns_id;
+        }
+    }
+    qsort(ids, k, sizeof(*ids), cmp_u64);
+    *n = k;
+    return ids;
+}
+
+/* The "dns" array: with -v every lookup; otherwise those a federation
+ * refers to (the rest are counted; NDJSON and -v carry them). */
+static int write_lookups(struct output *o)
+{
+    size_t nref = 0, written = 0;
+    uint64_t *ref = o->verbose ? NULL : referenced_lookups(o, &nref);
+    bool all = o->verbose || nref == SIZE_MAX;
+    struct dns_rec h;
+    int rc = 0;
+
+    fputs("[", o->fp);
+    if (o->lookups_spooled && spool_rewind(&o->dns) != 0)
+        rc = -1;
+    for (uint64_t i = 0; rc == 0 && i < o->lookups_spooled; i++) {
+        if (spool_next(&o->dns, &h, sizeof(h)) != 0 || h.len > DNS_PACK_MAX) {
+            rc = -1;
+            break;
+        }
+        if (all || (nref && bsearch(&h.id, ref, nref, sizeof(*ref), cmp_u64))) {
+            if (spool_next(&o->dns, o->dns_buf, (size_t)h.len) != 0) {
+                rc = -1;
+                break;
+            }
+            fputs(written++ ? ",\n    " : "\n    ", o->fp);
+            write_lookup(o, (size_t)h.len);
+        } else {
+            o->lookups_unreferenced++;
+            if (spool_skip(&o->dns, h.len) != 0) {
+                rc = -1;
+                break;
+            }
+        }
+    }
+    free(ref);
+    if (rc != 0) {
+        if (!o->dns.err)
+            o->dns.err = EIO;
+        output_spool_failed(o, &o->dns);
+        return -1;
+    }
+    fputs(written ? "\n  ]" : "]", o->fp);
+    return 0;
 }
 
 /* The federations as the document's array, one element at a time: each
@@ -79,12 +179,9 @@ static void write_federations(struct output *o)
 int json_doc_finish(struct output *o, const struct stats_snapshot *snap)
 {
     json_object *cj, *st;
-    fputs(o->conns_written ? "\n  ],\n  \"dns\": [" : "],\n  \"dns\": [", o->fp);
-    if (spool_copy(&o->dns, 0, o->dns.size, o->fp) != 0 && o->dns.err) {
-        output_spool_failed(o, &o->dns);
+    fputs(o->conns_written ? "\n  ],\n  \"dns\": " : "],\n  \"dns\": ", o->fp);
+    if (write_lookups(o) != 0)
         return -1;
-    }
-    fputs(o->lookups_spooled ? "\n  ]" : "]", o->fp);
     fputs(",\n  \"federations\": ", o->fp);
     write_federations(o);
     fputs(",\n  \"capture\": ", o->fp);

@@ -89,6 +89,58 @@ int spool_copy(struct spool *s, uint64_t off, uint64_t len, FILE *to)
     return 0;
 }
 
+int spool_rewind(struct spool *s)
+{
+    if (!s->fp || s->err)
+        return -1;
+    if (fseeko(s->fp, 0, SEEK_SET) != 0)
+        return fail(s);
+    s->at_end = false;
+    s->rpos = 0;
+    return 0;
+}
+
+int spool_next(struct spool *s, void *buf, size_t n)
+{
+    if (!s->fp || s->err || s->at_end)
+        return -1;
+    if (n > s->size - s->rpos) {
+        errno = EINVAL;
+        return fail(s);
+    }
+    if (n && fread(buf, 1, n, s->fp) != n) {
+        if (!ferror(s->fp))
+            errno = EIO;
+        return fail(s);
+    }
+    s->rpos += n;
+    return 0;
+}
+
+int spool_copy_next(struct spool *s, uint64_t n, FILE *to)
+{
+    if (!s->fp || s->err || s->at_end)
+        return -1;
+    if (spool_copy(s, s->rpos, n, to) != 0)
+        return -1;
+    s->rpos += n;
+    return 0;
+}
+
+int spool_skip(struct spool *s, uint64_t n)
+{
+    if (!s->fp || s->err || s->at_end)
+        return -1;
+    if (n > s->size - s->rpos) {
+        errno = EINVAL;
+        return fail(s);
+    }
+    if (fseeko(s->fp, (off_t)(s->rpos + n), SEEK_SET) != 0)
+        return fail(s);
+    s->rpos += n;
+    return 0;
+}
+
 void spool_close(struct spool *s)
 {
     if (s->fp)

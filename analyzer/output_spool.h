@@ -23,6 +23,7 @@ struct spool {
     bool at_end;       /* the stream position is at the end */
     int err;           /* errno of the first failure; 0 if none */
     bool created;      /* false: the failure was making the file */
+    uint64_t rpos;     /* spool_next(): where the next read starts */
     char dir[256];     /* the directory tried, for messages */
 };
 
@@ -38,6 +39,17 @@ int spool_read(struct spool *s, uint64_t off, void *buf, size_t n);
 /* Writes len bytes from off to `to`.  0, or -1 (s->err set when the
  * spool failed; when `to` failed, its error indicator says so). */
 int spool_copy(struct spool *s, uint64_t off, uint64_t len, FILE *to);
+
+/* Reads the spool from its start in order: spool_rewind(), then
+ * spool_next() for the next n bytes each time (no appends in between).
+ * 0, or -1 (s->err set; reading past the end is an error). */
+int spool_rewind(struct spool *s);
+int spool_next(struct spool *s, void *buf, size_t n);
+
+/* The same, for the next n bytes: written to `to` (-1 without s->err when
+ * `to` failed), or skipped. */
+int spool_copy_next(struct spool *s, uint64_t n, FILE *to);
+int spool_skip(struct spool *s, uint64_t n);
 
 /* Closes (and so removes) the file.  The struct may be reused. */
 void spool_close(struct spool *s);

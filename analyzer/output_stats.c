@@ -82,6 +82,8 @@ static json_object *dissector_stats_json(const struct output *out, const struct 
     json_object_object_add(x, "events", jint(ds->xmpp_events));
     json_object_object_add(x, "events_dropped_from_document", jint(out->events_dropped));
     json_object_object_add(dns, "lookups_dropped_from_document", jint(out->lookups_dropped));
+    if (out->format == OUTPUT_JSON && !out->verbose)
+        json_object_object_add(dns, "lookups_unreferenced", jint(out->lookups_unreferenced));
     json_object_object_add(o, "xmpp", x);
     json_object_object_add(o, "alloc_failures", jint(ds->alloc_failures));
     {

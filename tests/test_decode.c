@@ -621,6 +621,63 @@ static void test_tcp_header_and_options(void)
     CHECK(d.stats.invalid_l4 == 5 && d.stats.truncated_l4 == 0);
 }
 
+/* The checksum word by word, as RFC 1071 writes it: the reference the
+ * 8-bytes-at-a-time sum must equal. */
+static uint16_t slow_l4_checksum(const struct ft_addr *src, const struct ft_addr *dst, uint8_t proto,
+                                 const uint8_t *seg, uint32_t len)
+{
+    uint64_t sum = 0;
+    unsigned alen = src->family == 4 ? 4 : 16;
+    for (unsigned i = 0; i < alen; i += 2)
+        sum += (uint32_t)(src->b[i] << 8 | src->b[i + 1]) + (uint32_t)(dst->b[i] << 8 | dst->b[i + 1]);
+    sum += proto + (len & 0xffff) + (len >> 16);
+    for (uint32_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(seg[i] << 8 | seg[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)(seg[len - 1] << 8);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* Random segments of every length up to 300 bytes and a few large ones,
+ * at every alignment, all-ones and all-zero data included. */
+static void test_checksum_random(void)
+{
+    static uint8_t buf[70000 + 8];
+    uint32_t x = 2463534242u;
+    unsigned bad = 0, tried = 0;
+    struct ft_addr s6 = A6, d6 = B6;
+
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[i] = (uint8_t)x;
+    }
+    for (uint32_t len = 0; len <= 300; len++) {
+        for (unsigned off = 0; off < 8; off++) {
+            const struct ft_addr *s = (len & 1) ? &A4 : &s6, *d = (len & 1) ? &B4 : &d6;
+            tried++;
+            bad += decode_l4_checksum(s, d, IPPROTO_TCP, buf + off, len) !=
+                   slow_l4_checksum(s, d, IPPROTO_TCP, buf + off, len);
+        }
+    }
+    for (uint32_t len = 65530; len <= 65541; len++) {
+        tried++;
+        bad += decode_l4_checksum(&A4, &B4, IPPROTO_UDP, buf + 3, len) !=
+               slow_l4_checksum(&A4, &B4, IPPROTO_UDP, buf + 3, len);
+    }
+    memset(buf, 0xff, 4000);
+    tried++;
+    bad += decode_l4_checksum(&A4, &B4, IPPROTO_TCP, buf, 4000) != slow_l4_checksum(&A4, &B4, IPPROTO_TCP, buf, 4000);
+    memset(buf, 0, 4000);
+    tried++;
+    bad += decode_l4_checksum(&A4, &B4, IPPROTO_TCP, buf, 4000) != slow_l4_checksum(&A4, &B4, IPPROTO_TCP, buf, 4000);
+    if (!CHECK(bad == 0))
+        printf("  %u of %u checksums differ from the word-by-word sum\n", bad, tried);
+}
+
 static void test_checksums(void)
 {
     struct decoder d;
@@ -692,6 +749,7 @@ static void test_checksums(void)
     /* And on an IPv6 segment built here: verifies to zero. */
     n = pb_udp(seg, 1, 2, PB_CSUM_GOOD, &A6, &B6, HELLO, HELLO_LEN);
     CHECK(decode_l4_checksum(&A6, &B6, IPPROTO_UDP, seg, (uint32_t)n) == 0);
+    test_checksum_random();
 }
 
 /* ---- fragments ---------------------------------------------------------------- */
