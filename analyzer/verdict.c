@@ -1854,7 +1854,7 @@ static const struct verdict_info table[] = {
     "and bounces on the cleartext client side, and their confidence is reduced. "
     "This is expected with modern servers and not a fault; it only limits what the capture can prove.",
     {
-        "Decrypt the stream: run fedtrace with `--tls-keylog FILE`, a key log from one of the servers (tools/keylog/README: an LD_PRELOAD shim for Prosody and ejabberd, a Java agent for Openfire); the key must cover the connections captured.",
+        "Decrypt the stream: run fedtrace with `--tls-keylog FILE`, a key log from one of the servers (tools/keylog/README: an LD_PRELOAD shim for Prosody and ejabberd, extract-tls-secrets loaded into Openfire's JVM); the key must cover the connections captured.",
         "Capture the client port 5222 too, so bounce errors sent to users are visible.",
         NULL
     },

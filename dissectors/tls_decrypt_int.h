@@ -2,7 +2,7 @@
  * tls_decrypt_int.h - what the TLS decryption files share (private to
  * tls_decrypt.c, tls13_decrypt.c and tls12_decrypt.c; users include
  * tls_decrypt.h): the suites, the per-direction and per-connection state,
- * and the helpers each version's record code calls.  The state is owned
+ * and the functions each version's record code calls.  The state is owned
  * by the struct tls_decrypt it is in (tls_decrypt_new/tls_decrypt_free).
  */
 #ifndef FT_TLS_DECRYPT_INT_H
