@@ -30,6 +30,7 @@ size_t caps_hit(const struct stats_snapshot *snap, const struct corr_stats *cs,
         add(out, &n, "correlator", "connections dropped", cs->conns_dropped);
         add(out, &n, "correlator", "lookups dropped", cs->lookups_dropped);
         add(out, &n, "correlator", "events dropped", cs->events_dropped);
+        add(out, &n, "correlator", "TLS record sizes dropped", cs->tls_records_dropped);
     }
     return n;
 }

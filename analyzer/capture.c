@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <pcap/pcap.h>
 
@@ -61,6 +62,7 @@ struct capture_source {
     int linktype;
     int snaplen;
     uint64_t frames, records, bad_timestamps;
+    uint64_t bytes;           /* wire length of the frames delivered */
     int64_t first_ns, last_ns;
     bool done;
     char error[PCAP_ERRBUF_SIZE + 64]; /* damage found while reading; "" if none */
@@ -75,6 +77,10 @@ struct capture {
     unsigned nsrc;
     uint64_t frames;          /* frames delivered, all sources */
     const volatile sig_atomic_t *stop;
+    capture_clock_fn clock;   /* the live wall clock, or NULL */
+    void *clock_user;
+    int64_t clock_last_ns;    /* last time handed to `clock` */
+    int64_t clock_next_ns;    /* wall time of the next call */
 };
 
 struct capture *capture_new(const volatile sig_atomic_t *stop)
@@ -120,6 +126,23 @@ static int split_spec(const char *spec, bool live, char **name, char **observer)
     return 0;
 }
 
+/* The expression a live source compiles: the filter, and with
+ * filter_vlan the same inside 802.1Q tags when the link type carries them
+ * (libpcap's `vlan` compiles only there: Linux cooked "any" has none).
+ * Owned by the caller; NULL when memory ran out. */
+static char *live_filter_text(const struct capture_options *o, int linktype)
+{
+    size_t n = 2 * strlen(o->filter) + 32;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    if (o->filter_vlan && linktype == DLT_EN10MB)
+        snprintf(out, n, "(%s) or (vlan and (%s))", o->filter, o->filter);
+    else
+        snprintf(out, n, "%s", o->filter);
+    return out;
+}
+
 static int open_live(struct capture_source *s, const struct capture_options *o, char *err,
                      size_t errlen)
 {
@@ -135,11 +158,17 @@ static int open_live(struct capture_source *s, const struct capture_options *o, 
     pcap_set_snaplen(s->pcap, o->snaplen > 0 ? o->snaplen : 262144);
     pcap_set_promisc(s->pcap, o->promisc ? 1 : 0);
     pcap_set_timeout(s->pcap, 100);
-    pcap_set_immediate_mode(s->pcap, 1);
+    pcap_set_immediate_mode(s->pcap, o->immediate ? 1 : 0);
     if (o->buffer_kib > 0)
         pcap_set_buffer_size(s->pcap, o->buffer_kib * 1024);
     s->nano = pcap_set_tstamp_precision(s->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0;
     rc = pcap_activate(s->pcap);
+    if (rc == PCAP_ERROR_PERM_DENIED) {
+        snprintf(err, errlen,
+                 "cannot capture on '%s': permission denied (needs CAP_NET_RAW: run as root "
+                 "or grant it, e.g. setcap cap_net_raw,cap_net_admin=eip fedtrace)", s->name);
+        return -1;
+    }
     if (rc < 0) {
         snprintf(err, errlen, "cannot capture on '%s': %s", s->name,
                  rc == PCAP_ERROR ? pcap_geterr(s->pcap) : pcap_statustostr(rc));
@@ -160,7 +189,15 @@ static int open_live(struct capture_source *s, const struct capture_options *o, 
     s->snaplen = pcap_snapshot(s->pcap);
     if (o->filter && *o->filter) {
         struct bpf_program prog;
-        if (pcap_compile(s->pcap, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        char *expr = live_filter_text(o, s->linktype);
+        int bad;
+        if (!expr) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        bad = pcap_compile(s->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+        free(expr);
+        if (bad != 0) {
             snprintf(err, errlen, "bad filter '%s' for '%s': %s", o->filter, s->name,
                      pcap_geterr(s->pcap));
             return -1;
@@ -494,6 +531,39 @@ static int source_pull(struct capture *c, struct capture_source *s)
     return s->kind == SRC_PCAPNG ? pull_pcapng(c, s) : pull_libpcap(c, s);
 }
 
+void capture_set_clock(struct capture *c, capture_clock_fn fn, void *user)
+{
+    c->clock = fn;
+    c->clock_user = user;
+}
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * FT_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* The live wall clock: called every CAPTURE_CLOCK_NS or so.  The time
+ * handed out stays behind the wall clock by the delivery slack, so a
+ * packet still in the kernel's buffer is not older than it, and it never
+ * goes backwards. */
+static void clock_poll(struct capture *c, bool live)
+{
+    int64_t now, t;
+    if (!c->clock || !live)
+        return;
+    now = wall_ns();
+    if (now < c->clock_next_ns)
+        return;
+    c->clock_next_ns = now + CAPTURE_CLOCK_NS;
+    t = now - CAPTURE_CLOCK_SLACK_NS;
+    if (t <= c->clock_last_ns || t < 0 || t > CAPTURE_TS_MAX_NS)
+        return;
+    c->clock_last_ns = t;
+    c->clock(c->clock_user, t);
+}
+
 static void source_stats(struct capture_source *s)
 {
     struct pcap_stat ps;
@@ -523,11 +593,21 @@ static void wait_live(const struct capture *c)
         (void)poll(fds, n, 100);
 }
 
+void capture_refresh_stats(struct capture *c)
+{
+    for (unsigned i = 0; i < c->nsrc; i++)
+        source_stats(&c->src[i]);
+}
+
 int capture_run(struct capture *c, const struct capture_options *o, capture_frame_fn fn,
                 void *user)
 {
     int errors = 0;
+    bool live = false;
+    unsigned since_clock = 0;
 
+    for (unsigned i = 0; i < c->nsrc; i++)
+        live |= c->src[i].kind == SRC_LIVE;
     for (;;) {
         struct capture_source *best = NULL;
         bool pending = false;
@@ -553,7 +633,14 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
             if (!pending)
                 break;
             wait_live(c);
+            clock_poll(c, live);
+            since_clock = 0;
             continue;
+        }
+        /* A busy link: look at the clock every few frames. */
+        if (live && ++since_clock >= 64) {
+            clock_poll(c, live);
+            since_clock = 0;
         }
 
         struct ft_meta m;
@@ -562,6 +649,7 @@ int capture_run(struct capture *c, const struct capture_options *o, capture_fram
         m.src_frame = best->frame.number;
         m.source = (uint32_t)(best - c->src);
         m.ts_ns = best->frame.ts_ns;
+        best->bytes += best->frame.wirelen;
         if (++best->frames == 1)
             best->first_ns = m.ts_ns;
         if (m.ts_ns > best->last_ns)
@@ -602,6 +690,7 @@ void capture_source_info(const struct capture *c, unsigned i, struct capture_sou
     info->linktypes = s->kind == SRC_PCAPNG ? s->nlinks : 1;
     info->snaplen = s->snaplen;
     info->frames = s->frames;
+    info->bytes = s->bytes;
     info->records = s->records;
     info->first_ns = s->first_ns;
     info->last_ns = s->last_ns;
@@ -668,6 +757,7 @@ void capture_snapshot(const struct capture *c, struct stats_snapshot *snap)
         snprintf(o->linktype_name, sizeof(o->linktype_name), "%s", s.linktype_name);
         o->snaplen = s.snaplen;
         o->frames = s.frames;
+        o->bytes = s.bytes;
         o->records = s.records;
         o->bad_timestamps = s.bad_timestamps;
         o->first_ns = s.first_ns;

@@ -42,11 +42,23 @@ struct capture;
 
 struct capture_options {
     const char *filter;  /* BPF expression; NULL = none */
+    bool filter_vlan;    /* live: also match `filter` inside 802.1Q tags, on
+                          * link types that carry them (Ethernet) */
     int snaplen;         /* live only */
     bool promisc;        /* live only */
     int buffer_kib;      /* live only; 0 = libpcap default */
+    bool immediate;      /* live: deliver each packet at once, not by buffer */
     uint64_t max_frames; /* stop after this many frames; 0 = no limit */
 };
+
+/* The live wall clock: called from capture_run() about every
+ * CAPTURE_CLOCK_NS while a live source is open, busy link or idle, with
+ * the time a packet arriving now could be stamped at the earliest (wall
+ * clock minus the kernel's delivery slack), never going backwards.  See
+ * capture_set_clock(). */
+typedef void (*capture_clock_fn)(void *user, int64_t now_ns);
+#define CAPTURE_CLOCK_NS (100 * INT64_C(1000000))
+#define CAPTURE_CLOCK_SLACK_NS (500 * INT64_C(1000000))
 
 /* What a caller may know about one source: a plain value record.  The
  * strings belong to the capture and live until capture_free(). */
@@ -61,6 +73,7 @@ struct capture_source_info {
     unsigned linktypes;      /* distinct link types among its interfaces */
     int snaplen;
     uint64_t frames;         /* frames delivered */
+    uint64_t bytes;          /* their wire length */
     uint64_t records;        /* packet records read (the last Wireshark frame number) */
     int64_t first_ns, last_ns; /* time of the first and last delivered frame */
     uint64_t bad_timestamps; /* clamped into [0, CAPTURE_TS_MAX_NS] */
@@ -83,6 +96,14 @@ struct capture *capture_new(const volatile sig_atomic_t *stop);
  * in err (for "fedtrace: ..." on stderr; CAPTURE_ERRBUF_SIZE is enough). */
 int capture_add(struct capture *c, const char *spec, bool live, const struct capture_options *o,
                 char *err, size_t errlen);
+
+/* Registers the live wall clock (NULL: none).  Files never call it. */
+void capture_set_clock(struct capture *c, capture_clock_fn fn, void *user);
+
+/* Reads the kernel's counters (pcap_stats) of every live source now, for
+ * capture_source_info() and capture_snapshot(); capture_run() does it
+ * once more at the end. */
+void capture_refresh_stats(struct capture *c);
 
 /* Delivers all frames in time order until every source ends, max_frames
  * is reached or *stop becomes true.  Returns the number of sources that

@@ -123,6 +123,21 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Two views of one connection picked up mid-stream carry the same
+ * stanzas and the same bytes: without a SYN or a header, timing alone
+ * would pair every connection to a busy server at capture start. */
+static bool midstream_agree(const struct cconn *a, const struct cconn *b)
+{
+    for (int d = 0; d < 2; d++) {
+        uint64_t x = a->bytes[d], y = b->bytes[d], lo = x < y ? x : y, hi = x < y ? y : x;
+        if (!same_str(a->stz_dom[d][0], b->stz_dom[d][0]) || !same_str(a->stz_dom[d][1], b->stz_dom[d][1]))
+            return false;
+        if (hi - lo > hi / 8 + 64) /* a capture point may miss a little at either end */
+            return false;
+    }
+    return true;
+}
+
 /* Would a (index i) and b be the two views of one connection? */
 static bool nat_twins(const struct cconn *a, const struct cconn *b)
 {
@@ -144,6 +159,8 @@ static bool nat_twins(const struct cconn *a, const struct cconn *b)
      * or its source port for outbound (PAT usually keeps it); either way
      * the stream must agree. */
     if (!headers_agree(a, b))
+        return false;
+    if ((a->midstream || b->midstream) && !midstream_agree(a, b))
         return false;
     if ((a->syn_count > 0) != (b->syn_count > 0) && a->nev == 0 && b->nev == 0)
         return false;
@@ -343,6 +360,21 @@ void identity_learn_addresses(struct correlator *c)
             book_add(c, &k->addr[FT_DIR_RESP], hr->from, 2);
         else if (ho && ho->to && hr)
             book_add(c, &k->addr[FT_DIR_RESP], ho->to, 2);
+        else if (!hr) {
+            /* SNI names the receiving domain: all a direct TLS (XEP-0368)
+             * connection says in clear */
+            const struct cev *hello = conn_first_ev(k, CEV_TLS_HELLO, FT_DIR_ORIG);
+            if (hello && hello->text && *hello->text)
+                book_add(c, &k->addr[FT_DIR_RESP], hello->text, 2);
+        }
+    }
+    /* Client streams: the `to` of a c2s header names the domain its server
+     * serves, and the server usually federates from the same address. */
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        char dom[STR_CAP];
+        if (k->c2s && identity_c2s_domain(k, dom, sizeof(dom)))
+            book_add(c, &k->addr[FT_DIR_RESP], dom, 1);
     }
     /* DNS: A/AAAA of an SRV target, or of the bare domain (fallback). */
     for (unsigned i = 0; i < c->nlookups; i++) {
@@ -387,6 +419,25 @@ void identity_name_domains(struct correlator *c)
             k->dom_to = identity_intern(c, ho->to);
         else if (hr && hr->from && *hr->from)
             k->dom_to = identity_intern(c, hr->from);
+        if (!k->dom_to) {
+            const struct cev *hello = conn_first_ev(k, CEV_TLS_HELLO, FT_DIR_ORIG);
+            if (hello && hello->text && *hello->text)
+                k->dom_to = identity_intern(c, hello->text);
+        }
+        /* No header (picked up mid-stream): the stanzas' addresses name
+         * the stream's domains (the initiator's stanzas, or the answers). */
+        if (!k->dom_from && !ho && !hr) {
+            if (k->stz_dom[FT_DIR_ORIG][0])
+                k->dom_from = identity_intern(c, k->stz_dom[FT_DIR_ORIG][0]);
+            else if (k->stz_dom[FT_DIR_RESP][1])
+                k->dom_from = identity_intern(c, k->stz_dom[FT_DIR_RESP][1]);
+        }
+        if (!k->dom_to && !ho && !hr) {
+            if (k->stz_dom[FT_DIR_ORIG][1])
+                k->dom_to = identity_intern(c, k->stz_dom[FT_DIR_ORIG][1]);
+            else if (k->stz_dom[FT_DIR_RESP][0])
+                k->dom_to = identity_intern(c, k->stz_dom[FT_DIR_RESP][0]);
+        }
     }
     /* Second pass: connections without headers borrow from their NAT twin,
      * then from what the addresses are known to serve. */
@@ -433,6 +484,18 @@ void identity_name_domains(struct correlator *c)
             k->dom_from = identity_intern(c, identity_endpoint_name(name, sizeof(name), &k->addr[FT_DIR_ORIG]));
         if (!k->dom_to)
             k->dom_to = identity_intern(c, identity_endpoint_name(name, sizeof(name), &k->addr[FT_DIR_RESP]));
+    }
+    /* What a connection learned from its NAT twin names its own addresses
+     * too (weakest): the DNS lookups made from the outside address then
+     * belong to the same domain pair, not to an `[address]`. */
+    for (unsigned i = 0; i < c->nconns; i++) {
+        const struct cconn *k = c->conns[i];
+        if (!k->s2s || !k->nat_peer)
+            continue;
+        if (k->dom_from && k->dom_from[0] != '[')
+            book_add(c, &k->addr[FT_DIR_ORIG], k->dom_from, 0);
+        if (k->dom_to && k->dom_to[0] != '[')
+            book_add(c, &k->addr[FT_DIR_RESP], k->dom_to, 0);
     }
 }
 

@@ -23,6 +23,11 @@ void conn_free(struct cconn *k)
         free(k->ev[i].text);
     }
     free(k->ev);
+    free(k->rec);
+    for (int d = 0; d < 2; d++) {
+        free(k->stz_dom[d][0]);
+        free(k->stz_dom[d][1]);
+    }
     free(k);
 }
 
@@ -134,6 +139,20 @@ void store_conn_end(struct correlator *c, const struct conn_record *r)
         c->capture_end_ns = r->last_ns;
 }
 
+/* An encrypted record of the connection, within CORR_MAX_RECORDS. */
+static void store_tls_record(struct correlator *c, struct cconn *k, const struct xmpp_event *ev)
+{
+    unsigned cap = k->caprec;
+    if (k->nrec >= CORR_MAX_RECORDS || !corr_grow((void **)&k->rec, &cap, k->nrec + 1u, sizeof(*k->rec))) {
+        c->stats.tls_records_dropped++;
+        return;
+    }
+    k->caprec = (uint16_t)(cap < CORR_MAX_RECORDS ? cap : CORR_MAX_RECORDS);
+    k->rec[k->nrec++] = (struct crec){ corr_ref(&ev->meta), ev->tls->record_len, ev->tls->dir,
+                                      ev->tls->record_type };
+    c->stats.tls_records++;
+}
+
 void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev)
 {
     struct cconn *k = store_conn_get(c, fi->flow_id);
@@ -209,6 +228,15 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         break;
     case XMPP_EV_STANZA:
         k->stanzas[ev->dir & 1]++;
+        if (!k->stz_dom[ev->dir & 1][0] && ev->from && ev->to) {
+            char df[STR_CAP], dt[STR_CAP];
+            corr_jid_domain(ev->from, df, sizeof(df));
+            corr_jid_domain(ev->to, dt, sizeof(dt));
+            if (df[0] && dt[0]) {
+                k->stz_dom[ev->dir & 1][0] = corr_dup(df);
+                k->stz_dom[ev->dir & 1][1] = corr_dup(dt);
+            }
+        }
         if (!xmpp_stanza_is_notable(ev))
             return;
         e.type = CEV_STANZA;
@@ -219,6 +247,14 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
     case XMPP_EV_TLS:
         if (!ev->tls)
             return;
+        if (ev->tls->type == TLS_EV_RECORD) {
+            store_tls_record(c, k, ev);
+            return;
+        }
+        if (ev->tls->type == TLS_EV_SERVER_HELLO && !ev->tls->hello_retry) {
+            k->tls_version = ev->tls->version;
+            k->tls_cipher = ev->tls->cipher;
+        }
         switch (ev->tls->type) {
         case TLS_EV_CLIENT_HELLO:
             e.type = CEV_TLS_HELLO;

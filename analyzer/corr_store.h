@@ -46,6 +46,16 @@ enum {
     F_JCLIENT = 64,
 };
 
+/* One encrypted TLS record: what an observer without keys sees of the
+ * XMPP it carries (its size and when it went).  Kept for the first
+ * CORR_MAX_RECORDS records of a connection; the rest are counted. */
+#define CORR_MAX_RECORDS 64
+struct crec {
+    struct frame_ref ref;
+    uint16_t len;      /* fragment length (plaintext + AEAD overhead) */
+    uint8_t dir, type; /* sender; outer content type (23 application data) */
+};
+
 struct cev {
     uint8_t type, dir, sub, flags;
     struct frame_ref ref;
@@ -71,8 +81,14 @@ struct cconn {
     bool decrypted;          /* XMPP events were read from inside TLS with a key log */
     bool decrypt_stopped;    /* decryption stopped (wrong or missing key...): what
                                 follows is judged as encrypted */
+    char *stz_dom[2][2];     /* owned: domains of the first stanza's from and to, per
+                              * sender (names a connection picked up mid-stream) */
     struct cev *ev;
     unsigned nev, cap;
+    struct crec *rec;        /* owned; encrypted records in arrival order */
+    uint16_t nrec, caprec;
+    uint16_t tls_version;    /* negotiated, from the ServerHello; 0 unknown */
+    uint16_t tls_cipher;
     /* derived in corr_finish */
     bool s2s, c2s;
     struct cconn *nat_peer;  /* the same connection seen elsewhere */

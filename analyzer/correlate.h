@@ -86,6 +86,9 @@ struct corr_verdict {
     enum verdict_code code;    /* catalogue code; VERDICT_CODE_NONE until judged */
     const char *summary;       /* never NULL once judged */
     const char *confidence;    /* "high", "medium", "low" */
+    bool inferred;             /* judged from encrypted record sizes, timing or
+                                * the client side, not from the XMPP itself */
+    const char *rule;          /* static: the inference rule that fired, or NULL */
     const char *notes[4];      /* capture-quality and informational remarks */
     unsigned n_notes;
     struct frame_ref evidence_refs[16];
@@ -135,6 +138,7 @@ struct corr_federation {
 
 struct corr_stats {
     uint64_t conns, conns_dropped, lookups, lookups_dropped, events, events_dropped;
+    uint64_t tls_records, tls_records_dropped; /* encrypted record sizes kept / over the cap */
     uint64_t s2s_conns, c2s_conns, nat_pairs, federations;
     uint64_t nat_candidates_capped; /* NAT twin candidates not examined (cap) */
     uint64_t directions_unjudged;   /* left unknown: the run was stopped */

@@ -210,6 +210,7 @@ struct source_facts {
     char linktype_name[32];    /* "EN10MB", "LINUX_SLL2", "LINKTYPE_<n>" ... */
     int snaplen;
     uint64_t frames;           /* frames delivered */
+    uint64_t bytes;            /* their wire length */
     uint64_t records;          /* packet records read (the last Wireshark frame number) */
     uint64_t bad_timestamps;   /* clamped into the capture's time range */
     int64_t first_ns, last_ns; /* time of the first and last delivered frame */

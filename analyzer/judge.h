@@ -9,6 +9,26 @@
 
 #include "corr_store.h"
 
+/* The encrypted record sequence of one connection, read without keys
+ * (judge_records.c).  Pointers are into the connection's records. */
+struct rec_shape {
+    bool have;                   /* records were kept */
+    bool handshake_seen;         /* a TLS 1.3 Finished marked the end of the handshake */
+    unsigned overhead;           /* bytes a record adds to its plaintext; 0 unknown */
+    unsigned data[2];            /* records carrying XMPP after the handshake, per sender */
+    unsigned alerts[2];          /* alert-sized records (close_notify, mostly) */
+    unsigned tickets;            /* TLS 1.3 NewSessionTickets (not XMPP) */
+    const struct crec *first[2], *last[2]; /* first and last XMPP record per sender */
+    const struct crec *first_alert;
+    const struct crec *answer;   /* the receiver's first record after the initiator's first */
+    unsigned orig_before_answer; /* initiator XMPP records before that answer */
+    const struct crec *success;  /* a receiver record of <success/> size */
+    const struct crec *restart;  /* an initiator record the size of its first one,
+                                    after the receiver spoke: a stream restart */
+};
+
+void rec_shape_of(const struct cconn *k, struct rec_shape *s);
+
 /* Evaluation state of one direction. */
 struct dctx {
     struct correlator *c;
@@ -24,6 +44,9 @@ struct dctx {
     bool decisive;              /* the failure was seen, not inferred */
     bool low_confidence;        /* inferred from a short wait */
     bool inferred_ok;
+    bool pending;               /* a subscription crossed s2s and awaits its answer */
+    const char *rule;           /* static: the inference rule behind the verdict */
+    struct rec_shape shape;     /* of `main`, once TLS made it opaque */
 };
 
 void judge_evidence(struct dctx *x, const struct frame_ref *r);

@@ -69,8 +69,9 @@ void judge_connect(struct dctx *x)
             corr_addr_port(p, sizeof(p), &pub->addr[1], pub->port[1]);
             corr_addr_port(q, sizeof(q), &in->addr[1], in->port[1]);
             judge_evidence_flow(x, peer);
-            corr_copy(x->t.v_public, sizeof(x->t.v_public), p);
-            corr_copy(x->t.v_private, sizeof(x->t.v_private), q);
+            /* advice values are bare addresses: the ports are in the text */
+            ft_addr_str(&pub->addr[1], x->t.v_public, sizeof(x->t.v_public));
+            ft_addr_str(&in->addr[1], x->t.v_private, sizeof(x->t.v_private));
             judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_TCP_PAT_MISMATCH,
                       "%s is translated to %s, where nothing listens (reset)", p, q);
             return;
@@ -92,9 +93,14 @@ void judge_connect(struct dctx *x)
                       corr_syns_str(s0->syn_count, s, sizeof(s)));
             return;
         }
+        ft_addr_str(&s0->addr[0], x->t.v_peer, sizeof(x->t.v_peer));
         judge_stage_set(x, STAGE_CONNECT, STAGE_FAILED, VERDICT_TCP_NO_SYNACK, "%s to %s, never answered", 
                   corr_syns_str(s0->syn_count, s, sizeof(s)), a);
         if (x->c->nsources > 1 && !s0->nat_peer)
-            judge_note(x, "this connection attempt appears at one capture point only: it was not forwarded");
+            judge_note(x, "this connection attempt appears at one capture point only: it was not forwarded%s",
+                       corr_addr_is_private(&s0->addr[0]) ? " outbound (the firewall dropped it)" : "");
+        else if (x->c->nsources == 1 && corr_addr_is_private(&s0->addr[0]) && !corr_addr_is_private(&s0->addr[1]))
+            judge_note(x, "seen from inside only: a capture outside the firewall would tell a firewall that drops "
+                          "it from a remote that does not answer");
     }
 }

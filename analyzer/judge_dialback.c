@@ -65,6 +65,55 @@ static void connect_back_attempts(struct dctx *x, int64_t after, struct cconn **
     }
 }
 
+/* Authentication inside TLS, from the record sizes (judge_records.c):
+ * a stream restart after a <success/>-sized answer is SASL EXTERNAL that
+ * worked; XMPP both ways well past the header exchange on a connection
+ * that was not torn down is an authenticated stream.  True when decided. */
+static bool judge_auth_from_records(struct dctx *x, const struct cconn *k)
+{
+    const struct rec_shape *sh = &x->shape;
+    bool torn = k->rst.frame != 0;
+    int64_t span;
+    if (!sh->have)
+        return false;
+    if (sh->restart) {
+        judge_evidence(x, &sh->restart->ref);
+        if (sh->success)
+            judge_evidence(x, &sh->success->ref);
+        judge_evidence_flow(x, k);
+        x->rule = "tls-sasl-restart";
+        judge_stage_set(x, STAGE_AUTH, STAGE_OK, VERDICT_CODE_NONE,
+                        "SASL EXTERNAL, inferred: %s restarted its stream (a %u-byte record, the size of its first "
+                        "header) after %s answer",
+                        x->from, sh->restart->len, sh->success ? "a <success/>-sized" : "the receiver's");
+        return true;
+    }
+    span = sh->last[0] && sh->first[0] ? sh->last[0]->ref.ts_ns - sh->first[0]->ref.ts_ns : 0;
+    if (sh->data[0] >= 3 && sh->data[1] >= 2 && (!torn || span > 5 * FT_NS_PER_SEC)) {
+        judge_evidence(x, &sh->last[0]->ref);
+        judge_evidence_flow(x, k);
+        x->rule = "tls-data-both-ways";
+        judge_stage_set(x, STAGE_AUTH, STAGE_OK, VERDICT_CODE_NONE,
+                        "inferred: the stream carried XMPP both ways after the handshake (%u records from %s, %u "
+                        "from %s)",
+                        sh->data[0], x->from, sh->data[1], x->to);
+        return true;
+    }
+    return false;
+}
+
+/* The DNS lookup whose address answer is `a` (the last one). */
+static const struct clookup *lookup_answering(const struct correlator *c, const struct ft_addr *a)
+{
+    const struct clookup *found = NULL;
+    for (unsigned i = 0; i < c->nlookups; i++)
+        for (unsigned k = 0; k < c->lookups[i]->nans; k++)
+            if ((c->lookups[i]->ans[k].type == DNS_T_A || c->lookups[i]->ans[k].type == DNS_T_AAAA) &&
+                ft_addr_eq(&c->lookups[i]->ans[k].addr, a))
+                found = c->lookups[i];
+    return found;
+}
+
 void judge_dialback(struct dctx *x)
 {
     struct cconn *k = x->main;
@@ -73,6 +122,8 @@ void judge_dialback(struct dctx *x)
     if (judge_failed(x) || !k)
         return;
     if (x->opaque) {
+        if (judge_auth_from_records(x, k))
+            return;
         if (k->stanzas[FT_DIR_ORIG] == 0)
             judge_stage_set(x, STAGE_AUTH, STAGE_OPAQUE, VERDICT_CODE_NONE, "inside TLS");
         return;
@@ -114,6 +165,8 @@ void judge_dialback(struct dctx *x)
         if (k->stanzas[FT_DIR_ORIG] > 0) {
             judge_stage_set(x, STAGE_AUTH, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "stanzas flow, authentication not seen");
             x->inferred_ok = true;
+            if (!x->rule)
+                x->rule = "stanzas-flow";
         }
         return;
     }
@@ -169,7 +222,7 @@ void judge_dialback(struct dctx *x)
                 if (elsewhere) {
                     char sender[80];
                     corr_addr_port(sender, sizeof(sender), &k->addr[FT_DIR_ORIG], k->port[FT_DIR_ORIG]);
-                    corr_copy(x->t.v_ip, sizeof(x->t.v_ip), peer);
+                    ft_addr_str(answerer, x->t.v_ip, sizeof(x->t.v_ip));
                     judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_WRONG_AUTH,
                               "%s checked the key of %s with %s, which answered 'invalid'; the key came from %s: "
                               "%s's DNS as %s sees it points to another server",
@@ -235,10 +288,11 @@ void judge_dialback(struct dctx *x)
                 if (twin && conn_same_endpoint(pub, 0, twin, 0))
                     corr_addr_port(inside, sizeof(inside), &twin->addr[1], twin->port[1]);
                 corr_addr_port(a, sizeof(a), &pub->addr[1], pub->port[1]);
-                corr_copy(x->t.v_ip, sizeof(x->t.v_ip), a);
+                ft_addr_str(&pub->addr[1], x->t.v_ip, sizeof(x->t.v_ip));
+                snprintf(x->t.v_port, sizeof(x->t.v_port), "%u", pub->port[1]);
                 if (inside[0]) {
-                    corr_copy(x->t.v_public, sizeof(x->t.v_public), a);
-                    corr_copy(x->t.v_private, sizeof(x->t.v_private), inside);
+                    ft_addr_str(&pub->addr[1], x->t.v_public, sizeof(x->t.v_public));
+                    ft_addr_str(&twin->addr[1], x->t.v_private, sizeof(x->t.v_private));
                 }
                 snprintf(x->t.v_n, sizeof(x->t.v_n), "%u", bad->syn_count);
                 judge_evidence(x, &pub->syn);
@@ -252,6 +306,26 @@ void judge_dialback(struct dctx *x)
                     judge_evidence_flow(x, twin);
                 }
                 x->decisive = true;
+                const struct clookup *l = !inside[0] && corr_addr_is_private(&pub->addr[FT_DIR_RESP])
+                                              ? lookup_answering(x->c, &pub->addr[FT_DIR_RESP])
+                                              : NULL;
+                if (l && ft_addr_eq(&l->client, &pub->addr[FT_DIR_ORIG])) {
+                    /* The receiving side's own lookup gave it a private
+                     * address and it dialled that: DNS for the originating
+                     * domain is the fault, not a firewall.  Lead with that
+                     * and the DNS advice.  (A private answer to our own
+                     * server's resolver is split horizon, not a fault.) */
+                    char r[FT_ADDR_STRLEN];
+                    judge_evidence_dns(x, l);
+                    corr_copy(x->t.v_qname, sizeof(x->t.v_qname), l->qname);
+                    corr_copy(x->t.v_resolver, sizeof(x->t.v_resolver), ft_addr_str(&l->server, r, sizeof(r)));
+                    judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DNS_PRIVATE_ADDR,
+                                    "%s's DNS gives %s the private address %s for %s: the dialback connect-back "
+                                    "cannot reach it (%s)",
+                                    x->from, x->to, x->t.v_ip, l->qname,
+                                    bad->rst.frame ? "refused" : corr_syns_str(bad->syn_count, s, sizeof(s)));
+                    return;
+                }
                 judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_NO_BACKCONN,
                           "%s tried to connect back to %s at %s%s%s%s for dialback: %s", x->to, x->from, a,
                           inside[0] ? " (translated to " : "", inside, inside[0] ? ")" : "",

@@ -27,6 +27,46 @@ static int by_start(const void *a, const void *b)
     return x->flow_id < y->flow_id ? -1 : x->flow_id > y->flow_id;
 }
 
+/* An address the book knows for `dom`, private (behind the NAT) or not. */
+static const struct ft_addr *book_addr(const struct correlator *c, const char *dom, bool private)
+{
+    for (unsigned i = 0; i < c->nbook; i++)
+        if (strcasecmp(c->book[i].domain, dom) == 0 && corr_addr_is_private(&c->book[i].addr) == private)
+            return &c->book[i].addr;
+    return NULL;
+}
+
+/* Advice values the judges did not set, from what the capture shows
+ * about the two domains: our server's inside and public addresses (the
+ * side with a private address is ours), the other server's address, the
+ * port.  What stays unknown is named for the reader by verdict_render. */
+static const char *fill_advice_values(struct dctx *x)
+{
+    const struct correlator *c = x->c;
+    const char *ours = book_addr(c, x->from, true) ? x->from : book_addr(c, x->to, true) ? x->to : NULL;
+    const char *theirs;
+    const struct ft_addr *a;
+    if (!ours) /* no private address seen: the side that was dialled and failed */
+        ours = x->d->verdict.stage == STAGE_AUTH ? x->from : x->to;
+    theirs = ours == x->from ? x->to : x->from;
+    if (ours && !x->t.v_private[0] && (a = book_addr(c, ours, true)) != NULL)
+        ft_addr_str(a, x->t.v_private, sizeof(x->t.v_private));
+    if (ours && !x->t.v_public[0] && (a = book_addr(c, ours, false)) != NULL)
+        ft_addr_str(a, x->t.v_public, sizeof(x->t.v_public));
+    if (!x->t.v_ip[0]) {
+        if (x->main && x->main->have_tcp)
+            ft_addr_str(&x->main->addr[FT_DIR_RESP], x->t.v_ip, sizeof(x->t.v_ip));
+        else if ((a = book_addr(c, x->to, false)) != NULL || (a = book_addr(c, x->to, true)) != NULL)
+            ft_addr_str(a, x->t.v_ip, sizeof(x->t.v_ip));
+    }
+    if (!x->t.v_peer[0] && (a = book_addr(c, theirs, false)) != NULL)
+        ft_addr_str(a, x->t.v_peer, sizeof(x->t.v_peer));
+    if (!x->t.v_port[0])
+        snprintf(x->t.v_port, sizeof(x->t.v_port), "%u",
+                 x->main && x->main->port[FT_DIR_RESP] ? x->main->port[FT_DIR_RESP] : 5269u);
+    return ours;
+}
+
 static const char *downgrade(const char *conf)
 {
     return strcmp(conf, "high") == 0 ? "medium" : "low";
@@ -70,7 +110,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     }
     if (v->status == CORR_FAILED) {
         v->confidence = x.decisive ? "high" : "medium";
-        if (v->code == VERDICT_TLS_CLOSED_AFTER_HANDSHAKE || x.low_confidence)
+        if ((v->code == VERDICT_TLS_CLOSED_AFTER_HANDSHAKE && !x.rule) || x.low_confidence)
             v->confidence = "low";
         corr_copy(x.t.summary, sizeof(x.t.summary), x.t.stage_detail[v->stage]);
     } else {
@@ -81,8 +121,11 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         if (auth_ok || sub_ok) {
             v->status = CORR_OK;
             v->code = VERDICT_OK;
-            v->confidence = "high";
-            v->stage = sub_ok ? STAGE_SUBSCRIBE : STAGE_AUTH;
+            v->confidence = x.rule && !sub_ok ? "medium" : "high";
+            /* authentication read from record sizes is inferred: the last
+             * stage the capture shows is TLS */
+            v->stage = sub_ok ? STAGE_SUBSCRIBE
+                       : x.rule && strncmp(x.rule, "tls-", 4) == 0 ? STAGE_TLS : STAGE_AUTH;
             snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s works: %s%s%s", d->from, d->to,
                      x.t.stage_detail[STAGE_AUTH], sub_ok ? "; " : "", sub_ok ? x.t.stage_detail[STAGE_SUBSCRIBE] : "");
         } else if (flowing || x.inferred_ok) {
@@ -120,6 +163,18 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         }
         if (x.main)
             judge_evidence_flow(&x, x.main);
+        if (v->status == CORR_OK && x.pending) {
+            /* the federation works; a person has not answered yet */
+            size_t n = strlen(x.t.summary);
+            v->code = VERDICT_STZ_SUB_PENDING;
+            v->stage = STAGE_SUBSCRIBE;
+            snprintf(x.t.summary + n, sizeof(x.t.summary) - n, "; subscription pending: %s",
+                     x.t.stage_detail[STAGE_SUBSCRIBE]);
+        }
+    }
+    if (x.rule && (v->status != CORR_UNKNOWN)) {
+        v->inferred = true;
+        v->rule = x.rule;
     }
     if (gaps) {
         judge_note(&x, "CAP-GAPS: the capture missed data on this federation's connections");
@@ -135,6 +190,9 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     }
     if (badcsum)
         judge_note(&x, "CAP-BAD-CSUM: bad TCP checksums (NIC offload on the capture host); ignored");
+    v->vars.server = NULL;
+    if (v->status == CORR_FAILED)
+        v->vars.server = fill_advice_values(&x);
     /* Placeholder values for the advice. */
     v->vars.from = d->from;
     v->vars.to = d->to;

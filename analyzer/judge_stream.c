@@ -113,8 +113,8 @@ void judge_stream(struct dctx *x)
             judge_stage_set(x, STAGE_STREAM, STAGE_NOT_SEEN, VERDICT_CODE_NONE, "stream opened before the capture started");
             judge_note(x, "CAP-MIDSTREAM: the capture started after this connection was set up");
         } else if (k->app == APP_XMPP_TLS) {
+            /* the TLS judge reads the handshake and the record sizes */
             judge_stage_set(x, STAGE_STREAM, STAGE_OPAQUE, VERDICT_CODE_NONE, "direct TLS (XEP-0368): stream inside TLS");
-            x->opaque = true;
         } else if (!k->bytes[FT_DIR_ORIG] && k->established) {
             judge_evidence(x, &k->synack);
             judge_evidence_flow(x, k);

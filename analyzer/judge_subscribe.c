@@ -12,6 +12,44 @@
 #include <string.h>
 #include <strings.h>
 
+/* The last subscribe a user of `udom` sent to a user of `rdom` on a
+ * client (5222) connection, and the server's first presence answer back
+ * from that contact (subscribed, unsubscribed or an error). */
+static void find_c2s_subscribe(const struct correlator *c, const char *udom, const char *rdom,
+                               const struct cev **csub, const struct cconn **ck, const struct cev **cans)
+{
+    char key[2 * STR_CAP + 2], dt[STR_CAP];
+    size_t n = corr_index_key2(key, sizeof(key), udom, rdom);
+    *csub = *cans = NULL;
+    *ck = NULL;
+    for (uint32_t h = corr_index_first(&c->csub_ix, key, n); h; h = corr_index_next(&c->csub_ix, h)) {
+        const struct corr_index_val *iv = corr_index_val(&c->csub_ix, h);
+        const struct cconn *k = c->conns[iv->a];
+        const struct cev *v = &k->ev[iv->b];
+        char dom[STR_CAP];
+        if (!identity_c2s_domain(k, dom, sizeof(dom)) || strcasecmp(dom, udom) != 0)
+            continue;
+        corr_jid_domain(v->to, dt, sizeof(dt));
+        if (strcasecmp(dt, rdom) != 0)
+            continue;
+        if (!*csub || v->ref.ts_ns > (*csub)->ref.ts_ns) {
+            *csub = v;
+            *ck = k;
+        }
+    }
+    if (!*csub)
+        return;
+    for (unsigned e = 0; e < (*ck)->nev; e++) {
+        const struct cev *v = &(*ck)->ev[e];
+        if (v->type == CEV_STANZA && v->flags == XMPP_STANZA_PRESENCE && v->dir == FT_DIR_RESP &&
+            v->ref.ts_ns >= (*csub)->ref.ts_ns && corr_jid_eq_bare(v->from, (*csub)->to) &&
+            (v->sub == XMPP_PRES_SUBSCRIBED || v->sub == XMPP_PRES_UNSUBSCRIBED || v->sub == XMPP_PRES_ERROR)) {
+            *cans = v;
+            return;
+        }
+    }
+}
+
 void judge_subscribe(struct dctx *x)
 {
     const struct cev *sub = NULL, *ansr = NULL;
@@ -41,32 +79,43 @@ void judge_subscribe(struct dctx *x)
      * sent it, and what the server told the user back. */
     const struct cev *csub = NULL, *cans = NULL;
     const struct cconn *ck = NULL;
-    for (uint32_t h = corr_index_first(&c->csub_ix, key, n); h; h = corr_index_next(&c->csub_ix, h)) {
-        const struct corr_index_val *iv = corr_index_val(&c->csub_ix, h);
-        const struct cconn *k = c->conns[iv->a];
-        const struct cev *v = &k->ev[iv->b];
-        char dom[STR_CAP];
-        if (!identity_c2s_domain(k, dom, sizeof(dom)) || strcasecmp(dom, x->from) != 0)
-            continue;
-        corr_jid_domain(v->to, dt, sizeof(dt));
-        if (strcasecmp(dt, x->to) != 0)
-            continue;
-        if (!csub || v->ref.ts_ns > csub->ref.ts_ns) {
-            csub = v;
-            ck = k;
-        }
-    }
+    find_c2s_subscribe(c, x->from, x->to, &csub, &ck, &cans);
     if (csub) {
         timeline_add_event(x, ck, csub);
-        for (unsigned e = 0; e < ck->nev; e++) {
-            const struct cev *v = &ck->ev[e];
-            if (v->type == CEV_STANZA && v->flags == XMPP_STANZA_PRESENCE && v->dir == FT_DIR_RESP &&
-                v->ref.ts_ns >= csub->ref.ts_ns && corr_jid_eq_bare(v->from, csub->to) &&
-                (v->sub == XMPP_PRES_SUBSCRIBED || v->sub == XMPP_PRES_UNSUBSCRIBED || v->sub == XMPP_PRES_ERROR)) {
-                cans = v;
-                timeline_add_event(x, ck, v);
-                break;
-            }
+        if (cans)
+            timeline_add_event(x, ck, cans);
+    }
+    if (!sub && csub && cans && cans->sub == XMPP_PRES_SUBSCRIBED) {
+        /* The remote user's answer reached the user: the subscribe
+         * crossed to `to` and the answer came back, inside TLS or not. */
+        judge_evidence(x, &cans->ref);
+        judge_evidence_flow(x, ck);
+        if (!x->rule)
+            x->rule = "c2s-subscribed";
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_OK, VERDICT_CODE_NONE,
+                        "%s approved the subscription (seen on the client side: the s2s legs both ways worked)",
+                        cans->from ? cans->from : x->to);
+        return;
+    }
+    if (!sub && !csub && x->d->stages[STAGE_AUTH] != STAGE_OK) {
+        /* A subscription the other way round, answered, proves this
+         * direction carries stanzas: the answer travelled from `from` to
+         * `to`.  Only needed when nothing else showed it (encrypted). */
+        const struct cev *rsub = NULL, *rans = NULL;
+        const struct cconn *rk = NULL;
+        find_c2s_subscribe(c, x->to, x->from, &rsub, &rk, &rans);
+        if (rsub && rans && rans->sub == XMPP_PRES_SUBSCRIBED) {
+            timeline_add_event(x, rk, rans);
+            judge_evidence(x, &rans->ref);
+            judge_evidence_flow(x, rk);
+            if (!x->rule)
+                x->rule = "c2s-subscribed";
+            x->inferred_ok = true;
+            judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, VERDICT_CODE_NONE,
+                            "%s's answer to a subscription from %s reached the user (client side): %s -> %s "
+                            "carries stanzas",
+                            rans->from ? rans->from : x->from, rsub->from ? rsub->from : x->to, x->from, x->to);
+            return;
         }
     }
     if (!sub && csub) {
@@ -86,7 +135,7 @@ void judge_subscribe(struct dctx *x)
                       csub->to ? csub->to : x->to, cans->cond ? cans->cond : "error");
             return;
         }
-        if (x->d->stages[STAGE_AUTH] == STAGE_OK) {
+        if (x->d->stages[STAGE_AUTH] == STAGE_OK && !x->opaque) {
             judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_NOT_SENT,
                       "the user's subscribe to %s was never relayed over s2s", csub->to ? csub->to : x->to);
             return;
@@ -145,10 +194,13 @@ void judge_subscribe(struct dctx *x)
         snprintf(x->t.v_seconds, sizeof(x->t.v_seconds), "%.0f", (double)waited / 1e9);
         /* Unanswered when the capture ends: pending.  Before the timeout
          * the capture may simply have stopped too early (low confidence). */
-        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_FAILED, VERDICT_STZ_SUB_PENDING,
-                  "%s asked to subscribe to %s; no answer in the %s s the capture still ran",
-                  sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->t.v_seconds);
-        if (waited < x->c->cfg.subscribe_timeout_ns)
-            x->low_confidence = true;
+        /* Not a broken federation: the subscribe crossed s2s and the
+         * contact has not answered (yet).  The direction is OK with the
+         * subscription pending (judge_direction). */
+        judge_stage_set(x, STAGE_SUBSCRIBE, STAGE_NOT_SEEN, VERDICT_CODE_NONE,
+                  "%s asked to subscribe to %s; no answer in the %s s the capture still ran: pending%s",
+                  sub->from ? sub->from : x->from, sub->to ? sub->to : x->to, x->t.v_seconds,
+                  waited < x->c->cfg.subscribe_timeout_ns ? " (the capture may have stopped too early)" : "");
+        x->pending = true;
     }
 }

@@ -25,6 +25,7 @@
 #include "capture.h"
 #include "correlate.h"
 #include "dispatch.h"
+#include "health.h"
 #include "keystore.h"
 #include "outfile.h"
 #include "output.h"
@@ -38,11 +39,46 @@
 #define MAX_KEYLOGS 16
 
 /* What main watches while packets flow: the output file (SIGHUP reopen,
- * a failed write). */
+ * rotation, a failed write) and the periodic health duties. */
 struct sinks {
     bool ndjson;                /* the output is NDJSON: SIGHUP reopens it */
     struct outfile *file;
+    struct health *health;      /* NULL: no stats interval, no metrics */
+    struct output *out;
+    const struct correlator *corr;
 };
+
+/* The engine's parts a stats snapshot is taken from. */
+struct engine {
+    struct capture *cap;
+    struct pipeline *pl;
+    struct dispatch *disp;
+    struct sinks *sinks;
+    /* capture drops: what pcap_stats said last, and when (packet time) */
+    uint64_t dropped;
+    int64_t dropped_at_ns;
+    unsigned clock_ticks;
+};
+
+/* Live: reads the kernel's counters and tells the output when packets
+ * were lost since the last look (their verdicts' confidence goes down). */
+static void check_drops(struct engine *e, int64_t now_ns)
+{
+    uint64_t dropped = 0;
+    capture_refresh_stats(e->cap);
+    for (unsigned i = 0; i < capture_source_count(e->cap); i++) {
+        struct capture_source_info si;
+        capture_source_info(e->cap, i, &si);
+        if (si.have_stats)
+            dropped += si.kernel_dropped + si.if_dropped;
+    }
+    /* The counters are read now, a clock slack after now_ns: the packets
+     * lost may be stamped up to then. */
+    if (dropped > e->dropped)
+        output_note_drops(e->sinks->out, e->dropped_at_ns, now_ns + CAPTURE_CLOCK_SLACK_NS, dropped - e->dropped);
+    e->dropped = dropped;
+    e->dropped_at_ns = now_ns + CAPTURE_CLOCK_SLACK_NS;
+}
 
 /* How the run ended, for the exit status. */
 struct run_result {
@@ -85,6 +121,9 @@ struct run_opts {
     uint64_t max_state;         /* dissector state budget, bytes */
     const char *keylogs[MAX_KEYLOGS]; /* --tls-keylog files (argv strings) */
     unsigned nkeylogs;
+    uint64_t rotate_size;       /* NDJSON -o FILE: bytes per file; 0 = no limit */
+    uint64_t rotate_seconds;    /* NDJSON -o FILE: seconds per file; 0 = no limit */
+    struct health_config health;
 };
 
 enum {
@@ -99,6 +138,12 @@ enum {
     OPT_TIMEOUT_SUBSCRIBE,
     OPT_TIMEOUT_DIALBACK,
     OPT_TLS_KEYLOG,
+    OPT_IMMEDIATE,
+    OPT_ROTATE_SIZE,
+    OPT_ROTATE_SECONDS,
+    OPT_STATS_INTERVAL,
+    OPT_METRICS_FILE,
+    OPT_METRICS_LISTEN,
 };
 
 static const struct option long_options[] = {
@@ -110,9 +155,15 @@ static const struct option long_options[] = {
     { "snaplen", required_argument, NULL, 's' },
     { "no-promiscuous-mode", no_argument, NULL, 'p' },
     { "buffer-size", required_argument, NULL, 'B' },
+    { "immediate", no_argument, NULL, OPT_IMMEDIATE },
     { "no-checksums", no_argument, NULL, 'C' },
     { "output", required_argument, NULL, 'o' },
     { "format", required_argument, NULL, OPT_FORMAT },
+    { "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
+    { "rotate-seconds", required_argument, NULL, OPT_ROTATE_SECONDS },
+    { "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+    { "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+    { "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
     { "xmpp-ports", required_argument, NULL, OPT_XMPP_PORTS },
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
@@ -131,12 +182,12 @@ static const struct option long_options[] = {
 };
 
 /* The BPF used for live capture when none is given: DNS, the XMPP ports,
- * and IP fragments (which carry no ports), with or without a VLAN tag. */
+ * and IP fragments (which carry no ports).  The capture adds the
+ * VLAN-tagged variant on link types that carry tags. */
 static char *default_live_filter(const struct port_set *ports)
 {
     char base[1024];
     size_t off = 0;
-    char *out;
 
     off += (size_t)snprintf(base + off, sizeof(base) - off, "port 53");
     for (unsigned i = 0; i < ports->count && off < sizeof(base); i++)
@@ -144,10 +195,7 @@ static char *default_live_filter(const struct port_set *ports)
     if (off < sizeof(base))
         snprintf(base + off, sizeof(base) - off,
                  " or (ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)");
-    out = malloc(2 * strlen(base) + 32);
-    if (out)
-        sprintf(out, "(%s) or (vlan and (%s))", base, base);
-    return out;
+    return strdup(base);
 }
 
 static void usage(FILE *fp)
@@ -170,6 +218,8 @@ static void usage(FILE *fp)
             "  -s, --snaplen N          live snapshot length (default 262144)\n"
             "  -p                       live: do not put the interface in promiscuous mode\n"
             "  -B, --buffer-size KIB    live: kernel capture buffer size\n"
+            "      --immediate          live: hand each packet over at once (default: as\n"
+            "                           the kernel's buffer fills, within 100 ms)\n"
             "  -C, --no-checksums       do not verify checksums (they never cause a drop;\n"
             "                           bad ones are counted as a capture-quality hint)\n"
             "      --xmpp-ports LIST    ports that mean XMPP (default 5222,5269,5223,5270);\n"
@@ -207,6 +257,14 @@ static void usage(FILE *fp)
             "      --format FMT         json (one document), ndjson (one event per line) or\n"
             "                           text (a short report); default: text on a terminal,\n"
             "                           json otherwise\n"
+            "      --rotate-size SIZE   NDJSON -o FILE: move FILE aside as FILE.<UTC time>\n"
+            "                           once it holds SIZE bytes (K, M, G suffixes)\n"
+            "      --rotate-seconds N   NDJSON -o FILE: the same every N seconds\n"
+            "      --stats-interval N   NDJSON: a capture.stats event every N seconds\n"
+            "      --metrics-file PATH  Prometheus metrics written to PATH (atomically, every\n"
+            "                           10 s and at the end) for node_exporter's textfile\n"
+            "                           collector\n"
+            "      --metrics-listen ADDR:PORT  serve the metrics at http://ADDR:PORT/metrics\n"
             "      --fail-on-broken     exit with status 1 when a federation failed\n"
             "  -q, --quiet              no warnings on standard error, only errors\n"
             "  -v, --verbose            more detail (text: all counters; json: every DNS lookup)\n"
@@ -238,6 +296,31 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     if (end == s || *end || errno || v > max || s[0] == '-')
         return -1;
     *out = v;
+    return 0;
+}
+
+/* A size with an optional K, M or G suffix (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char num[32];
+    size_t n = strlen(s);
+    unsigned shift = 0;
+    uint64_t v;
+
+    if (n == 0 || n >= sizeof(num))
+        return -1;
+    memcpy(num, s, n + 1);
+    switch (num[n - 1]) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    default: break;
+    }
+    if (shift)
+        num[n - 1] = '\0';
+    if (parse_u64(num, UINT64_MAX >> 30, &v) || v == 0)
+        return -1;
+    *out = v << shift;
     return 0;
 }
 
@@ -327,6 +410,33 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 return -1;
             }
             o->cap.buffer_kib = (int)v;
+            break;
+        case OPT_ROTATE_SIZE:
+            if (parse_size(optarg, &o->rotate_size)) {
+                fprintf(stderr, "fedtrace: invalid rotation size '%s' (bytes, or with K, M, G)\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_ROTATE_SECONDS:
+            if (parse_u64(optarg, 366 * 86400, &o->rotate_seconds) || o->rotate_seconds == 0) {
+                fprintf(stderr, "fedtrace: invalid rotation interval '%s' (seconds)\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_STATS_INTERVAL:
+            if (parse_u64(optarg, 86400, &o->health.stats_interval_s) || o->health.stats_interval_s == 0) {
+                fprintf(stderr, "fedtrace: invalid stats interval '%s' (seconds)\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_METRICS_FILE:
+            o->health.metrics_file = optarg;
+            break;
+        case OPT_METRICS_LISTEN:
+            o->health.metrics_listen = optarg;
+            break;
+        case OPT_IMMEDIATE:
+            o->cap.immediate = true;
             break;
         case 'C':
             o->pipe.verify_checksums = false;
@@ -448,6 +558,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         fprintf(stderr, "fedtrace: no input: give -r FILE or -i INTERFACE (see --help)\n");
         return -1;
     }
+    if ((o->rotate_size || o->rotate_seconds) &&
+        (o->format != OUTPUT_NDJSON || !o->out_path || strcmp(o->out_path, "-") == 0)) {
+        fprintf(stderr, "fedtrace: --rotate-size and --rotate-seconds need --format ndjson and -o FILE\n");
+        return -1;
+    }
+    if (o->health.stats_interval_s && o->format != OUTPUT_NDJSON) {
+        fprintf(stderr, "fedtrace: --stats-interval needs --format ndjson\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -459,8 +578,23 @@ static void sinks_poll(struct sinks *s)
     if (signals_take_hup() && s->ndjson && outfile_reopen(s->file) != 0)
         fprintf(stderr, "fedtrace: warning: cannot reopen '%s' (%s); still writing to the old file\n",
                 outfile_name(s->file), strerror(errno));
+    if (s->ndjson && outfile_rotate_due(s->file) != 0)
+        fprintf(stderr, "fedtrace: warning: cannot rotate '%s' (%s); still writing to the old file\n",
+                outfile_name(s->file), strerror(errno));
     if (outfile_failed(s->file))
         signals_request_stop();
+    health_tick(s->health, s->out, s->corr);
+}
+
+/* The health duties' view of the engine now. */
+static void take_snapshot(void *user, struct stats_snapshot *snap)
+{
+    struct engine *e = user;
+    memset(snap, 0, sizeof(*snap));
+    capture_refresh_stats(e->cap);
+    capture_snapshot(e->cap, snap);
+    pipeline_snapshot(e->pl, snap);
+    dispatch_snapshot(e->disp, snap);
 }
 
 /* Glue: the capture loop calls this for every frame. */
@@ -476,6 +610,19 @@ static void on_time(void *user, int64_t now_ns)
 {
     (void)now_ns;
     sinks_poll(user);
+}
+
+/* The live wall clock (capture.h): on an idle link it moves packet time
+ * on, so timeouts and the judges' timers fire with no traffic at all. */
+static void on_clock(void *user, int64_t now_ns)
+{
+    struct engine *e = user;
+    if (!e->dropped_at_ns)
+        e->dropped_at_ns = now_ns - FT_NS_PER_SEC;
+    pipeline_advance(e->pl, now_ns);
+    sinks_poll(e->sinks); /* also when packet time did not move */
+    if (++e->clock_ticks % 10 == 0) /* about every second */
+        check_drops(e, now_ns);
 }
 
 /* fedtrace explain [CODE] */
@@ -532,7 +679,8 @@ int fedtrace_main(int argc, char **argv)
     struct correlator *corr = NULL;
     struct keystore *keys = NULL;
     struct xmpp_config xmpp_cfg;
-    struct sinks sinks;
+    struct sinks sinks = { .ndjson = false };
+    struct engine engine;
     struct fact_fanout fanout = { .n = 0 };
     struct fact_sink facts, each;
     struct stats_snapshot *snap = NULL;
@@ -570,6 +718,7 @@ int fedtrace_main(int argc, char **argv)
             if (!live_filter)
                 live_filter = default_live_filter(&o.pipe.xmpp_ports);
             co.filter = live_filter;
+            co.filter_vlan = true;
         } else {
             co.filter = o.filter;
         }
@@ -612,6 +761,10 @@ int fedtrace_main(int argc, char **argv)
         goto done;
     }
     file_ready = true;
+    if (o.format == OUTPUT_NDJSON) {
+        outfile_whole_lines(&of);
+        outfile_set_rotation(&of, o.rotate_size, o.rotate_seconds);
+    }
     if (o.format < 0)
         o.format = outfile_isatty(&of) ? OUTPUT_TEXT : OUTPUT_JSON;
 
@@ -619,6 +772,14 @@ int fedtrace_main(int argc, char **argv)
     if (!out) {
         fprintf(stderr, "fedtrace: %s\n", err);
         goto done;
+    }
+    for (unsigned i = 0; i < capture_source_count(cap); i++) {
+        struct capture_source_info si;
+        capture_source_info(cap, i, &si);
+        if (output_add_source(out, si.name, si.observer, si.live) != 0) {
+            fprintf(stderr, "fedtrace: out of memory\n");
+            goto done;
+        }
     }
     o.corr.xmpp_ports = o.pipe.xmpp_ports;
     o.corr.stop = signals_stop_flag();
@@ -629,6 +790,8 @@ int fedtrace_main(int argc, char **argv)
     }
     sinks.ndjson = o.format == OUTPUT_NDJSON;
     sinks.file = &of;
+    sinks.out = out;
+    sinks.corr = corr;
     /* Facts flow from the pipeline and the dissectors straight to the
      * correlator, then the output; main only watches packet time go by. */
     each = corr_fact_sink(corr);
@@ -654,6 +817,15 @@ int fedtrace_main(int argc, char **argv)
     }
     pipeline_ready = true;
 
+    engine = (struct engine){ .cap = cap, .pl = &pl, .disp = &disp, .sinks = &sinks };
+    if (o.health.stats_interval_s || o.health.metrics_file || o.health.metrics_listen) {
+        sinks.health = health_new(&o.health, take_snapshot, &engine, err, sizeof(err));
+        if (!sinks.health) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            goto done;
+        }
+    }
+    capture_set_clock(cap, on_clock, &engine);
     signals_install();
 
     damaged = capture_run(cap, &o.cap, on_frame, &pl);
@@ -663,6 +835,8 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: interrupted by %s after frame %" PRIu64 "; the output covers only what was read\n",
                 signals_name(res.stop_signal), capture_frames(cap));
     output_set_interrupted(out, res.stop_signal ? signals_name(res.stop_signal) : NULL);
+    if (!res.offline)
+        check_drops(&engine, pl.stats.last_ns > engine.dropped_at_ns ? pl.stats.last_ns : engine.dropped_at_ns);
     pipeline_finish(&pl);
     for (unsigned i = 0; i < capture_source_count(cap); i++) {
         struct capture_source_info si;
@@ -686,6 +860,7 @@ int fedtrace_main(int argc, char **argv)
     pipeline_snapshot(&pl, snap);
     dispatch_snapshot(&disp, snap);
     keystore_snapshot(keys, snap);
+    health_finish(sinks.health, corr, snap);
     if (output_finish(out, snap) != 0) {
         report_write_error(out, &of, of.err ? of.err : errno);
         write_reported = true;
@@ -698,6 +873,7 @@ int fedtrace_main(int argc, char **argv)
                 res.federation_failed = true;
 
 done:
+    health_free(sinks.health);
     if (pipeline_ready)
         pipeline_destroy(&pl);
     if (dispatch_ready)

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct outfile {
@@ -23,7 +24,23 @@ struct outfile {
     int fd;           /* owned unless it is standard output */
     FILE *fp;         /* owned: the stream writers use */
     int err;          /* errno of the first failed write; 0 if none */
+    /* whole lines (outfile_whole_lines): what the stream handed over
+     * after the last newline waits here (owned) */
+    bool whole_lines;
+    char *partial;
+    size_t partial_len, partial_cap;
+    /* rotation (outfile_set_rotation): a file is moved aside once it holds
+     * rotate_size bytes or is rotate_ns old (0: never) */
+    uint64_t rotate_size;
+    int64_t rotate_ns;
+    uint64_t written;         /* bytes in the current file by us */
+    int64_t opened_ns;        /* wall time the current file was started */
+    uint64_t rotations;
 };
+
+/* At most this much of one line waits for its newline; beyond it the
+ * bytes are written as they are (a line that long is not a log line). */
+#define OUTFILE_MAX_PARTIAL (16u << 20)
 
 /* Opens path ("-" or NULL: standard output) for writing, truncating it
  * unless append.  of must stay at its address until outfile_close().
@@ -38,6 +55,22 @@ const char *outfile_name(const struct outfile *of);
 
 /* True once a write has failed. */
 bool outfile_failed(const struct outfile *of);
+
+/* From now on the file only ever receives whole lines, each batch of
+ * them in one write(2): bytes after the last newline wait for theirs.  A
+ * reader tailing the file never sees half a line. */
+void outfile_whole_lines(struct outfile *of);
+
+/* Rotation of a -o FILE written in whole lines: once the file holds
+ * `size` bytes (0: no limit), or is `seconds` old (0: no limit, checked by
+ * outfile_rotate_due), it is renamed FILE.YYYYmmddTHHMMSSZ (UTC; ".N"
+ * appended when that exists) and a new FILE is started, always between two
+ * lines.  Standard output is never rotated. */
+void outfile_set_rotation(struct outfile *of, uint64_t size, uint64_t seconds);
+
+/* Rotates when the time limit is reached.  0, or -1 with errno set
+ * (writing goes on into the old file). */
+int outfile_rotate_due(struct outfile *of);
 
 /* Flushes, then opens the path again (append mode) in place of the old
  * file.  Standard output is left alone.  Returns 0, or -1 with errno set

@@ -68,6 +68,7 @@ struct output *output_new(enum output_format format, FILE *fp, int verbose, char
         output_free(o);
         return NULL;
     }
+    ecs_init(o);
     if (format == OUTPUT_JSON)
         json_doc_head(o);
     return o;
@@ -111,7 +112,7 @@ static void add_json_event(void *user, const char *data, size_t n)
  * counts when it carried XMPP. */
 static json_object *conn_with_events(struct output *o, const struct conn_record *rec)
 {
-    json_object *c = conn_json(rec), *evs = json_object_new_array();
+    json_object *c = conn_json(o, rec), *evs = json_object_new_array();
     struct pending_conn pc;
     if (pending_take(&o->pending, rec->info.flow_id, &pc, add_json_event, evs)) {
         json_object *counts = json_object_new_object();
@@ -143,7 +144,7 @@ void output_conn(struct output *o, const struct conn_record *c)
         return;
     switch (o->format) {
     case OUTPUT_NDJSON:
-        ndjson_conn(o, c, conn_json(c));
+        ndjson_conn(o, c, conn_json(o, c));
         return;
     case OUTPUT_JSON:
         json_doc_conn(o, conn_with_events(o, c));
@@ -183,7 +184,7 @@ static void keep_event(struct output *o, struct pending_conn *pc, const struct f
 {
     int rc;
     if (o->format == OUTPUT_JSON) {
-        json_object *j = xmpp_json(fi, ev);
+        json_object *j = xmpp_json(o, fi, ev);
         const char *s;
         json_object_object_del(j, "uid");
         s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -207,10 +208,14 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
 {
     struct pending_conn *pc = NULL;
 
+    /* Encrypted record sizes feed the inferred verdicts; listing each one
+     * would bury the events a reader wants. */
+    if (ev->type == XMPP_EV_TLS && ev->tls && ev->tls->type == TLS_EV_RECORD)
+        return;
     if (o->format == OUTPUT_NDJSON) {
         if (ev->type == XMPP_EV_STANZA && !o->verbose && !xmpp_stanza_is_notable(ev))
             return;
-        ndjson_xmpp(o, fi, ev, xmpp_json(fi, ev));
+        ndjson_xmpp(o, fi, ev, xmpp_json(o, fi, ev));
         return;
     }
     if (o->keep_events)
@@ -236,7 +241,7 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
 {
     switch (o->format) {
     case OUTPUT_NDJSON:
-        ndjson_dns(o, lk, dns_json(lk));
+        ndjson_dns(o, lk, dns_json(o, lk));
         return;
     case OUTPUT_JSON:
         json_doc_dns(o, lk);
@@ -284,10 +289,38 @@ int output_finish(struct output *o, const struct stats_snapshot *snap)
     return 0;
 }
 
+void output_note_drops(struct output *o, int64_t from_ns, int64_t to_ns, uint64_t dropped)
+{
+    struct drop_window *w = o->ndrops ? &o->drops[o->ndrops - 1] : NULL;
+    if (to_ns < from_ns)
+        to_ns = from_ns;
+    if (w && from_ns <= w->to_ns + FT_NS_PER_SEC) { /* touches the last one */
+        if (to_ns > w->to_ns)
+            w->to_ns = to_ns;
+        w->dropped += dropped;
+        return;
+    }
+    if (o->ndrops == OUTPUT_MAX_DROP_WINDOWS) {
+        /* Full: the two oldest become one (wider, never forgotten). */
+        o->drops[0].to_ns = o->drops[1].to_ns;
+        o->drops[0].dropped += o->drops[1].dropped;
+        memmove(&o->drops[1], &o->drops[2], (OUTPUT_MAX_DROP_WINDOWS - 2) * sizeof(o->drops[0]));
+        o->ndrops--;
+    }
+    o->drops[o->ndrops++] = (struct drop_window){ from_ns, to_ns, dropped };
+}
+
+void output_stats_line(struct output *o, const struct stats_snapshot *snap)
+{
+    if (o->format == OUTPUT_NDJSON)
+        ndjson_stats(o, snap, false);
+}
+
 void output_free(struct output *o)
 {
     if (!o)
         return;
+    ecs_free(o);
     if (o->keep_events)
         pending_free(&o->pending);
     spool_close(&o->dns);

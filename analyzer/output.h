@@ -50,6 +50,21 @@ struct output;
  * one-line reason in err. */
 struct output *output_new(enum output_format format, FILE *fp, int verbose, char *err, size_t errlen);
 
+/* Names capture source number `index` (added in this order) for the
+ * NDJSON observer.* fields: its interface or file, its @OBS tag (NULL:
+ * none) and whether it is live.  Strings are copied.  0, or -1 when memory
+ * ran out or FACT_MAX_SOURCES are there. */
+int output_add_source(struct output *o, const char *name, const char *observer, bool live);
+
+/* Notes that the capture lost `dropped` packets (kernel or interface
+ * drops) somewhere in packet time [from_ns, to_ns].  A verdict whose
+ * direction had activity in such a window keeps its status and code but
+ * its confidence goes one step down (high -> medium -> low) with a note
+ * saying why.  Windows are merged when they touch; at most
+ * OUTPUT_MAX_DROP_WINDOWS are kept (the oldest two are merged beyond). */
+#define OUTPUT_MAX_DROP_WINDOWS 64
+void output_note_drops(struct output *o, int64_t from_ns, int64_t to_ns, uint64_t dropped);
+
 /* The output as a fact sink (ctx = o): the three functions below. */
 struct fact_sink output_fact_sink(struct output *o);
 
@@ -72,6 +87,10 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
  * capture.interrupted_by in the document and the NDJSON capture.stats
  * event, a line in the text report. */
 void output_set_interrupted(struct output *o, const char *by);
+
+/* NDJSON: writes a capture.stats event now (fedtrace.final false: the
+ * run goes on); other formats ignore it. */
+void output_stats_line(struct output *o, const struct stats_snapshot *snap);
 
 /* Writes the document / the summary event / the report.  0, or -1 when
  * writing failed (errno or output_error say why). */

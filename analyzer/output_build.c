@@ -136,11 +136,10 @@ json_object *jendpoint(const struct ft_addr *a, uint16_t port)
     return o;
 }
 
-json_object *jref_uid(uint64_t id, char prefix)
+json_object *jref_uid(const struct output *o, uint64_t id, char prefix)
 {
     char uid[32];
-    snprintf(uid, sizeof(uid), "%c%" PRIu64, prefix, id);
-    return jstr(uid);
+    return jstr(output_uid(o, id, prefix, uid, sizeof(uid)));
 }
 
 /* json-c has already escaped quotes and controls, and a replacement never

@@ -38,14 +38,12 @@ static json_object *jdirection(const struct conn_dir_facts *df)
 }
 
 /* The connection object: the same in the JSON document and in NDJSON. */
-json_object *conn_json(const struct conn_record *c)
+json_object *conn_json(const struct output *out, const struct conn_record *c)
 {
     const struct conn_record *f = c;
     json_object *o = json_object_new_object(), *hs, *dirs;
-    char uid[32];
 
-    snprintf(uid, sizeof(uid), "C%" PRIu64, f->info.flow_id);
-    json_object_object_add(o, "uid", jstr(uid));
+    json_object_object_add(o, "uid", jref_uid(out, f->info.flow_id, 'C'));
     json_object_object_add(o, "flow_id", jint(f->info.flow_id));
     json_object_object_add(o, "transport", jstr("tcp"));
     json_object_object_add(o, "app", jstr(app_proto_name(f->info.app)));

@@ -12,15 +12,13 @@ static json_object *jdns_endpoint(const struct dns_endpoint *e)
     return jendpoint(&e->addr, e->port);
 }
 
-json_object *dns_json(const struct dns_lookup *lk)
+json_object *dns_json(const struct output *out, const struct dns_lookup *lk)
 {
     json_object *o = json_object_new_object(), *q = json_object_new_array();
     json_object *ans = json_object_new_array();
-    char id[32];
     unsigned nq = lk->nqueries < DNS_LOOKUP_MAX_TX ? lk->nqueries : DNS_LOOKUP_MAX_TX;
 
-    snprintf(id, sizeof(id), "D%" PRIu64, lk->id);
-    json_object_object_add(o, "uid", jstr(id));
+    json_object_object_add(o, "uid", jref_uid(out, lk->id, 'D'));
     json_object_object_add(o, "ts", jtime(nq ? lk->query[0].ts_ns : lk->response.ts_ns));
     json_object_object_add(o, "client", jdns_endpoint(&lk->client));
     json_object_object_add(o, "server", jdns_endpoint(&lk->server));
@@ -43,8 +41,7 @@ json_object *dns_json(const struct dns_lookup *lk)
     json_object_object_add(o, "queries", q);
     json_object_object_add(o, "retransmits", jint(lk->retransmits));
     if (lk->retry_of) {
-        snprintf(id, sizeof(id), "D%" PRIu64, lk->retry_of);
-        json_object_object_add(o, "retry_of", jstr(id));
+        json_object_object_add(o, "retry_of", jref_uid(out, lk->retry_of, 'D'));
     }
     if (lk->ncname) {
         json_object *c = json_object_new_array();

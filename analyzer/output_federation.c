@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-json_object *verdict_json(const struct corr_verdict *v, bool full)
+json_object *verdict_json(const struct output *out, const struct corr_verdict *v, bool full)
 {
     json_object *o = json_object_new_object();
     const struct verdict_info *vi = verdict_info_of(v->code);
@@ -19,6 +19,11 @@ json_object *verdict_json(const struct corr_verdict *v, bool full)
     json_object_object_add(o, "confidence", jstr(v->confidence ? v->confidence : "low"));
     if (v->decrypted)
         json_object_object_add(o, "decrypted", json_object_new_boolean(true));
+    if (v->inferred) {
+        json_object_object_add(o, "inferred", json_object_new_boolean(true));
+        if (v->rule)
+            json_object_object_add(o, "rule", jstr(v->rule));
+    }
     if (!full)
         return o;
     if (vi)
@@ -31,9 +36,9 @@ json_object *verdict_json(const struct corr_verdict *v, bool full)
             json_object_array_add(refs, jframe(&v->evidence_refs[i]));
         }
         for (unsigned i = 0; i < v->n_flows; i++)
-            json_object_array_add(uids, jref_uid(v->evidence_flows[i], 'C'));
+            json_object_array_add(uids, jref_uid(out, v->evidence_flows[i], 'C'));
         for (unsigned i = 0; i < v->n_dns; i++)
-            json_object_array_add(dns, jref_uid(v->evidence_dns[i], 'D'));
+            json_object_array_add(dns, jref_uid(out, v->evidence_dns[i], 'D'));
         json_object_object_add(ev, "frames", frames);
         json_object_object_add(ev, "packets", refs);
         json_object_object_add(ev, "uids", uids);
@@ -61,12 +66,52 @@ json_object *verdict_json(const struct corr_verdict *v, bool full)
     return o;
 }
 
-static json_object *direction_json(const struct corr_direction *d)
+void verdict_adjust_for_drops(const struct output *o, const struct corr_direction *d, json_object *vj)
+{
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    uint64_t dropped = 0;
+    json_object *conf, *notes;
+    const char *now, *lower;
+    char note[200];
+
+    for (unsigned i = 0; i < d->n_timeline; i++) {
+        int64_t t = d->timeline[i].ref.ts_ns;
+        first = t < first ? t : first;
+        last = t > last ? t : last;
+    }
+    for (unsigned i = 0; i < d->verdict.n_evidence; i++) {
+        int64_t t = d->verdict.evidence_refs[i].ts_ns;
+        first = t < first ? t : first;
+        last = t > last ? t : last;
+    }
+    if (first > last)
+        return;
+    for (unsigned i = 0; i < o->ndrops; i++)
+        if (o->drops[i].from_ns <= last && o->drops[i].to_ns >= first)
+            dropped += o->drops[i].dropped;
+    if (!dropped || !json_object_object_get_ex(vj, "confidence", &conf))
+        return;
+    now = json_object_get_string(conf);
+    lower = strcmp(now, "high") == 0 ? "medium" : "low";
+    json_object_object_add(vj, "confidence", jstr(lower));
+    if (json_object_object_get_ex(vj, "notes", &notes)) {
+        snprintf(note, sizeof(note),
+                 "the capture dropped %llu packets while this direction was active: confidence lowered",
+                 (unsigned long long)dropped);
+        json_object_array_add(notes, jstr(note));
+    }
+}
+
+static json_object *direction_json(const struct output *out, const struct corr_direction *d)
 {
     json_object *o = json_object_new_object(), *st = json_object_new_object(), *tl = json_object_new_array();
     json_object_object_add(o, "from", jstr(d->from));
     json_object_object_add(o, "to", jstr(d->to));
-    json_object_object_add(o, "verdict", verdict_json(&d->verdict, true));
+    {
+        json_object *vj = verdict_json(out, &d->verdict, true);
+        verdict_adjust_for_drops(out, d, vj);
+        json_object_object_add(o, "verdict", vj);
+    }
     for (int s = 0; s < STAGE_CAPTURE; s++) {
         json_object *j = json_object_new_object();
         json_object_object_add(j, "status", jstr(corr_stage_status_name(d->stages[s])));
@@ -79,9 +124,9 @@ static json_object *direction_json(const struct corr_direction *d)
         const struct corr_tl *t = &d->timeline[i];
         json_object *j = jframe(&t->ref);
         if (t->flow_id)
-            json_object_object_add(j, "uid", jref_uid(t->flow_id, 'C'));
+            json_object_object_add(j, "uid", jref_uid(out, t->flow_id, 'C'));
         if (t->dns_id)
-            json_object_object_add(j, "dns", jref_uid(t->dns_id, 'D'));
+            json_object_object_add(j, "dns", jref_uid(out, t->dns_id, 'D'));
         json_object_object_add(j, "stage", jstr(fed_stage_name(t->stage)));
         json_object_object_add(j, "what", jstr(t->what));
         if (t->failing)
@@ -92,7 +137,7 @@ static json_object *direction_json(const struct corr_direction *d)
     return o;
 }
 
-json_object *federation_json(const struct corr_federation *f)
+json_object *federation_json(const struct output *out, const struct corr_federation *f)
 {
     json_object *o = json_object_new_object(), *doms = json_object_new_array(), *dirs = json_object_new_array();
     json_object_object_add(o, "id", jstr(f->id));
@@ -102,39 +147,51 @@ json_object *federation_json(const struct corr_federation *f)
     json_object_object_add(o, "local", f->local ? jstr(f->local) : NULL);
     json_object_object_add(o, "roles_inferred", json_object_new_boolean(f->roles_inferred));
     json_object_object_add(o, "role_reason", jstr(f->role_reason));
-    json_object_object_add(o, "verdict", verdict_json(f->verdict, false));
+    {
+        json_object *vj = verdict_json(out, f->verdict, false);
+        for (unsigned k = 0; k < f->n_dir; k++)
+            if (f->verdict == &f->dir[k].verdict)
+                verdict_adjust_for_drops(out, &f->dir[k], vj);
+        json_object_object_add(o, "verdict", vj);
+    }
     for (unsigned i = 0; i < f->n_dir; i++)
-        json_object_array_add(dirs, direction_json(&f->dir[i]));
+        json_object_array_add(dirs, direction_json(out, &f->dir[i]));
     json_object_object_add(o, "directions", dirs);
     return o;
 }
 
-json_object *federation_verdict_event(const struct corr_federation *f, const struct corr_direction *d,
+json_object *federation_verdict_event(const struct output *out, const struct corr_federation *f, const struct corr_direction *d,
                                       int64_t capture_start_ns)
 {
     const struct corr_verdict *v = &d->verdict;
-    json_object *ev = json_object_new_object(), *event = json_object_new_object();
-    json_object *x = json_object_new_object(), *fed = verdict_json(v, true);
+    const struct verdict_info *vi = verdict_info_of(v->code);
+    struct ecs_event e = { v->status == CORR_FAILED ? "alert" : "state", "network", "info", "federation.verdict",
+                           v->status == CORR_OK       ? "success"
+                           : v->status == CORR_FAILED ? "failure"
+                                                      : "unknown",
+                           "fedtrace.verdict" };
+    json_object *ev = json_object_new_object(), *ft = json_object_new_object();
+    json_object *fed = verdict_json(out, v, true);
+    verdict_adjust_for_drops(out, d, fed);
     int64_t ts = d->n_timeline ? d->timeline[d->n_timeline - 1].ref.ts_ns : capture_start_ns;
     if (v->n_evidence)
         ts = v->evidence_refs[0].ts_ns;
-    json_object_object_add(ev, "@timestamp", jtime(ts));
-    json_object_object_add(ev, "event_type", jstr("federation.verdict"));
-    json_object_object_add(ev, "federation_id", jstr(f->id));
-    json_object_object_add(event, "kind", jstr(v->status == CORR_FAILED ? "alert" : "state"));
-    json_object_object_add(event, "outcome", jstr(v->status == CORR_OK       ? "success"
-                                                  : v->status == CORR_FAILED ? "failure"
-                                                                             : "unknown"));
-    json_object_object_add(ev, "event", event);
+    ecs_envelope(out, ev, ts, &e, -1);
+    ecs_related_host(ev, d->from);
+    ecs_related_host(ev, d->to);
+    if (v->status == CORR_FAILED)
+        ecs_error(ev, vi ? vi->code : "CAP-NOTHING", v->summary, fed_stage_name(v->stage));
+    json_object_object_add(ft, "event_type", jstr("federation.verdict"));
+    json_object_object_add(ft, "federation_id", jstr(f->id));
     json_object_object_add(fed, "from", jstr(d->from));
     json_object_object_add(fed, "to", jstr(d->to));
     if (f->local) {
-        bool out = strcmp(f->local, d->from) == 0;
+        bool outbound = strcmp(f->local, d->from) == 0;
         json_object_object_add(fed, "local_domain", jstr(f->local));
-        json_object_object_add(fed, "remote_domain", jstr(out ? d->to : d->from));
-        json_object_object_add(fed, "direction", jstr(out ? "outbound" : "inbound"));
+        json_object_object_add(fed, "remote_domain", jstr(outbound ? d->to : d->from));
+        json_object_object_add(fed, "direction", jstr(outbound ? "outbound" : "inbound"));
     }
-    json_object_object_add(x, "federation", fed);
-    json_object_object_add(ev, "xmpp", x);
+    json_object_object_add(ft, "federation", fed);
+    json_object_object_add(ev, "fedtrace", ft);
     return ev;
 }

@@ -11,7 +11,8 @@
  *   output_federation.c federations, directions and verdicts as JSON
  *   output_stats.c      the capture and the statistics as JSON
  *   output_json.c       the JSON document writer
- *   output_ndjson.c     the NDJSON envelope and line writer
+ *   output_ndjson.c     the NDJSON line writer: each family's event
+ *   output_ecs.c        the ECS envelope, ECS names of DNS/TLS, random uids
  *   output_text.c       the text report, rendered from the C records
  *   output_pending.c    XMPP events of open connections (spooled)
  *   output_spool.c      temporary files
@@ -40,6 +41,13 @@
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 /* The document's connections and lookups: one line each (many, flat). */
 #define JSON_ELEM_FLAGS (JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* A capture source as the ECS observer names it (output_add_source). */
+struct output_source {
+    char *name;                 /* owned: interface or file */
+    char *observer;             /* owned: the @OBS tag or NULL */
+    bool live;
+};
 
 /* Where the text report finds a listed connection's block (conn_text). */
 struct text_conn_ref {
@@ -76,6 +84,15 @@ struct output {
     struct spool conn_text;     /* text -v: one block per listed connection */
     struct text_conn_ref *text_conns; /* owned; text -v, conns_listed of them */
     uint64_t text_conns_cap;
+    /* capture drops (output_note_drops) */
+    struct drop_window { int64_t from_ns, to_ns; uint64_t dropped; } drops[OUTPUT_MAX_DROP_WINDOWS];
+    unsigned ndrops;
+    /* ECS (output_ecs.c) */
+    bool random_uids;           /* NDJSON: Zeek-style random uids */
+    uint64_t uid_key[2];        /* random per run */
+    char hostname[256];         /* observer.hostname; "" if unknown */
+    struct output_source sources[FACT_MAX_SOURCES];
+    unsigned nsources;
     /* the first temporary-file failure, for output_error() */
     int spool_errno;
     bool spool_created;         /* false: making the file failed */
@@ -99,8 +116,8 @@ json_object *jms(int64_t ns);
 json_object *jframe(const struct frame_ref *r);
 json_object *jmeta(const struct ft_meta *m);
 json_object *jendpoint(const struct ft_addr *a, uint16_t port);
-/* "C12" (prefix 'C', a connection) or "D3" (a DNS lookup). */
-json_object *jref_uid(uint64_t id, char prefix);
+/* The uid of a connection (prefix 'C') or DNS lookup ('D'): output_uid. */
+json_object *jref_uid(const struct output *o, uint64_t id, char prefix);
 /* Adds v under key unless v is NULL. */
 void jadd_opt(json_object *o, const char *key, json_object *v);
 /* Writes serialised JSON to fp with every ill-formed UTF-8 sequence
@@ -109,9 +126,12 @@ void output_emit(struct output *o, FILE *fp, const char *json);
 
 /* ---- the event families ------------------------------------------------ */
 
-json_object *conn_json(const struct conn_record *c);
-json_object *xmpp_json(const struct flow_info *fi, const struct xmpp_event *ev);
-json_object *dns_json(const struct dns_lookup *lk);
+json_object *conn_json(const struct output *o, const struct conn_record *c);
+json_object *xmpp_json(const struct output *o, const struct flow_info *fi, const struct xmpp_event *ev);
+json_object *dns_json(const struct output *o, const struct dns_lookup *lk);
+/* When capture drops touch direction d's time: lowers "confidence" of
+ * the verdict object vj one step and adds a note. */
+void verdict_adjust_for_drops(const struct output *o, const struct corr_direction *d, json_object *vj);
 
 /* A lookup as compact bytes (its strings as offsets into its pool) and
  * back: how the document's DNS spool keeps lookups until it knows which
@@ -121,16 +141,63 @@ json_object *dns_json(const struct dns_lookup *lk);
 size_t dns_pack(const struct dns_lookup *lk, unsigned char *out, size_t cap);
 bool dns_unpack(struct dns_lookup *lk, const unsigned char *in, size_t len);
 /* full: with title, evidence, notes, advice and refs. */
-json_object *verdict_json(const struct corr_verdict *v, bool full);
-json_object *federation_json(const struct corr_federation *f);
+json_object *verdict_json(const struct output *o, const struct corr_verdict *v, bool full);
+json_object *federation_json(const struct output *o, const struct corr_federation *f);
 /* The NDJSON federation.verdict event of one direction. */
-json_object *federation_verdict_event(const struct corr_federation *f, const struct corr_direction *d,
+json_object *federation_verdict_event(const struct output *o, const struct corr_federation *f, const struct corr_direction *d,
                                       int64_t capture_start_ns);
 json_object *capture_json(const struct output *o, const struct stats_snapshot *snap);
 /* decode, ip_fragments, flows, reassembly, pipeline. */
 json_object *stats_json(const struct stats_snapshot *snap);
 /* stats_json plus dissectors, correlator (when known) and output. */
 json_object *stats_full_json(const struct output *o, const struct stats_snapshot *snap);
+
+/* ---- output_ecs.c ------------------------------------------------------ */
+
+/* How an event is classified in ECS.  category and type are one keyword
+ * or several separated by commas (written as arrays). */
+struct ecs_event {
+    const char *kind;       /* event, alert, state, metric */
+    const char *category;   /* e.g. "network" */
+    const char *type;       /* e.g. "connection,end" */
+    const char *action;     /* the fedtrace event type */
+    const char *outcome;    /* success, failure, unknown; NULL: none */
+    const char *dataset;    /* fedtrace.<family> */
+};
+
+/* Picks the run's uid key (random), the host name; uids are random for
+ * NDJSON only. */
+void ecs_init(struct output *o);
+void ecs_free(struct output *o);
+/* "C12" for the JSON document and the text report; for NDJSON a Zeek-style
+ * "C" + 17 base-62 characters, the same for the same id within the run
+ * and unrelated across runs and sensors.  Into buf (32 bytes are enough). */
+const char *output_uid(const struct output *o, uint64_t id, char prefix, char *buf, size_t len);
+/* @timestamp, ecs.version, event.*, observer.* (of capture source
+ * `source`; -1: none in particular) into ev. */
+void ecs_envelope(const struct output *o, json_object *ev, int64_t ts_ns, const struct ecs_event *d, int source);
+/* source.* and destination.* (ip, port), their addresses in related.ip. */
+void ecs_endpoints(json_object *ev, const struct ft_addr *src, uint16_t sport, const struct ft_addr *dst,
+                   uint16_t dport);
+/* network.transport/protocol/type/community_id. */
+void ecs_network(json_object *ev, const struct ft_addr *a, uint16_t pa, const struct ft_addr *b, uint16_t pb,
+                 bool udp, const char *protocol);
+void ecs_related_ip(json_object *ev, const struct ft_addr *a);
+void ecs_related_host(json_object *ev, const char *host);
+/* error.code/message/type (NULL or "" parts left out). */
+void ecs_error(json_object *ev, const char *code, const char *message, const char *type);
+/* dns.* of a lookup (caller adds it as "dns"); its names and addresses go
+ * to related.* of ev. */
+json_object *ecs_dns(json_object *ev, const struct dns_lookup *lk);
+/* tls.* of a TLS fact, or NULL when it has nothing under ECS names; an
+ * alert or error sets error.* of ev. */
+json_object *ecs_tls(json_object *ev, const struct tls_event *t, bool from_server);
+/* A certificate's UTCTime/GeneralizedTime ("261224054908Z") as ISO 8601
+ * ("2026-12-24T05:49:08Z") into buf (24 bytes are enough); NULL when raw
+ * is not one. */
+const char *cert_time_iso(const char *raw, char *buf, size_t len);
+/* The wall clock, for events with no packet time (an idle stats line). */
+int64_t ecs_wall_ns(void);
 
 /* ---- output_json.c ----------------------------------------------------- */
 
@@ -147,6 +214,8 @@ void ndjson_conn(struct output *o, const struct conn_record *rec, json_object *c
 void ndjson_xmpp(struct output *o, const struct flow_info *fi, const struct xmpp_event *ev, json_object *j);
 void ndjson_dns(struct output *o, const struct dns_lookup *lk, json_object *j);
 void ndjson_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns);
+/* A capture.stats event; final: the closing one. */
+void ndjson_stats(struct output *o, const struct stats_snapshot *snap, bool final);
 void ndjson_finish(struct output *o, const struct stats_snapshot *snap);
 
 /* ---- output_text.c ----------------------------------------------------- */

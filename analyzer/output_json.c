@@ -54,7 +54,7 @@ static void write_lookup(struct output *o, size_t len)
     json_object *j;
     if (!dns_unpack(o->dns_lk, o->dns_buf, len))
         return; /* cannot happen: the spool holds what dns_pack wrote */
-    j = dns_json(o->dns_lk);
+    j = dns_json(o, o->dns_lk);
     output_emit(o, o->fp, json_object_to_json_string_ext(j, JSON_ELEM_FLAGS));
     json_object_put(j);
 }
@@ -161,7 +161,7 @@ static void write_federations(struct output *o)
         json_object *arr = json_object_new_array();
         const char *s;
         size_t len;
-        json_object_array_add(arr, federation_json(corr_federation_at(o->corr, i)));
+        json_object_array_add(arr, federation_json(o, corr_federation_at(o->corr, i)));
         s = json_object_to_json_string_ext(arr, JSON_FLAGS);
         len = strlen(s);
         fputs(i ? ",\n" : "\n", o->fp);

@@ -125,6 +125,8 @@ static json_object *correlator_stats_json(const struct correlator *corr)
     ADD(o, cs, lookups_dropped);
     ADD(o, cs, events);
     ADD(o, cs, events_dropped);
+    ADD(o, cs, tls_records);
+    ADD(o, cs, tls_records_dropped);
     ADD(o, cs, s2s_conns);
     ADD(o, cs, c2s_conns);
     ADD(o, cs, nat_pairs);

@@ -198,10 +198,14 @@ static void text_direction(FILE *fp, struct text_scratch *tx, const struct corr_
     if (!ok)
         fprintf(fp, " at %s, %s (confidence %s)", tesc(tx, fed_stage_name(v->stage)),
                 tesc(tx, verdict_code_shown(v)), tesc(tx, confidence_shown(v)));
+    else if (v->code != VERDICT_OK && vi) /* ok, with a remark: a pending subscription */
+        fprintf(fp, " (%s, confidence %s)", tesc(tx, verdict_code_shown(v)), tesc(tx, confidence_shown(v)));
     else
         fprintf(fp, " (confidence %s)", tesc(tx, confidence_shown(v)));
     if (v->decrypted)
         fprintf(fp, " [decrypted]");
+    if (v->inferred)
+        fprintf(fp, " [inferred: %s]", tesc(tx, v->rule ? v->rule : "?"));
     fprintf(fp, "\n      %s\n", tesc(tx, v->summary));
     for (unsigned i = 0; i < d->n_timeline; i++) {
         const struct corr_tl *t = &d->timeline[i];

@@ -6,6 +6,43 @@
 #include "output_int.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tok.h"
+
+/* IANA "TLS Cipher Suites" names of the suites servers negotiate today. */
+static const struct tok cipher_toks[] = {
+    { 0x1301, "TLS_AES_128_GCM_SHA256" },
+    { 0x1302, "TLS_AES_256_GCM_SHA384" },
+    { 0x1303, "TLS_CHACHA20_POLY1305_SHA256" },
+    { 0x1304, "TLS_AES_128_CCM_SHA256" },
+    { 0x1305, "TLS_AES_128_CCM_8_SHA256" },
+    { 0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA" },
+    { 0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA" },
+    { 0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256" },
+    { 0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256" },
+    { 0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256" },
+    { 0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384" },
+    { 0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" },
+    { 0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384" },
+    { 0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" },
+    { 0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA" },
+    { 0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" },
+    { 0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" },
+    { 0xc023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256" },
+    { 0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384" },
+    { 0xc027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256" },
+    { 0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" },
+    { 0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
+    { 0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
+    { 0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
+    { 0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
+    { 0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+    { 0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
+    { 0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+    { 0, NULL },
+};
 
 static json_object *tls_json(const struct tls_event *t)
 {
@@ -23,6 +60,9 @@ static json_object *tls_json(const struct tls_event *t)
         json_object_object_add(o, "alpn", a);
     } else if (t->type == TLS_EV_SERVER_HELLO) {
         json_object_object_add(o, "version", jstr(tls_version_name(t->version, vb, sizeof(vb))));
+        json_object_object_add(o, "cipher", jstr(tok2str(cipher_toks, t->cipher, "0x%04x", vb, sizeof(vb))));
+        if (t->n_alpn)
+            json_object_object_add(o, "alpn", jstr(t->alpn[0]));
         if (t->hello_retry)
             json_object_object_add(o, "hello_retry", json_object_new_boolean(true));
     } else if (t->type == TLS_EV_CERTIFICATE) {
@@ -30,7 +70,11 @@ static json_object *tls_json(const struct tls_event *t)
         json_object_object_add(o, "certificates", jint(t->n_certs));
         jadd_opt(o, "subject_cn", jopt_str(t->cert_cn));
         jadd_opt(o, "issuer_cn", jopt_str(t->cert_issuer_cn));
-        jadd_opt(o, "not_after", jopt_str(t->cert_not_after));
+        {
+            char iso[32];
+            const char *when = cert_time_iso(t->cert_not_after, iso, sizeof(iso));
+            jadd_opt(o, "not_after", jopt_str(when ? when : t->cert_not_after));
+        }
         if (t->cert_parsed)
             json_object_object_add(o, "self_issued", json_object_new_boolean(t->cert_self_issued));
         if (t->n_san) {
@@ -51,14 +95,12 @@ static json_object *tls_json(const struct tls_event *t)
 }
 
 /* One XMPP event: the fields that mean something for its type. */
-json_object *xmpp_json(const struct flow_info *fi, const struct xmpp_event *ev)
+json_object *xmpp_json(const struct output *out, const struct flow_info *fi, const struct xmpp_event *ev)
 {
     json_object *o = json_object_new_object();
-    char uid[32];
-    snprintf(uid, sizeof(uid), "C%" PRIu64, fi->flow_id);
     json_object_object_add(o, "frame", jint(ev->meta.frame));
     json_object_object_add(o, "ts", jtime(ev->meta.ts_ns));
-    json_object_object_add(o, "uid", jstr(uid));
+    json_object_object_add(o, "uid", jref_uid(out, fi->flow_id, 'C'));
     json_object_object_add(o, "dir", jstr(ev->dir == FT_DIR_ORIG ? "orig" : "resp"));
     json_object_object_add(o, "type", jstr(xmpp_event_type_name(ev->type)));
     jadd_opt(o, "from", jopt_str(ev->from));

@@ -375,6 +375,34 @@ static void handle_tcp(struct pipeline *pl, struct packet *pkt)
     report_handshake(pl, f, &before);
 }
 
+/* Packet time moved on to m->ts_ns: timers above may fire before facts
+ * of that time, and timeouts run at most once per second of it. */
+static void advance_clock(struct pipeline *pl, const struct ft_meta *m, bool first)
+{
+    if (m->ts_ns > pl->clock_ns || first) {
+        pl->clock_ns = m->ts_ns;
+        fact_emit_time(&pl->facts, m->ts_ns);
+    }
+    if (pl->have_packets && m->ts_ns >= pl->next_housekeeping_ns) {
+        flow_expire(pl->flows, m->ts_ns, m);
+        ipfrag_expire(pl->frags, m->ts_ns);
+        if (pl->dissectors.tick)
+            pl->dissectors.tick(pl->dissectors.user, m->ts_ns);
+        pl->next_housekeeping_ns = m->ts_ns + FT_NS_PER_SEC;
+    }
+}
+
+void pipeline_advance(struct pipeline *pl, int64_t now_ns)
+{
+    struct ft_meta m;
+    if (!pl->flows || now_ns <= pl->clock_ns)
+        return;
+    /* The records a timeout emits name the last frame seen, stamped now. */
+    m = pl->last_meta;
+    m.ts_ns = now_ns;
+    advance_clock(pl, &m, false);
+}
+
 void pipeline_packet(struct pipeline *pl, int linktype, const uint8_t *data, uint32_t caplen,
                      uint32_t wirelen, const struct ft_meta *m)
 {
@@ -390,20 +418,7 @@ void pipeline_packet(struct pipeline *pl, int linktype, const uint8_t *data, uin
     if (m->ts_ns > pl->stats.last_ns)
         pl->stats.last_ns = m->ts_ns;
     pl->last_meta = *m;
-    /* Packet time moved on: timers above may fire before this packet's facts. */
-    if (m->ts_ns > pl->clock_ns || pl->stats.frames == 1) {
-        pl->clock_ns = m->ts_ns;
-        fact_emit_time(&pl->facts, m->ts_ns);
-    }
-
-    /* Timeouts run on packet time, at most once per second of it. */
-    if (m->ts_ns >= pl->next_housekeeping_ns) {
-        flow_expire(pl->flows, m->ts_ns, m);
-        ipfrag_expire(pl->frags, m->ts_ns);
-        if (pl->dissectors.tick)
-            pl->dissectors.tick(pl->dissectors.user, m->ts_ns);
-        pl->next_housekeeping_ns = m->ts_ns + FT_NS_PER_SEC;
-    }
+    advance_clock(pl, m, pl->stats.frames == 1);
 
     pkt.meta = *m;
     pkt.caplen = caplen;

@@ -62,6 +62,12 @@ int pipeline_init(struct pipeline *pl, const struct pipeline_config *cfg,
 void pipeline_packet(struct pipeline *pl, int linktype, const uint8_t *data, uint32_t caplen,
                      uint32_t wirelen, const struct ft_meta *m);
 
+/* Moves packet time on to now_ns with no packet (a live capture's
+ * wall-clock tick on an idle link): facts.on_time and the timeouts run as
+ * a packet of that time would make them.  Nothing when time would not
+ * move forward or after pipeline_finish(). */
+void pipeline_advance(struct pipeline *pl, int64_t now_ns);
+
 /* Ends every flow (flushing reassembly, closing dissectors, reporting
  * connections).  Call once after the last packet. */
 void pipeline_finish(struct pipeline *pl);

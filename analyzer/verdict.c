@@ -37,6 +37,7 @@
 
 #include "verdict.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -386,7 +387,7 @@ static const struct verdict_info table[] = {
         "From a PC outside the ASA run `telnet {ip} {port}`; a blank screen means the path is open (as in Cisco's verification steps).",
         ADV_ASA_PAT,
         ADV_ASA_ACL,
-        "Trace it on the ASA: `packet-tracer input outside tcp 198.51.100.1 40000 {public_ip} 5269 detailed`; if {ip} is remote, ask its administrators to open 5269.",
+        "Trace it on the ASA: `packet-tracer input outside tcp {peer} 40000 {public_ip} 5269 detailed`; if {ip} is remote, ask its administrators to open 5269.",
         NULL
     },
     "RFC 9293 §3.5; Cisco CUPS XMPP federation guide (telnet test)"
@@ -1233,8 +1234,10 @@ static const struct verdict_info table[] = {
     "The peer closed right after the TLS handshake (certificate likely rejected)",
     "{peer} closed the connection {seconds}s after the TLS 1.3 handshake with {local}",
     "The TLS 1.3 handshake finished, then one side closed (FIN, often followed by "
-    "RST) within moments, before any meaningful amount of data. With TLS 1.3 the "
-    "certificates and any alert are encrypted, so only the timing is visible. The "
+    "RST) within moments: the receiver answered the initiator's encrypted stream "
+    "header with a single record (stream header, stream error and close) and hung "
+    "up (rule `tls-answer-then-close`). With TLS 1.3 the "
+    "certificates and any alert are encrypted, so only sizes and timing are visible. The "
     "most likely reading is that the closing side rejected the other's certificate "
     "(wrong name, untrusted CA, expired) under a policy such as Prosody's "
     "`s2s_secure_auth`. Confidence is medium; a keylog file would confirm it.",
@@ -1680,7 +1683,9 @@ static const struct verdict_info table[] = {
     "Normally this is simply a person who has not approved the request yet, and not "
     "a network fault. Prosody acknowledges a subscribe with an unavailable presence, "
     "and a subscribe to a non-existent account can look the same; ejabberd sends "
-    "nothing back. It matters only if the remote drops subscriptions by policy.",
+    "nothing back. It matters only if the remote drops subscriptions by policy. "
+    "The direction is therefore reported `ok` with this code (the federation works), "
+    "and --fail-on-broken does not fire on it; a denial is STZ-UNSUBSCRIBED.",
     {
         "Ask {to} to look for and accept the pending request.",
         "If it never arrives there, check that {to} exists and that {remote} does not discard subscriptions from {local} by policy.",
@@ -1850,9 +1855,15 @@ static const struct verdict_info table[] = {
     "The s2s stream is encrypted; authentication is invisible",
     "The s2s stream between {local} and {remote} is TLS-encrypted and no keylog was given",
     "After STARTTLS everything, including dialback or SASL and the stanzas, is "
-    "encrypted. Verdicts for those stages are inferred from timing, closes, alerts "
-    "and bounces on the cleartext client side, and their confidence is reduced. "
-    "This is expected with modern servers and not a fault; it only limits what the capture can prove.",
+    "encrypted. Verdicts for those stages are inferred, marked `inferred` with the "
+    "rule that fired, at reduced confidence: from the encrypted record sizes "
+    "(`tls-sasl-restart`: a stream restart the size of the first header after a "
+    "<success/>-sized answer; `tls-data-both-ways`: XMPP records both ways past the "
+    "header exchange; `tls-answer-then-close`: one answer, then a close within a "
+    "second), from alerts and closes, and from the cleartext client side "
+    "(`c2s-subscribed`: the contact's subscribed reached the user, proving both "
+    "directions). This code remains only when none of that is in the capture. "
+    "Encryption is expected with modern servers and not a fault; it only limits what the capture can prove.",
     {
         "Decrypt the stream: run fedtrace with `--tls-keylog FILE`, a key log from one of the servers (tools/keylog/README: an LD_PRELOAD shim for Prosody and ejabberd, extract-tls-secrets loaded into Openfire's JVM); the key must cover the connections captured.",
         "Capture the client port 5222 too, so bounce errors sent to users are visible.",
@@ -2006,6 +2017,46 @@ static void emit(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
     *pos += n;
 }
 
+#define STR_WHAT 320
+
+/* What a reader must substitute for a value the capture did not show,
+ * e.g. "<public address of a.example.test>". */
+static void unknown_value(const struct verdict_vars *v, const char *name, size_t len, char *out, size_t outlen)
+{
+    static const struct {
+        const char *name, *pre, *post; /* with our domain between them when pre is set */
+    } what[] = {
+        { "public_ip", "<public address of ", ">" },
+        { "private_ip", "<inside address of ", "'s server>" },
+        { "ip", "<address of the server in question>", NULL },
+        { "port", "<port>", NULL },
+        { "peer", "<address of the other server>", NULL },
+        { "resolver", "<your DNS resolver>", NULL },
+        { "qname", "<the name looked up>", NULL },
+        { "local", "<your domain>", NULL },
+        { "remote", "<the remote domain>", NULL },
+        { "from", "<originating domain>", NULL },
+        { "to", "<receiving domain>", NULL },
+        { "condition", "<condition>", NULL },
+        { "text", "<error text>", NULL },
+        { "alert", "<alert>", NULL },
+        { "n", "<count>", NULL },
+        { "seconds", "<seconds>", NULL },
+    };
+    const char *local = v && v->server && *v->server ? v->server
+                      : v && v->local && *v->local ? v->local : "your domain";
+    for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+        if (strlen(what[i].name) == len && memcmp(what[i].name, name, len) == 0) {
+            if (what[i].post)
+                snprintf(out, outlen, "%s%s%s", what[i].pre, local, what[i].post);
+            else
+                snprintf(out, outlen, "%s", what[i].pre);
+            return;
+        }
+    }
+    snprintf(out, outlen, "<%.*s>", (int)(len < 64 ? len : 64), name);
+}
+
 size_t verdict_render(const char *tmpl, const struct verdict_vars *v, char *out, size_t outlen)
 {
     size_t pos = 0;
@@ -2021,9 +2072,14 @@ size_t verdict_render(const char *tmpl, const struct verdict_vars *v, char *out,
                 q++;
             if (*q == '}' && q > p + 1) {
                 const char *val = var_value(v, p + 1, (size_t)(q - p - 1));
-                if (val == NULL || *val == '\0')
-                    val = "?";
-                emit(out, outlen, &pos, val, strlen(val));
+                if (val == NULL || *val == '\0') {
+                    /* not in the capture: say what to put there */
+                    char what[STR_WHAT];
+                    unknown_value(v, p + 1, (size_t)(q - p - 1), what, sizeof(what));
+                    emit(out, outlen, &pos, what, strlen(what));
+                } else {
+                    emit(out, outlen, &pos, val, strlen(val));
+                }
                 p = q + 1;
                 continue;
             }

@@ -83,6 +83,8 @@ struct verdict_vars {
     const char *local, *remote, *from, *to;
     const char *qname, *resolver, *ip, *port, *public_ip, *private_ip;
     const char *condition, *text, *alert, *peer, *n, *seconds;
+    const char *server;  /* the domain public_ip/private_ip belong to (names the
+                          * placeholder when they are unknown); NULL = local */
 };
 
 /* Expands the placeholders of tmpl into out (always NUL-terminated,

@@ -77,7 +77,7 @@
     X(STR_UNSUPPORTED_FEATURE,      "STR-UNSUPPORTED-FEATURE",      DETECTED) \
     X(STR_UNSUPPORTED_STANZA_TYPE,  "STR-UNSUPPORTED-STANZA-TYPE",  DETECTED) \
     X(STR_UNSUPPORTED_VERSION,      "STR-UNSUPPORTED-VERSION",      DETECTED) \
-    X(TLS_NOT_OFFERED,              "TLS-NOT-OFFERED",              NOT_YET) \
+    X(TLS_NOT_OFFERED,              "TLS-NOT-OFFERED",              DETECTED) \
     X(TLS_REQUIRED_MISSING,         "TLS-REQUIRED-MISSING",         DETECTED) \
     X(TLS_STRIP,                    "TLS-STRIP",                    NOT_YET) \
     X(TLS_FAILURE,                  "TLS-FAILURE",                  DETECTED) \

@@ -73,6 +73,8 @@ struct tls_dir {
     bool enc_reported;    /* TLS_EV_ENCRYPTED emitted */
     bool dead;            /* error, gap or eof: ignore further bytes */
     uint64_t offset;      /* bytes consumed in this direction */
+    uint32_t records;     /* opaque records seen (TLS_EV_RECORD sequence) */
+    uint64_t records_unreported; /* opaque records beyond TLS_RECORD_EVENTS_MAX */
 };
 
 struct tls_conn {
@@ -177,6 +179,7 @@ const char *tls_event_type_name(enum tls_event_type t)
     case TLS_EV_ENCRYPTED: return "encrypted";
     case TLS_EV_ERROR: return "error";
     case TLS_EV_GAP: return "gap";
+    case TLS_EV_RECORD: return "record";
     }
     return "unknown";
 }
@@ -205,6 +208,13 @@ void tls_conn_free(struct tls_conn *t)
     budget_free(t->d[0].hs_buf);
     budget_free(t->d[1].hs_buf);
     budget_free(t);
+}
+
+uint64_t tls_conn_records_unreported(const struct tls_conn *t, int dir)
+{
+    if (t == NULL || (dir != 0 && dir != 1))
+        return 0;
+    return t->d[dir].records_unreported;
 }
 
 bool tls_conn_encrypted(const struct tls_conn *t, int dir)
@@ -727,6 +737,25 @@ static void check_done(struct tls_conn *t, int dir)
     emit(t, &ev);
 }
 
+/* One opaque record: its size is all an observer without keys gets, and
+ * it is enough to recognise much of what it hides.  Bounded: the first
+ * TLS_RECORD_EVENTS_MAX per direction, the rest counted. */
+static void report_record(struct tls_conn *t, int dir, uint8_t type, uint16_t len)
+{
+    struct tls_dir *d = &t->d[dir];
+    struct tls_event ev;
+
+    if (d->records >= TLS_RECORD_EVENTS_MAX) {
+        d->records_unreported++;
+        return;
+    }
+    ev_init(t, dir, &ev, TLS_EV_RECORD);
+    ev.record_type = type;
+    ev.record_len = len;
+    ev.record_seq = d->records++;
+    emit(t, &ev);
+}
+
 /* A complete record header is in d->hdr: validate it and decide what to do with the fragment. */
 static bool record_start(struct tls_conn *t, int dir)
 {
@@ -794,6 +823,8 @@ static bool record_start(struct tls_conn *t, int dir)
     }
     if (type == CT_HANDSHAKE && d->finished)
         check_done(t, dir);
+    if (d->rec_opaque)
+        report_record(t, dir, type, len);
     return true;
 }
 

@@ -31,6 +31,8 @@
 #define TLS_MAX_ALPN 8      /* ALPN protocol names kept */
 #define TLS_MAX_SAN 8       /* SAN dNSNames kept from the first certificate */
 #define TLS_NAME_MAX 255    /* longest SNI / ALPN / CN / SAN string kept */
+#define TLS_RECORD_EVENTS_MAX 64 /* opaque records per direction reported one by one;
+                                    later ones are only counted */
 
 struct tls_config {
     size_t max_handshake; /* bytes of one handshake message kept (default 65536) */
@@ -54,6 +56,10 @@ enum tls_event_type {
     TLS_EV_ENCRYPTED,           /* first unreadable record of this direction (once per dir) */
     TLS_EV_ERROR,               /* not TLS / malformed framing: this direction stops; error */
     TLS_EV_GAP,                 /* tls_conn_gap: bytes missing, this direction stops */
+    TLS_EV_RECORD,              /* an opaque (encrypted) record: record_type, record_len,
+                                   record_seq; for the first TLS_RECORD_EVENTS_MAX of
+                                   each direction (the size of what it hides leaks:
+                                   see doc/verdicts.md, inferred verdicts) */
 };
 
 /*
@@ -99,8 +105,11 @@ struct tls_event {
     const char *alert_desc_name;          /* e.g. "unknown_ca", "unknown(201)"; "unknown" when encrypted */
     bool alert_encrypted;                 /* alert record after CCS: level/desc unreadable */
 
-    /* ENCRYPTED */
-    uint8_t record_type;                  /* content type of the first opaque record */
+    /* ENCRYPTED, RECORD */
+    uint8_t record_type;                  /* content type of the (first) opaque record */
+    /* RECORD */
+    uint16_t record_len;                  /* fragment length from the record header */
+    uint32_t record_seq;                  /* 0-based index among this direction's opaque records */
 
     /* ERROR / GAP */
     const char *error;                    /* static description */
@@ -133,6 +142,10 @@ void tls_conn_gap(struct tls_conn *t, int dir, uint64_t nbytes, const struct ft_
 
 /* Direction dir ended (FIN/RST/end of capture): no event, stop that direction. */
 void tls_conn_eof(struct tls_conn *t, int dir, const struct ft_meta *m);
+
+/* Opaque records of direction dir not reported one by one (beyond
+ * TLS_RECORD_EVENTS_MAX); 0 for NULL. */
+uint64_t tls_conn_records_unreported(const struct tls_conn *t, int dir);
 
 /* True once direction dir has turned opaque (TLS_EV_ENCRYPTED was emitted). */
 bool tls_conn_encrypted(const struct tls_conn *t, int dir);

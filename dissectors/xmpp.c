@@ -87,14 +87,18 @@ enum dmode {
     DM_XML,
     DM_SNIFF, /* after <starttls/>/<proceed/>: TLS or more XML? */
     DM_TLS,   /* inside TLS without plaintext: nothing to parse */
+    DM_DECL,  /* skipping an XML declaration that opens a restarted stream */
     DM_DONE,  /* closed, error, gap or eof: ignore bytes */
 };
+
+#define DECL_MAX 256 /* bytes of a mid-stream XML declaration skipped at most */
 
 enum halt_kind {
     HALT_NONE = 0,
     HALT_RESTART,
     HALT_SHRINK,  /* a large element ended: start a fresh, small parser */
     HALT_SNIFF,
+    HALT_MIDSTREAM, /* the first element is a stanza: the capture began mid-stream */
     HALT_DONE,
 };
 
@@ -181,6 +185,10 @@ struct xdir {
     unsigned depth;        /* open elements */
 
     unsigned n_opens;      /* stream headers seen */
+    unsigned decl_len;     /* DM_DECL: bytes of the declaration skipped so far */
+    bool midstream;        /* picked up mid-stream: parsing inside an assumed header */
+    uint8_t *replay;       /* HALT_MIDSTREAM: the bytes from the first element on */
+    size_t replay_len;
     bool closed, eof, gapped, in_tls_at_eof;
     bool wire_tls;         /* the bytes of this direction are TLS records now;
                               mode then is the state of the stream inside TLS
@@ -942,6 +950,40 @@ static void top_end(struct xdir *d, uint64_t end_pos)
         halt(d, after);
 }
 
+/* Elements that start a capture picked up mid-stream (RFC 6120 stanzas,
+ * XEP-0220 dialback). */
+static bool midstream_element(const struct qname *q)
+{
+    return q_local(q, "message") || q_local(q, "presence") || q_local(q, "iq") || q_local(q, "result") ||
+           q_local(q, "verify");
+}
+
+/* The capture began inside a stream: keep the bytes from the current
+ * token on (expat still holds them, however they were chunked) to be
+ * parsed again inside an assumed stream header. */
+static void midstream_halt(struct xdir *d, int back)
+{
+    int off = 0, size = 0;
+    const char *ctx = XML_GetInputContext(d->parser, &off, &size);
+
+    if (ctx != NULL)
+        off -= off >= back ? back : 0; /* from the '<' of the token */
+    if (ctx == NULL || off < 0 || size < off || (size_t)(size - off) > d->conn->cfg.max_stanza) {
+        halt_error(d, XMPP_ERR_NOT_STREAM, "root element is not a stream header");
+        return;
+    }
+    d->replay = budget_malloc(&d->mem, (size_t)(size - off) + 1);
+    if (d->replay == NULL) {
+        halt_error(d, XMPP_ERR_NOMEM, "no memory to resynchronise a mid-stream capture");
+        return;
+    }
+    memcpy(d->replay, ctx + off, (size_t)(size - off));
+    d->replay_len = (size_t)(size - off);
+    d->halt = HALT_MIDSTREAM;
+    d->halt_pos = d->fed; /* everything given so far is in the replay */
+    XML_StopParser(d->parser, XML_FALSE);
+}
+
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
     struct xdir *d = ud;
@@ -962,6 +1004,12 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     }
     d->depth++;
     split_name(name, &q);
+    if (level == 0 && d->n_opens == 0 && !d->midstream && !q_local(&q, "stream") && midstream_element(&q)) {
+        d->depth--;
+        pend_drop(d);
+        midstream_halt(d, 0);
+        return;
+    }
     if (level == 0) {
         stream_open(d, &q, atts, d->n_opens > 0);
         if (!q_local(&q, "stream")) {
@@ -1250,45 +1298,69 @@ static bool is_blank(uint8_t b)
 }
 
 static bool tls_start(struct xdir *d);
+static void dir_process(struct xdir *d, const uint8_t *p, size_t n);
 
-#define RESTART_CARRY 256 /* longest start of a declaration carried to a new parser */
-
-/*
- * The parser stopped at a misplaced XML declaration at position pos; the
- * current slice starts at base and is `part` bytes long.  Start a fresh
- * parser there.  When the declaration began in an earlier slice (expat
- * kept the unfinished token in its buffer: pos < base), those bytes are
- * taken from expat's input context and given to the new parser first.
- * False when that is not possible: the caller reports the XML error.
- */
-static bool restart_document(struct xdir *d, uint64_t pos, uint64_t base, size_t part)
+/* An assumed s2s stream header: what the stanzas of a stream picked up
+ * mid-stream are parsed inside (jabber:server, the dialback prefix bound). */
+static bool midstream_root(struct xdir *d)
 {
-    char carry[RESTART_CARRY];
-    size_t ncarry = 0;
+    static const struct {
+        const char *prefix, *uri;
+    } decl[] = { { "stream", NS_STREAMS }, { NULL, NS_SERVER }, { "db", NS_DIALBACK } };
 
-    if (pos > base + part)
-        return false;
-    if (pos < base) {
-        int off = 0, size = 0;
-        const char *ctx = XML_GetInputContext(d->parser, &off, &size);
-        uint64_t need = base - pos;
+    decls_free(d->decls, &d->n_decls);
+    memcpy(d->root_qname, "stream:stream", sizeof("stream:stream"));
+    for (size_t i = 0; i < sizeof(decl) / sizeof(decl[0]); i++) {
+        size_t np = decl[i].prefix != NULL ? strlen(decl[i].prefix) : 0, nu = strlen(decl[i].uri);
+        char *block = budget_malloc(&d->mem, np + nu + 2);
+        struct nsdecl *nd = &d->decls[d->n_decls];
 
-        if (ctx == NULL || off < 0 || size < off || need > sizeof(carry) ||
-            need > (uint64_t)(size - off) || ctx[off] != '<')
+        if (block == NULL)
             return false;
-        ncarry = (size_t)need;
-        memcpy(carry, ctx + off, ncarry);
-    }
-    if (!parser_start(d))
-        return false;
-    /* d->real counts the bytes before this slice */
-    d->real_base = ncarry > 0 ? d->real - ncarry : d->real + (pos - base);
-    if (ncarry > 0) {
-        d->fed += ncarry;
-        if (XML_Parse(d->parser, carry, (int)ncarry, XML_FALSE) == XML_STATUS_ERROR)
-            return false;
+        nd->has_prefix = decl[i].prefix != NULL;
+        nd->prefix = block;
+        memcpy(block, decl[i].prefix != NULL ? decl[i].prefix : "", np + 1);
+        nd->uri = block + np + 1;
+        memcpy(nd->uri, decl[i].uri, nu + 1);
+        d->n_decls++;
     }
     return true;
+}
+
+/* Parse the kept bytes again inside the assumed header (once per direction). */
+static void midstream_resume(struct xdir *d)
+{
+    uint8_t *buf = d->replay;
+    size_t len = d->replay_len;
+
+    d->replay = NULL;
+    d->replay_len = 0;
+    d->midstream = true;
+    d->conn->stats.midstream_resyncs++;
+    if (!midstream_root(d)) {
+        budget_free(buf);
+        emit_error(d, XMPP_ERR_NOMEM, "no memory to resynchronise a mid-stream capture", d->fed);
+        return;
+    }
+    if (!resync(d)) {
+        budget_free(buf);
+        return;
+    }
+    d->real -= len < d->real ? len : d->real; /* counted once already */
+    dir_process(d, buf, len);
+    budget_free(buf);
+}
+
+/* After an error: is the offending token an end tag ("</stream:stream>"
+ * as the first thing of a capture picked up mid-stream)? */
+static bool at_end_tag(struct xdir *d)
+{
+    int off = 0, size = 0;
+    const char *ctx = XML_GetInputContext(d->parser, &off, &size);
+
+    if (ctx == NULL || off < 1 || off >= size)
+        return false;
+    return ctx[off - 1] == '<' && ctx[off] == '/'; /* expat points at the '/' */
 }
 
 /* Give up to one slice to expat; returns the bytes of p that were used. */
@@ -1313,15 +1385,31 @@ static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
     }
     if (d->halt == HALT_NONE) {
         enum XML_Error code = XML_GetErrorCode(d->parser);
-        uint64_t pos = parser_pos(d);
+        XML_Index at = XML_GetCurrentByteIndex(d->parser);
 
-        /* A new XML declaration between top-level elements: the peer
-         * restarted the stream with a fresh document, as servers do after
-         * SASL <success/> (RFC 6120 6.4.6).  A fresh parser takes it from
-         * the declaration on; the header that follows is the restart. */
-        if (code == XML_ERROR_MISPLACED_XML_PI && d->depth == 1 && restart_document(d, pos, base, part)) {
-            used = pos >= base ? (size_t)(pos - base) : 0;
+        /* A restarted stream may open with an XML declaration (ejabberd
+         * after SASL <success/>): legal at the start of a stream, which a
+         * restart is, but misplaced for a parser already inside one.
+         * Skip it and carry on at level 1. */
+        /* "<db:result" with no header to bind the prefix: mid-stream too */
+        if ((code == XML_ERROR_UNBOUND_PREFIX || at_end_tag(d)) && d->depth == 0 && d->n_opens == 0 &&
+            !d->midstream) {
+            d->real += part;
+            midstream_halt(d, code == XML_ERROR_UNBOUND_PREFIX ? 0 : 1);
+            if (d->halt == HALT_MIDSTREAM) {
+                d->halt = HALT_NONE;
+                midstream_resume(d);
+            }
+            return part;
+        }
+        if (code == XML_ERROR_MISPLACED_XML_PI && d->depth == 1 && at >= 0 &&
+            ((uint64_t)at < base || (uint64_t)at - base <= part)) {
+            /* expat reports it once the whole "<?xml ...?>" is in; it may
+             * have begun in an earlier slice (then it ends in this one) */
+            used = (uint64_t)at >= base ? (size_t)((uint64_t)at - base) : 0;
             d->real += used;
+            d->mode = DM_DECL;
+            d->decl_len = (uint64_t)at < base ? (unsigned)(base - (uint64_t)at) : 0;
             return used;
         }
         if (code == XML_ERROR_NO_MEMORY)
@@ -1349,6 +1437,11 @@ static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
     case HALT_SNIFF:
         d->mode = DM_SNIFF;
         break;
+    case HALT_MIDSTREAM:
+        d->halt = HALT_NONE;
+        d->real += part - used;
+        midstream_resume(d);
+        return part;
     default:
         d->mode = DM_DONE;
         break;
@@ -1357,6 +1450,27 @@ static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
     if (used == 0 && d->mode == DM_XML) /* cannot happen; never spin */
         used = part;
     return used;
+}
+
+/* DM_DECL: skip "<?xml ... ?>" (bounded), then parse on inside the stream. */
+static size_t decl_step(struct xdir *d, const uint8_t *p, size_t n)
+{
+    /* no '>' can occur inside an XML declaration but the closing "?>" */
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '>') {
+            d->real += i + 1;
+            if (resync(d))
+                d->mode = DM_XML;
+            return i + 1;
+        }
+        if (++d->decl_len > DECL_MAX) {
+            d->real += i;
+            emit_error(d, XMPP_ERR_XML, "XML declaration inside the stream is too long", d->fed);
+            return i;
+        }
+    }
+    d->real += n;
+    return n;
 }
 
 /* DM_START / DM_SNIFF: decide between XML and TLS at the first non-blank byte. */
@@ -1425,6 +1539,9 @@ static size_t xml_layer(struct xdir *d, const uint8_t *p, size_t n)
             break;
         case DM_XML:
             used = xml_step(d, p + done, n - done);
+            break;
+        case DM_DECL:
+            used = decl_step(d, p + done, n - done);
             break;
         default: /* DM_TLS without plaintext (only inside TLS), DM_DONE */
             c->stats.ignored_bytes += n - done;

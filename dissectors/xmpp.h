@@ -242,6 +242,8 @@ struct xmpp_stats {
     uint64_t shrinks;           /* parser replaced by a fresh one after a large
                                    element, to give its buffer back */
     uint64_t decrypted_bytes[2]; /* plaintext bytes parsed from inside TLS */
+    uint64_t midstream_resyncs; /* directions picked up mid-stream: parsed on from
+                                   their first stanza inside an assumed header */
 };
 
 struct xmpp_conn;

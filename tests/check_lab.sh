@@ -45,17 +45,19 @@ fw-drop|federation-fw-drop-outside.pcap|a.example.test|b.example.test|failed|DB-
 fw-drop|federation-fw-drop-outside.pcap|b.example.test|a.example.test|failed|TCP-NO-SYNACK
 dialback-invalid|federation-dialback-invalid-outside.pcap|a.example.test|b.example.test|failed|DB-WRONG-AUTH
 dns-missing|federation-dns-missing-inside.pcap|[10.99.1.10]|b.example.test|failed|DNS-SRV-NXDOMAIN
+direct-tls|federation-direct-tls-outside.pcap|a.example.test|b.example.test|ok|OK
+direct-tls|federation-direct-tls-outside.pcap,federation-direct-tls-inside.pcap|b.example.test|a.example.test|ok|OK
+tls-untrusted|federation-tls-untrusted-outside.pcap|a.example.test|b.example.test|failed|TLS-CLOSED-AFTER-HANDSHAKE
+remote-down|federation-remote-down-inside.pcap|a.example.test|b.example.test|failed|TCP-RST
 EOF_TABLE
 
 # An encrypted federation, live: tls-ok (certificates from a lab CA,
 # STARTTLS both ways, SASL EXTERNAL inside TLS; alice's cleartext c2s leg on
-# the inside capture).  Checked: what fedtrace can see today (two s2s
-# connections with ClientHello ALPN xmpp-server and a TLS 1.3 ServerHello,
-# the TLS stage ok both ways).  The right verdict (OK both ways) and the
-# c2s 'subscribed' are asserted as expected failures until fedtrace judges
-# encrypted directions and parses a c2s restart with an XML declaration:
-# XFAIL is printed and does not fail; XPASS fails, so the check is made
-# strict with the fix.
+# the inside capture).  Checked: the two s2s connections with ClientHello
+# ALPN xmpp-server and a TLS 1.3 ServerHello, the TLS stage ok both ways,
+# the verdict OK both ways marked inferred (record sizes or the c2s leg),
+# and the c2s 'subscribed' parsed after the server's stream restart with an
+# XML declaration.
 scenario=tls-ok
 if "$SRCDIR/tools/lab/run" "$scenario" "$out" >"$out/$scenario.log" 2>&1; then
     res=$("$FEDTRACE" -q -v -r "$out/federation-tls-ok-outside.pcap@outside" \
@@ -66,8 +68,6 @@ def say(kind, what):
     print("%s %s" % (kind, what))
 def check(cond, what):
     say("PASS" if cond else "FAIL", what)
-def xfail(cond, what, why):
-    say("XPASS" if cond else "XFAIL", "%s (%s)" % (what, why))
 s2s = [c for c in d["connections"] if c["resp"]["port"] == 5269]
 hellos = [[e["tls"] for e in c.get("xmpp", []) if e["type"] == "tls"] for c in s2s]
 ch = [t for h in hellos for t in h if t["event"] == "client_hello"]
@@ -83,13 +83,12 @@ for p in pairs:
     check(x is not None and x["stages"]["tls"]["status"] == "ok",
           "tls-ok: %s -> %s named by the stream headers, TLS stage ok" % p)
     got = "%s %s" % (x["verdict"]["status"], x["verdict"]["code"]) if x else "none"
-    xfail(got == "ok OK", "tls-ok: %s -> %s verdict ok OK, got %s" % (p + (got,)),
-          "encrypted directions are not judged yet")
+    check(got == "ok OK" and x["verdict"].get("inferred") is True,
+          "tls-ok: %s -> %s verdict ok OK (inferred), got %s" % (p + (got,)))
 c2s = [c for c in d["connections"] if c["resp"]["port"] == 5222]
-sub = any(e.get("type") == "stanza" and e.get("stanza_type") == "subscribed"
+sub = any(e.get("type") == "stanza" and e.get("presence") == "subscribed"
           for c in c2s for e in c.get("xmpp", []) if e.get("dir") == "resp")
-xfail(sub, "tls-ok: the c2s leg shows <presence type=subscribed/> from bob",
-      "the c2s server restart after SASL starts with an XML declaration and is lost")
+check(sub, "tls-ok: the c2s leg shows <presence type=subscribed/> from bob")
 ')
     echo "$res"
     pass=$((pass + $(echo "$res" | grep -c '^PASS')))

@@ -69,17 +69,17 @@ if "$PY" - "$work/stdout" <<'PYEOF'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 evs = [json.loads(l) for l in lines]
-types = [e["event_type"] for e in evs]
+types = [e["fedtrace"]["event_type"] for e in evs]
 assert [t for t in types if not t.startswith("xmpp.")] == ["connection", "connection", "federation.verdict", "capture.stats"], types
-v = [e for e in evs if e["event_type"] == "federation.verdict"][0]
-assert v["federation_id"].startswith("F") and v["event"]["outcome"] == "success", v
-assert v["xmpp"]["federation"]["code"] == "OK" and v["xmpp"]["federation"]["from"] == "a.example.test", v
+v = [e for e in evs if e["fedtrace"]["event_type"] == "federation.verdict"][0]
+assert v["fedtrace"]["federation_id"].startswith("F") and v["event"]["outcome"] == "success", v
+assert v["fedtrace"]["federation"]["code"] == "OK" and v["fedtrace"]["federation"]["from"] == "a.example.test", v
 assert types.count("xmpp.stream_open") == 4 and types.count("xmpp.db_result") == 4, types
 assert types[-1] == "capture.stats"
 for e in evs:
     assert e["@timestamp"].endswith("Z"), e
-for e in [e for e in evs if e["event_type"] == "connection"]:
-    assert e["@timestamp"].endswith("Z") and e["pcap"]["cnt"] >= 1
+for e in [e for e in evs if e["fedtrace"]["event_type"] == "connection"]:
+    assert e["@timestamp"].endswith("Z") and e["fedtrace"]["frame"] >= 1
     assert e["destination"]["port"] == 5269 and e["network"]["transport"] == "tcp"
 PYEOF
 then ok; else bad "ndjson events"; fi

@@ -40,7 +40,7 @@ if st["lookups_unreferenced"] == 0:
     errs.append("no unreferenced lookup: the capture does not exercise the choice")
 if len(v["dns"]) != st["lookups"] or "lookups_unreferenced" in v["stats"]["dissectors"]["dns"]:
     errs.append("-v lists %d of %d lookups" % (len(v["dns"]), st["lookups"]))
-ndl = [e for e in nd if e.get("event_type") == "dns.lookup"]
+ndl = [e for e in nd if e.get("fedtrace", {}).get("event_type") == "dns.lookup"]
 if len(ndl) != st["lookups"]:
     errs.append("NDJSON has %d dns.lookup events of %d" % (len(ndl), st["lookups"]))
 byuid = {l["uid"]: l for l in v["dns"]}
@@ -48,7 +48,12 @@ if any(byuid.get(l["uid"]) != l for l in d["dns"]):
     errs.append("a listed lookup differs from its -v form")
 # The document renders lookups from its spool at the end, NDJSON as they
 # complete: the same lookup either way.
-differ = [e["dns"]["uid"] for e in ndl if byuid.get(e["dns"]["uid"]) != e["dns"]]
+# NDJSON uids are random (unique across runs and sensors): match on the
+# lookup's own fields instead.
+strip = lambda l: {k: x for k, x in l.items() if k != "uid"}
+bykey = {(l["ts"], l["txid"], l["qname"]): strip(l) for l in v["dns"]}
+ndd = [e["fedtrace"]["dns"] for e in ndl]
+differ = [l["uid"] for l in ndd if bykey.get((l["ts"], l["txid"], l["qname"])) != strip(l)]
 if differ:
     errs.append("%d lookups differ between NDJSON and the document, e.g. %s" % (len(differ), differ[:3]))
 verdicts = lambda doc: [(f["id"], [x["verdict"] for x in f["directions"]]) for f in doc["federations"]]

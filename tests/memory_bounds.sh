@@ -115,7 +115,7 @@ check engine-xmpp-open.ndjson no "$@"
 "$PY" - "$OUT/engine-xmpp-open.ndjson.out" <<'EOF' || fail=1
 import json, sys
 last = json.loads(open(sys.argv[1]).read().splitlines()[-1])
-st = last["stats"]["dissectors"]["state"]
+st = last["fedtrace"]["stats"]["dissectors"]["state"]
 assert st["peak_bytes"] <= st["limit_bytes"], st
 assert st["connections_not_dissected"] > 0, st
 print("ok    engine-xmpp-open: dissector state peak %d of %d bytes, %d connections not dissected"

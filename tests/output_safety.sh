@@ -271,7 +271,7 @@ for sig in INT TERM; do
         if [ $fmt = json ]; then
             c="$out"
         else
-            tail -n 1 "$out" >"$work/last.json"
+            tail -n 1 "$out" | "$PY" -c 'import json,sys; json.dump(json.load(sys.stdin)["fedtrace"], sys.stdout)' >"$work/last.json"
             c="$work/last.json"
         fi
         if jcheck "$c" "d['capture']['interrupted'] is True and d['capture']['interrupted_by'] == 'SIG$sig' and 0 < d['capture']['frames'] < $all"; then ok; else
@@ -321,6 +321,28 @@ else
     skipped=$((skipped + 1))
 fi
 mnt=""
+
+# --rotate-size: every piece is whole lines, together they are the run.
+rot="$work/rot"
+mkdir -p "$rot"
+"$FEDTRACE" -q -r "$D" --format ndjson -o "$work/whole.ndjson"
+if "$FEDTRACE" -q -r "$D" --format ndjson -o "$rot/o.ndjson" --rotate-size 8K &&
+    "$PY" - "$rot" "$work/whole.ndjson" <<'PYEOF'
+import json, os, sys
+d = sys.argv[1]
+files = sorted(os.listdir(d))
+assert len(files) > 5, files
+n = 0
+for f in files:
+    data = open(os.path.join(d, f), "rb").read()
+    assert not data or data.endswith(b"\n"), f
+    assert f == "o.ndjson" or len(data) < 8192 + 4096, (f, len(data))
+    n += sum(1 for l in data.splitlines() if json.loads(l))
+assert n == sum(1 for l in open(sys.argv[2])), n
+PYEOF
+then ok; else bad "--rotate-size"; fi
+werr "rotation needs a file" "rotate-seconds need --format ndjson and -o FILE" \
+    "$FEDTRACE" -q -r "$D" --format ndjson --rotate-size 1M
 
 echo "output_safety: $pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

@@ -976,6 +976,125 @@ static void test_tls(void)
     corr_free(c);
 }
 
+/* One encrypted record of `len` bytes (TLS 1.3 application data). */
+static void rec_ev(struct correlator *c, uint64_t flow, int dir, int ms, uint64_t fr, unsigned len)
+{
+    struct xmpp_event ev;
+    struct tls_event tls;
+    memset(&ev, 0, sizeof(ev));
+    memset(&tls, 0, sizeof(tls));
+    ev.type = XMPP_EV_TLS;
+    ev.dir = (uint8_t)dir;
+    ev.meta.frame = ev.meta.src_frame = fr;
+    ev.meta.ts_ns = MS(ms);
+    ev.meta.flow_id = flow;
+    ev.meta.dir = (uint8_t)dir;
+    tls.type = TLS_EV_RECORD;
+    tls.meta = ev.meta;
+    tls.dir = (uint8_t)dir;
+    tls.record_type = 23;
+    tls.record_len = (uint16_t)len;
+    ev.tls = &tls;
+    corr_xmpp_event(c, &infos[flow], &ev);
+}
+
+/* STARTTLS up to a TLS 1.3 handshake (AES-128-GCM: 53-byte Finished), then
+ * the records given as "dir:len" pairs (0 initiator, 1 receiver). */
+static struct correlator *tls13_conn(struct cs tcp, const int (*recs)[2], unsigned n)
+{
+    struct correlator *c = mk(NULL, NULL);
+    struct xmpp_event ev;
+    struct tls_event tls;
+    conn(c, tcp);
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 102, 10, (struct xo){ .from = DOM_A, .to = DOM_B });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 103, 11, (struct xo){ .from = DOM_B, .to = DOM_A, .id = "R1" });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_FEATURES, 104, 12, (struct xo){ .required = true });
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STARTTLS, 105, 13, (struct xo){ 0 });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_PROCEED, 106, 14, (struct xo){ 0 });
+    tls_ev(c, 1, FT_DIR_ORIG, 107, 15, TLS_EV_CLIENT_HELLO, NULL);
+    memset(&ev, 0, sizeof(ev));
+    memset(&tls, 0, sizeof(tls));
+    ev.type = XMPP_EV_TLS;
+    ev.dir = FT_DIR_RESP;
+    ev.meta.frame = ev.meta.src_frame = 16;
+    ev.meta.ts_ns = MS(108);
+    ev.meta.flow_id = 1;
+    ev.meta.dir = FT_DIR_RESP;
+    tls.type = TLS_EV_SERVER_HELLO;
+    tls.dir = FT_DIR_RESP;
+    tls.version = 0x0304;
+    tls.cipher = 0x1301;
+    ev.tls = &tls;
+    corr_xmpp_event(c, &infos[1], &ev);
+    tls_ev(c, 1, FT_DIR_RESP, 108, 16, TLS_EV_HANDSHAKE_ENCRYPTED, NULL);
+    /* the handshakes: server EE/Cert/CV/Finished, client Cert/CV/Finished */
+    rec_ev(c, 1, FT_DIR_RESP, 108, 16, 23);
+    rec_ev(c, 1, FT_DIR_RESP, 108, 16, 902);
+    rec_ev(c, 1, FT_DIR_RESP, 108, 16, 53);
+    rec_ev(c, 1, FT_DIR_ORIG, 109, 17, 902);
+    rec_ev(c, 1, FT_DIR_ORIG, 109, 17, 53);
+    for (unsigned i = 0; i < n; i++)
+        rec_ev(c, 1, recs[i][0], 110 + (int)i, 18 + i, (unsigned)recs[i][1]);
+    corr_finish(c);
+    return c;
+}
+
+/* Encrypted s2s judged from its record sizes. */
+static void test_tls_records(void)
+{
+    /* tickets, header, features, auth, <success/> (51+17), restart (= header), features, a stanza */
+    static const int sasl_ok[][2] = { { 1, 74 }, { 0, 233 }, { 1, 74 }, { 1, 447 }, { 0, 112 },
+                                      { 1, 68 }, { 0, 233 }, { 1, 467 }, { 0, 149 } };
+    /* the receiver answers the header with one record, then close_notify, FIN */
+    static const int reject[][2] = { { 1, 74 }, { 1, 74 }, { 0, 233 }, { 1, 477 }, { 1, 19 } };
+    /* XMPP both ways, no restart (dialback inside TLS), the stream stays up */
+    static const int both[][2] = { { 1, 250 }, { 1, 250 }, { 0, 233 }, { 1, 447 }, { 0, 180 },
+                                   { 1, 190 }, { 0, 149 }, { 0, 400 } };
+    struct correlator *c;
+    const struct corr_direction *ab;
+
+    c = tls13_conn((struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101,
+                                .end = 3000, .bytes = 5000 },
+                   sasl_ok, sizeof(sasl_ok) / sizeof(sasl_ok[0]));
+    dump(c, "tls-records-sasl");
+    ab = dirn(c, DOM_A, DOM_B);
+    CHECK(ab && ab->verdict.status == CORR_OK);
+    CHECK(ab && ab->verdict.inferred && ab->verdict.rule && strcmp(ab->verdict.rule, "tls-sasl-restart") == 0);
+    CHECK(ab && ab->stages[STAGE_AUTH] == STAGE_OK);
+    CHECK(ab && ab->verdict.stage == STAGE_TLS);
+    CHECK(conf_is(ab, "medium"));
+    CHECK(has_evidence(ab, 24)); /* the restart */
+    corr_free(c);
+
+    c = tls13_conn((struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101,
+                                .fin1 = 120, .fin0 = 121, .bytes = 3000 },
+                   reject, sizeof(reject) / sizeof(reject[0]));
+    dump(c, "tls-records-reject");
+    ab = dirn(c, DOM_A, DOM_B);
+    CHECK(ab && ab->verdict.status == CORR_FAILED);
+    CHECK(code_is(ab, VERDICT_TLS_CLOSED_AFTER_HANDSHAKE));
+    CHECK(ab && ab->verdict.rule && strcmp(ab->verdict.rule, "tls-answer-then-close") == 0);
+    CHECK(conf_is(ab, "medium"));
+    CHECK(summary_has(ab, "one 477-byte record"));
+    corr_free(c);
+
+    c = tls13_conn((struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101,
+                                .end = 60000, .bytes = 5000 },
+                   both, sizeof(both) / sizeof(both[0]));
+    ab = dirn(c, DOM_A, DOM_B);
+    CHECK(ab && ab->verdict.status == CORR_OK);
+    CHECK(ab && ab->verdict.rule && strcmp(ab->verdict.rule, "tls-data-both-ways") == 0);
+    corr_free(c);
+
+    /* the same data, then torn down by RST right away: not judged ok */
+    c = tls13_conn((struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101,
+                                .rst = 125, .rst_dir = FT_DIR_RESP, .bytes = 5000 },
+                   both, sizeof(both) / sizeof(both[0]));
+    ab = dirn(c, DOM_A, DOM_B);
+    CHECK(ab && ab->verdict.status != CORR_OK);
+    corr_free(c);
+}
+
 /* ---- 6. dialback ------------------------------------------------------------------ */
 
 static void test_dialback(void)
@@ -1153,8 +1272,9 @@ static void pat_mismatch(uint16_t inside_port, bool inside_first)
     CHECK(d && d->verdict.status == CORR_FAILED);
     CHECK(d && d->verdict.stage == STAGE_CONNECT);
     CHECK(conf_is(d, "high"));
-    CHECK(d && d->verdict.vars.public_ip && strcmp(d->verdict.vars.public_ip, PUB_A ":5269") == 0);
-    CHECK(d && d->verdict.vars.private_ip && strcmp(d->verdict.vars.private_ip, inside) == 0);
+    /* advice values are bare addresses (the ports are in the summary) */
+    CHECK(d && d->verdict.vars.public_ip && strcmp(d->verdict.vars.public_ip, PUB_A) == 0);
+    CHECK(d && d->verdict.vars.private_ip && strcmp(d->verdict.vars.private_ip, IN_A) == 0);
     {
         char want[120];
         snprintf(want, sizeof(want), PUB_A ":5269 is translated to %s", inside);
@@ -1260,10 +1380,13 @@ static void test_subscribe(void)
     corr_finish(c);
     dump(c, "sub-pending");
     ab = dirn(c, DOM_A, DOM_B);
-    CHECK(ab && ab->verdict.status == CORR_FAILED);
+    /* not a broken federation: it works, a person has not answered */
+    CHECK(ab && ab->verdict.status == CORR_OK);
     CHECK(code_is(ab, VERDICT_STZ_SUB_PENDING));
     CHECK(ab && ab->verdict.stage == STAGE_SUBSCRIBE);
-    CHECK(conf_is(ab, "medium"));
+    CHECK(conf_is(ab, "high"));
+    CHECK(summary_has(ab, "works"));
+    CHECK(summary_has(ab, "subscription pending"));
     CHECK(has_evidence(ab, 15));
     CHECK(ab && ab->verdict.vars.seconds && strcmp(ab->verdict.vars.seconds, "40") == 0);
     CHECK(ab && ab->stages[STAGE_AUTH] == STAGE_OK);
@@ -1295,15 +1418,15 @@ static void test_subscribe(void)
     CHECK(ab && ab->verdict.vars.condition && strcmp(ab->verdict.vars.condition, "remote-server-not-found") == 0);
     corr_free(c);
 
-    /* 5 s of capture after the subscribe: the correlator (since 088847b)
-     * reports it pending with low confidence rather than not judging it */
+    /* 5 s of capture after the subscribe: pending, and the summary says the
+     * capture may have stopped too early */
     c = sub_setup(5130);
     corr_finish(c);
     dump(c, "sub-5s");
     ab = dirn(c, DOM_A, DOM_B);
-    CHECK(ab && ab->verdict.status == CORR_FAILED);
+    CHECK(ab && ab->verdict.status == CORR_OK);
     CHECK(code_is(ab, VERDICT_STZ_SUB_PENDING));
-    CHECK(conf_is(ab, "low"));
+    CHECK(summary_has(ab, "stopped too early"));
     CHECK(ab && ab->stages[STAGE_AUTH] == STAGE_OK);
     CHECK(ab && ab->verdict.vars.seconds && strcmp(ab->verdict.vars.seconds, "5") == 0);
     corr_free(c);
@@ -1631,6 +1754,32 @@ static void test_every_code(void)
 /* A connection already open when the capture started, where only the
  * responder speaks: its timeline line cites the responder's first data
  * frame, never a made-up frame 1. */
+/* Connections picked up mid-stream are named by their stanzas and judged
+ * by them; two of them to one server at capture start are not NAT twins
+ * (no SYN, no header: timing is no evidence). */
+static void test_midstream_stanzas(void)
+{
+    struct correlator *c = mk(NULL, NULL);
+    const struct corr_direction *ab, *cb;
+    conn(c, (struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .midstream = true, .end = 4000,
+                         .bytes = 3000 });
+    conn(c, (struct cs){ .id = 2, .orig = IP_C ":40002", .resp = IP_B ":5269", .midstream = true, .end = 4000,
+                         .bytes = 900 });
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STANZA, 1001, 10,
+        (struct xo){ .from = "ann@" DOM_A "/r", .to = "bob@" DOM_B, .kind = XMPP_STANZA_MESSAGE });
+    xev(c, 2, FT_DIR_ORIG, XMPP_EV_STANZA, 1002, 11,
+        (struct xo){ .from = "cid@" DOM_C "/r", .to = "bob@" DOM_B, .kind = XMPP_STANZA_MESSAGE });
+    corr_finish(c);
+    dump(c, "midstream-stanzas");
+    ab = dirn(c, DOM_A, DOM_B);
+    cb = dirn(c, DOM_C, DOM_B);
+    CHECK(corr_stats(c)->nat_pairs == 0);
+    CHECK(ab && ab->verdict.status == CORR_OK && ab->verdict.inferred);
+    CHECK(ab && ab->verdict.rule && strcmp(ab->verdict.rule, "stanzas-flow") == 0);
+    CHECK(cb && cb->verdict.status == CORR_OK);
+    corr_free(c);
+}
+
 static void test_midstream_responder_only(void)
 {
     struct correlator *c = mk(NULL, NULL);
@@ -1777,6 +1926,7 @@ int main(void)
     test_tcp();
     test_stream();
     test_tls();
+    test_tls_records();
     test_dialback();
     test_nat();
     test_subscribe();
@@ -1784,6 +1934,7 @@ int main(void)
     test_roles();
     test_c2s_link();
     test_stop();
+    test_midstream_stanzas();
     test_midstream_responder_only();
     test_every_code();
     test_decrypted();

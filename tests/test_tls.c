@@ -7,6 +7,7 @@
  * fixed chunk sizes and in random chunkings; the rendered event sequence
  * must be identical every time and equal the expected string.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,10 @@ struct seg {
 struct out {
     char s[8192];
     size_t n;
+    bool records; /* render TLS_EV_RECORD too (only the record tests want them) */
 };
+
+static bool want_records; /* set by the record tests around expect() */
 
 static void add(struct out *o, const char *fmt, const char *a)
 {
@@ -52,6 +56,8 @@ static void on_event(const struct tls_event *ev, void *user)
     char vb[8];
     unsigned i;
 
+    if (ev->type == TLS_EV_RECORD && !o->records)
+        return;
     if (o->n > 0)
         add(o, "%s", " ");
     add(o, "%s:", ev->dir == 0 ? "C" : "S");
@@ -104,6 +110,11 @@ static void on_event(const struct tls_event *ev, void *user)
         addu(o, "@%lu)", ev->offset);
         break;
     case TLS_EV_GAP: addu(o, "gap(%lu)", ev->nbytes); break;
+    case TLS_EV_RECORD:
+        addu(o, "rec(%lu", ev->record_type);
+        addu(o, "/%lu", ev->record_len);
+        addu(o, ",#%lu)", ev->record_seq);
+        break;
     }
     addu(o, "#%lu", ev->meta.frame);
 }
@@ -126,6 +137,7 @@ static void run(const struct seg *segs, size_t nseg, const struct tls_config *cf
 
     o->n = 0;
     o->s[0] = '\0';
+    o->records = want_records;
     if (t == NULL)
         return;
     for (i = 0; i < nseg; i++) {
@@ -311,6 +323,65 @@ static void test_tls13(void)
            "S:hs_encrypted#2 S:ccs#2 S:encrypted(23)#2 C:ccs#3 C:encrypted(23)#3");
 }
 
+/* Opaque records are reported one by one with their sizes (plaintext
+ * ones are not), up to TLS_RECORD_EVENTS_MAX per direction, then counted. */
+static void test_records(void)
+{
+    static const unsigned v13[] = {0x0304};
+    static struct tb m, ch, sh, c2, many;
+    static uint8_t zero[200];
+    struct seg segs[5];
+    struct tls_conn *t;
+    struct out o;
+    unsigned i;
+
+    memset(&m, 0, sizeof(m));
+    memset(&ch, 0, sizeof(ch));
+    memset(&sh, 0, sizeof(sh));
+    memset(&c2, 0, sizeof(c2));
+    memset(&many, 0, sizeof(many));
+    tb_client_hello_msg(&m, "b.example", NULL, 0, v13, 1);
+    rec(&ch, 22, &m);
+    m.n = 0;
+    tb_server_hello_msg(&m, 0x0303, 0x0304, 0);
+    rec(&sh, 22, &m);
+    tb_record(&sh, 20, 0x0303, ccs_body, 1);
+    tb_record(&sh, 23, 0x0303, zero, 53);
+    tb_record(&c2, 20, 0x0303, ccs_body, 1);
+    tb_record(&c2, 23, 0x0303, zero, 53);
+    tb_record(&c2, 23, 0x0303, zero, 200);
+    segs[0] = (struct seg){0, 0, ch.b, ch.n};
+    segs[1] = (struct seg){1, 0, sh.b, sh.n};
+    segs[2] = (struct seg){0, 0, c2.b, c2.n};
+    segs[3] = (struct seg){1, 0, zero, 0};
+    segs[4] = (struct seg){1, 2, NULL, 0};
+    want_records = true;
+    expect("records", segs, 5, NULL,
+           "C:ch(sni=b.example,v=0304,alpn=,nc=3)#1 S:sh(TLS 1.3,c=1301)#2 S:hs_encrypted#2 S:ccs#2 "
+           "S:encrypted(23)#2 S:rec(23/53,#0)#2 C:ccs#3 C:encrypted(23)#3 C:rec(23/53,#0)#3 "
+           "C:rec(23/200,#1)#3");
+    want_records = false;
+
+    /* the cap: 70 records in one direction, 64 reported, 6 counted */
+    for (i = 0; i < 70; i++)
+        tb_record(&many, 23, 0x0303, zero, 10);
+    memset(&o, 0, sizeof(o));
+    o.records = true;
+    t = tls_conn_new(NULL, on_event, &o);
+    if (!CHECK(t != NULL))
+        return;
+    {
+        struct ft_meta mt;
+        memset(&mt, 0, sizeof(mt));
+        tls_conn_data(t, 0, many.b, many.n, &mt);
+    }
+    CHECK(strstr(o.s, "rec(23/10,#63)") != NULL);
+    CHECK(strstr(o.s, "rec(23/10,#64)") == NULL);
+    CHECK(tls_conn_records_unreported(t, 0) == 6);
+    CHECK(tls_conn_records_unreported(t, 1) == 0);
+    tls_conn_free(t);
+}
+
 static void test_hrr_and_alerts(void)
 {
     static const unsigned v13[] = {0x0304};
@@ -426,6 +497,7 @@ int main(void)
     CHECK(strcmp(tls_alert_name(201, NULL, 0), "?") == 0);
     test_tls12_full();
     test_tls13();
+    test_records();
     test_hrr_and_alerts();
     test_encrypted_alert_and_errors();
     test_truncated();

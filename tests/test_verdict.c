@@ -345,12 +345,16 @@ static void test_render(void)
     CHECK(rendered("{n}/{n}", &v, "9/9"));
     CHECK(rendered("", &v, ""));
     CHECK(rendered("no placeholders", &v, "no placeholders"));
-    /* unknown, NULL and empty values render as "?" */
-    CHECK(rendered("x {bogus} y", &v, "x ? y"));
-    CHECK(rendered("{Local}", &v, "?"));
+    /* unknown, NULL and empty values name what to substitute, never "?" */
+    CHECK(rendered("x {bogus} y", &v, "x <bogus> y"));
+    CHECK(rendered("{Local}", &v, "<Local>"));
     struct verdict_vars empty = { .local = "", .remote = NULL };
-    CHECK(rendered("{local}-{remote}", &empty, "?-?"));
-    CHECK(rendered("{local}", NULL, "?"));
+    CHECK(rendered("{local}-{remote}", &empty, "<your domain>-<the remote domain>"));
+    CHECK(rendered("{local}", NULL, "<your domain>"));
+    struct verdict_vars noaddr = { .local = "cup.example" };
+    CHECK(rendered("telnet {public_ip} {port}", &noaddr, "telnet <public address of cup.example> <port>"));
+    noaddr.server = "im.example";
+    CHECK(rendered("host {private_ip}", &noaddr, "host <inside address of im.example's server>"));
     /* braces that are not placeholders are copied */
     CHECK(rendered("a { b", &v, "a { b"));
     CHECK(rendered("trailing {", &v, "trailing {"));
@@ -371,7 +375,7 @@ static void test_render(void)
     CHECK(n == 7 && strcmp(buf, "abcdefg") == 0);
     memset(buf, 'X', sizeof(buf));
     n = verdict_render("ab{bogus}cdef", &v, buf, 4);
-    CHECK(n == 3 && strcmp(buf, "ab?") == 0 && buf[4] == 'X');
+    CHECK(n == 3 && strcmp(buf, "ab<") == 0 && buf[4] == 'X');
     memset(buf, 'X', sizeof(buf));
     n = verdict_render("{local}", &v, buf, 1);
     CHECK(n == 0 && buf[0] == '\0' && buf[1] == 'X');
