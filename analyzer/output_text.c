@@ -210,6 +210,8 @@ static void text_direction(FILE *fp, struct text_scratch *tx, const struct corr_
     for (unsigned i = 0; i < d->n_timeline; i++) {
         const struct corr_tl *t = &d->timeline[i];
         char frame[24], uid[32] = "";
+        if (d->timeline_elided && i == d->n_timeline / 2)
+            fprintf(fp, "         ... %" PRIu64 " timeline lines elided ...\n", d->timeline_elided);
         snprintf(frame, sizeof(frame), "%" PRId64, (int64_t)t->ref.frame);
         if (t->flow_id)
             snprintf(uid, sizeof(uid), "C%" PRIu64, t->flow_id);
