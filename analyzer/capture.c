@@ -684,6 +684,7 @@ void capture_source_info(const struct capture *c, unsigned i, struct capture_sou
     info->name = s->name;
     info->observer = s->observer;
     info->live = s->kind == SRC_LIVE;
+    info->pcapng = s->kind == SRC_PCAPNG;
     info->linktype = s->linktype;
     capture_linktype_name(s->linktype, info->linktype_name, sizeof(info->linktype_name));
     info->linktypes = s->kind == SRC_PCAPNG ? s->nlinks : 1;

@@ -66,6 +66,8 @@ struct capture_source_info {
     const char *name;        /* file path, "-" or interface */
     const char *observer;    /* observer tag or NULL */
     bool live;
+    bool pcapng;             /* read by the pcapng reader: may carry Decryption
+                                Secrets Blocks (capture_secrets_count) */
     int linktype;            /* of the first interface; -1 when none was described */
     char linktype_name[CAPTURE_LINKTYPE_NAME_SIZE]; /* capture_linktype_name() of it */
     unsigned linktypes;      /* distinct link types among its interfaces */

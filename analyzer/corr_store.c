@@ -211,6 +211,12 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         k->active_ns = ev->meta.ts_ns;
     if (ev->type == XMPP_EV_STANZA && !k->stanzas[ev->dir & 1])
         k->changed_seq = ++c->fact_seq; /* the first stanza each way tells */
+    if (ev->decrypted)
+        k->decrypted = true;
+    if (ev->type == XMPP_EV_DECRYPT_STOPPED) {
+        k->decrypt_stopped = true;
+        return;
+    }
     memset(&e, 0, sizeof(e));
     e.dir = ev->dir;
     e.ref = corr_ref(&ev->meta);

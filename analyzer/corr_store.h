@@ -87,6 +87,9 @@ struct cconn {
     uint64_t batch_seq;      /* order of its first XMPP event or end; 0 = neither yet
                               * (identity meets connections in this order) */
     uint64_t stanzas[2];
+    bool decrypted;          /* XMPP events were read from inside TLS with a key log */
+    bool decrypt_stopped;    /* decryption stopped (wrong or missing key...): what
+                                follows is judged as encrypted */
     char *stz_dom[2][2];     /* owned: domains of the first stanza's from and to, per
                               * sender (names a connection picked up mid-stream) */
     struct cev *ev;

@@ -125,6 +125,8 @@ struct corr_verdict {
     uint64_t evidence_dns[8];
     unsigned n_dns;
     struct verdict_vars vars;  /* strings point into the direction's text */
+    bool decrypted;            /* the judged connection's TLS was decrypted with a
+                                  key log: the stages inside TLS were seen */
 };
 
 struct corr_direction {

@@ -11,7 +11,7 @@
  *
  * Per-flow dissector state is bounded by one byte budget (default
  * DISPATCH_STATE_BUDGET) like reassembly buffers are: every byte an XMPP
- * connection (struct, expat parsers, strings, TLS reader) or a DNS-over-TCP
+ * connection (struct, expat parsers, strings, TLS reader and decryptor) or a DNS-over-TCP
  * connection (struct, message buffers) holds is charged to it.  When less
  * than DISPATCH_OPEN_RESERVE is left, a new connection gets no dissector
  * (the pipeline then keeps its TCP facts only) and `state_cap` counts it;

@@ -179,6 +179,26 @@ struct dispatch_stats {
     uint64_t state_refused;         /* allocations refused inside running dissectors */
 };
 
+/* TLS decryption with key logs (keystore.c, dissectors/tls_decrypt.c);
+ * all zero when no key log was given and no capture carried one.  Counts
+ * only: the key material itself never leaves the key store. */
+struct decrypt_stats {
+    bool enabled;             /* a key log file was given or a capture carried secrets */
+    unsigned keylog_files;
+    uint64_t secrets_blocks;  /* pcapng Decryption Secrets Blocks read as TLS key logs */
+    uint64_t secrets;         /* secrets stored, files and blocks */
+    uint64_t malformed_lines; /* key log lines dropped */
+    uint64_t connections;     /* TLS connections decryption was tried on */
+    uint64_t connections_refused; /* over the decryptor's connection cap */
+    uint64_t records;         /* records authenticated and decrypted */
+    uint64_t plaintext_bytes; /* application bytes handed to the XMPP dissector */
+    uint64_t auth_failures;   /* records that failed to authenticate (wrong key) */
+    uint64_t no_key;          /* connections whose secrets the key logs lack */
+    uint64_t unsupported;     /* version or cipher suite not handled */
+    uint64_t errors;          /* malformed records, gaps */
+    uint64_t key_updates;     /* TLS 1.3 KeyUpdate messages followed */
+};
+
 #define FACT_MAX_SOURCES 64
 
 /* One capture source as the run ends.  Strings are borrowed from the
@@ -218,6 +238,8 @@ struct stats_snapshot {
     struct dispatch_stats dispatch;
     struct dns_stats dns_parse;
     struct dns_tracker_stats dns_tracker;
+    /* key logs and decryption */
+    struct decrypt_stats decrypt;
 };
 
 /* ---- the sink ------------------------------------------------------------ */

@@ -171,7 +171,14 @@ void judge_dialback(struct dctx *x)
         return;
     }
     {
-        const struct cev *hr = conn_first_ev(k, CEV_OPEN, FT_DIR_RESP);
+        /* The id of the receiving stream the key was sent on: the last
+         * header before it (after STARTTLS the stream restarts inside TLS
+         * with a new id, which a decrypted capture shows). */
+        const struct cev *hr = NULL;
+        for (unsigned i = 0; i < k->nev; i++)
+            if (k->ev[i].type == CEV_OPEN && k->ev[i].dir == FT_DIR_RESP &&
+                (!hr || k->ev[i].ref.ts_ns <= dbr->ref.ts_ns))
+                hr = &k->ev[i];
         sid = hr && hr->id && *hr->id ? hr->id : NULL;
     }
     /* The receiving server checks the key by asking the originating

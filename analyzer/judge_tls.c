@@ -150,6 +150,15 @@ void judge_tls(struct dctx *x)
         }
         return;
     }
+    if (k->decrypted) {
+        /* The stream inside TLS was read with a key log: the later
+         * stages are judged on what it carried, as in cleartext. */
+        x->d->verdict.decrypted = true;
+        judge_stage_set(x, STAGE_TLS, STAGE_OK, VERDICT_CODE_NONE, "TLS established, decrypted with the key log%s",
+                        k->decrypt_stopped ? " until decryption stopped" : "");
+        judge_note(x, "decrypted: the stream inside TLS was read with the TLS key log");
+        return;
+    }
     x->opaque = true;
     judge_stage_set(x, STAGE_TLS, STAGE_OK, VERDICT_CODE_NONE, "TLS established");
     rec_shape_of(k, &x->shape);

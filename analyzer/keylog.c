@@ -62,6 +62,8 @@ struct keylog {
     unsigned n_files;
     struct timespec last_refresh;
     bool refreshed_once;
+    keylog_pull_fn pull;       /* other sources of secrets (DSBs), may be NULL */
+    void *pull_user;
     struct keylog_stats st;
 };
 
@@ -610,11 +612,31 @@ size_t keylog_get(struct keylog *kl, const uint8_t client_random[KEYLOG_RANDOM_L
             memcpy(out, e->secret[label], e->len[label]);
             return e->len[label];
         }
-        if (attempt > 0 || !kl_may_refresh(kl))
+        if (attempt > 0)
             break;
-        keylog_refresh(kl);
+        if (kl->pull != NULL)
+            kl->pull(kl->pull_user, kl);
+        if (kl_may_refresh(kl))
+            keylog_refresh(kl);
     }
     return 0;
+}
+
+void keylog_set_pull(struct keylog *kl, keylog_pull_fn pull, void *user)
+{
+    if (kl == NULL)
+        return;
+    kl->pull = pull;
+    kl->pull_user = user;
+}
+
+bool keylog_has_secrets(struct keylog *kl)
+{
+    if (kl == NULL)
+        return false;
+    if (kl->n_ent == 0 && kl->pull != NULL)
+        kl->pull(kl->pull_user, kl);
+    return kl->n_files > 0 || kl->n_ent > 0;
 }
 
 void keylog_get_stats(const struct keylog *kl, struct keylog_stats *st)

@@ -24,7 +24,7 @@
  * table keyed with a random SipHash key, so crafted client randoms (a
  * hostile pcapng can carry its own key log) cannot pile into one chain.
  * Part of the TLS decryption module: the only other user of libcrypto is
- * dissectors/tls_decrypt.c.  Not thread-safe.
+ * dissectors/tls*_decrypt.c.  Not thread-safe.
  */
 #ifndef FT_KEYLOG_H
 #define FT_KEYLOG_H
@@ -100,6 +100,19 @@ bool keylog_add_secrets_block(struct keylog *kl, uint32_t type, const uint8_t *d
  */
 size_t keylog_get(struct keylog *kl, const uint8_t client_random[KEYLOG_RANDOM_LEN],
                   enum keylog_label label, uint8_t *out, size_t outlen);
+
+/*
+ * Where else secrets may appear during a run (pcapng Decryption Secrets
+ * Blocks of the captures being read): `pull` is called with `user` and
+ * this key log before a lookup gives up and by keylog_has_secrets(), and
+ * adds what is new with keylog_add_secrets_block().  pull may be NULL.
+ */
+typedef void (*keylog_pull_fn)(void *user, struct keylog *kl);
+void keylog_set_pull(struct keylog *kl, keylog_pull_fn pull, void *user);
+
+/* True when there is anything to decrypt with: a file was added (it may
+ * still grow) or a secret is stored (after asking pull for news). */
+bool keylog_has_secrets(struct keylog *kl);
 
 /* Re-read the new tail of every file now (ignores the rate limit). */
 void keylog_refresh(struct keylog *kl);

@@ -26,6 +26,7 @@
 #include "correlate.h"
 #include "dispatch.h"
 #include "health.h"
+#include "keystore.h"
 #include "outfile.h"
 #include "output.h"
 #include "pipeline.h"
@@ -35,6 +36,7 @@
 #define EXIT_USAGE 2   /* usage, input-open or output error */
 #define EXIT_DAMAGED 3 /* an input was damaged or truncated; what came before was analysed */
 #define MAX_SOURCES FACT_MAX_SOURCES
+#define MAX_KEYLOGS 16
 
 /* What main watches while packets flow: the output file (SIGHUP reopen,
  * rotation, a failed write) and the periodic health duties. */
@@ -117,6 +119,8 @@ struct run_opts {
     struct pipeline_config pipe;
     struct corr_config corr;
     uint64_t max_state;         /* dissector state budget, bytes */
+    const char *keylogs[MAX_KEYLOGS]; /* --tls-keylog files (argv strings) */
+    unsigned nkeylogs;
     uint64_t rotate_size;       /* NDJSON -o FILE: bytes per file; 0 = no limit */
     uint64_t rotate_seconds;    /* NDJSON -o FILE: seconds per file; 0 = no limit */
     struct health_config health;
@@ -133,6 +137,7 @@ enum {
     OPT_SERVER,
     OPT_TIMEOUT_SUBSCRIBE,
     OPT_TIMEOUT_DIALBACK,
+    OPT_TLS_KEYLOG,
     OPT_IDLE_TIMEOUT,
     OPT_TIMELINE_KEEP,
     OPT_MAX_FEDERATIONS,
@@ -172,6 +177,7 @@ static const struct option long_options[] = {
     { "server", required_argument, NULL, OPT_SERVER },
     { "timeout-subscribe", required_argument, NULL, OPT_TIMEOUT_SUBSCRIBE },
     { "timeout-dialback", required_argument, NULL, OPT_TIMEOUT_DIALBACK },
+    { "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
     { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
     { "timeline-keep", required_argument, NULL, OPT_TIMELINE_KEEP },
     { "max-federations", required_argument, NULL, OPT_MAX_FEDERATIONS },
@@ -251,6 +257,15 @@ static void usage(FILE *fp)
             "      --max-connections N  connections the correlator keeps at once (default\n"
             "                           16384; near it, ended ones retire early; beyond,\n"
             "                           new ones are counted and not correlated)\n"
+            "\n"
+            "Decryption:\n"
+            "      --tls-keylog FILE    decrypt TLS with the secrets in FILE (NSS key log,\n"
+            "                           SSLKEYLOGFILE format; repeatable; re-read as it\n"
+            "                           grows).  Key logs embedded in pcapng files\n"
+            "                           (Decryption Secrets Blocks) are always used.  The\n"
+            "                           decrypted stream is judged like a cleartext one;\n"
+            "                           without the right key, as an encrypted one.  The\n"
+            "                           secrets are never printed; keep FILE mode 0600\n"
             "\n"
             "Output:\n"
             "  -o, --output FILE        write to FILE instead of standard output; NDJSON is\n"
@@ -497,6 +512,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         case OPT_FAIL_ON_BROKEN:
             o->fail_on_broken = true;
             break;
+        case OPT_TLS_KEYLOG:
+            if (o->nkeylogs >= MAX_KEYLOGS) {
+                fprintf(stderr, "fedtrace: at most %d key logs\n", MAX_KEYLOGS);
+                return -1;
+            }
+            o->keylogs[o->nkeylogs++] = optarg;
+            break;
         case OPT_FORMAT:
             if (strcmp(optarg, "json") == 0)
                 o->format = OUTPUT_JSON;
@@ -694,6 +716,8 @@ int fedtrace_main(int argc, char **argv)
     struct dispatch disp;
     struct dissector_set dissectors;
     struct correlator *corr = NULL;
+    struct keystore *keys = NULL;
+    struct xmpp_config xmpp_cfg;
     struct sinks sinks = { .ndjson = false };
     struct engine engine;
     struct fact_fanout fanout = { .n = 0 };
@@ -741,6 +765,31 @@ int fedtrace_main(int argc, char **argv)
             fprintf(stderr, "fedtrace: %s\n", err);
             goto done;
         }
+    }
+
+    /* The key store: key log files now (a bad one is a usage error), the
+     * captures' secrets blocks as they are read.  Without a key log file
+     * or a pcapng input there is nothing to decrypt with: no store, and
+     * libcrypto is never initialised (about 3.5 MB of RSS). */
+    bool want_keys = o.nkeylogs > 0;
+    for (unsigned i = 0; i < capture_source_count(cap) && !want_keys; i++) {
+        struct capture_source_info si;
+        capture_source_info(cap, i, &si);
+        want_keys = si.pcapng;
+    }
+    keys = want_keys ? keystore_new(cap) : NULL;
+    if (want_keys && !keys) {
+        fprintf(stderr, "fedtrace: cannot set up TLS decryption (libcrypto)\n");
+        goto done;
+    }
+    for (unsigned i = 0; i < o.nkeylogs; i++) {
+        char warn[512];
+        if (keystore_add_file(keys, o.keylogs[i], err, sizeof(err), warn, sizeof(warn)) != 0) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            goto done;
+        }
+        if (warn[0] && !o.quiet)
+            fprintf(stderr, "fedtrace: warning: %s\n", warn);
     }
 
     /* NDJSON is appended to (a log a shipper follows and logrotate
@@ -792,7 +841,9 @@ int fedtrace_main(int argc, char **argv)
     each = output_fact_sink(out);
     fact_fanout_add(&fanout, &each);
     facts = fact_fanout_sink(&fanout);
-    if (dispatch_init(&disp, NULL, &facts) != 0) {
+    xmpp_config_default(&xmpp_cfg);
+    xmpp_cfg.decrypt = keystore_decrypt_ctx(keys);
+    if (dispatch_init(&disp, &xmpp_cfg, &facts) != 0) {
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
@@ -848,6 +899,7 @@ int fedtrace_main(int argc, char **argv)
     capture_snapshot(cap, snap);
     pipeline_snapshot(&pl, snap);
     dispatch_snapshot(&disp, snap);
+    keystore_snapshot(keys, snap);
     health_finish(sinks.health, corr, snap);
     if (output_finish(out, snap) != 0) {
         report_write_error(out, &of, of.err ? of.err : errno);
@@ -866,6 +918,7 @@ done:
         pipeline_destroy(&pl);
     if (dispatch_ready)
         dispatch_free(&disp);
+    keystore_free(keys);
     corr_free(corr);
     if (file_ready && outfile_close(&of) != 0 && !write_reported) {
         fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(&of), strerror(errno));

@@ -17,6 +17,8 @@ json_object *verdict_json(const struct output *out, const struct corr_verdict *v
     json_object_object_add(o, "code", jstr(vi ? vi->code : "CAP-NOTHING"));
     json_object_object_add(o, "summary", jstr(v->summary));
     json_object_object_add(o, "confidence", jstr(v->confidence ? v->confidence : "low"));
+    if (v->decrypted)
+        json_object_object_add(o, "decrypted", json_object_new_boolean(true));
     if (v->inferred) {
         json_object_object_add(o, "inferred", json_object_new_boolean(true));
         if (v->rule)

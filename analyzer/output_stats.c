@@ -94,6 +94,24 @@ static json_object *dissector_stats_json(const struct output *out, const struct 
         json_object_object_add(st, "allocations_refused", jint(ds->state_refused));
         json_object_object_add(o, "state", st);
     }
+    if (snap->decrypt.enabled) {
+        json_object *dc = json_object_new_object();
+        const struct decrypt_stats *dst = &snap->decrypt;
+        ADD(dc, dst, keylog_files);
+        ADD(dc, dst, secrets_blocks);
+        ADD(dc, dst, secrets);
+        ADD(dc, dst, malformed_lines);
+        ADD(dc, dst, connections);
+        ADD(dc, dst, connections_refused);
+        ADD(dc, dst, records);
+        ADD(dc, dst, plaintext_bytes);
+        ADD(dc, dst, auth_failures);
+        ADD(dc, dst, no_key);
+        ADD(dc, dst, unsupported);
+        ADD(dc, dst, errors);
+        ADD(dc, dst, key_updates);
+        json_object_object_add(o, "tls_decryption", dc);
+    }
     return o;
 }
 

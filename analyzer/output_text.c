@@ -202,6 +202,8 @@ static void text_direction(FILE *fp, struct text_scratch *tx, const struct corr_
         fprintf(fp, " (%s, confidence %s)", tesc(tx, verdict_code_shown(v)), tesc(tx, confidence_shown(v)));
     else
         fprintf(fp, " (confidence %s)", tesc(tx, confidence_shown(v)));
+    if (v->decrypted)
+        fprintf(fp, " [decrypted]");
     if (v->inferred)
         fprintf(fp, " [inferred: %s]", tesc(tx, v->rule ? v->rule : "?"));
     fprintf(fp, "\n      %s\n", tesc(tx, v->summary));
@@ -324,6 +326,14 @@ void text_finish(struct output *o, const struct stats_snapshot *snap)
         fprintf(fp, "%s%s cap (%" PRIu64 " %s)", i ? ", " : "; caps that bit: ", hits[i].cap,
                 hits[i].count, hits[i].what);
     fputc('\n', fp);
+    if (snap->decrypt.enabled) {
+        const struct decrypt_stats *ds = &snap->decrypt;
+        fprintf(fp, "tls decryption: %" PRIu64 " TLS connections, %" PRIu64 " records decrypted (%" PRIu64
+                    " bytes); %" PRIu64 " failed to authenticate (wrong key), %" PRIu64 " without a key, %" PRIu64
+                    " unsupported, %" PRIu64 " damaged\n",
+                ds->connections, ds->records, ds->plaintext_bytes, ds->auth_failures, ds->no_key, ds->unsupported,
+                ds->errors);
+    }
     if (o->verbose) {
         json_object *st = stats_json(snap);
         fprintf(fp, "\nstatistics:\n%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));

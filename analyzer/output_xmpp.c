@@ -161,9 +161,14 @@ json_object *xmpp_json(const struct output *out, const struct flow_info *fi, con
         if (ev->tls)
             json_object_object_add(o, "tls", tls_json(ev->tls));
         break;
+    case XMPP_EV_DECRYPT_STOPPED:
+        jadd_opt(o, "reason", jopt_str(ev->decrypt_reason));
+        break;
     default:
         break;
     }
+    if (ev->decrypted)
+        json_object_object_add(o, "decrypted", json_object_new_boolean(true));
     jadd_opt(o, "condition", jopt_str(ev->condition));
     jadd_opt(o, "text", jopt_str(ev->text));
     jadd_opt(o, "condition_text", jopt_str(ev->cond_text));

@@ -1244,7 +1244,7 @@ static const struct verdict_info table[] = {
     {
         "Check the certificate of the side that did not close: `openssl s_client -connect {ip}:5269 -starttls xmpp-server -xmpphost {remote}` (verify result, names, dates).",
         "Prosody: `prosodyctl check certs`; with `s2s_secure_auth = true` untrusted certificates are refused, consider `s2s_insecure_domains` for that domain.",
-        "Capture with an SSLKEYLOGFILE from one of the servers to see the alert itself.",
+        "Capture again with a key log from one of the servers (`--tls-keylog FILE`, tools/keylog/README) to see the alert itself.",
         NULL
     },
     "RFC 8446 §4.4.2, §6; RFC 7590 §3.4"
@@ -1865,7 +1865,7 @@ static const struct verdict_info table[] = {
     "directions). This code remains only when none of that is in the capture. "
     "Encryption is expected with modern servers and not a fault; it only limits what the capture can prove.",
     {
-        "Provide an SSLKEYLOGFILE from one of the servers to decrypt the stream.",
+        "Decrypt the stream: run fedtrace with `--tls-keylog FILE`, a key log from one of the servers (tools/keylog/README: an LD_PRELOAD shim for Prosody and ejabberd, extract-tls-secrets loaded into Openfire's JVM); the key must cover the connections captured.",
         "Capture the client port 5222 too, so bounce errors sent to users are visible.",
         NULL
     },

@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../analyzer/budget.h"
 #include "../analyzer/keylog.h"
 
 #define TLS_DEC_MAX_CIPHERTEXT (16384 + 256) /* RFC 8446 5.2 */
@@ -115,16 +116,22 @@ void tls_decrypt_config_default(struct tls_decrypt_config *cfg);
 struct tls_decrypt_ctx *tls_decrypt_ctx_new(const struct tls_decrypt_config *cfg,
                                             struct keylog *kl);
 void tls_decrypt_ctx_free(struct tls_decrypt_ctx *ctx);
+/* True when the context's key log has anything to decrypt with
+ * (keylog_has_secrets): a caller creates connections only then. */
+bool tls_decrypt_ctx_has_keys(struct tls_decrypt_ctx *ctx);
 void tls_decrypt_ctx_stats(const struct tls_decrypt_ctx *ctx, struct tls_decrypt_stats *st);
 
 /*
  * State for one connection.  The callbacks (either may be NULL) are called
- * synchronously from the calls below with `user`.  NULL on allocation
- * failure or when the context already serves max_conns connections
- * (counted in conns_refused).  Free with tls_decrypt_free().
+ * synchronously from the calls below with `user`.  budget (borrowed, may
+ * be NULL) is charged with the state and its record buffers; a buffer it
+ * refuses stops decryption (an ERROR event).  NULL on allocation failure
+ * or when the context already serves max_conns connections (counted in
+ * conns_refused).  Free with tls_decrypt_free().
  */
-struct tls_decrypt *tls_decrypt_new(struct tls_decrypt_ctx *ctx, tls_decrypt_data_fn data,
-                                    tls_decrypt_event_fn event, void *user);
+struct tls_decrypt *tls_decrypt_new(struct tls_decrypt_ctx *ctx, struct mem_budget *budget,
+                                    tls_decrypt_data_fn data, tls_decrypt_event_fn event,
+                                    void *user);
 
 /* The ClientHello's random (borrowed). */
 void tls_decrypt_client_hello(struct tls_decrypt *d, const uint8_t random[32]);

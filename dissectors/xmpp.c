@@ -86,7 +86,7 @@ enum dmode {
     DM_START, /* nothing seen: XML or (wrongly) TLS? */
     DM_XML,
     DM_SNIFF, /* after <starttls/>/<proceed/>: TLS or more XML? */
-    DM_TLS,
+    DM_TLS,   /* inside TLS without plaintext: nothing to parse */
     DM_DECL,  /* skipping an XML declaration that opens a restarted stream */
     DM_DONE,  /* closed, error, gap or eof: ignore bytes */
 };
@@ -190,6 +190,10 @@ struct xdir {
     uint8_t *replay;       /* HALT_MIDSTREAM: the bytes from the first element on */
     size_t replay_len;
     bool closed, eof, gapped, in_tls_at_eof;
+    bool wire_tls;         /* the bytes of this direction are TLS records now;
+                              mode then is the state of the stream inside TLS
+                              (DM_TLS: not readable) */
+    bool in_plain;         /* parsing decrypted bytes: events are `decrypted` */
 
     /* root context, replayed by resync() */
     char root_qname[PREFIX_MAX + 1 + 16];
@@ -223,6 +227,7 @@ struct xmpp_conn {
     void *user;
     const struct ft_meta *meta; /* meta of the chunk being processed */
     struct tls_conn *tls;
+    struct tls_decrypt *dec;    /* with cfg.decrypt and a key log; NULL otherwise */
     bool proceed_seen;
     struct xmpp_stats stats;
     struct xdir d[2];
@@ -262,6 +267,7 @@ const char *xmpp_event_type_name(enum xmpp_event_type t)
     case XMPP_EV_OTHER: return "other";
     case XMPP_EV_CLEARTEXT_AFTER_STARTTLS: return "cleartext_after_starttls";
     case XMPP_EV_TLS: return "tls";
+    case XMPP_EV_DECRYPT_STOPPED: return "decrypt_stopped";
     case XMPP_EV_GAP: return "gap";
     case XMPP_EV_ERROR: return "error";
     case XMPP_EV_EOF: return "eof";
@@ -494,6 +500,7 @@ static void ev_init(struct xdir *d, struct xmpp_event *ev, enum xmpp_event_type 
         ev->meta = *d->conn->meta;
     ev->meta.dir = (uint8_t)d->dir;
     ev->dir = (uint8_t)d->dir;
+    ev->decrypted = d->in_plain;
 }
 
 static void emit(struct xdir *d, struct xmpp_event *ev)
@@ -1484,8 +1491,8 @@ static size_t sniff_step(struct xdir *d, const uint8_t *p, size_t n)
             d->mode = DM_DONE;
             emit_error(d, XMPP_ERR_TLS_IN_XML, "TLS record where an XML stream was expected",
                        d->real);
-            if (tls_start(d))
-                d->mode = DM_TLS;
+            if (!d->wire_tls)
+                tls_start(d);
             return i;
         }
         /* let expat see every byte, leading blanks included */
@@ -1506,45 +1513,53 @@ static size_t sniff_step(struct xdir *d, const uint8_t *p, size_t n)
             d->mode = DM_XML;
         return i;
     }
-    if (tls_start(d))
-        d->mode = DM_TLS;
-    else
-        d->mode = DM_DONE;
+    if (d->wire_tls || !tls_start(d))
+        d->mode = DM_DONE; /* TLS inside TLS: not followed */
     return i;
 }
 
-static void dir_process(struct xdir *d, const uint8_t *p, size_t n)
+static void wire_tls_data(struct xdir *d, const uint8_t *p, size_t n);
+
+/* The XML layer of a direction: the wire bytes, or inside TLS the
+ * decrypted ones; stops early when the wire turns to TLS (the rest of p is
+ * then returned as not used). */
+static size_t xml_layer(struct xdir *d, const uint8_t *p, size_t n)
 {
     struct xmpp_conn *c = d->conn;
+    size_t done = 0;
+    bool wire = !d->wire_tls;
 
-    while (n > 0) {
+    while (done < n && !(wire && d->wire_tls)) {
         size_t used;
 
         switch (d->mode) {
         case DM_START:
         case DM_SNIFF:
-            used = sniff_step(d, p, n);
+            used = sniff_step(d, p + done, n - done);
             break;
         case DM_XML:
-            used = xml_step(d, p, n);
+            used = xml_step(d, p + done, n - done);
             break;
         case DM_DECL:
-            used = decl_step(d, p, n);
+            used = decl_step(d, p + done, n - done);
             break;
-        case DM_TLS:
-            tls_conn_data(c->tls, d->dir, p, n, c->meta);
-            d->real += n;
-            used = n;
-            break;
-        default:
-            c->stats.ignored_bytes += n;
-            d->real += n;
-            used = n;
+        default: /* DM_TLS without plaintext (only inside TLS), DM_DONE */
+            c->stats.ignored_bytes += n - done;
+            d->real += n - done;
+            used = n - done;
             break;
         }
-        p += used;
-        n -= used;
+        done += used;
     }
+    return done;
+}
+
+static void dir_process(struct xdir *d, const uint8_t *p, size_t n)
+{
+    size_t used = d->wire_tls ? 0 : xml_layer(d, p, n);
+
+    if (used < n && d->wire_tls)
+        wire_tls_data(d, p + used, n - used);
     if ((d->mode == DM_DONE || d->mode == DM_TLS) && (d->parser != NULL || d->n_decls > 0))
         dir_release(d);
 }
@@ -1557,12 +1572,66 @@ static void on_tls(const struct tls_event *tev, void *user)
     struct xdir *d = &c->d[tev->dir & 1];
     struct xmpp_event ev;
 
+    /* the decryptor learns the hello randoms, version and suite from the
+     * reader, which sees every record first */
+    if (c->dec != NULL && tev->have_random) {
+        if (tev->type == TLS_EV_CLIENT_HELLO)
+            tls_decrypt_client_hello(c->dec, tev->random);
+        else if (tev->type == TLS_EV_SERVER_HELLO)
+            tls_decrypt_server_hello(c->dec, tev->random, tev->version, tev->cipher,
+                                     tev->hello_retry, tev->encrypt_then_mac);
+    }
     ev_init(d, &ev, XMPP_EV_TLS);
     ev.meta = tev->meta;
     ev.tls = tev;
     emit(d, &ev);
 }
 
+/* Decrypted application bytes of dir: the stream inside TLS. */
+static void on_plaintext(void *user, int dir, const uint8_t *p, size_t n)
+{
+    struct xmpp_conn *c = user;
+    struct xdir *d = &c->d[dir & 1];
+    struct mem_budget *prev;
+
+    if (!d->wire_tls || d->eof || d->gapped)
+        return;
+    c->stats.decrypted_bytes[d->dir] += n;
+    prev = expat_scope_enter(d);
+    d->in_plain = true;
+    xml_layer(d, p, n);
+    d->in_plain = false;
+    expat_scope_leave(prev);
+}
+
+/* Decryption stopped: the connection goes on as without keys. */
+static void on_decrypt_event(void *user, const struct tls_decrypt_event *dev)
+{
+    struct xmpp_conn *c = user;
+    struct xdir *d = &c->d[dev->dir & 1];
+    struct xmpp_event ev;
+    int i;
+
+    switch (dev->type) {
+    case TLS_DEC_EV_AUTH_FAILED:
+    case TLS_DEC_EV_NO_KEY:
+    case TLS_DEC_EV_UNSUPPORTED:
+    case TLS_DEC_EV_ERROR:
+        break;
+    default:
+        return;
+    }
+    for (i = 0; i < 2; i++)
+        if (c->d[i].wire_tls && c->d[i].mode != DM_DONE)
+            c->d[i].mode = DM_TLS; /* parsers are released outside this call */
+    ev_init(d, &ev, XMPP_EV_DECRYPT_STOPPED);
+    ev.decrypt_reason = dev->reason != NULL ? dev->reason : tls_decrypt_event_name(dev->type);
+    emit(d, &ev);
+}
+
+/* The wire of d turns to TLS: the reader (and the decryptor, when there
+ * are keys) for the connection, and the XML layer waits for the stream
+ * inside TLS, or gives up when it cannot be read. */
 static bool tls_start(struct xdir *d)
 {
     struct xmpp_conn *c = d->conn;
@@ -1573,8 +1642,23 @@ static bool tls_start(struct xdir *d)
             emit_error(d, XMPP_ERR_NOMEM, "cannot allocate the TLS reader", d->real);
             return false;
         }
+        if (c->cfg.decrypt != NULL && tls_decrypt_ctx_has_keys(c->cfg.decrypt))
+            c->dec = tls_decrypt_new(c->cfg.decrypt, &c->mem, on_plaintext, on_decrypt_event, c);
     }
+    d->wire_tls = true;
+    d->mode = c->dec != NULL && !tls_decrypt_stopped(c->dec) ? DM_START : DM_TLS;
     return true;
+}
+
+static void wire_tls_data(struct xdir *d, const uint8_t *p, size_t n)
+{
+    struct xmpp_conn *c = d->conn;
+
+    tls_conn_data(c->tls, d->dir, p, n, c->meta);
+    if (c->dec != NULL && !tls_decrypt_stopped(c->dec))
+        tls_decrypt_data(c->dec, d->dir, p, n);
+    if (d->mode == DM_TLS || d->mode == DM_DONE)
+        d->real += n;
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -1612,7 +1696,7 @@ struct xmpp_conn *xmpp_conn_new(const struct xmpp_config *cfg, bool direct_tls,
 
         d->conn = c;
         d->dir = i;
-        d->mode = direct_tls ? DM_TLS : DM_START;
+        d->mode = DM_START;
         for (k = 0; k < S_ATTR_COUNT; k++)
             d->str[k].cap = XMPP_ATTR_MAX;
         for (k = 0; k < T_COUNT; k++)
@@ -1622,6 +1706,12 @@ struct xmpp_conn *xmpp_conn_new(const struct xmpp_config *cfg, bool direct_tls,
         c->tls = tls_conn_new(&c->cfg.tls, on_tls, c);
         if (c->tls == NULL)
             goto out_free_conn;
+        if (c->cfg.decrypt != NULL && tls_decrypt_ctx_has_keys(c->cfg.decrypt))
+            c->dec = tls_decrypt_new(c->cfg.decrypt, &c->mem, on_plaintext, on_decrypt_event, c);
+        for (i = 0; i < 2; i++) {
+            c->d[i].wire_tls = true;
+            c->d[i].mode = c->dec != NULL ? DM_START : DM_TLS;
+        }
     }
     return c;
 
@@ -1666,7 +1756,9 @@ void xmpp_conn_gap(struct xmpp_conn *c, int dir, uint64_t nbytes, const struct f
     c->meta = m;
     ev_init(d, &ev, XMPP_EV_GAP);
     ev.nbytes = nbytes;
-    ev.in_tls = d->mode == DM_TLS;
+    ev.in_tls = d->wire_tls;
+    if (d->wire_tls && c->dec != NULL)
+        tls_decrypt_gap(c->dec, dir);
     d->mode = DM_DONE;
     emit(d, &ev);
     prev = expat_scope_enter(d);
@@ -1690,8 +1782,8 @@ void xmpp_conn_eof(struct xmpp_conn *c, int dir, const struct ft_meta *m)
     c->meta = m;
     ev_init(d, &ev, XMPP_EV_EOF);
     ev.stream_closed = d->closed;
-    ev.in_tls = d->mode == DM_TLS;
-    if (d->mode == DM_TLS)
+    ev.in_tls = d->wire_tls;
+    if (d->wire_tls)
         tls_conn_eof(c->tls, dir, m);
     d->mode = DM_DONE;
     emit(d, &ev);
@@ -1719,6 +1811,7 @@ void xmpp_conn_free(struct xmpp_conn *c)
         expat_scope_leave(prev);
     }
     tls_conn_free(c->tls);
+    tls_decrypt_free(c->dec);
     budget_free(c);
 }
 

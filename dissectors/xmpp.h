@@ -22,6 +22,14 @@
  * error or a cap ends parsing of that direction only (XMPP_EV_ERROR), the
  * other direction carries on.  Attribute and text copies are bounded.
  *
+ * Decryption: with cfg.decrypt, the TLS records after <proceed/> (or from
+ * the first byte for direct TLS) go both to the tls.c reader (as without
+ * keys) and to a tls_decrypt for the connection; the decrypted application
+ * bytes of a direction are parsed as a new XML stream (a restart inside
+ * TLS), and every event read from them has `decrypted` set.  When
+ * decryption stops (XMPP_EV_DECRYPT_STOPPED), the stream inside TLS is
+ * dropped and the connection carries on as without keys.
+ *
  * Memory: everything a connection holds is charged to cfg.budget (expat
  * allocates through counting functions); string buffers grow with what
  * they hold, a direction's parser is freed when it ends, fails or turns to
@@ -38,6 +46,7 @@
 #include "../analyzer/budget.h"
 #include "../analyzer/meta.h"
 #include "tls.h"
+#include "tls_decrypt.h"
 
 #define XMPP_ATTR_MAX 255  /* longest attribute value kept (bytes); longer is truncated */
 #define XMPP_TEXT_MAX 1023 /* longest text kept (<text>, mechanisms list, body) */
@@ -54,11 +63,16 @@ struct xmpp_config {
     float max_amplification;      /* expat billion-laughs factor (default 100.0) */
     unsigned long long amplification_threshold; /* expat activation bytes (default 8 MiB) */
     struct tls_config tls;        /* for the TLS reader after <proceed/> */
+    struct tls_decrypt_ctx *decrypt; /* borrowed, may be NULL: with it (and a key
+                                     log that holds anything), the TLS records
+                                     of a connection are also decrypted and the
+                                     plaintext parsed as the stream inside TLS */
     struct mem_budget *budget;    /* borrowed, may be NULL: every byte a connection
                                      holds (its struct, both expat parsers, string
-                                     buffers, the TLS reader) is charged to it; an
-                                     allocation it refuses ends that direction's
-                                     parsing with XMPP_ERR_NOMEM */
+                                     buffers, the TLS reader and decryptor) is charged
+                                     to it; an allocation it refuses ends that
+                                     direction's parsing with XMPP_ERR_NOMEM (the
+                                     decryptor's: decryption stops) */
 };
 
 /* Fill cfg with the defaults.  Borrows cfg. */
@@ -84,6 +98,10 @@ enum xmpp_event_type {
     XMPP_EV_GAP,           /* bytes missing: this direction is no longer parsed */
     XMPP_EV_ERROR,         /* XML error or cap: this direction is no longer parsed */
     XMPP_EV_EOF,           /* xmpp_conn_eof: stream_closed, in_tls */
+    XMPP_EV_DECRYPT_STOPPED, /* decryption of this connection stopped (wrong or
+                                missing key, unsupported suite, damaged record):
+                                decrypt_reason; the stream inside TLS is no longer
+                                parsed, the TLS reader carries on */
 };
 
 enum xmpp_error {
@@ -200,6 +218,12 @@ struct xmpp_event {
 
     /* TLS */
     const struct tls_event *tls;
+
+    /* every type: the event was read from decrypted TLS application data */
+    bool decrypted;
+
+    /* DECRYPT_STOPPED */
+    const char *decrypt_reason; /* static text, never key material */
 };
 
 typedef void (*xmpp_event_cb)(const struct xmpp_event *ev, void *user);
@@ -217,6 +241,7 @@ struct xmpp_stats {
     uint64_t ignored_bytes;     /* bytes after close / error / gap */
     uint64_t shrinks;           /* parser replaced by a fresh one after a large
                                    element, to give its buffer back */
+    uint64_t decrypted_bytes[2]; /* plaintext bytes parsed from inside TLS */
     uint64_t midstream_resyncs; /* directions picked up mid-stream: parsed on from
                                    their first stanza inside an assumed header */
 };

@@ -1,6 +1,6 @@
 /*
  * fuzz_tls_decrypt.c - libFuzzer harness for the key log reader and the
- * TLS record decryptor (analyzer/keylog.c, dissectors/tls_decrypt.c), fed
+ * TLS record decryptor (analyzer/keylog.c, dissectors/tls*_decrypt.c), fed
  * the way the stream will feed them: both directions through
  * dissectors/tls.c for the hellos, and through the decryptor.
  *
@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (kl == NULL || ctx == NULL)
         goto out;
     keylog_add_text(kl, keys, keys_len);
-    f.td = tls_decrypt_new(ctx, on_data, on_event, &f);
+    f.td = tls_decrypt_new(ctx, NULL, on_data, on_event, &f);
     tc = tls_conn_new(NULL, on_tls, &f);
     feed(&f, tc, 0, cli, first, chunk);
     if (srv != NULL)

@@ -188,6 +188,7 @@ struct xo {
     enum tls_event_type tls;        /* for XMPP_EV_TLS */
     const char *alert, *sni;
     uint32_t source;
+    bool decrypted;                 /* read from inside TLS with a key log */
 };
 
 static const char *pres_str(enum xmpp_presence_type p)
@@ -246,6 +247,7 @@ static void xev(struct correlator *c, uint64_t flow, int dir, enum xmpp_event_ty
     ev.id = o.id;
     ev.condition = o.cond;
     ev.text = o.text;
+    ev.decrypted = o.decrypted;
     switch (type) {
     case XMPP_EV_STREAM_OPEN:
         ev.version = "1.0";
@@ -1831,6 +1833,92 @@ static void test_stop(void)
     }
 }
 
+/* ---- decrypted TLS ------------------------------------------------------------ */
+
+/* C1 a -> b: STARTTLS (pre-TLS stream id P1), then with `keys` the stream
+ * inside TLS, decrypted: restart with id S1, db:result; b verifies the key
+ * on C2 with id S1 and answers valid.  Without keys only the TLS facts. */
+static struct correlator *tls_dialback(bool keys, bool stopped)
+{
+    struct correlator *c = mk(NULL, NULL);
+    struct xo dec = { .decrypted = true };
+
+    conn(c, (struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101, .end = 9000 });
+    conn(c, (struct cs){ .id = 2, .orig = IP_B ":50001", .resp = IP_A ":5269", .syn = 130, .synack = 131, .end = 9000 });
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 102, 10, (struct xo){ .from = DOM_A, .to = DOM_B });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 103, 11, (struct xo){ .from = DOM_B, .to = DOM_A, .id = "P1" });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_FEATURES, 104, 12, (struct xo){ .required = true, .dialback = true });
+    xev(c, 1, FT_DIR_ORIG, XMPP_EV_STARTTLS, 105, 13, (struct xo){ 0 });
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_PROCEED, 106, 14, (struct xo){ 0 });
+    tls_ev(c, 1, FT_DIR_ORIG, 107, 15, TLS_EV_CLIENT_HELLO, NULL);
+    tls_ev(c, 1, FT_DIR_RESP, 108, 16, TLS_EV_SERVER_HELLO, NULL);
+    tls_ev(c, 1, FT_DIR_RESP, 108, 16, TLS_EV_HANDSHAKE_ENCRYPTED, NULL);
+    if (keys) {
+        dec.from = DOM_A;
+        dec.to = DOM_B;
+        xev(c, 1, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 110, 18, dec);
+        dec.from = DOM_B;
+        dec.to = DOM_A;
+        dec.id = "S1";
+        xev(c, 1, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 111, 19, dec);
+        dec.id = NULL;
+        dec.dialback = true;
+        xev(c, 1, FT_DIR_RESP, XMPP_EV_FEATURES, 112, 20, dec);
+        dec.from = DOM_A;
+        dec.to = DOM_B;
+        xev(c, 1, FT_DIR_ORIG, XMPP_EV_DB_RESULT, 113, 21, dec);
+        if (stopped)
+            xev(c, 1, FT_DIR_RESP, XMPP_EV_DECRYPT_STOPPED, 114, 22, (struct xo){ 0 });
+        else
+            xev(c, 1, FT_DIR_RESP, XMPP_EV_DB_RESULT, 150, 24,
+                (struct xo){ .from = DOM_B, .to = DOM_A, .db = XMPP_DB_VALID, .decrypted = true });
+    }
+    s2s_open(c, 2, DOM_B, DOM_A, "S2", 132, 30);
+    xev(c, 2, FT_DIR_ORIG, XMPP_EV_DB_VERIFY, 135, 33, (struct xo){ .from = DOM_B, .to = DOM_A, .id = "S1" });
+    xev(c, 2, FT_DIR_RESP, XMPP_EV_DB_VERIFY, 136, 34,
+        (struct xo){ .from = DOM_A, .to = DOM_B, .id = "S1", .db = XMPP_DB_VALID });
+    corr_finish(c);
+    return c;
+}
+
+static void test_decrypted(void)
+{
+    struct correlator *c = tls_dialback(true, false);
+    const struct corr_direction *ab = dirn(c, DOM_A, DOM_B);
+
+    dump(c, "decrypted dialback");
+    CHECK(ab && ab->verdict.status == CORR_OK);
+    CHECK(code_is(ab, VERDICT_OK));
+    CHECK(ab && ab->verdict.decrypted);
+    CHECK(ab && ab->stages[STAGE_TLS] == STAGE_OK);
+    CHECK(ab && ab->stages[STAGE_AUTH] == STAGE_OK);
+    CHECK(has_note(ab, "decrypted"));
+    CHECK(!has_note(ab, "CAP-ENCRYPTED"));
+    /* the key went on the stream restarted inside TLS (id S1, not P1):
+     * its verification on C2 is linked */
+    CHECK(tl_has(ab, 33, 2, "db:verify"));
+    CHECK(!has_note(ab, "no db:verify seen"));
+    CHECK(tl_has(ab, 21, 1, "db:result"));
+    corr_free(c);
+
+    /* the same capture without keys: inferred, not decrypted */
+    c = tls_dialback(false, false);
+    ab = dirn(c, DOM_A, DOM_B);
+    CHECK(ab && !ab->verdict.decrypted);
+    CHECK(ab && ab->stages[STAGE_AUTH] != STAGE_OK);
+    CHECK(has_note(ab, "CAP-ENCRYPTED"));
+    corr_free(c);
+
+    /* decryption stopped before the answer: decrypted up to there, the
+     * TLS stage says so, the answer is not invented */
+    c = tls_dialback(true, true);
+    ab = dirn(c, DOM_A, DOM_B);
+    CHECK(ab && ab->verdict.decrypted);
+    CHECK(ab && ab->stage_detail[STAGE_TLS] && strstr(ab->stage_detail[STAGE_TLS], "until decryption stopped"));
+    CHECK(ab && ab->verdict.status != CORR_OK);
+    corr_free(c);
+}
+
 int main(void)
 {
     test_working();
@@ -1849,5 +1937,6 @@ int main(void)
     test_midstream_stanzas();
     test_midstream_responder_only();
     test_every_code();
+    test_decrypted();
     return check_summary("correlate");
 }

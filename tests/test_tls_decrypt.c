@@ -1,6 +1,6 @@
 /*
  * test_tls_decrypt.c - unit tests for analyzer/keylog.c and
- * dissectors/tls_decrypt.c.
+ * dissectors/tls_decrypt.c, tls13_decrypt.c and tls12_decrypt.c.
  *
  * The TLS 1.3 key schedule and record protection are checked against the
  * published RFC 8448 section 3 trace (tests/rfc8448.h): every
@@ -202,7 +202,7 @@ static void run_8448(struct keylog *kl, size_t chunk, int tamper, size_t tamper_
     CHECK(ctx != NULL);
     if (ctx == NULL)
         return;
-    g.d = tls_decrypt_new(ctx, on_data, on_event, r);
+    g.d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     CHECK(g.d != NULL);
     CHECK(hx(R8448_CLIENT_RANDOM, cr, sizeof(cr)) == 32);
     tls_decrypt_client_hello(g.d, cr);
@@ -451,8 +451,8 @@ static void test_hostile(void)
         goto out;
 
     /* the connection cap */
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
-    d2 = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
+    d2 = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     CHECK(d != NULL && d2 == NULL);
     tls_decrypt_ctx_stats(ctx, &st);
     CHECK(st.conns == 1 && st.conns_refused == 1);
@@ -469,7 +469,7 @@ static void test_hostile(void)
 
     /* garbage instead of records */
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     tls_decrypt_data(d, 0, (const uint8_t *)"GET / HTTP/1.1\r\n", 16);
@@ -480,7 +480,7 @@ static void test_hostile(void)
 
     /* a record longer than 2^14 + 256 */
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     buf[0] = 0x17, buf[1] = 3, buf[2] = 3, buf[3] = 0x41, buf[4] = 0x01; /* 16641 */
@@ -491,7 +491,7 @@ static void test_hostile(void)
 
     /* the longest legal record, all garbage: authentication fails, nothing else */
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     buf[3] = 0x41, buf[4] = 0x00;
@@ -502,7 +502,7 @@ static void test_hostile(void)
 
     /* a record too short for its tag */
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     memcpy(buf, "\x17\x03\x03\x00\x05" "abcde", 10);
@@ -512,7 +512,7 @@ static void test_hostile(void)
 
     /* a header whose length disagrees with the fragment handed over */
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0304, 0x1301, false, false);
     tls_decrypt_record(d, 1, (const uint8_t *)"\x17\x03\x03\x00\x30", buf, 20);
@@ -521,19 +521,19 @@ static void test_hostile(void)
 
     /* unsupported suite and version */
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0304, 0x1304, false, false); /* AES-128-CCM */
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_UNSUPPORTED, -1) == 1);
     tls_decrypt_free(d);
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0303, 0x000a, false, false); /* 3DES: not decrypted */
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_UNSUPPORTED, -1) == 1);
     tls_decrypt_free(d);
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0302, 0xc02f, false, false); /* TLS 1.1 */
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_UNSUPPORTED, -1) == 1);
@@ -541,7 +541,7 @@ static void test_hostile(void)
 
     /* a HelloRetryRequest is not the ServerHello; a gap stops */
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0304, 0x1304, true, false);
     CHECK(!tls_decrypt_stopped(d));
@@ -553,14 +553,14 @@ static void test_hostile(void)
 
     /* TLS 1.2: application data before ChangeCipherSpec; a bad CCS */
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0303, 0xc02f, false, false);
     tls_decrypt_data(d, 0, (const uint8_t *)"\x17\x03\x03\x00\x01" "x", 6);
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_ERROR, 0) == 1);
     tls_decrypt_free(d);
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0303, 0xc02f, false, false);
     tls_decrypt_data(d, 0, (const uint8_t *)"\x14\x03\x03\x00\x02\x01\x01", 7);
@@ -568,7 +568,7 @@ static void test_hostile(void)
     tls_decrypt_free(d);
     /* TLS 1.2 with no CLIENT_RANDOM line: no key at the first encrypted record */
     memset(r, 0, sizeof(*r));
-    d = tls_decrypt_new(ctx, on_data, on_event, r);
+    d = tls_decrypt_new(ctx, NULL, on_data, on_event, r);
     tls_decrypt_client_hello(d, cr);
     tls_decrypt_server_hello(d, sr, 0x0303, 0xcca8, false, false);
     tls_decrypt_data(d, 0, (const uint8_t *)"\x14\x03\x03\x00\x01\x01", 6);
@@ -782,6 +782,49 @@ static void test_keylog_file(void)
     unlink(path);
 }
 
+/* A source of secrets met during the run (a capture's secrets blocks):
+ * asked when a lookup misses and by keylog_has_secrets(). */
+struct pull_state {
+    unsigned calls;
+    bool ready;      /* the block has been "read" by the capture */
+    bool added;
+};
+
+static void pull_block(void *user, struct keylog *kl)
+{
+    struct pull_state *ps = user;
+    char text[256];
+
+    ps->calls++;
+    if (!ps->ready || ps->added)
+        return;
+    snprintf(text, sizeof(text), "CLIENT_RANDOM %s %s\n", CR1, MS48);
+    CHECK(keylog_add_secrets_block(kl, KEYLOG_DSB_TLS, (const uint8_t *)text, strlen(text)));
+    ps->added = true;
+}
+
+static void test_keylog_pull(void)
+{
+    struct pull_state ps = { 0, false, false };
+    struct keylog *kl = keylog_new(NULL);
+    uint8_t r1[32], out[KEYLOG_SECRET_MAX];
+
+    hx(CR1, r1, sizeof(r1));
+    CHECK(!keylog_has_secrets(kl)); /* nothing, and no source */
+    keylog_set_pull(kl, pull_block, &ps);
+    CHECK(!keylog_has_secrets(kl) && ps.calls == 1);
+    CHECK(keylog_get(kl, r1, KEYLOG_CLIENT_RANDOM, out, sizeof(out)) == 0 && ps.calls == 2);
+    ps.ready = true; /* the capture reached the block */
+    CHECK(keylog_get(kl, r1, KEYLOG_CLIENT_RANDOM, out, sizeof(out)) == 48);
+    CHECK(keylog_has_secrets(kl));
+    {
+        unsigned before = ps.calls;
+        /* a hit asks nobody */
+        CHECK(keylog_get(kl, r1, KEYLOG_CLIENT_RANDOM, out, sizeof(out)) == 48 && ps.calls == before);
+    }
+    keylog_free(kl);
+}
+
 int main(void)
 {
     test_8448_derivations();
@@ -791,5 +834,6 @@ int main(void)
     test_keylog_text();
     test_keylog_many();
     test_keylog_file();
+    test_keylog_pull();
     return check_summary("test_tls_decrypt");
 }

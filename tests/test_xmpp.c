@@ -473,6 +473,34 @@ static void test_sasl_restart(void)
            "O:presence(probe,ann@a.example>bob@b.example)#7 O:stream_close#8");
 }
 
+/* Restarts that begin a new XML document (Prosody, ejabberd after SASL
+ * success): the declaration may arrive in pieces. */
+static void test_restart_declaration(void)
+{
+    struct seg segs[6];
+
+    segs[0] = (struct seg){0, 0, "<?xml version='1.0'?><stream:stream " NSDECL "from='a.example' to='b.example' version='1.0'>", 0};
+    segs[1] = (struct seg){1, 0, "<?xml version='1.0'?><stream:stream " NSDECL "from='b.example' id='s1' version='1.0'>"
+                                 "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                                 "<mechanism>EXTERNAL</mechanism></mechanisms></stream:features>", 0};
+    segs[2] = (struct seg){0, 0, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>", 0};
+    segs[3] = (struct seg){1, 0, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>\n<?xml version='1.0'?>"
+                                 "<stream:stream " NSDECL "from='b.example' id='s2' version='1.0'>"
+                                 "<stream:features/>", 0};
+    segs[4] = (struct seg){0, 0, "<?xml version='1.0'?>\n<stream:stream " NSDECL
+                                 "from='a.example' to='b.example' version='1.0'>"
+                                 "<presence from='ann@a.example' to='bob@b.example' type='subscribe'/>", 0};
+    segs[5] = (struct seg){0, 0, "</stream:stream>", 0};
+    expect("restart-declaration", segs, 6,
+           "O:open(to=b.example,from=a.example,id=-,v=1.0,ns=jabber:server)#1 "
+           "R:open(to=-,from=b.example,id=s1,v=1.0,ns=jabber:server)#2 "
+           "R:features(mechs=EXTERNAL/1,ext,other=0)#2 O:auth(EXTERNAL)#3 "
+           "R:sasl_success#4 R:open(to=-,from=b.example,id=s2,v=1.0,ns=jabber:server,restart)#4 "
+           "R:features(other=0)#4 "
+           "O:open(to=b.example,from=a.example,id=-,v=1.0,ns=jabber:server,restart)#5 "
+           "O:presence(subscribe,ann@a.example>bob@b.example)#5 O:stream_close#6");
+}
+
 /* A restarted stream that opens with an XML declaration (ejabberd after
  * <success/>): the declaration is skipped and everything after it parses,
  * however the bytes are split. */
@@ -808,6 +836,7 @@ int main(void)
     test_dialback_verify_error();
     test_host_unknown();
     test_sasl_restart();
+    test_restart_declaration();
     test_restart_xml_decl();
     test_midstream();
     test_cleartext_after_proceed();

@@ -107,7 +107,7 @@ static void *rf_open(void *user, const struct flow_info *fi, const struct ft_met
     load_dsb(r);
     f->r = r;
     f->id = fi->flow_id;
-    f->td = tls_decrypt_new(r->ctx, on_dec_data, on_dec_event, f);
+    f->td = tls_decrypt_new(r->ctx, NULL, on_dec_data, on_dec_event, f);
     f->tc = tls_conn_new(NULL, on_tls_event, f);
     for (d = 0; d < 2; d++) {
         snprintf(path, sizeof(path), "%s/%" PRIu64 ".%s", r->outdir, f->id, d ? "s2c" : "c2s");

@@ -34,4 +34,10 @@ assert [hs["syn"]["source_frame"], hs["synack"]["source_frame"]] == syns, (f, hs
 print("pcapng frame numbers as tshark: %s (%d frames)" % (f.rsplit("/", 1)[-1], records))
 PYEOF
 done
-exec "$PY" "$SRCDIR/tools/crosscheck-tshark" --known "$SRCDIR/tests/tshark-known.txt" "$FEDTRACE" "$SRCDIR"/samples/*.pcap "$gen"/*.pcap
+# The -dsb.pcapng samples carry their key logs: tshark decrypts with them as
+# fedtrace does, so the stanza counts compare what both read inside TLS
+# after STARTTLS (tshark has no port mapping to XMPP inside direct TLS, so
+# the direct-TLS sample is left out).
+dsb=$(ls "$SRCDIR"/samples/*-dsb.pcapng | grep -v direct-tls)
+# shellcheck disable=SC2086
+exec "$PY" "$SRCDIR/tools/crosscheck-tshark" --known "$SRCDIR/tests/tshark-known.txt" "$FEDTRACE" "$SRCDIR"/samples/*.pcap "$gen"/*.pcap $dsb
