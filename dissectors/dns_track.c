@@ -273,20 +273,39 @@ static void lk_reset(struct dns_lookup *lk)
     lk->pool_used = 0;
 }
 
+/* Member by member into a zeroed lookup: its padding stays zero, so the
+ * output can spool the record as bytes without writing undefined ones. */
+static void meta_assign(struct ft_meta *dst, const struct ft_meta *src)
+{
+    dst->frame = src->frame;
+    dst->src_frame = src->src_frame;
+    dst->source = src->source;
+    dst->ts_ns = src->ts_ns;
+    dst->flow_id = src->flow_id;
+    dst->dir = src->dir;
+}
+
+static void endpoint_assign(struct dns_endpoint *dst, const struct dns_endpoint *src)
+{
+    dst->addr = src->addr;
+    dst->port = src->port;
+}
+
 static void lk_from_entry(struct dns_lookup *lk, const struct pending *e)
 {
     unsigned keep = e->nqueries < DNS_LOOKUP_MAX_TX ? e->nqueries : DNS_LOOKUP_MAX_TX;
     lk->id = e->id;
     lk->retry_of = e->retry_of;
-    lk->client = e->client;
-    lk->server = e->server;
+    endpoint_assign(&lk->client, &e->client);
+    endpoint_assign(&lk->server, &e->server);
     lk->transport = e->transport;
     lk->txid = e->txid;
     lk->qtype = e->qtype;
     lk->qname = lk_intern(lk, e->qname);
     lk->nqueries = e->nqueries;
     lk->retransmits = e->nqueries > 0 ? e->nqueries - 1 : 0;
-    memcpy(lk->query, e->query, keep * sizeof(lk->query[0]));
+    for (unsigned i = 0; i < keep; i++)
+        meta_assign(&lk->query[i], &e->query[i]);
 }
 
 static bool type_matches(uint16_t have, uint16_t want)
@@ -302,7 +321,7 @@ static void lk_from_response(struct dns_lookup *lk, const struct dns_msg *msg,
     bool found = false;
 
     lk->has_response = true;
-    lk->response = *meta;
+    meta_assign(&lk->response, meta);
     lk->rcode = msg->rcode_full;
     lk->tc = msg->tc;
     lk->aa = msg->aa;
