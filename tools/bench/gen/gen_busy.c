@@ -135,6 +135,12 @@ static const char *observable(const struct dtruth *d, uint64_t cap_end, const ch
         *stage = "tls";
         return d->marks & M_ALIVE ? "inferred" : "no";
     }
+    if (d->pending) {
+        /* ok once the subscribe went unanswered past its timeout */
+        *stage = "subscribe";
+        bool seen = (d->marks & d->need) == d->need && (d->marks & M_AUTH);
+        return seen && cap_end >= d->need_until ? "yes" : "no";
+    }
     *stage = d->marks & M_SUB ? "subscribe" : "dialback";
     if ((d->marks & M_SUBSENT) && !(d->marks & M_SUB))
         return "no"; /* the subscribe was still waiting when the capture ended */

@@ -126,7 +126,11 @@ static void make_truth(struct gen *g, struct fed *f, uint64_t t)
     uint32_t a = f->a, b = f->b;
     switch (f->scen) {
     case SC_SUB_PENDING:
-        f->d[0] = truth_fail(g, f, a, b, "subscribe", "STZ-SUB-PENDING", M_SUBSENT, t);
+        /* The federation works; the user has not answered (yet). */
+        f->d[0] = truth_ok(g, f, a, b, t);
+        f->d[0]->code = "STZ-SUB-PENDING";
+        f->d[0]->need = M_SUBSENT;
+        f->d[0]->pending = true;
         f->d[1] = truth_ok(g, f, b, a, t);
         break;
     case SC_SUB_DENIED:

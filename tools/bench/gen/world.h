@@ -73,6 +73,7 @@ struct dtruth {
     const char *scenario;
     bool encrypted;         /* the direction's stream ran inside TLS */
     bool midstream;         /* its connection began before the capture */
+    bool pending;           /* ok, but its subscribe is still unanswered */
     uint32_t marks;         /* M_* */
     uint32_t need;          /* marks that make a failure visible */
     uint64_t need_until;    /* and the capture must run at least this long */
