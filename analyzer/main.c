@@ -112,6 +112,8 @@ struct run_opts {
     const char *out_path;
     int format;                 /* -1 = choose by terminal */
     bool html;                  /* --format html: a JSON document made into a page */
+    bool summary;               /* --summary: text, one line per direction */
+    bool absolute_time;         /* --absolute-time: text timeline in UTC */
     bool quiet;
     int verbose;
     bool fail_on_broken;
@@ -141,6 +143,8 @@ enum {
     OPT_STATS_INTERVAL,
     OPT_METRICS_FILE,
     OPT_METRICS_LISTEN,
+    OPT_SUMMARY,
+    OPT_ABSOLUTE_TIME,
 };
 
 static const struct option long_options[] = {
@@ -174,6 +178,9 @@ static const struct option long_options[] = {
     { "verbose", no_argument, NULL, 'v' },
     { "version", no_argument, NULL, OPT_VERSION },
     { "help", no_argument, NULL, 'h' },
+    { "summary", no_argument, NULL, OPT_SUMMARY },
+    { "absolute-time", no_argument, NULL, OPT_ABSOLUTE_TIME },
+    { "list-interfaces", no_argument, NULL, 'D' },
     { NULL, 0, NULL, 0 },
 };
 
@@ -258,6 +265,13 @@ static void usage(FILE *fp)
             "  -v, --verbose            more detail (text: all counters; json: every DNS lookup)\n"
             "      --version            print the version and exit\n"
             "  -h, --help               print this help and exit\n"
+            "      --summary            text: one line per federation direction (status,\n"
+            "                           code, domains, summary), for scripts and cron mails\n"
+            "      --absolute-time      text: timeline times in UTC instead of seconds since\n"
+            "                           the direction's first step\n"
+            "  -D, --list-interfaces    list the interfaces a live capture can use, and exit\n"
+            "  -n                       accepted for tcpdump habit: fedtrace never resolves\n"
+            "                           names\n"
             "\n"
             "Commands:\n"
             "  fedtrace explain CODE    the long explanation and advice for a verdict code\n"
@@ -351,7 +365,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     int ch;
     uint64_t v;
 
-    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:", long_options, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:nD", long_options, NULL)) != -1) {
         switch (ch) {
         case 'r':
         case 'i':
@@ -514,6 +528,22 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         case 'v':
             o->verbose++;
             break;
+        case OPT_SUMMARY:
+            o->summary = true;
+            break;
+        case OPT_ABSOLUTE_TIME:
+            o->absolute_time = true;
+            break;
+        case 'n':
+            break; /* tcpdump habit; fedtrace never resolves names */
+        case 'D': {
+            char err[CAPTURE_ERRBUF_SIZE];
+            if (capture_list_interfaces(stdout, err, sizeof(err)) != 0) {
+                fprintf(stderr, "fedtrace: %s\n", err);
+                return -1;
+            }
+            return 1;
+        }
         case OPT_VERSION:
             printf("fedtrace %s\n%s\n", PACKAGE_VERSION, capture_lib_version());
             return 1;
@@ -540,6 +570,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             strcat(o->filter, argv[i]);
         }
         o->filter_given = true;
+    }
+    if (o->summary) {
+        if (o->format >= 0 && (o->format != OUTPUT_TEXT || o->html)) {
+            fprintf(stderr, "fedtrace: --summary is a text report (leave --format out or give text)\n");
+            return -1;
+        }
+        o->format = OUTPUT_TEXT;
     }
     if (o->ninputs == 0) {
         fprintf(stderr, "fedtrace: no input: give -r FILE or -i INTERFACE (see --help)\n");
@@ -792,6 +829,8 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: %s\n", err);
         goto done;
     }
+    output_set_summary(out, o.summary);
+    output_set_absolute_time(out, o.absolute_time);
     for (unsigned i = 0; i < capture_source_count(cap); i++) {
         struct capture_source_info si;
         capture_source_info(cap, i, &si);
