@@ -30,6 +30,13 @@ size_t caps_hit(const struct stats_snapshot *snap, const struct corr_stats *cs,
         add(out, &n, "correlator", "connections dropped", cs->conns_dropped);
         add(out, &n, "correlator", "lookups dropped", cs->lookups_dropped);
         add(out, &n, "correlator", "events dropped", cs->events_dropped);
+        add(out, &n, "correlator", "NAT twin candidates not examined", cs->nat_candidates_capped);
+        add(out, &n, "correlator", "directions left unjudged", cs->directions_unjudged);
+        add(out, &n, "correlator", "connections retired before their idle timeout",
+            cs->conns_retired_early);
+        add(out, &n, "federations kept", "retired federations left out", cs->federations_dropped);
+        add(out, &n, "timeline", "lines elided", cs->timelines_elided);
+        add(out, &n, "correlator timers", "timers not queued", cs->timers_dropped);
         add(out, &n, "correlator", "TLS record sizes dropped", cs->tls_records_dropped);
     }
     return n;

@@ -12,6 +12,7 @@
 #include "corr_util.h"
 #include "corr_store.h"
 #include "corr_index.h"
+#include "corr_timer.h"
 
 struct addr_domain {
     struct ft_addr addr;
@@ -53,7 +54,27 @@ struct correlator {
     char **names;
     unsigned nnames, capnames;
     struct corr_index role_ix;       /* domain -> 1 private server, 2 lookups seen */
+    /* Streaming (corr_stream.c). */
+    struct timer_queue timers;
+    corr_verdict_fn verdict_fn;
+    void *verdict_ctx;
+    uint64_t round;                  /* rounds run (the final one included) */
+    int64_t round_last_ns;           /* packet time of the last round */
+    uint64_t facts_since_round;      /* facts stored since then */
+    uint64_t live_events;            /* XMPP events kept */
+    uint64_t conn_seq;               /* cconn create_seq / batch_seq source */
+    uint64_t fact_seq;               /* facts and fired timers so far */
+    bool timer_due;                  /* a timer fired since the last round */
+    int64_t now_ns;                  /* newest packet time seen */
+    /* Counts of what retired connections were (added to each round's). */
+    uint64_t retired_s2s, retired_c2s, retired_nat_pairs;
 };
+
+/* corr_stream.c: timers for a fact just stored, the judging rounds. */
+void stream_conn_timers(struct correlator *c, const struct cconn *k);
+void stream_event_timers(struct correlator *c, const struct cconn *k, const struct cev *e);
+void stream_round(struct correlator *c, int64_t now, bool final);
+void stream_federation_free(struct corr_federation *f);
 
 #include "corr_identity.h"
 #include "corr_registry.h"

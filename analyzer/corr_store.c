@@ -66,6 +66,17 @@ static bool map_grow(struct correlator *c)
     return true;
 }
 
+struct cconn *store_conn_find(const struct correlator *c, uint64_t flow_id)
+{
+    uint32_t s = map_slot(c, flow_id);
+    while (c->map_keys[s]) {
+        if (c->map_keys[s] == flow_id)
+            return c->conns[c->map_vals[s] - 1];
+        s = (s + 1) & (c->map_cap - 1);
+    }
+    return NULL;
+}
+
 /* The connection record of a flow, created on first use; NULL when the
  * cap is reached (counted) or memory ran out. */
 struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id)
@@ -79,6 +90,7 @@ struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id)
     }
     if (c->nconns >= c->cfg.max_conns) {
         c->stats.conns_dropped++;
+        c->facts_since_round++; /* counts toward the round that retires */
         return NULL;
     }
     if ((c->nconns + 1) * 2 > c->map_cap) {
@@ -92,6 +104,7 @@ struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id)
     if (!k)
         return NULL;
     k->flow_id = flow_id;
+    k->create_seq = ++c->conn_seq;
     c->conns[c->nconns++] = k;
     c->map_keys[s] = flow_id;
     c->map_vals[s] = c->nconns;
@@ -99,12 +112,17 @@ struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id)
     return k;
 }
 
-void store_conn_end(struct correlator *c, const struct conn_record *r)
+/* Every phase of a connection record updates its entry: the first (a SYN,
+ * or the record of a connection seen mid-stream) creates it, later ones
+ * overwrite the TCP facts with the newer snapshot, CONN_END marks it
+ * ended.  Times that can only move forward never go back (a late record
+ * of an earlier phase cannot undo what a newer one said). */
+void store_conn_record(struct correlator *c, const struct conn_record *r)
 {
     struct cconn *k;
     bool xmppish = r->info.app == APP_XMPP || r->info.app == APP_XMPP_TLS ||
                    port_set_has(&c->cfg.xmpp_ports, r->info.port[FT_DIR_RESP]);
-    if (r->phase != CONN_END || !xmppish)
+    if (!xmppish)
         return;
     k = store_conn_get(c, r->info.flow_id);
     if (!k)
@@ -118,11 +136,18 @@ void store_conn_end(struct correlator *c, const struct conn_record *r)
     k->source = r->source;
     k->first_ns = r->first_ns;
     k->last_ns = r->last_ns;
+    if (r->last_ns > k->active_ns)
+        k->active_ns = r->last_ns;
     k->syn = r->syn;
     k->synack = r->synack;
     k->rst = r->rst;
     k->rst_dir = r->rst_dir;
     k->syn_count = r->syn_count;
+    k->last_syn_ns = r->syn_count ? r->syn_times_ns[(r->syn_count < FACT_MAX_SYN_TIMES ? r->syn_count
+                                                                                       : FACT_MAX_SYN_TIMES) - 1]
+                                  : 0;
+    if (r->syn_count >= 2 && r->syn_count <= FACT_MAX_SYN_TIMES)
+        k->syn_gap_ns = r->syn_times_ns[r->syn_count - 1] - r->syn_times_ns[r->syn_count - 2];
     k->midstream = r->midstream;
     k->established = r->established || (r->synack.frame && r->dir[FT_DIR_ORIG].packets > 1);
     for (int d = 0; d < 2; d++) {
@@ -135,8 +160,16 @@ void store_conn_end(struct correlator *c, const struct conn_record *r)
     }
     corr_copy(k->state, sizeof(k->state), r->conn_state);
     corr_copy(k->history, sizeof(k->history), r->history);
-    if (r->last_ns > c->capture_end_ns)
-        c->capture_end_ns = r->last_ns;
+    if (r->phase == CONN_END) {
+        k->ended = true;
+        if (!k->batch_seq)
+            k->batch_seq = ++c->conn_seq;
+        if (r->last_ns > c->capture_end_ns)
+            c->capture_end_ns = r->last_ns;
+    }
+    c->facts_since_round++;
+    k->changed_seq = ++c->fact_seq;
+    stream_conn_timers(c, k);
 }
 
 /* An encrypted record of the connection, within CORR_MAX_RECORDS. */
@@ -151,6 +184,10 @@ static void store_tls_record(struct correlator *c, struct cconn *k, const struct
     k->rec[k->nrec++] = (struct crec){ corr_ref(&ev->meta), ev->tls->record_len, ev->tls->dir,
                                       ev->tls->record_type };
     c->stats.tls_records++;
+    /* The record-size rules judge again at 1, 2, 4 ... 64 records, not at
+     * every record (streaming: what changed is judged again). */
+    if ((k->nrec & (k->nrec - 1)) == 0)
+        k->changed_seq = ++c->fact_seq;
 }
 
 void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev)
@@ -161,6 +198,8 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
 
     if (!k)
         return;
+    if (!k->batch_seq)
+        k->batch_seq = ++c->conn_seq;
     if (!k->have_tcp) {
         k->addr[0] = fi->addr[0];
         k->addr[1] = fi->addr[1];
@@ -168,6 +207,10 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         k->port[1] = fi->port[1];
         k->app = fi->app;
     }
+    if (ev->meta.ts_ns > k->active_ns)
+        k->active_ns = ev->meta.ts_ns;
+    if (ev->type == XMPP_EV_STANZA && !k->stanzas[ev->dir & 1])
+        k->changed_seq = ++c->fact_seq; /* the first stanza each way tells */
     memset(&e, 0, sizeof(e));
     e.dir = ev->dir;
     e.ref = corr_ref(&ev->meta);
@@ -312,6 +355,10 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
     }
     k->ev[k->nev++] = e;
     c->stats.events++;
+    c->live_events++;
+    k->changed_seq = ++c->fact_seq;
+    stream_event_timers(c, k, &k->ev[k->nev - 1]);
+    c->facts_since_round++;
 }
 
 void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
@@ -319,6 +366,7 @@ void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
     struct clookup *l;
     if (c->nlookups >= c->cfg.max_lookups) {
         c->stats.lookups_dropped++;
+        c->facts_since_round++;
         return;
     }
     if (!corr_grow((void **)&c->lookups, &c->caplookups, c->nlookups + 1, sizeof(*c->lookups)))
@@ -348,8 +396,39 @@ void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
         l->ans[i].target = corr_dup(lk->ans[i].target);
         l->nans++;
     }
+    l->added_seq = ++c->fact_seq;
     c->lookups[c->nlookups++] = l;
     c->stats.lookups++;
+    c->facts_since_round++;
+}
+
+static int by_batch_order(const void *a, const void *b)
+{
+    const struct cconn *x = *(struct cconn *const *)a, *y = *(struct cconn *const *)b;
+    uint64_t sx = x->batch_seq ? x->batch_seq : UINT64_MAX, sy = y->batch_seq ? y->batch_seq : UINT64_MAX;
+    if (sx != sy)
+        return sx < sy ? -1 : 1;
+    return x->create_seq < y->create_seq ? -1 : x->create_seq > y->create_seq;
+}
+
+void store_map_rebuild(struct correlator *c)
+{
+    memset(c->map_keys, 0, c->map_cap * sizeof(*c->map_keys));
+    for (unsigned i = 0; i < c->nconns; i++) {
+        uint64_t id = c->conns[i]->flow_id;
+        uint32_t s = map_slot(c, id);
+        while (c->map_keys[s])
+            s = (s + 1) & (c->map_cap - 1);
+        c->map_keys[s] = id;
+        c->map_vals[s] = i + 1;
+    }
+}
+
+void store_order_conns(struct correlator *c)
+{
+    if (c->nconns > 1)
+        qsort(c->conns, c->nconns, sizeof(*c->conns), by_batch_order);
+    store_map_rebuild(c);
 }
 
 /* ---- queries over a connection's events ------------------------------- */

@@ -77,6 +77,15 @@ struct cconn {
     uint64_t pkts[2], bytes[2], gaps[2], badcsum[2];
     char state[8];
     char history[24];
+    int64_t last_syn_ns;     /* the newest SYN (re)transmission kept, 0 = none */
+    int64_t syn_gap_ns;      /* between the last two SYNs, 0 = one SYN */
+    bool ended;              /* the CONN_END record arrived */
+    int64_t active_ns;       /* newest record or event time (retirement) */
+    uint64_t create_seq;     /* order of creation */
+    uint64_t changed_seq;    /* fact count at its last change (streaming) */
+    uint64_t name_hash;      /* of dom_from/dom_to at the last round */
+    uint64_t batch_seq;      /* order of its first XMPP event or end; 0 = neither yet
+                              * (identity meets connections in this order) */
     uint64_t stanzas[2];
     char *stz_dom[2][2];     /* owned: domains of the first stanza's from and to, per
                               * sender (names a connection picked up mid-stream) */
@@ -95,6 +104,7 @@ struct cconn {
 
 struct clookup {
     uint64_t id;
+    uint64_t added_seq;      /* fact count when it arrived (streaming) */
     struct ft_addr client, server;
     bool tcp;
     char *qname;
@@ -116,12 +126,19 @@ struct clookup {
 /* The connection record of a flow, created on first use; NULL when the
  * cap is reached (counted) or memory ran out. */
 struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id);
-/* Copies the TCP facts of a finished connection (phase CONN_END; the
- * earlier phases are ignored). */
-void store_conn_end(struct correlator *c, const struct conn_record *r);
+/* The connection record of a flow, or NULL (never creates one). */
+struct cconn *store_conn_find(const struct correlator *c, uint64_t flow_id);
+/* Copies the TCP facts of a connection record of any phase: the first
+ * creates the entry, later ones update it, CONN_END marks it ended. */
+void store_conn_record(struct correlator *c, const struct conn_record *r);
 void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev);
 void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk);
 void conn_free(struct cconn *k);
+/* Puts the connections in the order identity meets them (batch_seq, then
+ * creation) and rebuilds the flow id map. */
+void store_order_conns(struct correlator *c);
+/* Rebuilds the flow id map after the connection array changed. */
+void store_map_rebuild(struct correlator *c);
 void store_free(struct correlator *c);
 
 /* Queries over one connection. */

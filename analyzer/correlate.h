@@ -3,19 +3,39 @@
  * connections, XMPP streams, the dialback connect-back and presence
  * subscriptions into federation sessions, and judges each direction.
  *
- * Input is facts, never bytes (facts.h): connection records, XMPP events
- * and DNS lookups, all stamped with packet time and
- * frame numbers.  corr_finish() builds the federations; the output module
- * reads them through the accessors below.  Everything is deterministic:
- * the same facts give the same verdicts.
+ * Input is facts, never bytes (facts.h): connection records (every phase:
+ * the first creates the connection, later ones update it), XMPP events
+ * and DNS lookups, all stamped with packet time and frame numbers.
+ *
+ * Streaming (corr_stream.c).  corr_on_time(now), called as packet time
+ * advances (the fact sink's on_time; a live capture's clock tick too),
+ * fires due timers (a min-heap: the last SYN's timeout, unanswered
+ * db:result and subscribe) and, when facts or timers call for it, runs a
+ * judging round: identity over the facts kept, then every federation one
+ * of whose facts changed is judged again with `now` as the end of the
+ * capture so far.  A decided verdict (ok, failed) that differs from the
+ * last one sent goes to the verdict sink (corr_set_verdict_sink) stamped
+ * with `now`, with the previous verdict when it changed.  Rounds are rate
+ * limited so the total work stays linear in the facts.  Ended connections
+ * idle for idle_timeout are freed, and lookups as old; a direction none of
+ * whose facts is left retires with its verdict, evidence and a timeline
+ * cut to its first and last timeline_keep lines.  corr_finish() is the
+ * last round: every direction still open judged as a batch pass over the
+ * facts kept would, the verdicts that changed sent, the federations in the
+ * batch order; the output reads them through the accessors below.  The
+ * same facts and the same on_time calls give the same verdicts.
  *
  * A federation is an unordered pair of XMPP domains.  Each direction
  * (originating domain -> receiving domain) goes through the stages
  * lookup, connect, stream, tls, dialback (or SASL EXTERNAL), subscribe,
  * and ends with one verdict: ok, failed (earliest failed stage, with a
  * code from the verdict catalogue) or unknown (not enough was captured).
- * Memory: facts are kept until corr_finish(); their number is capped and
- * what a cap drops is counted.
+ * Memory: connections kept at once are capped (max_conns; near it, ended
+ * ones retire early), lookups too (max_lookups), retired federations kept
+ * for the document too (max_federations); every cap that bites is counted
+ * in corr_stats.  Ownership: the correlator owns every record it returns;
+ * they live until corr_free() (a retired federation dropped by the cap is
+ * freed at once, never one the caller is handed during a verdict call).
  */
 #ifndef FT_CORRELATE_H
 #define FT_CORRELATE_H
@@ -50,6 +70,13 @@ struct corr_config {
      * unjudged.  Not owned; NULL = never. */
     const volatile sig_atomic_t *stop;
     int64_t stop_grace_ns;         /* judging time left once stop is seen */
+    /* Streaming (corr_on_time). */
+    int64_t syn_timeout_ns;        /* least wait after the last SYN before "unanswered" */
+    int64_t round_interval_ns;     /* judging rounds at most this often (packet time) */
+    int64_t max_lag_ns;            /* ... and at least this often while facts arrive */
+    int64_t idle_timeout_ns;       /* an ended connection idle this long is retired */
+    uint32_t timeline_keep;        /* a retired direction keeps the first and last N lines */
+    uint32_t max_federations;      /* retired federations kept for the document */
 };
 
 void corr_config_default(struct corr_config *cfg);
@@ -107,6 +134,15 @@ struct corr_direction {
     const char *stage_detail[STAGE_COUNT]; /* never NULL once judged */
     struct corr_tl *timeline;  /* owned */
     unsigned n_timeline, cap_timeline;
+    uint64_t timeline_elided;  /* lines left out of a retired direction's timeline */
+    bool retired;              /* its facts are freed: verdict and timeline are final */
+    bool facts_freed;          /* some of its facts were retired */
+    /* Streaming bookkeeping (corr_stream.c). */
+    uint64_t round;            /* the last judging round that saw facts of it */
+    bool emitted;              /* a verdict event was sent ... */
+    enum corr_status emitted_status; /* ... with this status and code */
+    enum verdict_code emitted_code;
+    enum fed_stage emitted_stage;
     char *text;                /* owned: the summary, notes, stage details
                                 * and advice values point into it */
 };
@@ -132,6 +168,9 @@ struct corr_federation {
     const struct corr_verdict *verdict; /* the worst direction's */
     struct corr_direction dir[2];
     unsigned n_dir;
+    uint64_t round;            /* the last judging round that saw facts of it */
+    bool dirty;                /* a fact of it changed since it was judged */
+    uint64_t judged_seq;       /* the correlator's fact count when it was judged */
 };
 
 struct corr_stats {
@@ -140,7 +179,30 @@ struct corr_stats {
     uint64_t s2s_conns, c2s_conns, nat_pairs, federations;
     uint64_t nat_candidates_capped; /* NAT twin candidates not examined (cap) */
     uint64_t directions_unjudged;   /* left unknown: the run was stopped */
+    /* streaming */
+    uint64_t rounds;                /* judging rounds run on packet time */
+    uint64_t verdict_events;        /* federation.verdict events sent */
+    uint64_t conns_retired, lookups_retired, directions_retired;
+    uint64_t conns_retired_early;   /* retired before the idle timeout: the connection cap was near */
+    uint64_t federations_dropped;   /* retired federations left out of the document (cap) */
+    uint64_t timelines_elided;      /* timeline lines left out of retired directions */
+    uint64_t timers_dropped;        /* timers not queued (cap) */
+    uint64_t busy_ns;               /* time spent in the correlator (its sink and corr_finish) */
 };
+
+/* What a verdict event says besides the verdict: when it was decided and,
+ * when it changes an earlier event's verdict, what that said. */
+struct corr_verdict_change {
+    int64_t decided_ns;
+    bool has_previous;
+    enum corr_status prev_status;
+    enum verdict_code prev_code;
+};
+
+/* Receives every verdict as it is decided or changes (ctx, the
+ * federation and the direction are valid during the call only). */
+typedef void (*corr_verdict_fn)(void *ctx, const struct corr_federation *f, const struct corr_direction *d,
+                                const struct corr_verdict_change *chg);
 
 struct correlator;
 
@@ -152,15 +214,26 @@ void corr_free(struct correlator *c);
  * events and DNS lookups go to the functions below. */
 struct fact_sink corr_fact_sink(struct correlator *c);
 
-/* Facts, in any order, until corr_finish().  Only records of phase
- * CONN_END are used; earlier phases are ignored. */
+/* Facts, in any order, until corr_finish().  Connection records of every
+ * phase: the first creates the connection, later ones update it. */
+void corr_conn_record(struct correlator *c, const struct conn_record *r);
+/* The same (the name callers feeding finished connections use). */
 void corr_conn_end(struct correlator *c, const struct conn_record *r);
 void corr_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev);
 void corr_dns_lookup(struct correlator *c, const struct dns_lookup *lk);
 /* Capture window per source (for "not seen at the other capture point"). */
 void corr_source_window(struct correlator *c, uint32_t source, int64_t first_ns, int64_t last_ns);
 
-/* Builds the federations from everything seen.  Call once. */
+/* Where verdict events go (NULL: nowhere).  Set before the first fact. */
+void corr_set_verdict_sink(struct correlator *c, corr_verdict_fn fn, void *ctx);
+
+/* Packet time moved to now: due timers fire, and when facts or timers
+ * call for it a judging round runs (see the top comment). */
+void corr_on_time(struct correlator *c, int64_t now_ns);
+
+/* End of input: judges everything still open as a batch pass over the
+ * facts kept would, sends the verdicts that changed, and orders the
+ * federations for the document.  Call once. */
 void corr_finish(struct correlator *c);
 
 unsigned corr_federation_count(const struct correlator *c);

@@ -137,6 +137,10 @@ enum {
     OPT_SERVER,
     OPT_TIMEOUT_SUBSCRIBE,
     OPT_TIMEOUT_DIALBACK,
+    OPT_IDLE_TIMEOUT,
+    OPT_TIMELINE_KEEP,
+    OPT_MAX_FEDERATIONS,
+    OPT_MAX_CONNECTIONS,
     OPT_IMMEDIATE,
     OPT_ROTATE_SIZE,
     OPT_ROTATE_SECONDS,
@@ -174,6 +178,10 @@ static const struct option long_options[] = {
     { "server", required_argument, NULL, OPT_SERVER },
     { "timeout-subscribe", required_argument, NULL, OPT_TIMEOUT_SUBSCRIBE },
     { "timeout-dialback", required_argument, NULL, OPT_TIMEOUT_DIALBACK },
+    { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+    { "timeline-keep", required_argument, NULL, OPT_TIMELINE_KEEP },
+    { "max-federations", required_argument, NULL, OPT_MAX_FEDERATIONS },
+    { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -242,6 +250,16 @@ static void usage(FILE *fp)
             "                           seconds of capture (default 30)\n"
             "      --timeout-dialback S a dialback key unanswered this long failed\n"
             "                           (default 30)\n"
+            "      --idle-timeout S     a direction whose connections ended S seconds of\n"
+            "                           capture ago retires: its facts are freed, its\n"
+            "                           verdict and a shortened timeline stay (default 300)\n"
+            "      --timeline-keep N    a retired direction keeps its first and last N\n"
+            "                           timeline lines (default 20)\n"
+            "      --max-federations N  retired federations kept for the report (default\n"
+            "                           10000; beyond, the oldest go and are counted)\n"
+            "      --max-connections N  connections the correlator keeps at once (default\n"
+            "                           16384; near it, ended ones retire early; beyond,\n"
+            "                           new ones are counted and not correlated)\n"
             "\n"
             "Output:\n"
             "  -o, --output FILE        write to FILE instead of standard output; NDJSON is\n"
@@ -473,6 +491,27 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 o->corr.subscribe_timeout_ns = (int64_t)v * FT_NS_PER_SEC;
             else
                 o->corr.dialback_timeout_ns = (int64_t)v * FT_NS_PER_SEC;
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (parse_u64(optarg, 86400, &v) || v == 0) {
+                fprintf(stderr, "fedtrace: invalid timeout '%s' (seconds)\n", optarg);
+                return -1;
+            }
+            o->corr.idle_timeout_ns = (int64_t)v * FT_NS_PER_SEC;
+            break;
+        case OPT_TIMELINE_KEEP:
+        case OPT_MAX_FEDERATIONS:
+        case OPT_MAX_CONNECTIONS:
+            if (parse_u64(optarg, 100000000, &v) || (v == 0 && ch != OPT_TIMELINE_KEEP)) {
+                fprintf(stderr, "fedtrace: invalid number '%s'\n", optarg);
+                return -1;
+            }
+            if (ch == OPT_TIMELINE_KEEP)
+                o->corr.timeline_keep = (uint32_t)v;
+            else if (ch == OPT_MAX_FEDERATIONS)
+                o->corr.max_federations = (uint32_t)v;
+            else
+                o->corr.max_conns = (uint32_t)v;
             break;
         case OPT_FAIL_ON_BROKEN:
             o->fail_on_broken = true;
@@ -846,6 +885,7 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
+    corr_set_verdict_sink(corr, output_verdict, out);
     sinks.ndjson = o.format == OUTPUT_NDJSON;
     sinks.file = &of;
     sinks.out = out;

@@ -270,12 +270,18 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk)
 
 /* ---- the end ------------------------------------------------------------ */
 
+void output_verdict(void *ctx, const struct corr_federation *f, const struct corr_direction *d,
+                    const struct corr_verdict_change *chg)
+{
+    struct output *o = ctx;
+    if (o->format == OUTPUT_NDJSON)
+        ndjson_verdict(o, f, d, chg);
+}
+
 void output_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns)
 {
     o->t0_ns = capture_start_ns;
     o->corr = corr;
-    if (o->format == OUTPUT_NDJSON)
-        ndjson_federations(o, corr, capture_start_ns);
 }
 
 int output_finish(struct output *o, const struct stats_snapshot *snap)

@@ -77,9 +77,15 @@ void output_xmpp_event(struct output *o, const struct flow_info *fi, const struc
 /* Records one finished DNS lookup. */
 void output_dns_lookup(struct output *o, const struct dns_lookup *lk);
 
+/* A verdict as the correlator decides it (a corr_verdict_fn, ctx = the
+ * output): NDJSON writes a federation.verdict event at once, stamped with
+ * the decision time, with the previous verdict when it changed; the other
+ * formats take the final verdicts from output_federations. */
+void output_verdict(void *ctx, const struct corr_federation *f, const struct corr_direction *d,
+                    const struct corr_verdict_change *chg);
+
 /* Records the federations the correlator built (call once, before
- * output_finish; `corr` must live until then).  NDJSON writes one
- * federation.verdict event per direction at once. */
+ * output_finish; `corr` must live until then). */
 void output_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns);
 
 /* Records that the capture was stopped by a signal, by its name ("SIGINT";

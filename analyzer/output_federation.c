@@ -132,6 +132,8 @@ static json_object *direction_json(const struct output *out, const struct corr_d
         json_object_array_add(tl, j);
     }
     json_object_object_add(o, "timeline", tl);
+    if (d->timeline_elided)
+        json_object_object_add(o, "timeline_elided", jint(d->timeline_elided));
     return o;
 }
 
@@ -158,8 +160,8 @@ json_object *federation_json(const struct output *out, const struct corr_federat
     return o;
 }
 
-json_object *federation_verdict_event(const struct output *out, const struct corr_federation *f, const struct corr_direction *d,
-                                      int64_t capture_start_ns)
+json_object *federation_verdict_event(const struct output *out, const struct corr_federation *f,
+                                      const struct corr_direction *d, const struct corr_verdict_change *chg)
 {
     const struct corr_verdict *v = &d->verdict;
     const struct verdict_info *vi = verdict_info_of(v->code);
@@ -171,10 +173,9 @@ json_object *federation_verdict_event(const struct output *out, const struct cor
     json_object *ev = json_object_new_object(), *ft = json_object_new_object();
     json_object *fed = verdict_json(out, v, true);
     verdict_adjust_for_drops(out, d, fed);
-    int64_t ts = d->n_timeline ? d->timeline[d->n_timeline - 1].ref.ts_ns : capture_start_ns;
-    if (v->n_evidence)
-        ts = v->evidence_refs[0].ts_ns;
-    ecs_envelope(out, ev, ts, &e, -1);
+    /* Stamped with the packet time of the decision (the stream stays in
+     * time order). */
+    ecs_envelope(out, ev, chg->decided_ns, &e, -1);
     ecs_related_host(ev, d->from);
     ecs_related_host(ev, d->to);
     if (v->status == CORR_FAILED)
@@ -188,6 +189,12 @@ json_object *federation_verdict_event(const struct output *out, const struct cor
         json_object_object_add(fed, "local_domain", jstr(f->local));
         json_object_object_add(fed, "remote_domain", jstr(outbound ? d->to : d->from));
         json_object_object_add(fed, "direction", jstr(outbound ? "outbound" : "inbound"));
+    }
+    if (chg->has_previous) {
+        json_object *prev = json_object_new_object();
+        json_object_object_add(prev, "status", jstr(corr_status_name(chg->prev_status)));
+        json_object_object_add(prev, "code", jstr(verdict_code_name(chg->prev_code)));
+        json_object_object_add(fed, "previous", prev);
     }
     json_object_object_add(ft, "federation", fed);
     json_object_object_add(ev, "fedtrace", ft);

@@ -324,6 +324,9 @@ static void write_federation(FILE *fp, json_object *doc, json_object *fed, size_
         }
         if (hj_bool(v, "decrypted") || hj_bool(dir, "decrypted"))
             fputs("; read from <b>decrypted</b> TLS", fp);
+        if (hj_int(dir, "timeline_elided", 0) > 0)
+            fprintf(fp, "; %" PRId64 " timeline steps were left out of the document (the middle of a long run)",
+                    hj_int(dir, "timeline_elided", 0));
         fputs("</p>\n<div class=\"row\">\n<div class=\"ladder\">\n", fp);
         html_ladder(fp, doc, fed, dir);
         fputs("</div>\n", fp);

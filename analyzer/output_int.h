@@ -145,9 +145,10 @@ bool dns_unpack(struct dns_lookup *lk, const unsigned char *in, size_t len);
 /* full: with title, evidence, notes, advice and refs. */
 json_object *verdict_json(const struct output *o, const struct corr_verdict *v, bool full);
 json_object *federation_json(const struct output *o, const struct corr_federation *f);
-/* The NDJSON federation.verdict event of one direction. */
-json_object *federation_verdict_event(const struct output *o, const struct corr_federation *f, const struct corr_direction *d,
-                                      int64_t capture_start_ns);
+/* The NDJSON federation.verdict event of one direction, stamped with
+ * the decision time and carrying the previous verdict when it changed. */
+json_object *federation_verdict_event(const struct output *o, const struct corr_federation *f,
+                                      const struct corr_direction *d, const struct corr_verdict_change *chg);
 json_object *capture_json(const struct output *o, const struct stats_snapshot *snap);
 /* decode, ip_fragments, flows, reassembly, pipeline. */
 json_object *stats_json(const struct stats_snapshot *snap);
@@ -215,7 +216,8 @@ int json_doc_finish(struct output *o, const struct stats_snapshot *snap);
 void ndjson_conn(struct output *o, const struct conn_record *rec, json_object *c);
 void ndjson_xmpp(struct output *o, const struct flow_info *fi, const struct xmpp_event *ev, json_object *j);
 void ndjson_dns(struct output *o, const struct dns_lookup *lk, json_object *j);
-void ndjson_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns);
+void ndjson_verdict(struct output *o, const struct corr_federation *f, const struct corr_direction *d,
+                    const struct corr_verdict_change *chg);
 /* A capture.stats event; final: the closing one. */
 void ndjson_stats(struct output *o, const struct stats_snapshot *snap, bool final);
 void ndjson_finish(struct output *o, const struct stats_snapshot *snap);

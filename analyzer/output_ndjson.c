@@ -137,13 +137,12 @@ void ndjson_dns(struct output *o, const struct dns_lookup *lk, json_object *j)
     write_line(o, ev);
 }
 
-void ndjson_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns)
+/* Written as the correlator decides, between the events of the packets
+ * before and after the decision: the stream stays in time order. */
+void ndjson_verdict(struct output *o, const struct corr_federation *f, const struct corr_direction *d,
+                    const struct corr_verdict_change *chg)
 {
-    for (unsigned i = 0; i < corr_federation_count(corr); i++) {
-        const struct corr_federation *f = corr_federation_at(corr, i);
-        for (unsigned k = 0; k < f->n_dir; k++)
-            write_line(o, federation_verdict_event(o, f, &f->dir[k], capture_start_ns));
-    }
+    write_line(o, federation_verdict_event(o, f, d, chg));
 }
 
 void ndjson_stats(struct output *o, const struct stats_snapshot *snap, bool final)

@@ -113,6 +113,18 @@ static json_object *correlator_stats_json(const struct correlator *corr)
     ADD(o, cs, c2s_conns);
     ADD(o, cs, nat_pairs);
     ADD(o, cs, federations);
+    ADD(o, cs, nat_candidates_capped);
+    ADD(o, cs, directions_unjudged);
+    ADD(o, cs, rounds);
+    ADD(o, cs, verdict_events);
+    ADD(o, cs, conns_retired);
+    ADD(o, cs, conns_retired_early);
+    ADD(o, cs, lookups_retired);
+    ADD(o, cs, directions_retired);
+    ADD(o, cs, federations_dropped);
+    ADD(o, cs, timelines_elided);
+    ADD(o, cs, timers_dropped);
+    ADD(o, cs, busy_ns);
     return o;
 }
 

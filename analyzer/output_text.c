@@ -226,6 +226,8 @@ static void text_direction(const struct output *o, FILE *fp, struct text_scratch
     for (unsigned i = 0; i < d->n_timeline; i++) {
         const struct corr_tl *t = &d->timeline[i];
         char frame[48], uid[32] = "", when[40];
+        if (d->timeline_elided && i == d->n_timeline / 2)
+            fprintf(fp, "         ... %" PRIu64 " timeline lines elided ...\n", d->timeline_elided);
         frame_shown(o, &t->ref, frame, sizeof(frame));
         if (o->absolute_time)
             format_time(t->ref.ts_ns, when, sizeof(when));

@@ -13,12 +13,13 @@
 #  - bound: the four cases at the size the bound is documented for, each
 #    with --format ndjson, json and text.
 #
-# CORRELATOR_CASES lists the bound cases that are still over the bound or
-# too slow because of what the correlator and the document writer keep per
-# connection.  They run with --format ndjson only, for PENDING_LIMIT
-# seconds; what they reached is printed and not asserted, until the
-# streaming correlator lands: then remove them from the list, and all three
-# formats are asserted (CORRELATOR_CASES= runs them all that way now).
+# CORRELATOR_CASES lists bound cases not asserted yet.  A case listed runs
+# with --format ndjson only, for PENDING_LIMIT seconds, and what it reached
+# is printed.  Since the streaming correlator only the SYN flood is left,
+# and not for the correlator (about 10% of its run, peak RSS under the
+# bound): fedtrace writes 1,000,000 connection records (1.5 GB of NDJSON,
+# 0.8 GB of JSON), which on a loaded 2-core machine takes longer than
+# RUN_LIMIT.  CORRELATOR_CASES= asserts it too.
 #
 # Sanitized builds (ASan inflates RSS): everything runs at a tenth of the
 # size, to completion, and the RSS assertions are skipped.
@@ -26,11 +27,11 @@ set -eu
 : "${FEDTRACE:?}" "${SRCDIR:?}"
 PY=${PYTHON3:-python3}
 BOUND_KIB=262144                                  # 256 MiB
-CORRELATOR_CASES=${CORRELATOR_CASES-"syn-flood xmpp-open domain-pairs"}
+CORRELATOR_CASES=${CORRELATOR_CASES-"syn-flood"}
 # Wall-time limit of one run (s).  A case listed in CORRELATOR_CASES only
 # gets PENDING_LIMIT: long enough to show where it stands, short enough to
 # keep make check quick.
-RUN_LIMIT=${MEMORY_BOUNDS_RUN_LIMIT:-120}
+RUN_LIMIT=${MEMORY_BOUNDS_RUN_LIMIT:-400}
 PENDING_LIMIT=${MEMORY_BOUNDS_PENDING_LIMIT:-5}
 
 OUT=${BUILDDIR:-.}/tests/out/memory_bounds
@@ -92,7 +93,7 @@ check() {
     if [ "$verdict" = ok ]; then
         echo "ok    $name: peak RSS $mib MiB, $secs s"
     elif [ "$pending" = yes ]; then
-        echo "SKIP  $name: peak RSS $mib MiB, $secs s, $verdict (expected to pass once the streaming correlator lands)"
+        echo "SKIP  $name: peak RSS $mib MiB, $secs s, $verdict (listed in CORRELATOR_CASES: not asserted)"
     else
         echo "FAIL  $name: peak RSS $mib MiB (bound $((BOUND_KIB / 1024)) MiB), $secs s, $verdict"
         fail=1

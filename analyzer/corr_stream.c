@@ -1,0 +1,751 @@
+/*
+ * corr_stream.c - the streaming engine: judging rounds on packet time,
+ * verdict events, retirement.
+ *
+ * A round runs identity (s2s/c2s, NAT pairs, address book, names) and the
+ * registry over the facts kept, then judges each direction those facts
+ * touch, with "now" as the end of the capture so far.  A verdict that is
+ * decided (ok or failed) and differs from the last one sent goes out as an
+ * event stamped with the round's packet time.  Directions whose handshake
+ * is still going (a SYN not yet answered, not yet timed out) wait.
+ *
+ * Rounds run from corr_on_time when a fact arrived or a timer fired, at
+ * most once per round_interval, and, since a round costs the size of what
+ * is kept, once more than ROUND_FREE_FACTS are kept only when as many
+ * facts arrived since the last one (or max_lag passed): the total work
+ * stays linear in the facts, about twice the one batch pass.  After a round, ended connections idle for idle_timeout and
+ * lookups as old are freed (earlier when the connection cap is near); a
+ * direction none of whose facts is left retires with its verdict and a
+ * timeline cut to its first and last timeline_keep lines.  Retired
+ * federations beyond max_federations leave the document (counted).
+ *
+ * The final round (corr_finish) judges every direction of the facts kept
+ * as the batch pass did, and orders the federations as it did.
+ */
+#include "corr_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Below this many facts kept a round is cheap enough to run whenever the
+ * round interval allows. */
+#define ROUND_FREE_FACTS 4096
+
+/* ---- timers ------------------------------------------------------------- */
+
+static int64_t syn_wait(const struct correlator *c, const struct cconn *k)
+{
+    int64_t w = 2 * k->syn_gap_ns;
+    return w > c->cfg.syn_timeout_ns ? w : c->cfg.syn_timeout_ns;
+}
+
+/* The last SYN may still be answered: the connection's fate is open. */
+static bool in_handshake(const struct correlator *c, const struct cconn *k, int64_t now)
+{
+    return k->syn.frame && !k->synack.frame && !k->rst.frame && !k->ended && k->nev == 0 &&
+           now < k->last_syn_ns + syn_wait(c, k);
+}
+
+void stream_conn_timers(struct correlator *c, const struct cconn *k)
+{
+    if (k->syn.frame && !k->synack.frame && !k->rst.frame && !k->ended && k->last_syn_ns)
+        timer_push(&c->timers, k->last_syn_ns + syn_wait(c, k), k->flow_id);
+}
+
+void stream_event_timers(struct correlator *c, const struct cconn *k, const struct cev *e)
+{
+    if (e->type == CEV_DB_RESULT && e->dir == FT_DIR_ORIG && e->sub == XMPP_DB_NONE)
+        timer_push(&c->timers, e->ref.ts_ns + c->cfg.dialback_timeout_ns + 1, k->flow_id);
+    else if (e->type == CEV_STANZA && e->flags == XMPP_STANZA_PRESENCE && e->sub == XMPP_PRES_SUBSCRIBE)
+        timer_push(&c->timers, e->ref.ts_ns + c->cfg.subscribe_timeout_ns + 1, k->flow_id);
+}
+
+/* ---- the stop flag ------------------------------------------------------ */
+
+/* Once the stop flag is seen, judging goes on for a second at most. */
+static bool stop_now(struct correlator *c)
+{
+    struct timespec now;
+    if (!c->cfg.stop || !*c->cfg.stop)
+        return false;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!c->stop_seen) {
+        c->stop_seen = true;
+        c->stop_deadline = now;
+        c->stop_deadline.tv_sec += (time_t)(c->cfg.stop_grace_ns / FT_NS_PER_SEC);
+        c->stop_deadline.tv_nsec += (long)(c->cfg.stop_grace_ns % FT_NS_PER_SEC);
+        if (c->stop_deadline.tv_nsec >= 1000000000L) {
+            c->stop_deadline.tv_sec++;
+            c->stop_deadline.tv_nsec -= 1000000000L;
+        }
+        if (c->cfg.stop_grace_ns > 0)
+            return false;
+    }
+    return now.tv_sec > c->stop_deadline.tv_sec ||
+           (now.tv_sec == c->stop_deadline.tv_sec && now.tv_nsec >= c->stop_deadline.tv_nsec);
+}
+
+/* A direction the run was stopped before judging: unknown, and says so. */
+static void leave_unjudged(struct correlator *c, struct corr_direction *d)
+{
+    d->verdict.status = CORR_UNKNOWN;
+    d->verdict.stage = STAGE_LOOKUP;
+    d->verdict.code = VERDICT_CAP_NOTHING;
+    d->verdict.confidence = "low";
+    d->verdict.summary = "not judged: the run was stopped before this direction's turn";
+    for (int s = 0; s < STAGE_COUNT; s++)
+        d->stage_detail[s] = "";
+    d->verdict.vars.from = d->verdict.vars.local = d->from;
+    d->verdict.vars.to = d->verdict.vars.remote = d->to;
+    c->stats.directions_unjudged++;
+}
+
+/* ---- directions --------------------------------------------------------- */
+
+static void direction_clear(struct corr_direction *d)
+{
+    for (unsigned t = 0; t < d->n_timeline; t++)
+        free(d->timeline[t].what);
+    d->n_timeline = 0;
+    d->timeline_elided = 0;
+    free(d->text);
+    d->text = NULL;
+    memset(&d->verdict, 0, sizeof(d->verdict));
+    memset(d->stages, 0, sizeof(d->stages));
+    for (int s = 0; s < STAGE_COUNT; s++)
+        d->stage_detail[s] = NULL;
+}
+
+static void direction_free(struct corr_direction *d)
+{
+    direction_clear(d);
+    free(d->timeline);
+    d->timeline = NULL;
+    d->cap_timeline = 0;
+}
+
+void stream_federation_free(struct corr_federation *f)
+{
+    for (unsigned d = 0; d < f->n_dir; d++)
+        direction_free(&f->dir[d]);
+    free(f);
+}
+
+static int fed_rank(enum corr_status s)
+{
+    return s == CORR_FAILED ? 2 : s == CORR_UNKNOWN ? 1 : 0;
+}
+
+/* The federation's verdict is its worst direction's. */
+static void fed_worst(struct corr_federation *f)
+{
+    int worst = -1;
+    for (unsigned j = 0; j < f->n_dir; j++) {
+        if (fed_rank(f->dir[j].verdict.status) > worst) {
+            worst = fed_rank(f->dir[j].verdict.status);
+            f->verdict = &f->dir[j].verdict;
+        }
+    }
+}
+
+static void settle_federation(struct correlator *c, struct corr_federation *f)
+{
+    fed_worst(f);
+    identity_decide_roles(c, f);
+}
+
+/* Sends d's verdict when it differs from the last one sent. */
+static void emit(struct correlator *c, const struct corr_federation *f, struct corr_direction *d, int64_t when)
+{
+    struct corr_verdict_change chg = { when, d->emitted, d->emitted_status, d->emitted_code };
+    if (d->emitted && d->emitted_status == d->verdict.status && d->emitted_code == d->verdict.code &&
+        d->emitted_stage == d->verdict.stage)
+        return;
+    d->emitted = true;
+    d->emitted_status = d->verdict.status;
+    d->emitted_code = d->verdict.code;
+    d->emitted_stage = d->verdict.stage;
+    c->stats.verdict_events++;
+    if (c->verdict_fn)
+        c->verdict_fn(c->verdict_ctx, f, d, &chg);
+}
+
+/* Keeps the first and last `keep` timeline lines of a retired direction. */
+static void trim_timeline(struct correlator *c, struct corr_direction *d)
+{
+    unsigned keep = c->cfg.timeline_keep;
+    unsigned cut;
+    if (d->n_timeline <= 2 * keep)
+        return;
+    cut = d->n_timeline - 2 * keep;
+    for (unsigned i = keep; i < keep + cut; i++)
+        free(d->timeline[i].what);
+    memmove(&d->timeline[keep], &d->timeline[keep + cut], keep * sizeof(*d->timeline));
+    d->n_timeline -= cut;
+    d->timeline_elided += cut;
+    c->stats.timelines_elided += cut;
+}
+
+static void retire_direction(struct correlator *c, const struct corr_federation *f, struct corr_direction *d)
+{
+    if (!d->verdict.summary)
+        judge_direction(c, d); /* never judged (it only waited): what is left decides */
+    emit(c, f, d, c->now_ns);
+    trim_timeline(c, d);
+    if (d->cap_timeline > d->n_timeline) { /* what retires stays: no slack */
+        struct corr_tl *tl = d->n_timeline ? realloc(d->timeline, d->n_timeline * sizeof(*tl)) : NULL;
+        if (tl || !d->n_timeline) {
+            if (!d->n_timeline)
+                free(d->timeline);
+            d->timeline = tl;
+            d->cap_timeline = d->n_timeline;
+        }
+    }
+    d->retired = true;
+    c->stats.directions_retired++;
+}
+
+/* ---- identity and the registry, per round -------------------------------- */
+
+static void reset_identity(struct correlator *c)
+{
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        k->s2s = k->c2s = k->secondary = false;
+        k->nat_peer = NULL;
+        k->dom_from = k->dom_to = NULL;
+    }
+    c->nbook = 0;
+    corr_index_clear(&c->book_ix);
+    corr_index_clear(&c->srv_target_ix);
+    corr_index_clear(&c->lookup_dom_ix);
+    corr_index_clear(&c->dir_conn_ix);
+    corr_index_clear(&c->verify_ix);
+    corr_index_clear(&c->sub_ix);
+    corr_index_clear(&c->csub_ix);
+    corr_index_clear(&c->answer_ix);
+    corr_index_clear(&c->role_ix);
+    c->stats.s2s_conns = c->retired_s2s;
+    c->stats.c2s_conns = c->retired_c2s;
+    c->stats.nat_pairs = c->retired_nat_pairs;
+    c->stats.nat_candidates_capped = 0;
+}
+
+/* The direction an SRV lookup speaks for: who asked (the book, the one
+ * -d domain, or the address) -> the domain asked about.  False when it
+ * speaks for none. */
+static bool lookup_direction(struct correlator *c, const struct clookup *l, char *from, char *to)
+{
+    const char *d;
+    if (l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, to, STR_CAP))
+        return false;
+    d = identity_book_domain(c, &l->client);
+    if (d)
+        corr_copy(from, STR_CAP, d);
+    else if (c->cfg.n_local_domains == 1)
+        corr_copy(from, STR_CAP, c->cfg.local_domains[0]);
+    else
+        identity_name_endpoint(from, STR_CAP, &l->client);
+    return strcasecmp(from, to) != 0;
+}
+
+struct touched {
+    struct corr_federation **f;
+    unsigned n, cap;
+};
+
+static struct corr_federation *fed_find(struct correlator *c, const char *a, const char *b);
+
+/* Meets direction from -> to (creating it); its federation is dirty when
+ * the fact that names it changed since the federation was judged. */
+static void touch(struct correlator *c, struct touched *t, const char *from, const char *to, uint64_t seq)
+{
+    struct corr_direction *d = registry_dir_get(c, from, to);
+    struct corr_federation *f;
+    if (!d)
+        return;
+    f = registry_fed_get(c, from, to);
+    if (!f)
+        return;
+    if (seq > f->judged_seq || !d->verdict.summary)
+        f->dirty = true; /* changed, or new */
+    /* A federation's directions in the order this round first meets them
+     * (an earlier round may have met them the other way round). */
+    if (d->round != c->round && d == &f->dir[1] && f->dir[0].round != c->round) {
+        struct corr_direction tmp = f->dir[0];
+        f->dir[0] = f->dir[1];
+        f->dir[1] = tmp;
+        d = &f->dir[0];
+    }
+    d->round = c->round;
+    if (f->round == c->round)
+        return;
+    f->round = c->round;
+    if (corr_grow((void **)&t->f, &t->cap, t->n + 1, sizeof(*t->f)))
+        t->f[t->n++] = f;
+}
+
+/* The directions the facts kept speak for, in the batch pass's order:
+ * from connections, from lookups that led nowhere, from what users asked
+ * for on client connections. */
+static void touch_directions(struct correlator *c, struct touched *t)
+{
+    char from[STR_CAP], to[STR_CAP];
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        uint64_t h = 0;
+        if (!k->s2s)
+            continue;
+        /* A connection renamed (the book learned its address) changed. */
+        for (const char *p = k->dom_from ? k->dom_from : ""; *p; p++)
+            h = (h ^ (uint8_t)*p) * UINT64_C(1099511628211);
+        h = (h ^ 0xff) * UINT64_C(1099511628211);
+        for (const char *p = k->dom_to ? k->dom_to : ""; *p; p++)
+            h = (h ^ (uint8_t)*p) * UINT64_C(1099511628211);
+        if (h != k->name_hash) {
+            k->name_hash = h;
+            k->changed_seq = ++c->fact_seq;
+        }
+        if (!k->secondary) {
+            touch(c, t, k->dom_from, k->dom_to, k->changed_seq);
+        } else if (k->dom_from && k->dom_to) {
+            struct corr_federation *f = fed_find(c, k->dom_from, k->dom_to);
+            if (f && k->changed_seq > f->judged_seq)
+                f->dirty = true;
+        }
+    }
+    for (unsigned i = 0; i < c->nlookups; i++)
+        if (lookup_direction(c, c->lookups[i], from, to))
+            touch(c, t, from, to, c->lookups[i]->added_seq);
+    for (unsigned i = 0; i < c->nconns; i++) {
+        const struct cconn *k = c->conns[i];
+        if (!k->c2s || !identity_c2s_domain(k, from, sizeof(from)))
+            continue;
+        for (unsigned e = 0; e < k->nev; e++) {
+            const struct cev *v = &k->ev[e];
+            if (v->type != CEV_STANZA || v->dir != FT_DIR_ORIG || v->flags != XMPP_STANZA_PRESENCE ||
+                v->sub != XMPP_PRES_SUBSCRIBE)
+                continue;
+            corr_jid_domain(v->to, to, sizeof(to));
+            if (to[0] && strcasecmp(to, from) != 0)
+                touch(c, t, from, to, k->changed_seq);
+        }
+    }
+}
+
+/* A direction waits while one of its connections is in its handshake. */
+static bool direction_waits(const struct correlator *c, const struct corr_direction *d, int64_t now)
+{
+    for (uint32_t h = registry_dir_conns(c, d->from, d->to); h; h = corr_index_next(&c->dir_conn_ix, h))
+        if (in_handshake(c, c->conns[corr_index_val(&c->dir_conn_ix, h)->a], now))
+            return true;
+    return false;
+}
+
+/* A lookup about one of f's receiving domains arrived since f was judged,
+ * among the first 64 the lookup judge reads (struct dctx lk). */
+static bool new_lookups(struct correlator *c, const struct corr_federation *f)
+{
+    char key[STR_CAP];
+    for (unsigned j = 0; j < f->n_dir; j++) {
+        size_t n = corr_index_key1(key, sizeof(key), f->dir[j].to);
+        unsigned seen = 0;
+        for (uint32_t h = corr_index_first(&c->lookup_dom_ix, key, n); h && seen < 64;
+             h = corr_index_next(&c->lookup_dom_ix, h), seen++)
+            if (c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a]->added_seq > f->judged_seq)
+                return true;
+    }
+    return false;
+}
+
+/* ---- retirement --------------------------------------------------------- */
+
+static struct corr_federation *fed_find(struct correlator *c, const char *a, const char *b)
+{
+    char key[2 * STR_CAP];
+    const char *lo = strcmp(a, b) <= 0 ? a : b, *hi = lo == a ? b : a;
+    uint32_t h = corr_index_first(&c->fed_ix, key, registry_pair_key(key, lo, hi));
+    return h ? c->feds[corr_index_val(&c->fed_ix, h)->a] : NULL;
+}
+
+static struct corr_direction *dir_find(struct correlator *c, const char *from, const char *to)
+{
+    struct corr_federation *f = fed_find(c, from, to);
+    if (!f)
+        return NULL;
+    for (unsigned i = 0; i < f->n_dir; i++)
+        if (strcmp(f->dir[i].from, from) == 0 && strcmp(f->dir[i].to, to) == 0)
+            return &f->dir[i];
+    return NULL;
+}
+
+static void mark_freed(struct correlator *c, const char *from, const char *to)
+{
+    struct corr_direction *d = from && to ? dir_find(c, from, to) : NULL;
+    if (d)
+        d->facts_freed = true;
+}
+
+static void lookup_free(struct clookup *l)
+{
+    free(l->qname);
+    for (unsigned k = 0; k < l->nans; k++) {
+        free(l->ans[k].name);
+        free(l->ans[k].target);
+    }
+    free(l);
+}
+
+/* Frees ended connections idle for idle_timeout and lookups as old (all
+ * ended connections, and the oldest lookups, when the caps are near). */
+static void retire_facts(struct correlator *c, int64_t now)
+{
+    bool pressure = c->nconns >= c->cfg.max_conns / 4 * 3;
+    bool lpressure = c->nlookups >= c->cfg.max_lookups / 4 * 3;
+    unsigned w = 0, freed = 0;
+    int64_t next_idle = INT64_MAX;
+    char from[STR_CAP], to[STR_CAP];
+
+    for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
+        bool idle = k->ended && now - k->active_ns >= c->cfg.idle_timeout_ns;
+        if (!idle && !(pressure && k->ended)) {
+            if (k->ended && k->active_ns + c->cfg.idle_timeout_ns < next_idle)
+                next_idle = k->active_ns + c->cfg.idle_timeout_ns;
+            c->conns[w++] = k;
+            continue;
+        }
+        if (!idle)
+            c->stats.conns_retired_early++;
+        if (k->s2s)
+            c->retired_s2s++;
+        else if (k->c2s)
+            c->retired_c2s++;
+        if (k->nat_peer && !k->secondary)
+            c->retired_nat_pairs++;
+        if (k->nat_peer)
+            k->nat_peer->nat_peer = NULL;
+        if (k->s2s && !k->secondary)
+            mark_freed(c, k->dom_from, k->dom_to);
+        c->live_events -= k->nev;
+        conn_free(k);
+        c->stats.conns_retired++;
+        freed++;
+    }
+    c->nconns = w;
+    /* One timer for the next connection to go idle (not one each). */
+    if (next_idle != INT64_MAX)
+        timer_push(&c->timers, next_idle, 0);
+    if (freed) {
+        store_map_rebuild(c);
+        c->timer_due = true; /* the next round retires their directions */
+    }
+    w = 0;
+    for (unsigned i = 0; i < c->nlookups; i++) {
+        struct clookup *l = c->lookups[i];
+        int64_t ts = l->response.frame ? l->response.ts_ns : l->query.ts_ns;
+        bool old = now - ts >= c->cfg.idle_timeout_ns;
+        if (!old && !(lpressure && i < c->nlookups / 2)) {
+            c->lookups[w++] = l;
+            continue;
+        }
+        if (lookup_direction(c, l, from, to))
+            mark_freed(c, from, to);
+        lookup_free(l);
+        c->stats.lookups_retired++;
+        c->timer_due = true;
+    }
+    c->nlookups = w;
+}
+
+static void fed_index_rebuild(struct correlator *c)
+{
+    char key[2 * STR_CAP];
+    corr_index_clear(&c->fed_ix);
+    for (unsigned i = 0; i < c->nfeds; i++) {
+        struct corr_federation *f = c->feds[i];
+        corr_index_add(&c->fed_ix, key, registry_pair_key(key, f->domains[0], f->domains[1]), i, 0);
+    }
+}
+
+static bool fed_retired(const struct corr_federation *f)
+{
+    for (unsigned j = 0; j < f->n_dir; j++)
+        if (!f->dir[j].retired)
+            return false;
+    return true;
+}
+
+/* Directions this round did not touch: retired when their facts were
+ * freed (or their verdict was sent), dropped when they were only a
+ * passing name (an address before the book knew its domain).  Then the
+ * cap on retired federations. */
+static void retire_directions(struct correlator *c)
+{
+    unsigned w = 0, nretired = 0, over;
+    bool changed = false;
+    for (unsigned i = 0; i < c->nfeds; i++) {
+        struct corr_federation *f = c->feds[i];
+        for (unsigned j = 0; j < f->n_dir;) {
+            struct corr_direction *d = &f->dir[j];
+            if (d->round == c->round || d->retired) {
+                j++;
+                continue;
+            }
+            if (d->facts_freed || d->emitted) {
+                retire_direction(c, f, d);
+                j++;
+                continue;
+            }
+            direction_free(d);
+            if (j + 1 < f->n_dir)
+                f->dir[j] = f->dir[j + 1];
+            memset(&f->dir[f->n_dir - 1], 0, sizeof(f->dir[0]));
+            f->n_dir--;
+        }
+        if (f->n_dir == 0) {
+            stream_federation_free(f);
+            changed = true;
+            continue;
+        }
+        fed_worst(f);
+        if (fed_retired(f))
+            nretired++;
+        c->feds[w++] = f;
+    }
+    c->nfeds = w;
+    over = nretired > c->cfg.max_federations ? nretired - c->cfg.max_federations : 0;
+    if (over) {
+        w = 0;
+        for (unsigned i = 0; i < c->nfeds; i++) {
+            struct corr_federation *f = c->feds[i];
+            if (over && fed_retired(f)) {
+                stream_federation_free(f);
+                c->stats.federations_dropped++;
+                over--;
+                continue;
+            }
+            c->feds[w++] = f;
+        }
+        c->nfeds = w;
+        changed = true;
+    }
+    if (changed)
+        fed_index_rebuild(c);
+}
+
+/* Drops the directions of f that are neither touched by this round,
+ * retired nor sent: passing names.  False when none is left. */
+static bool drop_passing(struct correlator *c, struct corr_federation *f)
+{
+    for (unsigned j = 0; j < f->n_dir;) {
+        struct corr_direction *d = &f->dir[j];
+        if (d->round == c->round || d->retired || d->emitted || d->facts_freed) {
+            if (d->round != c->round && !d->retired && d->facts_freed)
+                retire_direction(c, f, d);
+            j++;
+            continue;
+        }
+        direction_free(d);
+        if (j + 1 < f->n_dir)
+            f->dir[j] = f->dir[j + 1];
+        memset(&f->dir[f->n_dir - 1], 0, sizeof(f->dir[0]));
+        f->n_dir--;
+    }
+    return f->n_dir > 0;
+}
+
+/* The document's order: retired federations first (they ended first),
+ * then the ones the final round touched in the batch pass's order; the
+ * rest were passing names and go. */
+static void final_order(struct correlator *c, const struct touched *t)
+{
+    unsigned w = 0;
+    for (unsigned i = 0; i < c->nfeds; i++) {
+        struct corr_federation *f = c->feds[i];
+        if (f->round == c->round)
+            continue;
+        if (drop_passing(c, f)) {
+            fed_worst(f);
+            c->feds[w++] = f;
+        } else {
+            stream_federation_free(f);
+        }
+    }
+    for (unsigned i = 0; i < t->n; i++)
+        if (drop_passing(c, t->f[i])) {
+            settle_federation(c, t->f[i]);
+            c->feds[w++] = t->f[i];
+        }
+    c->nfeds = w;
+    fed_index_rebuild(c);
+}
+
+/* The interned names outlive what named them (retired connections,
+ * dropped federations): when they are many times what the federations
+ * use, the table is rebuilt from the federations' names.  Runs after
+ * reset_identity, when nothing else points at a name.  On no memory the
+ * old table stays. */
+static void names_gc(struct correlator *c)
+{
+    char **old = c->names;
+    unsigned nold = c->nnames, capold = c->capnames;
+    struct corr_index oldix = c->names_ix;
+    const char **fresh;
+
+    if (nold < 4096 || nold < 8 * (uint64_t)c->nfeds)
+        return;
+    fresh = malloc((2 * (size_t)c->nfeds + 1) * sizeof(*fresh));
+    if (!fresh)
+        return;
+    c->names = NULL;
+    c->nnames = c->capnames = 0;
+    corr_index_init(&c->names_ix);
+    for (unsigned i = 0; i < c->nfeds; i++)
+        for (int s = 0; s < 2; s++)
+            if (!(fresh[2 * i + s] = identity_intern(c, c->feds[i]->domains[s]))) {
+                for (unsigned n = 0; n < c->nnames; n++)
+                    free(c->names[n]);
+                free(c->names);
+                corr_index_free(&c->names_ix);
+                c->names = old;
+                c->nnames = nold;
+                c->capnames = capold;
+                c->names_ix = oldix;
+                free(fresh);
+                return;
+            }
+    for (unsigned i = 0; i < c->nfeds; i++) {
+        struct corr_federation *f = c->feds[i];
+        for (int s = 0; s < 2; s++) {
+            const char *was = f->domains[s], *now = fresh[2 * i + s];
+            for (unsigned j = 0; j < f->n_dir; j++) {
+                struct corr_direction *d = &f->dir[j];
+                struct verdict_vars *v = &d->verdict.vars;
+                if (d->from == was)
+                    d->from = now;
+                if (d->to == was)
+                    d->to = now;
+                if (v->from == was)
+                    v->from = now;
+                if (v->to == was)
+                    v->to = now;
+                if (v->local == was)
+                    v->local = now;
+                if (v->remote == was)
+                    v->remote = now;
+            }
+            if (f->local == was)
+                f->local = now;
+            f->domains[s] = now;
+        }
+    }
+    for (unsigned n = 0; n < nold; n++)
+        free(old[n]);
+    free(old);
+    corr_index_free(&oldix);
+    free(fresh);
+}
+
+/* ---- rounds ------------------------------------------------------------- */
+
+void stream_round(struct correlator *c, int64_t now, bool final)
+{
+    struct touched t = { NULL, 0, 0 };
+
+    c->round++;
+    c->timer_due = false; /* retire_facts may set it for the next round */
+    if (!final)
+        c->stats.rounds++;
+    if (now > c->capture_end_ns)
+        c->capture_end_ns = now;
+    store_order_conns(c);
+    reset_identity(c);
+    names_gc(c);
+    identity_classify(c);
+    identity_pair_nat(c);
+    identity_index_lookups(c);
+    identity_learn_addresses(c);
+    identity_index_roles(c);
+    identity_name_domains(c);
+    registry_index_facts(c);
+    touch_directions(c, &t);
+
+    for (unsigned i = 0; i < t.n; i++) {
+        struct corr_federation *f = t.f[i];
+        bool judge = !final || !stop_now(c), waited = false;
+        if (!final && !f->dirty && !new_lookups(c, f))
+            continue; /* nothing it depends on moved: its verdict stands */
+        for (unsigned j = 0; j < f->n_dir; j++) {
+            struct corr_direction *d = &f->dir[j];
+            if (d->round != c->round)
+                continue;
+            if (!final && direction_waits(c, d, now)) {
+                waited = true;
+                continue;
+            }
+            direction_clear(d);
+            d->retired = d->facts_freed = false;
+            if (judge)
+                judge_direction(c, d);
+            else
+                leave_unjudged(c, d);
+        }
+        settle_federation(c, f);
+        if (!waited) {
+            f->dirty = false;
+            f->judged_seq = c->fact_seq;
+        }
+        if (final)
+            continue;
+        for (unsigned j = 0; j < f->n_dir; j++) {
+            struct corr_direction *d = &f->dir[j];
+            if (d->round == c->round && d->verdict.summary && d->verdict.status != CORR_UNKNOWN &&
+                d->from[0] != '[' && d->to[0] != '[')
+                emit(c, f, d, now);
+        }
+    }
+    if (final) {
+        final_order(c, &t);
+        for (unsigned i = 0; i < c->nfeds; i++)
+            for (unsigned j = 0; j < c->feds[i]->n_dir; j++)
+                emit(c, c->feds[i], &c->feds[i]->dir[j], now);
+        c->stats.federations = c->nfeds + c->stats.federations_dropped;
+    } else {
+        retire_directions(c);
+        retire_facts(c, now);
+    }
+    free(t.f);
+    c->round_last_ns = now;
+    c->facts_since_round = 0;
+    c->stats.timers_dropped = c->timers.dropped;
+}
+
+void corr_on_time(struct correlator *c, int64_t now)
+{
+    uint64_t kept;
+    bool near_cap;
+    if (now < c->now_ns)
+        return;
+    c->now_ns = now;
+    {
+        struct timer t;
+        while (timer_pop_due(&c->timers, now, &t)) {
+            struct cconn *k = t.flow_id ? store_conn_find(c, t.flow_id) : NULL;
+            if (k)
+                k->changed_seq = ++c->fact_seq; /* its fate may have moved on */
+            c->timer_due = true;
+        }
+    }
+    if (!c->timer_due && !c->facts_since_round)
+        return;
+    near_cap = c->nconns >= c->cfg.max_conns / 4 * 3 || c->nlookups >= c->cfg.max_lookups / 4 * 3;
+    if (now - c->round_last_ns < c->cfg.round_interval_ns && !near_cap)
+        return;
+    kept = (uint64_t)c->nconns + c->nlookups + c->live_events;
+    if (kept > ROUND_FREE_FACTS && c->facts_since_round < kept && now - c->round_last_ns < c->cfg.max_lag_ns)
+        return;
+    stream_round(c, now, false);
+}

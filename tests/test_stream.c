@@ -1,0 +1,438 @@
+/*
+ * test_stream.c - unit tests of the streaming correlator: facts fed through
+ * its fact sink in packet-time order with on_time advancing, and the
+ * verdict events it sends asserted with their decision times (a verdict
+ * when the evidence is in, again with the previous one on a change, a
+ * timer-driven failure with no further packet, retirement freeing the
+ * facts, the retired timeline cut to its first and last lines).
+ *
+ * Times are milliseconds after T0.  Connection N uses frames N*1000 + x.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate.h"
+#include "tests/check.h"
+
+#define T0 INT64_C(1700000000000000000)
+#define MS(x) (T0 + (int64_t)(x) * INT64_C(1000000))
+
+#define DOM_A "a.example.test"
+#define DOM_B "b.example.test"
+#define IP_A "198.51.100.1"
+#define IP_B "198.51.100.2"
+
+/* ---- what the correlator sent -------------------------------------------- */
+
+struct sent {
+    char from[64], to[64];
+    enum corr_status status;
+    enum verdict_code code;
+    int64_t decided_ns;
+    bool has_previous;
+    enum corr_status prev_status;
+    enum verdict_code prev_code;
+};
+
+static struct sent sent[64];
+static unsigned nsent;
+
+static void on_verdict(void *ctx, const struct corr_federation *f, const struct corr_direction *d,
+                       const struct corr_verdict_change *chg)
+{
+    struct sent *s;
+    (void)ctx;
+    (void)f;
+    if (nsent >= 64)
+        return;
+    s = &sent[nsent++];
+    snprintf(s->from, sizeof(s->from), "%s", d->from);
+    snprintf(s->to, sizeof(s->to), "%s", d->to);
+    s->status = d->verdict.status;
+    s->code = d->verdict.code;
+    s->decided_ns = chg->decided_ns;
+    s->has_previous = chg->has_previous;
+    s->prev_status = chg->prev_status;
+    s->prev_code = chg->prev_code;
+}
+
+/* The events sent for from -> to, in order: the n-th (0-based) or NULL. */
+static const struct sent *sent_for(const char *from, const char *to, unsigned n)
+{
+    for (unsigned i = 0; i < nsent; i++)
+        if (strcmp(sent[i].from, from) == 0 && strcmp(sent[i].to, to) == 0 && n-- == 0)
+            return &sent[i];
+    return NULL;
+}
+
+static unsigned count_for(const char *from, const char *to)
+{
+    unsigned n = 0;
+    while (sent_for(from, to, n))
+        n++;
+    return n;
+}
+
+/* ---- feeding ------------------------------------------------------------- */
+
+struct rig {
+    struct correlator *c;
+    struct fact_sink sink;
+    struct flow_info fi[16];
+};
+
+static struct ft_addr ip(const char *s)
+{
+    struct ft_addr a;
+    if (!ft_addr_parse(&a, s))
+        abort();
+    return a;
+}
+
+static void rig_init(struct rig *r, void (*tune)(struct corr_config *))
+{
+    struct corr_config cfg;
+    corr_config_default(&cfg);
+    cfg.local_domains[0] = DOM_A;
+    cfg.n_local_domains = 1;
+    cfg.local_servers[0] = ip(IP_A);
+    cfg.n_local_servers = 1;
+    cfg.round_interval_ns = 100 * INT64_C(1000000);
+    if (tune)
+        tune(&cfg);
+    memset(r, 0, sizeof(*r));
+    r->c = corr_new(&cfg);
+    if (!r->c)
+        abort();
+    corr_set_verdict_sink(r->c, on_verdict, NULL);
+    r->sink = corr_fact_sink(r->c);
+    nsent = 0;
+}
+
+static void tick(struct rig *r, int ms)
+{
+    fact_emit_time(&r->sink, MS(ms));
+}
+
+static const struct flow_info *flow(struct rig *r, unsigned id, const char *orig_ip, uint16_t orig_port,
+                                    const char *resp_ip)
+{
+    struct flow_info *fi = &r->fi[id];
+    memset(fi, 0, sizeof(*fi));
+    fi->flow_id = id;
+    fi->proto = 6;
+    fi->addr[0] = ip(orig_ip);
+    fi->addr[1] = ip(resp_ip);
+    fi->port[0] = orig_port;
+    fi->port[1] = 5269;
+    fi->app = APP_XMPP;
+    return fi;
+}
+
+static struct frame_ref fref(uint64_t frame, int ms)
+{
+    struct frame_ref f = { frame, frame, 0, MS(ms) };
+    return f;
+}
+
+/* A connection record of one phase.  syn/synack/rst/end: ms, 0 = absent. */
+static void conn_rec(struct rig *r, unsigned id, enum conn_phase phase, int syn, int nsyn, int synack, int rst,
+                     int end)
+{
+    struct conn_record rec;
+    int last = syn;
+    memset(&rec, 0, sizeof(rec));
+    rec.phase = phase;
+    rec.end_reason = FLOW_END_TIMEOUT;
+    rec.info = r->fi[id];
+    rec.rtt_ns = -1;
+    rec.first_ns = MS(syn);
+    rec.first_frame = id * 1000 + 1;
+    rec.syn = fref(id * 1000 + 1, syn);
+    rec.syn_count = (uint16_t)nsyn;
+    for (int i = 0; i < nsyn && i < FACT_MAX_SYN_TIMES; i++)
+        rec.syn_times_ns[i] = MS(syn + (i ? (1000 << (i - 1)) - 1000 + 1000 * i : 0));
+    if (nsyn > 1)
+        last = (int)((rec.syn_times_ns[nsyn - 1] - T0) / 1000000);
+    rec.dir[0].packets = (uint64_t)nsyn;
+    if (synack) {
+        rec.synack = fref(id * 1000 + 2, synack);
+        rec.synack_count = 1;
+        rec.established = true;
+        rec.dir[0].packets = 10;
+        rec.dir[1].packets = 10;
+        last = synack;
+    }
+    if (rst) {
+        rec.rst = fref(id * 1000 + 3, rst);
+        rec.rst_dir = FT_DIR_RESP;
+        rec.closed = true;
+        last = rst;
+    }
+    if (end)
+        last = end;
+    rec.last_ns = MS(last);
+    rec.last_frame = id * 1000 + 9;
+    fact_emit_conn(&r->sink, &rec);
+}
+
+static void xev(struct rig *r, unsigned id, int dir, enum xmpp_event_type type, int ms, uint64_t frame,
+                const char *from, const char *to, const char *sid, enum xmpp_db_type db)
+{
+    struct xmpp_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.dir = (uint8_t)dir;
+    ev.meta.frame = ev.meta.src_frame = frame;
+    ev.meta.ts_ns = MS(ms);
+    ev.meta.flow_id = id;
+    ev.meta.dir = (uint8_t)dir;
+    ev.from = from;
+    ev.to = to;
+    ev.id = sid;
+    if (type == XMPP_EV_STREAM_OPEN) {
+        ev.version = "1.0";
+        ev.stream_ns = "http://etherx.jabber.org/streams";
+        ev.stream_ns_ok = true;
+        ev.content_ns = "jabber:server";
+        ev.db_ns = true;
+    } else if (type == XMPP_EV_FEATURES) {
+        ev.dialback = true;
+    } else if (type == XMPP_EV_DB_RESULT) {
+        ev.db_type = db;
+        ev.type_str = db == XMPP_DB_VALID ? "valid" : db == XMPP_DB_INVALID ? "invalid" : NULL;
+        ev.db_key_len = db == XMPP_DB_NONE ? 64 : 0;
+    }
+    fact_emit_xmpp(&r->sink, &r->fi[id], &ev);
+}
+
+/* Connection id a -> b at ms: SYN, SYN-ACK, stream headers, a db:result
+ * answered `answer` (XMPP_DB_NONE: not answered) 400 ms later, with
+ * on_time ticks every 50 ms in between. */
+static void a_to_b(struct rig *r, unsigned id, int ms, enum xmpp_db_type answer)
+{
+    uint64_t fr = id * 1000 + 10;
+    flow(r, id, IP_A, (uint16_t)(40000 + id), IP_B);
+    tick(r, ms);
+    conn_rec(r, id, CONN_SYN, ms, 1, 0, 0, 0);
+    tick(r, ms + 1);
+    conn_rec(r, id, CONN_SYNACK, ms, 1, ms + 1, 0, 0);
+    tick(r, ms + 2);
+    xev(r, id, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, ms + 2, fr, DOM_A, DOM_B, NULL, XMPP_DB_NONE);
+    xev(r, id, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, ms + 3, fr + 1, DOM_B, DOM_A, "S1", XMPP_DB_NONE);
+    xev(r, id, FT_DIR_RESP, XMPP_EV_FEATURES, ms + 4, fr + 2, NULL, NULL, NULL, XMPP_DB_NONE);
+    tick(r, ms + 5);
+    xev(r, id, FT_DIR_ORIG, XMPP_EV_DB_RESULT, ms + 5, fr + 3, DOM_A, DOM_B, NULL, XMPP_DB_NONE);
+    for (int t = ms + 50; t < ms + 400; t += 50)
+        tick(r, t);
+    tick(r, ms + 400);
+    if (answer != XMPP_DB_NONE)
+        xev(r, id, FT_DIR_RESP, XMPP_EV_DB_RESULT, ms + 400, fr + 4, DOM_B, DOM_A, NULL, answer);
+}
+
+static void end_conn(struct rig *r, unsigned id, int syn, int end)
+{
+    tick(r, end);
+    conn_rec(r, id, CONN_END, syn, 1, syn + 1, 0, end);
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+/* Dialback answered valid at 1400 ms: one ok verdict for a -> b, decided
+ * after the answer and within one round interval of it, nothing before. */
+static void test_decided_when_evidence_in(void)
+{
+    struct rig r;
+    const struct sent *s;
+    rig_init(&r, NULL);
+    a_to_b(&r, 1, 1000, XMPP_DB_NONE);
+    CHECK(count_for(DOM_A, DOM_B) == 0); /* the key is not answered yet */
+    tick(&r, 1400);
+    xev(&r, 1, FT_DIR_RESP, XMPP_EV_DB_RESULT, 1400, 1014, DOM_B, DOM_A, NULL, XMPP_DB_VALID);
+    for (int t = 1450; t <= 2000; t += 50)
+        tick(&r, t);
+    s = sent_for(DOM_A, DOM_B, 0);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK(s->status == CORR_OK);
+        CHECK(s->code == VERDICT_OK);
+        CHECK(!s->has_previous);
+        CHECK(s->decided_ns > MS(1400) && s->decided_ns <= MS(1500));
+    }
+    end_conn(&r, 1, 1000, 5000);
+    corr_finish(r.c);
+    CHECK(count_for(DOM_A, DOM_B) == 1); /* unchanged at the end: not sent again */
+    CHECK(corr_federation_count(r.c) == 1);
+    CHECK(corr_stats(r.c)->rounds > 0);
+    corr_free(r.c);
+}
+
+/* A later connection whose key is refused: the verdict is sent again as
+ * failed with the previous ok. */
+static void test_change_sent_with_previous(void)
+{
+    struct rig r;
+    const struct sent *s0, *s1;
+    rig_init(&r, NULL);
+    a_to_b(&r, 1, 1000, XMPP_DB_VALID);
+    end_conn(&r, 1, 1000, 3000);
+    a_to_b(&r, 2, 10000, XMPP_DB_INVALID);
+    for (int t = 10450; t <= 11000; t += 50)
+        tick(&r, t);
+    s0 = sent_for(DOM_A, DOM_B, 0);
+    s1 = sent_for(DOM_A, DOM_B, 1);
+    CHECK(s0 && s0->status == CORR_OK);
+    CHECK(s1 != NULL);
+    if (s1) {
+        CHECK(s1->status == CORR_FAILED);
+        CHECK(s1->code == VERDICT_DB_INVALID);
+        CHECK(s1->has_previous && s1->prev_status == CORR_OK && s1->prev_code == VERDICT_OK);
+        CHECK(s1->decided_ns > MS(10400) && s1->decided_ns <= MS(10500));
+    }
+    corr_finish(r.c);
+    CHECK(count_for(DOM_A, DOM_B) == 2);
+    corr_free(r.c);
+}
+
+/* A SYN (and two retransmissions) never answered, then only clock ticks:
+ * failed once the last SYN's wait (twice the last interval, at least the
+ * SYN timeout) is over, not before. */
+static void test_timer_fires_without_packets(void)
+{
+    struct rig r;
+    const struct sent *s;
+    rig_init(&r, NULL);
+    /* the address book learns b's address from DNS */
+    {
+        struct dns_lookup lk;
+        memset(&lk, 0, sizeof(lk));
+        lk.id = 1;
+        lk.client.addr = ip(IP_A);
+        lk.server.addr = ip("198.51.100.53");
+        lk.qname = "b.example.test";
+        lk.qtype = DNS_T_A;
+        lk.outcome = DNS_OUT_ANSWERED;
+        lk.has_response = true;
+        lk.nqueries = 1;
+        lk.query[0].frame = 1;
+        lk.query[0].ts_ns = MS(100);
+        lk.response.frame = 2;
+        lk.response.ts_ns = MS(105);
+        lk.nans = 1;
+        lk.ans[0].type = DNS_T_A;
+        lk.ans[0].name = "b.example.test";
+        lk.ans[0].addr = ip(IP_B);
+        tick(&r, 100);
+        fact_emit_dns(&r.sink, &lk);
+    }
+    flow(&r, 1, IP_A, 40001, IP_B);
+    tick(&r, 1000);
+    conn_rec(&r, 1, CONN_SYN, 1000, 1, 0, 0, 0);
+    tick(&r, 2000);
+    conn_rec(&r, 1, CONN_SYN, 1000, 2, 0, 0, 0); /* retransmission at 2000 */
+    tick(&r, 4000);
+    conn_rec(&r, 1, CONN_SYN, 1000, 3, 0, 0, 0); /* and at 4000: next wait 4 s */
+    for (int t = 4100; t < 8000; t += 100)
+        tick(&r, t);
+    CHECK(count_for(DOM_A, DOM_B) == 0);
+    for (int t = 8000; t <= 9000; t += 100)
+        tick(&r, t);
+    s = sent_for(DOM_A, DOM_B, 0);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK(s->status == CORR_FAILED);
+        CHECK(s->code == VERDICT_TCP_NO_SYNACK);
+        CHECK(s->decided_ns >= MS(8000) && s->decided_ns <= MS(8100));
+    }
+    corr_finish(r.c);
+    corr_free(r.c);
+}
+
+static void short_idle(struct corr_config *cfg)
+{
+    cfg->idle_timeout_ns = 10 * INT64_C(1000000000);
+    cfg->timeline_keep = 2;
+}
+
+/* An ended connection idle past --idle-timeout is freed; its direction
+ * retires with its verdict, and its timeline keeps the first and last
+ * two lines with the count of the rest. */
+static void test_retirement(void)
+{
+    struct rig r;
+    const struct corr_federation *f;
+    const struct corr_direction *d = NULL;
+    rig_init(&r, short_idle);
+    a_to_b(&r, 1, 1000, XMPP_DB_VALID);
+    end_conn(&r, 1, 1000, 3000);
+    for (int t = 3100; t <= 15000; t += 100)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->conns_retired == 1);
+    CHECK(corr_stats(r.c)->directions_retired == 1);
+    f = corr_federation_at(r.c, 0);
+    CHECK(f != NULL);
+    for (unsigned i = 0; f && i < f->n_dir; i++)
+        if (strcmp(f->dir[i].from, DOM_A) == 0)
+            d = &f->dir[i];
+    CHECK(d != NULL);
+    if (d) {
+        CHECK(d->retired);
+        CHECK(d->verdict.status == CORR_OK);
+        CHECK(d->n_timeline == 4);
+        CHECK(d->timeline_elided > 0);
+        CHECK(d->n_timeline == 4 && d->timeline[0].ref.frame == 1001 && d->timeline[3].ref.ts_ns >= MS(1400));
+    }
+    corr_finish(r.c);
+    CHECK(corr_federation_count(r.c) == 1);
+    f = corr_federation_at(r.c, 0);
+    CHECK(f && f->verdict && f->verdict->status == CORR_OK);
+    CHECK(count_for(DOM_A, DOM_B) == 1);
+    corr_free(r.c);
+}
+
+static void tiny_caps(struct corr_config *cfg)
+{
+    short_idle(cfg);
+    cfg->max_federations = 2;
+}
+
+/* Retired federations beyond --max-federations leave the document,
+ * oldest first, and are counted. */
+static void test_federation_cap(void)
+{
+    struct rig r;
+    char name[8][32];
+    rig_init(&r, tiny_caps);
+    for (unsigned i = 0; i < 5; i++) {
+        struct xmpp_event ev;
+        unsigned id = i + 1;
+        int ms = 1000 + (int)i * 20000;
+        snprintf(name[i], sizeof(name[i]), "p%u.example.test", i);
+        flow(&r, id, IP_A, (uint16_t)(40000 + id), IP_B);
+        tick(&r, ms);
+        conn_rec(&r, id, CONN_SYN, ms, 1, 0, 0, 0);
+        conn_rec(&r, id, CONN_SYNACK, ms, 1, ms + 1, 0, 0);
+        memset(&ev, 0, sizeof(ev));
+        xev(&r, id, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, ms + 2, id * 1000 + 10, DOM_A, name[i], NULL, XMPP_DB_NONE);
+        conn_rec(&r, id, CONN_END, ms, 1, ms + 1, ms + 3, ms + 3);
+        for (int t = ms + 100; t < ms + 20000; t += 500)
+            tick(&r, t);
+    }
+    corr_finish(r.c);
+    CHECK(corr_stats(r.c)->federations_dropped >= 2);
+    CHECK(corr_federation_count(r.c) <= 3);
+    CHECK(corr_stats(r.c)->federations == corr_federation_count(r.c) + corr_stats(r.c)->federations_dropped);
+    CHECK(corr_stats(r.c)->federations == 5);
+    corr_free(r.c);
+}
+
+int main(void)
+{
+    test_decided_when_evidence_in();
+    test_change_sent_with_previous();
+    test_timer_fires_without_packets();
+    test_retirement();
+    test_federation_cap();
+    return check_summary("test_stream");
+}
