@@ -737,6 +737,30 @@ const char *capture_linktype_name(int linktype, char *buf, size_t len)
     return buf;
 }
 
+int capture_list_interfaces(FILE *fp, char *err, size_t errlen)
+{
+    char pcap_err[PCAP_ERRBUF_SIZE] = "";
+    pcap_if_t *all = NULL;
+    unsigned n = 0;
+
+    if (pcap_findalldevs(&all, pcap_err) != 0) {
+        snprintf(err, errlen, "cannot list interfaces: %s", pcap_err);
+        return -1;
+    }
+    for (pcap_if_t *d = all; d; d = d->next) {
+        fprintf(fp, "%u.%s", ++n, d->name);
+        if (d->description)
+            fprintf(fp, " (%s)", d->description);
+        if (d->flags & PCAP_IF_LOOPBACK)
+            fputs(" [Loopback]", fp);
+        fputc('\n', fp);
+    }
+    pcap_freealldevs(all);
+    if (n == 0)
+        snprintf(err, errlen, "no interface can be captured on (permissions?)");
+    return n ? 0 : -1;
+}
+
 const char *capture_lib_version(void)
 {
     return pcap_lib_version();

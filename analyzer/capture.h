@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "meta.h"
@@ -140,6 +141,11 @@ void capture_free(struct capture *c);
  * or "LINKTYPE_<n>" for a number it has no name for; never NULL.  buf
  * receives the text (CAPTURE_LINKTYPE_NAME_SIZE is enough). */
 const char *capture_linktype_name(int linktype, char *buf, size_t len);
+
+/* -D, as tcpdump: the interfaces a live capture can open, numbered, one
+ * a line with its description, on fp.  0, or -1 with a one-line reason in
+ * err. */
+int capture_list_interfaces(FILE *fp, char *err, size_t errlen);
 
 /* The packet capture library's version line, for --version. */
 const char *capture_lib_version(void);

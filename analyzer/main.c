@@ -29,6 +29,7 @@
 #include "keystore.h"
 #include "outfile.h"
 #include "output.h"
+#include "output_html.h"
 #include "pipeline.h"
 #include "signals.h"
 
@@ -112,6 +113,9 @@ struct run_opts {
     bool filter_given;
     const char *out_path;
     int format;                 /* -1 = choose by terminal */
+    bool html;                  /* --format html: a JSON document made into a page */
+    bool summary;               /* --summary: text, one line per direction */
+    bool absolute_time;         /* --absolute-time: text timeline in UTC */
     bool quiet;
     int verbose;
     bool fail_on_broken;
@@ -148,6 +152,8 @@ enum {
     OPT_STATS_INTERVAL,
     OPT_METRICS_FILE,
     OPT_METRICS_LISTEN,
+    OPT_SUMMARY,
+    OPT_ABSOLUTE_TIME,
 };
 
 static const struct option long_options[] = {
@@ -186,6 +192,9 @@ static const struct option long_options[] = {
     { "verbose", no_argument, NULL, 'v' },
     { "version", no_argument, NULL, OPT_VERSION },
     { "help", no_argument, NULL, 'h' },
+    { "summary", no_argument, NULL, OPT_SUMMARY },
+    { "absolute-time", no_argument, NULL, OPT_ABSOLUTE_TIME },
+    { "list-interfaces", no_argument, NULL, 'D' },
     { NULL, 0, NULL, 0 },
 };
 
@@ -272,9 +281,10 @@ static void usage(FILE *fp)
             "                           appended and SIGHUP reopens FILE (log rotation); a\n"
             "                           JSON document or text report replaces FILE and\n"
             "                           SIGHUP is ignored\n"
-            "      --format FMT         json (one document), ndjson (one event per line) or\n"
-            "                           text (a short report); default: text on a terminal,\n"
-            "                           json otherwise\n"
+            "      --format FMT         json (one document), ndjson (one event per line),\n"
+            "                           text (a short report) or html (one self-contained\n"
+            "                           page with a ladder diagram per federation); default:\n"
+            "                           text on a terminal, json otherwise\n"
             "      --rotate-size SIZE   NDJSON -o FILE: move FILE aside as FILE.<UTC time>\n"
             "                           once it holds SIZE bytes (K, M, G suffixes)\n"
             "      --rotate-seconds N   NDJSON -o FILE: the same every N seconds\n"
@@ -288,10 +298,19 @@ static void usage(FILE *fp)
             "  -v, --verbose            more detail (text: all counters; json: every DNS lookup)\n"
             "      --version            print the version and exit\n"
             "  -h, --help               print this help and exit\n"
+            "      --summary            text: one line per federation direction (status,\n"
+            "                           code, domains, summary), for scripts and cron mails\n"
+            "      --absolute-time      text: timeline times in UTC instead of seconds since\n"
+            "                           the direction's first step\n"
+            "  -D, --list-interfaces    list the interfaces a live capture can use, and exit\n"
+            "  -n                       accepted for tcpdump habit: fedtrace never resolves\n"
+            "                           names\n"
             "\n"
             "Commands:\n"
             "  fedtrace explain CODE    the long explanation and advice for a verdict code\n"
             "  fedtrace explain         list every verdict code\n"
+            "  fedtrace report FILE [-o OUT]  the HTML report of a saved JSON document\n"
+            "                           (FILE '-' = standard input)\n"
             "\n"
             "Signals: SIGINT/SIGTERM stop the capture and the output is completed with\n"
             "capture.interrupted set; a second one ends the process at once.\n"
@@ -379,7 +398,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     int ch;
     uint64_t v;
 
-    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:", long_options, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:nD", long_options, NULL)) != -1) {
         switch (ch) {
         case 'r':
         case 'i':
@@ -526,8 +545,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 o->format = OUTPUT_NDJSON;
             else if (strcmp(optarg, "text") == 0)
                 o->format = OUTPUT_TEXT;
+            else if (strcmp(optarg, "html") == 0) {
+                o->format = OUTPUT_JSON; /* the page is made from the document */
+                o->html = true;
+            }
             else {
-                fprintf(stderr, "fedtrace: unknown format '%s' (json, ndjson or text)\n", optarg);
+                fprintf(stderr, "fedtrace: unknown format '%s' (json, ndjson, text or html)\n", optarg);
                 return -1;
             }
             break;
@@ -566,6 +589,22 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         case 'v':
             o->verbose++;
             break;
+        case OPT_SUMMARY:
+            o->summary = true;
+            break;
+        case OPT_ABSOLUTE_TIME:
+            o->absolute_time = true;
+            break;
+        case 'n':
+            break; /* tcpdump habit; fedtrace never resolves names */
+        case 'D': {
+            char err[CAPTURE_ERRBUF_SIZE];
+            if (capture_list_interfaces(stdout, err, sizeof(err)) != 0) {
+                fprintf(stderr, "fedtrace: %s\n", err);
+                return -1;
+            }
+            return 1;
+        }
         case OPT_VERSION:
             printf("fedtrace %s\n%s\n", PACKAGE_VERSION, capture_lib_version());
             return 1;
@@ -592,6 +631,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             strcat(o->filter, argv[i]);
         }
         o->filter_given = true;
+    }
+    if (o->summary) {
+        if (o->format >= 0 && (o->format != OUTPUT_TEXT || o->html)) {
+            fprintf(stderr, "fedtrace: --summary is a text report (leave --format out or give text)\n");
+            return -1;
+        }
+        o->format = OUTPUT_TEXT;
     }
     if (o->ninputs == 0) {
         fprintf(stderr, "fedtrace: no input: give -r FILE or -i INTERFACE (see --help)\n");
@@ -696,6 +742,54 @@ static int explain(int argc, char **argv)
     return 0;
 }
 
+/* fedtrace report FILE [-o OUT]: a saved JSON document as the HTML
+ * report (the same page --format html writes). */
+static int report_command(int argc, char **argv)
+{
+    const char *in_path = NULL, *out_path = NULL;
+    struct outfile of;
+    FILE *in;
+    char err[256];
+    int rc;
+
+    for (int i = 2; i < argc; i++) {
+        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc)
+            out_path = argv[++i];
+        else if (!in_path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
+            in_path = argv[i];
+        else {
+            fprintf(stderr, "fedtrace: usage: fedtrace report FILE.json [-o REPORT.html]\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (!in_path) {
+        fprintf(stderr, "fedtrace: usage: fedtrace report FILE.json [-o REPORT.html]\n");
+        return EXIT_USAGE;
+    }
+    in = strcmp(in_path, "-") == 0 ? stdin : fopen(in_path, "r");
+    if (!in) {
+        fprintf(stderr, "fedtrace: cannot read '%s': %s\n", in_path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (outfile_open(&of, out_path, false) != 0) {
+        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", out_path ? out_path : "standard output",
+                strerror(errno));
+        if (in != stdin)
+            fclose(in);
+        return EXIT_USAGE;
+    }
+    rc = html_report_write(in, of.fp, err, sizeof(err));
+    if (in != stdin)
+        fclose(in);
+    if (rc != 0)
+        fprintf(stderr, "fedtrace: '%s': %s\n", in_path, err);
+    if (outfile_close(&of) != 0 && rc == 0) {
+        fprintf(stderr, "fedtrace: cannot write '%s': %s\n", outfile_name(&of), strerror(errno));
+        rc = -1;
+    }
+    return rc == 0 ? 0 : EXIT_USAGE;
+}
+
 /* One line on stderr for a run whose output could not be written. */
 static void report_write_error(const struct output *out, const struct outfile *of, int err)
 {
@@ -728,10 +822,13 @@ int fedtrace_main(int argc, char **argv)
     bool write_reported = false;
     char err[CAPTURE_ERRBUF_SIZE];
     char *live_filter = NULL;
+    FILE *html_doc = NULL; /* --format html: the JSON document, owned */
     int rc, damaged;
 
     if (argc >= 2 && strcmp(argv[1], "explain") == 0)
         return explain(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return report_command(argc, argv);
     memset(&o, 0, sizeof(o));
     o.format = -1;
     corr_config_default(&o.corr);
@@ -807,11 +904,21 @@ int fedtrace_main(int argc, char **argv)
     if (o.format < 0)
         o.format = outfile_isatty(&of) ? OUTPUT_TEXT : OUTPUT_JSON;
 
-    out = output_new((enum output_format)o.format, of.fp, o.verbose, err, sizeof(err));
+    if (o.html) {
+        char dir[256];
+        html_doc = ft_tmpfile(dir, sizeof(dir));
+        if (!html_doc) {
+            fprintf(stderr, "fedtrace: cannot make a temporary file in %s: %s\n", dir, strerror(errno));
+            goto done;
+        }
+    }
+    out = output_new((enum output_format)o.format, html_doc ? html_doc : of.fp, o.verbose, err, sizeof(err));
     if (!out) {
         fprintf(stderr, "fedtrace: %s\n", err);
         goto done;
     }
+    output_set_summary(out, o.summary);
+    output_set_absolute_time(out, o.absolute_time);
     for (unsigned i = 0; i < capture_source_count(cap); i++) {
         struct capture_source_info si;
         capture_source_info(cap, i, &si);
@@ -906,6 +1013,14 @@ int fedtrace_main(int argc, char **argv)
         write_reported = true;
         goto done;
     }
+    if (html_doc) {
+        rewind(html_doc);
+        if (html_report_write(html_doc, of.fp, err, sizeof(err)) != 0) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            write_reported = true;
+            goto done;
+        }
+    }
     res.error = false;
     if (o.fail_on_broken)
         for (unsigned i = 0; i < corr_federation_count(corr); i++)
@@ -925,6 +1040,8 @@ done:
         res.error = true;
     }
     output_free(out);
+    if (html_doc)
+        fclose(html_doc);
     capture_free(cap);
     free(snap);
     free(o.filter);

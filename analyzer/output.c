@@ -79,6 +79,16 @@ void output_set_interrupted(struct output *o, const char *by)
     o->interrupted_by = by;
 }
 
+void output_set_absolute_time(struct output *o, bool on)
+{
+    o->absolute_time = on;
+}
+
+void output_set_summary(struct output *o, bool on)
+{
+    o->summary = on;
+}
+
 bool output_error(const struct output *o, char *buf, size_t len)
 {
     if (!o->spool_errno)

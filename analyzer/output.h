@@ -94,6 +94,14 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
  * event, a line in the text report. */
 void output_set_interrupted(struct output *o, const char *by);
 
+/* Text report: the timeline's times absolute (UTC) instead of relative
+ * to each direction's first step. */
+void output_set_absolute_time(struct output *o, bool on);
+
+/* Text report: only one line per federation direction (for scripts and
+ * cron mails): status, code, the two domains, the summary. */
+void output_set_summary(struct output *o, bool on);
+
 /* NDJSON: writes a capture.stats event now (fedtrace.final false: the
  * run goes on); other formats ignore it. */
 void output_stats_line(struct output *o, const struct stats_snapshot *snap);

@@ -93,6 +93,8 @@ struct output {
     char hostname[256];         /* observer.hostname; "" if unknown */
     struct output_source sources[FACT_MAX_SOURCES];
     unsigned nsources;
+    bool absolute_time;         /* text: timeline times absolute, not relative */
+    bool summary;               /* text: one line per federation direction only */
     /* the first temporary-file failure, for output_error() */
     int spool_errno;
     bool spool_created;         /* false: making the file failed */

@@ -186,8 +186,26 @@ static const char *confidence_shown(const struct corr_verdict *v)
     return v->confidence ? v->confidence : "low";
 }
 
-static void text_direction(FILE *fp, struct text_scratch *tx, const struct corr_direction *d)
+/* A step's frame as Wireshark numbers it in its own file: "N" with one
+ * input, "OBS#N" (the @OBS tag, else the file's base name) when several
+ * are merged. */
+static const char *frame_shown(const struct output *o, const struct frame_ref *r, char *buf, size_t len)
 {
+    const char *name;
+    if (o->nsources < 2 || r->source >= o->nsources) {
+        snprintf(buf, len, "%" PRIu64, r->src_frame ? r->src_frame : r->frame);
+        return buf;
+    }
+    name = o->sources[r->source].observer;
+    if (!name && (name = o->sources[r->source].name) && strrchr(name, '/'))
+        name = strrchr(name, '/') + 1;
+    snprintf(buf, len, "%.24s#%" PRIu64, name ? name : "?", r->src_frame);
+    return buf;
+}
+
+static void text_direction(const struct output *o, FILE *fp, struct text_scratch *tx, const struct corr_direction *d)
+{
+    int64_t t0 = d->n_timeline ? d->timeline[0].ref.ts_ns : 0;
     const struct corr_verdict *v = &d->verdict;
     const struct verdict_info *vi = verdict_info_of(v->code);
     bool ok = strcmp(corr_status_name(v->status), "ok") == 0;
@@ -209,16 +227,20 @@ static void text_direction(FILE *fp, struct text_scratch *tx, const struct corr_
     fprintf(fp, "\n      %s\n", tesc(tx, v->summary));
     for (unsigned i = 0; i < d->n_timeline; i++) {
         const struct corr_tl *t = &d->timeline[i];
-        char frame[24], uid[32] = "";
+        char frame[48], uid[32] = "", when[40];
         if (d->timeline_elided && i == d->n_timeline / 2)
             fprintf(fp, "         ... %" PRIu64 " timeline lines elided ...\n", d->timeline_elided);
-        snprintf(frame, sizeof(frame), "%" PRId64, (int64_t)t->ref.frame);
+        frame_shown(o, &t->ref, frame, sizeof(frame));
+        if (o->absolute_time)
+            format_time(t->ref.ts_ns, when, sizeof(when));
+        else
+            snprintf(when, sizeof(when), "+%.6f", (double)(t->ref.ts_ns - t0) / 1e9);
         if (t->flow_id)
             snprintf(uid, sizeof(uid), "C%" PRIu64, t->flow_id);
         else if (t->dns_id)
             snprintf(uid, sizeof(uid), "D%" PRIu64, t->dns_id);
-        fprintf(fp, "      %s %-9s %6s%s%-5s %s\n", t->failing ? ">>" : "  ", tesc(tx, fed_stage_name(t->stage)),
-                frame, t->ref.source ? "'" : " ", uid, tesc(tx, t->what));
+        fprintf(fp, "      %s %s %-9s %10s %-5s %s\n", t->failing ? ">>" : "  ", when,
+                tesc(tx, fed_stage_name(t->stage)), tesc(tx, frame), uid, tesc(tx, t->what));
     }
     for (unsigned n = 0; n < v->n_notes; n++)
         fprintf(fp, "      note: %s\n", tesc(tx, v->notes[n]));
@@ -253,7 +275,7 @@ static void text_federations(struct output *o, FILE *fp, struct text_scratch *tx
         else
             fprintf(fp, "    local domain: unknown (%s)\n", tesc(tx, f->role_reason));
         for (unsigned k = 0; k < f->n_dir; k++)
-            text_direction(fp, tx, &f->dir[k]);
+            text_direction(o, fp, tx, &f->dir[k]);
     }
 }
 
@@ -276,6 +298,22 @@ static void text_connections(struct output *o, FILE *fp)
         }
 }
 
+/* --summary: one line per federation direction. */
+static void text_summary(struct output *o, FILE *fp, struct text_scratch *tx)
+{
+    unsigned nf = o->corr ? corr_federation_count(o->corr) : 0;
+    for (unsigned i = 0; i < nf; i++) {
+        const struct corr_federation *f = corr_federation_at(o->corr, i);
+        for (unsigned k = 0; k < f->n_dir; k++) {
+            const struct corr_verdict *v = &f->dir[k].verdict;
+            char st[16];
+            upper(st, sizeof(st), corr_status_name(v->status));
+            fprintf(fp, "%s %s %s -> %s: %s\n", st, tesc(tx, verdict_code_shown(v)), tesc(tx, f->dir[k].from),
+                    tesc(tx, f->dir[k].to), tesc(tx, v->summary));
+        }
+    }
+}
+
 void text_finish(struct output *o, const struct stats_snapshot *snap)
 {
     FILE *fp = o->fp;
@@ -290,6 +328,11 @@ void text_finish(struct output *o, const struct stats_snapshot *snap)
     if (!tx)
         return;
     tx->next = 0;
+    if (o->summary) {
+        text_summary(o, fp, tx);
+        free(tx);
+        return;
+    }
     fprintf(fp, "fedtrace %s: %" PRIu64 " frames from %u source%s", PACKAGE_VERSION, snap->frames, nsrc,
             nsrc == 1 ? "" : "s");
     if (snap->have_packets)

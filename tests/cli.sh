@@ -100,8 +100,19 @@ json_true "dialback valid" "$work/basic.json" \
 expect_status 0 "text" "$FEDTRACE" --format text -v -r "$G/tcp-syn-unanswered.pcap"
 grep -q "S0" "$work/stdout" && grep -q "connections: 1" "$work/stdout" && ok || bad "text report"
 grep -q "FAILED at connect, TCP-NO-SYNACK" "$work/stdout" && ok || bad "text ladder names the failure"
-grep -q "^      >> connect" "$work/stdout" && ok || bad "text ladder marks the failing step"
+grep -q "^      >> +[0-9]*\.[0-9]\{6\} connect" "$work/stdout" && ok || bad "text ladder marks the failing step"
+grep -q "^      .. +0\.000000 " "$work/stdout" && ok || bad "text timeline times start at +0.000000"
 grep -q "what to do (fedtrace explain TCP-NO-SYNACK)" "$work/stdout" && ok || bad "text ladder gives advice"
+expect_status 0 "--absolute-time" "$FEDTRACE" --format text --absolute-time -r "$G/tcp-syn-unanswered.pcap"
+grep -q "^      >> 20[0-9-]*T[0-9:.]*Z connect" "$work/stdout" && ok || bad "--absolute-time shows UTC times"
+expect_status 0 "--summary" "$FEDTRACE" --summary -n -r "$G/tcp-syn-unanswered.pcap"
+[ "$(wc -l <"$work/stdout")" -eq "$(grep -c '^FAILED TCP-NO-SYNACK .* -> .*: ' "$work/stdout")" ] &&
+    [ -s "$work/stdout" ] && ok || bad "--summary: one line per direction"
+expect_status 2 "--summary with json" "$FEDTRACE" --summary --format json -r "$G/tcp-syn-unanswered.pcap"
+# -D lists interfaces (or says in one line why it cannot).
+"$FEDTRACE" -D >"$work/stdout" 2>"$work/stderr"; rc=$?
+{ [ $rc -eq 0 ] && grep -q '^1\.' "$work/stdout"; } || { [ $rc -eq 2 ] && [ "$(wc -l <"$work/stderr")" -eq 1 ]; } &&
+    ok || bad "-D exit $rc"
 
 # Verdicts: --fail-on-broken, -d, explain.
 expect_status 1 "--fail-on-broken with a failure" "$FEDTRACE" --fail-on-broken -r "$G/tcp-rst.pcap"
