@@ -11,7 +11,7 @@
  *                       header; 2 the rest is pcapng blocks behind a valid
  *                       SHB and IDB; 3 two pcap-wrapped files merged by
  *                       timestamp (-r twice), split at the first "FTSP"
- *              bits 2-3 output: json, ndjson, text, text
+ *              bits 2-3 output: json, ndjson, text, html
  *              bit 4    -v
  *              bit 5    -C (no checksum verification)
  *              bit 6    tiny caps: --max-flows 4 --max-buffer 1
@@ -23,7 +23,8 @@
  * The report goes to a memory file and is checked after the run: it must
  * be valid UTF-8; JSON must parse as one document and NDJSON line by line
  * (json-c's parser, independent of the writers); text must carry no C0
- * control but tab and newline, no C1 control and no bidi override.  A
+ * control but tab and newline, no C1 control and no bidi override; HTML
+ * no script element (everything from the wire is escaped).  A
  * report that breaks one of these aborts the run (a finding).  SIGINT, SIGTERM and SIGHUP are blocked
  * during a run and the handlers fedtrace installs are put back after it,
  * so a signal meant for libFuzzer reaches libFuzzer (a stop request caught
@@ -243,7 +244,11 @@ static void check_report(int fd, int format)
             line = nl + 1;
         }
     }
-    if (format >= 2 && !text_safe(buf, (size_t)end)) {
+    if (format == 3 && (memmem(buf, (size_t)end, "<script", 7) || memmem(buf, (size_t)end, "<SCRIPT", 7))) {
+        fprintf(stderr, "fuzz_program: HTML report carries a script element\n");
+        abort();
+    }
+    if (format == 2 && !text_safe(buf, (size_t)end)) {
         fprintf(stderr, "fuzz_program: text report carries a control or bidi character\n");
         abort();
     }
@@ -254,7 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const FORMATS[4] = { "json", "ndjson", "text", "text" };
+    static const char *const FORMATS[4] = { "json", "ndjson", "text", "html" };
     uint8_t head[64];
     char path[2][64], outpath[64];
     char *argv[MAX_ARGS + 1];
