@@ -191,7 +191,7 @@ off = 24
 while off < half:
     off += 16 + int.from_bytes(data[off + 8:off + 12], "little")
 sys.stdout.buffer.write(data[:off]); sys.stdout.flush()
-for _ in range(600):
+for _ in range(1200):
     if os.path.exists(sys.argv[2]): break
     time.sleep(0.05)
 try:
@@ -200,8 +200,9 @@ except BrokenPipeError:  # fedtrace was stopped before the end: expected
     os._exit(0)
 ' "$1" "$2"
 }
-handlers_ready() { # PID: SIGINT caught (handler installed)
-    for _ in $(seq 100); do
+handlers_ready() { # PID: SIGINT caught (handler installed); waits up to 20 s
+    # (a loaded machine once took more than 5 s to get there)
+    for _ in $(seq 400); do
         m=$(awk '/^SigCgt/ {print $2}' "/proc/$1/status" 2>/dev/null)
         [ -n "$m" ] && [ $(( 0x$m & 2 )) -ne 0 ] && return 0
         sleep 0.05
@@ -258,6 +259,8 @@ for sig in INT TERM; do
         if handlers_ready "$ftpid"; then
             sleep 0.3
             kill -$sig "$ftpid"
+        else
+            echo "note: SIG$sig $fmt: fedtrace had not installed its handlers after 20 s; no signal sent"
         fi
         wait "$ftpid"
         rc=$?
