@@ -1,0 +1,506 @@
+/*
+ * xmpp_xml.c - the XMPP dissector's expat layer (the only file that
+ * includes expat.h): each direction's namespace-aware push parser
+ * (separator ' ', prefixes returned as triplets), its memory charged to
+ * the direction's budget, the hostile-input limits (no DOCTYPE, no
+ * parameter entities, billion-laughs protection, depth/size/token caps),
+ * and the feeding of in-order bytes, sliced to at most FEED_SLICE bytes
+ * per XML_Parse call.  What the elements mean is xmpp_stream.c's job: the
+ * handlers here only hand them over.
+ *
+ * A handler cannot reset the parser, so every switch is done by halting:
+ * the handler records the parser byte position just after the current
+ * token (XML_GetCurrentByteIndex + XML_GetCurrentByteCount), calls
+ * XML_StopParser, and the feeding loop, seeing XML_STATUS_ERROR with its
+ * own halt reason set, takes the bytes of the current slice after that
+ * position.  The token that triggers a halt always ends inside the slice
+ * being parsed, so that position is always inside it; the parser's byte
+ * index counts from its last reset, and d->fed counts what we gave it
+ * since then, so (position - fed-before-slice) is an offset in the slice.
+ *
+ *   - a new <stream:stream> at level 1 (restart after SASL <success/>, or
+ *     after STARTTLS on a cleartext test): the event is reported from the
+ *     handler, the parser halts after the header, is reset, and is fed a
+ *     synthetic copy of the new header's start tag (its qualified name and
+ *     namespace declarations, with events suppressed) so that the rest of
+ *     the bytes parse at level 1 as they would have in a fresh stream;
+ *   - end of <proceed/> (responder) / <starttls/> (originator): halt, and
+ *     xmpp.c sniffs the next non-blank byte (XML carries on, or TLS);
+ *   - a large element ended: a fresh, small parser (stats.shrinks);
+ *   - the first element is a stanza: the capture began mid-stream, and the
+ *     bytes are parsed again inside an assumed s2s header;
+ *   - errors and caps halt for good.
+ */
+#include "xmpp_int.h"
+
+/* expat.h declares the billion-laughs limits (expat >= 2.4) only under
+ * XML_DTD, which every distribution build of expat defines. */
+#ifndef XML_DTD
+#define XML_DTD 1
+#endif
+#include <expat.h>
+
+/* expat 2.6 (and distribution backports of it, such as Debian's 2.5.0)
+ * defers re-parsing an incomplete token until enough new input has
+ * arrived.  A live stream needs each event as soon as its last byte is in,
+ * with the meta of that segment, so deferral is switched off when the
+ * library has the call.  Weak reference: older libraries lack the symbol.
+ * The quadratic re-parse cost deferral protects against is bounded here
+ * by cfg.max_token instead. */
+#if defined(__GNUC__) || defined(__clang__)
+XMLPARSEAPI(XML_Bool) XML_SetReparseDeferralEnabled(XML_Parser parser, XML_Bool enabled)
+    __attribute__((weak));
+#define FT_HAVE_REPARSE_SWITCH 1
+#endif
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analyzer/budget.h"
+
+#define FEED_SLICE 65536 /* bytes per XML_Parse call */
+
+/* The state machine takes names, attributes and text as plain char. */
+_Static_assert(sizeof(XML_Char) == 1, "expat built with XML_UNICODE");
+
+/* ---- expat's memory ----------------------------------------------------- */
+
+/*
+ * expat allocates through a memory suite whose functions take no context,
+ * so the budget of the connection whose expat call is in progress is
+ * handed over here: set by xmpp_xml_scope_enter() at every public entry
+ * point of the dissector, restored on the way out.  Thread-local, and
+ * nothing else in the dissector lives outside a struct xmpp_conn.  realloc
+ * and free find their budget in the block itself.
+ */
+static _Thread_local struct mem_budget *expat_budget;
+
+static void *expat_malloc(size_t n)
+{
+    return budget_malloc(expat_budget, n);
+}
+
+static void *expat_realloc(void *p, size_t n)
+{
+    return p != NULL ? budget_realloc(p, n) : budget_malloc(expat_budget, n);
+}
+
+static void expat_free(void *p)
+{
+    budget_free(p);
+}
+
+static const XML_Memory_Handling_Suite expat_memsuite = { expat_malloc, expat_realloc,
+                                                          expat_free };
+
+struct mem_budget *xmpp_xml_scope_enter(struct xdir *d)
+{
+    struct mem_budget *prev = expat_budget;
+
+    expat_budget = &d->mem;
+    return prev;
+}
+
+void xmpp_xml_scope_leave(struct mem_budget *prev)
+{
+    expat_budget = prev;
+}
+
+/* ---- positions and halting ---------------------------------------------- */
+
+uint64_t xmpp_xml_pos(const struct xdir *d)
+{
+    XML_Index i = XML_GetCurrentByteIndex(d->parser);
+
+    return i < 0 ? d->fed : (uint64_t)i;
+}
+
+/* From inside a handler: stop the parser; the feeding loop acts on `kind`. */
+void xmpp_xml_halt(struct xdir *d, enum halt_kind kind)
+{
+    if (d->halt != HALT_NONE)
+        return;
+    d->halt = kind;
+    d->halt_pos = xmpp_xml_token_end(d);
+    XML_StopParser(d->parser, XML_FALSE);
+}
+
+/* Parser position just after the token being handled. */
+uint64_t xmpp_xml_token_end(const struct xdir *d)
+{
+    return xmpp_xml_pos(d) + (uint64_t)XML_GetCurrentByteCount(d->parser);
+}
+
+/* Line and column of the parser's current position (after an XML error). */
+void xmpp_xml_where(const struct xdir *d, unsigned long *line, unsigned long *column)
+{
+    if (d->parser == NULL)
+        return;
+    *line = (unsigned long)XML_GetCurrentLineNumber(d->parser);
+    *column = (unsigned long)XML_GetCurrentColumnNumber(d->parser);
+}
+
+/* Free the direction's parser (never from inside a handler). */
+void xmpp_xml_free(struct xdir *d)
+{
+    if (d->parser != NULL)
+        XML_ParserFree(d->parser);
+    d->parser = NULL;
+}
+
+/* The capture began inside a stream: keep the bytes from the current
+ * token on (expat still holds them, however they were chunked) to be
+ * parsed again inside an assumed stream header. */
+void xmpp_xml_midstream_halt(struct xdir *d, int back)
+{
+    int off = 0, size = 0;
+    const char *ctx = XML_GetInputContext(d->parser, &off, &size);
+
+    if (ctx != NULL)
+        off -= off >= back ? back : 0; /* from the '<' of the token */
+    if (ctx == NULL || off < 0 || size < off || (size_t)(size - off) > d->conn->cfg.max_stanza) {
+        xmpp_halt_error(d, XMPP_ERR_NOT_STREAM, "root element is not a stream header");
+        return;
+    }
+    d->replay = budget_malloc(&d->mem, (size_t)(size - off) + 1);
+    if (d->replay == NULL) {
+        xmpp_halt_error(d, XMPP_ERR_NOMEM, "no memory to resynchronise a mid-stream capture");
+        return;
+    }
+    memcpy(d->replay, ctx + off, (size_t)(size - off));
+    d->replay_len = (size_t)(size - off);
+    d->halt = HALT_MIDSTREAM;
+    d->halt_pos = d->fed; /* everything given so far is in the replay */
+    XML_StopParser(d->parser, XML_FALSE);
+}
+
+/* ---- handlers: hand each token to the state machine --------------------- */
+
+static void XMLCALL on_ns_start(void *ud, const XML_Char *prefix, const XML_Char *uri)
+{
+    xmpp_stream_ns_decl(ud, prefix, uri);
+}
+
+static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+                               const XML_Char *pubid, int has_internal)
+{
+    struct xdir *d = ud;
+
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal;
+    if (d->halt != HALT_NONE)
+        return;
+    xmpp_halt_error(d, XMPP_ERR_DOCTYPE, "DOCTYPE declaration (forbidden in XMPP)");
+}
+
+static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    xmpp_stream_start(ud, name, atts);
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name)
+{
+    (void)name;
+    xmpp_stream_end(ud);
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+{
+    xmpp_stream_text(ud, s, len);
+}
+
+/* ---- feeding ----------------------------------------------------------- */
+
+/* (Re)apply handlers and limits; XML_ParserReset clears them. */
+static void parser_setup(struct xdir *d)
+{
+    XML_Parser p = d->parser;
+    const struct xmpp_config *cfg = &d->conn->cfg;
+
+    XML_SetUserData(p, d);
+    XML_SetReturnNSTriplet(p, XML_TRUE);
+    XML_SetElementHandler(p, on_start, on_end);
+    XML_SetCharacterDataHandler(p, on_text);
+    XML_SetStartNamespaceDeclHandler(p, on_ns_start);
+    XML_SetStartDoctypeDeclHandler(p, on_doctype);
+    XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+    XML_SetBillionLaughsAttackProtectionMaximumAmplification(p, cfg->max_amplification);
+    XML_SetBillionLaughsAttackProtectionActivationThreshold(p, cfg->amplification_threshold);
+#ifdef FT_HAVE_REPARSE_SWITCH
+    if (XML_SetReparseDeferralEnabled != NULL)
+        XML_SetReparseDeferralEnabled(p, XML_FALSE);
+#endif
+}
+
+bool xmpp_xml_start(struct xdir *d)
+{
+    if (d->parser == NULL) {
+        static const XML_Char sep[] = { NS_SEP, '\0' };
+
+        d->parser = XML_ParserCreate_MM("UTF-8", &expat_memsuite, sep);
+        if (d->parser == NULL)
+            return false;
+    } else if (!XML_ParserReset(d->parser, "UTF-8")) {
+        return false;
+    }
+    parser_setup(d);
+    d->fed = 0;
+    d->synth_len = 0;
+    d->real_base = d->real;
+    d->boundary = 0;
+    d->last_event = 0;
+    d->depth = 0;
+    d->halt = HALT_NONE;
+    d->top = TK_NONE;
+    d->tgt = NULL;
+    xmpp_pend_drop(d);
+    return true;
+}
+
+/* Append s to buf (size cap), XML-escaping when esc; returns the new length. */
+static size_t put(char *buf, size_t len, size_t cap, const char *s, bool esc)
+{
+    for (; *s != '\0'; s++) {
+        const char *rep = NULL;
+        size_t n;
+
+        if (esc) {
+            switch (*s) {
+            case '&': rep = "&amp;"; break;
+            case '<': rep = "&lt;"; break;
+            case '\'': rep = "&apos;"; break;
+            case '"': rep = "&quot;"; break;
+            default: break;
+            }
+        }
+        n = rep != NULL ? strlen(rep) : 1;
+        if (len + n >= cap)
+            return len;
+        memcpy(buf + len, rep != NULL ? rep : s, n);
+        len += n;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+/*
+ * Restart the parser inside the remembered stream header: reset, then feed
+ * "<qname xmlns:p='uri' ...>" with events suppressed, so the bytes that
+ * follow parse at level 1.
+ */
+bool xmpp_xml_resync(struct xdir *d)
+{
+    size_t cap = sizeof(d->root_qname) + 8 + MAX_DECLS * (PREFIX_MAX + 10 + 6 * XMPP_ATTR_MAX);
+    char *buf = malloc(cap);
+    size_t len = 0;
+    unsigned i;
+    enum XML_Status st;
+    bool ok = false;
+    enum xmpp_error err = XMPP_ERR_NOMEM;
+
+    if (buf == NULL)
+        goto out;
+    if (!xmpp_xml_start(d))
+        goto out_free_buf;
+    err = XMPP_ERR_XML;
+    buf[0] = '\0';
+    len = put(buf, len, cap, "<", false);
+    len = put(buf, len, cap, d->root_qname, false);
+    for (i = 0; i < d->n_decls; i++) {
+        len = put(buf, len, cap, d->decls[i].has_prefix ? " xmlns:" : " xmlns", false);
+        len = put(buf, len, cap, d->decls[i].prefix, false);
+        len = put(buf, len, cap, "='", false);
+        len = put(buf, len, cap, d->decls[i].uri, true);
+        len = put(buf, len, cap, "'", false);
+    }
+    len = put(buf, len, cap, ">", false);
+    d->synthetic = true;
+    d->fed = len;
+    d->synth_len = len;
+    st = XML_Parse(d->parser, buf, (int)len, XML_FALSE);
+    d->synthetic = false;
+    d->boundary = d->fed;
+    d->last_event = d->fed;
+    ok = st == XML_STATUS_OK && d->depth == 1;
+out_free_buf:
+    free(buf);
+out:
+    if (!ok)
+        xmpp_emit_error(d, err, "cannot restart the XML parser", d->fed);
+    return ok;
+}
+
+/* An assumed s2s stream header: what the stanzas of a stream picked up
+ * mid-stream are parsed inside (jabber:server, the dialback prefix bound). */
+static bool midstream_root(struct xdir *d)
+{
+    static const struct {
+        const char *prefix, *uri;
+    } decl[] = { { "stream", NS_STREAMS }, { NULL, NS_SERVER }, { "db", NS_DIALBACK } };
+
+    xmpp_decls_free(d->decls, &d->n_decls);
+    memcpy(d->root_qname, "stream:stream", sizeof("stream:stream"));
+    for (size_t i = 0; i < sizeof(decl) / sizeof(decl[0]); i++) {
+        size_t np = decl[i].prefix != NULL ? strlen(decl[i].prefix) : 0, nu = strlen(decl[i].uri);
+        char *block = budget_malloc(&d->mem, np + nu + 2);
+        struct nsdecl *nd = &d->decls[d->n_decls];
+
+        if (block == NULL)
+            return false;
+        nd->has_prefix = decl[i].prefix != NULL;
+        nd->prefix = block;
+        memcpy(block, decl[i].prefix != NULL ? decl[i].prefix : "", np + 1);
+        nd->uri = block + np + 1;
+        memcpy(nd->uri, decl[i].uri, nu + 1);
+        d->n_decls++;
+    }
+    return true;
+}
+
+/* Parse the kept bytes again inside the assumed header (once per direction). */
+static void midstream_resume(struct xdir *d)
+{
+    uint8_t *buf = d->replay;
+    size_t len = d->replay_len;
+
+    d->replay = NULL;
+    d->replay_len = 0;
+    d->midstream = true;
+    d->conn->stats.midstream_resyncs++;
+    if (!midstream_root(d)) {
+        budget_free(buf);
+        xmpp_emit_error(d, XMPP_ERR_NOMEM, "no memory to resynchronise a mid-stream capture", d->fed);
+        return;
+    }
+    if (!xmpp_xml_resync(d)) {
+        budget_free(buf);
+        return;
+    }
+    d->real -= len < d->real ? len : d->real; /* counted once already */
+    xmpp_dir_process(d, buf, len);
+    budget_free(buf);
+}
+
+/* After an error: is the offending token an end tag ("</stream:stream>"
+ * as the first thing of a capture picked up mid-stream)? */
+static bool at_end_tag(struct xdir *d)
+{
+    int off = 0, size = 0;
+    const char *ctx = XML_GetInputContext(d->parser, &off, &size);
+
+    if (ctx == NULL || off < 1 || off >= size)
+        return false;
+    return ctx[off - 1] == '<' && ctx[off] == '/'; /* expat points at the '/' */
+}
+
+/* Give up to one slice to expat; returns the bytes of p that were used. */
+size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n)
+{
+    struct xmpp_conn *c = d->conn;
+    size_t part = n < FEED_SLICE ? n : FEED_SLICE;
+    uint64_t base = d->fed;
+    size_t used;
+    enum XML_Status st;
+
+    d->halt = HALT_NONE;
+    d->fed += part;
+    st = XML_Parse(d->parser, (const char *)p, (int)part, XML_FALSE);
+    if (st != XML_STATUS_ERROR) {
+        d->real += part;
+        if (d->fed - d->boundary > c->cfg.max_stanza)
+            xmpp_emit_error(d, XMPP_ERR_STANZA_SIZE, "top-level element larger than the cap", d->boundary);
+        else if (d->fed - d->last_event > c->cfg.max_token)
+            xmpp_emit_error(d, XMPP_ERR_TOKEN_SIZE, "XML token larger than the cap", d->last_event);
+        return part;
+    }
+    if (d->halt == HALT_NONE) {
+        enum XML_Error code = XML_GetErrorCode(d->parser);
+        XML_Index at = XML_GetCurrentByteIndex(d->parser);
+
+        /* A restarted stream may open with an XML declaration (ejabberd
+         * after SASL <success/>): legal at the start of a stream, which a
+         * restart is, but misplaced for a parser already inside one.
+         * Skip it and carry on at level 1. */
+        /* "<db:result" with no header to bind the prefix: mid-stream too */
+        if ((code == XML_ERROR_UNBOUND_PREFIX || at_end_tag(d)) && d->depth == 0 && d->n_opens == 0 &&
+            !d->midstream) {
+            d->real += part;
+            xmpp_xml_midstream_halt(d, code == XML_ERROR_UNBOUND_PREFIX ? 0 : 1);
+            if (d->halt == HALT_MIDSTREAM) {
+                d->halt = HALT_NONE;
+                midstream_resume(d);
+            }
+            return part;
+        }
+        if (code == XML_ERROR_MISPLACED_XML_PI && d->depth == 1 && at >= 0 &&
+            ((uint64_t)at < base || (uint64_t)at - base <= part)) {
+            /* expat reports it once the whole "<?xml ...?>" is in; it may
+             * have begun in an earlier slice (then it ends in this one) */
+            used = (uint64_t)at >= base ? (size_t)((uint64_t)at - base) : 0;
+            d->real += used;
+            d->mode = DM_DECL;
+            d->decl_len = (uint64_t)at < base ? (unsigned)(base - (uint64_t)at) : 0;
+            return used;
+        }
+        if (code == XML_ERROR_NO_MEMORY)
+            xmpp_emit_error(d, XMPP_ERR_NOMEM, "dissector state budget spent", xmpp_xml_pos(d));
+        else
+            xmpp_emit_error(d, XMPP_ERR_XML, XML_ErrorString(code), xmpp_xml_pos(d));
+        d->real += part;
+        return part;
+    }
+    /* halted by a handler: the bytes after halt_pos are not parsed yet */
+    used = part;
+    if (d->halt_pos >= base && d->halt_pos - base <= part)
+        used = (size_t)(d->halt_pos - base);
+    d->real += used;
+    switch (d->halt) {
+    case HALT_RESTART:
+        xmpp_xml_resync(d);
+        break;
+    case HALT_SHRINK:
+        XML_ParserFree(d->parser);
+        d->parser = NULL;
+        c->stats.shrinks++;
+        xmpp_xml_resync(d);
+        break;
+    case HALT_SNIFF:
+        d->mode = DM_SNIFF;
+        break;
+    case HALT_MIDSTREAM:
+        d->halt = HALT_NONE;
+        d->real += part - used;
+        midstream_resume(d);
+        return part;
+    default:
+        d->mode = DM_DONE;
+        break;
+    }
+    d->halt = HALT_NONE;
+    if (used == 0 && d->mode == DM_XML) /* cannot happen; never spin */
+        used = part;
+    return used;
+}
+
+/* DM_DECL: skip "<?xml ... ?>" (bounded), then parse on inside the stream. */
+size_t xmpp_xml_decl_step(struct xdir *d, const uint8_t *p, size_t n)
+{
+    /* no '>' can occur inside an XML declaration but the closing "?>" */
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '>') {
+            d->real += i + 1;
+            if (xmpp_xml_resync(d))
+                d->mode = DM_XML;
+            return i + 1;
+        }
+        if (++d->decl_len > DECL_MAX) {
+            d->real += i;
+            xmpp_emit_error(d, XMPP_ERR_XML, "XML declaration inside the stream is too long", d->fed);
+            return i;
+        }
+    }
+    d->real += n;
+    return n;
+}
+
