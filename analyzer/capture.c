@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -222,17 +223,23 @@ struct peeked {
     size_t nhead, pos;
 };
 
+/* What the pipe has now (at least one byte, or end of file): a packet is
+ * analysed as soon as its last byte arrived, not when a buffer filled up
+ * (the pipe's stdio stream is unbuffered, see open_file). */
 static ssize_t peeked_read(void *cookie, char *buf, size_t size)
 {
     struct peeked *p = cookie;
     size_t n = 0;
     while (p->pos < p->nhead && n < size)
         buf[n++] = (char)p->head[p->pos++];
-    if (n < size) {
-        size_t got = fread(buf + n, 1, size - n, p->under);
-        if (got == 0 && n == 0 && ferror(p->under))
+    if (n == 0 && size > 0) {
+        ssize_t got;
+        do
+            got = read(fileno(p->under), buf, size);
+        while (got < 0 && errno == EINTR);
+        if (got < 0)
             return -1;
-        n += got;
+        n = (size_t)got;
     }
     return (ssize_t)n;
 }
@@ -283,6 +290,13 @@ static int open_file(struct capture_source *s, const struct capture_options *o, 
     if (!fp) {
         snprintf(err, errlen, "cannot open '%s': %s", s->name, strerror(errno));
         return -1;
+    }
+    {
+        struct stat st;
+        /* a pipe: no stdio read-ahead, so peeked_read can hand on each
+         * packet as it arrives (see rewound) */
+        if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode))
+            setvbuf(fp, NULL, _IONBF, 0);
     }
     got = fread(magic, 1, sizeof(magic), fp);
     if (got < sizeof(magic)) {
