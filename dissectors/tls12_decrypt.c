@@ -73,7 +73,10 @@ static bool keys12(struct tls_decrypt *d, int dir)
     n = keylog_get(d->ctx->kl, d->client_random, KEYLOG_CLIENT_RANDOM, master, sizeof(master));
     if (n != 48) {
         OPENSSL_cleanse(master, sizeof(master));
-        tlsd_stop(d, dir, TLS_DEC_EV_NO_KEY, "no CLIENT_RANDOM line for this connection in the key log");
+        if (n == 0)
+            tlsd_wait(d, dir, KEYLOG_CLIENT_RANDOM, "no CLIENT_RANDOM line for this connection in the key log");
+        else
+            tlsd_stop(d, dir, TLS_DEC_EV_NO_KEY, "key log master secret is not 48 bytes");
         return false;
     }
     memcpy(seed, d->server_random, 32);

@@ -53,7 +53,7 @@ static bool keys13_from_log(struct tls_decrypt *d, int dir, enum keylog_label la
             "no CLIENT_TRAFFIC_SECRET_0 for this connection in the key log",
             "no SERVER_TRAFFIC_SECRET_0 for this connection in the key log",
         };
-        tlsd_stop(d, dir, TLS_DEC_EV_NO_KEY, why[label]);
+        tlsd_wait(d, dir, label, why[label]);
         return false;
     }
     if (n != hash_len(d->suite)) {
@@ -115,6 +115,19 @@ static bool hs13_feed(struct tls_decrypt *d, int dir, const uint8_t *p, size_t n
 
 
 
+bool tlsd_app_keys13(struct tls_decrypt *d, int dir)
+{
+    struct dec_dir *dd = &d->d[dir];
+
+    if (!dd->need_app_keys)
+        return true;
+    if (!keys13_from_log(d, dir, dir == 0 ? KEYLOG_CLIENT_TRAFFIC_0 : KEYLOG_SERVER_TRAFFIC_0,
+                         TLS_DEC_EPOCH_APPLICATION))
+        return false; /* still missing (need_app_keys stays) or stopped */
+    dd->need_app_keys = false;
+    return true;
+}
+
 /* After a record: the key change its last handshake message asked for. */
 static void key_change13(struct tls_decrypt *d, int dir)
 {
@@ -123,8 +136,9 @@ static void key_change13(struct tls_decrypt *d, int dir)
 
     if (dd->pending_switch) {
         dd->pending_switch = false;
-        (void)keys13_from_log(d, dir, dir == 0 ? KEYLOG_CLIENT_TRAFFIC_0 : KEYLOG_SERVER_TRAFFIC_0,
-                              TLS_DEC_EPOCH_APPLICATION);
+        dd->need_app_keys = true;
+        if (!tlsd_app_keys13(d, dir) && d->waiting)
+            d->hold_current = false; /* this record is done; the next ones wait */
     } else if (dd->pending_update) {
         uint8_t next[KEYLOG_SECRET_MAX];
 
@@ -156,6 +170,8 @@ void tlsd_record13(struct tls_decrypt *d, int dir, const uint8_t *hdr, const uin
 
     if (hdr[0] != CT_APPDATA)
         return; /* middlebox CCS, a plaintext alert, a ClientHello after HRR */
+    if (!tlsd_app_keys13(d, dir))
+        return;
     if (dd->epoch == TLS_DEC_EPOCH_NONE &&
         !keys13_from_log(d, dir, dir == 0 ? KEYLOG_CLIENT_HANDSHAKE : KEYLOG_SERVER_HANDSHAKE,
                          TLS_DEC_EPOCH_HANDSHAKE))

@@ -84,6 +84,7 @@ const char *tls_decrypt_event_name(enum tls_decrypt_event_type t)
 void tls_decrypt_config_default(struct tls_decrypt_config *cfg)
 {
     cfg->max_conns = 4096;
+    cfg->max_held = 32 * 1024;
 }
 
 /* ---- context --------------------------------------------------------- */
@@ -263,6 +264,187 @@ bool tlsd_aead_open(struct dec_dir *dd, const uint8_t nonce[NONCE_LEN], const ui
     return ok;
 }
 
+/* ---- records held for a missing secret ---------------------------------- */
+
+static void held_drop(struct tls_decrypt *d)
+{
+    if (d->held != NULL) {
+        OPENSSL_cleanse(d->held, d->held_len);
+        budget_free(d->held);
+    }
+    d->held = NULL;
+    d->held_len = d->held_size = 0;
+}
+
+/* Give up waiting: the secret did not come in time. */
+static void wait_give_up(struct tls_decrypt *d, const char *why)
+{
+    d->waiting = false;
+    held_drop(d);
+    tlsd_stop(d, d->wait_dir, TLS_DEC_EV_NO_KEY, why != NULL ? why : d->wait_why);
+}
+
+/* Keep one record (with the tag it came with) until the secret is there;
+ * past max_held or without memory, give up. */
+static void hold(struct tls_decrypt *d, int dir, const uint8_t *hdr, const uint8_t *frag, size_t len,
+                 const uint8_t *tag, uint8_t tag_len)
+{
+    size_t need = 2 + (size_t)tag_len + 5 + len;
+
+    if (d->held_len + need > d->ctx->cfg.max_held) {
+        d->ctx->st.held_overflows++;
+        wait_give_up(d, NULL);
+        return;
+    }
+    if (d->held_len + need > d->held_size) {
+        size_t size = d->held_size ? d->held_size : 2048;
+        uint8_t *p;
+
+        while (size < d->held_len + need)
+            size *= 2;
+        if (size > d->ctx->cfg.max_held)
+            size = d->ctx->cfg.max_held;
+        p = budget_malloc(d->budget, size);
+        if (p == NULL) {
+            wait_give_up(d, "no memory (or state budget) to hold records until the key log has the secret");
+            return;
+        }
+        if (d->held != NULL) {
+            memcpy(p, d->held, d->held_len);
+            OPENSSL_cleanse(d->held, d->held_len);
+            budget_free(d->held);
+        }
+        d->held = p;
+        d->held_size = size;
+    }
+    {
+        uint8_t *p = d->held + d->held_len;
+
+        p[0] = (uint8_t)dir;
+        p[1] = tag_len;
+        memcpy(p + 2, tag, tag_len);
+        memcpy(p + 2 + tag_len, hdr, 5);
+        if (len > 0)
+            memcpy(p + 2 + tag_len + 5, frag, len);
+        d->held_len += need;
+        d->ctx->st.held_records++;
+    }
+}
+
+void tlsd_wait(struct tls_decrypt *d, int dir, enum keylog_label label, const char *why)
+{
+    if (d->ctx->cfg.max_held == 0) {
+        tlsd_stop(d, dir, TLS_DEC_EV_NO_KEY, why);
+        return;
+    }
+    if (!d->waited) {
+        d->waited = true;
+        d->ctx->st.key_waits++;
+    }
+    d->waiting = true;
+    d->hold_current = true;
+    d->wait_dir = dir;
+    d->wait_label = label;
+    d->wait_why = why;
+}
+
+static void process_record(struct tls_decrypt *d, int dir, const uint8_t *hdr, const uint8_t *frag,
+                           size_t len);
+
+/* The secret is there: decrypt the held records in order (holding again
+ * from where the next secret is missing). */
+static void replay_held(struct tls_decrypt *d)
+{
+    uint8_t *buf = d->held;
+    size_t len = d->held_len, off = 0;
+
+    d->held = NULL;
+    d->held_len = d->held_size = 0;
+    while (off + 2 <= len && !d->stopped) {
+        int dir = buf[off];
+        uint8_t tl = buf[off + 1];
+        const uint8_t *tag = buf + off + 2, *hdr = tag + tl, *frag = hdr + 5;
+        size_t flen = (size_t)hdr[3] << 8 | hdr[4];
+
+        off += 2 + (size_t)tl + 5 + flen;
+        if (d->waiting) {
+            d->ctx->st.held_records--; /* counted when it was first held */
+            hold(d, dir, hdr, frag, flen, tag, tl);
+            continue;
+        }
+        d->cur_tag = tag;
+        d->cur_tag_len = tl;
+        process_record(d, dir, hdr, frag, flen);
+        if (d->waiting && d->hold_current) {
+            d->ctx->st.held_records--;
+            hold(d, dir, hdr, frag, flen, tag, tl);
+        }
+    }
+    d->cur_tag = NULL;
+    OPENSSL_cleanse(buf, len);
+    budget_free(buf);
+}
+
+/* Is the missing secret there now?  Then go on with the held records. */
+static void wait_check(struct tls_decrypt *d, bool refresh)
+{
+    uint8_t secret[KEYLOG_SECRET_MAX];
+    size_t n;
+
+    if (!d->waiting || d->stopped)
+        return;
+    if (refresh)
+        keylog_refresh(d->ctx->kl);
+    n = keylog_get(d->ctx->kl, d->client_random, d->wait_label, secret, sizeof(secret));
+    OPENSSL_cleanse(secret, sizeof(secret));
+    if (n == 0)
+        return;
+    d->waiting = false;
+    d->ctx->st.keys_late++;
+    replay_held(d);
+}
+
+void tls_decrypt_retry(struct tls_decrypt *d, bool final)
+{
+    if (d == NULL || !d->waiting || d->stopped)
+        return;
+    wait_check(d, true);
+    if (final && d->waiting && !d->stopped)
+        wait_give_up(d, NULL);
+}
+
+bool tls_decrypt_waiting(const struct tls_decrypt *d)
+{
+    return d != NULL && d->waiting && !d->stopped;
+}
+
+void tls_decrypt_set_tag(struct tls_decrypt *d, const void *tag, size_t len)
+{
+    if (d == NULL)
+        return;
+    if (tag == NULL || len > TLS_DEC_TAG_MAX)
+        len = 0;
+    if (len > 0)
+        memcpy(d->tag, tag, len);
+    d->tag_len = (uint8_t)len;
+}
+
+const void *tls_decrypt_tag(const struct tls_decrypt *d, size_t *len)
+{
+    const uint8_t *t;
+    uint8_t n;
+
+    if (d == NULL)
+        return NULL;
+    t = d->cur_tag != NULL ? d->cur_tag : d->tag;
+    n = d->cur_tag != NULL ? d->cur_tag_len : d->tag_len;
+    if (n == 0)
+        return NULL;
+    if (len != NULL)
+        *len = n;
+    return t;
+}
+
 /* ---- connection ------------------------------------------------------ */
 
 struct tls_decrypt *tls_decrypt_new(struct tls_decrypt_ctx *ctx, struct mem_budget *budget,
@@ -306,6 +488,11 @@ void tls_decrypt_free(struct tls_decrypt *d)
 
     if (d == NULL)
         return;
+    if (d->waiting && !d->stopped) { /* the secret never came */
+        d->ctx->st.no_key++;
+        d->ctx->st.conns_stopped++;
+    }
+    held_drop(d);
     for (i = 0; i < 2; i++) {
         wipe_dir(&d->d[i]);
         budget_free(d->d[i].buf);
@@ -354,6 +541,7 @@ void tlsd_stop(struct tls_decrypt *d, int dir, enum tls_decrypt_event_type type,
     if (d->stopped)
         return;
     d->stopped = true;
+    d->ctx->st.conns_stopped++;
     switch (type) {
     case TLS_DEC_EV_AUTH_FAILED: d->ctx->st.auth_failures++; break;
     case TLS_DEC_EV_NO_KEY: d->ctx->st.no_key++; break;
@@ -380,6 +568,8 @@ void tlsd_first_decrypted(struct tls_decrypt *d, int dir)
 
     if (d->d[dir].decrypted)
         return;
+    if (!d->d[!dir].decrypted)
+        d->ctx->st.conns_decrypted++;
     d->d[dir].decrypted = true;
     tlsd_ev_init(d, dir, &ev, TLS_DEC_EV_DECRYPTED);
     tlsd_emit(d, &ev);
@@ -451,6 +641,21 @@ void tls_decrypt_record(struct tls_decrypt *d, int dir, const uint8_t hdr[5],
         tlsd_stop(d, dir, TLS_DEC_EV_ERROR, "record longer than 2^14 + 256");
         return;
     }
+    if (d->waiting) { /* after the held ones, in order */
+        hold(d, dir, hdr, frag, len, d->tag, d->tag_len);
+        wait_check(d, false);
+        return;
+    }
+    d->cur_tag = NULL;
+    process_record(d, dir, hdr, frag, len);
+    if (d->waiting && d->hold_current)
+        hold(d, dir, hdr, frag, len, d->tag, d->tag_len);
+}
+
+/* One validated record, by version. */
+static void process_record(struct tls_decrypt *d, int dir, const uint8_t *hdr, const uint8_t *frag,
+                           size_t len)
+{
     if (!d->have_sh || d->suite == NULL) {
         if (hdr[0] == CT_APPDATA)
             tlsd_stop(d, dir, TLS_DEC_EV_ERROR, "encrypted record before the handshake was seen");
@@ -527,5 +732,10 @@ void tls_decrypt_gap(struct tls_decrypt *d, int dir)
 {
     if (d == NULL || (dir != 0 && dir != 1) || d->stopped)
         return;
+    tls_decrypt_retry(d, false); /* the records before the gap can still be read */
+    if (d->stopped)
+        return;
+    d->waiting = false;
+    held_drop(d);
     tlsd_stop(d, dir, TLS_DEC_EV_ERROR, "bytes missing in the capture: later records cannot be decrypted");
 }

@@ -23,6 +23,17 @@
  *     and AES-CBC with HMAC-SHA1/256/384 (RFC 5246 6.2.3.2: explicit IV,
  *     MAC-then-encrypt, or encrypt-then-MAC when RFC 7366 was negotiated).
  *
+ * A secret the key log lacks when a record needs it may still be on its
+ * way (a server writes its key log moments after each handshake, and
+ * fedtrace re-reads a growing file at most every 100 ms): the connection
+ * then holds its records, both directions in arrival order, up to
+ * max_held bytes, and looks again with each record that arrives and when
+ * tls_decrypt_retry() is called; once the secret is there, the held
+ * records are decrypted in order, each delivered with the caller's tag of
+ * the packet it came in (tls_decrypt_set_tag/tls_decrypt_tag).  Past the
+ * cap, or when the caller gives up (tls_decrypt_retry with final), it
+ * stops as below (NO_KEY).
+ *
  * A record that fails to authenticate, a missing secret, an unsupported
  * version or suite, a malformed or oversized record (ciphertext longer
  * than 2^14 + 256, plaintext longer than 2^14) or a gap stops decryption
@@ -49,9 +60,12 @@
 
 #define TLS_DEC_MAX_CIPHERTEXT (16384 + 256) /* RFC 8446 5.2 */
 #define TLS_DEC_MAX_PLAINTEXT 16384          /* 2^14 */
+#define TLS_DEC_TAG_MAX 64                   /* bytes of caller tag kept per held record */
 
 struct tls_decrypt_config {
     size_t max_conns; /* connections decrypting at once (default 4096) */
+    size_t max_held;  /* bytes of records one connection holds while the key
+                         log lacks its secret (default 32 KiB; 0: stop at once) */
 };
 
 /* Totals over every connection of a context. */
@@ -65,6 +79,12 @@ struct tls_decrypt_stats {
     uint64_t unsupported;    /* connections with a version or suite not handled */
     uint64_t errors;         /* malformed records, gaps, protocol violations */
     uint64_t key_updates;    /* TLS 1.3 KeyUpdate messages followed */
+    uint64_t conns_decrypted; /* connections with at least one record authenticated */
+    uint64_t conns_stopped;  /* connections whose decryption stopped (any reason) */
+    uint64_t key_waits;      /* connections that held records for a missing secret */
+    uint64_t keys_late;      /* of them, decrypted once the secret appeared */
+    uint64_t held_records;   /* records held while waiting */
+    uint64_t held_overflows; /* waits given up at max_held (counted in no_key too) */
 };
 
 enum tls_decrypt_event_type {
@@ -152,8 +172,25 @@ void tls_decrypt_record(struct tls_decrypt *d, int dir, const uint8_t hdr[5],
  * tls_conn_data gets); records are framed here.  Borrows data. */
 void tls_decrypt_data(struct tls_decrypt *d, int dir, const uint8_t *data, size_t len);
 
-/* Bytes of dir are missing: every later nonce is unknown, decryption stops. */
+/* Bytes of dir are missing: every later nonce is unknown, decryption stops
+ * (after a last look at the key log for held records). */
 void tls_decrypt_gap(struct tls_decrypt *d, int dir);
+
+/* The caller's tag for the bytes fed next (e.g. the packet they came in):
+ * copied, at most TLS_DEC_TAG_MAX bytes (longer: no tag). */
+void tls_decrypt_set_tag(struct tls_decrypt *d, const void *tag, size_t len);
+
+/* From the data or event callback: the tag that was current when the
+ * record being delivered arrived (*len set), or NULL when none was set. */
+const void *tls_decrypt_tag(const struct tls_decrypt *d, size_t *len);
+
+/* True while the connection holds records for a secret the key log lacks. */
+bool tls_decrypt_waiting(const struct tls_decrypt *d);
+
+/* Look for a waiting connection's secret now, re-reading grown key log
+ * files regardless of the rate limit; with final (the connection ends),
+ * a secret still missing stops decryption (NO_KEY). */
+void tls_decrypt_retry(struct tls_decrypt *d, bool final);
 
 /* True once decryption stopped (a stopping event was emitted): the caller
  * falls back to inference for this connection. */
@@ -162,7 +199,8 @@ bool tls_decrypt_stopped(const struct tls_decrypt *d);
 /* True when dir has delivered at least one authenticated record. */
 bool tls_decrypt_decrypted(const struct tls_decrypt *d, int dir);
 
-/* Wipe and free; NULL is fine. */
+/* Wipe and free; NULL is fine.  A connection still waiting for its secret
+ * is counted in no_key (no event). */
 void tls_decrypt_free(struct tls_decrypt *d);
 
 const char *tls_decrypt_event_name(enum tls_decrypt_event_type t);

@@ -57,6 +57,8 @@ struct dec_dir {
     uint8_t hs_have;
     uint32_t hs_left;               /* body bytes of the current message to skip */
     bool pending_switch, pending_update;
+    bool need_app_keys;             /* TLS 1.3: the switch after Finished waits for
+                                       the application secret (load it first) */
 
     uint8_t hdr[5];                 /* framing (tls_decrypt_data) */
     size_t hdr_have;
@@ -79,6 +81,19 @@ struct tls_decrypt {
     bool etm;                       /* RFC 7366 encrypt-then-MAC negotiated */
     bool stopped;
     struct dec_dir d[2];
+
+    /* a secret the key log lacks (tlsd_wait): records are held meanwhile */
+    bool waiting, waited;
+    bool hold_current;              /* the record that missed it is not consumed */
+    int wait_dir;
+    enum keylog_label wait_label;
+    const char *wait_why;
+    uint8_t *held;                  /* entries: dir, tag length, tag, header, fragment */
+    size_t held_len, held_size;
+    uint8_t tag[TLS_DEC_TAG_MAX];   /* the caller's tag for the bytes fed now */
+    uint8_t tag_len;
+    const uint8_t *cur_tag;         /* the tag of the record being processed */
+    uint8_t cur_tag_len;
 };
 
 struct tls_decrypt_ctx {
@@ -118,6 +133,10 @@ void tlsd_ev_init(const struct tls_decrypt *d, int dir, struct tls_decrypt_event
 void tlsd_emit(struct tls_decrypt *d, const struct tls_decrypt_event *ev);
 /* Stop decrypting the connection: one event of `type` saying `why` (static text). */
 void tlsd_stop(struct tls_decrypt *d, int dir, enum tls_decrypt_event_type type, const char *why);
+/* The key log lacks `label` of dir (why: static text): hold records and
+ * look again later, or stop (NO_KEY) when holding is off.  The record
+ * being processed is held too unless the caller clears hold_current. */
+void tlsd_wait(struct tls_decrypt *d, int dir, enum keylog_label label, const char *why);
 /* Application bytes of dir to the caller. */
 void tlsd_deliver(struct tls_decrypt *d, int dir, const uint8_t *p, size_t n);
 /* The DECRYPTED event, once per direction. */
@@ -128,5 +147,8 @@ void tlsd_alert(struct tls_decrypt *d, int dir, const uint8_t *p, size_t n);
 /* One whole record of dir (header and fragment), by version. */
 void tlsd_record13(struct tls_decrypt *d, int dir, const uint8_t *hdr, const uint8_t *frag, size_t len);
 void tlsd_record12(struct tls_decrypt *d, int dir, const uint8_t *hdr, const uint8_t *frag, size_t len);
+/* TLS 1.3: load dir's application secret when the switch after Finished
+ * waited for it; false when it is still missing or decryption stopped. */
+bool tlsd_app_keys13(struct tls_decrypt *d, int dir);
 
 #endif

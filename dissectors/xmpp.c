@@ -346,13 +346,14 @@ void xmpp_conn_gap(struct xmpp_conn *c, int dir, uint64_t nbytes, const struct f
     d = &c->d[dir];
     if (d->gapped || d->eof)
         return;
-    d->gapped = true;
     c->meta = m;
+    prev = xmpp_xml_scope_enter(d);
+    xmpp_tls_dir_ends(d, true); /* decryption stops (held records first) */
+    xmpp_xml_scope_leave(prev);
+    d->gapped = true;
     xmpp_ev_init(d, &ev, XMPP_EV_GAP);
     ev.nbytes = nbytes;
     ev.in_tls = d->wire_tls;
-    if (d->wire_tls && c->dec != NULL)
-        tls_decrypt_gap(c->dec, dir);
     d->mode = DM_DONE;
     xmpp_emit(d, &ev);
     prev = xmpp_xml_scope_enter(d);
@@ -372,8 +373,11 @@ void xmpp_conn_eof(struct xmpp_conn *c, int dir, const struct ft_meta *m)
     d = &c->d[dir];
     if (d->eof)
         return;
-    d->eof = true;
     c->meta = m;
+    prev = xmpp_xml_scope_enter(d);
+    xmpp_tls_dir_ends(d, false); /* records held for a late secret: last chance */
+    xmpp_xml_scope_leave(prev);
+    d->eof = true;
     xmpp_ev_init(d, &ev, XMPP_EV_EOF);
     ev.stream_closed = d->closed;
     ev.in_tls = d->wire_tls;

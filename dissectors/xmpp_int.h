@@ -259,6 +259,9 @@ void xmpp_stream_release(struct xdir *d);
 bool xmpp_tls_start(struct xdir *d);
 /* TLS records of d's wire. */
 void xmpp_tls_wire_data(struct xdir *d, const uint8_t *p, size_t n);
+/* d ends (eof, or a gap when gap): held records get a last chance first
+ * (before d stops parsing); then decryption stops where it must. */
+void xmpp_tls_dir_ends(struct xdir *d, bool gap);
 /* A direct TLS connection: both directions TLS from the first byte;
  * false without memory. */
 bool xmpp_tls_direct(struct xmpp_conn *c);

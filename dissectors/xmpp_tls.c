@@ -10,6 +10,8 @@
  */
 #include "xmpp_int.h"
 
+#include <string.h>
+
 static void on_tls(const struct tls_event *tev, void *user)
 {
     struct xmpp_conn *c = user;
@@ -31,21 +33,39 @@ static void on_tls(const struct tls_event *tev, void *user)
     xmpp_emit(d, &ev);
 }
 
+/* The packet a decrypted record came in: the decryptor hands back the
+ * meta it was given with the record (records held for a late secret are
+ * decrypted with later packets); the current one otherwise. */
+static const struct ft_meta *record_meta(const struct xmpp_conn *c, struct ft_meta *copy)
+{
+    size_t n = 0;
+    const void *tag = tls_decrypt_tag(c->dec, &n);
+
+    if (tag == NULL || n != sizeof(*copy))
+        return c->meta;
+    memcpy(copy, tag, sizeof(*copy));
+    return copy;
+}
+
 /* Decrypted application bytes of dir: the stream inside TLS. */
 static void on_plaintext(void *user, int dir, const uint8_t *p, size_t n)
 {
     struct xmpp_conn *c = user;
     struct xdir *d = &c->d[dir & 1];
+    const struct ft_meta *saved = c->meta;
+    struct ft_meta m;
     struct mem_budget *prev;
 
     if (!d->wire_tls || d->eof || d->gapped)
         return;
     c->stats.decrypted_bytes[d->dir] += n;
+    c->meta = record_meta(c, &m);
     prev = xmpp_xml_scope_enter(d);
     d->in_plain = true;
     xmpp_dir_layer(d, p, n);
     d->in_plain = false;
     xmpp_xml_scope_leave(prev);
+    c->meta = saved;
 }
 
 /* Decryption stopped: the connection goes on as without keys. */
@@ -68,7 +88,14 @@ static void on_decrypt_event(void *user, const struct tls_decrypt_event *dev)
     for (i = 0; i < 2; i++)
         if (c->d[i].wire_tls && c->d[i].mode != DM_DONE)
             c->d[i].mode = DM_TLS; /* parsers are released outside this call */
-    xmpp_ev_init(d, &ev, XMPP_EV_DECRYPT_STOPPED);
+    {
+        const struct ft_meta *saved = c->meta;
+        struct ft_meta m;
+
+        c->meta = record_meta(c, &m);
+        xmpp_ev_init(d, &ev, XMPP_EV_DECRYPT_STOPPED);
+        c->meta = saved;
+    }
     ev.decrypt_reason = dev->reason != NULL ? dev->reason : tls_decrypt_event_name(dev->type);
     xmpp_emit(d, &ev);
 }
@@ -107,12 +134,31 @@ void xmpp_tls_wire_data(struct xdir *d, const uint8_t *p, size_t n)
     struct xmpp_conn *c = d->conn;
 
     tls_conn_data(c->tls, d->dir, p, n, c->meta);
-    if (c->dec != NULL && !tls_decrypt_stopped(c->dec))
+    if (c->dec != NULL && !tls_decrypt_stopped(c->dec)) {
+        tls_decrypt_set_tag(c->dec, c->meta, c->meta != NULL ? sizeof(*c->meta) : 0);
         tls_decrypt_data(c->dec, d->dir, p, n);
+    }
     if (d->mode == DM_TLS || d->mode == DM_DONE)
         d->real += n;
 }
 
+
+/* A direction of a TLS connection ends (eof) or loses bytes (gap): records
+ * held for a secret the key log still lacked get a last chance while the
+ * direction can still parse them; when the whole connection is over, a
+ * secret still missing stops decryption. */
+void xmpp_tls_dir_ends(struct xdir *d, bool gap)
+{
+    struct xmpp_conn *c = d->conn;
+
+    if (!d->wire_tls || c->dec == NULL)
+        return;
+    if (gap) {
+        tls_decrypt_gap(c->dec, d->dir);
+        return;
+    }
+    tls_decrypt_retry(c->dec, c->d[!d->dir].eof || c->d[!d->dir].gapped);
+}
 
 /* A direct TLS connection (XEP-0368): both directions are TLS from the
  * first byte. */

@@ -225,6 +225,7 @@ static void run_8448(struct keylog *kl, size_t chunk, int tamper, size_t tamper_
         for (off = 0; off < n; off += chunk)
             tls_decrypt_data(g.d, r8448_dirs[i], buf + off, n - off < chunk ? n - off : chunk);
     }
+    tls_decrypt_retry(g.d, true); /* the connection ends: a secret still missing stops it */
     *stopped = tls_decrypt_stopped(g.d);
     tls_conn_free(tc);
     tls_decrypt_free(g.d);
@@ -576,6 +577,9 @@ static void test_hostile(void)
     memset(buf, 0, 40);
     memcpy(buf, "\x16\x03\x03\x00\x20", 5);
     tls_decrypt_data(d, 0, buf, 37);
+    /* the record is held: the secret may still be written */
+    CHECK(!tls_decrypt_stopped(d) && tls_decrypt_waiting(d) && count_ev(r, TLS_DEC_EV_NO_KEY, 0) == 0);
+    tls_decrypt_retry(d, true); /* the connection ends without it */
     CHECK(tls_decrypt_stopped(d) && count_ev(r, TLS_DEC_EV_NO_KEY, 0) == 1);
     CHECK(strstr(r->reason[r->n_ev - 1], "CLIENT_RANDOM") != NULL);
     tls_decrypt_free(d);
@@ -586,6 +590,130 @@ static void test_hostile(void)
 out:
     keylog_free(kl);
     free(r);
+}
+
+/* ---- secrets written after the records that need them --------------------- */
+
+struct late {
+    struct rec r;
+    struct tls_decrypt *d;
+    int tag_of_data[2];   /* the tag current when each direction's data came */
+};
+
+static void late_data(void *user, int dir, const uint8_t *p, size_t n)
+{
+    struct late *l = user;
+    size_t len = 0;
+    const uint8_t *tag = tls_decrypt_tag(l->d, &len);
+
+    on_data(&l->r, dir, p, n);
+    l->tag_of_data[dir] = tag != NULL && len == 1 ? tag[0] : -1;
+}
+
+static void late_event(void *user, const struct tls_decrypt_event *ev)
+{
+    on_event(&((struct late *)user)->r, ev);
+}
+
+/*
+ * The RFC 8448 connection against a key log that gets its lines only
+ * after record `late_at` (0: before the server's first encrypted record;
+ * 3: after the handshake, when the application secrets are needed) was
+ * fed; each record is tagged with its index.  max_held: the cap.
+ */
+static void run_late(struct late *l, int late_at, bool app_only, size_t max_held,
+                     struct tls_decrypt_stats *st)
+{
+    struct keylog *kl = app_only ? keylog_from(R8448_CHTS, R8448_SHTS, NULL, NULL) : keylog_new(NULL);
+    struct keylog *full = keylog_from(R8448_CHTS, R8448_SHTS, R8448_CTS0, R8448_STS0);
+    struct tls_decrypt_config cfg;
+    struct tls_decrypt_ctx *ctx;
+    struct sh_glue g = { NULL, 0 };
+    struct tls_conn *tc;
+    uint8_t buf[1024], cr[32], tag;
+    size_t n, i;
+
+    memset(l, 0, sizeof(*l));
+    tls_decrypt_config_default(&cfg);
+    cfg.max_held = max_held;
+    ctx = tls_decrypt_ctx_new(&cfg, kl);
+    CHECK(kl != NULL && full != NULL && ctx != NULL);
+    if (kl == NULL || full == NULL || ctx == NULL)
+        goto out;
+    l->d = g.d = tls_decrypt_new(ctx, NULL, late_data, late_event, l);
+    hx(R8448_CLIENT_RANDOM, cr, sizeof(cr));
+    tls_decrypt_client_hello(g.d, cr);
+    tc = tls_conn_new(NULL, on_tls_event, &g);
+    n = hx(R8448_SH_RECORD, buf, sizeof(buf));
+    tls_conn_data(tc, 1, buf, n, NULL);
+    for (i = 0; i < sizeof(r8448_records) / sizeof(r8448_records[0]); i++) {
+        if ((int)i == late_at) {
+            /* the key-log library writes the lines now */
+            char text[2048], crh[65], h[97];
+            size_t t = 0;
+
+            hexstr(R8448_CLIENT_RANDOM, crh);
+            if (!app_only) {
+                hexstr(R8448_CHTS, h);
+                t += (size_t)snprintf(text + t, sizeof(text) - t, "CLIENT_HANDSHAKE_TRAFFIC_SECRET %s %s\n", crh, h);
+                hexstr(R8448_SHTS, h);
+                t += (size_t)snprintf(text + t, sizeof(text) - t, "SERVER_HANDSHAKE_TRAFFIC_SECRET %s %s\n", crh, h);
+            }
+            hexstr(R8448_CTS0, h);
+            t += (size_t)snprintf(text + t, sizeof(text) - t, "CLIENT_TRAFFIC_SECRET_0 %s %s\n", crh, h);
+            hexstr(R8448_STS0, h);
+            t += (size_t)snprintf(text + t, sizeof(text) - t, "SERVER_TRAFFIC_SECRET_0 %s %s\n", crh, h);
+            keylog_add_text(kl, (const uint8_t *)text, t);
+        }
+        n = hx(r8448_records[i], buf, sizeof(buf));
+        tag = (uint8_t)(10 + i);
+        tls_decrypt_set_tag(g.d, &tag, 1);
+        tls_decrypt_record(g.d, r8448_dirs[i], buf, buf + 5, n - 5);
+    }
+    tls_decrypt_retry(g.d, true);
+    tls_conn_free(tc);
+    tls_decrypt_free(g.d);
+    tls_decrypt_ctx_stats(ctx, st);
+out:
+    tls_decrypt_ctx_free(ctx);
+    keylog_free(kl);
+    keylog_free(full);
+}
+
+static void test_late_secret(void)
+{
+    struct late *l = calloc(1, sizeof(*l));
+    struct tls_decrypt_stats st;
+
+    if (l == NULL)
+        return;
+    /* every secret arrives after the server's flight and the client's
+     * Finished were fed: they are held, then decrypted as usual */
+    run_late(l, 2, false, 32 * 1024, &st);
+    expect_8448_ok(&l->r, &st, false);
+    CHECK(st.key_waits == 1 && st.keys_late == 1 && st.held_records == 3 && st.no_key == 0);
+    /* the application data is delivered with the tag of its own record
+     * (records 3 and 4), not of the record that found the secret */
+    CHECK(l->tag_of_data[0] == 13 && l->tag_of_data[1] == 14);
+    /* only the application secrets are late: the switch after Finished waits */
+    run_late(l, 3, true, 32 * 1024, &st);
+    CHECK(l->r.n[0] == 50 && l->r.n[1] == 50 && st.records == 7 && st.app_bytes == 100);
+    CHECK(count_ev(&l->r, TLS_DEC_EV_KEYS, 0) == 2 && count_ev(&l->r, TLS_DEC_EV_KEYS, 1) == 2);
+    CHECK(st.key_waits == 1 && st.keys_late == 1 && st.no_key == 0 && st.held_records >= 1);
+    CHECK(l->tag_of_data[0] == 13 && l->tag_of_data[1] == 14);
+    /* never written: held until the connection ends, then no_key */
+    run_late(l, 99, false, 32 * 1024, &st);
+    CHECK(st.key_waits == 1 && st.keys_late == 0 && st.no_key == 1 && st.records == 0);
+    CHECK(find_ev(&l->r, TLS_DEC_EV_NO_KEY, NULL) != NULL);
+    CHECK(l->r.n[0] == 0 && l->r.n[1] == 0);
+    /* the cap: the held records do not fit, the wait is given up */
+    run_late(l, 5, false, 100, &st);
+    CHECK(st.held_overflows == 1 && st.no_key == 1 && st.keys_late == 0 && st.records == 0);
+    CHECK(l->r.n[0] == 0 && l->r.n[1] == 0);
+    /* holding off (max_held 0): the first miss stops, as a static key log */
+    run_late(l, 2, false, 0, &st);
+    CHECK(st.key_waits == 0 && st.no_key == 1 && st.records == 0);
+    free(l);
 }
 
 /* ---- key log ----------------------------------------------------------- */
@@ -831,6 +959,7 @@ int main(void)
     test_8448_connection();
     test_8448_failures();
     test_hostile();
+    test_late_secret();
     test_keylog_text();
     test_keylog_many();
     test_keylog_file();

@@ -145,6 +145,7 @@ static void rf_close(void *st, const struct ft_meta *m)
     int d;
 
     (void)m;
+    tls_decrypt_retry(f->td, true); /* the connection ends: a secret still missing stops it */
     printf("flow=%" PRIu64 " end stopped=%d decrypted_c2s=%d decrypted_s2c=%d\n", f->id,
            tls_decrypt_stopped(f->td), tls_decrypt_decrypted(f->td, 0),
            tls_decrypt_decrypted(f->td, 1));
