@@ -219,6 +219,7 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
     }
     memset(&e, 0, sizeof(e));
     e.dir = ev->dir;
+    e.decrypted = ev->decrypted;
     e.ref = corr_ref(&ev->meta);
     switch (ev->type) {
     case XMPP_EV_STREAM_OPEN:

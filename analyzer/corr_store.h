@@ -58,6 +58,7 @@ struct crec {
 
 struct cev {
     uint8_t type, dir, sub, flags;
+    bool decrypted;          /* read from inside TLS with a key log */
     struct frame_ref ref;
     char *from, *to, *id, *cond, *text; /* owned, may be NULL */
 };

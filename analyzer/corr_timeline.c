@@ -99,7 +99,24 @@ void timeline_add_conn(struct dctx *x, const struct cconn *k, enum fed_stage st_
         timeline_add_event(x, k, &k->ev[i]);
 }
 
-void timeline_add_event(struct dctx *x, const struct cconn *k, const struct cev *e)
+/* The line of frame r in flow flow_id carries an element read from inside
+ * TLS with the key log. */
+static void timeline_mark_decrypted(struct dctx *x, const struct frame_ref *r, uint64_t flow_id)
+{
+    struct corr_direction *d = x->d;
+
+    for (unsigned i = d->n_timeline; i-- > 0;) {
+        struct corr_tl *t = &d->timeline[i];
+
+        if (t->ref.frame == r->frame && t->flow_id == flow_id && t->dns_id == 0) {
+            t->decrypted = true;
+            return;
+        }
+    }
+}
+
+/* The line of one XMPP event; false for an event that has none. */
+static bool timeline_add_event_line(struct dctx *x, const struct cconn *k, const struct cev *e)
 {
     {
         const char *who = e->dir == FT_DIR_ORIG ? "->" : "<-";
@@ -175,9 +192,16 @@ void timeline_add_event(struct dctx *x, const struct cconn *k, const struct cev 
             timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s XML after STARTTLS instead of TLS", who);
             break;
         default:
-            break;
+            return false;
         }
     }
+    return true;
+}
+
+void timeline_add_event(struct dctx *x, const struct cconn *k, const struct cev *e)
+{
+    if (timeline_add_event_line(x, k, e) && e->decrypted && e->ref.frame)
+        timeline_mark_decrypted(x, &e->ref, k->flow_id);
 }
 
 void timeline_add_lookup(struct dctx *x, const struct clookup *l)

@@ -104,6 +104,7 @@ struct corr_tl {
     uint64_t dns_id;           /* 0 unless DNS */
     enum fed_stage stage;
     bool failing;              /* the step the verdict points at */
+    bool decrypted;            /* an XMPP element read from inside TLS with a key log */
     char *what;                /* e.g. "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)"; owned */
 };
 

@@ -197,6 +197,14 @@ struct decrypt_stats {
     uint64_t unsupported;     /* version or cipher suite not handled */
     uint64_t errors;          /* malformed records, gaps */
     uint64_t key_updates;     /* TLS 1.3 KeyUpdate messages followed */
+    uint64_t connections_decrypted; /* TLS connections with at least one record decrypted */
+    uint64_t connections_fallen_back; /* decryption stopped (wrong or missing key, ...):
+                                 judged from the encrypted records instead */
+    uint64_t key_waits;       /* connections that held records for a secret the key
+                                 log did not have yet (a growing key log) */
+    uint64_t keys_late;       /* of them, decrypted once the secret was written */
+    uint64_t held_records;    /* records held meanwhile */
+    uint64_t held_overflows;  /* waits given up at the cap (in no_key too) */
 };
 
 #define FACT_MAX_SOURCES 64

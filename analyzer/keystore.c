@@ -96,6 +96,12 @@ void keystore_snapshot(const struct keystore *ks, struct stats_snapshot *snap)
     d->unsupported = dst.unsupported;
     d->errors = dst.errors;
     d->key_updates = dst.key_updates;
+    d->connections_decrypted = dst.conns_decrypted;
+    d->connections_fallen_back = dst.conns_stopped;
+    d->key_waits = dst.key_waits;
+    d->keys_late = dst.keys_late;
+    d->held_records = dst.held_records;
+    d->held_overflows = dst.held_overflows;
 }
 
 void keystore_free(struct keystore *ks)

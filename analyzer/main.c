@@ -54,6 +54,7 @@ struct engine {
     struct capture *cap;
     struct pipeline *pl;
     struct dispatch *disp;
+    struct keystore *keys;  /* NULL without key logs */
     struct sinks *sinks;
     /* capture drops: what pcap_stats said last, and when (packet time) */
     uint64_t dropped;
@@ -130,6 +131,7 @@ static void take_snapshot(void *user, struct stats_snapshot *snap)
     capture_snapshot(e->cap, snap);
     pipeline_snapshot(e->pl, snap);
     dispatch_snapshot(e->disp, snap);
+    keystore_snapshot(e->keys, snap);
 }
 
 /* Glue: the capture loop calls this for every frame. */
@@ -414,7 +416,7 @@ int fedtrace_main(int argc, char **argv)
     }
     pipeline_ready = true;
 
-    engine = (struct engine){ .cap = cap, .pl = &pl, .disp = &disp, .sinks = &sinks };
+    engine = (struct engine){ .cap = cap, .pl = &pl, .disp = &disp, .keys = keys, .sinks = &sinks };
     if (o.health.stats_interval_s || o.health.metrics_file || o.health.metrics_listen) {
         sinks.health = health_new(&o.health, take_snapshot, &engine, err, sizeof(err));
         if (!sinks.health) {

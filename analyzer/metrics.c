@@ -250,6 +250,29 @@ int metrics_render(struct metrics_text *t, const struct metrics *m, const struct
     put(t, "fedtrace_federations{status=\"unknown\"} %llu\n", (unsigned long long)m->fed_unknown);
     one(t, "fedtrace_federation_directions_failing", "gauge", "Federation directions whose verdict is failed now",
         m->dirs_failing);
+    if (snap->decrypt.enabled) {
+        const struct decrypt_stats *dc = &snap->decrypt;
+        one(t, "fedtrace_tls_records_decrypted_total", "counter",
+            "TLS records authenticated and decrypted with the key logs", dc->records);
+        head(t, "fedtrace_tls_decrypt_failures_total", "counter",
+             "TLS connections whose decryption stopped, by reason");
+        put(t, "fedtrace_tls_decrypt_failures_total{reason=\"auth_failed\"} %llu\n",
+            (unsigned long long)dc->auth_failures);
+        put(t, "fedtrace_tls_decrypt_failures_total{reason=\"no_key\"} %llu\n", (unsigned long long)dc->no_key);
+        put(t, "fedtrace_tls_decrypt_failures_total{reason=\"unsupported\"} %llu\n",
+            (unsigned long long)dc->unsupported);
+        put(t, "fedtrace_tls_decrypt_failures_total{reason=\"error\"} %llu\n", (unsigned long long)dc->errors);
+        one(t, "fedtrace_tls_connections_decrypted_total", "counter",
+            "TLS connections with at least one record decrypted", dc->connections_decrypted);
+        one(t, "fedtrace_tls_connections_fallen_back_total", "counter",
+            "TLS connections whose decryption stopped: judged from the encrypted records instead",
+            dc->connections_fallen_back);
+        one(t, "fedtrace_tls_keys_late_total", "counter",
+            "TLS connections decrypted with a secret written to the key log after their records arrived",
+            dc->keys_late);
+        one(t, "fedtrace_tls_held_records_total", "counter",
+            "TLS records held while the key log lacked their connection's secret", dc->held_records);
+    }
     head(t, "fedtrace_verdicts_total", "counter", "Verdicts decided (new or changed), by stage and code");
     for (unsigned c = 1; c < VERDICT_CODE_COUNT; c++) {
         const struct verdict_info *vi = verdict_info_of((enum verdict_code)c);

@@ -131,6 +131,8 @@ static json_object *direction_json(const struct output *out, const struct corr_d
         json_object_object_add(j, "what", jstr(t->what));
         if (t->failing)
             json_object_object_add(j, "failing", json_object_new_boolean(true));
+        if (t->decrypted)
+            json_object_object_add(j, "decrypted", json_object_new_boolean(true));
         json_object_array_add(tl, j);
     }
     json_object_object_add(o, "timeline", tl);

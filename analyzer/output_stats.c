@@ -110,6 +110,12 @@ static json_object *dissector_stats_json(const struct output *out, const struct 
         ADD(dc, dst, unsupported);
         ADD(dc, dst, errors);
         ADD(dc, dst, key_updates);
+        ADD(dc, dst, connections_decrypted);
+        ADD(dc, dst, connections_fallen_back);
+        ADD(dc, dst, key_waits);
+        ADD(dc, dst, keys_late);
+        ADD(dc, dst, held_records);
+        ADD(dc, dst, held_overflows);
         json_object_object_add(o, "tls_decryption", dc);
     }
     return o;

@@ -239,8 +239,9 @@ static void text_direction(const struct output *o, FILE *fp, struct text_scratch
             snprintf(uid, sizeof(uid), "C%" PRIu64, t->flow_id);
         else if (t->dns_id)
             snprintf(uid, sizeof(uid), "D%" PRIu64, t->dns_id);
-        fprintf(fp, "      %s %s %-9s %10s %-5s %s\n", t->failing ? ">>" : "  ", when,
-                tesc(tx, fed_stage_name(t->stage)), tesc(tx, frame), uid, tesc(tx, t->what));
+        fprintf(fp, "      %s %s %-9s %10s %-5s %s%s\n", t->failing ? ">>" : "  ", when,
+                tesc(tx, fed_stage_name(t->stage)), tesc(tx, frame), uid, tesc(tx, t->what),
+                t->decrypted ? " [decrypted]" : "");
     }
     for (unsigned n = 0; n < v->n_notes; n++)
         fprintf(fp, "      note: %s\n", tesc(tx, v->notes[n]));
@@ -371,11 +372,16 @@ void text_finish(struct output *o, const struct stats_snapshot *snap)
     fputc('\n', fp);
     if (snap->decrypt.enabled) {
         const struct decrypt_stats *ds = &snap->decrypt;
-        fprintf(fp, "tls decryption: %" PRIu64 " TLS connections, %" PRIu64 " records decrypted (%" PRIu64
-                    " bytes); %" PRIu64 " failed to authenticate (wrong key), %" PRIu64 " without a key, %" PRIu64
-                    " unsupported, %" PRIu64 " damaged\n",
-                ds->connections, ds->records, ds->plaintext_bytes, ds->auth_failures, ds->no_key, ds->unsupported,
-                ds->errors);
+        fprintf(fp, "tls decryption: %" PRIu64 " TLS connections, %" PRIu64 " decrypted, %" PRIu64
+                    " fell back to inference; %" PRIu64 " records decrypted (%" PRIu64 " bytes); %" PRIu64
+                    " failed to authenticate (wrong key), %" PRIu64 " without a key, %" PRIu64 " unsupported, %" PRIu64
+                    " damaged",
+                ds->connections, ds->connections_decrypted, ds->connections_fallen_back, ds->records,
+                ds->plaintext_bytes, ds->auth_failures, ds->no_key, ds->unsupported, ds->errors);
+        if (ds->key_waits)
+            fprintf(fp, "; %" PRIu64 " waited for a key the log did not have yet (%" PRIu64 " got it later)",
+                    ds->key_waits, ds->keys_late);
+        fputc('\n', fp);
     }
     if (o->verbose) {
         json_object *st = stats_json(snap);

@@ -40,6 +40,7 @@ print(' '.join('%s %s' % (x['verdict']['status'], x['verdict']['code']) for f in
     fi
 done <<'EOF_TABLE'
 ok|federation-ok-outside.pcap|a.example.test|b.example.test|ok|OK
+tls-dialback-invalid|federation-tls-dialback-invalid-dsb.pcapng|a.example.test|b.example.test|failed|DB-WRONG-AUTH
 ok|federation-ok-outside.pcap,federation-ok-inside.pcap|b.example.test|a.example.test|ok|OK
 fw-drop|federation-fw-drop-outside.pcap|a.example.test|b.example.test|failed|DB-NO-BACKCONN
 fw-drop|federation-fw-drop-outside.pcap|b.example.test|a.example.test|failed|TCP-NO-SYNACK
@@ -94,6 +95,60 @@ check(sub, "tls-ok: the c2s leg shows <presence type=subscribed/> from bob")
     pass=$((pass + $(echo "$res" | grep -c '^PASS')))
     fail=$((fail + $(echo "$res" | grep -c -e '^FAIL' -e '^XPASS')))
     [ -n "$res" ] || { fail=$((fail + 1)); echo "FAIL: fedtrace on the tls-ok captures"; }
+else
+    fail=$((fail + 1))
+    echo "FAIL: tools/lab/run $scenario"; tail -20 "$out/$scenario.log"
+fi
+
+# Encrypted federations decrypted with the key logs the servers wrote
+# minutes ago (tools/keylog under Prosody): tls-ok (SASL EXTERNAL inside
+# TLS) and tls-dialback (self-signed certificates: dialback inside TLS).
+# With the key log: OK both ways, decrypted, and the elements inside TLS in
+# the timeline; without it: OK both ways, inferred.
+keyed() { # scenario, pattern that must be a decrypted timeline line
+    sc=$1
+    chmod 600 "$out/federation-$sc.keys" 2>/dev/null
+    "$FEDTRACE" -q --tls-keylog "$out/federation-$sc.keys" -r "$out/federation-$sc-outside.pcap" \
+        --format json >"$out/$sc-keyed.json" 2>"$out/$sc-keyed.err"
+    "$FEDTRACE" -q -r "$out/federation-$sc-outside.pcap" --format json >"$out/$sc-plain.json"
+    "$PY" -c '
+import json, re, sys
+sc, pat = sys.argv[1], sys.argv[2]
+k = json.load(open(sys.argv[3]))
+p = json.load(open(sys.argv[4]))
+def dirs(d):
+    return {(x["from"], x["to"]): x for f in d["federations"] for x in f["directions"]}
+def check(cond, what):
+    print("%s %s: %s" % ("PASS" if cond else "FAIL", sc, what))
+kd, pd = dirs(k), dirs(p)
+for pair in [("a.example.test", "b.example.test"), ("b.example.test", "a.example.test")]:
+    x, y = kd.get(pair), pd.get(pair)
+    check(x is not None and x["verdict"]["status"] == "ok" and x["verdict"]["code"] == "OK"
+          and x["verdict"].get("decrypted") is True, "%s -> %s ok OK decrypted with the live key log" % pair)
+    check(y is not None and y["verdict"]["status"] == "ok" and y["verdict"].get("inferred") is True,
+          "%s -> %s ok, inferred, without it" % pair)
+lines = [t for x in kd.values() for t in x["timeline"] if t.get("decrypted")]
+check(any(re.search(pat, t["what"]) for t in lines), "timeline line /%s/ read from inside TLS" % pat)
+tl = k["stats"]["dissectors"].get("tls_decryption", {})
+check(tl.get("connections_decrypted", 0) >= 2 and tl.get("connections_fallen_back", 1) == 0,
+      "every TLS connection decrypted, none fell back")
+' "$sc" "$2" "$out/$sc-keyed.json" "$out/$sc-plain.json"
+}
+if [ -f "$out/federation-tls-ok.keys" ]; then
+    res=$(keyed tls-ok "SASL auth EXTERNAL")
+    echo "$res"
+    pass=$((pass + $(echo "$res" | grep -c '^PASS')))
+    fail=$((fail + $(echo "$res" | grep -c '^FAIL')))
+else
+    fail=$((fail + 1))
+    echo "FAIL: tls-ok wrote no key log"
+fi
+scenario=tls-dialback
+if "$SRCDIR/tools/lab/run" "$scenario" "$out" >"$out/$scenario.log" 2>&1; then
+    res=$(keyed tls-dialback "db:verify .* valid")
+    echo "$res"
+    pass=$((pass + $(echo "$res" | grep -c '^PASS')))
+    fail=$((fail + $(echo "$res" | grep -c '^FAIL')))
 else
     fail=$((fail + 1))
     echo "FAIL: tools/lab/run $scenario"; tail -20 "$out/$scenario.log"

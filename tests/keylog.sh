@@ -13,7 +13,18 @@
 #     connection's secrets: counted as no_key, same verdicts;
 #   - a key log readable by others is warned about in one stderr line that
 #     names the file, not at mode 0600, not with -q;
-#   - a key log that cannot be read is a usage error (status 2, one line).
+#   - a key log that cannot be read is a usage error (status 2, one line);
+#   - dialback inside TLS (tls-dialback, tls-dialback-invalid): with the key
+#     log the db:result/db:verify, the stream error and the subscription
+#     are timeline lines marked decrypted, and the verdicts equal the
+#     cleartext ok / dialback-invalid scenarios'; without it, what the
+#     records give (OK inferred; UNKNOWN CAP-ENCRYPTED for the invalid key);
+#   - a growing key log: the capture arrives through a pipe and the key
+#     lines are written only after the handshakes and the first encrypted
+#     records were read (tests/keylog_slow_writer.py): the records are held
+#     and decrypted once the lines are there (the verdicts of the full key
+#     log, keys_late counted); the periodic stats event and the Prometheus
+#     metrics carry the decryption counters.
 set -u
 : "${SRCDIR:?}" "${BUILDDIR:?}" "${FEDTRACE:?}"
 PY=${PYTHON3:-python3}
@@ -119,7 +130,7 @@ for keys in "$S"/*.keys; do
 done
 
 # decrypted verdicts equal the cleartext lab scenario's
-for pair in "tls-ok ok" "ejabberd-tls-ok ejabberd-ok"; do
+for pair in "tls-ok ok" "ejabberd-tls-ok ejabberd-ok" "tls-dialback ok" "tls-dialback-invalid dialback-invalid"; do
     set -- $pair
     "$FEDTRACE" -q -r "$S/federation-$2-outside.pcap" -o "$tmp/clear-$2.json"
     verdicts "$tmp/clear-$2.json" | awk '{ print $1, $2, $3, $4 }' >"$tmp/clear-$2.v"
@@ -132,6 +143,89 @@ check "tls-ok: SASL EXTERNAL inside TLS is in the timeline" \
     "grep -q 'SASL auth EXTERNAL' '$tmp/federation-tls-ok/keyed.txt'"
 check "tls-untrusted: the stream error inside TLS decides" \
     "grep -q 'STR-NOT-AUTHORIZED' '$tmp/federation-tls-untrusted/keyed.v'"
+
+# dialback inside TLS: the timeline lines of the elements read from inside
+# TLS say so (JSON "decrypted": true; text " [decrypted]")
+tl() { # json, pattern: decrypted timeline lines matching the pattern
+    "$PY" -c '
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+print(sum(1 for f in d["federations"] for x in f["directions"] for t in x["timeline"]
+          if t.get("decrypted") and re.search(sys.argv[2], t["what"])))
+' "$1" "$2"
+}
+tlplain() { # json, pattern: lines matching the pattern NOT marked decrypted
+    "$PY" -c '
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+print(sum(1 for f in d["federations"] for x in f["directions"] for t in x["timeline"]
+          if not t.get("decrypted") and re.search(sys.argv[2], t["what"])))
+' "$1" "$2"
+}
+db="$tmp/federation-tls-dialback"
+check "tls-dialback: db:result inside TLS in the timeline, decrypted" "[ \$(tl '$db/keyed.json' 'db:result .* valid') -ge 2 ]"
+check "tls-dialback: db:verify inside TLS in the timeline, decrypted" "[ \$(tl '$db/keyed.json' 'db:verify .* valid') -ge 2 ]"
+check "tls-dialback: the subscription inside TLS, decrypted" \
+    "[ \$(tl '$db/keyed.json' \"presence type='subscribe'\") -ge 1 ] && [ \$(tl '$db/keyed.json' \"presence type='subscribed'\") -ge 1 ]"
+check "tls-dialback: the cleartext part is not marked" "[ \$(tlplain '$db/keyed.json' 'starttls|proceed|ClientHello') -ge 2 ] && [ \$(tl '$db/keyed.json' 'starttls|proceed|ClientHello') -eq 0 ]"
+check "tls-dialback: text marks the decrypted lines" "grep -q \"db:verify .* valid \\[decrypted\\]\" '$db/keyed.txt'"
+check "tls-dialback: without keys nothing is marked" "[ \$(tl '$db/plain.json' '.') -eq 0 ]"
+check "tls-dialback: without keys OK both ways, inferred" \
+    "[ \$(grep -c ' ok OK False' '$db/plain.v') -eq 2 ] && grep -q '\"inferred\": true' '$db/plain.json'"
+dbi="$tmp/federation-tls-dialback-invalid"
+check "tls-dialback-invalid: db:verify type=invalid inside TLS, decrypted" "[ \$(tl '$dbi/keyed.json' 'db:verify .* invalid') -ge 1 ]"
+check "tls-dialback-invalid: db:result type=invalid inside TLS, decrypted" "[ \$(tl '$dbi/keyed.json' 'db:result .* invalid') -ge 1 ]"
+check "tls-dialback-invalid: the stream error inside TLS, decrypted" "[ \$(tl '$dbi/keyed.json' 'stream error <not-authorized/>') -ge 1 ]"
+check "tls-dialback-invalid: without keys UNKNOWN CAP-ENCRYPTED (no dialback to infer from)" \
+    "grep -q 'a.example.test b.example.test unknown CAP-ENCRYPTED False' '$dbi/plain.v'"
+
+# a growing key log: the key lines are written after the handshakes and the
+# first encrypted records were read from the pipe
+g="$tmp/grow"
+mkdir -p "$g"
+install -m 600 /dev/null "$g/keys"
+"$PY" "$SRCDIR/tests/keylog_slow_writer.py" "$S/federation-tls-ok-outside.pcap" 24 \
+    "$S/federation-tls-ok.keys" "$g/keys" |
+    "$FEDTRACE" -q --tls-keylog "$g/keys" -r - --format ndjson --stats-interval 1 \
+        --metrics-file "$g/fedtrace.prom" -o "$g/grow.ndjson"
+check "growing key log: run ok" "[ \$? -eq 0 ]"
+"$PY" -c '
+import json, sys
+stats = []
+for line in open(sys.argv[1]):
+    ft = json.loads(line).get("fedtrace", {})
+    if ft.get("event_type") == "capture.stats":
+        stats.append((ft["final"], ft["stats"]["dissectors"].get("tls_decryption", {})))
+final = [s for f, s in stats if f]
+periodic = [s for f, s in stats if not f]
+with open(sys.argv[2], "w") as out:
+    f = final[-1] if final else {}
+    out.write("final %d %d %d %d %d\n" % (f.get("records", 0), f.get("key_waits", 0), f.get("keys_late", 0),
+                                         f.get("no_key", 0), f.get("connections_decrypted", 0)))
+    out.write("periodic %d\n" % sum(1 for s in periodic if "connections_decrypted" in s and "records" in s))
+' "$g/grow.ndjson" "$g/stats"
+"$FEDTRACE" -q --tls-keylog "$S/federation-tls-ok.keys" -r "$S/federation-tls-ok-outside.pcap" --format json -o "$g/full.json" 2>/dev/null
+verdicts "$g/full.json" >"$g/full.v"
+check "growing key log: the records waited for their keys and were decrypted" \
+    "grep -q '^final 35 1 1 0 2\$' '$g/stats'"
+check "growing key log: the periodic stats event carries the decryption counters" "! grep -q '^periodic 0\$' '$g/stats'"
+install -m 600 /dev/null "$g/keys3"
+"$PY" "$SRCDIR/tests/keylog_slow_writer.py" "$S/federation-tls-ok-outside.pcap" 24 \
+    "$S/federation-tls-ok.keys" "$g/keys3" |
+    "$FEDTRACE" -q --tls-keylog "$g/keys3" -r - --format json -o "$g/grow.json"
+verdicts "$g/grow.json" >"$g/grow.v"
+check "growing key log: the verdicts of the whole key log, both decrypted" \
+    "cmp -s '$g/grow.v' '$g/full.v' && [ \$(grep -c ' True\$' '$g/grow.v') -eq 2 ]"
+check "growing key log: Prometheus has the decryption counters" \
+    "grep -q '^fedtrace_tls_records_decrypted_total 35\$' '$g/fedtrace.prom' && grep -q '^fedtrace_tls_connections_decrypted_total 2\$' '$g/fedtrace.prom' && grep -q '^fedtrace_tls_keys_late_total 1\$' '$g/fedtrace.prom' && grep -q '^fedtrace_tls_decrypt_failures_total{reason=\"no_key\"} 0\$' '$g/fedtrace.prom' && grep -q '^fedtrace_tls_connections_fallen_back_total 0\$' '$g/fedtrace.prom'"
+if command -v promtool >/dev/null 2>&1; then
+    check "growing key log: promtool accepts the metrics" "promtool check metrics <'$g/fedtrace.prom' >/dev/null 2>&1"
+fi
+# the same counters when keys are missing: fallen back, no_key
+"$FEDTRACE" -q --tls-keylog "$tmp/federation-tls-ok/other" -r "$S/federation-tls-ok-outside.pcap" \
+    --format ndjson --metrics-file "$g/other.prom" -o "$g/other.ndjson"
+check "missing key: Prometheus counts the fallback" \
+    "grep -q '^fedtrace_tls_connections_fallen_back_total 2\$' '$g/other.prom' && grep -q '^fedtrace_tls_decrypt_failures_total{reason=\"no_key\"} 2\$' '$g/other.prom' && grep -q '^fedtrace_tls_records_decrypted_total 0\$' '$g/other.prom'"
 
 # permissions
 k="$tmp/open.keys"
