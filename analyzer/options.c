@@ -171,7 +171,7 @@ static void usage(FILE *fp)
             "      --format FMT         json (one document), ndjson (one event per line),\n"
             "                           text (a short report) or html (one self-contained\n"
             "                           page with a ladder diagram per federation); default:\n"
-            "                           text on a terminal, json otherwise\n"
+            "                           text, to a terminal, a pipe or a file alike\n"
             "      --rotate-size SIZE   NDJSON -o FILE: move FILE aside as FILE.<UTC time>\n"
             "                           once it holds SIZE bytes (K, M, G suffixes)\n"
             "      --rotate-seconds N   NDJSON -o FILE: the same every N seconds\n"
@@ -526,6 +526,10 @@ int options_parse(int argc, char **argv, struct run_opts *o)
         }
         o->format = OUTPUT_TEXT;
     }
+    /* Text unless another format is asked for, terminal or not (as tshark
+     * writes text unless -T asks otherwise). */
+    if (o->format < 0)
+        o->format = OUTPUT_TEXT;
     if (o->ninputs == 0) {
         fprintf(stderr, "fedtrace: no input: give -r FILE or -i INTERFACE (see --help)\n");
         return -1;
