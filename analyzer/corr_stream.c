@@ -110,6 +110,7 @@ static void direction_clear(struct corr_direction *d)
         free(d->timeline[t].what);
     d->n_timeline = 0;
     d->timeline_elided = 0;
+    d->n_nat = 0;
     free(d->text);
     d->text = NULL;
     memset(&d->verdict, 0, sizeof(d->verdict));
