@@ -180,8 +180,8 @@ static const char page_head[] =
     ".ok{background:#2e7d32}.failed{background:#c62828}.pending{background:#ef6c00}.unknown{background:#757575}\n"
     ".dir{border:1px solid #ddd;border-radius:.4em;padding:.5em 1em;margin:1em 0}\n"
     ".row{display:flex;gap:1em;align-items:flex-start;flex-wrap:wrap}\n"
-    ".ladder{overflow:auto;max-height:640px;max-width:100%;border:1px solid #eee;flex:1 1 600px}\n"
-    ".why{flex:0 1 380px;border-left:4px solid #c62828;padding:.3em .8em;background:#fff5f5}\n"
+    "div.ladder{overflow:auto;max-height:640px;max-width:100%;border:1px solid #eee;flex:1 1 600px}\n"
+    ".why{flex:0 1 340px;border-left:4px solid #c62828;padding:.3em .8em;background:#fff5f5}\n"
     ".why.okbox{border-color:#2e7d32;background:#f5fff5}\n"
     "svg text{font-family:ui-monospace,monospace;font-size:11px}\n"
     "</style>\n</head>\n<body>\n";

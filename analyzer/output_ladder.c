@@ -20,8 +20,9 @@
 
 #define MAX_LANES 12
 #define MAX_STEPS 600     /* drawn; the rest are counted */
-#define LANE_W 180
+#define LANE_W 165
 #define LEFT 10
+#define TIME_W 175        /* the time and frame column, left of the lanes */
 #define TOP 64
 #define ROW 30
 #define NO_LANE UINT32_MAX
@@ -145,27 +146,40 @@ static const char *nat_address(json_object *a, json_object *b, const char *end)
     return private_ip(ia) ? ib : ia;
 }
 
-/* The firewall/NAT lane from the direction's nat_pairs: the public
- * address one observer saw in place of the private one the other saw.
- * Both copies teach roles too (the timeline may cite one copy only). */
-static void mark_nat(struct ladder *l, json_object *dir)
+/* The firewall/NAT lane from nat_pairs: the public address one observer
+ * saw in place of the private one the other saw.  The direction's own
+ * pairs add the lane (and both copies teach roles: the timeline may cite
+ * one copy only); the other direction's pairs only mark a lane already
+ * there (a connection the NAT never forwarded has no twin of its own). */
+static void mark_nat_pairs(struct ladder *l, json_object *pairs, bool own)
 {
-    json_object *pairs = hj_get(dir, "nat_pairs", json_type_array);
     for (size_t i = 0; pairs && i < json_object_array_length(pairs) && i < NAT_PAIRS_MAX; i++) {
         json_object *p = json_object_array_get_idx(pairs, i);
         json_object *c[2] = { html_index_get(l->ix, HTML_CONNECTIONS, hj_str(p, "uid")),
                               html_index_get(l->ix, HTML_CONNECTIONS, hj_str(p, "nat_peer")) };
         const char *nat;
+        uint32_t li;
         if (!c[0] || !c[1])
             continue;
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; own && k < 2; k++)
             learn_conn(l, c[k], find_lane(l, hj_str(hj_get(c[k], "orig", json_type_object), "ip")),
                        find_lane(l, hj_str(hj_get(c[k], "resp", json_type_object), "ip")));
         if (!(nat = nat_address(c[0], c[1], "orig")))
             nat = nat_address(c[0], c[1], "resp");
-        uint32_t li = lane_of(l, nat);
+        li = own ? lane_of(l, nat) : find_lane(l, nat);
         if (li != NO_LANE)
             l->lanes[li].role = ROLE_NAT;
+    }
+}
+
+static void mark_nat(struct ladder *l, json_object *fed, json_object *dir)
+{
+    json_object *dirs = hj_get(fed, "directions", json_type_array);
+    mark_nat_pairs(l, hj_get(dir, "nat_pairs", json_type_array), true);
+    for (size_t i = 0; dirs && i < json_object_array_length(dirs) && i < 2; i++) {
+        json_object *other = json_object_array_get_idx(dirs, i);
+        if (other != dir)
+            mark_nat_pairs(l, hj_get(other, "nat_pairs", json_type_array), false);
     }
 }
 
@@ -326,16 +340,17 @@ static void draw_step(FILE *fp, struct ladder *l, const struct step *s, unsigned
         html_esc_cut(fp, what, (size_t)(x1 < x2 ? x2 - x1 : x1 - x2) / 7);
         fputs("</text>\n", fp);
     } else {
-        unsigned x = s->from != NO_LANE ? l->lanes[s->from].x : (unsigned)LEFT + 4;
+        unsigned x = s->from != NO_LANE ? l->lanes[s->from].x : (unsigned)(LEFT + TIME_W) + 4;
         fprintf(fp, "<circle cx=\"%u\" cy=\"%u\" r=\"4\" fill=\"%s\"/>\n", x, y, colour);
     }
-    fprintf(fp, "<text x=\"%u\" y=\"%u\" fill=\"%s\">", text_x, y + 4, colour);
+    /* time and frame left of the lanes, what happened right of them */
+    fprintf(fp, "<text class=\"when\" x=\"%u\" y=\"%u\" fill=\"%s\">", LEFT, y + 4, colour);
     write_reltime(fp, l, s->entry);
-    fputs("  ", fp);
+    fputs(" ", fp);
     html_frame_ref(fp, l->doc, s->entry);
     if (s->count > 1)
         fprintf(fp, "..%" PRId64 " (x%u)", s->last_frame, s->count);
-    fputs("  ", fp);
+    fprintf(fp, "</text>\n<text x=\"%u\" y=\"%u\" fill=\"%s\">", text_x, y + 4, colour);
     html_esc_cut(fp, what, 110);
     fputs("</text>\n</g>\n", fp);
 }
@@ -379,7 +394,7 @@ unsigned html_ladder(FILE *fp, json_object *doc, const struct html_index *ix, js
         fail_drawn |= s.failing;
         l->steps[l->nsteps++] = s;
     }
-    mark_nat(l, dir);
+    mark_nat(l, fed, dir);
     /* Lanes in the reader's order: local side left, remote side right. */
     {
         struct lane sorted[MAX_LANES];
@@ -397,9 +412,9 @@ unsigned html_ladder(FILE *fp, json_object *doc, const struct html_index *ix, js
                 l->steps[i].to = remap[l->steps[i].to];
         }
         for (unsigned i = 0; i < l->nlanes; i++)
-            l->lanes[i].x = LEFT + LANE_W / 2 + i * LANE_W;
+            l->lanes[i].x = LEFT + TIME_W + LANE_W / 2 + i * LANE_W;
     }
-    text_x = LEFT + (l->nlanes ? l->nlanes : 1) * LANE_W + 10;
+    text_x = LEFT + TIME_W + (l->nlanes ? l->nlanes : 1) * LANE_W + 10;
     width = text_x + 760;
     height = TOP + (l->nsteps + (failed && !fail_drawn) + (l->not_drawn > 0)) * ROW + 20;
     fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"ladder\" width=\"%u\" height=\"%u\" "
