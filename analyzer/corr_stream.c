@@ -178,7 +178,7 @@ static void trim_timeline(struct correlator *c, struct corr_direction *d)
 {
     unsigned keep = c->cfg.timeline_keep;
     unsigned cut;
-    if (d->n_timeline <= 2 * keep)
+    if (c->cfg.full_timeline || d->n_timeline <= 2 * keep)
         return;
     cut = d->n_timeline - 2 * keep;
     for (unsigned i = keep; i < keep + cut; i++)

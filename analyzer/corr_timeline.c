@@ -90,6 +90,9 @@ void timeline_add_tcp(struct dctx *x, const struct cconn *k, enum fed_stage st_t
     if (k->syn.frame)
         timeline_add(x, &k->syn, k->flow_id, 0, st_tcp, "SYN %s -> %s (%s in all)", a, b,
                corr_syns_str(k->syn_count, s, sizeof(s)));
+    /* -V: each retransmission a line (the ones whose frame is known) */
+    for (unsigned i = 0; i < k->n_syn_retry; i++)
+        timeline_add(x, &k->syn_retry[i], k->flow_id, 0, st_tcp, "SYN %s -> %s retransmitted", a, b);
     if (k->synack.frame)
         timeline_add(x, &k->synack, k->flow_id, 0, st_tcp, "SYN-ACK from %s", b);
     if (!k->syn.frame && !k->synack.frame && k->first_ns) {

@@ -77,6 +77,7 @@ struct corr_config {
     int64_t idle_timeout_ns;       /* an ended connection idle this long is retired */
     uint32_t timeline_keep;        /* a retired direction keeps the first and last N lines */
     uint32_t max_federations;      /* retired federations kept for the document */
+    bool full_timeline;            /* -V: nothing elided, each SYN retransmission a line */
 };
 
 void corr_config_default(struct corr_config *cfg);

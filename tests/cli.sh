@@ -170,6 +170,33 @@ json_true "filter applied" "$work/f.json" "d['capture']['frames'] == 0 and d['co
 expect_status 0 "-c" "$FEDTRACE" --format json -r "$G/eth-tcp-basic.pcap" -c 5
 cp "$work/stdout" "$work/c.json"
 json_true "-c 5" "$work/c.json" "d['capture']['frames'] == 5"
+# -c counts the packets that pass the filter, as tcpdump -c does: the
+# same packets as tcpdump's (last one's time), not the first N of the file.
+S=$SRCDIR/samples/federation-ok-inside.pcap
+expect_status 0 "-c with a trailing filter" "$FEDTRACE" --format json -r "$S" -c 3 tcp port 5269
+cp "$work/stdout" "$work/cf.json"
+want=$(tcpdump -nn -tt -r "$S" -c 3 tcp port 5269 2>/dev/null | tail -n 1 | cut -d' ' -f1)
+json_true "-c 3 tcp port 5269: the packets tcpdump shows" "$work/cf.json" \
+    "d['capture']['frames'] == 3 and d['capture']['sources'][0]['records'] > 3 and '$want' != '' and abs(__import__('datetime').datetime.fromisoformat(d['capture']['last_ts'].replace('Z', '+00:00')).timestamp() - float('$want' or 0)) < 2e-6 and all(c['resp']['port'] == 5269 or c['orig']['port'] == 5269 for c in d['connections'])"
+json_true "-c with a filter keeps the file's frame numbers" "$work/cf.json" \
+    "d['connections'][0]['handshake']['syn']['source_frame'] == 7"
+
+# -V: each SYN retransmission a line, with the frame Wireshark shows
+# (tshark -Y 'tcp.srcport==51614 && tcp.flags.syn==1' gives 18 20 21 22 23
+# 26 27 28 29; the first eight SYNs are kept); nothing elided.
+FW="-r $SRCDIR/samples/federation-fw-drop-inside.pcap@inside -r $SRCDIR/samples/federation-fw-drop-outside.pcap@outside"
+# shellcheck disable=SC2086
+expect_status 0 "-V" "$FEDTRACE" --format text -V $FW
+got=$(grep "51614 -> 198.51.100.2:5269 retransmitted" "$work/stdout" | sed -n 's/.*outside#\([0-9]*\) C3 .*/\1/p' | sort -un | tr '\n' ' ')
+[ "$got" = "20 21 22 23 26 27 28 " ] && ok || bad "-V lists the SYN retransmissions: got '$got'"
+# shellcheck disable=SC2086
+expect_status 0 "no -V" "$FEDTRACE" --format text $FW
+grep -q "retransmitted" "$work/stdout" && bad "retransmissions listed without -V" || ok
+NC=$SRCDIR/samples/federation-tls-required-nocert-inside.pcap
+expect_status 0 "retired, elided" "$FEDTRACE" --format text --idle-timeout 1 --timeline-keep 2 -r "$NC"
+grep -q "timeline lines elided" "$work/stdout" && ok || bad "--timeline-keep 2 elides lines"
+expect_status 0 "retired, -V" "$FEDTRACE" --format text -V --idle-timeout 1 --timeline-keep 2 -r "$NC"
+grep -q "elided" "$work/stdout" && bad "-V still elides" || ok
 
 # A truncated file: warned about, analysed up to the damage, exit 3.
 expect_status 3 "truncated file" "$FEDTRACE" --format json -r "$G/truncated-file.pcap"
