@@ -46,7 +46,6 @@ struct sinks {
     struct outfile *file;
     struct health *health;      /* NULL: no stats interval, no metrics */
     struct output *out;
-    const struct correlator *corr;
 };
 
 /* The engine's parts a stats snapshot is taken from. */
@@ -118,7 +117,17 @@ static void sinks_poll(struct sinks *s)
                 outfile_name(s->file), strerror(errno));
     if (outfile_failed(s->file))
         signals_request_stop();
-    health_tick(s->health, s->out, s->corr);
+    health_tick(s->health, s->out);
+}
+
+/* A verdict decided or changed (correlate.h): to the output and to the
+ * verdict metrics, as it happens. */
+static void on_verdict(void *ctx, const struct corr_federation *f, const struct corr_direction *d,
+                       const struct corr_verdict_change *chg)
+{
+    struct sinks *s = ctx;
+    output_verdict(s->out, f, d, chg);
+    health_verdict(s->health, f, d, chg);
 }
 
 /* The health duties' view of the engine now. */
@@ -384,11 +393,10 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
-    corr_set_verdict_sink(corr, output_verdict, out);
     sinks.ndjson = o.format == OUTPUT_NDJSON;
     sinks.file = &of;
     sinks.out = out;
-    sinks.corr = corr;
+    corr_set_verdict_sink(corr, on_verdict, &sinks);
     /* Facts flow from the pipeline and the dissectors straight to the
      * correlator, then the output; main only watches packet time go by. */
     each = corr_fact_sink(corr);
@@ -457,7 +465,7 @@ int fedtrace_main(int argc, char **argv)
     pipeline_snapshot(&pl, snap);
     dispatch_snapshot(&disp, snap);
     keystore_snapshot(keys, snap);
-    health_finish(sinks.health, corr, snap);
+    health_finish(sinks.health, snap);
     if (output_finish(out, snap) != 0) {
         report_write_error(out, &of, of.err ? of.err : errno);
         write_reported = true;
