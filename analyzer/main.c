@@ -169,6 +169,30 @@ static void on_clock(void *user, int64_t now_ns)
         check_drops(e, now_ns);
 }
 
+/* Adds every input of o to cap, each with its filter: the one given, or
+ * for a live source the default (made once into *live_filter, owned by
+ * the caller).  0, or -1 after a line on stderr. */
+static int add_inputs(struct capture *cap, const struct run_opts *o, char **live_filter)
+{
+    char err[CAPTURE_ERRBUF_SIZE];
+    for (unsigned i = 0; i < o->ninputs; i++) {
+        struct capture_options co = o->cap;
+        if (!o->filter_given && o->input_live[i]) {
+            if (!*live_filter)
+                *live_filter = options_default_live_filter(&o->pipe.xmpp_ports);
+            co.filter = *live_filter;
+            co.filter_vlan = true;
+        } else {
+            co.filter = o->filter;
+        }
+        if (capture_add(cap, o->inputs[i], o->input_live[i], &co, err, sizeof(err)) != 0) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* fedtrace explain [CODE] */
 static int explain(int argc, char **argv)
 {
@@ -277,6 +301,7 @@ int fedtrace_main(int argc, char **argv)
     struct fact_sink facts, each;
     struct stats_snapshot *snap = NULL;
     struct run_result res = { .error = true };
+    struct capture_dump *dump = NULL;   /* -w */
     bool pipeline_ready = false, dispatch_ready = false, file_ready = false;
     bool write_reported = false;
     char err[CAPTURE_ERRBUF_SIZE];
@@ -306,21 +331,17 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
-    for (unsigned i = 0; i < o.ninputs; i++) {
-        struct capture_options co = o.cap;
+    for (unsigned i = 0; i < o.ninputs; i++)
         res.offline &= !o.input_live[i];
-        if (!o.filter_given && o.input_live[i]) {
-            if (!live_filter)
-                live_filter = options_default_live_filter(&o.pipe.xmpp_ports);
-            co.filter = live_filter;
-            co.filter_vlan = true;
-        } else {
-            co.filter = o.filter;
-        }
-        if (capture_add(cap, o.inputs[i], o.input_live[i], &co, err, sizeof(err)) != 0) {
+    if (add_inputs(cap, &o, &live_filter) != 0)
+        goto done;
+    if (o.write_path) {
+        dump = capture_dump_open(cap, o.write_path, err, sizeof(err));
+        if (!dump) {
             fprintf(stderr, "fedtrace: %s\n", err);
             goto done;
         }
+        capture_set_dump(cap, dump);
     }
 
     /* The key store: key log files now (a bad one is a usage error), the
@@ -435,6 +456,15 @@ int fedtrace_main(int argc, char **argv)
 
     damaged = capture_run(cap, &o.cap, on_frame, &pl);
     res.stop_signal = signals_stop_signal();
+    if (dump) {
+        capture_set_dump(cap, NULL);
+        rc = capture_dump_close(dump, err, sizeof(err));
+        dump = NULL;
+        if (rc != 0) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            goto done;
+        }
+    }
     res.damaged = damaged > 0;
     if (res.stop_signal && res.offline)
         fprintf(stderr, "fedtrace: interrupted by %s after frame %" PRIu64 "; the output covers only what was read\n",
@@ -486,6 +516,10 @@ int fedtrace_main(int argc, char **argv)
                 res.federation_failed = true;
 
 done:
+    if (dump) {
+        char ignored[CAPTURE_ERRBUF_SIZE];
+        (void)capture_dump_close(dump, ignored, sizeof(ignored));
+    }
     health_free(sinks.health);
     if (pipeline_ready)
         pipeline_destroy(&pl);

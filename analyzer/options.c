@@ -82,6 +82,7 @@ static const struct option long_options[] = {
     { "summary", no_argument, NULL, OPT_SUMMARY },
     { "absolute-time", no_argument, NULL, OPT_ABSOLUTE_TIME },
     { "list-interfaces", no_argument, NULL, 'D' },
+    { "write", required_argument, NULL, 'w' },
     { NULL, 0, NULL, 0 },
 };
 
@@ -180,6 +181,10 @@ static void usage(FILE *fp)
             "                           10 s and at the end) for node_exporter's textfile\n"
             "                           collector\n"
             "      --metrics-listen ADDR:PORT  serve the metrics at http://ADDR:PORT/metrics\n"
+            "  -w, --write FILE         also write the frames analysed (after the filter) to\n"
+            "                           FILE, as tcpdump -w: pcap, or pcapng when the input\n"
+            "                           is pcapng or several are merged (one interface per\n"
+            "                           source, named after its observer)\n"
             "      --fail-on-broken     exit with status 1 when a federation failed\n"
             "  -q, --quiet              no warnings on standard error, only errors\n"
             "  -v, --verbose            more detail (text: all counters; json: every DNS lookup)\n"
@@ -285,7 +290,7 @@ int options_parse(int argc, char **argv, struct run_opts *o)
     int ch;
     uint64_t v;
 
-    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:nD", long_options, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:nDw:", long_options, NULL)) != -1) {
         switch (ch) {
         case 'r':
         case 'i':
@@ -484,6 +489,9 @@ int options_parse(int argc, char **argv, struct run_opts *o)
             break;
         case 'n':
             break; /* tcpdump habit; fedtrace never resolves names */
+        case 'w':
+            o->write_path = optarg;
+            break;
         case 'D': {
             char err[CAPTURE_ERRBUF_SIZE];
             if (capture_list_interfaces(stdout, err, sizeof(err)) != 0) {
