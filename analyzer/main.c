@@ -27,6 +27,7 @@
 #include "capture.h"
 #include "correlate.h"
 #include "dispatch.h"
+#include "evidence.h"
 #include "health.h"
 #include "keystore.h"
 #include "outfile.h"
@@ -193,6 +194,44 @@ static int add_inputs(struct capture *cap, const struct run_opts *o, char **live
     return 0;
 }
 
+static const char *evidence_of(const void *ctx, const struct corr_direction *d)
+{
+    return evidence_file_for(ctx, d);
+}
+
+/* --evidence-dir, once the verdicts are final: the inputs read a second
+ * time, the packets of each failed direction written to its file.  0, or
+ * -1 after a line on stderr. */
+static int write_evidence(struct evidence *ev, const struct correlator *corr, const struct run_opts *o,
+                          char **live_filter)
+{
+    char err[CAPTURE_ERRBUF_SIZE];
+    struct capture *again = capture_new(signals_stop_flag());
+    int rc = -1;
+
+    if (!again) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        return -1;
+    }
+    if (add_inputs(again, o, live_filter) != 0)
+        goto done;
+    if (evidence_plan(ev, corr, capture_dump_is_pcapng(again)) != 0) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
+    if (evidence_write(ev, again, &o->cap, err, sizeof(err)) != 0) {
+        fprintf(stderr, "fedtrace: %s\n", err);
+        goto done;
+    }
+    if (evidence_stats(ev)->directions_without_file && !o->quiet)
+        fprintf(stderr, "fedtrace: warning: %" PRIu64 " failed directions got no evidence file (at most %u)\n",
+                evidence_stats(ev)->directions_without_file, EVIDENCE_MAX_FILES);
+    rc = 0;
+done:
+    capture_free(again);
+    return rc;
+}
+
 /* fedtrace explain [CODE] */
 static int explain(int argc, char **argv)
 {
@@ -302,6 +341,7 @@ int fedtrace_main(int argc, char **argv)
     struct stats_snapshot *snap = NULL;
     struct run_result res = { .error = true };
     struct capture_dump *dump = NULL;   /* -w */
+    struct evidence *evidence = NULL;   /* --evidence-dir */
     bool pipeline_ready = false, dispatch_ready = false, file_ready = false;
     bool write_reported = false;
     char err[CAPTURE_ERRBUF_SIZE];
@@ -342,6 +382,10 @@ int fedtrace_main(int argc, char **argv)
             goto done;
         }
         capture_set_dump(cap, dump);
+    }
+    if (o.evidence_dir && !(evidence = evidence_new(o.evidence_dir, err, sizeof(err)))) {
+        fprintf(stderr, "fedtrace: %s\n", err);
+        goto done;
     }
 
     /* The key store: key log files now (a bad one is a usage error), the
@@ -426,6 +470,11 @@ int fedtrace_main(int argc, char **argv)
     fact_fanout_add(&fanout, &each);
     each = output_fact_sink(out);
     fact_fanout_add(&fanout, &each);
+    if (evidence) {
+        each = evidence_fact_sink(evidence);
+        fact_fanout_add(&fanout, &each);
+        output_set_evidence(out, evidence_of, evidence);
+    }
     facts = fact_fanout_sink(&fanout);
     xmpp_config_default(&xmpp_cfg);
     xmpp_cfg.decrypt = keystore_decrypt_ctx(keys);
@@ -486,6 +535,13 @@ int fedtrace_main(int argc, char **argv)
     corr_finish(corr);
     sinks_poll(&sinks);
     output_federations(out, corr, pl.stats.first_ns);
+    if (evidence && res.stop_signal) {
+        if (!o.quiet)
+            fprintf(stderr, "fedtrace: warning: interrupted: no evidence files written\n");
+        output_set_evidence(out, NULL, NULL);
+    } else if (evidence && write_evidence(evidence, corr, &o, &live_filter) != 0) {
+        goto done;
+    }
     snap = calloc(1, sizeof(*snap));
     if (!snap) {
         fprintf(stderr, "fedtrace: out of memory\n");
@@ -520,6 +576,7 @@ done:
         char ignored[CAPTURE_ERRBUF_SIZE];
         (void)capture_dump_close(dump, ignored, sizeof(ignored));
     }
+    evidence_free(evidence);
     health_free(sinks.health);
     if (pipeline_ready)
         pipeline_destroy(&pl);
