@@ -870,7 +870,8 @@ static int dump_iface_of(struct capture_dump *d, const struct capture *c, uint32
     if (d->nifaces == DUMP_MAX_IFACES || source >= c->nsrc)
         return -1;
     s = &c->src[source];
-    id = capture_writer_interface(d->w, linktype, s->snaplen > 0 ? (uint32_t)s->snaplen : 0,
+    /* snaplen 0 (no limit): a pcapng source's interfaces may differ */
+    id = capture_writer_interface(d->w, linktype, 0,
                                   s->observer ? s->observer : s->name, s->name);
     if (id < 0)
         return -1;

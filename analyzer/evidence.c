@@ -138,8 +138,8 @@ static void on_conn(void *ctx, const struct conn_record *r)
 {
     struct evidence *ev = ctx;
     bool fresh;
-    struct wire_place *p = place_upsert(&ev->conns, r->info.flow_id, &fresh);
-    if (!p || !r->info.flow_id)
+    struct wire_place *p = r->info.flow_id ? place_upsert(&ev->conns, r->info.flow_id, &fresh) : NULL;
+    if (!p)
         return;
     p->proto = r->info.proto;
     p->addr[0] = r->info.addr[0];

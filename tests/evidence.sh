@@ -154,6 +154,24 @@ case "$(ls "$work/ev-fw-drop")" in *.pcapng*) ok ;; *) bad "merged inputs: evide
 n=$(tsh -r "$work/ev-fw-drop/$(ls "$work/ev-fw-drop" | head -1)" -T fields -e frame.interface_name | sort -u | tr '\n' ' ')
 [ "$n" = "inside outside " ] && ok || bad "evidence interfaces named '$n' (want the observers)"
 
+# The HTML report with evidence links passes the page check (no fetch,
+# no script); a saved document whose evidence_file carries a scheme is
+# rendered as text, never as a link.
+"$PY" "$SRCDIR/tests/html_check.py" "$work/fw-drop.html" >"$work/html-check.txt" && ok ||
+    bad "evidence HTML: $(grep ERROR "$work/html-check.txt" | head -3)"
+"$PY" - "$work/fw-drop.json" "$work/evil.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for f in d["federations"]:
+    for x in f["directions"]:
+        if "evidence_file" in x:
+            x["evidence_file"] = "javascript:alert(1)//x.pcap"
+json.dump(d, open(sys.argv[2], "w"))
+PYEOF
+"$FEDTRACE" report "$work/evil.json" -o "$work/evil.html"
+grep -q 'javascript:alert(1)//x.pcap' "$work/evil.html" && ! grep -q 'href="javascript' "$work/evil.html" && ok ||
+    bad "an evidence_file with a scheme became a link (or vanished)"
+
 # Refused live, status 2 with one line.
 "$FEDTRACE" -i lo --evidence-dir "$work/live" --format json 2>"$work/err" >/dev/null
 rc=$?
