@@ -150,6 +150,40 @@ print(' '.join(d['verdict']['code'] for f in doc['federations'] for d in f['dire
 check fw-drop -r "$S/federation-fw-drop-inside.pcap@inside" -r "$S/federation-fw-drop-outside.pcap@outside"
 check tls-reject -r "$S/federation-tls-reject-inside.pcap"
 check dns-missing -r "$S/federation-dns-missing-inside.pcap"
+# A lookup's 5-tuple is not enough: a stray DNS response (same client
+# port and resolver, another transaction id and name, between the query
+# and its answer) belongs to no lookup of the federation and must stay
+# out of its evidence.
+"$PY" - "$S/federation-dns-missing-inside.pcap" "$work/stray-dns.pcap" <<'PYEOF'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+recs, o = [], 24
+while o + 16 <= len(d):
+    s, f, incl, orig = struct.unpack("<IIII", d[o:o + 16])
+    recs.append([s, f, d[o + 16:o + 16 + incl], orig])
+    o += 16 + incl
+def udp(p):
+    if p[12:14] != b"\x08\x00" or p[23] != 17:
+        return None
+    u = 14 + (p[14] & 15) * 4
+    return u, struct.unpack("!HH", p[u:u + 4])
+q = next(i for i, r in enumerate(recs) if udp(r[2]) and udp(r[2])[1][1] == 53)
+uq = udp(recs[q][2])[0]
+a = next(j for j in range(q + 1, len(recs)) if udp(recs[j][2]) and udp(recs[j][2])[1][0] == 53
+         and recs[j][2][udp(recs[j][2])[0] + 8:][:2] == recs[q][2][uq + 8:uq + 10])
+ua = udp(recs[a][2])[0]
+p = bytearray(recs[a][2])
+p[ua + 8:ua + 10] = bytes([p[ua + 8] ^ 0x5a, p[ua + 9] ^ 0x5a])
+p[ua + 6:ua + 8] = b"\0\0"  # no UDP checksum
+p = bytearray(bytes(p).replace(b"\x01b\x07example", b"\x01z\x07example"))
+recs.insert(q + 1, [recs[q][0], recs[q][1] + 1, bytes(p), len(p)])
+w = open(sys.argv[2], "wb")
+w.write(d[:24])
+for s, f, data, orig in recs:
+    w.write(struct.pack("<IIII", s, f, len(data), orig))
+    w.write(data)
+PYEOF
+check stray-dns -r "$work/stray-dns.pcap"
 case "$(ls "$work/ev-fw-drop")" in *.pcapng*) ok ;; *) bad "merged inputs: evidence not pcapng" ;; esac
 n=$(tsh -r "$work/ev-fw-drop/$(ls "$work/ev-fw-drop" | head -1)" -T fields -e frame.interface_name | sort -u | tr '\n' ' ')
 [ "$n" = "inside outside " ] && ok || bad "evidence interfaces named '$n' (want the observers)"
