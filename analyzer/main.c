@@ -226,6 +226,10 @@ static int write_evidence(struct evidence *ev, const struct correlator *corr, co
     if (evidence_stats(ev)->directions_without_file && !o->quiet)
         fprintf(stderr, "fedtrace: warning: %" PRIu64 " failed directions got no evidence file (at most %u)\n",
                 evidence_stats(ev)->directions_without_file, EVIDENCE_MAX_FILES);
+    if ((evidence_stats(ev)->conns_dropped || evidence_stats(ev)->lookups_dropped) && !o->quiet)
+        fprintf(stderr, "fedtrace: warning: evidence: %" PRIu64 " connections and %" PRIu64
+                        " lookups past the first %u were not remembered; their packets are missing\n",
+                evidence_stats(ev)->conns_dropped, evidence_stats(ev)->lookups_dropped, EVIDENCE_MAX_FACTS);
     rc = 0;
 done:
     capture_free(again);
