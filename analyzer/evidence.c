@@ -338,7 +338,8 @@ static bool build_index(struct evidence *ev)
     return true;
 }
 
-/* Every connection and lookup d's timeline and verdict cite. */
+/* Every connection and lookup d's timeline and verdict cite, and the NAT
+ * twins of its connections. */
 static bool cite_direction(struct evidence *ev, const struct corr_direction *d, uint32_t file, uint32_t first_sel)
 {
     const struct corr_verdict *v = &d->verdict;
@@ -350,6 +351,10 @@ static bool cite_direction(struct evidence *ev, const struct corr_direction *d, 
         ok = cite(ev, &ev->conns, v->evidence_flows[t], file, first_sel);
     for (unsigned t = 0; t < v->n_dns && ok; t++)
         ok = cite(ev, &ev->lookups, v->evidence_dns[t], file, first_sel);
+    /* The same connections as the other capture point saw them (NAT). */
+    for (unsigned t = 0; t < d->n_nat && t < CORR_MAX_NAT_PAIRS && ok; t++)
+        ok = cite(ev, &ev->conns, d->nat[t].flow_id[0], file, first_sel) &&
+             cite(ev, &ev->conns, d->nat[t].flow_id[1], file, first_sel);
     return ok;
 }
 

@@ -10,7 +10,8 @@
  *      (and the DNS transaction id) - never flow internals;
  *   2. at the end (evidence_plan), for each failed direction the
  *      correlator keeps, collect the connections and lookups its timeline
- *      and verdict cite, and name its file after the domains and the code
+ *      and verdict cite (with the NAT twins of those connections: the same
+ *      connection at the other capture point), and name its file after the domains and the code
  *      (sanitised: letters, digits, '.', '-' and '_' only, so wire data
  *      cannot make a path).  A direction seen only as connection
  *      attempts (an unanswered connect-back) also gets what the other

@@ -98,9 +98,13 @@ for f in doc["federations"]:
         assert "evidence_file" in d, d["from"]
         terms = []
         lines = list(d["timeline"])
+        pairs = list(d.get("nat_pairs", []))
         lone = bool(lines) and all(t["stage"] == "connect" for t in lines)
         if lone:  # a lone connect-back: the other direction's stream goes in too
             lines += [t for o in f["directions"] if o is not d for t in o["timeline"]]
+            pairs += [p for o in f["directions"] if o is not d for p in o.get("nat_pairs", [])]
+        # NAT twins: the same connections at the other capture point
+        lines += [{"uid": u, "stage": "connect"} for p in pairs for u in (p["uid"], p["nat_peer"])]
         for t in lines:
             if "uid" in t and t["uid"] in conns:
                 c = conns[t["uid"]]
@@ -111,10 +115,7 @@ for f in doc["federations"]:
                 q = dns[t["dns"]]
                 terms.append("(dns.id==%d && ip.addr==%s && %s.port==%d)" % (
                     q["txid"], q["client"]["ip"], q["transport"], q["client"]["port"]))
-        # A lone connect-back seen at the outside of a NAT names the NAT's
-        # public address: its link to the local domain is the NAT twin of
-        # the stream, which no record cites; the code must still match.
-        print("%s\t%s\t%s\t%s\t%s" % (d["evidence_file"], d["from"], "*" if lone else d["to"], d["verdict"]["code"],
+        print("%s\t%s\t%s\t%s\t%s" % (d["evidence_file"], d["from"], d["to"], d["verdict"]["code"],
                                        " || ".join(sorted(set(terms)))))
 PYEOF
     [ -s "$work/$name.plan" ] || { bad "$name: no failed direction with an evidence_file"; return; }
@@ -140,7 +141,7 @@ PYEOF
 import json, sys
 doc = json.load(sys.stdin)
 print(' '.join(d['verdict']['code'] for f in doc['federations'] for d in f['directions']
-               if d['from'] == sys.argv[1] and sys.argv[2] in ('*', d['to'])))" "$from" "$to")
+               if d['from'] == sys.argv[1] and d['to'] == sys.argv[2]))" "$from" "$to")
         [ "$got" = "$code" ] && ok || bad "$name: fedtrace on $(basename "$file") alone says '$got' for $from -> $to (want $code)"
         b=$(basename "$file")
         grep -q "evidence: $dir.t/$b" "$work/$name.txt" && ok || bad "$name: the text report does not name $b"
