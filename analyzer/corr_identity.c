@@ -281,6 +281,11 @@ static void book_add(struct correlator *c, const struct ft_addr *a, const char *
     c->nbook++;
 }
 
+void identity_book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength)
+{
+    book_add(c, a, domain, strength);
+}
+
 const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a)
 {
     uint32_t h = corr_index_first(&c->book_ix, a, sizeof(*a));

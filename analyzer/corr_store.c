@@ -384,6 +384,7 @@ void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
     l->client = lk->client.addr;
     l->server = lk->server.addr;
     l->tcp = lk->transport == DNS_TCP;
+    l->txid = lk->txid;
     l->qname = corr_dup(lk->qname ? lk->qname : "");
     l->qtype = lk->qtype;
     l->outcome = lk->outcome;

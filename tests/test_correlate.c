@@ -1479,6 +1479,79 @@ static void test_c2s_link(void)
     corr_free(c);
 }
 
+/* An SRV lookup of _xmpp-server._tcp.DOM_B from client at capture source
+ * src with query id txid, answered by xmpp.DOM_B:5269 (answer_port). */
+static void srv_lookup_at(struct correlator *c, uint64_t id, const char *client, uint32_t src, uint16_t txid,
+                          int ms, uint16_t answer_port)
+{
+    struct dns_lookup *lk = calloc(1, sizeof(*lk));
+    if (!lk)
+        abort();
+    lk->id = id;
+    lk->client.addr = ip(client);
+    lk->client.port = 53000;
+    lk->server.addr = ip(RESOLVER);
+    lk->server.port = 53;
+    lk->transport = DNS_UDP;
+    lk->txid = txid;
+    lk->qname = "_xmpp-server._tcp." DOM_B;
+    lk->qtype = DNS_T_SRV;
+    lk->outcome = (uint8_t)DNS_OUT_ANSWERED;
+    lk->nqueries = 1;
+    lk->query[0].frame = lk->query[0].src_frame = 900000 + id * 10 + 1;
+    lk->query[0].ts_ns = MS(ms);
+    lk->query[0].source = src;
+    lk->has_response = true;
+    lk->response = lk->query[0];
+    lk->response.frame = lk->response.src_frame = 900000 + id * 10 + 2;
+    lk->response.ts_ns = MS(ms + 5);
+    lk->ans[0].type = DNS_T_SRV;
+    lk->ans[0].section = DNS_SEC_ANSWER;
+    lk->ans[0].name = lk->qname;
+    lk->ans[0].target = "xmpp." DOM_B;
+    lk->ans[0].port = answer_port;
+    lk->nans = 1;
+    corr_dns_lookup(c, lk);
+    free(lk);
+}
+
+/* One lookup seen at two capture points (the outside one from the NAT's
+ * public address, query id rewritten) is one lookup: the outside client
+ * takes the inside client's name, so no `[address] -> b` direction. */
+static void test_lookup_twins(void)
+{
+    static const struct {
+        uint32_t outside_src;
+        int outside_ms;
+        uint16_t outside_port;
+        bool twins;
+    } cases[] = {
+        { 1, 3, 5269, true },     /* the same lookup at the other capture point */
+        { 0, 3, 5269, false },    /* same capture point: two clients, two lookups */
+        { 1, 60000, 5269, false }, /* a minute later: another lookup */
+        { 1, 3, 5270, false },    /* another answer */
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct correlator *c = mk(NULL, NULL);
+        char what[64];
+        /* alice's client names the inside server a */
+        conn(c, (struct cs){ .id = 9, .orig = CLIENT ":51000", .resp = "10.99.1.10:5222", .syn = 10, .synack = 11,
+                             .end = 5000 });
+        xev(c, 9, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 12, 90, (struct xo){ .to = DOM_A, .ns = "jabber:client" });
+        xev(c, 9, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 13, 91,
+            (struct xo){ .from = DOM_A, .id = "C9", .ns = "jabber:client" });
+        srv_lookup_at(c, 1, "10.99.1.10", 0, 4242, 1000, 5269);
+        srv_lookup_at(c, 2, IP_B, cases[i].outside_src, 777, 1000 + cases[i].outside_ms, cases[i].outside_port);
+        corr_finish(c);
+        snprintf(what, sizeof(what), "lookup-twins-%u", i);
+        dump(c, what);
+        CHECK(dirn(c, DOM_A, DOM_B) != NULL);
+        CHECK((fed(c, "[" IP_B "]", DOM_B) == NULL) == cases[i].twins);
+        CHECK(corr_federation_count(c) == (cases[i].twins ? 1u : 2u));
+        corr_free(c);
+    }
+}
+
 /* ---- 10. capture quality --------------------------------------------------------------------- */
 
 static void test_capture_quality(void)
@@ -1933,6 +2006,7 @@ int main(void)
     test_capture_quality();
     test_roles();
     test_c2s_link();
+    test_lookup_twins();
     test_stop();
     test_midstream_stanzas();
     test_midstream_responder_only();
