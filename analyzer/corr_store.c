@@ -348,7 +348,7 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
     if (ev->condition && !e.cond)
         e.cond = corr_dup(ev->condition);
     if (ev->text && !e.text)
-        e.text = corr_dup(ev->text);
+        e.text = corr_dup_text(ev->text);
     if (k->nev >= c->cfg.max_events_per_conn ||
         !corr_grow((void **)&k->ev, &k->cap, k->nev + 1, sizeof(*k->ev))) {
         c->stats.events_dropped++;

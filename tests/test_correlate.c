@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "correlate.h"
+#include "corr_util.h"
 #include "tests/check.h"
 
 #define T0 INT64_C(1700000000000000000)
@@ -1992,6 +1993,26 @@ static void test_decrypted(void)
     corr_free(c);
 }
 
+/* Texts that do not fit end at a whole word and an ellipsis. */
+static void test_text_cut(void)
+{
+    char b[32];
+    char *d;
+    char longtext[600];
+    corr_format(b, sizeof(b), "%s", "it points to another server, not to us");
+    CHECK(strcmp(b, "it points to another server\xe2\x80\xa6") == 0);
+    corr_format(b, sizeof(b), "%s", "short");
+    CHECK(strcmp(b, "short") == 0);
+    corr_format(b, sizeof(b), "%s", "0123456789012345678901234567890123456789");
+    CHECK(strlen(b) == sizeof(b) - 1 && strcmp(b + sizeof(b) - 4, "\xe2\x80\xa6") == 0);
+    memset(longtext, 0, sizeof(longtext));
+    for (size_t i = 0; i + 9 < sizeof(longtext); i += 9)
+        memcpy(longtext + i, "trusted. ", 9);
+    d = corr_dup_text(longtext);
+    CHECK(d && strlen(d) < STR_CAP && strstr(d, "trusted.\xe2\x80\xa6") && !strstr(d, "trust\xe2"));
+    free(d);
+}
+
 int main(void)
 {
     test_working();
@@ -2007,6 +2028,7 @@ int main(void)
     test_roles();
     test_c2s_link();
     test_lookup_twins();
+    test_text_cut();
     test_stop();
     test_midstream_stanzas();
     test_midstream_responder_only();
