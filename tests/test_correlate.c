@@ -1087,6 +1087,59 @@ static void test_tls_records(void)
     CHECK(ab && ab->verdict.rule && strcmp(ab->verdict.rule, "tls-data-both-ways") == 0);
     corr_free(c);
 
+    /* Dialback inside TLS (two 14-character domains, TLS 1.3 +17):
+     * <db:result> 129 -> 146; Prosody's valid answer 184 -> 201, invalid
+     * 186 -> 203; ejabberd's self-closing valid 67 -> 84. */
+    {
+        static const int db_prosody[][2] = { { 1, 74 }, { 1, 74 }, { 0, 233 }, { 1, 334 }, { 0, 146 },
+                                             { 1, 201 }, { 0, 149 } };
+        static const int db_ejabberd[][2] = { { 1, 74 }, { 1, 74 }, { 0, 233 }, { 1, 253 }, { 1, 214 },
+                                              { 0, 146 }, { 1, 84 }, { 0, 149 } };
+        static const int db_invalid[][2] = { { 1, 74 }, { 1, 74 }, { 0, 233 }, { 1, 334 }, { 0, 146 },
+                                             { 1, 203 }, { 1, 19 } };
+        /* a request-sized record, then an answer of neither size */
+        static const int db_other[][2] = { { 1, 74 }, { 1, 74 }, { 0, 233 }, { 1, 334 }, { 0, 146 },
+                                           { 1, 250 }, { 1, 19 } };
+        const struct {
+            const int (*recs)[2];
+            unsigned n;
+            enum corr_status status;
+            const char *rule;
+        } db[] = {
+            { db_prosody, sizeof(db_prosody) / sizeof(db_prosody[0]), CORR_OK, "tls-dialback-size" },
+            { db_ejabberd, sizeof(db_ejabberd) / sizeof(db_ejabberd[0]), CORR_OK, "tls-dialback-size" },
+            { db_invalid, sizeof(db_invalid) / sizeof(db_invalid[0]), CORR_FAILED, "tls-dialback-size" },
+            { db_other, sizeof(db_other) / sizeof(db_other[0]), CORR_UNKNOWN, NULL },
+        };
+        for (unsigned i = 0; i < sizeof(db) / sizeof(db[0]); i++) {
+            bool closes = db[i].recs[db[i].n - 1][1] == 19;
+            c = tls13_conn((struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100,
+                                        .synack = 101, .end = closes ? 0 : 3000, .fin1 = closes ? 120 : 0,
+                                        .fin0 = closes ? 121 : 0, .bytes = 3000 },
+                           db[i].recs, db[i].n);
+            dump(c, "tls-records-dialback");
+            ab = dirn(c, DOM_A, DOM_B);
+            if (!db[i].rule) { /* not dialback: the rule must not fire */
+                CHECK(ab && !(ab->verdict.rule && strcmp(ab->verdict.rule, "tls-dialback-size") == 0));
+                corr_free(c);
+                continue;
+            }
+            CHECK(ab && ab->verdict.status == db[i].status);
+            CHECK(ab && ab->verdict.rule && strcmp(ab->verdict.rule, db[i].rule) == 0);
+            CHECK(ab && ab->verdict.inferred && conf_is(ab, "medium"));
+            /* the dialback stage is judged; an ok verdict stays at the last
+             * stage the capture shows (TLS), a failure is at dialback */
+            CHECK(ab && ab->stages[STAGE_AUTH] == (db[i].status == CORR_OK ? STAGE_OK : STAGE_FAILED));
+            CHECK(ab && ab->verdict.stage == (db[i].status == CORR_OK ? STAGE_TLS : STAGE_AUTH));
+            for (unsigned r = 0; r < db[i].n; r++)
+                if (db[i].recs[r][1] == 146)
+                    CHECK(has_evidence(ab, 18 + r)); /* the request */
+            if (i == 2)
+                CHECK(code_is(ab, VERDICT_DB_INVALID));
+            corr_free(c);
+        }
+    }
+
     /* the same data, then torn down by RST right away: not judged ok */
     c = tls13_conn((struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101,
                                 .rst = 125, .rst_dir = FT_DIR_RESP, .bytes = 5000 },
