@@ -34,6 +34,9 @@ void identity_book_add(struct correlator *c, const struct ft_addr *a, const char
 /* corr_lookup_twins.c: a lookup seen by two capture points names both
  * clients (run after identity_learn_addresses). */
 void identity_pair_lookups(struct correlator *c);
+/* corr_lookup_twins.c: an unnamed source of an s2s connection opened to an
+ * address a lookup answered moments before takes the asker's name. */
+void identity_name_by_lookups(struct correlator *c);
 /* "[192.0.2.1]": the name of an endpoint whose domain is unknown. */
 void identity_name_endpoint(char *out, size_t len, const struct ft_addr *a);
 /* Builds the SRV-target and domain -> lookups joins (once, before use). */

@@ -13,6 +13,12 @@
  * same outcome and answers, answered within LOOKUP_TWIN_WINDOW_NS of each
  * other.  A same query id is preferred; without one the match must be
  * unambiguous (all candidates name the same domain).
+ *
+ * The same reasoning names the source of a connection: a dual-stack server
+ * asks over IPv4 and connects over IPv6 (or from another address), so an
+ * s2s connection whose source nobody named, opened to an address a lookup
+ * answered moments before, comes from the server that asked, when every
+ * such lookup was asked by one domain's server.
  */
 #include "corr_priv.h"
 
@@ -132,6 +138,58 @@ void identity_pair_lookups(struct correlator *c)
             char dom[STR_CAP];
             corr_copy(dom, sizeof(dom), d); /* the book may move as it grows */
             identity_book_add(c, &l->client, dom, 0);
+        }
+    }
+out:
+    corr_index_free(&ix);
+}
+
+/* A lookup answer leads to a connection opened this soon after it. */
+#define LOOKUP_CONNECT_WINDOW_NS (INT64_C(5) * 1000000000)
+
+/* The domain whose server asked for address a shortly before t, or NULL
+ * (nobody named, or servers of different domains asked). */
+static const char *asker_of(const struct correlator *c, const struct corr_index *ix, const struct ft_addr *a,
+                            int64_t t)
+{
+    const char *found = NULL;
+    unsigned seen = 0;
+    for (uint32_t h = corr_index_first(ix, a, sizeof(*a)); h && seen < 64; h = corr_index_next(ix, h), seen++) {
+        const struct clookup *l = c->lookups[corr_index_val(ix, h)->a];
+        const char *d;
+        if (!l->has_response || l->response.ts_ns > t || t - l->response.ts_ns > LOOKUP_CONNECT_WINDOW_NS)
+            continue;
+        d = identity_book_domain(c, &l->client);
+        if (!d || d[0] == '[')
+            return NULL; /* an unnamed asker may be the one */
+        if (found && strcasecmp(found, d) != 0)
+            return NULL;
+        found = d;
+    }
+    return found;
+}
+
+void identity_name_by_lookups(struct correlator *c)
+{
+    struct corr_index ix;
+    corr_index_init(&ix);
+    for (unsigned i = 0; i < c->nlookups; i++) {
+        const struct clookup *l = c->lookups[i];
+        for (unsigned k = 0; k < l->nans; k++)
+            if ((l->ans[k].type == DNS_T_A || l->ans[k].type == DNS_T_AAAA) &&
+                !corr_index_add(&ix, &l->ans[k].addr, sizeof(l->ans[k].addr), i, 0))
+                goto out;
+    }
+    for (unsigned i = 0; i < c->nconns; i++) {
+        const struct cconn *k = c->conns[i];
+        const char *d;
+        if (!k->s2s || !k->syn.frame || identity_book_domain(c, &k->addr[FT_DIR_ORIG]))
+            continue;
+        d = asker_of(c, &ix, &k->addr[FT_DIR_RESP], k->syn.ts_ns);
+        if (d) {
+            char dom[STR_CAP];
+            corr_copy(dom, sizeof(dom), d);
+            identity_book_add(c, &k->addr[FT_DIR_ORIG], dom, 0);
         }
     }
 out:

@@ -42,7 +42,7 @@ static struct ft_addr ip(const char *s)
     return a;
 }
 
-/* "10.0.0.1:40001" -> address and port. */
+/* "10.0.0.1:40001" or "[2001:db8::1]:40001" -> address and port. */
 static void endpoint(const char *s, struct ft_addr *a, uint16_t *port)
 {
     char buf[80];
@@ -52,7 +52,12 @@ static void endpoint(const char *s, struct ft_addr *a, uint16_t *port)
     if (!colon)
         abort();
     *colon = '\0';
-    *a = ip(buf);
+    if (buf[0] == '[' && colon > buf + 1 && colon[-1] == ']') { /* "[2001:db8::1]:5269" */
+        colon[-1] = '\0';
+        *a = ip(buf + 1);
+    } else {
+        *a = ip(buf);
+    }
     *port = (uint16_t)atoi(colon + 1);
 }
 
@@ -2046,6 +2051,53 @@ static void test_decrypted(void)
     corr_free(c);
 }
 
+/* A dual-stack server asks over IPv4 and connects over IPv6: the refused
+ * connection from its unnamed IPv6 address is its domain's, at connect
+ * (not a separate [address] federation, not the bounce the user saw). */
+static void test_lookup_names_source(void)
+{
+    static const struct {
+        int syn_ms;         /* the SYN, after the A answer at 1005 ms */
+        bool second_asker;  /* a server of another domain asked too */
+        bool named;
+    } cases[] = {
+        { 1100, false, true },
+        { 90000, false, false }, /* long after the answer: not its lookup */
+        { 1100, true, false },   /* two askers: ambiguous */
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct correlator *c = mk(NULL, NULL);
+        const struct corr_direction *ab;
+        /* alice's client names a's IPv4 address */
+        conn(c, (struct cs){ .id = 9, .orig = CLIENT ":51000", .resp = IP_A ":5222", .syn = 10, .synack = 11,
+                             .end = 100000 });
+        xev(c, 9, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 12, 90, (struct xo){ .to = DOM_A, .ns = "jabber:client" });
+        xev(c, 9, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 13, 91,
+            (struct xo){ .from = DOM_A, .id = "C9", .ns = "jabber:client" });
+        lookup(c, 1, IP_A, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, DNS_OUT_ANSWERED, 990,
+               "SRV xmpp." DOM_B " 5269", NULL);
+        lookup(c, 2, IP_A, "xmpp." DOM_B, DNS_T_AAAA, DNS_OUT_ANSWERED, 1000, "A xmpp." DOM_B " 2001:db8::20", NULL);
+        if (cases[i].second_asker) {
+            conn(c, (struct cs){ .id = 8, .orig = "198.51.100.78:51000", .resp = "198.51.100.9:5222", .syn = 10,
+                                 .synack = 11, .end = 100000 });
+            xev(c, 8, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 12, 80, (struct xo){ .to = "c.example.test", .ns = "jabber:client" });
+            xev(c, 8, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 13, 81,
+                (struct xo){ .from = "c.example.test", .id = "C8", .ns = "jabber:client" });
+            lookup(c, 3, "198.51.100.9", "xmpp." DOM_B, DNS_T_AAAA, DNS_OUT_ANSWERED, 1010,
+                   "A xmpp." DOM_B " 2001:db8::20", NULL);
+        }
+        conn(c, (struct cs){ .id = 1, .orig = "[2001:db8::1]:40001", .resp = "[2001:db8::20]:5269",
+                             .syn = cases[i].syn_ms, .rst = cases[i].syn_ms + 1, .rst_dir = FT_DIR_RESP });
+        corr_finish(c);
+        dump(c, "lookup-names-source");
+        ab = dirn(c, DOM_A, DOM_B);
+        CHECK((fed(c, "[2001:db8::1]", DOM_B) == NULL) == cases[i].named);
+        if (cases[i].named)
+            CHECK(ab && code_is(ab, VERDICT_TCP_RST) && ab->verdict.stage == STAGE_CONNECT);
+        corr_free(c);
+    }
+}
+
 /* Texts that do not fit end at a whole word and an ellipsis. */
 static void test_text_cut(void)
 {
@@ -2081,6 +2133,7 @@ int main(void)
     test_roles();
     test_c2s_link();
     test_lookup_twins();
+    test_lookup_names_source();
     test_text_cut();
     test_stop();
     test_midstream_stanzas();
