@@ -20,6 +20,8 @@ void identity_classify(struct correlator *c)
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *k = c->conns[i];
         bool jserver = false, jclient = false;
+        if (k->app == APP_NONE)
+            continue; /* data that is not XMPP (binary on an XMPP port): neither */
         for (unsigned e = 0; e < k->nev; e++) {
             if (k->ev[e].type == CEV_OPEN) {
                 jserver |= (k->ev[e].flags & F_JSERVER) != 0;
