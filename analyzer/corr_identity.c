@@ -20,6 +20,8 @@ void identity_classify(struct correlator *c)
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *k = c->conns[i];
         bool jserver = false, jclient = false;
+        if (k->app == APP_NONE)
+            continue; /* data that is not XMPP (binary on an XMPP port): neither */
         for (unsigned e = 0; e < k->nev; e++) {
             if (k->ev[e].type == CEV_OPEN) {
                 jserver |= (k->ev[e].flags & F_JSERVER) != 0;
@@ -279,6 +281,11 @@ static void book_add(struct correlator *c, const struct ft_addr *a, const char *
     corr_copy(c->book[c->nbook].domain, sizeof(c->book[c->nbook].domain), domain);
     c->book[c->nbook].strength = strength;
     c->nbook++;
+}
+
+void identity_book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength)
+{
+    book_add(c, a, domain, strength);
 }
 
 const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a)

@@ -28,6 +28,15 @@ bool corr_srv_domain(const char *qname, char *out, size_t len);
 bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len);
 /* The domain an address is known to serve, or NULL (points into the book). */
 const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a);
+/* Records that address a serves domain (strength: 2 stream header, 1 DNS
+ * or client stream, 0 borrowed); a stronger name replaces a weaker one. */
+void identity_book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength);
+/* corr_lookup_twins.c: a lookup seen by two capture points names both
+ * clients (run after identity_learn_addresses). */
+void identity_pair_lookups(struct correlator *c);
+/* corr_lookup_twins.c: an unnamed source of an s2s connection opened to an
+ * address a lookup answered moments before takes the asker's name. */
+void identity_name_by_lookups(struct correlator *c);
 /* "[192.0.2.1]": the name of an endpoint whose domain is unknown. */
 void identity_name_endpoint(char *out, size_t len, const struct ft_addr *a);
 /* Builds the SRV-target and domain -> lookups joins (once, before use). */

@@ -374,7 +374,7 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
     if (ev->condition && !e.cond)
         e.cond = corr_dup(ev->condition);
     if (ev->text && !e.text)
-        e.text = corr_dup(ev->text);
+        e.text = corr_dup_text(ev->text);
     if (k->nev >= c->cfg.max_events_per_conn ||
         !corr_grow((void **)&k->ev, &k->cap, k->nev + 1, sizeof(*k->ev))) {
         c->stats.events_dropped++;
@@ -410,6 +410,7 @@ void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
     l->client = lk->client.addr;
     l->server = lk->server.addr;
     l->tcp = lk->transport == DNS_TCP;
+    l->txid = lk->txid;
     l->qname = corr_dup(lk->qname ? lk->qname : "");
     l->qtype = lk->qtype;
     l->outcome = lk->outcome;

@@ -114,6 +114,7 @@ struct clookup {
     uint64_t added_seq;      /* fact count when it arrived (streaming) */
     struct ft_addr client, server;
     bool tcp;
+    uint16_t txid;           /* the query id (a NAT may rewrite it) */
     char *qname;
     uint16_t qtype;
     uint8_t outcome;

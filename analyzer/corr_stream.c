@@ -669,6 +669,8 @@ void stream_round(struct correlator *c, int64_t now, bool final)
     identity_pair_nat(c);
     identity_index_lookups(c);
     identity_learn_addresses(c);
+    identity_pair_lookups(c);
+    identity_name_by_lookups(c);
     identity_index_roles(c);
     identity_name_domains(c);
     registry_index_facts(c);

@@ -17,29 +17,25 @@ void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, u
 {
     struct corr_direction *d = x->d;
     struct corr_tl *t;
-    char line[200];
+    char line[320];
     va_list ap;
     if (!r->frame)
         return;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    corr_vformat(line, sizeof(line), fmt, ap);
     va_end(ap);
     /* One line per frame of a flow: several events of one segment are
      * joined (the joined line is cut like a single one). */
     for (unsigned i = 0; i < d->n_timeline; i++) {
         struct corr_tl *o = &d->timeline[i];
-        char joined[200];
+        char joined[320];
         char *n;
         if (o->ref.frame != r->frame || o->flow_id != flow_id || o->dns_id != dns_id)
             continue;
         if (strstr(o->what, line))
             return;
-        {
-            size_t len = strnlen(o->what, sizeof(joined) - 1);
-            memcpy(joined, o->what, len);
-            joined[len] = '\0';
-            snprintf(joined + len, sizeof(joined) - len, "; %s", line);
-        }
+        /* cut once, as a whole, at a word */
+        corr_format(joined, sizeof(joined), "%s; %s", o->what, line);
         n = strdup(joined);
         if (n) {
             free(o->what);

@@ -3,6 +3,7 @@
  * correlator's modules (see corr_util.h).
  */
 #include "corr_util.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -14,6 +15,63 @@
 char *corr_dup(const char *s)
 {
     return s ? strndup(s, STR_CAP - 1) : NULL;
+}
+
+#define ELLIPSIS "\xe2\x80\xa6" /* U+2026, 3 bytes */
+
+void corr_fit_words(char *buf, size_t len)
+{
+    size_t limit, cut;
+    const size_t el = sizeof(ELLIPSIS) - 1;
+    if (len < el + 1) {
+        if (len)
+            buf[0] = '\0';
+        return;
+    }
+    /* The kept text plus the ellipsis and the NUL fit in len. */
+    limit = len - 1 - el;
+    cut = utf8_cut_words(buf, strlen(buf), limit);
+    memcpy(buf + cut, ELLIPSIS, el + 1);
+}
+
+char *corr_vformat(char *buf, size_t len, const char *fmt, va_list ap)
+{
+    int n;
+    if (!len)
+        return buf;
+    n = vsnprintf(buf, len, fmt, ap);
+    if (n < 0)
+        buf[0] = '\0';
+    else if ((size_t)n >= len)
+        corr_fit_words(buf, len);
+    return buf;
+}
+
+char *corr_format(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    corr_vformat(buf, len, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+char *corr_dup_text(const char *s)
+{
+    char *d;
+    size_t n;
+    if (!s)
+        return NULL;
+    n = strlen(s);
+    if (n < STR_CAP)
+        return strdup(s);
+    d = malloc(STR_CAP);
+    if (!d)
+        return NULL;
+    memcpy(d, s, STR_CAP - 1);
+    d[STR_CAP - 1] = '\0';
+    corr_fit_words(d, STR_CAP);
+    return d;
 }
 
 void corr_copy(char *dst, size_t len, const char *src)

@@ -5,6 +5,7 @@
 #ifndef FT_CORR_UTIL_H
 #define FT_CORR_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,17 @@
 /* A copy of s cut at STR_CAP - 1 bytes; NULL for NULL or no memory.
  * The caller frees it. */
 char *corr_dup(const char *s);
+/* A copy of a wire text (a <text>, a stream error's words) cut at
+ * STR_CAP - 1 bytes like corr_fit_words; NULL for NULL or no memory. */
+char *corr_dup_text(const char *s);
+/* vsnprintf into buf; when the text does not fit it ends at the last whole
+ * word that leaves room for U+2026 "\u2026" (never inside a word or a
+ * UTF-8 sequence).  Returns buf. */
+char *corr_vformat(char *buf, size_t len, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+char *corr_format(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Ends buf (holding the first len - 1 bytes of a longer text) at a word
+ * boundary followed by the ellipsis, as corr_vformat does. */
+void corr_fit_words(char *buf, size_t len);
 /* snprintf "%s" of src ("" for NULL) into dst. */
 void corr_copy(char *dst, size_t len, const char *src);
 struct frame_ref corr_ref(const struct ft_meta *m);

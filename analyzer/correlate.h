@@ -164,9 +164,9 @@ struct corr_direction {
 /* The text a judge writes while it works on a direction; frozen into the
  * direction's compact text block when the verdict is settled. */
 struct corr_dir_text {
-    char stage_detail[STAGE_COUNT][200];
+    char stage_detail[STAGE_COUNT][320];
     char summary[1024];
-    char notes[4][200];
+    char notes[4][320];
     char v_ip[80], v_port[8], v_peer[80], v_public[80];
     char v_private[80], v_qname[300], v_resolver[80];
     char v_cond[64], v_text[200], v_alert[64], v_n[16], v_seconds[24];

@@ -96,17 +96,37 @@ enum sniff_result sniff_stream(const uint8_t *p, size_t n)
     return SNIFF_NO;
 }
 
+/* Could p[0..n) be XML text from any point of a stream?  XML 1.0 allows no
+ * control characters but tab, CR and LF (and UTF-8 never uses 0xC0, 0xC1,
+ * 0xF5-0xFF); binary data has them within its first bytes. */
+static bool looks_like_text(const uint8_t *p, size_t n)
+{
+    size_t k = n < 64 ? n : 64;
+    for (size_t i = 0; i < k; i++) {
+        uint8_t b = p[i];
+        if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7f || b == 0xc0 || b == 0xc1 || b >= 0xf5)
+            return false;
+    }
+    return true;
+}
+
 enum app_proto dissect_choose_tcp(const struct port_set *xmpp_ports, uint16_t resp_port,
                                   uint16_t orig_port, const uint8_t *first, size_t n)
 {
     if (resp_port == DNS_PORT)
         return APP_DNS;
     if (port_set_has(xmpp_ports, resp_port)) {
-        /* The port says XMPP; the first byte says whether it starts in TLS
-         * (XEP-0368 direct TLS) or in XML. */
+        /* The port says XMPP; the first bytes say whether it starts in TLS
+         * (XEP-0368 direct TLS, or TLS records picked up mid-stream), in
+         * XML (from a header, or from any point of a stream), or is
+         * something else that only uses the port. */
         if (n == 0)
             return APP_UNDECIDED;
-        return first[0] == 0x16 ? APP_XMPP_TLS : APP_XMPP;
+        if (first[0] == 0x16)
+            return APP_XMPP_TLS;
+        if (first[0] >= 0x14 && first[0] <= 0x17 && (n < 2 || first[1] == 0x03))
+            return APP_XMPP_TLS; /* a record of a TLS stream already running */
+        return looks_like_text(first, n) ? APP_XMPP : APP_NONE;
     }
     (void)orig_port;
     if (n == 0)

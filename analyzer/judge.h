@@ -25,6 +25,11 @@ struct rec_shape {
     const struct crec *success;  /* a receiver record of <success/> size */
     const struct crec *restart;  /* an initiator record the size of its first one,
                                     after the receiver spoke: a stream restart */
+    const struct crec *db_request; /* an initiator record of <db:result> size
+                                      (from the two domains and a key) */
+    const struct crec *db_answer;  /* the receiver's next record, when it has
+                                      the size of a type='valid' or 'invalid' answer */
+    bool db_valid;                 /* which of the two db_answer is */
 };
 
 void rec_shape_of(const struct cconn *k, struct rec_shape *s);

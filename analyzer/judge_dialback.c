@@ -76,6 +76,26 @@ static bool judge_auth_from_records(struct dctx *x, const struct cconn *k)
     int64_t span;
     if (!sh->have)
         return false;
+    if (sh->db_request && sh->db_answer) {
+        /* dialback inside TLS: the request and the answer have the sizes
+         * the two domains and the key predict (judge_records.c) */
+        judge_evidence(x, &sh->db_request->ref);
+        judge_evidence(x, &sh->db_answer->ref);
+        judge_evidence_flow(x, k);
+        x->rule = "tls-dialback-size";
+        if (sh->db_valid) {
+            judge_stage_set(x, STAGE_AUTH, STAGE_OK, VERDICT_CODE_NONE,
+                            "dialback, inferred: %s sent a <db:result>-sized record (%u bytes) and %s answered with "
+                            "a type='valid'-sized one (%u bytes)",
+                            x->from, sh->db_request->len, x->to, sh->db_answer->len);
+        } else {
+            judge_stage_set(x, STAGE_AUTH, STAGE_FAILED, VERDICT_DB_INVALID,
+                            "dialback, inferred: %s sent a <db:result>-sized record (%u bytes) and %s answered with "
+                            "a type='invalid'-sized one (%u bytes): the key was not accepted",
+                            x->from, sh->db_request->len, x->to, sh->db_answer->len);
+        }
+        return true;
+    }
     if (sh->restart) {
         judge_evidence(x, &sh->restart->ref);
         if (sh->success)

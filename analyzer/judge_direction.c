@@ -126,14 +126,14 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
              * stage the capture shows is TLS */
             v->stage = sub_ok ? STAGE_SUBSCRIBE
                        : x.rule && strncmp(x.rule, "tls-", 4) == 0 ? STAGE_TLS : STAGE_AUTH;
-            snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s works: %s%s%s", d->from, d->to,
+            corr_format(x.t.summary, sizeof(x.t.summary), "%s -> %s works: %s%s%s", d->from, d->to,
                      x.t.stage_detail[STAGE_AUTH], sub_ok ? "; " : "", sub_ok ? x.t.stage_detail[STAGE_SUBSCRIBE] : "");
         } else if (flowing || x.inferred_ok) {
             v->status = CORR_OK;
             v->code = VERDICT_OK;
             v->confidence = "medium";
             v->stage = STAGE_AUTH;
-            snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s carries stanzas (authentication not seen)", d->from,
+            corr_format(x.t.summary, sizeof(x.t.summary), "%s -> %s carries stanzas (authentication not seen)", d->from,
                      d->to);
         } else if (x.opaque && x.main && x.main->last_ns - x.main->first_ns > 5 * FT_NS_PER_SEC &&
                    !x.main->rst.frame) {
@@ -141,7 +141,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
             v->code = VERDICT_OK;
             v->confidence = "low";
             v->stage = STAGE_TLS;
-            snprintf(x.t.summary, sizeof(x.t.summary),
+            corr_format(x.t.summary, sizeof(x.t.summary),
                      "%s -> %s: TLS established and the connection stayed up; what it carries is encrypted", d->from,
                      d->to);
         } else {
@@ -154,10 +154,10 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
             v->code = x.opaque ? VERDICT_CAP_ENCRYPTED : midstream ? VERDICT_CAP_MIDSTREAM : gaps ? VERDICT_CAP_GAPS : VERDICT_CAP_NOTHING;
             v->confidence = "low";
             if (last < 0)
-                snprintf(x.t.summary, sizeof(x.t.summary), "%s -> %s: not enough was captured to judge any stage",
+                corr_format(x.t.summary, sizeof(x.t.summary), "%s -> %s: not enough was captured to judge any stage",
                          d->from, d->to);
             else
-                snprintf(x.t.summary, sizeof(x.t.summary),
+                corr_format(x.t.summary, sizeof(x.t.summary),
                          "%s -> %s: not enough was captured to judge what followed the %s stage (%s)", d->from,
                          d->to, fed_stage_name((enum fed_stage)last), x.t.stage_detail[last]);
         }
@@ -168,7 +168,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
             size_t n = strlen(x.t.summary);
             v->code = VERDICT_STZ_SUB_PENDING;
             v->stage = STAGE_SUBSCRIBE;
-            snprintf(x.t.summary + n, sizeof(x.t.summary) - n, "; subscription pending: %s",
+            corr_format(x.t.summary + n, sizeof(x.t.summary) - n, "; subscription pending: %s",
                      x.t.stage_detail[STAGE_SUBSCRIBE]);
         }
     }

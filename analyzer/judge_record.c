@@ -55,7 +55,7 @@ void judge_note(struct dctx *x, const char *fmt, ...)
     if (v->n_notes >= 4)
         return;
     va_start(ap, fmt);
-    vsnprintf(x->t.notes[v->n_notes], sizeof(x->t.notes[0]), fmt, ap);
+    corr_vformat(x->t.notes[v->n_notes], sizeof(x->t.notes[0]), fmt, ap);
     va_end(ap);
     for (unsigned i = 0; i < v->n_notes; i++)
         if (strcmp(x->t.notes[i], x->t.notes[v->n_notes]) == 0)
@@ -72,7 +72,7 @@ void judge_stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s
     va_list ap;
     d->stages[st] = s;
     va_start(ap, fmt);
-    vsnprintf(x->t.stage_detail[st], sizeof(x->t.stage_detail[st]), fmt, ap);
+    corr_vformat(x->t.stage_detail[st], sizeof(x->t.stage_detail[st]), fmt, ap);
     va_end(ap);
     if (s == STAGE_FAILED && d->verdict.status != CORR_FAILED) {
         d->verdict.status = CORR_FAILED;

@@ -20,6 +20,99 @@
 /* an alert: level + description */
 #define ALERT_LEN 2
 
+/* Dialback (XEP-0220) inside TLS.  The request is
+ *   <db:result from='A' to='B'>KEY</db:result>      37 + |A| + |B| + |KEY|
+ * with a key of a known length: Prosody 0.12 and ejabberd 23 send the
+ * HMAC-SHA256 in hex (64), older servers SHA-1 in hex (40), some base64
+ * (44).  The valid answer is either self-closing (ejabberd 23)
+ *   <db:result type='valid' to='A' from='B'/>        39 + |A| + |B|
+ * or echoes the request with type and the stream id (Prosody 0.12, a
+ * 36-character UUID)
+ *   <db:result type='valid' from to id='UUID'>KEY</db:result>  request + 13 + 42
+ * and type='invalid' is 2 bytes longer than the same valid answer.  The
+ * lab's cleartext captures show exactly these sizes (129 / 67 / 184 / 186
+ * bytes for two 14-character domains); attribute order does not matter. */
+#define DB_REQUEST_FIXED 37
+#define DB_SELFCLOSE_FIXED 39
+#define DB_TYPE_VALID_LEN 13     /* " type='valid'" */
+#define DB_UUID_ID_LEN 42        /* " id='" + 36 + "'" */
+#define DB_INVALID_EXTRA 2       /* "invalid" - "valid" */
+static const unsigned db_key_lens[] = { 64, 40, 44 };
+
+/* Is plaintext length p a <db:result> request for domains of total length
+ * d?  Sets *key to the key length it implies. */
+static bool db_request_len(unsigned p, unsigned d, unsigned *key)
+{
+    for (size_t i = 0; i < sizeof(db_key_lens) / sizeof(db_key_lens[0]); i++)
+        if (p == DB_REQUEST_FIXED + d + db_key_lens[i]) {
+            *key = db_key_lens[i];
+            return true;
+        }
+    return false;
+}
+
+/* 1 when plaintext length p is a valid answer to a request of req bytes,
+ * -1 when it is an invalid one, 0 when it is neither. */
+static int db_answer_len(unsigned p, unsigned d, unsigned req)
+{
+    const unsigned valid[] = { DB_SELFCLOSE_FIXED + d, req + DB_TYPE_VALID_LEN + DB_UUID_ID_LEN,
+                               req + DB_TYPE_VALID_LEN };
+    for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+        if (p == valid[i])
+            return 1;
+        if (p == valid[i] + DB_INVALID_EXTRA)
+            return -1;
+    }
+    return 0;
+}
+
+/* Both domains of the connection, when it knows them (not "[address]"). */
+static bool named_pair_len(const struct cconn *k, unsigned *d)
+{
+    if (!k->dom_from || !k->dom_to || !*k->dom_from || !*k->dom_to || k->dom_from[0] == '[' ||
+        k->dom_to[0] == '[')
+        return false;
+    *d = (unsigned)(strlen(k->dom_from) + strlen(k->dom_to));
+    return true;
+}
+
+/* The dialback request and its answer among the XMPP records: the first
+ * initiator record of request size before any stream restart, and the
+ * receiver's next XMPP record when it has an answer's size. */
+static void find_dialback(const struct cconn *k, struct rec_shape *s, const unsigned start[2])
+{
+    unsigned d, key = 0, req = 0;
+    if (!s->overhead || !named_pair_len(k, &d))
+        return;
+    for (unsigned i = 0; i < k->nrec; i++) {
+        const struct crec *r = &k->rec[i];
+        unsigned p;
+        if (i < start[r->dir & 1] || r->type != 23 || r->len <= s->overhead)
+            continue;
+        p = r->len - s->overhead;
+        if (!s->db_request) {
+            if ((r->dir & 1) == FT_DIR_ORIG && r != s->first[0] && (!s->restart || r->ref.frame < s->restart->ref.frame) &&
+                db_request_len(p, d, &key)) {
+                s->db_request = r;
+                req = p;
+            }
+            continue;
+        }
+        if ((r->dir & 1) != FT_DIR_RESP || (s->success && r == s->success))
+            continue;
+        if (p == ALERT_LEN)
+            return; /* closed without an answer */
+        {
+            int a = db_answer_len(p, d, req);
+            if (a) {
+                s->db_answer = r;
+                s->db_valid = a > 0;
+            }
+        }
+        return; /* the receiver's next record answers, or it is not dialback */
+    }
+}
+
 static bool cipher_is_chacha(uint16_t c)
 {
     return c == 0xcca8 || c == 0xcca9 || c == 0xccaa || c == 0x1303;
@@ -133,4 +226,5 @@ void rec_shape_of(const struct cconn *k, struct rec_shape *s)
             }
         }
     }
+    find_dialback(k, s, start);
 }

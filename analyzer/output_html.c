@@ -28,7 +28,7 @@ void html_esc_cut(FILE *fp, const char *s, size_t max)
     if (!s)
         return;
     n = strlen(s);
-    cut = utf8_cut(s, n, max);
+    cut = utf8_cut_words(s, n, max);
     p = (const unsigned char *)s;
     for (size_t i = 0; i < cut;) {
         uint32_t cp;

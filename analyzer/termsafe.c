@@ -21,7 +21,7 @@ static bool needs_escape(uint32_t cp)
 const char *term_escape(char *dst, size_t len, const char *src)
 {
     const uint8_t *p = (const uint8_t *)(src ? src : "");
-    size_t n = strlen((const char *)p), i = 0, o = 0, mark = 0;
+    size_t n = strlen((const char *)p), i = 0, o = 0, mark = 0, word_mark = 0;
     char piece[32];
 
     while (i < n) {
@@ -37,10 +37,20 @@ const char *term_escape(char *dst, size_t len, const char *src)
             memcpy(piece, p + i, k);
             plen = k;
         }
-        if (o + plen + 1 > len) { /* does not fit: end at the last place "..." fits */
-            memcpy(dst + mark, "...", 3);
-            o = mark + 3;
+        if (o + plen + 1 > len) {
+            /* does not fit: end after the last whole word the ellipsis
+             * still fits behind (or, in one long word, where it fits) */
+            size_t end = word_mark ? word_mark : mark;
+            memcpy(dst + end, "\xe2\x80\xa6", 3); /* U+2026 */
+            o = end + 3;
             break;
+        }
+        if (plen == 1 && piece[0] == ' ' && o + 4 <= len) {
+            size_t w = o; /* the word before this space ends here */
+            while (w > 0 && strchr(" ,;:(=", dst[w - 1]))
+                w--;
+            if (w > 0)
+                word_mark = w;
         }
         memcpy(dst + o, piece, plen);
         o += plen;

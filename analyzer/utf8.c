@@ -141,3 +141,40 @@ int utf8_fwrite_clean(FILE *fp, const char *s, size_t n, bool json, uint64_t *re
         return -1;
     return 0;
 }
+
+static bool is_separator(char ch)
+{
+    return ch == ' ' || ch == ',' || ch == ';' || ch == ':' || ch == '(' || ch == '=';
+}
+
+static bool is_arrow_char(char ch)
+{
+    return ch == '<' || ch == '>' || ch == '-';
+}
+
+size_t utf8_cut_words(const char *s, size_t n, size_t max)
+{
+    size_t cut = utf8_cut(s, n, max), w;
+    if (cut >= n)
+        return n;
+    w = cut;
+    while (w > 0 && s[w] != ' ')
+        w--;
+    if (w == 0)
+        return cut; /* one long word */
+    cut = w;
+    for (;;) {
+        size_t start = cut;
+        while (cut > 0 && is_separator(s[cut - 1]))
+            cut--;
+        /* a bare arrow or dash left as the last word goes too */
+        w = cut;
+        while (w > 0 && is_arrow_char(s[w - 1]))
+            w--;
+        if (w < cut && (w == 0 || s[w - 1] == ' '))
+            cut = w;
+        if (cut == start || cut == 0)
+            break;
+    }
+    return cut;
+}

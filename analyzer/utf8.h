@@ -1,6 +1,6 @@
 /*
  * utf8.h - UTF-8 as RFC 3629 defines it: decode one character, check a
- * string, cut a string at a character boundary, write a string with every
+ * string, cut a string at a character boundary or a word boundary, write a string with every
  * ill-formed sequence replaced by U+FFFD.
  *
  * Ill-formed input (stray continuation bytes, overlong forms, surrogates
@@ -36,6 +36,12 @@ bool utf8_valid(const char *s, size_t n);
  * a well-formed character (n when n <= max).  Ill-formed bytes are cut
  * anywhere: they are replaced on output in any case. */
 size_t utf8_cut(const char *s, size_t n, size_t max);
+
+/* Where to end s[0..n) when at most max bytes of it fit and an ellipsis
+ * follows: after the last whole word (at a space), with no separator or
+ * bare arrow ("<-", "->") dangling before the ellipsis; a text that is a
+ * single word is cut at a character boundary.  n when n <= max. */
+size_t utf8_cut_words(const char *s, size_t n, size_t max);
 
 /* Writes s[0..n) to fp with every ill-formed subpart replaced by U+FFFD
  * and adds the number of replacements to *replaced (may be NULL).  With

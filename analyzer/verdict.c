@@ -1860,7 +1860,10 @@ static const struct verdict_info table[] = {
     "(`tls-sasl-restart`: a stream restart the size of the first header after a "
     "<success/>-sized answer; `tls-data-both-ways`: XMPP records both ways past the "
     "header exchange; `tls-answer-then-close`: one answer, then a close within a "
-    "second), from alerts and closes, and from the cleartext client side "
+    "second; `tls-dialback-size`: a record of the size a <db:result> of the two "
+    "domains and a 64/40/44-character key predicts, answered by a record of the "
+    "size of type='valid' (dialback ok) or type='invalid' (DB-INVALID, 2 bytes "
+    "longer)), from alerts and closes, and from the cleartext client side "
     "(`c2s-subscribed`: the contact's subscribed reached the user, proving both "
     "directions). This code remains only when none of that is in the capture. "
     "Encryption is expected with modern servers and not a fault; it only limits what the capture can prove.",

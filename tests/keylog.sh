@@ -2,6 +2,8 @@
 # keylog.sh - fedtrace with TLS key logs, end to end, on the encrypted lab
 # samples (samples/NAME.keys with NAME-outside.pcap, and NAME-dsb.pcapng
 # carrying the same key log in a Decryption Secrets Block):
+#   - without keys, every direction's status (inferred) equals the status
+#     the decrypted run gives, on the outside and the inside capture;
 #   - with the key log every direction is judged on the decrypted stream
 #     (verdict.decrypted) and the verdicts equal those of the same scenario
 #     in cleartext where the lab has one;
@@ -45,6 +47,17 @@ for f in d["federations"]:
     for x in f["directions"]:
         v = x["verdict"]
         print(x["from"], x["to"], v["status"], v["code"], v.get("decrypted", False))
+' "$1" | sort
+}
+# "from to status" per direction, sorted (the status only: a keyless
+# verdict is inferred at the last stage the capture shows)
+statuses() {
+    "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for f in d["federations"]:
+    for x in f["directions"]:
+        print(x["from"], x["to"], x["verdict"]["status"])
 ' "$1" | sort
 }
 # a counter of stats.dissectors.tls_decryption (0 when the block is absent)
@@ -95,6 +108,20 @@ for keys in "$S"/*.keys; do
     check "$name: no secret in any output" \
         "[ \$(leaks '$o/keys' '$o/keyed.json' '$o/keyed.ndjson' '$o/keyed.txt' '$o/err1' '$o/err2' '$o/err3') -eq 0 ]"
     check "$name: no warning at mode 0600" "[ ! -s '$o/err1' ]"
+
+    # without keys the verdicts are inferred from record sizes, timing and
+    # the client leg; they must agree with the decrypted truth (status of
+    # every direction, outside and inside)
+    for side in outside inside; do
+        cap="$S/$name-$side.pcap"
+        [ -f "$cap" ] || continue
+        "$FEDTRACE" -q --tls-keylog "$o/keys" -r "$cap" --format json -o "$o/truth-$side.json"
+        "$FEDTRACE" -q -r "$cap" --format json -o "$o/keyless-$side.json"
+        statuses "$o/truth-$side.json" >"$o/truth-$side.s"
+        statuses "$o/keyless-$side.json" >"$o/keyless-$side.s"
+        check "$name-$side: keyless verdicts agree with the decrypted ones ($(tr '\n' ' ' <"$o/keyless-$side.s"))" \
+            "[ -s '$o/truth-$side.s' ] && cmp -s '$o/truth-$side.s' '$o/keyless-$side.s' && ! grep -q ' unknown\$' '$o/truth-$side.s'"
+    done
 
     # the same key log embedded in the capture
     if [ -f "$S/$name-dsb.pcapng" ]; then

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "correlate.h"
+#include "corr_util.h"
 #include "tests/check.h"
 
 #define T0 INT64_C(1700000000000000000)
@@ -41,7 +42,7 @@ static struct ft_addr ip(const char *s)
     return a;
 }
 
-/* "10.0.0.1:40001" -> address and port. */
+/* "10.0.0.1:40001" or "[2001:db8::1]:40001" -> address and port. */
 static void endpoint(const char *s, struct ft_addr *a, uint16_t *port)
 {
     char buf[80];
@@ -51,7 +52,12 @@ static void endpoint(const char *s, struct ft_addr *a, uint16_t *port)
     if (!colon)
         abort();
     *colon = '\0';
-    *a = ip(buf);
+    if (buf[0] == '[' && colon > buf + 1 && colon[-1] == ']') { /* "[2001:db8::1]:5269" */
+        colon[-1] = '\0';
+        *a = ip(buf + 1);
+    } else {
+        *a = ip(buf);
+    }
     *port = (uint16_t)atoi(colon + 1);
 }
 
@@ -1086,6 +1092,59 @@ static void test_tls_records(void)
     CHECK(ab && ab->verdict.rule && strcmp(ab->verdict.rule, "tls-data-both-ways") == 0);
     corr_free(c);
 
+    /* Dialback inside TLS (two 14-character domains, TLS 1.3 +17):
+     * <db:result> 129 -> 146; Prosody's valid answer 184 -> 201, invalid
+     * 186 -> 203; ejabberd's self-closing valid 67 -> 84. */
+    {
+        static const int db_prosody[][2] = { { 1, 74 }, { 1, 74 }, { 0, 233 }, { 1, 334 }, { 0, 146 },
+                                             { 1, 201 }, { 0, 149 } };
+        static const int db_ejabberd[][2] = { { 1, 74 }, { 1, 74 }, { 0, 233 }, { 1, 253 }, { 1, 214 },
+                                              { 0, 146 }, { 1, 84 }, { 0, 149 } };
+        static const int db_invalid[][2] = { { 1, 74 }, { 1, 74 }, { 0, 233 }, { 1, 334 }, { 0, 146 },
+                                             { 1, 203 }, { 1, 19 } };
+        /* a request-sized record, then an answer of neither size */
+        static const int db_other[][2] = { { 1, 74 }, { 1, 74 }, { 0, 233 }, { 1, 334 }, { 0, 146 },
+                                           { 1, 250 }, { 1, 19 } };
+        const struct {
+            const int (*recs)[2];
+            unsigned n;
+            enum corr_status status;
+            const char *rule;
+        } db[] = {
+            { db_prosody, sizeof(db_prosody) / sizeof(db_prosody[0]), CORR_OK, "tls-dialback-size" },
+            { db_ejabberd, sizeof(db_ejabberd) / sizeof(db_ejabberd[0]), CORR_OK, "tls-dialback-size" },
+            { db_invalid, sizeof(db_invalid) / sizeof(db_invalid[0]), CORR_FAILED, "tls-dialback-size" },
+            { db_other, sizeof(db_other) / sizeof(db_other[0]), CORR_UNKNOWN, NULL },
+        };
+        for (unsigned i = 0; i < sizeof(db) / sizeof(db[0]); i++) {
+            bool closes = db[i].recs[db[i].n - 1][1] == 19;
+            c = tls13_conn((struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100,
+                                        .synack = 101, .end = closes ? 0 : 3000, .fin1 = closes ? 120 : 0,
+                                        .fin0 = closes ? 121 : 0, .bytes = 3000 },
+                           db[i].recs, db[i].n);
+            dump(c, "tls-records-dialback");
+            ab = dirn(c, DOM_A, DOM_B);
+            if (!db[i].rule) { /* not dialback: the rule must not fire */
+                CHECK(ab && !(ab->verdict.rule && strcmp(ab->verdict.rule, "tls-dialback-size") == 0));
+                corr_free(c);
+                continue;
+            }
+            CHECK(ab && ab->verdict.status == db[i].status);
+            CHECK(ab && ab->verdict.rule && strcmp(ab->verdict.rule, db[i].rule) == 0);
+            CHECK(ab && ab->verdict.inferred && conf_is(ab, "medium"));
+            /* the dialback stage is judged; an ok verdict stays at the last
+             * stage the capture shows (TLS), a failure is at dialback */
+            CHECK(ab && ab->stages[STAGE_AUTH] == (db[i].status == CORR_OK ? STAGE_OK : STAGE_FAILED));
+            CHECK(ab && ab->verdict.stage == (db[i].status == CORR_OK ? STAGE_TLS : STAGE_AUTH));
+            for (unsigned r = 0; r < db[i].n; r++)
+                if (db[i].recs[r][1] == 146)
+                    CHECK(has_evidence(ab, 18 + r)); /* the request */
+            if (i == 2)
+                CHECK(code_is(ab, VERDICT_DB_INVALID));
+            corr_free(c);
+        }
+    }
+
     /* the same data, then torn down by RST right away: not judged ok */
     c = tls13_conn((struct cs){ .id = 1, .orig = IP_A ":40001", .resp = IP_B ":5269", .syn = 100, .synack = 101,
                                 .rst = 125, .rst_dir = FT_DIR_RESP, .bytes = 5000 },
@@ -1477,6 +1536,79 @@ static void test_c2s_link(void)
     CHECK(code_is(ab, VERDICT_STZ_BOUNCE_RSNF));
     CHECK(has_evidence(ab, 93));
     corr_free(c);
+}
+
+/* An SRV lookup of _xmpp-server._tcp.DOM_B from client at capture source
+ * src with query id txid, answered by xmpp.DOM_B:5269 (answer_port). */
+static void srv_lookup_at(struct correlator *c, uint64_t id, const char *client, uint32_t src, uint16_t txid,
+                          int ms, uint16_t answer_port)
+{
+    struct dns_lookup *lk = calloc(1, sizeof(*lk));
+    if (!lk)
+        abort();
+    lk->id = id;
+    lk->client.addr = ip(client);
+    lk->client.port = 53000;
+    lk->server.addr = ip(RESOLVER);
+    lk->server.port = 53;
+    lk->transport = DNS_UDP;
+    lk->txid = txid;
+    lk->qname = "_xmpp-server._tcp." DOM_B;
+    lk->qtype = DNS_T_SRV;
+    lk->outcome = (uint8_t)DNS_OUT_ANSWERED;
+    lk->nqueries = 1;
+    lk->query[0].frame = lk->query[0].src_frame = 900000 + id * 10 + 1;
+    lk->query[0].ts_ns = MS(ms);
+    lk->query[0].source = src;
+    lk->has_response = true;
+    lk->response = lk->query[0];
+    lk->response.frame = lk->response.src_frame = 900000 + id * 10 + 2;
+    lk->response.ts_ns = MS(ms + 5);
+    lk->ans[0].type = DNS_T_SRV;
+    lk->ans[0].section = DNS_SEC_ANSWER;
+    lk->ans[0].name = lk->qname;
+    lk->ans[0].target = "xmpp." DOM_B;
+    lk->ans[0].port = answer_port;
+    lk->nans = 1;
+    corr_dns_lookup(c, lk);
+    free(lk);
+}
+
+/* One lookup seen at two capture points (the outside one from the NAT's
+ * public address, query id rewritten) is one lookup: the outside client
+ * takes the inside client's name, so no `[address] -> b` direction. */
+static void test_lookup_twins(void)
+{
+    static const struct {
+        uint32_t outside_src;
+        int outside_ms;
+        uint16_t outside_port;
+        bool twins;
+    } cases[] = {
+        { 1, 3, 5269, true },     /* the same lookup at the other capture point */
+        { 0, 3, 5269, false },    /* same capture point: two clients, two lookups */
+        { 1, 60000, 5269, false }, /* a minute later: another lookup */
+        { 1, 3, 5270, false },    /* another answer */
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct correlator *c = mk(NULL, NULL);
+        char what[64];
+        /* alice's client names the inside server a */
+        conn(c, (struct cs){ .id = 9, .orig = CLIENT ":51000", .resp = "10.99.1.10:5222", .syn = 10, .synack = 11,
+                             .end = 5000 });
+        xev(c, 9, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 12, 90, (struct xo){ .to = DOM_A, .ns = "jabber:client" });
+        xev(c, 9, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 13, 91,
+            (struct xo){ .from = DOM_A, .id = "C9", .ns = "jabber:client" });
+        srv_lookup_at(c, 1, "10.99.1.10", 0, 4242, 1000, 5269);
+        srv_lookup_at(c, 2, IP_B, cases[i].outside_src, 777, 1000 + cases[i].outside_ms, cases[i].outside_port);
+        corr_finish(c);
+        snprintf(what, sizeof(what), "lookup-twins-%u", i);
+        dump(c, what);
+        CHECK(dirn(c, DOM_A, DOM_B) != NULL);
+        CHECK((fed(c, "[" IP_B "]", DOM_B) == NULL) == cases[i].twins);
+        CHECK(corr_federation_count(c) == (cases[i].twins ? 1u : 2u));
+        corr_free(c);
+    }
 }
 
 /* ---- 10. capture quality --------------------------------------------------------------------- */
@@ -1919,6 +2051,73 @@ static void test_decrypted(void)
     corr_free(c);
 }
 
+/* A dual-stack server asks over IPv4 and connects over IPv6: the refused
+ * connection from its unnamed IPv6 address is its domain's, at connect
+ * (not a separate [address] federation, not the bounce the user saw). */
+static void test_lookup_names_source(void)
+{
+    static const struct {
+        int syn_ms;         /* the SYN, after the A answer at 1005 ms */
+        bool second_asker;  /* a server of another domain asked too */
+        bool named;
+    } cases[] = {
+        { 1100, false, true },
+        { 90000, false, false }, /* long after the answer: not its lookup */
+        { 1100, true, false },   /* two askers: ambiguous */
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct correlator *c = mk(NULL, NULL);
+        const struct corr_direction *ab;
+        /* alice's client names a's IPv4 address */
+        conn(c, (struct cs){ .id = 9, .orig = CLIENT ":51000", .resp = IP_A ":5222", .syn = 10, .synack = 11,
+                             .end = 100000 });
+        xev(c, 9, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 12, 90, (struct xo){ .to = DOM_A, .ns = "jabber:client" });
+        xev(c, 9, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 13, 91,
+            (struct xo){ .from = DOM_A, .id = "C9", .ns = "jabber:client" });
+        lookup(c, 1, IP_A, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, DNS_OUT_ANSWERED, 990,
+               "SRV xmpp." DOM_B " 5269", NULL);
+        lookup(c, 2, IP_A, "xmpp." DOM_B, DNS_T_AAAA, DNS_OUT_ANSWERED, 1000, "A xmpp." DOM_B " 2001:db8::20", NULL);
+        if (cases[i].second_asker) {
+            conn(c, (struct cs){ .id = 8, .orig = "198.51.100.78:51000", .resp = "198.51.100.9:5222", .syn = 10,
+                                 .synack = 11, .end = 100000 });
+            xev(c, 8, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 12, 80, (struct xo){ .to = "c.example.test", .ns = "jabber:client" });
+            xev(c, 8, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 13, 81,
+                (struct xo){ .from = "c.example.test", .id = "C8", .ns = "jabber:client" });
+            lookup(c, 3, "198.51.100.9", "xmpp." DOM_B, DNS_T_AAAA, DNS_OUT_ANSWERED, 1010,
+                   "A xmpp." DOM_B " 2001:db8::20", NULL);
+        }
+        conn(c, (struct cs){ .id = 1, .orig = "[2001:db8::1]:40001", .resp = "[2001:db8::20]:5269",
+                             .syn = cases[i].syn_ms, .rst = cases[i].syn_ms + 1, .rst_dir = FT_DIR_RESP });
+        corr_finish(c);
+        dump(c, "lookup-names-source");
+        ab = dirn(c, DOM_A, DOM_B);
+        CHECK((fed(c, "[2001:db8::1]", DOM_B) == NULL) == cases[i].named);
+        if (cases[i].named)
+            CHECK(ab && code_is(ab, VERDICT_TCP_RST) && ab->verdict.stage == STAGE_CONNECT);
+        corr_free(c);
+    }
+}
+
+/* Texts that do not fit end at a whole word and an ellipsis. */
+static void test_text_cut(void)
+{
+    char b[32];
+    char *d;
+    char longtext[600];
+    corr_format(b, sizeof(b), "%s", "it points to another server, not to us");
+    CHECK(strcmp(b, "it points to another server\xe2\x80\xa6") == 0);
+    corr_format(b, sizeof(b), "%s", "short");
+    CHECK(strcmp(b, "short") == 0);
+    corr_format(b, sizeof(b), "%s", "0123456789012345678901234567890123456789");
+    CHECK(strlen(b) == sizeof(b) - 1 && strcmp(b + sizeof(b) - 4, "\xe2\x80\xa6") == 0);
+    memset(longtext, 0, sizeof(longtext));
+    for (size_t i = 0; i + 9 < sizeof(longtext); i += 9)
+        memcpy(longtext + i, "trusted. ", 9);
+    d = corr_dup_text(longtext);
+    CHECK(d && strlen(d) < STR_CAP && strstr(d, "trusted.\xe2\x80\xa6") && !strstr(d, "trust\xe2"));
+    free(d);
+}
+
 int main(void)
 {
     test_working();
@@ -1933,6 +2132,9 @@ int main(void)
     test_capture_quality();
     test_roles();
     test_c2s_link();
+    test_lookup_twins();
+    test_lookup_names_source();
+    test_text_cut();
     test_stop();
     test_midstream_stanzas();
     test_midstream_responder_only();

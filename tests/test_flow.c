@@ -687,6 +687,17 @@ static void test_sniff_stream(void)
     CHECK(dissect_choose_tcp(&ps, 5269, 40000, NULL, 0) == APP_UNDECIDED);
     CHECK(dissect_choose_tcp(&ps, 5269, 40000, lt, 1) == APP_XMPP);
     CHECK(dissect_choose_tcp(&ps, 5223, 40000, tls, 1) == APP_XMPP_TLS);
+    {
+        /* binary data on an XMPP port is not XMPP; text from mid-stream
+         * and TLS records picked up mid-stream are */
+        static const uint8_t bin[] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 };
+        static const uint8_t appdata[] = { 0x17, 0x03, 0x03, 0x00, 0x45 };
+        static const char mid[] = "ody>hi</body></message><presence/>";
+        CHECK(dissect_choose_tcp(&ps, 5269, 40000, bin, sizeof(bin)) == APP_NONE);
+        CHECK(dissect_choose_tcp(&ps, 5269, 40000, appdata, sizeof(appdata)) == APP_XMPP_TLS);
+        CHECK(dissect_choose_tcp(&ps, 5269, 40000, (const uint8_t *)mid, sizeof(mid) - 1) == APP_XMPP);
+        CHECK(dissect_choose_tcp(&ps, 5269, 40000, (const uint8_t *)"caf\xc3\xa9 <b/>", 9) == APP_XMPP);
+    }
     CHECK(dissect_choose_tcp(&ps, 15269, 40000, lt, 1) == APP_UNDECIDED);
     CHECK(dissect_choose_tcp(&ps, 15269, 40000, (const uint8_t *)"<?xml", 5) == APP_XMPP);
     CHECK(dissect_choose_tcp(&ps, 15269, 40000, tls, 6) == APP_NONE);

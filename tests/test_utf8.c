@@ -142,7 +142,10 @@ int main(void)
     {
         char small[16];
         term_escape(small, sizeof(small), "abcdefghijklmnopqrstuvwxyz");
-        CHECK(strcmp(small, "abcdefghijkl...") == 0);
+        CHECK(strcmp(small, "abcdefghijkl\xe2\x80\xa6") == 0);
+        /* several words: the cut ends after a whole word */
+        term_escape(small, sizeof(small), "points to another server");
+        CHECK(strcmp(small, "points to\xe2\x80\xa6") == 0);
         term_escape(small, sizeof(small), "abcdefghijklmno");
         CHECK(strcmp(small, "abcdefghijklmno") == 0);
         term_escape(small, sizeof(small), "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
@@ -150,6 +153,20 @@ int main(void)
         CHECK(strlen(small) < sizeof(small));
         term_escape(small, sizeof(small), "\n\n\n\n\n\n");
         CHECK(strchr(small, '\n') == NULL);
+    }
+    {
+        /* utf8_cut_words: a whole word, no dangling separator or arrow */
+        const char *t = "the key came from 10.0.0.1: it points to another server";
+        CHECK(utf8_cut_words(t, strlen(t), 200) == strlen(t));
+        CHECK(utf8_cut_words(t, strlen(t), 50) == strlen("the key came from 10.0.0.1: it points to another"));
+        CHECK(utf8_cut_words(t, strlen(t), 47) == strlen("the key came from 10.0.0.1: it points to"));
+        CHECK(utf8_cut_words(t, strlen(t), 29) == strlen("the key came from 10.0.0.1"));
+        t = "FIN from x; <- stream header";
+        CHECK(utf8_cut_words(t, strlen(t), 16) == strlen("FIN from x"));
+        t = "abcdefghijklmnopqrstuvwxyz";
+        CHECK(utf8_cut_words(t, strlen(t), 10) == 10);
+        t = "\xC3\xA9\xC3\xA9\xC3\xA9";
+        CHECK(utf8_cut_words(t, strlen(t), 3) == 2);
     }
     return check_summary("test_utf8");
 }

@@ -131,6 +131,11 @@ static const char *observable(const struct dtruth *d, uint64_t cap_end, const ch
         *stage = d->encrypted ? "tls" : "dialback";
         return !d->encrypted && (d->marks & M_ALIVE) ? "inferred" : "no";
     }
+    if (d->encrypted && (d->marks & M_SUB_CLEAR)) {
+        /* the user's cleartext client leg shows the approval */
+        *stage = "subscribe";
+        return "yes";
+    }
     if (d->encrypted) {
         *stage = "tls";
         return d->marks & M_ALIVE ? "inferred" : "no";

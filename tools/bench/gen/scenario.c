@@ -593,7 +593,12 @@ void fed_start(struct gen *g, struct fed *f, uint64_t t)
                           to_j, f->res_b, from_j, db->name);
             t = xsend_sm(g, &f->c2, f->d[1], 0, t, b, &f->d[0]->marks, deny ? M_FAIL : M_SUB);
             if (f->ca.live) {
-                t = xsend(g, &f->ca, NULL, 1, t, b);
+                /* relayed to the user: in cleartext, the approval is seen
+                 * even when the s2s legs are encrypted */
+                if (!deny && !f->ca.tls)
+                    t = xsend_sm(g, &f->ca, NULL, 1, t, b, &f->d[0]->marks, M_SUB_CLEAR);
+                else
+                    t = xsend(g, &f->ca, NULL, 1, t, b);
                 sb_reset(b);
                 sb_printf(b,
                           "<iq type='set' id='push2' to='%s/%s'><query xmlns='jabber:iq:roster'><item jid='%s' "

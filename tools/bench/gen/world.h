@@ -61,6 +61,7 @@ struct domain {
 #define M_FAIL 0x04   /* the decisive failure frame was captured */
 #define M_ALIVE 0x08  /* stanzas (or TLS records > 5 s in) were captured */
 #define M_SUBSENT 0x10 /* the subscribe itself was captured */
+#define M_SUB_CLEAR 0x20 /* the approval reached the user on a cleartext c2s leg that was captured */
 
 /* OUT_NONE: the direction only carried another direction's verification */
 enum outcome { OUT_OK, OUT_FAILED, OUT_NONE };
