@@ -203,8 +203,8 @@ dbi="$tmp/federation-tls-dialback-invalid"
 check "tls-dialback-invalid: db:verify type=invalid inside TLS, decrypted" "[ \$(tl '$dbi/keyed.json' 'db:verify .* invalid') -ge 1 ]"
 check "tls-dialback-invalid: db:result type=invalid inside TLS, decrypted" "[ \$(tl '$dbi/keyed.json' 'db:result .* invalid') -ge 1 ]"
 check "tls-dialback-invalid: the stream error inside TLS, decrypted" "[ \$(tl '$dbi/keyed.json' 'stream error <not-authorized/>') -ge 1 ]"
-check "tls-dialback-invalid: without keys UNKNOWN CAP-ENCRYPTED (no dialback to infer from)" \
-    "grep -q 'a.example.test b.example.test unknown CAP-ENCRYPTED False' '$dbi/plain.v'"
+check "tls-dialback-invalid: without keys FAILED DB-INVALID, inferred from the record sizes" \
+    "grep -q 'a.example.test b.example.test failed DB-INVALID True' '$dbi/plain.v'"
 
 # a growing key log: the key lines are written after the handshakes and the
 # first encrypted records were read from the pipe
