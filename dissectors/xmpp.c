@@ -194,6 +194,8 @@ struct xdir {
                               mode then is the state of the stream inside TLS
                               (DM_TLS: not readable) */
     bool in_plain;         /* parsing decrypted bytes: events are `decrypted` */
+    bool parked;           /* idle between top-level elements: parser freed,
+                              resync() before the next bytes (xmpp_conn_idle) */
 
     /* root context, replayed by resync() */
     char root_qname[PREFIX_MAX + 1 + 16];
@@ -1363,15 +1365,52 @@ static bool at_end_tag(struct xdir *d)
     return ctx[off - 1] == '<' && ctx[off] == '/'; /* expat points at the '/' */
 }
 
+/* ---- idle directions --------------------------------------------------- */
+
+/* At rest: cleartext XML at level 1 between top-level elements, every
+ * byte given to the parser reported as a token (none waits inside
+ * expat), no halt, replay or pending declaration in flight. */
+static bool dir_at_rest(const struct xdir *d)
+{
+    return d->mode == DM_XML && d->parser != NULL && !d->parked && !d->wire_tls && !d->in_plain &&
+           d->halt == HALT_NONE && !d->synthetic && d->depth == 1 && d->top == TK_NONE &&
+           d->tgt == NULL && d->last_event == d->fed && d->replay == NULL && d->n_pend == 0;
+}
+
+/* Free what resync() and the next element rebuild: the parser and the
+ * string buffers (their caps stay).  The root context (root_qname,
+ * decls) and every offset stay. */
+static void dir_park(struct xdir *d)
+{
+    XML_ParserFree(d->parser);
+    d->parser = NULL;
+    for (int k = 0; k < S_ATTR_COUNT; k++)
+        sbuf_release(&d->str[k]);
+    for (int k = 0; k < T_COUNT; k++)
+        sbuf_release(&d->txt[k]);
+    d->parked = true;
+    d->conn->stats.parks++;
+}
+
+/* Bytes arrive for a parked direction: a fresh parser inside the header. */
+static bool unpark(struct xdir *d)
+{
+    d->parked = false;
+    return resync(d);
+}
+
 /* Give up to one slice to expat; returns the bytes of p that were used. */
 static size_t xml_step(struct xdir *d, const uint8_t *p, size_t n)
 {
     struct xmpp_conn *c = d->conn;
     size_t part = n < FEED_SLICE ? n : FEED_SLICE;
-    uint64_t base = d->fed;
+    uint64_t base;
     size_t used;
     enum XML_Status st;
 
+    if (d->parked && !unpark(d))
+        return 0; /* resync() reported the error and ended the direction */
+    base = d->fed;
     d->halt = HALT_NONE;
     d->fed += part;
     st = XML_Parse(d->parser, (const char *)p, (int)part, XML_FALSE);
@@ -1796,6 +1835,21 @@ void xmpp_conn_eof(struct xmpp_conn *c, int dir, const struct ft_meta *m)
 const struct xmpp_stats *xmpp_conn_stats(const struct xmpp_conn *c)
 {
     return c != NULL ? &c->stats : NULL;
+}
+
+void xmpp_conn_idle(struct xmpp_conn *c)
+{
+    struct mem_budget *prev;
+
+    if (c == NULL)
+        return;
+    for (int i = 0; i < 2; i++) {
+        if (!dir_at_rest(&c->d[i]))
+            continue;
+        prev = expat_scope_enter(&c->d[i]);
+        dir_park(&c->d[i]);
+        expat_scope_leave(prev);
+    }
 }
 
 void xmpp_conn_free(struct xmpp_conn *c)
