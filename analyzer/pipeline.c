@@ -377,7 +377,7 @@ static void handle_tcp(struct pipeline *pl, struct packet *pkt)
 
 /* A connection quiet this long (packet time) lets its dissector give back
  * what it can rebuild (the XMPP parsers between stanzas). */
-#define DISSECTOR_IDLE_NS (2 * FT_NS_PER_SEC)
+#define DISSECTOR_IDLE_NS (5 * FT_NS_PER_SEC)
 
 static void tell_idle(void *user, struct flow *f)
 {
