@@ -110,6 +110,7 @@ static void direction_clear(struct corr_direction *d)
         free(d->timeline[t].what);
     d->n_timeline = 0;
     d->timeline_elided = 0;
+    d->n_nat = 0;
     free(d->text);
     d->text = NULL;
     memset(&d->verdict, 0, sizeof(d->verdict));
@@ -177,7 +178,7 @@ static void trim_timeline(struct correlator *c, struct corr_direction *d)
 {
     unsigned keep = c->cfg.timeline_keep;
     unsigned cut;
-    if (d->n_timeline <= 2 * keep)
+    if (c->cfg.full_timeline || d->n_timeline <= 2 * keep)
         return;
     cut = d->n_timeline - 2 * keep;
     for (unsigned i = keep; i < keep + cut; i++)

@@ -27,7 +27,7 @@ struct run_opts {
     char *filter;               /* owned */
     bool filter_given;
     const char *out_path;
-    int format;                 /* -1 = choose by terminal */
+    int format;                 /* enum output_format; -1 until parsed: text */
     bool html;                  /* --format html: a JSON document made into a page */
     bool summary;               /* --summary: text, one line per direction */
     bool absolute_time;         /* --absolute-time: text timeline in UTC */
@@ -43,6 +43,8 @@ struct run_opts {
     uint64_t rotate_size;       /* NDJSON -o FILE: bytes per file; 0 = no limit */
     uint64_t rotate_seconds;    /* NDJSON -o FILE: seconds per file; 0 = no limit */
     struct health_config health;
+    const char *write_path;     /* -w: the frames analysed go there (argv string) */
+    const char *evidence_dir;   /* --evidence-dir (argv string); files only */
 };
 
 /* Fills o from argv (o holds its defaults already).  Returns 0 to run,
