@@ -71,6 +71,12 @@ static void xmpp_eof(void *st, enum ft_dir dir, const struct ft_meta *m)
     xmpp_conn_eof(xf->conn, dir, m);
 }
 
+static void xmpp_idle(void *st)
+{
+    struct xmpp_flow *xf = st;
+    xmpp_conn_idle(xf->conn);
+}
+
 static void xmpp_close(void *st, const struct ft_meta *m)
 {
     struct xmpp_flow *xf = st;
@@ -207,9 +213,9 @@ int dispatch_init(struct dispatch *d, const struct xmpp_config *xmpp_cfg,
         return -1;
     }
     d->xmpp_ops = (struct stream_dissector){ "xmpp", xmpp_open, xmpp_data, xmpp_gap,
-                                             xmpp_eof, xmpp_close, d };
+                                             xmpp_eof, xmpp_close, d, xmpp_idle };
     d->dns_tcp_ops = (struct stream_dissector){ "dns", dns_tcp_open, dns_tcp_data_cb,
-                                                dns_tcp_gap_cb, dns_tcp_eof_cb, dns_tcp_close, d };
+                                                dns_tcp_gap_cb, dns_tcp_eof_cb, dns_tcp_close, d, NULL };
     d->dns_udp_ops = (struct datagram_dissector){ "dns", dns_udp, d };
     return 0;
 }

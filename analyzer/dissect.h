@@ -50,6 +50,10 @@ struct stream_dissector {
     /* End of the connection: free the state. */
     void (*close)(void *state, const struct ft_meta *m);
     void *user;
+    /* The connection has been quiet for a while (packet time): give back
+     * memory that can be rebuilt without changing what is reported.
+     * Optional. */
+    void (*idle)(void *state);
 };
 
 struct datagram_dissector {

@@ -171,8 +171,20 @@ void flow_touch(struct flow_table *t, struct flow *f, enum flow_list list, const
     f->last_frame = m->frame;
     f->last_meta = *m;
     f->last_meta.flow_id = f->info.flow_id;
+    f->idle_told = false;
     list_unlink(t, f);
     list_append(t, f, list);
+}
+
+void flow_for_idle(struct flow_table *t, enum flow_list list, int64_t now_ns, int64_t idle_ns,
+                   void (*fn)(void *user, struct flow *f), void *user)
+{
+    for (struct flow *f = t->lists[list].head; f != NULL && now_ns - f->last_ns > idle_ns; f = f->lnext) {
+        if (!f->idle_told) {
+            f->idle_told = true;
+            fn(user, f);
+        }
+    }
 }
 
 void flow_expire(struct flow_table *t, int64_t now_ns, const struct ft_meta *m)

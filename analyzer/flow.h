@@ -61,6 +61,7 @@ struct flow {
     void *dis_state;
     uint8_t sniff[2][64];             /* first bytes per direction while undecided */
     uint8_t sniff_len[2];
+    bool idle_told;                   /* flow_for_idle called back since the last touch */
 };
 
 struct flow_config {
@@ -98,6 +99,13 @@ void flow_touch(struct flow_table *t, struct flow *f, enum flow_list list, const
 
 /* Ends flows idle for longer than their list's timeout at time now_ns. */
 void flow_expire(struct flow_table *t, int64_t now_ns, const struct ft_meta *m);
+
+/* Calls fn once for each flow on `list` that has been idle for longer than
+ * idle_ns at time now_ns and not been reported idle since it was last
+ * touched.  Walks from the idlest flow and stops at the first busy one;
+ * fn must not end or touch flows. */
+void flow_for_idle(struct flow_table *t, enum flow_list list, int64_t now_ns, int64_t idle_ns,
+                   void (*fn)(void *user, struct flow *f), void *user);
 
 /* Ends one flow now. */
 void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason why,

@@ -375,6 +375,17 @@ static void handle_tcp(struct pipeline *pl, struct packet *pkt)
     report_handshake(pl, f, &before);
 }
 
+/* A connection quiet this long (packet time) lets its dissector give back
+ * what it can rebuild (the XMPP parsers between stanzas). */
+#define DISSECTOR_IDLE_NS (5 * FT_NS_PER_SEC)
+
+static void tell_idle(void *user, struct flow *f)
+{
+    (void)user;
+    if (f->dis && f->dis->idle && f->dis_state)
+        f->dis->idle(f->dis_state);
+}
+
 /* Packet time moved on to m->ts_ns: timers above may fire before facts
  * of that time, and timeouts run at most once per second of it. */
 static void advance_clock(struct pipeline *pl, const struct ft_meta *m, bool first)
@@ -385,6 +396,7 @@ static void advance_clock(struct pipeline *pl, const struct ft_meta *m, bool fir
     }
     if (pl->have_packets && m->ts_ns >= pl->next_housekeeping_ns) {
         flow_expire(pl->flows, m->ts_ns, m);
+        flow_for_idle(pl->flows, FLOW_LIST_EST, m->ts_ns, DISSECTOR_IDLE_NS, tell_idle, pl);
         ipfrag_expire(pl->frags, m->ts_ns);
         if (pl->dissectors.tick)
             pl->dissectors.tick(pl->dissectors.user, m->ts_ns);

@@ -396,6 +396,21 @@ const struct xmpp_stats *xmpp_conn_stats(const struct xmpp_conn *c)
     return c != NULL ? &c->stats : NULL;
 }
 
+void xmpp_conn_idle(struct xmpp_conn *c)
+{
+    struct mem_budget *prev;
+
+    if (c == NULL)
+        return;
+    for (int i = 0; i < 2; i++) {
+        if (!xmpp_xml_at_rest(&c->d[i]))
+            continue;
+        prev = xmpp_xml_scope_enter(&c->d[i]);
+        xmpp_xml_park(&c->d[i]);
+        xmpp_xml_scope_leave(prev);
+    }
+}
+
 void xmpp_conn_free(struct xmpp_conn *c)
 {
     struct mem_budget *prev;

@@ -244,6 +244,8 @@ struct xmpp_stats {
     uint64_t decrypted_bytes[2]; /* plaintext bytes parsed from inside TLS */
     uint64_t midstream_resyncs; /* directions picked up mid-stream: parsed on from
                                    their first stanza inside an assumed header */
+    uint64_t parks;             /* idle directions whose parser was freed between
+                                   top-level elements (xmpp_conn_idle) */
 };
 
 struct xmpp_conn;
@@ -273,6 +275,15 @@ void xmpp_conn_eof(struct xmpp_conn *c, int dir, const struct ft_meta *m);
 
 /* Counters so far.  Borrowed pointer, valid until xmpp_conn_free(). */
 const struct xmpp_stats *xmpp_conn_stats(const struct xmpp_conn *c);
+
+/* The connection has been quiet for a while: each direction resting
+ * between top-level elements gives its parser and string buffers back
+ * (about 12 KiB each); the next bytes of that direction parse in a fresh
+ * parser primed with the stream header, exactly as after a large element
+ * (stats.shrinks), so no event changes.  A direction inside an element,
+ * holding unparsed bytes, or not parsing cleartext XML keeps its state.
+ * Never from inside the callback.  c may be NULL. */
+void xmpp_conn_idle(struct xmpp_conn *c);
 
 /* Free the connection and both parsers; c may be NULL. */
 void xmpp_conn_free(struct xmpp_conn *c);

@@ -153,6 +153,8 @@ struct xdir {
                               mode then is the state of the stream inside TLS
                               (DM_TLS: not readable) */
     bool in_plain;         /* parsing decrypted bytes: events are `decrypted` */
+    bool parked;           /* idle between top-level elements: parser freed,
+                              resync before the next bytes (xmpp_conn_idle) */
 
     /* root context, replayed by resync() */
     char root_qname[PREFIX_MAX + 1 + 16];
@@ -221,6 +223,11 @@ bool xmpp_xml_resync(struct xdir *d);
 size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n);
 /* DM_DECL: skip a mid-stream "<?xml ...?>", then parse on. */
 size_t xmpp_xml_decl_step(struct xdir *d, const uint8_t *p, size_t n);
+/* Idle directions (xmpp_conn_idle): at rest means cleartext XML at level 1
+ * between top-level elements with nothing waiting inside expat; parking
+ * frees the parser and strings, and the next bytes resync first. */
+bool xmpp_xml_at_rest(const struct xdir *d);
+void xmpp_xml_park(struct xdir *d);
 /* Free d's parser.  Never from inside a handler. */
 void xmpp_xml_free(struct xdir *d);
 /* Parser position of the current token / just after it. */
@@ -251,6 +258,9 @@ void xmpp_decls_free(struct nsdecl *v, unsigned *n);
 void xmpp_pend_drop(struct xdir *d);
 /* Free d's strings and declarations.  Never from inside a handler. */
 void xmpp_stream_release(struct xdir *d);
+/* The direction rests between top-level elements: free its string
+ * buffers (their caps stay); the next element fills them again. */
+void xmpp_stream_rest(struct xdir *d);
 
 /* ---- xmpp_tls.c: the hand-off to TLS ----------------------------------- */
 

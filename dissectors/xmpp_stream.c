@@ -701,6 +701,14 @@ void xmpp_stream_text(struct xdir *d, const char *s, int len)
         note_trunc(d, sbuf_append(d->tgt, s, (size_t)len, &d->mem));
 }
 
+void xmpp_stream_rest(struct xdir *d)
+{
+    for (int k = 0; k < S_ATTR_COUNT; k++)
+        sbuf_release(&d->str[k]);
+    for (int k = 0; k < T_COUNT; k++)
+        sbuf_release(&d->txt[k]);
+}
+
 /* The direction stopped parsing XML for good: free its strings and the
  * namespace declarations it kept.  Never from inside a handler. */
 void xmpp_stream_release(struct xdir *d)

@@ -394,15 +394,45 @@ static bool at_end_tag(struct xdir *d)
     return ctx[off - 1] == '<' && ctx[off] == '/'; /* expat points at the '/' */
 }
 
+/* ---- idle directions --------------------------------------------------- */
+
+/* At rest: cleartext XML at level 1 between top-level elements, every
+ * byte given to the parser reported as a token (none waits inside
+ * expat), no halt, replay or pending declaration in flight. */
+bool xmpp_xml_at_rest(const struct xdir *d)
+{
+    return d->mode == DM_XML && d->parser != NULL && !d->parked && !d->wire_tls && !d->in_plain &&
+           d->halt == HALT_NONE && !d->synthetic && d->depth == 1 && d->top == TK_NONE &&
+           d->tgt == NULL && d->last_event == d->fed && d->replay == NULL && d->n_pend == 0;
+}
+
+/* Free what a resync and the next element rebuild: the parser and the
+ * string buffers.  The root context (root_qname, decls) and every offset
+ * stay.  Inside the direction's budget scope. */
+void xmpp_xml_park(struct xdir *d)
+{
+    xmpp_xml_free(d);
+    xmpp_stream_rest(d);
+    d->parked = true;
+    d->conn->stats.parks++;
+}
+
 /* Give up to one slice to expat; returns the bytes of p that were used. */
 size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n)
 {
     struct xmpp_conn *c = d->conn;
     size_t part = n < FEED_SLICE ? n : FEED_SLICE;
-    uint64_t base = d->fed;
+    uint64_t base;
     size_t used;
     enum XML_Status st;
 
+    if (d->parked) {
+        /* bytes for a parked direction: a fresh parser inside the header */
+        d->parked = false;
+        if (!xmpp_xml_resync(d))
+            return 0; /* the resync reported the error and ended the direction */
+    }
+    base = d->fed;
     d->halt = HALT_NONE;
     d->fed += part;
     st = XML_Parse(d->parser, (const char *)p, (int)part, XML_FALSE);

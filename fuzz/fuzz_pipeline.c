@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const struct stream_dissector sd = { "fuzz", fz_open, fz_data, fz_gap,
-                                                fz_eof, fz_close, NULL };
+                                                fz_eof, fz_close, NULL, NULL };
     static const struct datagram_dissector dd = { "fuzz", fz_datagram, NULL };
     struct dissector_set ds = { .xmpp = &sd, .dns_tcp = &sd, .dns_udp = &dd };
     struct pipeline_config cfg;

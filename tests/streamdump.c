@@ -142,7 +142,7 @@ static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t cap
 int main(int argc, char **argv)
 {
     struct recorder rec = { 0 };
-    struct stream_dissector sd = { "recorder", rec_open, rec_data, rec_gap, rec_eof, rec_close, &rec };
+    struct stream_dissector sd = { "recorder", rec_open, rec_data, rec_gap, rec_eof, rec_close, &rec, NULL };
     struct datagram_dissector dd = { "recorder", rec_datagram, &rec };
     struct dissector_set ds = { .xmpp = &sd, .dns_tcp = &sd, .dns_udp = &dd };
     struct fact_sink sink = { .on_conn = on_conn };

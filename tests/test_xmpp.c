@@ -189,6 +189,11 @@ static size_t seg_len(const struct seg *s)
     return s->n != 0 ? s->n : (s->p != NULL ? strlen(s->p) : 0);
 }
 
+/* When set, run() tells the connection it is idle after every chunk: an
+ * idle direction gives its parser back between stanzas, and what it
+ * reports must not change. */
+static bool g_idle_after_chunks;
+
 static void run(const struct seg *segs, size_t nseg, const struct xmpp_config *cfg, bool direct, int mode,
                 size_t param, struct out *o)
 {
@@ -227,6 +232,8 @@ static void run(const struct seg *segs, size_t nseg, const struct xmpp_config *c
             else if (mode == CH_RANDOM)
                 k = 1 + (size_t)(lcg(&rng) % (k < 64 ? k : 64));
             xmpp_conn_data(c, segs[i].dir, (const uint8_t *)segs[i].p + off, k, &m);
+            if (g_idle_after_chunks)
+                xmpp_conn_idle(c);
             off += k;
         }
     }
@@ -269,6 +276,19 @@ static int expect_cfg(const char *name, const struct seg *segs, size_t nseg, con
             ok = 0;
         }
     }
+    /* the same, idle after every chunk */
+    g_idle_after_chunks = true;
+    for (k = 0; k < 28 && ok; k++) {
+        if (k < 8)
+            run(segs, nseg, cfg, direct, CH_SIZE, k + 1, &o);
+        else
+            run(segs, nseg, cfg, direct, CH_RANDOM, k, &o);
+        if (strcmp(o.s, want) != 0) {
+            printf("  %s idle after chunks (%zu):\n    got  %s\n    want %s\n", name, k, o.s, want);
+            ok = 0;
+        }
+    }
+    g_idle_after_chunks = false;
     CHECK(ok);
     return ok;
 }
@@ -829,6 +849,53 @@ static void test_shrink_after_large_stanza(void)
     CHECK(b.used == 0);
 }
 
+/* An idle direction between stanzas frees its parser and strings; one
+ * inside an element keeps them; both parse on as before. */
+static void test_idle_parks_between_stanzas(void)
+{
+    static struct out o;
+    struct mem_budget b;
+    struct xmpp_config cfg;
+    struct xmpp_conn *c;
+    struct ft_meta m;
+    const char *hdr = "<stream:stream " NSDECL "to='b.example' from='a.example' version='1.0'>";
+    const char *sub = "<presence type='subscribe' to='u@b.example' from='v@a.example'/> ";
+    const char *half = "<message to='u@b.example' from='v@a.example'><body>h\xc3";
+    const char *rest = "\xa9llo</body></message>";
+    size_t busy;
+
+    budget_init(&b, 0, NULL);
+    xmpp_config_default(&cfg);
+    cfg.budget = &b;
+    cfg.include_body = true;
+    memset(&m, 0, sizeof(m));
+    o.n = 0;
+    o.s[0] = '\0';
+    c = xmpp_conn_new(&cfg, false, on_event, &o);
+    m.frame = 1;
+    xmpp_conn_data(c, 0, (const uint8_t *)hdr, strlen(hdr), &m);
+    xmpp_conn_data(c, 0, (const uint8_t *)sub, strlen(sub), &m);
+    busy = xmpp_conn_state_bytes(c);
+    xmpp_conn_idle(c);
+    CHECK(xmpp_conn_stats(c)->parks == 1);   /* the other direction never spoke */
+    if (!CHECK(xmpp_conn_state_bytes(c) + 4096 < busy))
+        printf("  state %zu bytes busy, %zu parked\n", busy, xmpp_conn_state_bytes(c));
+    xmpp_conn_idle(c);                       /* already parked: nothing more */
+    CHECK(xmpp_conn_stats(c)->parks == 1);
+    m.frame = 2;
+    xmpp_conn_data(c, 0, (const uint8_t *)half, strlen(half), &m);
+    xmpp_conn_idle(c);                       /* inside <message>: stays */
+    CHECK(xmpp_conn_stats(c)->parks == 1);
+    m.frame = 3;
+    xmpp_conn_data(c, 0, (const uint8_t *)rest, strlen(rest), &m);
+    CHECK(xmpp_conn_stats(c)->stanzas == 2);
+    if (!CHECK(strstr(o.s, "subscribe") != NULL && strstr(o.s, "h\xc3\xa9llo") != NULL &&
+               strstr(o.s, "error") == NULL))
+        printf("  got %.400s\n", o.s);
+    xmpp_conn_free(c);
+    CHECK(b.used == 0);
+}
+
 int main(void)
 {
     test_starttls_tls12();
@@ -846,5 +913,6 @@ int main(void)
     test_token_cap();
     test_state_budget();
     test_shrink_after_large_stanza();
+    test_idle_parks_between_stanzas();
     return check_summary("xmpp");
 }

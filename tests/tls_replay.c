@@ -166,7 +166,7 @@ static void on_frame(void *user, int linktype, const uint8_t *data, uint32_t cap
 int main(int argc, char **argv)
 {
     struct replay r = { 0 };
-    struct stream_dissector sd = { "tls-replay", rf_open, rf_data, rf_gap, rf_eof, rf_close, &r };
+    struct stream_dissector sd = { "tls-replay", rf_open, rf_data, rf_gap, rf_eof, rf_close, &r, NULL };
     struct dissector_set ds = { .xmpp = &sd };
     struct fact_sink sink = { 0 };
     struct pipeline_config cfg;
