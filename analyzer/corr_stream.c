@@ -231,6 +231,7 @@ static void reset_identity(struct correlator *c)
     c->stats.c2s_conns = c->retired_c2s;
     c->stats.nat_pairs = c->retired_nat_pairs;
     c->stats.nat_candidates_capped = 0;
+    c->stats.nat_ambiguous = 0;
 }
 
 /* The direction an SRV lookup speaks for: who asked (the book, the one
@@ -665,6 +666,7 @@ void stream_round(struct correlator *c, int64_t now, bool final)
     reset_identity(c);
     names_gc(c);
     identity_classify(c);
+    nat_estimate_clocks(c);
     identity_pair_nat(c);
     identity_index_lookups(c);
     identity_learn_addresses(c);

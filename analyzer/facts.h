@@ -119,6 +119,10 @@ struct conn_record {
     uint16_t synack_count;
     int64_t syn_times_ns[FACT_MAX_SYN_TIMES]; /* first min(syn_count, MAX) SYN times */
     int64_t rtt_ns;                    /* SYN -> SYN-ACK; -1 = unknown */
+    uint32_t isn[2];                   /* initial sequence numbers: [ORIG] of the first SYN,
+                                        * [RESP] of the first SYN-ACK (valid when that frame is
+                                        * set); the evidence that pairs two views of one
+                                        * connection across a NAT or two capture points */
 
     bool midstream;                    /* first packet was not a SYN: capture started late */
     bool established;

@@ -35,7 +35,7 @@
 #include "facts.h"
 #include "verdict.h"
 
-#define FEDTRACE_SCHEMA_VERSION "1.1"
+#define FEDTRACE_SCHEMA_VERSION "1.2"
 
 enum output_format {
     OUTPUT_JSON,

@@ -220,6 +220,8 @@ void tcp_conn_facts(const struct tcp_conn *c, struct conn_record *r)
     r->synack_count = c->synack_count;
     memcpy(r->syn_times_ns, c->syn_times_ns, sizeof(r->syn_times_ns));
     r->rtt_ns = tcp_conn_rtt_ns(c);
+    r->isn[0] = c->isn[0];
+    r->isn[1] = c->isn[1];
     r->midstream = c->midstream;
     r->established = c->established;
     r->closed = c->closed;
