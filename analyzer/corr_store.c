@@ -24,6 +24,7 @@ void conn_free(struct cconn *k)
     }
     free(k->ev);
     free(k->rec);
+    free(k->syn_retry);
     for (int d = 0; d < 2; d++) {
         free(k->stz_dom[d][0]);
         free(k->stz_dom[d][1]);
@@ -117,6 +118,28 @@ struct cconn *store_conn_get(struct correlator *c, uint64_t flow_id)
  * overwrite the TCP facts with the newer snapshot, CONN_END marks it
  * ended.  Times that can only move forward never go back (a late record
  * of an earlier phase cannot undo what a newer one said). */
+/* -V: the frames of the SYN retransmissions the record knows, each to be
+ * a timeline line of its own. */
+static void keep_syn_retries(struct cconn *k, const struct conn_record *r)
+{
+    unsigned n = r->syn_count < FACT_MAX_SYN_TIMES ? r->syn_count : FACT_MAX_SYN_TIMES;
+    if (!r->syn.frame || n < 2 || n - 1 <= k->n_syn_retry)
+        return;
+    if (!k->syn_retry && !(k->syn_retry = calloc(FACT_MAX_SYN_TIMES - 1, sizeof(*k->syn_retry))))
+        return;
+    k->n_syn_retry = 0;
+    for (unsigned i = 1; i < n; i++) {
+        struct frame_ref *f = &k->syn_retry[k->n_syn_retry];
+        if (!r->syn_frame_off[i] || !r->syn_src_frame_off[i])
+            continue;
+        f->frame = r->syn.frame + r->syn_frame_off[i];
+        f->src_frame = r->syn.src_frame + r->syn_src_frame_off[i];
+        f->source = r->syn.source;
+        f->ts_ns = r->syn_times_ns[i];
+        k->n_syn_retry++;
+    }
+}
+
 void store_conn_record(struct correlator *c, const struct conn_record *r)
 {
     struct cconn *k;
@@ -153,6 +176,8 @@ void store_conn_record(struct correlator *c, const struct conn_record *r)
                                   : 0;
     if (r->syn_count >= 2 && r->syn_count <= FACT_MAX_SYN_TIMES)
         k->syn_gap_ns = r->syn_times_ns[r->syn_count - 1] - r->syn_times_ns[r->syn_count - 2];
+    if (c->cfg.full_timeline)
+        keep_syn_retries(k, r);
     k->midstream = r->midstream;
     k->established = r->established || (r->synack.frame && r->dir[FT_DIR_ORIG].packets > 1);
     for (int d = 0; d < 2; d++) {

@@ -80,6 +80,9 @@ struct cconn {
     char history[24];
     int64_t last_syn_ns;     /* the newest SYN (re)transmission kept, 0 = none */
     int64_t syn_gap_ns;      /* between the last two SYNs, 0 = one SYN */
+    struct frame_ref *syn_retry; /* owned, full_timeline only: the SYN retransmissions
+                              * whose frames are known, in order */
+    uint8_t n_syn_retry;
     bool ended;              /* the CONN_END record arrived */
     int64_t active_ns;       /* newest record or event time (retirement) */
     uint64_t create_seq;     /* order of creation */

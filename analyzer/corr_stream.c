@@ -111,6 +111,7 @@ static void direction_clear(struct corr_direction *d)
         free(d->timeline[t].what);
     d->n_timeline = 0;
     d->timeline_elided = 0;
+    d->n_nat = 0;
     free(d->text);
     d->text = NULL;
     memset(&d->verdict, 0, sizeof(d->verdict));
@@ -180,7 +181,7 @@ static void emit(struct correlator *c, const struct corr_federation *f, struct c
 static void trim_timeline(struct correlator *c, struct corr_direction *d)
 {
     unsigned keep = c->cfg.timeline_keep, w = 0;
-    if (d->n_timeline > 2 * keep) {
+    if (!c->cfg.full_timeline && d->n_timeline > 2 * keep) { /* -V: nothing elided */
         for (unsigned i = 0; i < d->n_timeline; i++) {
             if (i < keep || i >= d->n_timeline - keep || d->timeline[i].failing) {
                 d->timeline[w++] = d->timeline[i];

@@ -62,14 +62,38 @@ void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, u
     t->stage = st;
 }
 
+/* Remembers that k and its NAT twin (the other observer's copy) are one
+ * connection, once per pair, for the report to draw the NAT. */
+static void note_nat_pair(struct corr_direction *d, const struct cconn *k)
+{
+    const struct cconn *p = k->nat_peer;
+    if (!p)
+        return;
+    for (unsigned i = 0; i < d->n_nat; i++)
+        if ((d->nat[i].flow_id[0] == k->flow_id && d->nat[i].flow_id[1] == p->flow_id) ||
+            (d->nat[i].flow_id[0] == p->flow_id && d->nat[i].flow_id[1] == k->flow_id))
+            return;
+    if (d->n_nat == CORR_MAX_NAT_PAIRS)
+        return;
+    d->nat[d->n_nat].flow_id[0] = k->flow_id;
+    d->nat[d->n_nat].flow_id[1] = p->flow_id;
+    d->nat[d->n_nat].source[0] = k->source;
+    d->nat[d->n_nat].source[1] = p->source;
+    d->n_nat++;
+}
+
 void timeline_add_tcp(struct dctx *x, const struct cconn *k, enum fed_stage st_tcp)
 {
     char a[80], b[80], s[24];
+    note_nat_pair(x->d, k);
     corr_addr_port(a, sizeof(a), &k->addr[0], k->port[0]);
     corr_addr_port(b, sizeof(b), &k->addr[1], k->port[1]);
     if (k->syn.frame)
         timeline_add(x, &k->syn, k->flow_id, 0, st_tcp, "SYN %s -> %s (%s in all)", a, b,
                corr_syns_str(k->syn_count, s, sizeof(s)));
+    /* -V: each retransmission a line (the ones whose frame is known) */
+    for (unsigned i = 0; i < k->n_syn_retry; i++)
+        timeline_add(x, &k->syn_retry[i], k->flow_id, 0, st_tcp, "SYN %s -> %s retransmitted", a, b);
     if (k->synack.frame)
         timeline_add(x, &k->synack, k->flow_id, 0, st_tcp, "SYN-ACK from %s", b);
     if (!k->syn.frame && !k->synack.frame && k->first_ns) {

@@ -77,6 +77,7 @@ struct corr_config {
     int64_t idle_timeout_ns;       /* an ended connection idle this long is retired */
     uint32_t timeline_keep;        /* a retired direction keeps the first and last N lines */
     uint32_t max_federations;      /* retired federations kept for the document */
+    bool full_timeline;            /* -V: nothing elided, each SYN retransmission a line */
 };
 
 void corr_config_default(struct corr_config *cfg);
@@ -106,6 +107,14 @@ struct corr_tl {
     enum fed_stage stage;
     bool failing;              /* the step the verdict points at */
     char *what;                /* e.g. "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)"; owned */
+};
+
+/* Two copies of one connection that observers on either side of a NAT
+ * saw (identity_pair_nat pairs them): flow ids and capture sources. */
+#define CORR_MAX_NAT_PAIRS 4
+struct corr_nat_pair {
+    uint64_t flow_id[2];
+    uint32_t source[2];
 };
 
 struct corr_verdict {
@@ -138,6 +147,8 @@ struct corr_direction {
     struct corr_tl *timeline;  /* owned */
     unsigned n_timeline, cap_timeline;
     uint64_t timeline_elided;  /* lines left out of a retired direction's timeline */
+    struct corr_nat_pair nat[CORR_MAX_NAT_PAIRS]; /* NAT twins among the timeline's connections */
+    unsigned n_nat;
     bool retired;              /* its facts are freed: verdict and timeline are final */
     bool facts_freed;          /* some of its facts were retired */
     /* Streaming bookkeeping (corr_stream.c). */

@@ -118,6 +118,9 @@ struct conn_record {
     uint16_t syn_count;                /* SYNs sent by the originator (1 + retransmissions) */
     uint16_t synack_count;
     int64_t syn_times_ns[FACT_MAX_SYN_TIMES]; /* first min(syn_count, MAX) SYN times */
+    /* SYN i's frame and file frame less syn's (i >= 1: a retransmission);
+     * 0 = unknown (another source, or too far) */
+    uint32_t syn_frame_off[FACT_MAX_SYN_TIMES], syn_src_frame_off[FACT_MAX_SYN_TIMES];
     int64_t rtt_ns;                    /* SYN -> SYN-ACK; -1 = unknown */
     uint32_t isn[2];                   /* initial sequence numbers: [ORIG] of the first SYN,
                                         * [RESP] of the first SYN-ACK (valid when that frame is

@@ -351,8 +351,6 @@ int fedtrace_main(int argc, char **argv)
         outfile_whole_lines(&of);
         outfile_set_rotation(&of, o.rotate_size, o.rotate_seconds);
     }
-    if (o.format < 0)
-        o.format = outfile_isatty(&of) ? OUTPUT_TEXT : OUTPUT_JSON;
 
     if (o.html) {
         char dir[256];

@@ -82,6 +82,7 @@ static const struct option long_options[] = {
     { "summary", no_argument, NULL, OPT_SUMMARY },
     { "absolute-time", no_argument, NULL, OPT_ABSOLUTE_TIME },
     { "list-interfaces", no_argument, NULL, 'D' },
+    { "full-timeline", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
 
@@ -118,7 +119,8 @@ static void usage(FILE *fp)
             "                           tagged or not.  Files: no filter, every packet is\n"
             "                           examined so XMPP on other ports is found by content\n"
             "  -F, --filter-file FILE   read the BPF filter from FILE\n"
-            "  -c, --count N            stop after N frames\n"
+            "  -c, --count N            stop after N packets that pass the filter (as\n"
+            "                           tcpdump -c)\n"
             "  -s, --snaplen N          live snapshot length (default 262144)\n"
             "  -p                       live: do not put the interface in promiscuous mode\n"
             "  -B, --buffer-size KIB    live: kernel capture buffer size\n"
@@ -171,7 +173,7 @@ static void usage(FILE *fp)
             "      --format FMT         json (one document), ndjson (one event per line),\n"
             "                           text (a short report) or html (one self-contained\n"
             "                           page with a ladder diagram per federation); default:\n"
-            "                           text on a terminal, json otherwise\n"
+            "                           text, to a terminal, a pipe or a file alike\n"
             "      --rotate-size SIZE   NDJSON -o FILE: move FILE aside as FILE.<UTC time>\n"
             "                           once it holds SIZE bytes (K, M, G suffixes)\n"
             "      --rotate-seconds N   NDJSON -o FILE: the same every N seconds\n"
@@ -192,6 +194,10 @@ static void usage(FILE *fp)
             "  -D, --list-interfaces    list the interfaces a live capture can use, and exit\n"
             "  -n                       accepted for tcpdump habit: fedtrace never resolves\n"
             "                           names\n"
+            "  -V, --full-timeline      the whole timeline of every direction (as tshark -V\n"
+            "                           shows every detail): nothing elided from any\n"
+            "                           direction (--timeline-keep), and each SYN\n"
+            "                           retransmission a line of its own\n"
             "\n"
             "Commands:\n"
             "  fedtrace explain CODE    the long explanation and advice for a verdict code\n"
@@ -285,7 +291,7 @@ int options_parse(int argc, char **argv, struct run_opts *o)
     int ch;
     uint64_t v;
 
-    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:nD", long_options, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:nDV", long_options, NULL)) != -1) {
         switch (ch) {
         case 'r':
         case 'i':
@@ -484,6 +490,9 @@ int options_parse(int argc, char **argv, struct run_opts *o)
             break;
         case 'n':
             break; /* tcpdump habit; fedtrace never resolves names */
+        case 'V':
+            o->corr.full_timeline = true;
+            break;
         case 'D': {
             char err[CAPTURE_ERRBUF_SIZE];
             if (capture_list_interfaces(stdout, err, sizeof(err)) != 0) {
@@ -526,6 +535,10 @@ int options_parse(int argc, char **argv, struct run_opts *o)
         }
         o->format = OUTPUT_TEXT;
     }
+    /* Text unless another format is asked for, terminal or not (as tshark
+     * writes text unless -T asks otherwise). */
+    if (o->format < 0)
+        o->format = OUTPUT_TEXT;
     if (o->ninputs == 0) {
         fprintf(stderr, "fedtrace: no input: give -r FILE or -i INTERFACE (see --help)\n");
         return -1;

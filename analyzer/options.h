@@ -27,7 +27,7 @@ struct run_opts {
     char *filter;               /* owned */
     bool filter_given;
     const char *out_path;
-    int format;                 /* -1 = choose by terminal */
+    int format;                 /* enum output_format; -1 until parsed: text */
     bool html;                  /* --format html: a JSON document made into a page */
     bool summary;               /* --summary: text, one line per direction */
     bool absolute_time;         /* --absolute-time: text timeline in UTC */

@@ -225,11 +225,6 @@ int outfile_rotate_due(struct outfile *of)
     return rotate(of);
 }
 
-bool outfile_isatty(const struct outfile *of)
-{
-    return isatty(of->fd) == 1;
-}
-
 const char *outfile_name(const struct outfile *of)
 {
     return of->path ? of->path : "standard output";

@@ -47,9 +47,6 @@ struct outfile {
  * Returns 0, or -1 with errno set (nothing to close). */
 int outfile_open(struct outfile *of, const char *path, bool append);
 
-/* True when the output is a terminal. */
-bool outfile_isatty(const struct outfile *of);
-
 /* "standard output" or the path, for messages. */
 const char *outfile_name(const struct outfile *of);
 

@@ -102,6 +102,29 @@ void verdict_adjust_for_drops(const struct output *o, const struct corr_directio
     }
 }
 
+/* The timeline's connections that were seen on both sides of a NAT, each
+ * with its twin (what the report draws the firewall/NAT lane from):
+ * "uid", "source", "observer" (when tagged) and the same of the twin as
+ * "nat_peer", "nat_peer_source", "nat_peer_observer". */
+static json_object *nat_pairs_json(const struct output *out, const struct corr_direction *d)
+{
+    json_object *arr = json_object_new_array();
+    for (unsigned i = 0; i < d->n_nat && i < CORR_MAX_NAT_PAIRS; i++) {
+        const struct corr_nat_pair *n = &d->nat[i];
+        json_object *p = json_object_new_object();
+        json_object_object_add(p, "uid", jref_uid(out, n->flow_id[0], 'C'));
+        json_object_object_add(p, "source", jint(n->source[0]));
+        if (n->source[0] < out->nsources && out->sources[n->source[0]].observer)
+            json_object_object_add(p, "observer", jstr(out->sources[n->source[0]].observer));
+        json_object_object_add(p, "nat_peer", jref_uid(out, n->flow_id[1], 'C'));
+        json_object_object_add(p, "nat_peer_source", jint(n->source[1]));
+        if (n->source[1] < out->nsources && out->sources[n->source[1]].observer)
+            json_object_object_add(p, "nat_peer_observer", jstr(out->sources[n->source[1]].observer));
+        json_object_array_add(arr, p);
+    }
+    return arr;
+}
+
 static json_object *direction_json(const struct output *out, const struct corr_direction *d)
 {
     json_object *o = json_object_new_object(), *st = json_object_new_object(), *tl = json_object_new_array();
@@ -138,6 +161,8 @@ static json_object *direction_json(const struct output *out, const struct corr_d
     json_object_object_add(o, "timeline", tl);
     if (d->timeline_elided)
         json_object_object_add(o, "timeline_elided", jint(d->timeline_elided));
+    if (d->n_nat)
+        json_object_object_add(o, "nat_pairs", nat_pairs_json(out, d));
     return o;
 }
 

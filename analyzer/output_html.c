@@ -180,8 +180,8 @@ static const char page_head[] =
     ".ok{background:#2e7d32}.failed{background:#c62828}.pending{background:#ef6c00}.unknown{background:#757575}\n"
     ".dir{border:1px solid #ddd;border-radius:.4em;padding:.5em 1em;margin:1em 0}\n"
     ".row{display:flex;gap:1em;align-items:flex-start;flex-wrap:wrap}\n"
-    ".ladder{overflow:auto;max-height:640px;max-width:100%;border:1px solid #eee;flex:1 1 600px}\n"
-    ".why{flex:0 1 380px;border-left:4px solid #c62828;padding:.3em .8em;background:#fff5f5}\n"
+    "div.ladder{overflow:auto;max-height:640px;max-width:100%;border:1px solid #eee;flex:1 1 600px}\n"
+    ".why{flex:0 1 340px;border-left:4px solid #c62828;padding:.3em .8em;background:#fff5f5}\n"
     ".why.okbox{border-color:#2e7d32;background:#f5fff5}\n"
     "svg text{font-family:ui-monospace,monospace;font-size:11px}\n"
     "</style>\n</head>\n<body>\n";
@@ -267,7 +267,7 @@ static void write_why(FILE *fp, json_object *v)
     fputs("</div>\n", fp);
 }
 
-static void write_federation(FILE *fp, json_object *doc, json_object *fed, size_t i)
+static void write_federation(FILE *fp, json_object *doc, const struct html_index *ix, json_object *fed, size_t i)
 {
     json_object *dirs = hj_get(fed, "directions", json_type_array);
     size_t nd = dirs ? json_object_array_length(dirs) : 0;
@@ -328,7 +328,7 @@ static void write_federation(FILE *fp, json_object *doc, json_object *fed, size_
             fprintf(fp, "; %" PRId64 " timeline steps were left out of the document (the middle of a long run)",
                     hj_int(dir, "timeline_elided", 0));
         fputs("</p>\n<div class=\"row\">\n<div class=\"ladder\">\n", fp);
-        html_ladder(fp, doc, fed, dir);
+        html_ladder(fp, doc, ix, fed, dir);
         fputs("</div>\n", fp);
         write_why(fp, v);
         fputs("</div>\n</div>\n", fp);
@@ -481,6 +481,7 @@ static void write_page(FILE *fp, json_object *doc)
 {
     json_object *feds = hj_get(doc, "federations", json_type_array);
     size_t n = feds ? json_object_array_length(feds) : 0;
+    struct html_index *ix = html_index_new(doc); /* NULL: the ladders place no steps */
 
     fputs(page_head, fp);
     fputs("<h1>fedtrace report</h1>\n<p>", fp);
@@ -491,7 +492,8 @@ static void write_page(FILE *fp, json_object *doc)
           "<a href=\"#capture\">capture</a></p>\n", fp);
     write_overview(fp, feds);
     for (size_t i = 0; i < n; i++)
-        write_federation(fp, doc, json_object_array_get_idx(feds, i), i);
+        write_federation(fp, doc, ix, json_object_array_get_idx(feds, i), i);
+    html_index_free(ix);
     write_lookups(fp, doc);
     write_connections(fp, doc);
     write_capture(fp, doc);

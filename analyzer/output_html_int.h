@@ -43,8 +43,19 @@ const char *html_status_words(const char *status);
  * source_frame).  Written escaped. */
 void html_frame_ref(FILE *fp, json_object *doc, json_object *pkt);
 
+/* The document's connections and DNS lookups by uid (output_html_index.c),
+ * built once per page.  The index points into the document, which must
+ * outlive it; html_index_free frees the index only. */
+enum html_list { HTML_CONNECTIONS, HTML_DNS };
+struct html_index;
+struct html_index *html_index_new(json_object *doc); /* NULL: out of memory */
+void html_index_free(struct html_index *ix);
+/* The member of list whose "uid" is uid (the first of equal ones), or
+ * NULL. */
+json_object *html_index_get(const struct html_index *ix, enum html_list list, const char *uid);
+
 /* The ladder diagram of one federation direction as inline SVG, the
  * failing step red.  Returns the number of steps drawn. */
-unsigned html_ladder(FILE *fp, json_object *doc, json_object *fed, json_object *dir);
+unsigned html_ladder(FILE *fp, json_object *doc, const struct html_index *ix, json_object *fed, json_object *dir);
 
 #endif

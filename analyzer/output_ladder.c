@@ -6,7 +6,9 @@
  * its frame, the failing step in red.  Consecutive repeats (retries) are
  * drawn once with a count.  Parties are recognised from the document: the
  * DNS lookups' servers, the stream headers' from/to on each connection,
- * private against public addresses for a server and its NAT.
+ * and the firewall/NAT from the direction's nat_pairs (the correlator's
+ * pairing of the two observers' copies of a connection).  Connections and
+ * lookups are found through the page's uid index.
  */
 #include <config.h>
 
@@ -18,12 +20,13 @@
 
 #define MAX_LANES 12
 #define MAX_STEPS 600     /* drawn; the rest are counted */
-#define LANE_W 180
+#define LANE_W 165
 #define LEFT 10
+#define TIME_W 175        /* the time and frame column, left of the lanes */
 #define TOP 64
 #define ROW 30
 #define NO_LANE UINT32_MAX
-#define NAT_SCAN_MAX 512  /* connections looked at to recognise parties */
+#define NAT_PAIRS_MAX 4   /* nat_pairs read (the schema's maxItems) */
 
 enum role { ROLE_LOCAL_CLIENT, ROLE_LOCAL_SERVER, ROLE_DNS, ROLE_NAT, ROLE_REMOTE_SERVER, ROLE_REMOTE_CLIENT, ROLE_HOST };
 
@@ -49,6 +52,7 @@ struct step {
 
 struct ladder {
     json_object *doc;
+    const struct html_index *ix;
     const char *local;
     const char *from, *to; /* the direction's domains */
     struct lane lanes[MAX_LANES];
@@ -83,20 +87,6 @@ static uint32_t lane_of(struct ladder *l, const char *ip)
     l->lanes[l->nlanes].role = ROLE_HOST;
     l->lanes[l->nlanes].order = l->nlanes;
     return l->nlanes++;
-}
-
-static json_object *find_by_uid(json_object *doc, const char *list, const char *uid)
-{
-    json_object *arr = hj_get(doc, list, json_type_array);
-    if (!uid)
-        return NULL;
-    for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-        json_object *o = json_object_array_get_idx(arr, i);
-        const char *u = hj_str(o, "uid");
-        if (u && strcmp(u, uid) == 0)
-            return o;
-    }
-    return NULL;
 }
 
 /* The lane of ip when it has one (never adds). */
@@ -145,56 +135,51 @@ static void learn_conn(struct ladder *l, json_object *c, uint32_t lo, uint32_t l
                                                                                       : ROLE_LOCAL_CLIENT;
 }
 
-/* Roles from every connection of the document between known lanes (the
- * correlator may cite one observer's copy of a connection only). */
-static void learn_all(struct ladder *l)
+/* The address that differs between two copies of one connection, the
+ * public one of a private/public pair: the NAT's outside address. */
+static const char *nat_address(json_object *a, json_object *b, const char *end)
 {
-    json_object *conns = hj_get(l->doc, "connections", json_type_array);
-    for (size_t i = 0; conns && i < json_object_array_length(conns) && i < NAT_SCAN_MAX; i++) {
-        json_object *c = json_object_array_get_idx(conns, i);
-        learn_conn(l, c, find_lane(l, hj_str(hj_get(c, "orig", json_type_object), "ip")),
-                   find_lane(l, hj_str(hj_get(c, "resp", json_type_object), "ip")));
+    const char *ia = hj_str(hj_get(a, end, json_type_object), "ip");
+    const char *ib = hj_str(hj_get(b, end, json_type_object), "ip");
+    if (!ia || !ib || strcmp(ia, ib) == 0 || private_ip(ia) == private_ip(ib))
+        return NULL;
+    return private_ip(ia) ? ib : ia;
+}
+
+/* The firewall/NAT lane from nat_pairs: the public address one observer
+ * saw in place of the private one the other saw.  The direction's own
+ * pairs add the lane (and both copies teach roles: the timeline may cite
+ * one copy only); the other direction's pairs only mark a lane already
+ * there (a connection the NAT never forwarded has no twin of its own). */
+static void mark_nat_pairs(struct ladder *l, json_object *pairs, bool own)
+{
+    for (size_t i = 0; pairs && i < json_object_array_length(pairs) && i < NAT_PAIRS_MAX; i++) {
+        json_object *p = json_object_array_get_idx(pairs, i);
+        json_object *c[2] = { html_index_get(l->ix, HTML_CONNECTIONS, hj_str(p, "uid")),
+                              html_index_get(l->ix, HTML_CONNECTIONS, hj_str(p, "nat_peer")) };
+        const char *nat;
+        uint32_t li;
+        if (!c[0] || !c[1])
+            continue;
+        for (int k = 0; own && k < 2; k++)
+            learn_conn(l, c[k], find_lane(l, hj_str(hj_get(c[k], "orig", json_type_object), "ip")),
+                       find_lane(l, hj_str(hj_get(c[k], "resp", json_type_object), "ip")));
+        if (!(nat = nat_address(c[0], c[1], "orig")))
+            nat = nat_address(c[0], c[1], "resp");
+        li = own ? lane_of(l, nat) : find_lane(l, nat);
+        if (li != NO_LANE)
+            l->lanes[li].role = ROLE_NAT;
     }
 }
 
-/* Two copies of one connection through a NAT start within 200 ms of
- * each other (the clocks of two observers differ a little). */
-static bool close_in_time(json_object *a, json_object *b)
+static void mark_nat(struct ladder *l, json_object *fed, json_object *dir)
 {
-    int64_t ta, tb;
-    if (!html_parse_time(hj_str(a, "start"), &ta) || !html_parse_time(hj_str(b, "start"), &tb))
-        return false;
-    return ta - tb < 200000000 && tb - ta < 200000000;
-}
-
-/* A public address that speaks for our domain is the firewall/NAT when
- * another observer saw our private server open a connection to the same
- * remote address and port at the same time. */
-static void mark_nat(struct ladder *l)
-{
-    json_object *conns = hj_get(l->doc, "connections", json_type_array);
-    size_t n = conns ? json_object_array_length(conns) : 0;
-
-    if (n > NAT_SCAN_MAX)
-        n = NAT_SCAN_MAX;
-    for (size_t i = 0; i < n; i++) {
-        json_object *a = json_object_array_get_idx(conns, i);
-        uint32_t la = find_lane(l, hj_str(hj_get(a, "orig", json_type_object), "ip"));
-        json_object *ra = hj_get(a, "resp", json_type_object);
-        if (la == NO_LANE || l->lanes[la].role != ROLE_LOCAL_SERVER || private_ip(l->lanes[la].ip))
-            continue;
-        for (size_t j = 0; j < n; j++) {
-            json_object *b = json_object_array_get_idx(conns, j);
-            uint32_t lb = find_lane(l, hj_str(hj_get(b, "orig", json_type_object), "ip"));
-            json_object *rb = hj_get(b, "resp", json_type_object);
-            const char *ia = hj_str(ra, "ip"), *ib = hj_str(rb, "ip");
-            if (lb != NO_LANE && lb != la && private_ip(l->lanes[lb].ip) && ia && ib && strcmp(ia, ib) == 0 &&
-                hj_int(ra, "port", 0) == hj_int(rb, "port", -1) &&
-                hj_int(a, "source", 0) != hj_int(b, "source", 0) && close_in_time(a, b)) {
-                l->lanes[la].role = ROLE_NAT;
-                break;
-            }
-        }
+    json_object *dirs = hj_get(fed, "directions", json_type_array);
+    mark_nat_pairs(l, hj_get(dir, "nat_pairs", json_type_array), true);
+    for (size_t i = 0; dirs && i < json_object_array_length(dirs) && i < 2; i++) {
+        json_object *other = json_object_array_get_idx(dirs, i);
+        if (other != dir)
+            mark_nat_pairs(l, hj_get(other, "nat_pairs", json_type_array), false);
     }
 }
 
@@ -220,7 +205,7 @@ static void place_step(struct ladder *l, struct step *s)
     s->from = s->to = NO_LANE;
     if (!what)
         what = "";
-    if ((o = find_by_uid(l->doc, "dns", hj_str(s->entry, "dns")))) {
+    if ((o = html_index_get(l->ix, HTML_DNS, hj_str(s->entry, "dns")))) {
         uint32_t c = lane_of(l, hj_str(hj_get(o, "client", json_type_object), "ip"));
         uint32_t v = lane_of(l, hj_str(hj_get(o, "server", json_type_object), "ip"));
         const char *qname = hj_str(o, "qname");
@@ -233,7 +218,7 @@ static void place_step(struct ladder *l, struct step *s)
         bool answer = strncmp(what, "DNS query", 9) != 0;
         s->from = answer ? v : c;
         s->to = answer ? c : v;
-    } else if ((o = find_by_uid(l->doc, "connections", hj_str(s->entry, "uid")))) {
+    } else if ((o = html_index_get(l->ix, HTML_CONNECTIONS, hj_str(s->entry, "uid")))) {
         char resp_ep[96], needle[104];
         json_object *resp = hj_get(o, "resp", json_type_object);
         uint32_t lo = lane_of(l, hj_str(hj_get(o, "orig", json_type_object), "ip"));
@@ -355,21 +340,22 @@ static void draw_step(FILE *fp, struct ladder *l, const struct step *s, unsigned
         html_esc_cut(fp, what, (size_t)(x1 < x2 ? x2 - x1 : x1 - x2) / 7);
         fputs("</text>\n", fp);
     } else {
-        unsigned x = s->from != NO_LANE ? l->lanes[s->from].x : (unsigned)LEFT + 4;
+        unsigned x = s->from != NO_LANE ? l->lanes[s->from].x : (unsigned)(LEFT + TIME_W) + 4;
         fprintf(fp, "<circle cx=\"%u\" cy=\"%u\" r=\"4\" fill=\"%s\"/>\n", x, y, colour);
     }
-    fprintf(fp, "<text x=\"%u\" y=\"%u\" fill=\"%s\">", text_x, y + 4, colour);
+    /* time and frame left of the lanes, what happened right of them */
+    fprintf(fp, "<text class=\"when\" x=\"%u\" y=\"%u\" fill=\"%s\">", LEFT, y + 4, colour);
     write_reltime(fp, l, s->entry);
-    fputs("  ", fp);
+    fputs(" ", fp);
     html_frame_ref(fp, l->doc, s->entry);
     if (s->count > 1)
         fprintf(fp, "..%" PRId64 " (x%u)", s->last_frame, s->count);
-    fputs("  ", fp);
+    fprintf(fp, "</text>\n<text x=\"%u\" y=\"%u\" fill=\"%s\">", text_x, y + 4, colour);
     html_esc_cut(fp, what, 110);
     fputs("</text>\n</g>\n", fp);
 }
 
-unsigned html_ladder(FILE *fp, json_object *doc, json_object *fed, json_object *dir)
+unsigned html_ladder(FILE *fp, json_object *doc, const struct html_index *ix, json_object *fed, json_object *dir)
 {
     json_object *tl = hj_get(dir, "timeline", json_type_array);
     json_object *v = hj_get(dir, "verdict", json_type_object);
@@ -379,12 +365,13 @@ unsigned html_ladder(FILE *fp, json_object *doc, json_object *fed, json_object *
     bool failed = hj_str(v, "status") && strcmp(hj_str(v, "status"), "failed") == 0, fail_drawn = false;
     uint32_t remap[MAX_LANES];
 
-    if (!l || !(l->steps = calloc(n < MAX_STEPS ? n + 1 : MAX_STEPS + 1, sizeof(*l->steps)))) {
+    if (!ix || !l || !(l->steps = calloc(n < MAX_STEPS ? n + 1 : MAX_STEPS + 1, sizeof(*l->steps)))) {
         fputs("<p>(no memory for the diagram)</p>\n", fp);
         free(l);
         return 0;
     }
     l->doc = doc;
+    l->ix = ix;
     l->local = hj_str(fed, "local") ? hj_str(fed, "local") : hj_str(dir, "from");
     l->from = hj_str(dir, "from");
     l->to = hj_str(dir, "to");
@@ -407,8 +394,7 @@ unsigned html_ladder(FILE *fp, json_object *doc, json_object *fed, json_object *
         fail_drawn |= s.failing;
         l->steps[l->nsteps++] = s;
     }
-    learn_all(l);
-    mark_nat(l);
+    mark_nat(l, fed, dir);
     /* Lanes in the reader's order: local side left, remote side right. */
     {
         struct lane sorted[MAX_LANES];
@@ -426,9 +412,9 @@ unsigned html_ladder(FILE *fp, json_object *doc, json_object *fed, json_object *
                 l->steps[i].to = remap[l->steps[i].to];
         }
         for (unsigned i = 0; i < l->nlanes; i++)
-            l->lanes[i].x = LEFT + LANE_W / 2 + i * LANE_W;
+            l->lanes[i].x = LEFT + TIME_W + LANE_W / 2 + i * LANE_W;
     }
-    text_x = LEFT + (l->nlanes ? l->nlanes : 1) * LANE_W + 10;
+    text_x = LEFT + TIME_W + (l->nlanes ? l->nlanes : 1) * LANE_W + 10;
     width = text_x + 760;
     height = TOP + (l->nsteps + (failed && !fail_drawn) + (l->not_drawn > 0)) * ROW + 20;
     fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"ladder\" width=\"%u\" height=\"%u\" "

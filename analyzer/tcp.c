@@ -61,8 +61,16 @@ void tcp_conn_packet(struct tcp_conn *c, struct reasm_ctx *rc, enum ft_dir dir,
 
     if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
         tcp_conn_history(c, dir, HIST_SYN);
-        if (c->syn_count < TCP_MAX_SYN_TIMES)
+        if (c->syn_count < TCP_MAX_SYN_TIMES) {
             c->syn_times_ns[c->syn_count] = pkt->meta.ts_ns;
+            /* a retransmission's frame, as offsets from the first SYN's
+             * (same file only; -V lists each one) */
+            if (c->syn.frame && pkt->meta.source == c->syn.source && pkt->meta.frame - c->syn.frame <= UINT32_MAX &&
+                pkt->meta.src_frame - c->syn.src_frame <= UINT32_MAX && pkt->meta.src_frame > c->syn.src_frame) {
+                c->syn_frame_off[c->syn_count] = (uint32_t)(pkt->meta.frame - c->syn.frame);
+                c->syn_src_frame_off[c->syn_count] = (uint32_t)(pkt->meta.src_frame - c->syn.src_frame);
+            }
+        }
         if (c->syn_count < UINT16_MAX)
             c->syn_count++;
         if (!c->syn.frame) {
@@ -219,6 +227,8 @@ void tcp_conn_facts(const struct tcp_conn *c, struct conn_record *r)
     r->syn_count = c->syn_count;
     r->synack_count = c->synack_count;
     memcpy(r->syn_times_ns, c->syn_times_ns, sizeof(r->syn_times_ns));
+    memcpy(r->syn_frame_off, c->syn_frame_off, sizeof(r->syn_frame_off));
+    memcpy(r->syn_src_frame_off, c->syn_src_frame_off, sizeof(r->syn_src_frame_off));
     r->rtt_ns = tcp_conn_rtt_ns(c);
     r->isn[0] = c->isn[0];
     r->isn[1] = c->isn[1];

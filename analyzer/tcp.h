@@ -61,6 +61,8 @@ struct tcp_conn {
     uint16_t syn_count;            /* SYNs sent by the originator (1 + retransmissions) */
     uint16_t synack_count;
     int64_t syn_times_ns[TCP_MAX_SYN_TIMES]; /* times of the first SYNs */
+    uint32_t syn_frame_off[TCP_MAX_SYN_TIMES];     /* their frames less syn.frame */
+    uint32_t syn_src_frame_off[TCP_MAX_SYN_TIMES]; /* ... and file frames; 0 = unknown */
     uint32_t isn[2];
     bool midstream;                /* first packet was not a SYN: capture started late */
     bool established;

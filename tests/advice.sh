@@ -26,7 +26,7 @@ for files in cases:
     args = []
     for f in files:
         args += ["-r", f]
-    d = json.loads(subprocess.run([fedtrace, "-q"] + args, capture_output=True, text=True).stdout)
+    d = json.loads(subprocess.run([fedtrace, "-q", "--format", "json"] + args, capture_output=True, text=True).stdout)
     for f in d["federations"]:
         for x in f["directions"]:
             for a in x["verdict"]["advice"]:

@@ -27,7 +27,7 @@ while IFS='|' read -r scenario files from to status code; do
     args=""
     for f in $(echo "$files" | tr ',' ' '); do args="$args -r $out/$f"; done
     # shellcheck disable=SC2086
-    got=$("$FEDTRACE" -q $args | "$PY" -c "
+    got=$("$FEDTRACE" --format json -q $args | "$PY" -c "
 import json, sys
 d = json.load(sys.stdin)
 print(' '.join('%s %s' % (x['verdict']['status'], x['verdict']['code']) for f in d['federations']
@@ -60,7 +60,7 @@ EOF_TABLE
 # XML declaration.
 scenario=tls-ok
 if "$SRCDIR/tools/lab/run" "$scenario" "$out" >"$out/$scenario.log" 2>&1; then
-    res=$("$FEDTRACE" -q -v -r "$out/federation-tls-ok-outside.pcap@outside" \
+    res=$("$FEDTRACE" --format json -q -v -r "$out/federation-tls-ok-outside.pcap@outside" \
         -r "$out/federation-tls-ok-inside.pcap@inside" | "$PY" -c '
 import json, sys
 d = json.load(sys.stdin)

@@ -27,7 +27,7 @@ n=$(grep -c '"event_type":"dns.lookup"' "$work/unk.ndjson")
 if [ "$n" = 6 ]; then ok; else bad "expected 6 dns.lookup events, got $n"; fi
 # The same capture merged with a sample: one bad record must not take the
 # other file's verdicts down.
-if "$FEDTRACE" -q -r "$cap" -r "$SRCDIR/samples/federation-ok-outside.pcap" -o "$work/merged.json" &&
+if "$FEDTRACE" --format json -q -r "$cap" -r "$SRCDIR/samples/federation-ok-outside.pcap" -o "$work/merged.json" &&
     grep -q '"federations"' "$work/merged.json"; then ok; else bad "merged run with unknown DNS types"; fi
 
 # 2. pcapng timestamps that do not fit 64-bit nanoseconds (2^64-1 units; an
@@ -43,10 +43,10 @@ then ok; else bad "huge-ts: 4 frames, 2 bad timestamps counted"; fi
 # 3. pcapng whose interfaces have different link types (a mergecap merge):
 #    analysed completely, exit 0; a damaged pcapng: analysed up to the
 #    damage, exit 3.
-if "$FEDTRACE" -q -r "$work/mixed-link.pcapng" -o "$work/mixed.json" &&
+if "$FEDTRACE" --format json -q -r "$work/mixed-link.pcapng" -o "$work/mixed.json" &&
     "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); s=d['capture']['sources'][0]; sys.exit(0 if s['frames'] == 13 and 'error' not in s and d['federations'][0]['verdict']['status'] == 'ok' else 1)" "$work/mixed.json"
 then ok; else bad "mixed-link.pcapng not analysed completely"; fi
-"$FEDTRACE" -r "$work/damaged.pcapng" -o "$work/damaged.json" 2>"$work/damaged.err"
+"$FEDTRACE" --format json -r "$work/damaged.pcapng" -o "$work/damaged.json" 2>"$work/damaged.err"
 st=$?
 if [ "$st" -eq 3 ] && grep -q "damaged after frame 9" "$work/damaged.err" &&
     "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); s=d['capture']['sources'][0]; sys.exit(0 if s['frames'] == 9 and 'trailing block length' in s['error'] else 1)" "$work/damaged.json"

@@ -87,7 +87,7 @@ for keys in "$S"/*.keys; do
 
     # the same key log embedded in the capture
     if [ -f "$S/$name-dsb.pcapng" ]; then
-        "$FEDTRACE" -q -r "$S/$name-dsb.pcapng" -o "$o/dsb.json"
+        "$FEDTRACE" --format json -q -r "$S/$name-dsb.pcapng" -o "$o/dsb.json"
         "$FEDTRACE" -q -v -r "$S/$name-dsb.pcapng" --format ndjson -o "$o/dsb.ndjson"
         "$FEDTRACE" -q -v -r "$S/$name-dsb.pcapng" --format text -o "$o/dsb.txt"
         verdicts "$o/dsb.json" >"$o/dsb.v"
@@ -101,7 +101,7 @@ for keys in "$S"/*.keys; do
     awk '!/^#/ && NF == 3 { l = substr($3, length($3), 1); r = (l == "0") ? "1" : "0";
          $3 = substr($3, 1, length($3) - 1) r } { print }' "$o/keys" >"$o/wrong"
     chmod 600 "$o/wrong"
-    "$FEDTRACE" -q --tls-keylog "$o/wrong" -r "$pcap" -o "$o/wrong.json"
+    "$FEDTRACE" --format json -q --tls-keylog "$o/wrong" -r "$pcap" -o "$o/wrong.json"
     "$FEDTRACE" -q --tls-keylog "$o/wrong" -r "$pcap" --format ndjson -o "$o/wrong.ndjson"
     verdicts "$o/wrong.json" >"$o/wrong.v"
     check "$name: wrong key falls back to the verdicts without keys" "cmp -s '$o/wrong.v' '$o/plain.v'"
@@ -112,7 +112,7 @@ for keys in "$S"/*.keys; do
     # a key log that lacks this capture's connections
     printf '# nothing for these connections\nCLIENT_RANDOM %064d %096d\n' 1 2 >"$o/other"
     chmod 600 "$o/other"
-    "$FEDTRACE" -q --tls-keylog "$o/other" -r "$pcap" -o "$o/other.json"
+    "$FEDTRACE" --format json -q --tls-keylog "$o/other" -r "$pcap" -o "$o/other.json"
     verdicts "$o/other.json" >"$o/other.v"
     check "$name: missing key falls back" "cmp -s '$o/other.v' '$o/plain.v'"
     check "$name: missing key counted" "[ \$(dstat '$o/other.json' no_key) -ge 1 ]"
@@ -121,7 +121,7 @@ done
 # decrypted verdicts equal the cleartext lab scenario's
 for pair in "tls-ok ok" "ejabberd-tls-ok ejabberd-ok"; do
     set -- $pair
-    "$FEDTRACE" -q -r "$S/federation-$2-outside.pcap" -o "$tmp/clear-$2.json"
+    "$FEDTRACE" --format json -q -r "$S/federation-$2-outside.pcap" -o "$tmp/clear-$2.json"
     verdicts "$tmp/clear-$2.json" | awk '{ print $1, $2, $3, $4 }' >"$tmp/clear-$2.v"
     awk '{ print $1, $2, $3, $4 }' "$tmp/federation-$1/keyed.v" >"$tmp/keyed-$1.v"
     check "$1: decrypted verdicts equal cleartext $2" "cmp -s '$tmp/keyed-$1.v' '$tmp/clear-$2.v'"
@@ -137,18 +137,18 @@ check "tls-untrusted: the stream error inside TLS decides" \
 k="$tmp/open.keys"
 cp "$S/federation-tls-ok.keys" "$k"
 chmod 644 "$k"
-"$FEDTRACE" --tls-keylog "$k" -r "$S/federation-tls-ok-outside.pcap" -o "$tmp/open.json" 2>"$tmp/open.err"
+"$FEDTRACE" --format json --tls-keylog "$k" -r "$S/federation-tls-ok-outside.pcap" -o "$tmp/open.json" 2>"$tmp/open.err"
 check "readable key log: one warning line naming it" \
     "[ \$(wc -l <'$tmp/open.err') -eq 1 ] && grep -q 'warning: key log .*open.keys is readable by everyone' '$tmp/open.err'"
 check "readable key log: the warning holds no secret" "[ \$(leaks '$k' '$tmp/open.err') -eq 0 ]"
 chmod 640 "$k"
-"$FEDTRACE" --tls-keylog "$k" -r "$S/federation-tls-ok-outside.pcap" -o "$tmp/open.json" 2>"$tmp/group.err"
+"$FEDTRACE" --format json --tls-keylog "$k" -r "$S/federation-tls-ok-outside.pcap" -o "$tmp/open.json" 2>"$tmp/group.err"
 check "group-readable key log: warned" "grep -q 'readable by its group' '$tmp/group.err'"
-"$FEDTRACE" -q --tls-keylog "$k" -r "$S/federation-tls-ok-outside.pcap" -o "$tmp/open.json" 2>"$tmp/quiet.err"
+"$FEDTRACE" --format json -q --tls-keylog "$k" -r "$S/federation-tls-ok-outside.pcap" -o "$tmp/open.json" 2>"$tmp/quiet.err"
 check "-q: no warning" "[ ! -s '$tmp/quiet.err' ]"
 
 # a key log that cannot be read: usage error, one line
-"$FEDTRACE" -q --tls-keylog "$tmp/does-not-exist" -r "$S/federation-tls-ok-outside.pcap" \
+"$FEDTRACE" --format json -q --tls-keylog "$tmp/does-not-exist" -r "$S/federation-tls-ok-outside.pcap" \
     -o "$tmp/x.json" 2>"$tmp/missing.err"
 rc=$?
 check "missing key log: status 2, one line" "[ $rc -eq 2 ] && [ \$(wc -l <'$tmp/missing.err') -eq 1 ]"
@@ -158,7 +158,7 @@ k1="$tmp/half1.keys" k2="$tmp/half2.keys"
 awk 'NR % 2 == 1' "$S/federation-tls-ok.keys" >"$k1"
 awk 'NR % 2 == 0' "$S/federation-tls-ok.keys" >"$k2"
 chmod 600 "$k1" "$k2"
-"$FEDTRACE" -q --tls-keylog "$k1" --tls-keylog "$k2" -r "$S/federation-tls-ok-outside.pcap" -o "$tmp/two.json"
+"$FEDTRACE" --format json -q --tls-keylog "$k1" --tls-keylog "$k2" -r "$S/federation-tls-ok-outside.pcap" -o "$tmp/two.json"
 verdicts "$tmp/two.json" >"$tmp/two.v"
 check "two key logs together decrypt" "cmp -s '$tmp/two.v' '$tmp/federation-tls-ok/keyed.v' && [ \$(dstat '$tmp/two.json' keylog_files) -eq 2 ]"
 

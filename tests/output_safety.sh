@@ -247,7 +247,7 @@ if [ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] && [ $((n1 + n2)) -eq 400 ]; then ok; else
 # 5: SIGINT / SIGTERM stop an offline run: stderr, capture.interrupted,
 # 130 / 143; the output is complete and valid.
 # an uninterrupted run has no such flag and exits 0
-if "$FEDTRACE" -q -r "$M" -o "$work/whole.json" && jcheck "$work/whole.json" "'interrupted' not in d['capture']"; then ok; else
+if "$FEDTRACE" --format json -q -r "$M" -o "$work/whole.json" && jcheck "$work/whole.json" "'interrupted' not in d['capture']"; then ok; else
     bad "uninterrupted run"; fi
 all=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['capture']['frames'])" "$work/whole.json")
 for sig in INT TERM; do
@@ -303,21 +303,21 @@ else
 fi
 D="$work/dns.pcap"
 werr "TMPDIR missing" "cannot create a temporary file in '$work/nowhere': No such file or directory" \
-    env TMPDIR="$work/nowhere" "$FEDTRACE" -q -r "$D" -o "$work/tmp.json"
+    env TMPDIR="$work/nowhere" "$FEDTRACE" --format json -q -r "$D" -o "$work/tmp.json"
 # the spool lives in TMPDIR and is gone afterwards
 mkdir -p "$work/tmpdir"
-if TMPDIR="$work/tmpdir" "$FEDTRACE" -q -r "$D" -o "$work/tmp.json" && [ -z "$(ls -A "$work/tmpdir")" ] &&
+if TMPDIR="$work/tmpdir" "$FEDTRACE" --format json -q -r "$D" -o "$work/tmp.json" && [ -z "$(ls -A "$work/tmpdir")" ] &&
     jcheck "$work/tmp.json" "len(d['dns']) == 400"; then ok; else bad "spool in TMPDIR"; fi
 # a read-only and a tiny full tmpfs (root only)
 mnt="$work/mnt"
 mkdir -p "$mnt"
 if mount -t tmpfs -o size=64k,ro tmpfs "$mnt" 2>/dev/null; then
     werr "TMPDIR read-only" "cannot create a temporary file in '$mnt': Read-only file system" \
-        env TMPDIR="$mnt" "$FEDTRACE" -q -r "$D" -o "$work/tmp.json"
+        env TMPDIR="$mnt" "$FEDTRACE" --format json -q -r "$D" -o "$work/tmp.json"
     umount "$mnt"
     mount -t tmpfs -o size=16k tmpfs "$mnt"
     werr "TMPDIR full" "cannot write a temporary file in '$mnt': No space left on device" \
-        env TMPDIR="$mnt" "$FEDTRACE" -q -r "$D" -o "$work/tmp.json"
+        env TMPDIR="$mnt" "$FEDTRACE" --format json -q -r "$D" -o "$work/tmp.json"
     umount "$mnt"
 else
     echo "cannot mount a tmpfs: read-only and full TMPDIR not tested"

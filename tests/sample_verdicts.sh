@@ -15,7 +15,7 @@ for line in open(src + "/tests/sample-verdicts.txt"):
     args = []
     for i, f in enumerate(files.split(",")):
         args += ["-r", "%s/samples/%s@%s" % (src, f, "obs%d" % i)]
-    d = json.loads(subprocess.run([fedtrace, "-q"] + args, capture_output=True, text=True, check=True).stdout)
+    d = json.loads(subprocess.run([fedtrace, "-q", "--format", "json"] + args, capture_output=True, text=True, check=True).stdout)
     got = [(x["verdict"]["status"], x["verdict"]["code"]) for f in d["federations"] for x in f["directions"]
            if x["from"] == frm and x["to"] == to]
     if got == [(status, code)]:

@@ -13,23 +13,23 @@ mkdir -p "$work/gen" "$work/out"
 "$PY" "$SRCDIR/tools/gen-pcap" "$work/gen" >/dev/null
 for f in "$SRCDIR"/samples/*.pcap "$work"/gen/*.pcap "$work"/gen/*.pcapng; do
     b=$(basename "$f")
-    "$FEDTRACE" -q -r "$f" -o "$work/out/$b.json"
+    "$FEDTRACE" --format json -q -r "$f" -o "$work/out/$b.json"
     "$FEDTRACE" -q -v -r "$f" --format ndjson -o "$work/out/$b.ndjson"
 done
 # decrypted runs: the key log files of the encrypted lab samples, a wrong one
 for k in "$SRCDIR"/samples/*.keys; do
     n=$(basename "$k" .keys)
     [ -f "$SRCDIR/samples/$n-outside.pcap" ] || continue
-    "$FEDTRACE" -q --tls-keylog "$k" -r "$SRCDIR/samples/$n-outside.pcap" -o "$work/out/$n-keylog.json"
+    "$FEDTRACE" --format json -q --tls-keylog "$k" -r "$SRCDIR/samples/$n-outside.pcap" -o "$work/out/$n-keylog.json"
     "$FEDTRACE" -q -v --tls-keylog "$k" -r "$SRCDIR/samples/$n-outside.pcap" --format ndjson \
         -o "$work/out/$n-keylog.ndjson"
 done
 "$FEDTRACE" -q --tls-keylog "$SRCDIR/samples/federation-direct-tls.keys" \
     -r "$SRCDIR/samples/federation-tls-ok-outside.pcap" --format ndjson -o "$work/out/wrong-keylog.ndjson"
 for f in "$SRCDIR"/samples/*.pcapng; do
-    "$FEDTRACE" -q -r "$f" -o "$work/out/$(basename "$f").json"
+    "$FEDTRACE" --format json -q -r "$f" -o "$work/out/$(basename "$f").json"
 done
-"$FEDTRACE" -q -r "$SRCDIR/samples/federation-ok-outside.pcap@outside" \
+"$FEDTRACE" --format json -q -r "$SRCDIR/samples/federation-ok-outside.pcap@outside" \
     -r "$SRCDIR/samples/federation-ok-inside.pcap@inside" -o "$work/out/merged.json"
 "$PY" "$SRCDIR/tools/validate-json" "$SRCDIR/doc/fedtrace.schema.json" "$work"/out/* || exit 1
 # The validator must reject a document that breaks the contract.

@@ -19,7 +19,7 @@ mkdir -p "$ng"
 for f in "$ng"/*.pcapng; do
     tshark -r "$f" -T fields -e frame.number >"$f.frames" 2>/dev/null || true
     tshark -r "$f" -Y "tcp.flags.syn == 1" -T fields -e frame.number >"$f.syn" 2>/dev/null || true
-    "$FEDTRACE" -q -r "$f" >"$f.json" || [ $? -eq 3 ]
+    "$FEDTRACE" --format json -q -r "$f" >"$f.json" || [ $? -eq 3 ]
     "$PY" - "$f" <<'PYEOF' || { echo "FAIL: frame numbers of $f differ from tshark's"; exit 1; }
 import json, sys
 f = sys.argv[1]
