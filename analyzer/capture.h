@@ -134,6 +134,39 @@ struct stats_snapshot;
  * and the frame count. */
 void capture_snapshot(const struct capture *c, struct stats_snapshot *snap);
 
+/* ---- writing frames back out (-w, evidence files) ------------------------
+ *
+ * A dump is a capture file written from a capture's frames: classic pcap
+ * for one source that is a classic pcap file or a live interface
+ * (nanosecond timestamps when it has them), pcapng for a pcapng file or
+ * several merged sources, with one interface per source and link type
+ * named after the source's observer (or the source itself when it has
+ * none), so every frame keeps its capture point.
+ * Frames are written byte for byte as captured. */
+struct capture_dump;
+
+/* Whether a dump of c is pcapng (else pcap). */
+bool capture_dump_is_pcapng(const struct capture *c);
+
+/* Creates path for frames of c.  NULL with a one-line reason in err. */
+struct capture_dump *capture_dump_open(const struct capture *c, const char *path, char *err, size_t errlen);
+
+/* Writes a frame of c as capture_run() handed it over (m->source says
+ * which source).  0, or -1 when it cannot be written (kept for close). */
+int capture_dump_frame(struct capture_dump *d, const struct capture *c, int linktype, const uint8_t *data,
+                       uint32_t caplen, uint32_t wirelen, const struct ft_meta *m);
+
+uint64_t capture_dump_frames(const struct capture_dump *d);
+
+/* Closes and frees d (NULL is fine).  0, or -1 with a one-line reason in
+ * err when any write failed or a frame could not be written. */
+int capture_dump_close(struct capture_dump *d, char *err, size_t errlen);
+
+/* -w: every frame capture_run() delivers from now on is written to d
+ * first (after the filter, before anything decodes it).  d stays owned by
+ * the caller, who closes it after capture_run(). */
+void capture_set_dump(struct capture *c, struct capture_dump *d);
+
 /* Closes every source and frees the capture.  NULL is fine. */
 void capture_free(struct capture *c);
 

@@ -25,7 +25,6 @@ struct health {
     struct metrics m;
     struct metrics_text text;
     struct metrics_http *http;     /* owned or NULL */
-    const struct correlator *corr; /* for the body callback */
     int64_t next_poll_ns, next_stats_ns, next_file_ns;
     bool file_warned;
 };
@@ -64,7 +63,6 @@ struct health *health_new(const struct health_config *cfg, health_snapshot_fn fi
 static const char *render_now(struct health *h)
 {
     h->fill(h->user, h->snap);
-    metrics_observe(&h->m, h->corr);
     metrics_render(&h->text, &h->m, h->snap);
     return h->text.buf;
 }
@@ -89,7 +87,14 @@ static void write_file(struct health *h)
     h->file_warned = true;
 }
 
-void health_tick(struct health *h, struct output *out, const struct correlator *corr)
+void health_verdict(struct health *h, const struct corr_federation *f, const struct corr_direction *d,
+                    const struct corr_verdict_change *chg)
+{
+    if (h)
+        metrics_on_verdict(&h->m, f, d, chg);
+}
+
+void health_tick(struct health *h, struct output *out)
 {
     int64_t now;
     if (!h)
@@ -98,7 +103,6 @@ void health_tick(struct health *h, struct output *out, const struct correlator *
     if (now < h->next_poll_ns)
         return;
     h->next_poll_ns = now + HEALTH_POLL_NS;
-    h->corr = corr;
     if (h->cfg.stats_interval_s && now >= h->next_stats_ns) {
         h->fill(h->user, h->snap);
         output_stats_line(out, h->snap);
@@ -112,11 +116,10 @@ void health_tick(struct health *h, struct output *out, const struct correlator *
     metrics_http_poll(h->http, now, http_body, h);
 }
 
-void health_finish(struct health *h, const struct correlator *corr, const struct stats_snapshot *snap)
+void health_finish(struct health *h, const struct stats_snapshot *snap)
 {
     if (!h)
         return;
-    metrics_observe(&h->m, corr);
     metrics_render(&h->text, &h->m, snap);
     if (h->cfg.metrics_file)
         write_file(h);

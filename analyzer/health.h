@@ -4,7 +4,7 @@
  * to --metrics-file and served on --metrics-listen.  Driven by wall time:
  * health_tick() is called from the live clock and as packet time moves,
  * and does nothing until a duty is due.  It sees the engine only through
- * a snapshot callback, the output and the correlator.
+ * a snapshot callback, the output and the verdict events (health_verdict).
  */
 #ifndef FT_HEALTH_H
 #define FT_HEALTH_H
@@ -33,12 +33,17 @@ struct health *health_new(const struct health_config *cfg, health_snapshot_fn fi
                           char *err, size_t errlen);
 
 /* Does what is due at wall time now: the stats line (to `out`, NDJSON
- * only), the metrics file, answering scrapes.  corr may be NULL. */
-void health_tick(struct health *h, struct output *out, const struct correlator *corr);
+ * only), the metrics file, answering scrapes. */
+void health_tick(struct health *h, struct output *out);
+
+/* A verdict event (corr_verdict_fn; h may be NULL): the verdict metrics
+ * count it. */
+void health_verdict(struct health *h, const struct corr_federation *f, const struct corr_direction *d,
+                    const struct corr_verdict_change *chg);
 
 /* The end of the run: the metrics file once more from `snap` (the final
- * snapshot) and the verdicts as judged. */
-void health_finish(struct health *h, const struct correlator *corr, const struct stats_snapshot *snap);
+ * snapshot). */
+void health_finish(struct health *h, const struct stats_snapshot *snap);
 
 /* NULL is fine. */
 void health_free(struct health *h);

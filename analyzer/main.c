@@ -27,6 +27,7 @@
 #include "capture.h"
 #include "correlate.h"
 #include "dispatch.h"
+#include "evidence.h"
 #include "health.h"
 #include "keystore.h"
 #include "outfile.h"
@@ -46,7 +47,6 @@ struct sinks {
     struct outfile *file;
     struct health *health;      /* NULL: no stats interval, no metrics */
     struct output *out;
-    const struct correlator *corr;
 };
 
 /* The engine's parts a stats snapshot is taken from. */
@@ -118,7 +118,17 @@ static void sinks_poll(struct sinks *s)
                 outfile_name(s->file), strerror(errno));
     if (outfile_failed(s->file))
         signals_request_stop();
-    health_tick(s->health, s->out, s->corr);
+    health_tick(s->health, s->out);
+}
+
+/* A verdict decided or changed (correlate.h): to the output and to the
+ * verdict metrics, as it happens. */
+static void on_verdict(void *ctx, const struct corr_federation *f, const struct corr_direction *d,
+                       const struct corr_verdict_change *chg)
+{
+    struct sinks *s = ctx;
+    output_verdict(s->out, f, d, chg);
+    health_verdict(s->health, f, d, chg);
 }
 
 /* The health duties' view of the engine now. */
@@ -158,6 +168,72 @@ static void on_clock(void *user, int64_t now_ns)
     sinks_poll(e->sinks); /* also when packet time did not move */
     if (++e->clock_ticks % 10 == 0) /* about every second */
         check_drops(e, now_ns);
+}
+
+/* Adds every input of o to cap, each with its filter: the one given, or
+ * for a live source the default (made once into *live_filter, owned by
+ * the caller).  0, or -1 after a line on stderr. */
+static int add_inputs(struct capture *cap, const struct run_opts *o, char **live_filter)
+{
+    char err[CAPTURE_ERRBUF_SIZE];
+    for (unsigned i = 0; i < o->ninputs; i++) {
+        struct capture_options co = o->cap;
+        if (!o->filter_given && o->input_live[i]) {
+            if (!*live_filter)
+                *live_filter = options_default_live_filter(&o->pipe.xmpp_ports);
+            co.filter = *live_filter;
+            co.filter_vlan = true;
+        } else {
+            co.filter = o->filter;
+        }
+        if (capture_add(cap, o->inputs[i], o->input_live[i], &co, err, sizeof(err)) != 0) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *evidence_of(const void *ctx, const struct corr_direction *d)
+{
+    return evidence_file_for(ctx, d);
+}
+
+/* --evidence-dir, once the verdicts are final: the inputs read a second
+ * time, the packets of each failed direction written to its file.  0, or
+ * -1 after a line on stderr. */
+static int write_evidence(struct evidence *ev, const struct correlator *corr, const struct run_opts *o,
+                          char **live_filter)
+{
+    char err[CAPTURE_ERRBUF_SIZE];
+    struct capture *again = capture_new(signals_stop_flag());
+    int rc = -1;
+
+    if (!again) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        return -1;
+    }
+    if (add_inputs(again, o, live_filter) != 0)
+        goto done;
+    if (evidence_plan(ev, corr, capture_dump_is_pcapng(again)) != 0) {
+        fprintf(stderr, "fedtrace: out of memory\n");
+        goto done;
+    }
+    if (evidence_write(ev, again, &o->cap, err, sizeof(err)) != 0) {
+        fprintf(stderr, "fedtrace: %s\n", err);
+        goto done;
+    }
+    if (evidence_stats(ev)->directions_without_file && !o->quiet)
+        fprintf(stderr, "fedtrace: warning: %" PRIu64 " failed directions got no evidence file (at most %u)\n",
+                evidence_stats(ev)->directions_without_file, EVIDENCE_MAX_FILES);
+    if ((evidence_stats(ev)->conns_dropped || evidence_stats(ev)->lookups_dropped) && !o->quiet)
+        fprintf(stderr, "fedtrace: warning: evidence: %" PRIu64 " connections and %" PRIu64
+                        " lookups past the first %u were not remembered; their packets are missing\n",
+                evidence_stats(ev)->conns_dropped, evidence_stats(ev)->lookups_dropped, EVIDENCE_MAX_FACTS);
+    rc = 0;
+done:
+    capture_free(again);
+    return rc;
 }
 
 /* fedtrace explain [CODE] */
@@ -268,6 +344,8 @@ int fedtrace_main(int argc, char **argv)
     struct fact_sink facts, each;
     struct stats_snapshot *snap = NULL;
     struct run_result res = { .error = true };
+    struct capture_dump *dump = NULL;   /* -w */
+    struct evidence *evidence = NULL;   /* --evidence-dir */
     bool pipeline_ready = false, dispatch_ready = false, file_ready = false;
     bool write_reported = false;
     char err[CAPTURE_ERRBUF_SIZE];
@@ -297,21 +375,21 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
-    for (unsigned i = 0; i < o.ninputs; i++) {
-        struct capture_options co = o.cap;
+    for (unsigned i = 0; i < o.ninputs; i++)
         res.offline &= !o.input_live[i];
-        if (!o.filter_given && o.input_live[i]) {
-            if (!live_filter)
-                live_filter = options_default_live_filter(&o.pipe.xmpp_ports);
-            co.filter = live_filter;
-            co.filter_vlan = true;
-        } else {
-            co.filter = o.filter;
-        }
-        if (capture_add(cap, o.inputs[i], o.input_live[i], &co, err, sizeof(err)) != 0) {
+    if (add_inputs(cap, &o, &live_filter) != 0)
+        goto done;
+    if (o.write_path) {
+        dump = capture_dump_open(cap, o.write_path, err, sizeof(err));
+        if (!dump) {
             fprintf(stderr, "fedtrace: %s\n", err);
             goto done;
         }
+        capture_set_dump(cap, dump);
+    }
+    if (o.evidence_dir && !(evidence = evidence_new(o.evidence_dir, err, sizeof(err)))) {
+        fprintf(stderr, "fedtrace: %s\n", err);
+        goto done;
     }
 
     /* The key store: key log files now (a bad one is a usage error), the
@@ -382,11 +460,10 @@ int fedtrace_main(int argc, char **argv)
         fprintf(stderr, "fedtrace: out of memory\n");
         goto done;
     }
-    corr_set_verdict_sink(corr, output_verdict, out);
     sinks.ndjson = o.format == OUTPUT_NDJSON;
     sinks.file = &of;
     sinks.out = out;
-    sinks.corr = corr;
+    corr_set_verdict_sink(corr, on_verdict, &sinks);
     /* Facts flow from the pipeline and the dissectors straight to the
      * correlator, then the output; main only watches packet time go by. */
     each = corr_fact_sink(corr);
@@ -395,6 +472,11 @@ int fedtrace_main(int argc, char **argv)
     fact_fanout_add(&fanout, &each);
     each = output_fact_sink(out);
     fact_fanout_add(&fanout, &each);
+    if (evidence) {
+        each = evidence_fact_sink(evidence);
+        fact_fanout_add(&fanout, &each);
+        output_set_evidence(out, evidence_of, evidence);
+    }
     facts = fact_fanout_sink(&fanout);
     xmpp_config_default(&xmpp_cfg);
     xmpp_cfg.decrypt = keystore_decrypt_ctx(keys);
@@ -425,6 +507,15 @@ int fedtrace_main(int argc, char **argv)
 
     damaged = capture_run(cap, &o.cap, on_frame, &pl);
     res.stop_signal = signals_stop_signal();
+    if (dump) {
+        capture_set_dump(cap, NULL);
+        rc = capture_dump_close(dump, err, sizeof(err));
+        dump = NULL;
+        if (rc != 0) {
+            fprintf(stderr, "fedtrace: %s\n", err);
+            goto done;
+        }
+    }
     res.damaged = damaged > 0;
     if (res.stop_signal && res.offline)
         fprintf(stderr, "fedtrace: interrupted by %s after frame %" PRIu64 "; the output covers only what was read\n",
@@ -446,6 +537,13 @@ int fedtrace_main(int argc, char **argv)
     corr_finish(corr);
     sinks_poll(&sinks);
     output_federations(out, corr, pl.stats.first_ns);
+    if (evidence && res.stop_signal) {
+        if (!o.quiet)
+            fprintf(stderr, "fedtrace: warning: interrupted: no evidence files written\n");
+        output_set_evidence(out, NULL, NULL);
+    } else if (evidence && write_evidence(evidence, corr, &o, &live_filter) != 0) {
+        goto done;
+    }
     snap = calloc(1, sizeof(*snap));
     if (!snap) {
         fprintf(stderr, "fedtrace: out of memory\n");
@@ -455,7 +553,7 @@ int fedtrace_main(int argc, char **argv)
     pipeline_snapshot(&pl, snap);
     dispatch_snapshot(&disp, snap);
     keystore_snapshot(keys, snap);
-    health_finish(sinks.health, corr, snap);
+    health_finish(sinks.health, snap);
     if (output_finish(out, snap) != 0) {
         report_write_error(out, &of, of.err ? of.err : errno);
         write_reported = true;
@@ -476,6 +574,11 @@ int fedtrace_main(int argc, char **argv)
                 res.federation_failed = true;
 
 done:
+    if (dump) {
+        char ignored[CAPTURE_ERRBUF_SIZE];
+        (void)capture_dump_close(dump, ignored, sizeof(ignored));
+    }
+    evidence_free(evidence);
     health_free(sinks.health);
     if (pipeline_ready)
         pipeline_destroy(&pl);

@@ -22,96 +22,116 @@ void metrics_init(struct metrics *m, int64_t start_ns)
 
 void metrics_free(struct metrics *m)
 {
-    free(m->dirs);
-    m->dirs = NULL;
+    free(m->feds);
+    m->feds = NULL;
     m->cap = m->used = 0;
 }
 
-/* FNV-1a of the federation id and the direction's index; never 0. */
-static uint64_t dir_key(const char *id, unsigned k)
+/* FNV-1a of the federation id, and for a direction of its originating
+ * domain too (kind 1: a federation, 2: a direction); never 0. */
+static uint64_t track_key(const char *id, const char *from, unsigned kind)
 {
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     for (const unsigned char *p = (const unsigned char *)id; *p; p++)
         h = (h ^ *p) * UINT64_C(0x100000001b3);
-    h = (h ^ (k + 1)) * UINT64_C(0x100000001b3);
+    h = (h ^ kind) * UINT64_C(0x100000001b3);
+    for (const unsigned char *p = (const unsigned char *)(from ? from : ""); *p; p++)
+        h = (h ^ *p) * UINT64_C(0x100000001b3);
     return h ? h : 1;
 }
 
 static bool grow(struct metrics *m)
 {
     uint32_t ncap = m->cap ? m->cap * 2 : 256;
-    struct metrics_dir *nd;
+    struct metrics_fed *nf;
     if (ncap > METRICS_MAX_TRACKED * 2)
         return false;
-    nd = calloc(ncap, sizeof(*nd));
-    if (!nd)
+    nf = calloc(ncap, sizeof(*nf));
+    if (!nf)
         return false;
     for (uint32_t i = 0; i < m->cap; i++) {
         uint32_t j;
-        if (!m->dirs[i].key)
+        if (!m->feds[i].key)
             continue;
-        for (j = (uint32_t)m->dirs[i].key & (ncap - 1); nd[j].key; j = (j + 1) & (ncap - 1))
+        for (j = (uint32_t)m->feds[i].key & (ncap - 1); nf[j].key; j = (j + 1) & (ncap - 1))
             ;
-        nd[j] = m->dirs[i];
+        nf[j] = m->feds[i];
     }
-    free(m->dirs);
-    m->dirs = nd;
+    free(m->feds);
+    m->feds = nf;
     m->cap = ncap;
     return true;
 }
 
-/* The slot of key, made when absent; NULL when the table is full. */
-static struct metrics_dir *slot_of(struct metrics *m, uint64_t key, bool *fresh)
+/* The slot of key, made when absent (*fresh); NULL when the table is full
+ * and key is not in it. */
+static struct metrics_fed *slot_of(struct metrics *m, uint64_t key, bool *fresh)
 {
     uint32_t j;
     *fresh = false;
-    if (m->used >= METRICS_MAX_TRACKED || ((m->used + 1) * 2 > m->cap && !grow(m)))
-        goto lookup_only;
-    for (j = (uint32_t)key & (m->cap - 1); m->dirs[j].key; j = (j + 1) & (m->cap - 1))
-        if (m->dirs[j].key == key)
-            return &m->dirs[j];
-    m->dirs[j].key = key;
-    m->used++;
-    *fresh = true;
-    return &m->dirs[j];
-lookup_only:
+    if (m->used < METRICS_MAX_TRACKED && (m->used + 1) * 2 > m->cap)
+        (void)grow(m);
     if (!m->cap)
         return NULL;
-    for (j = (uint32_t)key & (m->cap - 1); m->dirs[j].key; j = (j + 1) & (m->cap - 1))
-        if (m->dirs[j].key == key)
-            return &m->dirs[j];
-    return NULL;
+    for (j = (uint32_t)key & (m->cap - 1); m->feds[j].key; j = (j + 1) & (m->cap - 1))
+        if (m->feds[j].key == key)
+            return &m->feds[j];
+    if (m->used >= METRICS_MAX_TRACKED || (m->used + 1) * 2 > m->cap)
+        return NULL;
+    m->feds[j].key = key;
+    m->used++;
+    *fresh = true;
+    return &m->feds[j];
 }
 
-void metrics_observe(struct metrics *m, const struct correlator *corr)
+static int status_rank(enum corr_status s)
 {
-    unsigned n = corr ? corr_federation_count(corr) : 0;
-    m->fed_ok = m->fed_failed = m->fed_unknown = m->dirs_failing = 0;
-    for (unsigned i = 0; i < n; i++) {
-        const struct corr_federation *f = corr_federation_at(corr, i);
-        enum corr_status worst = f->verdict ? f->verdict->status : CORR_UNKNOWN;
-        m->fed_ok += worst == CORR_OK;
-        m->fed_failed += worst == CORR_FAILED;
-        m->fed_unknown += worst == CORR_UNKNOWN;
-        for (unsigned k = 0; k < f->n_dir && k < 2; k++) {
-            const struct corr_verdict *v = &f->dir[k].verdict;
-            struct metrics_dir *d;
-            bool fresh;
-            if (v->code == VERDICT_CODE_NONE || (unsigned)v->code >= VERDICT_CODE_COUNT)
-                continue;
-            m->dirs_failing += v->status == CORR_FAILED;
-            d = slot_of(m, dir_key(f->id, k), &fresh);
-            if (!d) {
-                m->untracked++;
-                continue;
-            }
-            if (fresh || d->code != (uint16_t)v->code || d->status != (uint8_t)v->status) {
-                m->verdicts[v->code]++;
-                d->code = (uint16_t)v->code;
-                d->status = (uint8_t)v->status;
-            }
-        }
-    }
+    return s == CORR_FAILED ? 2 : s == CORR_UNKNOWN ? 1 : 0;
+}
+
+static uint64_t *fed_gauge(struct metrics *m, enum corr_status s)
+{
+    return s == CORR_FAILED ? &m->fed_failed : s == CORR_UNKNOWN ? &m->fed_unknown : &m->fed_ok;
+}
+
+/* Moves a tracked item (a federation or a direction, by key) to status
+ * now; *old_status is what it had, *had whether it was known. */
+static void track(struct metrics *m, uint64_t key, enum corr_status now, bool *had, enum corr_status *old_status)
+{
+    bool fresh;
+    struct metrics_fed *slot = slot_of(m, key, &fresh);
+    *had = slot && !fresh;
+    *old_status = *had ? (enum corr_status)slot->status : CORR_UNKNOWN;
+    if (slot)
+        slot->status = (uint8_t)now;
+    else
+        m->untracked++;
+}
+
+void metrics_on_verdict(struct metrics *m, const struct corr_federation *f, const struct corr_direction *d,
+                        const struct corr_verdict_change *chg)
+{
+    enum corr_status worst = d->verdict.status, old;
+    bool had;
+
+    (void)chg; /* a direction re-created for the same domains replaces the
+                * retired one: its own previous verdict is not enough */
+    if (d->verdict.code != VERDICT_CODE_NONE && (unsigned)d->verdict.code < VERDICT_CODE_COUNT)
+        m->verdicts[d->verdict.code]++;
+    /* Directions failing now, by name: a verdict event moves the count. */
+    track(m, track_key(f->id, d->from, 2), d->verdict.status, &had, &old);
+    if (d->verdict.status == CORR_FAILED && !(had && old == CORR_FAILED))
+        m->dirs_failing++;
+    else if (d->verdict.status != CORR_FAILED && had && old == CORR_FAILED && m->dirs_failing)
+        m->dirs_failing--;
+    /* Federations by the status of their worst direction. */
+    for (unsigned k = 0; k < f->n_dir && k < 2; k++)
+        if (status_rank(f->dir[k].verdict.status) > status_rank(worst))
+            worst = f->dir[k].verdict.status;
+    track(m, track_key(f->id, NULL, 1), worst, &had, &old);
+    if (had && *fed_gauge(m, old))
+        (*fed_gauge(m, old))--;
+    (*fed_gauge(m, worst))++;
 }
 
 /* ---- text --------------------------------------------------------------- */

@@ -4,11 +4,15 @@
  * parse errors, every cap that bit, federations by status and failing, and
  * a counter of verdicts decided by stage and code.
  *
- * The verdict counter counts decisions: metrics_observe() looks at the
- * correlator's federations and counts each direction whose verdict is new
- * or changed since the last look (a tracked table of at most
- * METRICS_MAX_TRACKED directions; beyond it, changes are counted once and
- * metrics_untracked says how many were not followed).  Names follow the
+ * The verdict figures come from the verdict events as the correlator
+ * sends them (metrics_on_verdict), never from the federations it still
+ * keeps: a retired federation freed long ago still counts.  Each event is
+ * one decision (new or changed) for the counter; the gauges of failing
+ * directions and of federations by status follow a table of the last
+ * status per direction and per federation, by name (a direction that
+ * retired and comes back for the same domains is the same one), at most
+ * METRICS_MAX_TRACKED entries (beyond it, an event counts as new and
+ * `untracked` says how many).  Names follow the
  * Prometheus conventions: fedtrace_ prefix, _total on counters, units
  * (_bytes, _seconds) in the name.
  */
@@ -26,19 +30,19 @@
 #define METRICS_MAX_TRACKED 65536   /* federation directions followed */
 #define METRICS_MAX_TEXT (1u << 20) /* exposition text at most */
 
-struct metrics_dir {
-    uint64_t key;          /* hash of federation id and direction; 0: empty */
-    uint16_t code;         /* enum verdict_code last seen */
-    uint8_t status;        /* enum corr_status last seen */
+struct metrics_fed {
+    uint64_t key;          /* hash of the federation id (and direction); 0: empty */
+    uint8_t status;        /* enum corr_status last seen (a federation: its worst direction's) */
 };
 
 struct metrics {
     int64_t start_ns;                          /* wall time of the start */
     uint64_t verdicts[VERDICT_CODE_COUNT];     /* decided, by code */
-    struct metrics_dir *dirs;                  /* owned; open addressing */
+    struct metrics_fed *feds;                  /* owned; open addressing */
     uint32_t cap, used;
-    uint64_t untracked;                        /* directions not followed (cap) */
-    /* federations by status at the last look */
+    uint64_t untracked;                        /* verdict events of federations not followed (cap) */
+    /* federations by the status of their worst direction, and directions
+     * whose last verdict is failed, as the verdict events said */
     uint64_t fed_ok, fed_failed, fed_unknown, dirs_failing;
 };
 
@@ -46,9 +50,10 @@ struct metrics {
 void metrics_init(struct metrics *m, int64_t start_ns);
 void metrics_free(struct metrics *m);
 
-/* Counts every direction whose verdict is new or changed since the last
- * call, and the federations by status now.  corr may be NULL. */
-void metrics_observe(struct metrics *m, const struct correlator *corr);
+/* One verdict event (corr_verdict_fn): counts the decision and moves the
+ * gauges. */
+void metrics_on_verdict(struct metrics *m, const struct corr_federation *f, const struct corr_direction *d,
+                        const struct corr_verdict_change *chg);
 
 /* A growable text (owned buf; NUL-terminated). */
 struct metrics_text {

@@ -41,6 +41,7 @@ enum {
     OPT_METRICS_LISTEN,
     OPT_SUMMARY,
     OPT_ABSOLUTE_TIME,
+    OPT_EVIDENCE_DIR,
 };
 
 static const struct option long_options[] = {
@@ -82,6 +83,8 @@ static const struct option long_options[] = {
     { "summary", no_argument, NULL, OPT_SUMMARY },
     { "absolute-time", no_argument, NULL, OPT_ABSOLUTE_TIME },
     { "list-interfaces", no_argument, NULL, 'D' },
+    { "write", required_argument, NULL, 'w' },
+    { "evidence-dir", required_argument, NULL, OPT_EVIDENCE_DIR },
     { "full-timeline", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
@@ -182,6 +185,14 @@ static void usage(FILE *fp)
             "                           10 s and at the end) for node_exporter's textfile\n"
             "                           collector\n"
             "      --metrics-listen ADDR:PORT  serve the metrics at http://ADDR:PORT/metrics\n"
+            "  -w, --write FILE         also write the frames analysed (after the filter) to\n"
+            "                           FILE, as tcpdump -w: pcap, or pcapng when the input\n"
+            "                           is pcapng or several are merged (one interface per\n"
+            "                           source, named after its observer)\n"
+            "      --evidence-dir DIR   files only: for each failed federation direction, a\n"
+            "                           capture in DIR holding just its DNS lookups and\n"
+            "                           connections (the connect-back too), frames as in the\n"
+            "                           input; the JSON, text and HTML reports name the file\n"
             "      --fail-on-broken     exit with status 1 when a federation failed\n"
             "  -q, --quiet              no warnings on standard error, only errors\n"
             "  -v, --verbose            more detail (text: all counters; json: every DNS lookup)\n"
@@ -291,7 +302,7 @@ int options_parse(int argc, char **argv, struct run_opts *o)
     int ch;
     uint64_t v;
 
-    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:nDV", long_options, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:i:f:F:c:s:pB:Co:qvhd:nDVw:", long_options, NULL)) != -1) {
         switch (ch) {
         case 'r':
         case 'i':
@@ -490,6 +501,12 @@ int options_parse(int argc, char **argv, struct run_opts *o)
             break;
         case 'n':
             break; /* tcpdump habit; fedtrace never resolves names */
+        case 'w':
+            o->write_path = optarg;
+            break;
+        case OPT_EVIDENCE_DIR:
+            o->evidence_dir = optarg;
+            break;
         case 'V':
             o->corr.full_timeline = true;
             break;
@@ -547,6 +564,18 @@ int options_parse(int argc, char **argv, struct run_opts *o)
         (o->format != OUTPUT_NDJSON || !o->out_path || strcmp(o->out_path, "-") == 0)) {
         fprintf(stderr, "fedtrace: --rotate-size and --rotate-seconds need --format ndjson and -o FILE\n");
         return -1;
+    }
+    if (o->evidence_dir) {
+        /* Evidence is cut in a second pass over the inputs once the
+         * verdicts are known: a live interface or a pipe cannot be read
+         * twice (-w FILE during a live run, --evidence-dir on FILE after). */
+        for (unsigned i = 0; i < o->ninputs; i++) {
+            if (o->input_live[i] || strcmp(o->inputs[i], "-") == 0 || strncmp(o->inputs[i], "-@", 2) == 0) {
+                fprintf(stderr, "fedtrace: --evidence-dir needs capture files (it reads them twice); "
+                                "for a live capture, write it with -w FILE and run --evidence-dir on FILE\n");
+                return -1;
+            }
+        }
     }
     if (o->health.stats_interval_s && o->format != OUTPUT_NDJSON) {
         fprintf(stderr, "fedtrace: --stats-interval needs --format ndjson\n");

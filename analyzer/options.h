@@ -43,6 +43,8 @@ struct run_opts {
     uint64_t rotate_size;       /* NDJSON -o FILE: bytes per file; 0 = no limit */
     uint64_t rotate_seconds;    /* NDJSON -o FILE: seconds per file; 0 = no limit */
     struct health_config health;
+    const char *write_path;     /* -w: the frames analysed go there (argv string) */
+    const char *evidence_dir;   /* --evidence-dir (argv string); files only */
 };
 
 /* Fills o from argv (o holds its defaults already).  Returns 0 to run,

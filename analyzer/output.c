@@ -278,6 +278,12 @@ void output_verdict(void *ctx, const struct corr_federation *f, const struct cor
         ndjson_verdict(o, f, d, chg);
 }
 
+void output_set_evidence(struct output *o, output_evidence_fn fn, const void *ctx)
+{
+    o->evidence = fn;
+    o->evidence_ctx = ctx;
+}
+
 void output_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns)
 {
     o->t0_ns = capture_start_ns;

@@ -94,6 +94,11 @@ void output_federations(struct output *o, const struct correlator *corr, int64_t
  * event, a line in the text report. */
 void output_set_interrupted(struct output *o, const char *by);
 
+/* --evidence-dir: the file holding a direction's packets, or NULL; asked
+ * when the document or report is written (output_finish). */
+typedef const char *(*output_evidence_fn)(const void *ctx, const struct corr_direction *d);
+void output_set_evidence(struct output *o, output_evidence_fn fn, const void *ctx);
+
 /* Text report: the timeline's times absolute (UTC) instead of relative
  * to each direction's first step. */
 void output_set_absolute_time(struct output *o, bool on);

@@ -163,6 +163,8 @@ static json_object *direction_json(const struct output *out, const struct corr_d
         json_object_object_add(o, "timeline_elided", jint(d->timeline_elided));
     if (d->n_nat)
         json_object_object_add(o, "nat_pairs", nat_pairs_json(out, d));
+    if (out->evidence && out->evidence(out->evidence_ctx, d))
+        json_object_object_add(o, "evidence_file", jstr(out->evidence(out->evidence_ctx, d)));
     return o;
 }
 

@@ -327,6 +327,21 @@ static void write_federation(FILE *fp, json_object *doc, const struct html_index
         if (hj_int(dir, "timeline_elided", 0) > 0)
             fprintf(fp, "; %" PRId64 " timeline steps were left out of the document (the middle of a long run)",
                     hj_int(dir, "timeline_elided", 0));
+        if (hj_str(dir, "evidence_file")) {
+            /* A link to a local file only: a document handed to `fedtrace
+             * report` may carry anything, and a scheme (javascript:) or a
+             * host is never linked. */
+            const char *ev = hj_str(dir, "evidence_file");
+            bool linkable = !strchr(ev, ':') && strncmp(ev, "//", 2) != 0;
+            fputs("; the packets: ", fp);
+            if (linkable) {
+                fputs("<a class=\"evidence\" href=\"", fp);
+                html_esc_cut(fp, ev, 4096);
+                fputs("\">", fp);
+            }
+            html_esc_cut(fp, ev, 4096);
+            fputs(linkable ? "</a>" : "", fp);
+        }
         fputs("</p>\n<div class=\"row\">\n<div class=\"ladder\">\n", fp);
         html_ladder(fp, doc, ix, fed, dir);
         fputs("</div>\n", fp);

@@ -74,6 +74,8 @@ struct output {
     uint64_t utf8_replaced;     /* ill-formed UTF-8 sequences replaced by U+FFFD */
     const char *interrupted_by; /* "SIGINT"... that ended the capture; static */
     const struct correlator *corr; /* not owned; set by output_federations */
+    output_evidence_fn evidence;   /* --evidence-dir, or NULL */
+    const void *evidence_ctx;      /* not owned */
     int64_t t0_ns;              /* capture start */
     /* what waits for its place */
     bool keep_events;           /* JSON, text -v: events go to `pending` */

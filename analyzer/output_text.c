@@ -244,6 +244,8 @@ static void text_direction(const struct output *o, FILE *fp, struct text_scratch
     }
     for (unsigned n = 0; n < v->n_notes; n++)
         fprintf(fp, "      note: %s\n", tesc(tx, v->notes[n]));
+    if (o->evidence && o->evidence(o->evidence_ctx, d))
+        fprintf(fp, "      evidence: %s\n", tesc(tx, o->evidence(o->evidence_ctx, d)));
     if (vi && v->status != CORR_OK && vi->advice[0]) {
         fprintf(fp, "      what to do (fedtrace explain %s):\n", tesc(tx, vi->code));
         for (int a = 0; a < VERDICT_MAX_ADVICE && vi->advice[a]; a++) {

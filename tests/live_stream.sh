@@ -6,7 +6,8 @@
 # further traffic (the wall-clock tick runs the close delay); the file only
 # ever holds whole lines; periodic capture.stats lines carry the kernel
 # drop counters; /metrics and --metrics-file pass promtool and a real
-# Prometheus server scrapes the endpoint; SIGHUP after a move reopens the
+# Prometheus server scrapes the endpoint; -w keeps every frame analysed;
+# SIGHUP after a move reopens the
 # path and the
 # process lives on; SIGTERM ends a live run with status 0 and a final
 # capture.stats line; without CAP_NET_RAW one line names it, status 2.
@@ -77,7 +78,7 @@ PYEOF
 out="$work/live.ndjson"
 echo "# kept: written before the run" >"$out"
 mport=$((20000 + $$ % 20000))
-ip netns exec "$ns" "$FEDTRACE" -i any@probe --format ndjson -o "$out" --stats-interval 2 \
+ip netns exec "$ns" "$FEDTRACE" -i any@probe --format ndjson -o "$out" --stats-interval 2 -w "$work/live.pcap" \
     --metrics-listen "127.0.0.1:$mport" --metrics-file "$work/fedtrace.prom" 2>"$work/err" &
 ftpid=$!
 sleep 1
@@ -180,6 +181,13 @@ ftpid=""
 [ "$rc" -eq 0 ] && ok || bad "SIGTERM on a live run: status $rc (want 0)"
 got=$(tail -n 1 "$out" | "$PY" -c 'import json,sys; e=json.loads(sys.stdin.read()); print(e.get("fedtrace",{}).get("event_type", e.get("event_type")))')
 [ "$got" = capture.stats ] && ok || bad "last line after SIGTERM is '$got', not capture.stats"
+# -w on a live run: every frame analysed is in the file (as many as the
+# final stats line counts), and tshark reads it.
+if command -v tshark >/dev/null 2>&1; then
+    want=$(tail -n 1 "$out" | "$PY" -c 'import json,sys; print(json.loads(sys.stdin.read())["fedtrace"]["capture"]["frames"])')
+    got=$(tshark -r "$work/live.pcap" -T fields -e frame.number 2>/dev/null | wc -l)
+    [ -n "$want" ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ] && ok || bad "-w on a live run: $got frames in the file, $want analysed"
+fi
 for f in "$out" "$out.1"; do
     got=$(lines "$f" any)
     [ "$got" != partial ] && ok || bad "$f ends in half a line"

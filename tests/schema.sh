@@ -31,6 +31,11 @@ for f in "$SRCDIR"/samples/*.pcapng; do
 done
 "$FEDTRACE" --format json -q -r "$SRCDIR/samples/federation-ok-outside.pcap@outside" \
     -r "$SRCDIR/samples/federation-ok-inside.pcap@inside" -o "$work/out/merged.json"
+# --evidence-dir: directions carry evidence_file
+"$FEDTRACE" -q -r "$SRCDIR/samples/federation-fw-drop-inside.pcap@inside" \
+    -r "$SRCDIR/samples/federation-fw-drop-outside.pcap@outside" --format json --evidence-dir "$work/evidence" \
+    -o "$work/out/evidence.json"
+grep -q '"evidence_file"' "$work/out/evidence.json" || { echo "FAIL: no evidence_file in the document"; exit 1; }
 "$PY" "$SRCDIR/tools/validate-json" "$SRCDIR/doc/fedtrace.schema.json" "$work"/out/* || exit 1
 # The validator must reject a document that breaks the contract.
 "$PY" - "$work/out/merged.json" "$work/broken.json" <<'PYEOF'
