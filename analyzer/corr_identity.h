@@ -9,7 +9,6 @@
 #include "corr_store.h"
 
 void identity_classify(struct correlator *c);
-void identity_pair_nat(struct correlator *c);
 void identity_learn_addresses(struct correlator *c);
 void identity_name_domains(struct correlator *c);
 void identity_index_roles(struct correlator *c);
@@ -20,7 +19,6 @@ void identity_decide_roles(struct correlator *c, struct corr_federation *f);
 const char *identity_intern(struct correlator *c, const char *s);
 /* identity_name_endpoint, returning out. */
 const char *identity_endpoint_name(char *out, size_t len, const struct ft_addr *a);
-bool conn_same_endpoint(const struct cconn *a, int da, const struct cconn *b, int db);
 /* RFC 1918, CGNAT, ULA, loopback, link-local, unspecified. */
 bool corr_addr_is_private(const struct ft_addr *a);
 /* "_xmpp-server._tcp.example.org" -> "example.org" (also xmpps). */

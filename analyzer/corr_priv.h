@@ -13,6 +13,7 @@
 #include "corr_store.h"
 #include "corr_index.h"
 #include "corr_timer.h"
+#include "corr_nat.h"
 
 struct addr_domain {
     struct ft_addr addr;
@@ -37,6 +38,8 @@ struct correlator {
     bool src_seen[64];
     unsigned nsources;
     int64_t capture_end_ns;
+    struct clock_book clocks;        /* capture points' clock offsets (corr_nat.c) */
+    bool many_sources;               /* a connection came from a source other than 0 */
     struct corr_stats stats;
     bool stop_seen;                  /* the stop flag was noticed at ... */
     struct timespec stop_deadline;   /* ... and judging ends by then */

@@ -157,6 +157,9 @@ void store_conn_record(struct correlator *c, const struct conn_record *r)
     k->port[1] = r->info.port[1];
     k->app = r->info.app;
     k->source = r->source;
+    k->clock_ns = nat_offset(c, r->source);
+    if (r->source)
+        c->many_sources = true;
     k->first_ns = r->first_ns;
     k->last_ns = r->last_ns;
     if (r->last_ns > k->active_ns)
@@ -166,6 +169,8 @@ void store_conn_record(struct correlator *c, const struct conn_record *r)
     k->rst = r->rst;
     k->rst_dir = r->rst_dir;
     k->syn_count = r->syn_count;
+    k->isn[0] = r->isn[0];
+    k->isn[1] = r->isn[1];
     k->last_syn_ns = r->syn_count ? r->syn_times_ns[(r->syn_count < FACT_MAX_SYN_TIMES ? r->syn_count
                                                                                        : FACT_MAX_SYN_TIMES) - 1]
                                   : 0;
@@ -477,10 +482,10 @@ const struct cev *conn_first_ev(const struct cconn *k, enum cev_type t, int dir)
 int64_t conn_start(const struct cconn *k)
 {
     if (k->syn.frame)
-        return k->syn.ts_ns;
+        return k->syn.ts_ns - k->clock_ns;
     if (k->first_ns)
-        return k->first_ns;
-    return k->nev ? k->ev[0].ref.ts_ns : 0;
+        return k->first_ns - k->clock_ns;
+    return k->nev ? k->ev[0].ref.ts_ns - k->clock_ns : 0;
 }
 
 /* When this connection last learned its fate (authentication answered,
@@ -498,7 +503,7 @@ int64_t conn_decided_ns(const struct cconn *k)
         if (decisive && e->ref.ts_ns > t)
             t = e->ref.ts_ns;
     }
-    return t;
+    return t ? t - k->clock_ns : 0;
 }
 
 /* How much a view of a connection shows: used to pick the primary of a pair. */

@@ -74,6 +74,7 @@ struct cconn {
     struct frame_ref syn, synack, rst, fin[2], first_data[2];
     uint8_t rst_dir;
     uint16_t syn_count;
+    uint32_t isn[2];         /* of the first SYN / SYN-ACK (valid when syn / synack is) */
     bool midstream, established;
     uint64_t pkts[2], bytes[2], gaps[2], badcsum[2];
     char state[8];
@@ -106,6 +107,8 @@ struct cconn {
     bool s2s, c2s;
     struct cconn *nat_peer;  /* the same connection seen elsewhere */
     bool secondary;          /* the less informative view of a NAT pair */
+    bool clock_sampled;      /* gave its SYN time to a clock offset estimate */
+    int64_t clock_ns;        /* its capture point's clock offset (subtract for the reference clock) */
     const char *dom_from, *dom_to; /* interned (identity_intern), NULL = unknown */
 };
 
@@ -151,8 +154,10 @@ void store_free(struct correlator *c);
 
 /* Queries over one connection. */
 const struct cev *conn_first_ev(const struct cconn *k, enum cev_type t, int dir);
+/* On the reference capture point's clock (corr_nat.h). */
 int64_t conn_start(const struct cconn *k);
 /* When this connection last learned its fate; 0 if never. */
+/* On the reference clock. */
 int64_t conn_decided_ns(const struct cconn *k);
 /* How much a view of a connection shows: picks the primary of a NAT pair. */
 int conn_richness(const struct cconn *k);

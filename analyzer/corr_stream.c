@@ -15,8 +15,9 @@
  * facts arrived since the last one (or max_lag passed): the total work
  * stays linear in the facts, about twice the one batch pass.  After a round, ended connections idle for idle_timeout and
  * lookups as old are freed (earlier when the connection cap is near); a
- * direction none of whose facts is left retires with its verdict and a
- * timeline cut to its first and last timeline_keep lines.  Retired
+ * direction none of whose facts is left retires with its verdict and its
+ * timeline (every judged timeline is cut to its first and last
+ * timeline_keep lines and the failing ones).  Retired
  * federations beyond max_federations leave the document (counted).
  *
  * The final round (corr_finish) judges every direction of the facts kept
@@ -173,29 +174,25 @@ static void emit(struct correlator *c, const struct corr_federation *f, struct c
         c->verdict_fn(c->verdict_ctx, f, d, &chg);
 }
 
-/* Keeps the first and last `keep` timeline lines of a retired direction. */
+/* A judged direction keeps the first and last `keep` lines of its
+ * timeline and the failing ones (the middle of a long run is counted in
+ * timeline_elided), without slack: what a direction holds between rounds
+ * does not grow with its connections. */
 static void trim_timeline(struct correlator *c, struct corr_direction *d)
 {
-    unsigned keep = c->cfg.timeline_keep;
-    unsigned cut;
-    if (c->cfg.full_timeline || d->n_timeline <= 2 * keep)
-        return;
-    cut = d->n_timeline - 2 * keep;
-    for (unsigned i = keep; i < keep + cut; i++)
-        free(d->timeline[i].what);
-    memmove(&d->timeline[keep], &d->timeline[keep + cut], keep * sizeof(*d->timeline));
-    d->n_timeline -= cut;
-    d->timeline_elided += cut;
-    c->stats.timelines_elided += cut;
-}
-
-static void retire_direction(struct correlator *c, const struct corr_federation *f, struct corr_direction *d)
-{
-    if (!d->verdict.summary)
-        judge_direction(c, d); /* never judged (it only waited): what is left decides */
-    emit(c, f, d, c->now_ns);
-    trim_timeline(c, d);
-    if (d->cap_timeline > d->n_timeline) { /* what retires stays: no slack */
+    unsigned keep = c->cfg.timeline_keep, w = 0;
+    if (!c->cfg.full_timeline && d->n_timeline > 2 * keep) { /* -V: nothing elided */
+        for (unsigned i = 0; i < d->n_timeline; i++) {
+            if (i < keep || i >= d->n_timeline - keep || d->timeline[i].failing) {
+                d->timeline[w++] = d->timeline[i];
+            } else {
+                free(d->timeline[i].what);
+                d->timeline_elided++;
+            }
+        }
+        d->n_timeline = w;
+    }
+    if (d->cap_timeline > d->n_timeline) {
         struct corr_tl *tl = d->n_timeline ? realloc(d->timeline, d->n_timeline * sizeof(*tl)) : NULL;
         if (tl || !d->n_timeline) {
             if (!d->n_timeline)
@@ -204,6 +201,20 @@ static void retire_direction(struct correlator *c, const struct corr_federation 
             d->cap_timeline = d->n_timeline;
         }
     }
+}
+
+static void judge_and_trim(struct correlator *c, struct corr_direction *d)
+{
+    judge_direction(c, d);
+    trim_timeline(c, d);
+}
+
+static void retire_direction(struct correlator *c, const struct corr_federation *f, struct corr_direction *d)
+{
+    if (!d->verdict.summary)
+        judge_and_trim(c, d); /* never judged (it only waited): what is left decides */
+    emit(c, f, d, c->now_ns);
+    c->stats.timelines_elided += d->timeline_elided;
     d->retired = true;
     c->stats.directions_retired++;
 }
@@ -232,6 +243,7 @@ static void reset_identity(struct correlator *c)
     c->stats.c2s_conns = c->retired_c2s;
     c->stats.nat_pairs = c->retired_nat_pairs;
     c->stats.nat_candidates_capped = 0;
+    c->stats.nat_ambiguous = 0;
 }
 
 /* The direction an SRV lookup speaks for: who asked (the book, the one
@@ -666,6 +678,7 @@ void stream_round(struct correlator *c, int64_t now, bool final)
     reset_identity(c);
     names_gc(c);
     identity_classify(c);
+    nat_estimate_clocks(c);
     identity_pair_nat(c);
     identity_index_lookups(c);
     identity_learn_addresses(c);
@@ -692,7 +705,7 @@ void stream_round(struct correlator *c, int64_t now, bool final)
             direction_clear(d);
             d->retired = d->facts_freed = false;
             if (judge)
-                judge_direction(c, d);
+                judge_and_trim(c, d);
             else
                 leave_unjudged(c, d);
         }
@@ -713,8 +726,11 @@ void stream_round(struct correlator *c, int64_t now, bool final)
     if (final) {
         final_order(c, &t);
         for (unsigned i = 0; i < c->nfeds; i++)
-            for (unsigned j = 0; j < c->feds[i]->n_dir; j++)
+            for (unsigned j = 0; j < c->feds[i]->n_dir; j++) {
+                if (!c->feds[i]->dir[j].retired) /* a retired one was counted then */
+                    c->stats.timelines_elided += c->feds[i]->dir[j].timeline_elided;
                 emit(c, c->feds[i], &c->feds[i]->dir[j], now);
+            }
         c->stats.federations = c->nfeds + c->stats.federations_dropped;
     } else {
         retire_directions(c);

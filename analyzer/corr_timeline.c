@@ -52,6 +52,7 @@ void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, u
         return;
     d->n_timeline++;
     t->ref = *r;
+    t->order_ns = nat_clock(x->c, r->source, r->ts_ns);
     t->flow_id = flow_id;
     t->dns_id = dns_id;
     t->stage = st;
@@ -247,8 +248,8 @@ void timeline_add_lookup(struct dctx *x, const struct clookup *l)
 int timeline_cmp(const void *a, const void *b)
 {
     const struct corr_tl *x = a, *y = b;
-    if (x->ref.ts_ns != y->ref.ts_ns)
-        return x->ref.ts_ns < y->ref.ts_ns ? -1 : 1;
+    if (x->order_ns != y->order_ns)
+        return x->order_ns < y->order_ns ? -1 : 1;
     if (x->ref.frame != y->ref.frame)
         return x->ref.frame < y->ref.frame ? -1 : 1;
     return strcmp(x->what, y->what);

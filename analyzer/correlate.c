@@ -106,6 +106,7 @@ void corr_free(struct correlator *c)
     corr_index_free(&c->answer_ix);
     corr_index_free(&c->role_ix);
     corr_index_free(&c->names_ix);
+    clock_book_free(&c->clocks);
     for (unsigned i = 0; i < c->nnames; i++)
         free(c->names[i]);
     free(c->names);

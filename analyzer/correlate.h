@@ -101,6 +101,7 @@ const char *corr_stage_status_name(enum corr_stage_status s);
 /* One line of a direction's timeline: something seen, where, and when. */
 struct corr_tl {
     struct frame_ref ref;
+    int64_t order_ns;          /* ref's time on the reference capture point's clock */
     uint64_t flow_id;          /* 0 for DNS */
     uint64_t dns_id;           /* 0 unless DNS */
     enum fed_stage stage;
@@ -192,6 +193,7 @@ struct corr_stats {
     uint64_t tls_records, tls_records_dropped; /* encrypted record sizes kept / over the cap */
     uint64_t s2s_conns, c2s_conns, nat_pairs, federations;
     uint64_t nat_candidates_capped; /* NAT twin candidates not examined (cap) */
+    uint64_t nat_ambiguous;         /* views the pairing evidence fitted more than one twin of */
     uint64_t directions_unjudged;   /* left unknown: the run was stopped */
     /* streaming */
     uint64_t rounds;                /* judging rounds run on packet time */
@@ -253,5 +255,17 @@ void corr_finish(struct correlator *c);
 unsigned corr_federation_count(const struct correlator *c);
 const struct corr_federation *corr_federation_at(const struct correlator *c, unsigned i);
 const struct corr_stats *corr_stats(const struct correlator *c);
+
+/* The clock of a capture source against the reference one (the lowest
+ * numbered it is linked to): reference clock = own - offset_ns.  Estimated
+ * from the SYN times of connections both points saw (same initial sequence
+ * number); pairs is how many.  False when there is no estimate or it is
+ * under 100 ms (forwarding delay: not applied). */
+struct corr_clock {
+    uint32_t reference;
+    int64_t offset_ns;
+    uint64_t pairs;
+};
+bool corr_clock_offset(const struct correlator *c, uint32_t source, struct corr_clock *out);
 
 #endif

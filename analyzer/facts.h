@@ -122,6 +122,10 @@ struct conn_record {
      * 0 = unknown (another source, or too far) */
     uint32_t syn_frame_off[FACT_MAX_SYN_TIMES], syn_src_frame_off[FACT_MAX_SYN_TIMES];
     int64_t rtt_ns;                    /* SYN -> SYN-ACK; -1 = unknown */
+    uint32_t isn[2];                   /* initial sequence numbers: [ORIG] of the first SYN,
+                                        * [RESP] of the first SYN-ACK (valid when that frame is
+                                        * set); the evidence that pairs two views of one
+                                        * connection across a NAT or two capture points */
 
     bool midstream;                    /* first packet was not a SYN: capture started late */
     bool established;

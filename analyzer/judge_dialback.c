@@ -22,7 +22,7 @@ static const struct cev *find_verify(const struct correlator *c, const char *ver
         const struct corr_index_val *iv = corr_index_val(&c->verify_ix, h);
         const struct cconn *k = c->conns[iv->a];
         const struct cev *v = &k->ev[iv->b];
-        if (v->ref.ts_ns < after)
+        if (nat_clock(c, v->ref.source, v->ref.ts_ns) < after) /* on one clock */
             continue;
         if (strcasecmp(v->from, verifier) != 0 || strcasecmp(v->to, claimed) != 0)
             continue;
@@ -55,7 +55,7 @@ static void connect_back_attempts(struct dctx *x, int64_t after, struct cconn **
     const struct correlator *c = x->c;
     for (uint32_t h = registry_dir_conns(c, x->to, x->from); h; h = corr_index_next(&c->dir_conn_ix, h)) {
         struct cconn *k = c->conns[corr_index_val(&c->dir_conn_ix, h)->a];
-        if (conn_start(k) < after - FT_NS_PER_SEC)
+        if (conn_start(k) < after - FT_NS_PER_SEC) /* both on the reference clock */
             continue;
         timeline_add_tcp(x, k, STAGE_AUTH);
         if (k->established || k->nev)
@@ -205,7 +205,7 @@ void judge_dialback(struct dctx *x)
      * domain's authoritative server over a connection of its own. */
     {
         const struct cconn *vk = NULL;
-        const struct cev *vreq = find_verify(x->c, x->to, x->from, sid, dbr->ref.ts_ns, &vk);
+        const struct cev *vreq = find_verify(x->c, x->to, x->from, sid, nat_clock(x->c, dbr->ref.source, dbr->ref.ts_ns), &vk);
         const struct cev *vans = vreq ? verify_answer(vk, vreq) : NULL;
         char peer[80];
         if (vreq) {
@@ -269,7 +269,7 @@ void judge_dialback(struct dctx *x)
                               strcmp(ans->cond, "remote-server-not-found") == 0 ||
                               strcmp(ans->cond, "remote-server-timeout") == 0)) {
                 struct cconn *bad, *good;
-                connect_back_attempts(x, dbr->ref.ts_ns, &bad, &good);
+                connect_back_attempts(x, nat_clock(x->c, dbr->ref.source, dbr->ref.ts_ns), &bad, &good);
                 if (bad) {
                     judge_evidence(x, &bad->syn);
                     judge_evidence_flow(x, bad);
@@ -286,7 +286,7 @@ void judge_dialback(struct dctx *x)
         {
             struct cconn *bad, *good;
             int64_t waited = (err ? err->ref.ts_ns : x->c->capture_end_ns) - dbr->ref.ts_ns;
-            connect_back_attempts(x, dbr->ref.ts_ns, &bad, &good);
+            connect_back_attempts(x, nat_clock(x->c, dbr->ref.source, dbr->ref.ts_ns), &bad, &good);
             judge_evidence(x, &dbr->ref);
             judge_evidence_flow(x, k);
             snprintf(x->t.v_seconds, sizeof(x->t.v_seconds), "%.1f", (double)waited / 1e9);

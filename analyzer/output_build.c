@@ -98,7 +98,8 @@ json_object *jtime(int64_t ts_ns)
 json_object *jms(int64_t ns)
 {
     char buf[40];
-    snprintf(buf, sizeof(buf), "%" PRId64 ".%03" PRId64, ns / 1000000, (ns % 1000000) / 1000);
+    uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns; /* a negative offset too */
+    snprintf(buf, sizeof(buf), "%s%" PRIu64 ".%03" PRIu64, ns < 0 ? "-" : "", a / 1000000, (a % 1000000) / 1000);
     return json_object_new_double_s((double)ns / 1e6, buf);
 }
 

@@ -150,6 +150,8 @@ static json_object *direction_json(const struct output *out, const struct corr_d
             json_object_object_add(j, "uid", jref_uid(out, t->flow_id, 'C'));
         if (t->dns_id)
             json_object_object_add(j, "dns", jref_uid(out, t->dns_id, 'D'));
+        if (t->order_ns != t->ref.ts_ns) /* its capture point's clock is off */
+            json_object_object_add(j, "reference_ts", jtime(t->order_ns));
         json_object_object_add(j, "stage", jstr(fed_stage_name(t->stage)));
         json_object_object_add(j, "what", jstr(t->what));
         if (t->failing)

@@ -10,6 +10,7 @@ json_object *capture_json(const struct output *out, const struct stats_snapshot 
     json_object *o = json_object_new_object(), *srcs = json_object_new_array();
     for (unsigned i = 0; i < snap->nsources; i++) {
         struct source_facts s = snap->sources[i];
+        struct corr_clock clk;
         json_object *j = json_object_new_object();
         json_object_object_add(j, "name", jstr(s.name));
         json_object_object_add(j, "kind", jstr(s.live ? "interface" : "file"));
@@ -24,6 +25,13 @@ json_object *capture_json(const struct output *out, const struct stats_snapshot 
             json_object_object_add(j, "bad_timestamps", jint(s.bad_timestamps));
         if (s.error[0])
             json_object_object_add(j, "error", jstr(s.error));
+        if (out->corr && corr_clock_offset(out->corr, i, &clk)) {
+            json_object *k = json_object_new_object();
+            json_object_object_add(k, "reference", jint(clk.reference));
+            json_object_object_add(k, "offset_ms", jms(clk.offset_ns));
+            json_object_object_add(k, "pairs", jint(clk.pairs));
+            json_object_object_add(j, "clock_offset", k);
+        }
         if (s.have_stats) {
             json_object_object_add(j, "kernel_received", jint(s.kernel_received));
             json_object_object_add(j, "kernel_dropped", jint(s.kernel_dropped));
@@ -138,6 +146,8 @@ static json_object *correlator_stats_json(const struct correlator *corr)
     ADD(o, cs, nat_pairs);
     ADD(o, cs, federations);
     ADD(o, cs, nat_candidates_capped);
+    if (cs->nat_ambiguous)
+        ADD(o, cs, nat_ambiguous);
     ADD(o, cs, directions_unjudged);
     ADD(o, cs, rounds);
     ADD(o, cs, verdict_events);

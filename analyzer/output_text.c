@@ -205,7 +205,7 @@ static const char *frame_shown(const struct output *o, const struct frame_ref *r
 
 static void text_direction(const struct output *o, FILE *fp, struct text_scratch *tx, const struct corr_direction *d)
 {
-    int64_t t0 = d->n_timeline ? d->timeline[0].ref.ts_ns : 0;
+    int64_t t0 = d->n_timeline ? d->timeline[0].order_ns : 0; /* one clock for all capture points */
     const struct corr_verdict *v = &d->verdict;
     const struct verdict_info *vi = verdict_info_of(v->code);
     bool ok = strcmp(corr_status_name(v->status), "ok") == 0;
@@ -234,7 +234,7 @@ static void text_direction(const struct output *o, FILE *fp, struct text_scratch
         if (o->absolute_time)
             format_time(t->ref.ts_ns, when, sizeof(when));
         else
-            snprintf(when, sizeof(when), "+%.6f", (double)(t->ref.ts_ns - t0) / 1e9);
+            snprintf(when, sizeof(when), "+%.6f", (double)(t->order_ns - t0) / 1e9);
         if (t->flow_id)
             snprintf(uid, sizeof(uid), "C%" PRIu64, t->flow_id);
         else if (t->dns_id)
@@ -317,6 +317,20 @@ static void text_summary(struct output *o, FILE *fp, struct text_scratch *tx)
     }
 }
 
+/* The clock offset of capture point i, when one was estimated and applied. */
+static void text_clock_line(const struct output *o, FILE *fp, unsigned i)
+{
+    struct corr_clock clk;
+    int64_t a;
+    if (!o->corr || !corr_clock_offset(o->corr, i, &clk))
+        return;
+    a = clk.offset_ns < 0 ? -clk.offset_ns : clk.offset_ns;
+    fprintf(fp, "      clock %c%" PRId64 ".%03" PRId64 " s against [%u], from %" PRIu64
+                " connection%s both saw (applied to pairing and timelines)\n",
+            clk.offset_ns < 0 ? '-' : '+', a / FT_NS_PER_SEC, (a % FT_NS_PER_SEC) / 1000000, clk.reference, clk.pairs,
+            clk.pairs == 1 ? "" : "s");
+}
+
 void text_finish(struct output *o, const struct stats_snapshot *snap)
 {
     FILE *fp = o->fp;
@@ -347,6 +361,7 @@ void text_finish(struct output *o, const struct stats_snapshot *snap)
         fprintf(fp, "  [%u] %s%s%s  %s  %" PRIu64 " frames%s%s\n", i, tesc(tx, s->name), s->observer ? "@" : "",
                 tesc(tx, s->observer), tesc(tx, s->linktype_name), s->frames, s->error[0] ? "  DAMAGED: " : "",
                 tesc(tx, s->error));
+        text_clock_line(o, fp, i);
     }
     if (o->interrupted_by)
         fprintf(fp, "  interrupted by %s: the report covers only what was captured before\n", o->interrupted_by);

@@ -230,6 +230,8 @@ void tcp_conn_facts(const struct tcp_conn *c, struct conn_record *r)
     memcpy(r->syn_frame_off, c->syn_frame_off, sizeof(r->syn_frame_off));
     memcpy(r->syn_src_frame_off, c->syn_src_frame_off, sizeof(r->syn_src_frame_off));
     r->rtt_ns = tcp_conn_rtt_ns(c);
+    r->isn[0] = c->isn[0];
+    r->isn[1] = c->isn[1];
     r->midstream = c->midstream;
     r->established = c->established;
     r->closed = c->closed;

@@ -224,6 +224,12 @@ expect_status 0 "-C" "$FEDTRACE" --format json -C -r "$G/bad-csum.pcap"
 cp "$work/stdout" "$work/nocsum.json"
 json_true "-C" "$work/nocsum.json" "d['stats']['decode']['tcp_csum_bad'] == 0"
 
+# Two capture points whose clocks differ by 7.3 s: the text report says
+# by how much and on how many connections the estimate rests.
+expect_status 0 "clock offset" "$FEDTRACE" --format text -r "$SRCDIR/samples/federation-nat-wrong-port-skew-outside.pcap@outside" \
+    -r "$SRCDIR/samples/federation-nat-wrong-port-skew-inside.pcap@inside"
+if grep -q 'clock -7.300 s against \[0\], from 2 connections both saw' "$work/stdout"; then ok; else bad "clock offset line"; fi
+
 # The bundled samples all decode.
 for s in "$SRCDIR"/samples/*.pcap "$SRCDIR"/samples/*.pcapng; do
     [ -f "$s" ] || continue
