@@ -419,6 +419,11 @@ json_object *ecs_tls(json_object *ev, const struct tls_event *t, bool from_serve
             json_object_object_add(side, "not_after", jstr(iso));
             json_object_object_add(x509, "not_after", jstr(iso));
         }
+        iso = cert_time_iso(t->cert_not_before, cb, sizeof(cb));
+        if (iso) {
+            json_object_object_add(side, "not_before", jstr(iso));
+            json_object_object_add(x509, "not_before", jstr(iso));
+        }
         if (t->n_san) {
             json_object *a = json_object_new_array();
             for (unsigned i = 0; i < t->n_san; i++) {

@@ -201,6 +201,9 @@ json_object *ecs_tls(json_object *ev, const struct tls_event *t, bool from_serve
  * ("2026-12-24T05:49:08Z") into buf (24 bytes are enough); NULL when raw
  * is not one. */
 const char *cert_time_iso(const char *raw, char *buf, size_t len);
+/* The IANA name of a cipher suite ("TLS_AES_128_GCM_SHA256"), else "0x%04x"
+ * in buf (TLS_NAME_BUFLEN is enough). */
+const char *tls_cipher_name(uint16_t cipher, char *buf, size_t len);
 /* The wall clock, for events with no packet time (an idle stats line). */
 int64_t ecs_wall_ns(void);
 

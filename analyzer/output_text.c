@@ -78,6 +78,53 @@ static void text_endpoint(char *buf, size_t len, const struct ft_addr *a, uint16
 
 /* ---- what arrives during the run ---------------------------------------- */
 
+/* What a TLS event tells, on its connection's line: the handshake's
+ * parameters (version, cipher, group, ALPN, SNI) and the first
+ * certificate (subject, issuer, validity in ISO 8601). */
+static void text_tls_fields(struct line *l, struct text_scratch *tx, const struct tls_event *t)
+{
+    char b[TLS_NAME_BUFLEN], nb[32], na[32];
+    const char *from, *until;
+
+    line_add(l, " %s", tesc(tx, tls_event_type_name(t->type)));
+    switch (t->type) {
+    case TLS_EV_CLIENT_HELLO:
+        if (t->sni)
+            line_add(l, " sni=%s", tesc(tx, t->sni));
+        for (unsigned i = 0; i < t->n_alpn; i++)
+            line_add(l, "%s%s", i ? "," : " alpn=", tesc(tx, t->alpn[i]));
+        break;
+    case TLS_EV_SERVER_HELLO:
+        line_add(l, " version=%s", tesc(tx, tls_version_name(t->version, b, sizeof(b))));
+        line_add(l, " cipher=%s", tesc(tx, tls_cipher_name(t->cipher, b, sizeof(b))));
+        if (t->have_group)
+            line_add(l, " group=%s", tesc(tx, tls_group_name(t->group, b, sizeof(b))));
+        if (t->n_alpn)
+            line_add(l, " alpn=%s", tesc(tx, t->alpn[0]));
+        if (t->hello_retry)
+            line_add(l, " hello_retry");
+        break;
+    case TLS_EV_KEY_EXCHANGE:
+        line_add(l, " group=%s", tesc(tx, tls_group_name(t->group, b, sizeof(b))));
+        break;
+    case TLS_EV_CERTIFICATE:
+        if (t->cert_cn)
+            line_add(l, " subject=%s", tesc(tx, t->cert_cn));
+        if (t->cert_issuer_cn)
+            line_add(l, " issuer=%s", tesc(tx, t->cert_issuer_cn));
+        from = cert_time_iso(t->cert_not_before, nb, sizeof(nb));
+        until = cert_time_iso(t->cert_not_after, na, sizeof(na));
+        if (from || until)
+            line_add(l, " valid=%s..%s", from ? from : "unknown", until ? until : "unknown");
+        break;
+    case TLS_EV_ALERT:
+        line_add(l, " alert=%s", tesc(tx, t->alert_desc_name ? t->alert_desc_name : "unknown"));
+        break;
+    default:
+        break;
+    }
+}
+
 size_t text_xmpp_line(char *buf, size_t len, const struct xmpp_event *ev)
 {
     struct text_scratch tx = { .next = 0 };
@@ -101,6 +148,8 @@ size_t text_xmpp_line(char *buf, size_t len, const struct xmpp_event *ev)
         line_add(l, " stanza_type=%s", tesc(&tx, ev->type_str));
     if (ev->condition)
         line_add(l, " condition=%s", tesc(&tx, ev->condition));
+    if (ev->type == XMPP_EV_TLS && ev->tls)
+        text_tls_fields(l, &tx, ev->tls);
     if (ev->type == XMPP_EV_ERROR) {
         line_add(l, " error=%s", tesc(&tx, xmpp_error_name(ev->error)));
         if (ev->error_msg)

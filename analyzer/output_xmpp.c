@@ -44,6 +44,11 @@ static const struct tok cipher_toks[] = {
     { 0, NULL },
 };
 
+const char *tls_cipher_name(uint16_t cipher, char *buf, size_t len)
+{
+    return tok2str(cipher_toks, cipher, "0x%04x", buf, len);
+}
+
 static json_object *tls_json(const struct tls_event *t)
 {
     json_object *o = json_object_new_object();
@@ -60,11 +65,15 @@ static json_object *tls_json(const struct tls_event *t)
         json_object_object_add(o, "alpn", a);
     } else if (t->type == TLS_EV_SERVER_HELLO) {
         json_object_object_add(o, "version", jstr(tls_version_name(t->version, vb, sizeof(vb))));
-        json_object_object_add(o, "cipher", jstr(tok2str(cipher_toks, t->cipher, "0x%04x", vb, sizeof(vb))));
+        json_object_object_add(o, "cipher", jstr(tls_cipher_name(t->cipher, vb, sizeof(vb))));
+        if (t->have_group)
+            json_object_object_add(o, "group", jstr(tls_group_name(t->group, vb, sizeof(vb))));
         if (t->n_alpn)
             json_object_object_add(o, "alpn", jstr(t->alpn[0]));
         if (t->hello_retry)
             json_object_object_add(o, "hello_retry", json_object_new_boolean(true));
+    } else if (t->type == TLS_EV_KEY_EXCHANGE) {
+        json_object_object_add(o, "group", jstr(tls_group_name(t->group, vb, sizeof(vb))));
     } else if (t->type == TLS_EV_CERTIFICATE) {
         json_object_object_add(o, "length", jint(t->cert_msg_len));
         json_object_object_add(o, "certificates", jint(t->n_certs));
@@ -72,7 +81,9 @@ static json_object *tls_json(const struct tls_event *t)
         jadd_opt(o, "issuer_cn", jopt_str(t->cert_issuer_cn));
         {
             char iso[32];
-            const char *when = cert_time_iso(t->cert_not_after, iso, sizeof(iso));
+            const char *when = cert_time_iso(t->cert_not_before, iso, sizeof(iso));
+            jadd_opt(o, "not_before", jopt_str(when ? when : t->cert_not_before));
+            when = cert_time_iso(t->cert_not_after, iso, sizeof(iso));
             jadd_opt(o, "not_after", jopt_str(when ? when : t->cert_not_after));
         }
         if (t->cert_parsed)

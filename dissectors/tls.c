@@ -33,13 +33,18 @@ enum {
     EXT_ALPN = 16,
     EXT_ENCRYPT_THEN_MAC = 22,
     EXT_SUPPORTED_VERSIONS = 43,
+    EXT_KEY_SHARE = 51,
 };
+
+#define HS_SERVER_KEY_EXCHANGE 12
+#define EC_CURVE_NAMED 3 /* ECCurveType named_curve (RFC 8422 5.4) */
 
 /* String slots inside struct tls_conn used by events. */
 enum {
     SLOT_SNI = 0,
     SLOT_CN,
     SLOT_ISSUER_CN,
+    SLOT_NOT_BEFORE,
     SLOT_NOT_AFTER,
     SLOT_ALPN0,
     SLOT_SAN0 = SLOT_ALPN0 + TLS_MAX_ALPN,
@@ -83,6 +88,7 @@ struct tls_conn {
     void *user;
     struct tls_dir d[2];
     uint16_t version;     /* negotiated (from ServerHello), 0 unknown */
+    uint16_t cipher;      /* selected suite (from ServerHello), 0 unknown */
     bool hrr;             /* a HelloRetryRequest was seen: TLS 1.3 */
     bool done_reported;
     const struct ft_meta *meta; /* meta of the chunk being processed */
@@ -150,6 +156,24 @@ static const struct tok alert_toks[] = {
     { 0, NULL },
 };
 
+/* IANA "TLS Supported Groups" (RFC 8446 4.2.7, RFC 7919, RFC 8422,
+ * draft-kwiatkowski-tls-ecdhe-mlkem, draft-tls-westerbaan-xyber768d00) */
+static const struct tok group_toks[] = {
+    { 23, "secp256r1" }, { 24, "secp384r1" }, { 25, "secp521r1" },
+    { 29, "x25519" }, { 30, "x448" },
+    { 31, "brainpoolP256r1tls13" }, { 32, "brainpoolP384r1tls13" }, { 33, "brainpoolP512r1tls13" },
+    { 256, "ffdhe2048" }, { 257, "ffdhe3072" }, { 258, "ffdhe4096" },
+    { 259, "ffdhe6144" }, { 260, "ffdhe8192" },
+    { 0x11eb, "SecP256r1MLKEM768" }, { 0x11ec, "X25519MLKEM768" }, { 0x11ed, "SecP384r1MLKEM1024" },
+    { 0x6399, "X25519Kyber768Draft00" },
+    { 0, NULL },
+};
+
+const char *tls_group_name(uint16_t group, char *buf, size_t buflen)
+{
+    return tok2str(group_toks, group, "0x%04x", buf, buflen);
+}
+
 const char *tls_version_name(uint16_t v, char *buf, size_t buflen)
 {
     return tok2str(version_toks, v, "0x%04x", buf, buflen);
@@ -180,6 +204,7 @@ const char *tls_event_type_name(enum tls_event_type t)
     case TLS_EV_ERROR: return "error";
     case TLS_EV_GAP: return "gap";
     case TLS_EV_RECORD: return "record";
+    case TLS_EV_KEY_EXCHANGE: return "key_exchange";
     }
     return "unknown";
 }
@@ -430,6 +455,10 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
                 ev.version = v;
             } else if (et == EXT_ENCRYPT_THEN_MAC) {
                 ev.encrypt_then_mac = true;
+            } else if (et == EXT_KEY_SHARE && cursor_be16(&x, &v)) {
+                /* SH: KeyShareEntry (group first); HRR: selected_group */
+                ev.group = v;
+                ev.have_group = true;
             } else if (et == EXT_ALPN && ev.n_alpn == 0) {
                 cursor_be16(&x, &list_len);
                 cursor_u8(&x, &pl);
@@ -441,9 +470,10 @@ static void parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
     } else if (c.bad) {
         ev.truncated = true;
     }
-    if (!ev.hello_retry)
+    if (!ev.hello_retry) {
         t->version = ev.version;
-    else
+        t->cipher = ev.cipher;
+    } else
         t->hrr = true;
     emit(t, &ev);
     if (ev.version == 0x0304 && !ev.hello_retry) {
@@ -560,7 +590,9 @@ static bool parse_x509(struct tls_conn *t, struct tls_event *ev, const uint8_t *
     ev->cert_cn = name_cn(t, SLOT_CN, subject);
     ev->cert_issuer_cn = name_cn(t, SLOT_ISSUER_CN, issuer);
     ev->cert_self_issued = issuer.len == subject.len && memcmp(issuer.base, subject.base, issuer.len) == 0;
-    if (der_next(&validity, &tag, &f) && der_next(&validity, &tag, &f) && (tag == 0x17 || tag == 0x18))
+    if (der_next(&validity, &tag, &f) && (tag == 0x17 || tag == 0x18))
+        ev->cert_not_before = keep_str(t, SLOT_NOT_BEFORE, f.base, f.len);
+    if (ev->cert_not_before != NULL && der_next(&validity, &tag, &f) && (tag == 0x17 || tag == 0x18))
         ev->cert_not_after = keep_str(t, SLOT_NOT_AFTER, f.base, f.len);
     if (!der_next(&tbs, &tag, &f)) /* subjectPublicKeyInfo */
         return true;
@@ -616,6 +648,40 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *p, siz
     emit(t, &ev);
 }
 
+/* Suites whose ServerKeyExchange starts with ECParameters (RFC 8422 5.4):
+ * ECDHE and ECDH_anon with ECDSA/RSA keys, AES/ARIA/Camellia/CCM/ChaCha. */
+static bool cipher_ecdhe_ske(uint16_t c)
+{
+    return (c >= 0xc006 && c <= 0xc00a) ||  /* ECDHE_ECDSA  NULL..AES_256_CBC_SHA */
+           (c >= 0xc010 && c <= 0xc019) ||  /* ECDHE_RSA, ECDH_anon */
+           c == 0xc023 || c == 0xc024 || c == 0xc027 || c == 0xc028 || /* CBC SHA-2 */
+           c == 0xc02b || c == 0xc02c || c == 0xc02f || c == 0xc030 || /* GCM */
+           (c >= 0xc0ac && c <= 0xc0af) ||  /* ECDHE_ECDSA CCM */
+           c == 0xcca8 || c == 0xcca9;      /* ChaCha20-Poly1305 */
+}
+
+/* TLS <= 1.2 ServerKeyExchange of an ECDHE suite: ECParameters come first;
+ * only a named_curve names a group.  Anything else is ignored, never an error. */
+static void parse_server_key_exchange(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
+{
+    struct tls_event ev;
+    struct cursor c;
+    uint8_t curve_type;
+    uint16_t group;
+
+    if (t->version == 0x0304 || !cipher_ecdhe_ske(t->cipher))
+        return;
+    cursor_init(&c, p, n);
+    if (!cursor_u8(&c, &curve_type) || curve_type != EC_CURVE_NAMED || !cursor_be16(&c, &group))
+        return;
+    ev_init(t, dir, &ev, TLS_EV_KEY_EXCHANGE);
+    ev.version = t->version;
+    ev.cipher = t->cipher;
+    ev.group = group;
+    ev.have_group = true;
+    emit(t, &ev);
+}
+
 static void handshake_complete(struct tls_conn *t, int dir)
 {
     struct tls_dir *d = &t->d[dir];
@@ -632,6 +698,9 @@ static void handshake_complete(struct tls_conn *t, int dir)
     case HS_CERTIFICATE:
         if (t->version != 0x0304)
             parse_certificate(t, dir, d->hs_buf, d->hs_keep, d->hs_len, trunc);
+        break;
+    case HS_SERVER_KEY_EXCHANGE:
+        parse_server_key_exchange(t, dir, d->hs_buf, d->hs_keep);
         break;
     case HS_CERT_REQUEST:
         ev_init(t, dir, &ev, TLS_EV_CERT_REQUEST);

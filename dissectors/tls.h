@@ -5,8 +5,10 @@
  * XMPP STARTTLS, or from the first byte for direct TLS, XEP-0368) and
  * reports what an observer without keys can learn: ClientHello (SNI,
  * offered versions, ALPN), ServerHello (chosen version, HelloRetryRequest),
+ * key-exchange group (TLS 1.3 key_share, TLS <= 1.2 ECDHE ServerKeyExchange),
  * CertificateRequest, the TLS <= 1.2 Certificate message (length, count,
- * first certificate's subject CN / issuer CN / notAfter / SAN dNSNames),
+ * first certificate's subject CN / issuer CN / notBefore / notAfter / SAN
+ * dNSNames),
  * alerts, ChangeCipherSpec, handshake completion, and the point where a
  * direction turns opaque.  No decryption.  RFC 5246, RFC 8446, RFC 5280.
  *
@@ -60,6 +62,8 @@ enum tls_event_type {
                                    record_seq; for the first TLS_RECORD_EVENTS_MAX of
                                    each direction (the size of what it hides leaks:
                                    see doc/verdicts.md, inferred verdicts) */
+    TLS_EV_KEY_EXCHANGE,        /* <= 1.2 ServerKeyExchange of an ECDHE suite: group
+                                   (its named_curve) */
 };
 
 /*
@@ -87,6 +91,9 @@ struct tls_event {
     uint8_t random[32];                   /* CH/SH: the hello's random (key-log lookup) */
     bool have_random;                     /* random was complete in the message */
     bool encrypt_then_mac;                /* SH: RFC 7366 extension accepted (CBC suites) */
+    uint16_t group;                       /* SH 1.3: key_share NamedGroup (HRR: the group
+                                             asked for); KEY_EXCHANGE: named_curve */
+    bool have_group;                      /* group was on the wire */
 
     /* CERTIFICATE */
     uint32_t cert_msg_len;                /* handshake body length */
@@ -94,6 +101,7 @@ struct tls_event {
     bool cert_parsed;                     /* first certificate's fields below were found */
     const char *cert_cn;                  /* subject commonName, NULL if none */
     const char *cert_issuer_cn;           /* issuer commonName, NULL if none */
+    const char *cert_not_before;          /* raw UTCTime/GeneralizedTime text */
     const char *cert_not_after;           /* raw UTCTime/GeneralizedTime text */
     bool cert_self_issued;                /* issuer Name == subject Name (bytewise) */
     const char *cert_san[TLS_MAX_SAN];    /* subjectAltName dNSName entries */
@@ -163,6 +171,8 @@ void tls_conn_free(struct tls_conn *t);
 const char *tls_version_name(uint16_t v, char *buf, size_t buflen);
 const char *tls_alert_name(uint8_t desc, char *buf, size_t buflen);
 const char *tls_alert_level_name(uint8_t level, char *buf, size_t buflen);
+/* IANA "TLS Supported Groups" name ("x25519", "X25519MLKEM768"), else "0x%04x". */
+const char *tls_group_name(uint16_t group, char *buf, size_t buflen);
 const char *tls_event_type_name(enum tls_event_type t);
 
 #endif

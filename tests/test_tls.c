@@ -75,6 +75,8 @@ static void on_event(const struct tls_event *ev, void *user)
     case TLS_EV_SERVER_HELLO:
         add(o, "sh(%s", tls_version_name(ev->version, vb, sizeof(vb)));
         addu(o, ",c=%04lx", ev->cipher);
+        if (ev->have_group)
+            add(o, ",g=%s", tls_group_name(ev->group, vb, sizeof(vb)));
         add(o, "%s)", ev->hello_retry ? ",hrr" : "");
         break;
     case TLS_EV_CERTIFICATE:
@@ -83,6 +85,7 @@ static void on_event(const struct tls_event *ev, void *user)
         if (ev->cert_parsed) {
             add(o, ",cn=%s", ev->cert_cn ? ev->cert_cn : "-");
             add(o, ",iss=%s", ev->cert_issuer_cn ? ev->cert_issuer_cn : "-");
+            add(o, ",nb=%s", ev->cert_not_before ? ev->cert_not_before : "-");
             add(o, ",na=%s", ev->cert_not_after ? ev->cert_not_after : "-");
             add(o, "%s", ",san=");
             for (i = 0; i < ev->n_san; i++)
@@ -110,6 +113,9 @@ static void on_event(const struct tls_event *ev, void *user)
         addu(o, "@%lu)", ev->offset);
         break;
     case TLS_EV_GAP: addu(o, "gap(%lu)", ev->nbytes); break;
+    case TLS_EV_KEY_EXCHANGE:
+        add(o, "kx(%s)", tls_group_name(ev->group, vb, sizeof(vb)));
+        break;
     case TLS_EV_RECORD:
         addu(o, "rec(%lu", ev->record_type);
         addu(o, "/%lu", ev->record_len);
@@ -283,7 +289,7 @@ static void test_tls12_full(void)
     segs[7] = (struct seg){0, 0, app.b, app.n};
     expect("tls12", segs, 8, NULL,
            "C:ch(sni=b.example,v=0303,alpn=xmpp-server,nc=3)#1 S:sh(TLS 1.2,c=c02f)#2 "
-           "S:cert(len=361,n=2,cn=b.example,iss=Example CA,na=261231235959Z,"
+           "S:cert(len=361,n=2,cn=b.example,iss=Example CA,nb=250101000000Z,na=261231235959Z,"
            "san=b.example|conference.b.example)#2 S:certreq#2 "
            "C:cert(len=3,n=0)#3 C:ccs#3 C:encrypted(22)#3 S:ccs#4 S:encrypted(22)#4 S:done(TLS 1.2)#4");
 }
@@ -463,7 +469,7 @@ static void test_truncated(void)
     expect("trunc", segs, 1, &cfg, "S:cert(len=159,n=0,trunc)#1");
     cfg.max_handshake = 65536;
     expect("selfsigned", segs, 1, &cfg,
-           "S:cert(len=159,n=1,cn=x.example,iss=x.example,na=300101000000Z,san=x.example,self)#1");
+           "S:cert(len=159,n=1,cn=x.example,iss=x.example,nb=250101000000Z,na=300101000000Z,san=x.example,self)#1");
 
     /* a ClientHello whose inner lengths lie: every truncation must parse safely */
     m.n = 0;
@@ -484,6 +490,87 @@ static void test_truncated(void)
     }
 }
 
+/* A ServerHello with one extension (type ext, body p/n); cipher given. */
+static void sh_with_ext(struct tb *m, unsigned cipher, unsigned ext, const uint8_t *p, size_t n)
+{
+    size_t body, exts, x;
+    int i;
+
+    tb_u8(m, 2);
+    body = tb_open(m, 3);
+    tb_u16(m, 0x0303);
+    for (i = 0; i < 32; i++)
+        tb_u8(m, 0x40u + (unsigned)i);
+    tb_u8(m, 0);
+    tb_u16(m, cipher);
+    tb_u8(m, 0);
+    exts = tb_open(m, 2);
+    if (cipher == 0x1301) {
+        tb_u16(m, 43);
+        tb_u16(m, 2);
+        tb_u16(m, 0x0304);
+    }
+    tb_u16(m, ext);
+    x = tb_open(m, 2);
+    tb_mem(m, p, n);
+    tb_close(m, x, 2);
+    tb_close(m, exts, 2);
+    tb_close(m, body, 3);
+}
+
+/* The key-exchange group: TLS 1.3 key_share (known, post-quantum hybrid,
+ * unknown number, too short to hold one), TLS 1.2 ECDHE ServerKeyExchange
+ * (named_curve; explicit curves and truncated bodies name nothing). */
+static void test_groups(void)
+{
+    static const uint8_t ks_mlkem[] = {0x11, 0xec, 0x00, 0x02, 0xaa, 0xbb};
+    static const uint8_t ks_odd[] = {0x77, 0x77, 0x00, 0x00};
+    static const uint8_t ks_short[] = {0x00};
+    static const uint8_t ske_p256[] = {3, 0x00, 0x17, 4, 1, 2, 3, 4, 0x04, 0x03, 0x00, 0x00};
+    static const uint8_t ske_explicit[] = {1, 0x00, 0x17};
+    static const uint8_t ske_cut[] = {3, 0x00};
+    static struct tb m, sh;
+    struct seg segs[1];
+    const struct {
+        const char *name;
+        unsigned cipher;
+        const uint8_t *ks;
+        size_t nks;
+        const uint8_t *ske;
+        size_t nske;
+        const char *want;
+    } cases[] = {
+        { "group-mlkem", 0x1301, ks_mlkem, sizeof(ks_mlkem), NULL, 0,
+          "S:sh(TLS 1.3,c=1301,g=X25519MLKEM768)#1 S:hs_encrypted#1" },
+        { "group-unknown", 0x1301, ks_odd, sizeof(ks_odd), NULL, 0,
+          "S:sh(TLS 1.3,c=1301,g=0x7777)#1 S:hs_encrypted#1" },
+        { "group-short", 0x1301, ks_short, sizeof(ks_short), NULL, 0,
+          "S:sh(TLS 1.3,c=1301)#1 S:hs_encrypted#1" },
+        { "group-ske", 0xc02f, NULL, 0, ske_p256, sizeof(ske_p256),
+          "S:sh(TLS 1.2,c=c02f)#1 S:kx(secp256r1)#1" },
+        { "group-ske-explicit", 0xc02f, NULL, 0, ske_explicit, sizeof(ske_explicit),
+          "S:sh(TLS 1.2,c=c02f)#1" },
+        { "group-ske-cut", 0xc02f, NULL, 0, ske_cut, sizeof(ske_cut), "S:sh(TLS 1.2,c=c02f)#1" },
+        { "group-ske-rsa-kx", 0x009c, NULL, 0, ske_p256, sizeof(ske_p256), "S:sh(TLS 1.2,c=009c)#1" },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&m, 0, sizeof(m));
+        memset(&sh, 0, sizeof(sh));
+        sh_with_ext(&m, cases[i].cipher, cases[i].ks ? 51 : 0xff01, cases[i].ks ? cases[i].ks : ks_short,
+                    cases[i].ks ? cases[i].nks : 1);
+        if (cases[i].ske) {
+            tb_u8(&m, 12);
+            tb_u24(&m, (unsigned)cases[i].nske);
+            tb_mem(&m, cases[i].ske, cases[i].nske);
+        }
+        rec(&sh, 22, &m);
+        CHECK(!m.bad && !sh.bad);
+        segs[0] = (struct seg){1, 0, sh.b, sh.n};
+        expect(cases[i].name, segs, 1, NULL, cases[i].want);
+    }
+}
+
 int main(void)
 {
     char vb[TLS_NAME_BUFLEN];
@@ -495,11 +582,16 @@ int main(void)
     CHECK(strcmp(tls_alert_level_name(2, vb, sizeof(vb)), "fatal") == 0);
     CHECK(strcmp(tls_alert_level_name(7, vb, sizeof(vb)), "unknown(7)") == 0);
     CHECK(strcmp(tls_alert_name(201, NULL, 0), "?") == 0);
+    CHECK(strcmp(tls_group_name(29, vb, sizeof(vb)), "x25519") == 0);
+    CHECK(strcmp(tls_group_name(256, vb, sizeof(vb)), "ffdhe2048") == 0);
+    CHECK(strcmp(tls_group_name(0x6399, vb, sizeof(vb)), "X25519Kyber768Draft00") == 0);
+    CHECK(strcmp(tls_group_name(0xabcd, vb, sizeof(vb)), "0xabcd") == 0);
     test_tls12_full();
     test_tls13();
     test_records();
     test_hrr_and_alerts();
     test_encrypted_alert_and_errors();
     test_truncated();
+    test_groups();
     return check_summary("tls");
 }
