@@ -329,14 +329,38 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
             k->tls_version = ev->tls->version;
             k->tls_cipher = ev->tls->cipher;
         }
+        if ((ev->tls->type == TLS_EV_SERVER_HELLO && !ev->tls->hello_retry) ||
+            ev->tls->type == TLS_EV_KEY_EXCHANGE) {
+            if (ev->tls->have_group) {
+                k->tls_group = ev->tls->group;
+                k->tls_have_group = true;
+            }
+            if (ev->tls->type == TLS_EV_KEY_EXCHANGE)
+                return;
+        }
         switch (ev->tls->type) {
         case TLS_EV_CLIENT_HELLO:
             e.type = CEV_TLS_HELLO;
             e.text = corr_dup(ev->tls->sni);
+            if (ev->tls->n_alpn) { /* offered ALPN, comma-separated (bounded) */
+                char alpn[TLS_MAX_ALPN * 32];
+                size_t used = 0;
+
+                alpn[0] = '\0';
+                for (unsigned i = 0; i < ev->tls->n_alpn && used < sizeof(alpn); i++) {
+                    int w = snprintf(alpn + used, sizeof(alpn) - used, "%s%s", i ? "," : "", ev->tls->alpn[i]);
+
+                    if (w < 0)
+                        break;
+                    used += (size_t)w;
+                }
+                e.id = corr_dup(alpn);
+            }
             break;
         case TLS_EV_SERVER_HELLO:
             e.type = CEV_TLS_SERVER;
             e.id = corr_dup(tls_version_name(ev->tls->version, vbuf, sizeof(vbuf)));
+            e.text = ev->tls->n_alpn ? corr_dup(ev->tls->alpn[0]) : NULL;
             break;
         case TLS_EV_ALERT:
             e.type = CEV_TLS_ALERT;
@@ -352,6 +376,16 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         case TLS_EV_CERTIFICATE:
             e.type = CEV_TLS_CERT;
             e.text = corr_dup(ev->tls->cert_cn);
+            {
+                char nb[32], na[32], valid[80];
+                const char *from = tls_time_iso(ev->tls->cert_not_before, nb, sizeof(nb));
+                const char *until = tls_time_iso(ev->tls->cert_not_after, na, sizeof(na));
+
+                if (from || until) {
+                    snprintf(valid, sizeof(valid), "%s..%s", from ? from : "unknown", until ? until : "unknown");
+                    e.id = corr_dup(valid);
+                }
+            }
             break;
         default:
             return;

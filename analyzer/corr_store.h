@@ -103,6 +103,8 @@ struct cconn {
     uint16_t nrec, caprec;
     uint16_t tls_version;    /* negotiated, from the ServerHello; 0 unknown */
     uint16_t tls_cipher;
+    uint16_t tls_group;      /* key-exchange group (1.3 key_share, 1.2 ECDHE curve) */
+    bool tls_have_group;     /* tls_group was seen */
     /* derived in corr_finish */
     bool s2s, c2s;
     struct cconn *nat_peer;  /* the same connection seen elsewhere */

@@ -162,12 +162,20 @@ static bool timeline_add_event_line(struct dctx *x, const struct cconn *k, const
             timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS <failure/>", who);
             break;
         case CEV_TLS_HELLO:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS ClientHello%s%s", who, e->text ? " SNI=" : "",
-                   e->text ? e->text : "");
+            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS ClientHello%s%s%s%s", who, e->text ? " SNI=" : "",
+                   e->text ? e->text : "", e->id ? " ALPN=" : "", e->id ? e->id : "");
             break;
         case CEV_TLS_SERVER:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS ServerHello %s", who, e->id ? e->id : "");
+        {
+            char cb[TLS_NAME_BUFLEN], gb[TLS_NAME_BUFLEN];
+
+            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS ServerHello %s %s%s%s%s%s", who,
+                         e->id ? e->id : "", tls_cipher_name(k->tls_cipher, cb, sizeof(cb)),
+                         k->tls_have_group ? " group " : "",
+                         k->tls_have_group ? tls_group_name(k->tls_group, gb, sizeof(gb)) : "",
+                         e->text ? " ALPN=" : "", e->text ? e->text : "");
             break;
+        }
         case CEV_TLS_ALERT:
             timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS alert %s", who, e->cond ? e->cond : "");
             break;
@@ -175,8 +183,8 @@ static bool timeline_add_event_line(struct dctx *x, const struct cconn *k, const
             timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS handshake done, stream encrypted", who);
             break;
         case CEV_TLS_CERT:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s certificate%s%s", who, e->text ? " CN=" : "",
-                   e->text ? e->text : "");
+            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s certificate%s%s%s%s", who, e->text ? " CN=" : "",
+                   e->text ? e->text : "", e->id ? " valid " : "", e->id ? e->id : "");
             break;
         case CEV_SASL_AUTH:
             timeline_add(x, &e->ref, k->flow_id, 0, STAGE_AUTH, "%s SASL auth %s", who, e->text ? e->text : "");

@@ -314,42 +314,6 @@ json_object *ecs_dns(json_object *ev, const struct dns_lookup *lk)
 
 /* ---- TLS ---------------------------------------------------------------- */
 
-const char *cert_time_iso(const char *raw, char *buf, size_t len)
-{
-    /* UTCTime YYMMDDHHMM[SS]Z (RFC 5280: YY < 50 is 20YY) or
-     * GeneralizedTime YYYYMMDDHHMMSS[.f]Z. */
-    char d[16];
-    size_t n = 0, digits;
-    int year;
-
-    if (!raw)
-        return NULL;
-    while (raw[n] >= '0' && raw[n] <= '9' && n < sizeof(d) - 1) {
-        d[n] = raw[n];
-        n++;
-    }
-    d[n] = '\0';
-    digits = n;
-    if (raw[n] != 'Z' || raw[n + 1] != '\0' || (digits != 12 && digits != 14 && digits != 10))
-        return NULL;
-    if (digits == 14) {
-        year = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
-        memmove(d, d + 4, 11);
-    } else {
-        int yy = (d[0] - '0') * 10 + (d[1] - '0');
-        year = yy < 50 ? 2000 + yy : 1900 + yy;
-        memmove(d, d + 2, 11);
-        if (digits == 10) { /* no seconds */
-            d[8] = '0';
-            d[9] = '0';
-            d[10] = '\0';
-        }
-    }
-    /* d: MMDDHHMMSS */
-    snprintf(buf, len, "%04d-%.2s-%.2sT%.2s:%.2s:%.2sZ", year, d, d + 2, d + 4, d + 6, d + 8);
-    return buf;
-}
-
 /* "1.3" and "tls" for 0x0304; NULL for what is not SSL/TLS. */
 static const char *tls_ecs_version(uint16_t v, const char **protocol)
 {
@@ -399,7 +363,7 @@ json_object *ecs_tls(json_object *ev, const struct tls_event *t, bool from_serve
     case TLS_EV_CERTIFICATE: {
         json_object *side = get_or_add(tls, from_server ? "server" : "client");
         json_object *x509 = get_or_add(side, "x509");
-        const char *iso = cert_time_iso(t->cert_not_after, cb, sizeof(cb));
+        const char *iso = tls_time_iso(t->cert_not_after, cb, sizeof(cb));
         if (t->cert_cn) {
             json_object *cn = json_object_new_array();
             snprintf(dn, sizeof(dn), "CN=%s", t->cert_cn);
@@ -419,7 +383,7 @@ json_object *ecs_tls(json_object *ev, const struct tls_event *t, bool from_serve
             json_object_object_add(side, "not_after", jstr(iso));
             json_object_object_add(x509, "not_after", jstr(iso));
         }
-        iso = cert_time_iso(t->cert_not_before, cb, sizeof(cb));
+        iso = tls_time_iso(t->cert_not_before, cb, sizeof(cb));
         if (iso) {
             json_object_object_add(side, "not_before", jstr(iso));
             json_object_object_add(x509, "not_before", jstr(iso));

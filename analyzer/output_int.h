@@ -197,13 +197,6 @@ json_object *ecs_dns(json_object *ev, const struct dns_lookup *lk);
 /* tls.* of a TLS fact, or NULL when it has nothing under ECS names; an
  * alert or error sets error.* of ev. */
 json_object *ecs_tls(json_object *ev, const struct tls_event *t, bool from_server);
-/* A certificate's UTCTime/GeneralizedTime ("261224054908Z") as ISO 8601
- * ("2026-12-24T05:49:08Z") into buf (24 bytes are enough); NULL when raw
- * is not one. */
-const char *cert_time_iso(const char *raw, char *buf, size_t len);
-/* The IANA name of a cipher suite ("TLS_AES_128_GCM_SHA256"), else "0x%04x"
- * in buf (TLS_NAME_BUFLEN is enough). */
-const char *tls_cipher_name(uint16_t cipher, char *buf, size_t len);
 /* The wall clock, for events with no packet time (an idle stats line). */
 int64_t ecs_wall_ns(void);
 

@@ -112,8 +112,8 @@ static void text_tls_fields(struct line *l, struct text_scratch *tx, const struc
             line_add(l, " subject=%s", tesc(tx, t->cert_cn));
         if (t->cert_issuer_cn)
             line_add(l, " issuer=%s", tesc(tx, t->cert_issuer_cn));
-        from = cert_time_iso(t->cert_not_before, nb, sizeof(nb));
-        until = cert_time_iso(t->cert_not_after, na, sizeof(na));
+        from = tls_time_iso(t->cert_not_before, nb, sizeof(nb));
+        until = tls_time_iso(t->cert_not_after, na, sizeof(na));
         if (from || until)
             line_add(l, " valid=%s..%s", from ? from : "unknown", until ? until : "unknown");
         break;

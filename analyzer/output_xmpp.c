@@ -11,44 +11,6 @@
 
 #include "tok.h"
 
-/* IANA "TLS Cipher Suites" names of the suites servers negotiate today. */
-static const struct tok cipher_toks[] = {
-    { 0x1301, "TLS_AES_128_GCM_SHA256" },
-    { 0x1302, "TLS_AES_256_GCM_SHA384" },
-    { 0x1303, "TLS_CHACHA20_POLY1305_SHA256" },
-    { 0x1304, "TLS_AES_128_CCM_SHA256" },
-    { 0x1305, "TLS_AES_128_CCM_8_SHA256" },
-    { 0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA" },
-    { 0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA" },
-    { 0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256" },
-    { 0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256" },
-    { 0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256" },
-    { 0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384" },
-    { 0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" },
-    { 0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384" },
-    { 0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" },
-    { 0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA" },
-    { 0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" },
-    { 0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" },
-    { 0xc023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256" },
-    { 0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384" },
-    { 0xc027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256" },
-    { 0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" },
-    { 0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
-    { 0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
-    { 0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
-    { 0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
-    { 0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
-    { 0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
-    { 0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
-    { 0, NULL },
-};
-
-const char *tls_cipher_name(uint16_t cipher, char *buf, size_t len)
-{
-    return tok2str(cipher_toks, cipher, "0x%04x", buf, len);
-}
-
 static json_object *tls_json(const struct tls_event *t)
 {
     json_object *o = json_object_new_object();
@@ -81,9 +43,9 @@ static json_object *tls_json(const struct tls_event *t)
         jadd_opt(o, "issuer_cn", jopt_str(t->cert_issuer_cn));
         {
             char iso[32];
-            const char *when = cert_time_iso(t->cert_not_before, iso, sizeof(iso));
+            const char *when = tls_time_iso(t->cert_not_before, iso, sizeof(iso));
             jadd_opt(o, "not_before", jopt_str(when ? when : t->cert_not_before));
-            when = cert_time_iso(t->cert_not_after, iso, sizeof(iso));
+            when = tls_time_iso(t->cert_not_after, iso, sizeof(iso));
             jadd_opt(o, "not_after", jopt_str(when ? when : t->cert_not_after));
         }
         if (t->cert_parsed)

@@ -156,24 +156,6 @@ static const struct tok alert_toks[] = {
     { 0, NULL },
 };
 
-/* IANA "TLS Supported Groups" (RFC 8446 4.2.7, RFC 7919, RFC 8422,
- * draft-kwiatkowski-tls-ecdhe-mlkem, draft-tls-westerbaan-xyber768d00) */
-static const struct tok group_toks[] = {
-    { 23, "secp256r1" }, { 24, "secp384r1" }, { 25, "secp521r1" },
-    { 29, "x25519" }, { 30, "x448" },
-    { 31, "brainpoolP256r1tls13" }, { 32, "brainpoolP384r1tls13" }, { 33, "brainpoolP512r1tls13" },
-    { 256, "ffdhe2048" }, { 257, "ffdhe3072" }, { 258, "ffdhe4096" },
-    { 259, "ffdhe6144" }, { 260, "ffdhe8192" },
-    { 0x11eb, "SecP256r1MLKEM768" }, { 0x11ec, "X25519MLKEM768" }, { 0x11ed, "SecP384r1MLKEM1024" },
-    { 0x6399, "X25519Kyber768Draft00" },
-    { 0, NULL },
-};
-
-const char *tls_group_name(uint16_t group, char *buf, size_t buflen)
-{
-    return tok2str(group_toks, group, "0x%04x", buf, buflen);
-}
-
 const char *tls_version_name(uint16_t v, char *buf, size_t buflen)
 {
     return tok2str(version_toks, v, "0x%04x", buf, buflen);

@@ -171,8 +171,16 @@ void tls_conn_free(struct tls_conn *t);
 const char *tls_version_name(uint16_t v, char *buf, size_t buflen);
 const char *tls_alert_name(uint8_t desc, char *buf, size_t buflen);
 const char *tls_alert_level_name(uint8_t level, char *buf, size_t buflen);
-/* IANA "TLS Supported Groups" name ("x25519", "X25519MLKEM768"), else "0x%04x". */
+/* tls_names.c: IANA "TLS Supported Groups" name ("x25519",
+ * "X25519MLKEM768"), else "0x%04x" in buf. */
 const char *tls_group_name(uint16_t group, char *buf, size_t buflen);
+/* tls_names.c: IANA "TLS Cipher Suites" name of the suites servers
+ * negotiate today ("TLS_AES_128_GCM_SHA256"), else "0x%04x" in buf. */
+const char *tls_cipher_name(uint16_t cipher, char *buf, size_t buflen);
+/* tls_names.c: a certificate's UTCTime/GeneralizedTime ("261224054908Z")
+ * as ISO 8601 ("2026-12-24T05:49:08Z") into buf (24 bytes are enough);
+ * NULL when raw is NULL or not one. */
+const char *tls_time_iso(const char *raw, char *buf, size_t len);
 const char *tls_event_type_name(enum tls_event_type t);
 
 #endif
