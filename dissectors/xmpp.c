@@ -177,6 +177,119 @@ static bool is_blank(uint8_t b)
     return b == ' ' || b == '\t' || b == '\r' || b == '\n';
 }
 
+/* A byte XML text never holds (XML 1.0 Char; bytes UTF-8 never uses). */
+static bool not_xml_text(uint8_t b)
+{
+    return (b < 0x20 && !is_blank(b)) || b == 0x7f || b == 0xc0 || b == 0xc1 || b >= 0xf5;
+}
+
+/* The element starts a capture picked up inside a tag resynchronises at;
+ * '\1' stands for the byte ending a name (blank, '/' or '>'). */
+static const char *const skip_starts[] = {
+    "<message\1", "<presence\1", "<iq\1", "<db:", "<stream:", "</stream:stream>",
+};
+
+/* 2: tok[0..n) is one of skip_starts; 1: the beginning of one; 0: neither. */
+static int skip_match(const uint8_t *tok, size_t n)
+{
+    int found = 0;
+
+    for (size_t k = 0; k < sizeof(skip_starts) / sizeof(skip_starts[0]); k++) {
+        const char *s = skip_starts[k];
+        size_t m = strlen(s), i;
+
+        if (n > m)
+            continue;
+        for (i = 0; i < n; i++)
+            if (s[i] == '\1' ? !(is_blank(tok[i]) || tok[i] == '/' || tok[i] == '>') : tok[i] != (uint8_t)s[i])
+                break;
+        if (i < n)
+            continue;
+        if (n == m)
+            return 2;
+        found = 1;
+    }
+    return found;
+}
+
+/* DM_SKIP: the capture began inside a tag (the first bytes are text, not
+ * '<').  Skip, bounded and counted, to the next element start a stream
+ * picked up mid-stream resumes at (skip_starts), and give the parser the
+ * bytes from its '<' on: the mid-stream path does the rest.  A byte XML
+ * text cannot hold ends the direction quietly: it is not an XML stream. */
+static size_t skip_step(struct xdir *d, const uint8_t *p, size_t n)
+{
+    size_t carried = d->skip_have, start = 0, i;
+
+    for (i = 0; i < n; i++) {
+        uint8_t b = p[i];
+        int m;
+
+        if (not_xml_text(b)) {
+            d->conn->stats.midtag_skipped += d->skip_have;
+            d->skip_have = 0;
+            d->real += i;
+            d->mode = DM_DONE;
+            return i;
+        }
+        if (d->skip_have == 0 && b != '<') {
+            d->skip_len++;
+            d->conn->stats.midtag_skipped++;
+        } else {
+            if (d->skip_have == 0) {
+                carried = 0;
+                start = i;
+            }
+            d->skip_tok[d->skip_have++] = b;
+            m = skip_match(d->skip_tok, d->skip_have);
+            if (m == 2)
+                break;
+            if (m == 0) {
+                /* not an element start: its bytes are skipped, a '<' may begin the next */
+                size_t drop = d->skip_have - (b == '<' ? 1u : 0u);
+
+                d->skip_len += (uint32_t)drop;
+                d->conn->stats.midtag_skipped += drop;
+                d->skip_have = 0;
+                if (b == '<') {
+                    d->skip_tok[d->skip_have++] = b;
+                    carried = 0;
+                    start = i;
+                }
+            }
+        }
+        if (d->skip_len > SKIP_MAX) {
+            d->real += i + 1;
+            d->mode = DM_DONE;
+            xmpp_emit_error(d, XMPP_ERR_NOT_STREAM, "no element start within 64 KiB of a capture begun inside a tag",
+                            d->real);
+            return i + 1;
+        }
+    }
+    if (i == n) { /* all skipped, or an element start still being matched */
+        d->real += n - (d->skip_have - carried < n ? d->skip_have - carried : n);
+        return n;
+    }
+    /* an element start: parse from its '<' on */
+    {
+        uint8_t early[SKIP_TOKEN_MAX];
+        size_t from = carried > 0 ? 0 : start;
+
+        memcpy(early, d->skip_tok, carried);
+        d->skip_have = 0;
+        d->real += from;
+        if (!xmpp_xml_start(d)) {
+            xmpp_emit_error(d, XMPP_ERR_NOMEM, "cannot create the XML parser", 0);
+            d->mode = DM_DONE;
+            return n;
+        }
+        d->mode = DM_XML;
+        if (carried > 0) /* its first bytes came with an earlier chunk: a prefix, no token ends in it */
+            xmpp_xml_step(d, early, carried);
+        return from;
+    }
+}
+
 /* DM_START / DM_SNIFF: decide between XML and TLS at the first non-blank byte. */
 static size_t sniff_step(struct xdir *d, const uint8_t *p, size_t n)
 {
@@ -197,6 +310,12 @@ static size_t sniff_step(struct xdir *d, const uint8_t *p, size_t n)
                        d->real);
             if (!d->wire_tls)
                 xmpp_tls_start(d);
+            return i;
+        }
+        if (p[i] != '<' && !not_xml_text(p[i])) {
+            /* text where a stream starts: the capture began inside a tag */
+            d->real += i;
+            d->mode = DM_SKIP;
             return i;
         }
         /* let expat see every byte, leading blanks included */
@@ -244,6 +363,9 @@ size_t xmpp_dir_layer(struct xdir *d, const uint8_t *p, size_t n)
             break;
         case DM_DECL:
             used = xmpp_xml_decl_step(d, p + done, n - done);
+            break;
+        case DM_SKIP:
+            used = skip_step(d, p + done, n - done);
             break;
         default: /* DM_TLS without plaintext (only inside TLS), DM_DONE */
             c->stats.ignored_bytes += n - done;

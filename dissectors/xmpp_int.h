@@ -46,10 +46,13 @@ enum dmode {
     DM_SNIFF, /* after <starttls/>/<proceed/>: TLS or more XML? */
     DM_TLS,   /* inside TLS without plaintext: nothing to parse */
     DM_DECL,  /* skipping an XML declaration that opens a restarted stream */
+    DM_SKIP,  /* capture began inside a tag: skipping to the next element start */
     DM_DONE,  /* closed, error, gap or eof: ignore bytes */
 };
 
 #define DECL_MAX 256 /* bytes of a mid-stream XML declaration skipped at most */
+#define SKIP_MAX (64 * 1024) /* DM_SKIP: bytes of a tag's tail skipped at most */
+#define SKIP_TOKEN_MAX 20    /* longest element start DM_SKIP matches, "</stream:stream>" */
 
 enum halt_kind {
     HALT_NONE = 0,
@@ -145,6 +148,9 @@ struct xdir {
 
     unsigned n_opens;      /* stream headers seen */
     unsigned decl_len;     /* DM_DECL: bytes of the declaration skipped so far */
+    uint32_t skip_len;     /* DM_SKIP: bytes skipped so far */
+    uint8_t skip_tok[SKIP_TOKEN_MAX]; /* DM_SKIP: the element start being matched */
+    uint8_t skip_have;     /* bytes in skip_tok */
     bool midstream;        /* picked up mid-stream: parsing inside an assumed header */
     uint8_t *replay;       /* HALT_MIDSTREAM: the bytes from the first element on */
     size_t replay_len;

@@ -565,6 +565,33 @@ static void test_midstream(void)
     expect("midstream-close", segs, 1, "O:stream_close#1");
 }
 
+/* A capture that began inside a tag: the first bytes are the tail of one
+ * (attributes, an end tag, text).  They are skipped (counted) up to the
+ * next top-level element start, where parsing resynchronises as above;
+ * a '<' that starts none of them ("</message>", "<body>", "<messages")
+ * is skipped too.  Text with control bytes in it is not XML: nothing. */
+static void test_midtag(void)
+{
+    struct seg segs[3];
+
+    segs[0] = (struct seg){0, 0, " xmlns='http://jabber.org/protocol/chatstates'/><body>x</body></message><messages/>"
+                                 "<message from='ann@a.example/r' to='bob@b.example' type='chat'><body>hi</body>"
+                                 "</message><presence from='ann@a.example' to='bob@b.example' type='subscribe'/>", 0};
+    segs[1] = (struct seg){1, 0, "ed' to='a.example'>k3y</db:result><db:result from='b.example' to='a.example' "
+                                 "type='valid'/><presence from='bob@b.example' to='ann@a.example' type='subscribed'/>", 0};
+    segs[2] = (struct seg){1, 0, "</stream:stream>", 0};
+    expect("midtag", segs, 3,
+           "O:message(chat,ann@a.example/r>bob@b.example)#1 O:presence(subscribe,ann@a.example>bob@b.example)#1 "
+           "R:db:result(valid,b.example>a.example,id=-,key=0)#2 "
+           "R:presence(subscribed,bob@b.example>ann@a.example)#2 R:stream_close#3");
+    /* only the close after the tail of a tag */
+    segs[0] = (struct seg){0, 0, "ping'/></iq></stream:stream>", 0};
+    expect("midtag-close", segs, 1, "O:stream_close#1");
+    /* control bytes in the skipped part: not an XML stream, no event */
+    segs[0] = (struct seg){0, 0, "abc\x01\x02<message to='b.example'/>", 0};
+    expect("midtag-binary", segs, 1, "");
+}
+
 /* STARTTLS on a cleartext test: XML continues after <proceed/>; also a TLS failure. */
 static void test_cleartext_after_proceed(void)
 {
@@ -906,6 +933,7 @@ int main(void)
     test_restart_declaration();
     test_restart_xml_decl();
     test_midstream();
+    test_midtag();
     test_cleartext_after_proceed();
     test_direct_tls();
     test_hostile();
