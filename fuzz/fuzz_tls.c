@@ -31,8 +31,17 @@ static void on_event(const struct tls_event *ev, void *user)
         *sum += strlen(ev->cert_cn);
     if (ev->cert_issuer_cn != NULL)
         *sum += strlen(ev->cert_issuer_cn);
-    if (ev->cert_not_after != NULL)
-        *sum += strlen(ev->cert_not_after);
+    {
+        char iso[32], gb[TLS_NAME_BUFLEN];
+        const char *w;
+
+        if ((w = tls_time_iso(ev->cert_not_before, iso, sizeof(iso))) != NULL)
+            *sum += strlen(w);
+        if ((w = tls_time_iso(ev->cert_not_after, iso, sizeof(iso))) != NULL)
+            *sum += strlen(w);
+        if (ev->have_group)
+            *sum += strlen(tls_group_name(ev->group, gb, sizeof(gb)));
+    }
     if (ev->alert_desc_name != NULL)
         *sum += strlen(ev->alert_desc_name);
 }
