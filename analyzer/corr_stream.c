@@ -473,6 +473,16 @@ static void retire_facts(struct correlator *c, int64_t now)
     c->nlookups = w;
 }
 
+/* Free f's direction j and close the gap (the later ones move down). */
+static void dir_remove(struct corr_federation *f, unsigned j)
+{
+    direction_free(&f->dir[j]);
+    for (unsigned k = j; k + 1 < f->n_dir; k++)
+        f->dir[k] = f->dir[k + 1];
+    memset(&f->dir[f->n_dir - 1], 0, sizeof(f->dir[0]));
+    f->n_dir--;
+}
+
 static void fed_index_rebuild(struct correlator *c)
 {
     char key[2 * STR_CAP];
@@ -512,11 +522,7 @@ static void retire_directions(struct correlator *c)
                 j++;
                 continue;
             }
-            direction_free(d);
-            if (j + 1 < f->n_dir)
-                f->dir[j] = f->dir[j + 1];
-            memset(&f->dir[f->n_dir - 1], 0, sizeof(f->dir[0]));
-            f->n_dir--;
+            dir_remove(f, j);
         }
         if (f->n_dir == 0) {
             stream_federation_free(f);
@@ -561,11 +567,7 @@ static bool drop_passing(struct correlator *c, struct corr_federation *f)
             j++;
             continue;
         }
-        direction_free(d);
-        if (j + 1 < f->n_dir)
-            f->dir[j] = f->dir[j + 1];
-        memset(&f->dir[f->n_dir - 1], 0, sizeof(f->dir[0]));
-        f->n_dir--;
+        dir_remove(f, j);
     }
     return f->n_dir > 0;
 }
