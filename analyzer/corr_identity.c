@@ -65,6 +65,7 @@ bool corr_addr_is_private(const struct ft_addr *a)
 
 static void book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength)
 {
+    char key[STR_CAP];
     uint32_t h;
     if (!domain || !*domain || !a->family)
         return;
@@ -74,6 +75,10 @@ static void book_add(struct correlator *c, const struct ft_addr *a, const char *
         if (strength > b->strength) {
             corr_copy(b->domain, sizeof(b->domain), domain);
             b->strength = strength;
+            /* The entry under its old name stays in book_dom_ix: a reader
+             * checks the name. */
+            corr_index_add(&c->book_dom_ix, key, corr_index_key1(key, sizeof(key), b->domain),
+                           corr_index_val(&c->book_ix, h)->a, 0);
         }
         return;
     }
@@ -81,6 +86,7 @@ static void book_add(struct correlator *c, const struct ft_addr *a, const char *
         !corr_index_add(&c->book_ix, a, sizeof(*a), c->nbook, 0))
         return;
     c->book[c->nbook].addr = *a;
+    corr_index_add(&c->book_dom_ix, key, corr_index_key1(key, sizeof(key), domain), c->nbook, 0);
     corr_copy(c->book[c->nbook].domain, sizeof(c->book[c->nbook].domain), domain);
     c->book[c->nbook].strength = strength;
     c->nbook++;
@@ -95,6 +101,22 @@ const char *identity_book_domain(const struct correlator *c, const struct ft_add
 {
     uint32_t h = corr_index_first(&c->book_ix, a, sizeof(*a));
     return h ? c->book[corr_index_val(&c->book_ix, h)->a].domain : NULL;
+}
+
+/* The first address the book has for domain (in the order the book
+ * learned them) that is private, or public; NULL if none. */
+const struct ft_addr *identity_book_addr(const struct correlator *c, const char *domain, bool private)
+{
+    char key[STR_CAP];
+    uint32_t best = UINT32_MAX;
+    size_t n = corr_index_key1(key, sizeof(key), domain);
+    for (uint32_t h = corr_index_first(&c->book_dom_ix, key, n); h; h = corr_index_next(&c->book_dom_ix, h)) {
+        uint32_t i = corr_index_val(&c->book_dom_ix, h)->a;
+        if (i < best && strcasecmp(c->book[i].domain, domain) == 0 &&
+            corr_addr_is_private(&c->book[i].addr) == private)
+            best = i;
+    }
+    return best == UINT32_MAX ? NULL : &c->book[best].addr;
 }
 
 /* "_xmpp-server._tcp.example.org" -> "example.org" (also xmpps). */

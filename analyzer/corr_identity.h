@@ -26,6 +26,8 @@ bool corr_srv_domain(const char *qname, char *out, size_t len);
 bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len);
 /* The domain an address is known to serve, or NULL (points into the book). */
 const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a);
+/* The first private (or public) address the book has for a domain. */
+const struct ft_addr *identity_book_addr(const struct correlator *c, const char *domain, bool private);
 /* Records that address a serves domain (strength: 2 stream header, 1 DNS
  * or client stream, 0 borrowed); a stronger name replaces a weaker one. */
 void identity_book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength);

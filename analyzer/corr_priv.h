@@ -45,6 +45,7 @@ struct correlator {
     struct timespec stop_deadline;   /* ... and judging ends by then */
     /* Joins (built by corr_finish unless noted). */
     struct corr_index book_ix;       /* address bytes -> book entry */
+    struct corr_index book_dom_ix;   /* domain (lowercase) -> book entries named so */
     struct corr_index fed_ix;        /* "lo\0hi" -> federation */
     struct corr_index srv_target_ix; /* SRV target (lowercase) -> lookup */
     struct corr_index lookup_dom_ix; /* domain (lowercase) -> lookups about it */

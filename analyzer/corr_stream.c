@@ -231,6 +231,7 @@ static void reset_identity(struct correlator *c)
     }
     c->nbook = 0;
     corr_index_clear(&c->book_ix);
+    corr_index_clear(&c->book_dom_ix);
     corr_index_clear(&c->srv_target_ix);
     corr_index_clear(&c->lookup_dom_ix);
     corr_index_clear(&c->dir_conn_ix);

@@ -96,6 +96,7 @@ void corr_free(struct correlator *c)
     timer_queue_free(&c->timers);
     free(c->book);
     corr_index_free(&c->book_ix);
+    corr_index_free(&c->book_dom_ix);
     corr_index_free(&c->fed_ix);
     corr_index_free(&c->srv_target_ix);
     corr_index_free(&c->lookup_dom_ix);

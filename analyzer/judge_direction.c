@@ -30,10 +30,7 @@ static int by_start(const void *a, const void *b)
 /* An address the book knows for `dom`, private (behind the NAT) or not. */
 static const struct ft_addr *book_addr(const struct correlator *c, const char *dom, bool private)
 {
-    for (unsigned i = 0; i < c->nbook; i++)
-        if (strcasecmp(c->book[i].domain, dom) == 0 && corr_addr_is_private(&c->book[i].addr) == private)
-            return &c->book[i].addr;
-    return NULL;
+    return identity_book_addr(c, dom, private);
 }
 
 /* Advice values the judges did not set, from what the capture shows
