@@ -112,8 +112,13 @@ static void leave_unjudged(struct correlator *c, struct corr_direction *d)
 
 static void direction_clear(struct corr_direction *d)
 {
-    for (unsigned t = 0; t < d->n_timeline; t++)
-        free(d->timeline[t].what);
+    if (d->timeline_text) { /* the lines' text is one block */
+        free(d->timeline_text);
+        d->timeline_text = NULL;
+    } else {
+        for (unsigned t = 0; t < d->n_timeline; t++)
+            free(d->timeline[t].what);
+    }
     d->n_timeline = 0;
     d->timeline_elided = 0;
     d->n_nat = 0;

@@ -384,16 +384,44 @@ void timeline_add_lookup(struct dctx *x, const struct clookup *l)
 
 void timeline_materialize(struct corr_direction *d)
 {
-    unsigned w = 0;
+    size_t total = 0, at = 0;
+    unsigned kept = 0;
+    char *block;
+    /* The kept lines' text goes into one block: a retired direction
+     * holds one allocation for its timeline's text, not one per line. */
+    for (unsigned i = 0; i < d->n_timeline; i++) {
+        const char *w = d->timeline[i].what ? d->timeline[i].what : d->timeline[i].borrowed;
+        total += w ? strlen(w) + 1 : 0;
+    }
+    block = total ? malloc(total) : NULL;
+    if (!block) { /* nothing to pack, or no memory: each line its own copy */
+        unsigned w = 0;
+        for (unsigned i = 0; i < d->n_timeline; i++) {
+            struct corr_tl *t = &d->timeline[i];
+            if (!t->what && t->borrowed)
+                t->what = strdup(t->borrowed);
+            t->borrowed = NULL;
+            if (t->what)
+                d->timeline[w++] = *t;
+        }
+        d->n_timeline = w;
+        return;
+    }
     for (unsigned i = 0; i < d->n_timeline; i++) {
         struct corr_tl *t = &d->timeline[i];
-        if (!t->what && t->borrowed)
-            t->what = strdup(t->borrowed);
+        const char *w = t->what ? t->what : t->borrowed;
+        size_t n = w ? strlen(w) + 1 : 0;
+        if (!n)
+            continue; /* no text: the line goes */
+        memcpy(block + at, w, n);
+        free(t->what); /* a copy of its own (NULL when borrowed) */
+        t->what = block + at;
         t->borrowed = NULL;
-        if (t->what)
-            d->timeline[w++] = *t;
+        at += n;
+        d->timeline[kept++] = *t;
     }
-    d->n_timeline = w;
+    d->n_timeline = kept;
+    d->timeline_text = block;
 }
 
 int timeline_cmp(const void *a, const void *b)

@@ -150,6 +150,8 @@ struct corr_direction {
     enum corr_stage_status stages[STAGE_COUNT];
     const char *stage_detail[STAGE_COUNT]; /* never NULL once judged */
     struct corr_tl *timeline;  /* owned */
+    char *timeline_text;       /* owned: once judged, every line's `what` points
+                                * into this one block (NULL while judging) */
     unsigned n_timeline, cap_timeline;
     uint64_t timeline_elided;  /* lines left out of a retired direction's timeline */
     struct corr_nat_pair nat[CORR_MAX_NAT_PAIRS]; /* NAT twins among the timeline's connections */
