@@ -59,6 +59,11 @@ struct xmpp_config {
     size_t max_token;             /* bytes of one unfinished XML token (tag, comment...):
                                      bounds expat's re-parse work (default 64 KiB) */
     bool include_body;            /* copy <message><body> text (default false: privacy) */
+    bool parse_unread;            /* give expat the content of elements the dissector
+                                     does not read, too (default false: such content,
+                                     e.g. a message body or a roster, is only scanned
+                                     for its markup, see xmpp_xml.c; events are the
+                                     same for well-formed input) */
     size_t max_body;              /* bytes of body kept, <= XMPP_TEXT_MAX (default 256) */
     float max_amplification;      /* expat billion-laughs factor (default 100.0) */
     unsigned long long amplification_threshold; /* expat activation bytes (default 8 MiB) */
@@ -248,6 +253,7 @@ struct xmpp_stats {
                                    tag, up to their first element start */
     uint64_t parks;             /* idle directions whose parser was freed between
                                    top-level elements (xmpp_conn_idle) */
+    uint64_t unread_bytes;      /* element content that bypassed expat */
 };
 
 struct xmpp_conn;
