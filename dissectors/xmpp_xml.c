@@ -448,7 +448,8 @@ void xmpp_xml_park(struct xdir *d)
  * longer reported there (the peer answers a stream that is not
  * well-formed with a <not-well-formed/> stream error, which is).  Markup
  * the scanner does not know inside a bypass ('<' or "<!" followed by no
- * tag, comment or CDATA section) is reported as an XML error at its '<'.
+ * tag, comment or CDATA section) is reported as expat reports it: "not
+ * well-formed (invalid token)" at the byte after the '<'.
  * cfg.parse_unread gives expat every byte as before.
  */
 
@@ -517,7 +518,7 @@ static size_t unread_step(struct xdir *d, const uint8_t *p, size_t n)
         xmpp_emit_error(d, XMPP_ERR_DEPTH, "element nesting deeper than the cap", d->scan.tag_pos);
         return k;
     case XSS_LOST:
-        xmpp_emit_error(d, XMPP_ERR_XML, XML_ErrorString(XML_ERROR_INVALID_TOKEN), d->scan.tag_pos);
+        xmpp_emit_error(d, XMPP_ERR_XML, XML_ErrorString(XML_ERROR_INVALID_TOKEN), d->scan.pos);
         return k;
     default:
         break;
