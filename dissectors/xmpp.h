@@ -30,6 +30,14 @@
  * decryption stops (XMPP_EV_DECRYPT_STOPPED), the stream inside TLS is
  * dropped and the connection carries on as without keys.
  *
+ * Speed: the content of an element below a top-level one that nothing
+ * here reads (a message body unless bodies are copied, a roster, a vCard,
+ * a feature that is only counted) bypasses expat when it is long: a
+ * markup scanner finds its end tag (xml_scan.h, xmpp_xml.c).  Events,
+ * offsets and sizes are those of a full parse; only well-formedness
+ * errors inside such content (entities, encoding, inner end-tag names)
+ * go unreported.  cfg.parse_unread parses every byte.
+ *
  * Memory: everything a connection holds is charged to cfg.budget (expat
  * allocates through counting functions); string buffers grow with what
  * they hold, a direction's parser is freed when it ends, fails or turns to
