@@ -63,33 +63,25 @@ bool corr_addr_is_private(const struct ft_addr *a)
 
 /* ---- phase 3: which address serves which domain ------------------------ */
 
+/* A connection's statement (or an inference, strength 0) about an
+ * address.  The two layers read as one book in which every statement a
+ * connection makes comes first, then the DNS answers, then the
+ * inferences: an inference about an address DNS named is not made. */
 static void book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength)
 {
-    char key[STR_CAP];
-    uint32_t h;
     if (!domain || !*domain || !a->family)
         return;
-    h = corr_index_first(&c->book_ix, a, sizeof(*a));
-    if (h) {
-        struct addr_domain *b = &c->book[corr_index_val(&c->book_ix, h)->a];
-        if (strength > b->strength) {
-            corr_copy(b->domain, sizeof(b->domain), domain);
-            b->strength = strength;
-            /* The entry under its old name stays in book_dom_ix: a reader
-             * checks the name. */
-            corr_index_add(&c->book_dom_ix, key, corr_index_key1(key, sizeof(key), b->domain),
-                           corr_index_val(&c->book_ix, h)->a, 0);
-        }
+    if (strength == 0 && book_layer_find(&c->dns_book, a))
         return;
-    }
-    if (!corr_grow((void **)&c->book, &c->capbook, c->nbook + 1, sizeof(*c->book)) ||
-        !corr_index_add(&c->book_ix, a, sizeof(*a), c->nbook, 0))
+    book_layer_add(&c->book, a, domain, strength);
+}
+
+/* What a DNS answer says about an address. */
+static void book_add_dns(struct correlator *c, const struct ft_addr *a, const char *domain)
+{
+    if (!domain || !*domain || !a->family)
         return;
-    c->book[c->nbook].addr = *a;
-    corr_index_add(&c->book_dom_ix, key, corr_index_key1(key, sizeof(key), domain), c->nbook, 0);
-    corr_copy(c->book[c->nbook].domain, sizeof(c->book[c->nbook].domain), domain);
-    c->book[c->nbook].strength = strength;
-    c->nbook++;
+    book_layer_add(&c->dns_book, a, domain, 1);
 }
 
 void identity_book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength)
@@ -99,24 +91,51 @@ void identity_book_add(struct correlator *c, const struct ft_addr *a, const char
 
 const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a)
 {
-    uint32_t h = corr_index_first(&c->book_ix, a, sizeof(*a));
-    return h ? c->book[corr_index_val(&c->book_ix, h)->a].domain : NULL;
+    const struct book_entry *e = book_layer_find(&c->book, a), *d;
+    if (e && e->strength >= 1)
+        return e->domain;
+    if ((d = book_layer_find(&c->dns_book, a)) != NULL)
+        return d->domain;
+    return e ? e->domain : NULL;
 }
 
-/* The first address the book has for domain (in the order the book
- * learned them) that is private, or public; NULL if none. */
-const struct ft_addr *identity_book_addr(const struct correlator *c, const char *domain, bool private)
+/* The first entry of layer b named domain whose address is private (or
+ * public) and that `wins` accepts; its index or UINT32_MAX. */
+static uint32_t first_named(const struct correlator *c, const struct book_layer *b, const char *domain, bool private,
+                            int layer)
 {
     char key[STR_CAP];
     uint32_t best = UINT32_MAX;
     size_t n = corr_index_key1(key, sizeof(key), domain);
-    for (uint32_t h = corr_index_first(&c->book_dom_ix, key, n); h; h = corr_index_next(&c->book_dom_ix, h)) {
-        uint32_t i = corr_index_val(&c->book_dom_ix, h)->a;
-        if (i < best && strcasecmp(c->book[i].domain, domain) == 0 &&
-            corr_addr_is_private(&c->book[i].addr) == private)
-            best = i;
+    for (uint32_t h = corr_index_first(&b->dom_ix, key, n); h; h = corr_index_next(&b->dom_ix, h)) {
+        uint32_t i = corr_index_val(&b->dom_ix, h)->a;
+        const struct book_entry *e = &b->e[i], *o;
+        if (i >= best || strcasecmp(e->domain, domain) != 0 || corr_addr_is_private(&e->addr) != private)
+            continue;
+        if (layer == 0 && e->strength < 1)
+            continue; /* inferences come after DNS */
+        if (layer == 1 && (o = book_layer_find(&c->book, &e->addr)) != NULL && o->strength >= 1)
+            continue; /* a connection said otherwise first */
+        if (layer == 2 && (e->strength >= 1 || book_layer_find(&c->dns_book, &e->addr)))
+            continue;
+        best = i;
     }
-    return best == UINT32_MAX ? NULL : &c->book[best].addr;
+    return best;
+}
+
+/* The first address the book has for domain (in the order the book
+ * learned them: connections, DNS, inferences) that is private, or
+ * public; NULL if none. */
+const struct ft_addr *identity_book_addr(const struct correlator *c, const char *domain, bool private)
+{
+    uint32_t i;
+    if ((i = first_named(c, &c->book, domain, private, 0)) != UINT32_MAX)
+        return &c->book.e[i].addr;
+    if ((i = first_named(c, &c->dns_book, domain, private, 1)) != UINT32_MAX)
+        return &c->dns_book.e[i].addr;
+    if ((i = first_named(c, &c->book, domain, private, 2)) != UINT32_MAX)
+        return &c->book.e[i].addr;
+    return NULL;
 }
 
 /* "_xmpp-server._tcp.example.org" -> "example.org" (also xmpps). */
@@ -139,10 +158,12 @@ bool identity_srv_domain_of_target(const struct correlator *c, const char *host,
 {
     char key[STR_CAP];
     size_t n = corr_index_key1(key, sizeof(key), host); /* no separator */
-    uint32_t h = corr_index_first(&c->srv_target_ix, key, n);
-    if (!h)
-        return false;
-    return corr_srv_domain(c->lookups[corr_index_val(&c->srv_target_ix, h)->a]->qname, out, len);
+    for (uint32_t h = corr_index_first(&c->srv_target_ix, key, n); h; h = corr_index_next(&c->srv_target_ix, h)) {
+        const struct clookup *l = c->lookups[corr_index_val(&c->srv_target_ix, h)->a];
+        if (l) /* the first still kept */
+            return corr_srv_domain(l->qname, out, len);
+    }
+    return false;
 }
 
 /* The lookup joins: SRV target -> the lookup that named it (first wins),
@@ -151,18 +172,27 @@ bool identity_srv_domain_of_target(const struct correlator *c, const char *host,
 void identity_index_lookups(struct correlator *c)
 {
     char key[STR_CAP], d[STR_CAP], t[STR_CAP];
-    for (unsigned i = 0; i < c->nlookups; i++) {
+    for (unsigned i = c->lookups_indexed; i < c->nlookups; i++) {
         const struct clookup *l = c->lookups[i];
-        if (l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, d, sizeof(d)))
+        if (!l || l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, d, sizeof(d)))
             continue;
         for (unsigned k = 0; k < l->nans; k++)
             if (l->ans[k].type == DNS_T_SRV && l->ans[k].target)
                 corr_index_add(&c->srv_target_ix, key, corr_index_key1(key, sizeof(key), l->ans[k].target),
                                i, 0);
     }
-    for (unsigned i = 0; i < c->nlookups; i++) {
+    for (unsigned i = c->lookups_indexed; i < c->nlookups; i++) {
         const struct clookup *l = c->lookups[i];
         size_t n;
+        if (!l)
+            continue;
+        if (!corr_index_first(&c->client_ix, &l->client, sizeof(l->client)) &&
+            corr_grow((void **)&c->clients, &c->capclients, c->nclients + 1, sizeof(*c->clients)) &&
+            corr_index_add(&c->client_ix, &l->client, sizeof(l->client), i, 0))
+            c->clients[c->nclients++] = l->client;
+        for (unsigned k = 0; k < l->nans; k++)
+            if (l->ans[k].type == DNS_T_A || l->ans[k].type == DNS_T_AAAA)
+                corr_index_add(&c->ans_addr_ix, &l->ans[k].addr, sizeof(l->ans[k].addr), i, 0);
         if (corr_srv_domain(l->qname, d, sizeof(d))) {
             corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), d), i, 0);
             continue;
@@ -208,19 +238,26 @@ void identity_learn_addresses(struct correlator *c)
         if (k->c2s && identity_c2s_domain(k, dom, sizeof(dom)))
             book_add(c, &k->addr[FT_DIR_RESP], dom, 1);
     }
-    /* DNS: A/AAAA of an SRV target, or of the bare domain (fallback). */
-    for (unsigned i = 0; i < c->nlookups; i++) {
+}
+
+/* DNS: A/AAAA of an SRV target, or of the bare domain (fallback), for
+ * the lookups not yet in the DNS layer. */
+void identity_learn_dns(struct correlator *c)
+{
+    for (unsigned i = c->lookups_indexed; i < c->nlookups; i++) {
         const struct clookup *l = c->lookups[i];
         char dom[STR_CAP];
+        if (!l)
+            continue;
         for (unsigned k = 0; k < l->nans; k++) {
             if (l->ans[k].type != DNS_T_A && l->ans[k].type != DNS_T_AAAA)
                 continue;
             if (!l->ans[k].name)
                 continue;
             if (identity_srv_domain_of_target(c, l->ans[k].name, dom, sizeof(dom)))
-                book_add(c, &l->ans[k].addr, dom, 1);
+                book_add_dns(c, &l->ans[k].addr, dom);
             else if (l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA)
-                book_add(c, &l->ans[k].addr, l->qname, 1);
+                book_add_dns(c, &l->ans[k].addr, l->qname);
         }
     }
 }
@@ -383,11 +420,11 @@ void identity_decide_roles(struct correlator *c, struct corr_federation *f)
  * server's DNS lookups are in the capture. */
 void identity_index_roles(struct correlator *c)
 {
-    for (unsigned b = 0; b < c->nbook; b++)
-        if (c->book[b].strength == 2 && corr_addr_is_private(&c->book[b].addr))
-            corr_index_add(&c->role_ix, c->book[b].domain, strnlen(c->book[b].domain, STR_CAP - 1), 1, 0);
-    for (unsigned l = 0; l < c->nlookups; l++) {
-        const char *d = identity_book_domain(c, &c->lookups[l]->client);
+    for (unsigned b = 0; b < c->book.n; b++)
+        if (c->book.e[b].strength == 2 && corr_addr_is_private(&c->book.e[b].addr))
+            corr_index_add(&c->role_ix, c->book.e[b].domain, strnlen(c->book.e[b].domain, STR_CAP - 1), 1, 0);
+    for (unsigned l = 0; l < c->nclients; l++) {
+        const char *d = identity_book_domain(c, &c->clients[l]);
         if (d)
             corr_index_add(&c->role_ix, d, strnlen(d, STR_CAP - 1), 2, 0);
     }

@@ -9,7 +9,11 @@
 #include "corr_store.h"
 
 void identity_classify(struct correlator *c);
+/* What the connections say about their addresses (the book's first layer). */
 void identity_learn_addresses(struct correlator *c);
+/* What the lookups not yet read say (the DNS layer; after
+ * identity_index_lookups). */
+void identity_learn_dns(struct correlator *c);
 void identity_name_domains(struct correlator *c);
 void identity_index_roles(struct correlator *c);
 void identity_decide_roles(struct correlator *c, struct corr_federation *f);
@@ -39,7 +43,8 @@ void identity_pair_lookups(struct correlator *c);
 void identity_name_by_lookups(struct correlator *c);
 /* "[192.0.2.1]": the name of an endpoint whose domain is unknown. */
 void identity_name_endpoint(char *out, size_t len, const struct ft_addr *a);
-/* Builds the SRV-target and domain -> lookups joins (once, before use). */
+/* Grows the SRV-target, domain -> lookups, answer address and client
+ * joins with the lookups not yet read (lookups_indexed on). */
 void identity_index_lookups(struct correlator *c);
 /* The domain a client connection serves. */
 bool identity_c2s_domain(const struct cconn *k, char *out, size_t len);

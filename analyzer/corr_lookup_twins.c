@@ -120,18 +120,24 @@ void identity_pair_lookups(struct correlator *c)
     struct corr_index ix;
     char key[STR_CAP + 2];
     bool several_sources = false;
-    for (unsigned i = 1; i < c->nlookups && !several_sources; i++)
-        several_sources = lookup_source(c->lookups[i]) != lookup_source(c->lookups[0]);
+    const struct clookup *first = NULL;
+    for (unsigned i = 0; i < c->nlookups && !several_sources; i++) {
+        if (!c->lookups[i])
+            continue; /* freed: its place waits for the next full round */
+        if (!first)
+            first = c->lookups[i];
+        several_sources = lookup_source(c->lookups[i]) != lookup_source(first);
+    }
     if (!several_sources)
         return; /* one capture point: nothing is seen twice */
     corr_index_init(&ix);
     for (unsigned i = 0; i < c->nlookups; i++)
-        if (!corr_index_add(&ix, key, twin_key(key, sizeof(key), c->lookups[i]), i, 0))
+        if (c->lookups[i] && !corr_index_add(&ix, key, twin_key(key, sizeof(key), c->lookups[i]), i, 0))
             goto out;
     for (unsigned i = 0; i < c->nlookups; i++) {
         const struct clookup *l = c->lookups[i];
         const char *d;
-        if (identity_book_domain(c, &l->client))
+        if (!l || identity_book_domain(c, &l->client))
             continue;
         d = twin_domain(c, &ix, i);
         if (d) {
@@ -154,9 +160,12 @@ static const char *asker_of(const struct correlator *c, const struct corr_index 
 {
     const char *found = NULL;
     unsigned seen = 0;
-    for (uint32_t h = corr_index_first(ix, a, sizeof(*a)); h && seen < 64; h = corr_index_next(ix, h), seen++) {
+    for (uint32_t h = corr_index_first(ix, a, sizeof(*a)); h && seen < 64; h = corr_index_next(ix, h)) {
         const struct clookup *l = c->lookups[corr_index_val(ix, h)->a];
         const char *d;
+        if (!l)
+            continue; /* freed */
+        seen++;
         if (!l->has_response || l->response.ts_ns > t || t - l->response.ts_ns > LOOKUP_CONNECT_WINDOW_NS)
             continue;
         d = identity_book_domain(c, &l->client);
@@ -171,27 +180,16 @@ static const char *asker_of(const struct correlator *c, const struct corr_index 
 
 void identity_name_by_lookups(struct correlator *c)
 {
-    struct corr_index ix;
-    corr_index_init(&ix);
-    for (unsigned i = 0; i < c->nlookups; i++) {
-        const struct clookup *l = c->lookups[i];
-        for (unsigned k = 0; k < l->nans; k++)
-            if ((l->ans[k].type == DNS_T_A || l->ans[k].type == DNS_T_AAAA) &&
-                !corr_index_add(&ix, &l->ans[k].addr, sizeof(l->ans[k].addr), i, 0))
-                goto out;
-    }
     for (unsigned i = 0; i < c->nconns; i++) {
         const struct cconn *k = c->conns[i];
         const char *d;
         if (!k->s2s || !k->syn.frame || identity_book_domain(c, &k->addr[FT_DIR_ORIG]))
             continue;
-        d = asker_of(c, &ix, &k->addr[FT_DIR_RESP], k->syn.ts_ns);
+        d = asker_of(c, &c->ans_addr_ix, &k->addr[FT_DIR_RESP], k->syn.ts_ns);
         if (d) {
             char dom[STR_CAP];
             corr_copy(dom, sizeof(dom), d);
             identity_book_add(c, &k->addr[FT_DIR_ORIG], dom, 0);
         }
     }
-out:
-    corr_index_free(&ix);
 }

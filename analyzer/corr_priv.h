@@ -12,14 +12,9 @@
 #include "corr_util.h"
 #include "corr_store.h"
 #include "corr_index.h"
+#include "corr_book.h"
 #include "corr_timer.h"
 #include "corr_nat.h"
-
-struct addr_domain {
-    struct ft_addr addr;
-    char domain[STR_CAP];
-    uint8_t strength; /* 2 = stream header, 1 = DNS */
-};
 
 struct correlator {
     struct corr_config cfg;
@@ -30,8 +25,8 @@ struct correlator {
     uint32_t map_cap;
     struct clookup **lookups;
     unsigned nlookups, caplookups;
-    struct addr_domain *book;
-    unsigned nbook, capbook;
+    struct book_layer book;          /* what connections say (and inferences), per round */
+    struct book_layer dns_book;      /* what DNS answers say */
     struct corr_federation **feds;
     unsigned nfeds, capfeds;
     int64_t src_first[64], src_last[64];
@@ -44,8 +39,6 @@ struct correlator {
     bool stop_seen;                  /* the stop flag was noticed at ... */
     struct timespec stop_deadline;   /* ... and judging ends by then */
     /* Joins (built by corr_finish unless noted). */
-    struct corr_index book_ix;       /* address bytes -> book entry */
-    struct corr_index book_dom_ix;   /* domain (lowercase) -> book entries named so */
     struct corr_index fed_ix;        /* "lo\0hi" -> federation */
     struct corr_index srv_target_ix; /* SRV target (lowercase) -> lookup */
     struct corr_index lookup_dom_ix; /* domain (lowercase) -> lookups about it */
@@ -58,6 +51,22 @@ struct correlator {
     char **names;
     unsigned nnames, capnames;
     struct corr_index role_ix;       /* domain -> 1 private server, 2 lookups seen */
+    /* What the lookups say, kept between full rounds and grown by the
+     * partial ones (corr_stream.c): dns_book, srv_target_ix,
+     * lookup_dom_ix, and these, over lookups[0 .. lookups_indexed). */
+    unsigned lookups_indexed;
+    unsigned lookups_dead;           /* holes (NULL) in lookups[] freed since the last full round */
+    struct corr_index ans_addr_ix;   /* A/AAAA answer address -> lookup */
+    struct corr_index client_ix;     /* lookup client address -> its first lookup */
+    struct ft_addr *clients;         /* the distinct clients, in order */
+    unsigned nclients, capclients;
+    uint64_t facts_since_full;       /* facts stored since the last full round */
+    uint64_t names_epoch;            /* bumped when names_gc rebuilds names[] */
+    /* corr_dns_noise.c: names[] lowercased, up to noise_names_done, as of
+     * noise_names_epoch. */
+    struct corr_index noise_names_ix;
+    unsigned noise_names_done;
+    uint64_t noise_names_epoch;
     /* Streaming (corr_stream.c). */
     struct timer_queue timers;
     corr_verdict_fn verdict_fn;
@@ -77,8 +86,17 @@ struct correlator {
 /* corr_stream.c: timers for a fact just stored, the judging rounds. */
 void stream_conn_timers(struct correlator *c, const struct cconn *k);
 void stream_event_timers(struct correlator *c, const struct cconn *k, const struct cev *e);
-void stream_round(struct correlator *c, int64_t now, bool final);
+void stream_round(struct correlator *c, int64_t now, bool final, bool full);
 void stream_federation_free(struct corr_federation *f);
+/* corr_retire.c: freeing facts and names (see there). */
+bool stream_lookup_direction(struct correlator *c, const struct clookup *l, char *from, char *to);
+struct corr_federation *stream_fed_find(struct correlator *c, const char *a, const char *b);
+void stream_retire_facts(struct correlator *c, int64_t now);
+void stream_close_lookup_holes(struct correlator *c);
+void stream_names_gc(struct correlator *c);
+/* corr_dns_noise.c: marks the lookups older than its window that nothing
+ * XMPP claims (l->noise); returns how many. */
+unsigned dns_noise_mark(struct correlator *c, int64_t now);
 
 #include "corr_identity.h"
 #include "corr_registry.h"

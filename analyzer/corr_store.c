@@ -21,6 +21,7 @@ void conn_free(struct cconn *k)
         free(k->ev[i].id);
         free(k->ev[i].cond);
         free(k->ev[i].text);
+        free(k->ev[i].line);
     }
     free(k->ev);
     free(k->rec);
@@ -435,14 +436,14 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
 void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk)
 {
     struct clookup *l;
-    if (c->nlookups >= c->cfg.max_lookups) {
+    if (c->nlookups - c->lookups_dead >= c->cfg.max_lookups) {
         c->stats.lookups_dropped++;
         c->facts_since_round++;
         return;
     }
     if (!corr_grow((void **)&c->lookups, &c->caplookups, c->nlookups + 1, sizeof(*c->lookups)))
         return;
-    l = calloc(1, sizeof(*l));
+    l = calloc(1, sizeof(*l) + (lk->nans < DNS_LOOKUP_MAX_ANS ? lk->nans : DNS_LOOKUP_MAX_ANS) * sizeof(l->ans[0]));
     if (!l)
         return;
     l->id = lk->id;
@@ -546,20 +547,27 @@ int conn_richness(const struct cconn *k)
     return (int)k->nev * 4 + (k->established ? 2 : 0) + (k->syn.frame ? 1 : 0);
 }
 
+void store_lookup_free(struct clookup *l)
+{
+    if (!l)
+        return;
+    free(l->qname);
+    free(l->line[0]);
+    free(l->line[1]);
+    for (unsigned k = 0; k < l->nans; k++) {
+        free(l->ans[k].name);
+        free(l->ans[k].target);
+    }
+    free(l);
+}
+
 void store_free(struct correlator *c)
 {
     for (unsigned i = 0; i < c->nconns; i++)
         conn_free(c->conns[i]);
     free(c->conns);
-    for (unsigned i = 0; i < c->nlookups; i++) {
-        struct clookup *l = c->lookups[i];
-        free(l->qname);
-        for (unsigned k = 0; k < l->nans; k++) {
-            free(l->ans[k].name);
-            free(l->ans[k].target);
-        }
-        free(l);
-    }
+    for (unsigned i = 0; i < c->nlookups; i++)
+        store_lookup_free(c->lookups[i]);
     free(c->lookups);
     free(c->map_keys);
     free(c->map_vals);

@@ -61,6 +61,7 @@ struct cev {
     bool decrypted;          /* read from inside TLS with a key log */
     struct frame_ref ref;
     char *from, *to, *id, *cond, *text; /* owned, may be NULL */
+    char *line;              /* its timeline line once written (corr_timeline.c); owned */
 };
 
 struct cconn {
@@ -125,6 +126,9 @@ struct clookup {
     uint8_t outcome;
     uint16_t rcode;
     bool has_response;
+    bool claimed;            /* it can speak for XMPP (corr_dns_noise.c) */
+    char *line[2];           /* its query/answer timeline lines once written; owned */
+    bool noise;              /* it cannot: freed at the end of the round */
     unsigned nqueries;
     struct frame_ref query, response;
     unsigned nans;
@@ -133,7 +137,7 @@ struct clookup {
         struct ft_addr addr;
         uint16_t port;
         char *name, *target;
-    } ans[DNS_LOOKUP_MAX_ANS];
+    } ans[];                 /* nans of them (at most DNS_LOOKUP_MAX_ANS) */
 };
 
 /* The connection record of a flow, created on first use; NULL when the
@@ -144,6 +148,8 @@ struct cconn *store_conn_find(const struct correlator *c, uint64_t flow_id);
 /* Copies the TCP facts of a connection record of any phase: the first
  * creates the entry, later ones update it, CONN_END marks it ended. */
 void store_conn_record(struct correlator *c, const struct conn_record *r);
+/* Frees a lookup and what it owns. */
+void store_lookup_free(struct clookup *l);
 void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const struct xmpp_event *ev);
 void store_dns_lookup(struct correlator *c, const struct dns_lookup *lk);
 void conn_free(struct cconn *k);

@@ -9,6 +9,11 @@
  * event stamped with the round's packet time.  Directions whose handshake
  * is still going (a SYN not yet answered, not yet timed out) wait.
  *
+ * A round is full (reads every fact kept) or partial: a partial round
+ * reads what the connections say again but keeps what the lookups said
+ * (the DNS layer of the book, the lookup joins) and adds only the new
+ * lookups; lookups freed meanwhile leave holes a full round closes.
+ *
  * Rounds run from corr_on_time when a fact arrived or a timer fired, at
  * most once per round_interval, and, since a round costs the size of what
  * is kept, once more than ROUND_FREE_FACTS are kept only when as many
@@ -192,6 +197,7 @@ static void trim_timeline(struct correlator *c, struct corr_direction *d)
         }
         d->n_timeline = w;
     }
+    timeline_materialize(d);
     if (d->cap_timeline > d->n_timeline) {
         struct corr_tl *tl = d->n_timeline ? realloc(d->timeline, d->n_timeline * sizeof(*tl)) : NULL;
         if (tl || !d->n_timeline) {
@@ -221,7 +227,11 @@ static void retire_direction(struct correlator *c, const struct corr_federation 
 
 /* ---- identity and the registry, per round -------------------------------- */
 
-static void reset_identity(struct correlator *c)
+/* A full round forgets what the lookups said and reads them all again;
+ * a partial one keeps it and reads only the lookups that arrived since
+ * (lookups_indexed).  What the connections say is read again in every
+ * round: connections are few beside the lookups of a busy network. */
+static void reset_identity(struct correlator *c, bool full)
 {
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *k = c->conns[i];
@@ -229,11 +239,16 @@ static void reset_identity(struct correlator *c)
         k->nat_peer = NULL;
         k->dom_from = k->dom_to = NULL;
     }
-    c->nbook = 0;
-    corr_index_clear(&c->book_ix);
-    corr_index_clear(&c->book_dom_ix);
-    corr_index_clear(&c->srv_target_ix);
-    corr_index_clear(&c->lookup_dom_ix);
+    book_layer_clear(&c->book);
+    if (full) {
+        book_layer_clear(&c->dns_book);
+        corr_index_clear(&c->srv_target_ix);
+        corr_index_clear(&c->lookup_dom_ix);
+        corr_index_clear(&c->ans_addr_ix);
+        corr_index_clear(&c->client_ix);
+        c->nclients = 0;
+        c->lookups_indexed = 0;
+    }
     corr_index_clear(&c->dir_conn_ix);
     corr_index_clear(&c->verify_ix);
     corr_index_clear(&c->sub_ix);
@@ -247,30 +262,10 @@ static void reset_identity(struct correlator *c)
     c->stats.nat_ambiguous = 0;
 }
 
-/* The direction an SRV lookup speaks for: who asked (the book, the one
- * -d domain, or the address) -> the domain asked about.  False when it
- * speaks for none. */
-static bool lookup_direction(struct correlator *c, const struct clookup *l, char *from, char *to)
-{
-    const char *d;
-    if (l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, to, STR_CAP))
-        return false;
-    d = identity_book_domain(c, &l->client);
-    if (d)
-        corr_copy(from, STR_CAP, d);
-    else if (c->cfg.n_local_domains == 1)
-        corr_copy(from, STR_CAP, c->cfg.local_domains[0]);
-    else
-        identity_name_endpoint(from, STR_CAP, &l->client);
-    return strcasecmp(from, to) != 0;
-}
-
 struct touched {
     struct corr_federation **f;
     unsigned n, cap;
 };
-
-static struct corr_federation *fed_find(struct correlator *c, const char *a, const char *b);
 
 /* Meets direction from -> to (creating it); its federation is dirty when
  * the fact that names it changed since the federation was judged. */
@@ -325,13 +320,13 @@ static void touch_directions(struct correlator *c, struct touched *t)
         if (!k->secondary) {
             touch(c, t, k->dom_from, k->dom_to, k->changed_seq);
         } else if (k->dom_from && k->dom_to) {
-            struct corr_federation *f = fed_find(c, k->dom_from, k->dom_to);
+            struct corr_federation *f = stream_fed_find(c, k->dom_from, k->dom_to);
             if (f && k->changed_seq > f->judged_seq)
                 f->dirty = true;
         }
     }
     for (unsigned i = 0; i < c->nlookups; i++)
-        if (lookup_direction(c, c->lookups[i], from, to))
+        if (c->lookups[i] && stream_lookup_direction(c, c->lookups[i], from, to))
             touch(c, t, from, to, c->lookups[i]->added_seq);
     for (unsigned i = 0; i < c->nconns; i++) {
         const struct cconn *k = c->conns[i];
@@ -367,112 +362,19 @@ static bool new_lookups(struct correlator *c, const struct corr_federation *f)
         size_t n = corr_index_key1(key, sizeof(key), f->dir[j].to);
         unsigned seen = 0;
         for (uint32_t h = corr_index_first(&c->lookup_dom_ix, key, n); h && seen < 64;
-             h = corr_index_next(&c->lookup_dom_ix, h), seen++)
-            if (c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a]->added_seq > f->judged_seq)
+             h = corr_index_next(&c->lookup_dom_ix, h)) {
+            const struct clookup *l = c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a];
+            if (!l)
+                continue; /* freed */
+            seen++;
+            if (l->added_seq > f->judged_seq)
                 return true;
+        }
     }
     return false;
 }
 
 /* ---- retirement --------------------------------------------------------- */
-
-static struct corr_federation *fed_find(struct correlator *c, const char *a, const char *b)
-{
-    char key[2 * STR_CAP];
-    const char *lo = strcmp(a, b) <= 0 ? a : b, *hi = lo == a ? b : a;
-    uint32_t h = corr_index_first(&c->fed_ix, key, registry_pair_key(key, lo, hi));
-    return h ? c->feds[corr_index_val(&c->fed_ix, h)->a] : NULL;
-}
-
-static struct corr_direction *dir_find(struct correlator *c, const char *from, const char *to)
-{
-    struct corr_federation *f = fed_find(c, from, to);
-    if (!f)
-        return NULL;
-    for (unsigned i = 0; i < f->n_dir; i++)
-        if (strcmp(f->dir[i].from, from) == 0 && strcmp(f->dir[i].to, to) == 0)
-            return &f->dir[i];
-    return NULL;
-}
-
-static void mark_freed(struct correlator *c, const char *from, const char *to)
-{
-    struct corr_direction *d = from && to ? dir_find(c, from, to) : NULL;
-    if (d)
-        d->facts_freed = true;
-}
-
-static void lookup_free(struct clookup *l)
-{
-    free(l->qname);
-    for (unsigned k = 0; k < l->nans; k++) {
-        free(l->ans[k].name);
-        free(l->ans[k].target);
-    }
-    free(l);
-}
-
-/* Frees ended connections idle for idle_timeout and lookups as old (all
- * ended connections, and the oldest lookups, when the caps are near). */
-static void retire_facts(struct correlator *c, int64_t now)
-{
-    bool pressure = c->nconns >= c->cfg.max_conns / 4 * 3;
-    bool lpressure = c->nlookups >= c->cfg.max_lookups / 4 * 3;
-    unsigned w = 0, freed = 0;
-    int64_t next_idle = INT64_MAX;
-    char from[STR_CAP], to[STR_CAP];
-
-    for (unsigned i = 0; i < c->nconns; i++) {
-        struct cconn *k = c->conns[i];
-        bool idle = k->ended && now - k->active_ns >= c->cfg.idle_timeout_ns;
-        if (!idle && !(pressure && k->ended)) {
-            if (k->ended && k->active_ns + c->cfg.idle_timeout_ns < next_idle)
-                next_idle = k->active_ns + c->cfg.idle_timeout_ns;
-            c->conns[w++] = k;
-            continue;
-        }
-        if (!idle)
-            c->stats.conns_retired_early++;
-        if (k->s2s)
-            c->retired_s2s++;
-        else if (k->c2s)
-            c->retired_c2s++;
-        if (k->nat_peer && !k->secondary)
-            c->retired_nat_pairs++;
-        if (k->nat_peer)
-            k->nat_peer->nat_peer = NULL;
-        if (k->s2s && !k->secondary)
-            mark_freed(c, k->dom_from, k->dom_to);
-        c->live_events -= k->nev;
-        conn_free(k);
-        c->stats.conns_retired++;
-        freed++;
-    }
-    c->nconns = w;
-    /* One timer for the next connection to go idle (not one each). */
-    if (next_idle != INT64_MAX)
-        timer_push(&c->timers, next_idle, 0);
-    if (freed) {
-        store_map_rebuild(c);
-        c->timer_due = true; /* the next round retires their directions */
-    }
-    w = 0;
-    for (unsigned i = 0; i < c->nlookups; i++) {
-        struct clookup *l = c->lookups[i];
-        int64_t ts = l->response.frame ? l->response.ts_ns : l->query.ts_ns;
-        bool old = now - ts >= c->cfg.idle_timeout_ns;
-        if (!old && !(lpressure && i < c->nlookups / 2)) {
-            c->lookups[w++] = l;
-            continue;
-        }
-        if (lookup_direction(c, l, from, to))
-            mark_freed(c, from, to);
-        lookup_free(l);
-        c->stats.lookups_retired++;
-        c->timer_due = true;
-    }
-    c->nlookups = w;
-}
 
 /* Free f's direction j and close the gap (the later ones move down). */
 static void dir_remove(struct corr_federation *f, unsigned j)
@@ -599,96 +501,38 @@ static void final_order(struct correlator *c, const struct touched *t)
     fed_index_rebuild(c);
 }
 
-/* The interned names outlive what named them (retired connections,
- * dropped federations): when they are many times what the federations
- * use, the table is rebuilt from the federations' names.  Runs after
- * reset_identity, when nothing else points at a name.  On no memory the
- * old table stays. */
-static void names_gc(struct correlator *c)
-{
-    char **old = c->names;
-    unsigned nold = c->nnames, capold = c->capnames;
-    struct corr_index oldix = c->names_ix;
-    const char **fresh;
-
-    if (nold < 4096 || nold < 8 * (uint64_t)c->nfeds)
-        return;
-    fresh = malloc((2 * (size_t)c->nfeds + 1) * sizeof(*fresh));
-    if (!fresh)
-        return;
-    c->names = NULL;
-    c->nnames = c->capnames = 0;
-    corr_index_init(&c->names_ix);
-    for (unsigned i = 0; i < c->nfeds; i++)
-        for (int s = 0; s < 2; s++)
-            if (!(fresh[2 * i + s] = identity_intern(c, c->feds[i]->domains[s]))) {
-                for (unsigned n = 0; n < c->nnames; n++)
-                    free(c->names[n]);
-                free(c->names);
-                corr_index_free(&c->names_ix);
-                c->names = old;
-                c->nnames = nold;
-                c->capnames = capold;
-                c->names_ix = oldix;
-                free(fresh);
-                return;
-            }
-    for (unsigned i = 0; i < c->nfeds; i++) {
-        struct corr_federation *f = c->feds[i];
-        for (int s = 0; s < 2; s++) {
-            const char *was = f->domains[s], *now = fresh[2 * i + s];
-            for (unsigned j = 0; j < f->n_dir; j++) {
-                struct corr_direction *d = &f->dir[j];
-                struct verdict_vars *v = &d->verdict.vars;
-                if (d->from == was)
-                    d->from = now;
-                if (d->to == was)
-                    d->to = now;
-                if (v->from == was)
-                    v->from = now;
-                if (v->to == was)
-                    v->to = now;
-                if (v->local == was)
-                    v->local = now;
-                if (v->remote == was)
-                    v->remote = now;
-            }
-            if (f->local == was)
-                f->local = now;
-            f->domains[s] = now;
-        }
-    }
-    for (unsigned n = 0; n < nold; n++)
-        free(old[n]);
-    free(old);
-    corr_index_free(&oldix);
-    free(fresh);
-}
-
 /* ---- rounds ------------------------------------------------------------- */
 
-void stream_round(struct correlator *c, int64_t now, bool final)
+void stream_round(struct correlator *c, int64_t now, bool final, bool full)
 {
     struct touched t = { NULL, 0, 0 };
 
+    full |= final;
     c->round++;
     c->timer_due = false; /* retire_facts may set it for the next round */
     if (!final)
         c->stats.rounds++;
+    if (!full)
+        c->stats.rounds_partial++;
     if (now > c->capture_end_ns)
         c->capture_end_ns = now;
     store_order_conns(c);
-    reset_identity(c);
-    names_gc(c);
+    if (full)
+        stream_close_lookup_holes(c);
+    reset_identity(c, full);
+    if (full)
+        stream_names_gc(c);
     identity_classify(c);
     nat_estimate_clocks(c);
     identity_pair_nat(c);
     identity_index_lookups(c);
+    identity_learn_dns(c);
     identity_learn_addresses(c);
     identity_pair_lookups(c);
     identity_name_by_lookups(c);
     identity_index_roles(c);
     identity_name_domains(c);
+    c->lookups_indexed = c->nlookups;
     registry_index_facts(c);
     touch_directions(c, &t);
 
@@ -737,18 +581,19 @@ void stream_round(struct correlator *c, int64_t now, bool final)
         c->stats.federations = c->nfeds + c->stats.federations_dropped;
     } else {
         retire_directions(c);
-        retire_facts(c, now);
+        stream_retire_facts(c, now);
     }
     free(t.f);
     c->round_last_ns = now;
+    c->facts_since_full = full ? 0 : c->facts_since_full + c->facts_since_round;
     c->facts_since_round = 0;
     c->stats.timers_dropped = c->timers.dropped;
 }
 
 void corr_on_time(struct correlator *c, int64_t now)
 {
-    uint64_t kept;
-    bool near_cap;
+    uint64_t kept, t0;
+    bool near_cap, full;
     if (now < c->now_ns)
         return;
     c->now_ns = now;
@@ -763,11 +608,19 @@ void corr_on_time(struct correlator *c, int64_t now)
     }
     if (!c->timer_due && !c->facts_since_round)
         return;
-    near_cap = c->nconns >= c->cfg.max_conns / 4 * 3 || c->nlookups >= c->cfg.max_lookups / 4 * 3;
+    near_cap = c->nconns >= c->cfg.max_conns / 4 * 3 || c->nlookups - c->lookups_dead >= c->cfg.max_lookups / 4 * 3;
     if (now - c->round_last_ns < c->cfg.round_interval_ns && !near_cap)
         return;
-    kept = (uint64_t)c->nconns + c->nlookups + c->live_events;
+    kept = (uint64_t)c->nconns + (c->nlookups - c->lookups_dead) + c->live_events;
     if (kept > ROUND_FREE_FACTS && c->facts_since_round < kept && now - c->round_last_ns < c->cfg.max_lag_ns)
         return;
-    stream_round(c, now, false);
+    /* Full when the facts kept are few, when as many arrived since the
+     * last full round (the work stays linear), near the caps, or when
+     * several capture points are merged (NAT and lookup twins pair
+     * across all of them); otherwise partial. */
+    full = kept <= ROUND_FREE_FACTS || near_cap || c->nsources > 1 || c->many_sources ||
+           c->facts_since_full + c->facts_since_round >= kept;
+    t0 = corr_mono_ns();
+    stream_round(c, now, false, full);
+    c->stats.busy_ns += corr_mono_ns() - t0;
 }

@@ -12,26 +12,87 @@
 #include <string.h>
 #include <strings.h>
 
-void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, uint64_t dns_id,
-                  enum fed_stage st, const char *fmt, ...)
+/* The two lines of a lookup. */
+enum { TL_LOOKUP_QUERY = 1, TL_LOOKUP_ANSWER = 2 };
+static const char *lookup_line(const struct clookup *l, int kind, char *buf, size_t len);
+
+/* ---- one line per frame ----------------------------------------------------- */
+
+static uint32_t line_hash(uint64_t frame, uint64_t flow_id, uint64_t dns_id)
+{
+    uint64_t h = frame * UINT64_C(0x9E3779B97F4A7C15);
+    h ^= (flow_id + UINT64_C(0x632BE59BD9B4E019)) * UINT64_C(0xC2B2AE3D27D4EB4F);
+    h ^= (dns_id + 1) * UINT64_C(0x165667B19E3779F9);
+    return (uint32_t)(h ^ (h >> 29));
+}
+
+/* The line of (frame, flow, lookup) already in the timeline, or NULL. */
+static struct corr_tl *line_find(const struct dctx *x, const struct frame_ref *r, uint64_t flow_id, uint64_t dns_id)
+{
+    if (!x->tl_cap)
+        return NULL;
+    for (uint32_t i = line_hash(r->frame, flow_id, dns_id) & (x->tl_cap - 1);; i = (i + 1) & (x->tl_cap - 1)) {
+        struct corr_tl *o;
+        if (!x->tl_slot[i])
+            return NULL;
+        o = &x->d->timeline[x->tl_slot[i] - 1];
+        if (o->ref.frame == r->frame && o->flow_id == flow_id && o->dns_id == dns_id)
+            return o;
+    }
+}
+
+static void slot_put(struct dctx *x, uint32_t line)
+{
+    const struct corr_tl *t = &x->d->timeline[line];
+    uint32_t i = line_hash(t->ref.frame, t->flow_id, t->dns_id) & (x->tl_cap - 1);
+    while (x->tl_slot[i])
+        i = (i + 1) & (x->tl_cap - 1);
+    x->tl_slot[i] = line + 1;
+    x->tl_used++;
+}
+
+/* Remembers the line just appended (the first of its frame).  Without
+ * memory the table stops growing and later joins are missed: lines stay
+ * separate, nothing is lost. */
+static void line_index(struct dctx *x)
+{
+    uint32_t n = x->d->n_timeline;
+    if (2 * (x->tl_used + 1) > x->tl_cap) {
+        uint32_t cap = x->tl_cap ? 2 * x->tl_cap : 64;
+        uint32_t *slot = calloc(cap, sizeof(*slot));
+        if (!slot)
+            return;
+        free(x->tl_slot);
+        x->tl_slot = slot;
+        x->tl_cap = cap;
+        x->tl_used = 0;
+        for (uint32_t i = 0; i + 1 < n; i++)
+            if (line_find(x, &x->d->timeline[i].ref, x->d->timeline[i].flow_id, x->d->timeline[i].dns_id) == NULL)
+                slot_put(x, i);
+    }
+    slot_put(x, n - 1);
+}
+
+/* Appends a line (or joins the line of its frame).  The text is copied,
+ * unless `borrowed` (then it is the fact's own, copied only if the line
+ * is kept). */
+static void add_line(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, uint64_t dns_id,
+                     enum fed_stage st, const char *line, bool borrowed)
 {
     struct corr_direction *d = x->d;
-    struct corr_tl *t;
-    char line[320];
-    va_list ap;
-    if (!r->frame)
+    struct corr_tl *t, *o;
+    if (!r->frame || !line)
         return;
-    va_start(ap, fmt);
-    corr_vformat(line, sizeof(line), fmt, ap);
-    va_end(ap);
     /* One line per frame of a flow: several events of one segment are
      * joined (the joined line is cut like a single one). */
-    for (unsigned i = 0; i < d->n_timeline; i++) {
-        struct corr_tl *o = &d->timeline[i];
+    if ((o = line_find(x, r, flow_id, dns_id)) != NULL) {
         char joined[320];
         char *n;
-        if (o->ref.frame != r->frame || o->flow_id != flow_id || o->dns_id != dns_id)
-            continue;
+        if (!o->what) { /* borrowed: copied now */
+            if (!(o->what = strdup(o->borrowed)))
+                return;
+            o->borrowed = NULL;
+        }
         if (strstr(o->what, line))
             return;
         /* cut once, as a whole, at a word */
@@ -47,8 +108,9 @@ void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, u
         return;
     t = &d->timeline[d->n_timeline];
     memset(t, 0, sizeof(*t));
-    t->what = strdup(line);
-    if (!t->what)
+    if (borrowed)
+        t->borrowed = line;
+    else if (!(t->what = strdup(line)))
         return;
     d->n_timeline++;
     t->ref = *r;
@@ -56,6 +118,20 @@ void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, u
     t->flow_id = flow_id;
     t->dns_id = dns_id;
     t->stage = st;
+    line_index(x);
+}
+
+void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, uint64_t dns_id,
+                  enum fed_stage st, const char *fmt, ...)
+{
+    char line[320];
+    va_list ap;
+    if (!r->frame)
+        return;
+    va_start(ap, fmt);
+    corr_vformat(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    add_line(x, r, flow_id, dns_id, st, line, false);
 }
 
 /* Remembers that k and its NAT twin (the other observer's copy) are one
@@ -136,40 +212,40 @@ static void timeline_mark_decrypted(struct dctx *x, const struct frame_ref *r, u
     }
 }
 
-/* The line of one XMPP event; false for an event that has none. */
-static bool timeline_add_event_line(struct dctx *x, const struct cconn *k, const struct cev *e)
+/* The text of one XMPP event's line; false for an event that has none. */
+static bool event_line(char *out, size_t len, const struct cconn *k, const struct cev *e)
 {
     {
         const char *who = e->dir == FT_DIR_ORIG ? "->" : "<-";
         switch (e->type) {
         case CEV_OPEN:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_STREAM, "%s stream header from='%s' to='%s'%s%s%s", who,
+            corr_format(out, len, "%s stream header from='%s' to='%s'%s%s%s", who,
                    e->from ? e->from : "", e->to ? e->to : "", e->id ? " id='" : "", e->id ? e->id : "",
                    e->id ? "'" : "");
             break;
         case CEV_FEATURES:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_STREAM, "%s features:%s%s%s%s%s", who,
+            corr_format(out, len, "%s features:%s%s%s%s%s", who,
                    (e->flags & F_STARTTLS) ? " starttls" : "", (e->flags & F_REQUIRED) ? "(required)" : "",
                    (e->flags & F_DIALBACK) ? " dialback" : "", e->text ? " sasl=" : "", e->text ? e->text : "");
             break;
         case CEV_STARTTLS:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s <starttls/>", who);
+            corr_format(out, len, "%s <starttls/>", who);
             break;
         case CEV_PROCEED:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s <proceed/>", who);
+            corr_format(out, len, "%s <proceed/>", who);
             break;
         case CEV_TLS_FAILURE:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS <failure/>", who);
+            corr_format(out, len, "%s TLS <failure/>", who);
             break;
         case CEV_TLS_HELLO:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS ClientHello%s%s%s%s", who, e->text ? " SNI=" : "",
+            corr_format(out, len, "%s TLS ClientHello%s%s%s%s", who, e->text ? " SNI=" : "",
                    e->text ? e->text : "", e->id ? " ALPN=" : "", e->id ? e->id : "");
             break;
         case CEV_TLS_SERVER:
         {
             char cb[TLS_NAME_BUFLEN], gb[TLS_NAME_BUFLEN];
 
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS ServerHello %s %s%s%s%s%s", who,
+            corr_format(out, len, "%s TLS ServerHello %s %s%s%s%s%s", who,
                          e->id ? e->id : "", tls_cipher_name(k->tls_cipher, cb, sizeof(cb)),
                          k->tls_have_group ? " group " : "",
                          k->tls_have_group ? tls_group_name(k->tls_group, gb, sizeof(gb)) : "",
@@ -177,48 +253,48 @@ static bool timeline_add_event_line(struct dctx *x, const struct cconn *k, const
             break;
         }
         case CEV_TLS_ALERT:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS alert %s", who, e->cond ? e->cond : "");
+            corr_format(out, len, "%s TLS alert %s", who, e->cond ? e->cond : "");
             break;
         case CEV_TLS_DONE:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s TLS handshake done, stream encrypted", who);
+            corr_format(out, len, "%s TLS handshake done, stream encrypted", who);
             break;
         case CEV_TLS_CERT:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s certificate%s%s%s%s", who, e->text ? " CN=" : "",
+            corr_format(out, len, "%s certificate%s%s%s%s", who, e->text ? " CN=" : "",
                    e->text ? e->text : "", e->id ? " valid " : "", e->id ? e->id : "");
             break;
         case CEV_SASL_AUTH:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_AUTH, "%s SASL auth %s", who, e->text ? e->text : "");
+            corr_format(out, len, "%s SASL auth %s", who, e->text ? e->text : "");
             break;
         case CEV_SASL_SUCCESS:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_AUTH, "%s SASL success", who);
+            corr_format(out, len, "%s SASL success", who);
             break;
         case CEV_SASL_FAILURE:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_AUTH, "%s SASL failure %s", who, e->cond ? e->cond : "");
+            corr_format(out, len, "%s SASL failure %s", who, e->cond ? e->cond : "");
             break;
         case CEV_DB_RESULT:
         case CEV_DB_VERIFY:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_AUTH, "%s db:%s from='%s' to='%s' %s%s%s", who,
+            corr_format(out, len, "%s db:%s from='%s' to='%s' %s%s%s", who,
                    e->type == CEV_DB_RESULT ? "result" : "verify", e->from ? e->from : "", e->to ? e->to : "",
                    xmpp_db_type_name((enum xmpp_db_type)e->sub), e->cond ? " " : "", e->cond ? e->cond : "");
             break;
         case CEV_STREAM_ERROR:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_STREAM, "%s stream error <%s/>%s%s", who, e->cond ? e->cond : "?",
+            corr_format(out, len, "%s stream error <%s/>%s%s", who, e->cond ? e->cond : "?",
                    e->text ? " " : "", e->text ? e->text : "");
             break;
         case CEV_CLOSE:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_STREAM, "%s </stream:stream>", who);
+            corr_format(out, len, "%s </stream:stream>", who);
             break;
         case CEV_STANZA:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_SUBSCRIBE, "%s %s type='%s' from='%s' to='%s'%s%s", who,
+            corr_format(out, len, "%s %s type='%s' from='%s' to='%s'%s%s", who,
                    e->flags == XMPP_STANZA_PRESENCE ? "presence" : e->flags == XMPP_STANZA_MESSAGE ? "message" : "iq",
                    e->text ? e->text : "", e->from ? e->from : "", e->to ? e->to : "", e->cond ? " error " : "",
                    e->cond ? e->cond : "");
             break;
         case CEV_XML_ERROR:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_STREAM, "%s not XMPP: %s", who, e->cond ? e->cond : "");
+            corr_format(out, len, "%s not XMPP: %s", who, e->cond ? e->cond : "");
             break;
         case CEV_CLEARTEXT_AFTER_STARTTLS:
-            timeline_add(x, &e->ref, k->flow_id, 0, STAGE_TLS, "%s XML after STARTTLS instead of TLS", who);
+            corr_format(out, len, "%s XML after STARTTLS instead of TLS", who);
             break;
         default:
             return false;
@@ -227,30 +303,97 @@ static bool timeline_add_event_line(struct dctx *x, const struct cconn *k, const
     return true;
 }
 
+/* The stage an event's line belongs to. */
+static enum fed_stage event_stage(const struct cev *e)
+{
+    switch (e->type) {
+    case CEV_STARTTLS: case CEV_PROCEED: case CEV_TLS_FAILURE: case CEV_TLS_HELLO: case CEV_TLS_SERVER:
+    case CEV_TLS_ALERT: case CEV_TLS_DONE: case CEV_TLS_CERT: case CEV_CLEARTEXT_AFTER_STARTTLS:
+        return STAGE_TLS;
+    case CEV_SASL_AUTH: case CEV_SASL_SUCCESS: case CEV_SASL_FAILURE: case CEV_DB_RESULT: case CEV_DB_VERIFY:
+        return STAGE_AUTH;
+    case CEV_STANZA:
+        return STAGE_SUBSCRIBE;
+    default:
+        return STAGE_STREAM;
+    }
+}
+
+/* An event's line is written once and kept with the event (a
+ * federation is judged again as its facts come in); the ServerHello
+ * line reads the connection's cipher and group, so it is written afresh
+ * each time. */
 void timeline_add_event(struct dctx *x, const struct cconn *k, const struct cev *e)
 {
-    if (timeline_add_event_line(x, k, e) && e->decrypted && e->ref.frame)
+    char buf[320];
+    const char *line = e->line;
+    bool borrowed = line && e->type != CEV_TLS_SERVER;
+    if (!borrowed) {
+        if (!event_line(buf, sizeof(buf), k, e))
+            return;
+        line = buf;
+        if (e->type != CEV_TLS_SERVER && !e->line && (((struct cev *)e)->line = strdup(buf)) != NULL) {
+            line = e->line;
+            borrowed = true;
+        }
+    }
+    add_line(x, &e->ref, k->flow_id, 0, event_stage(e), line, borrowed);
+    if (e->decrypted && e->ref.frame)
         timeline_mark_decrypted(x, &e->ref, k->flow_id);
+}
+/* ---- DNS lines, written only when kept ----------------------------------- */
+
+/* The text of a DNS line, written once and kept with the lookup (into
+ * buf when there is no memory to keep it). */
+static const char *lookup_line(const struct clookup *l, int kind, char *buf, size_t len)
+{
+    char tb[DNS_TYPE_NAME_BUFLEN];
+    char **cache = &((struct clookup *)l)->line[kind == TL_LOOKUP_QUERY ? 0 : 1];
+    if (*cache)
+        return *cache;
+    if (kind == TL_LOOKUP_QUERY) {
+        corr_format(buf, len, "DNS query %s %s", dns_type_name(l->qtype, tb, sizeof(tb)), l->qname);
+    } else {
+        char ans[160] = "";
+        size_t used = 0;
+        for (unsigned i = 0; i < l->nans && used < sizeof(ans) - 40; i++) {
+            char ip[FT_ADDR_STRLEN];
+            if (l->ans[i].type == DNS_T_SRV)
+                used += (size_t)snprintf(ans + used, sizeof(ans) - used, " %s:%u",
+                                         l->ans[i].target ? l->ans[i].target : "?", l->ans[i].port);
+            else if (l->ans[i].type == DNS_T_A || l->ans[i].type == DNS_T_AAAA)
+                used += (size_t)snprintf(ans + used, sizeof(ans) - used, " %s",
+                                         ft_addr_str(&l->ans[i].addr, ip, sizeof(ip)));
+        }
+        corr_format(buf, len, "DNS answer %s: %s%s", l->qname, dns_outcome_name((enum dns_outcome)l->outcome), ans);
+    }
+    *cache = strdup(buf);
+    return *cache ? *cache : buf;
 }
 
 void timeline_add_lookup(struct dctx *x, const struct clookup *l)
 {
-    char ans[160] = "";
-    char tb[DNS_TYPE_NAME_BUFLEN];
-    size_t used = 0;
-    for (unsigned i = 0; i < l->nans && used < sizeof(ans) - 40; i++) {
-        char ip[FT_ADDR_STRLEN];
-        if (l->ans[i].type == DNS_T_SRV)
-            used += (size_t)snprintf(ans + used, sizeof(ans) - used, " %s:%u", l->ans[i].target ? l->ans[i].target : "?",
-                                     l->ans[i].port);
-        else if (l->ans[i].type == DNS_T_A || l->ans[i].type == DNS_T_AAAA)
-            used += (size_t)snprintf(ans + used, sizeof(ans) - used, " %s", ft_addr_str(&l->ans[i].addr, ip, sizeof(ip)));
+    char buf[320];
+    const char *line = lookup_line(l, TL_LOOKUP_QUERY, buf, sizeof(buf));
+    add_line(x, &l->query, 0, l->id, STAGE_LOOKUP, line, line != buf);
+    if (l->has_response) {
+        line = lookup_line(l, TL_LOOKUP_ANSWER, buf, sizeof(buf));
+        add_line(x, &l->response, 0, l->id, STAGE_LOOKUP, line, line != buf);
     }
-    timeline_add(x, &l->query, 0, l->id, STAGE_LOOKUP, "DNS query %s %s", dns_type_name(l->qtype, tb, sizeof(tb)),
-           l->qname);
-    if (l->has_response)
-        timeline_add(x, &l->response, 0, l->id, STAGE_LOOKUP, "DNS answer %s: %s%s", l->qname,
-               dns_outcome_name((enum dns_outcome)l->outcome), ans);
+}
+
+void timeline_materialize(struct corr_direction *d)
+{
+    unsigned w = 0;
+    for (unsigned i = 0; i < d->n_timeline; i++) {
+        struct corr_tl *t = &d->timeline[i];
+        if (!t->what && t->borrowed)
+            t->what = strdup(t->borrowed);
+        t->borrowed = NULL;
+        if (t->what)
+            d->timeline[w++] = *t;
+    }
+    d->n_timeline = w;
 }
 
 int timeline_cmp(const void *a, const void *b)
@@ -260,5 +403,5 @@ int timeline_cmp(const void *a, const void *b)
         return x->order_ns < y->order_ns ? -1 : 1;
     if (x->ref.frame != y->ref.frame)
         return x->ref.frame < y->ref.frame ? -1 : 1;
-    return strcmp(x->what, y->what);
+    return strcmp(x->what ? x->what : x->borrowed, y->what ? y->what : y->borrowed);
 }

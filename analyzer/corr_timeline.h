@@ -16,5 +16,8 @@ void timeline_add_event(struct dctx *x, const struct cconn *k, const struct cev 
 void timeline_add_lookup(struct dctx *x, const struct clookup *l);
 /* qsort order of timeline lines: time, frame, text. */
 int timeline_cmp(const void *a, const void *b);
+/* Writes the text of every line still deferred (after trimming, while the
+ * facts are alive); a line that cannot be written is dropped. */
+void timeline_materialize(struct corr_direction *d);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * corr_util.c - small string, JID and address helpers shared by the
- * correlator's modules (see corr_util.h).
+ * correlator's modules (see corr_util.h), and its clock.
  */
 #include "corr_util.h"
 #include "utf8.h"
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 char *corr_dup(const char *s)
 {
@@ -158,4 +159,11 @@ const char *corr_syns_str(uint16_t n, char *buf, size_t len)
 {
     snprintf(buf, len, "%u SYN%s", n, n == 1 ? "" : "s");
     return buf;
+}
+
+uint64_t corr_mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }

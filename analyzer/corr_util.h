@@ -47,4 +47,7 @@ void corr_addr_port(char *buf, size_t len, const struct ft_addr *a, uint16_t por
 /* "3 SYNs". */
 const char *corr_syns_str(uint16_t n, char *buf, size_t len);
 
+/* The monotonic clock in ns (the correlator's own time, stats.busy_ns). */
+uint64_t corr_mono_ns(void);
+
 #endif

@@ -108,6 +108,10 @@ struct corr_tl {
     bool failing;              /* the step the verdict points at */
     bool decrypted;            /* an XMPP element read from inside TLS with a key log */
     char *what;                /* e.g. "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)"; owned */
+    /* While a direction is judged, a line is copied only if it is kept
+     * (timeline_materialize): until then what is NULL and `borrowed`
+     * points at the text its fact keeps.  NULL once copied. */
+    const char *borrowed;
 };
 
 /* Two copies of one connection that observers on either side of a NAT
@@ -199,6 +203,8 @@ struct corr_stats {
     uint64_t rounds;                /* judging rounds run on packet time */
     uint64_t verdict_events;        /* federation.verdict events sent */
     uint64_t conns_retired, lookups_retired, directions_retired;
+    uint64_t lookups_noise; /* freed early: nothing XMPP claimed them */
+    uint64_t rounds_partial; /* rounds that read only the new lookups */
     uint64_t conns_retired_early;   /* retired before the idle timeout: the connection cap was near */
     uint64_t federations_dropped;   /* retired federations left out of the document (cap) */
     uint64_t timelines_elided;      /* timeline lines left out of retired directions */

@@ -52,6 +52,10 @@ struct dctx {
     bool pending;               /* a subscription crossed s2s and awaits its answer */
     const char *rule;           /* static: the inference rule behind the verdict */
     struct rec_shape shape;     /* of `main`, once TLS made it opaque */
+    /* (frame, flow, lookup) -> the first timeline line of it, index + 1
+     * (open addressing; corr_timeline.c; freed by judge_direction). */
+    uint32_t *tl_slot;
+    uint32_t tl_cap, tl_used;
 };
 
 void judge_evidence(struct dctx *x, const struct frame_ref *r);

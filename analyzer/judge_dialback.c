@@ -126,11 +126,9 @@ static bool judge_auth_from_records(struct dctx *x, const struct cconn *k)
 static const struct clookup *lookup_answering(const struct correlator *c, const struct ft_addr *a)
 {
     const struct clookup *found = NULL;
-    for (unsigned i = 0; i < c->nlookups; i++)
-        for (unsigned k = 0; k < c->lookups[i]->nans; k++)
-            if ((c->lookups[i]->ans[k].type == DNS_T_A || c->lookups[i]->ans[k].type == DNS_T_AAAA) &&
-                ft_addr_eq(&c->lookups[i]->ans[k].addr, a))
-                found = c->lookups[i];
+    for (uint32_t h = corr_index_first(&c->ans_addr_ix, a, sizeof(*a)); h; h = corr_index_next(&c->ans_addr_ix, h))
+        if (c->lookups[corr_index_val(&c->ans_addr_ix, h)->a])
+            found = c->lookups[corr_index_val(&c->ans_addr_ix, h)->a];
     return found;
 }
 

@@ -89,7 +89,8 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         size_t n = corr_index_key1(key, sizeof(key), d->to);
         for (uint32_t h = corr_index_first(&c->lookup_dom_ix, key, n); h && x.nlk < 64;
              h = corr_index_next(&c->lookup_dom_ix, h))
-            x.lk[x.nlk++] = c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a];
+            if (c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a]) /* not freed */
+                x.lk[x.nlk++] = c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a];
     }
 
     judge_lookup(&x);
@@ -243,4 +244,5 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     for (unsigned i = 0; i < d->n_timeline; i++)
         if (v->status == CORR_FAILED && v->n_evidence && d->timeline[i].ref.frame == v->evidence_refs[0].frame)
             d->timeline[i].failing = true;
+    free(x.tl_slot);
 }

@@ -154,6 +154,8 @@ static json_object *correlator_stats_json(const struct correlator *corr)
     ADD(o, cs, conns_retired);
     ADD(o, cs, conns_retired_early);
     ADD(o, cs, lookups_retired);
+    ADD(o, cs, lookups_noise);
+    ADD(o, cs, rounds_partial);
     ADD(o, cs, directions_retired);
     ADD(o, cs, federations_dropped);
     ADD(o, cs, timelines_elided);

@@ -391,6 +391,62 @@ static void test_retirement(void)
     corr_free(r.c);
 }
 
+/* A lookup of ms: qname/qtype answered with one record (A: addr; SRV:
+ * target:5269). */
+static void lookup(struct rig *r, uint64_t id, int ms, const char *qname, uint16_t qtype, const char *answer)
+{
+    struct dns_lookup lk;
+    memset(&lk, 0, sizeof(lk));
+    lk.id = id;
+    lk.client.addr = ip("192.0.2.77");
+    lk.server.addr = ip("198.51.100.53");
+    lk.qname = qname;
+    lk.qtype = qtype;
+    lk.outcome = DNS_OUT_ANSWERED;
+    lk.has_response = true;
+    lk.nqueries = 1;
+    lk.query[0].frame = id * 10;
+    lk.query[0].ts_ns = MS(ms);
+    lk.response.frame = id * 10 + 1;
+    lk.response.ts_ns = MS(ms + 2);
+    lk.nans = 1;
+    lk.ans[0].type = qtype;
+    lk.ans[0].name = qname;
+    if (qtype == DNS_T_SRV) {
+        lk.ans[0].target = answer;
+        lk.ans[0].port = 5269;
+    } else {
+        lk.ans[0].addr = ip(answer);
+    }
+    tick(r, ms + 2);
+    fact_emit_dns(&r->sink, &lk);
+}
+
+/* A user's web lookup nothing XMPP claims is freed once it is 10 s old
+ * (counted in lookups_noise); the SRV, the address of its target and a
+ * lookup whose address a server then connects to are kept. */
+static void test_dns_noise(void)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    lookup(&r, 1, 100, "www.shop.example", DNS_T_A, "203.0.113.80");
+    lookup(&r, 2, 200, "_xmpp-server._tcp.b.example.test", DNS_T_SRV, "xmpp.b.example.test");
+    lookup(&r, 3, 210, "xmpp.b.example.test", DNS_T_A, IP_B);
+    lookup(&r, 4, 300, "c.example.test", DNS_T_A, "203.0.113.9");
+    flow(&r, 1, IP_A, 40001, "203.0.113.9");
+    tick(&r, 320);
+    conn_rec(&r, 1, CONN_SYN, 320, 1, 321, 0, 0);
+    for (int t = 400; t < 9000; t += 500)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->lookups_noise == 0); /* not 10 s old yet */
+    lookup(&r, 5, 12000, "www.news.example", DNS_T_A, "203.0.113.81");
+    tick(&r, 12500);
+    CHECK(corr_stats(r.c)->lookups_noise == 1);
+    CHECK(corr_stats(r.c)->lookups == 5);
+    corr_finish(r.c);
+    corr_free(r.c);
+}
+
 static void tiny_caps(struct corr_config *cfg)
 {
     short_idle(cfg);
@@ -433,6 +489,7 @@ int main(void)
     test_change_sent_with_previous();
     test_timer_fires_without_packets();
     test_retirement();
+    test_dns_noise();
     test_federation_cap();
     return check_summary("test_stream");
 }
