@@ -16,7 +16,11 @@
  * This is the only module that knows capture file formats and libpcap:
  * classic pcap files and live interfaces go through libpcap, pcapng files
  * through pcapng.c.  The capture is opaque; what callers need is read
- * through capture_source_info() and the accessors below.
+ * through capture_source_info() and the accessors below.  Its files, by
+ * job: capture.c (the sources and the merge), capture_live.c (interfaces),
+ * capture_file.c (opening files), capture_pipe.c (standard input and
+ * pipes), capture_read.c (the next frame of a source), capture_dump.c
+ * (writing frames out); capture_int.h is their private header.
  *
  * Timestamps handed out are always within [0, CAPTURE_TS_MAX_NS]: a frame
  * whose time is outside (or overflows 64-bit nanoseconds, as a crafted

@@ -10,9 +10,12 @@
  * direction instead of an `[address] -> domain` of its own.
  *
  * Twins: different capture sources, the same question (name, type), the
- * same outcome and answers, answered within LOOKUP_TWIN_WINDOW_NS of each
- * other.  A same query id is preferred; without one the match must be
- * unambiguous (all candidates name the same domain).
+ * same outcome and answers, answered close in time: within
+ * LOOKUP_TWIN_CLOCKED_NS on one clock when the offset between the two
+ * capture points is estimated (corr_nat.c, from connections both saw),
+ * else within LOOKUP_TWIN_WINDOW_NS of each other's own clocks.  A same
+ * query id is preferred; without one the match must be unambiguous (all
+ * candidates name the same domain).
  *
  * The same reasoning names the source of a connection: a dual-stack server
  * asks over IPv4 and connects over IPv6 (or from another address), so an
@@ -26,9 +29,11 @@
 #include <string.h>
 #include <strings.h>
 
-/* Clocks of two capture points may differ by seconds (estimated and
- * reported elsewhere); a lookup and its twin are milliseconds apart on one
- * clock. */
+/* A lookup and its twin are milliseconds apart on one clock; clocks of
+ * two capture points may differ by seconds.  With the offset between them
+ * estimated, the twin is looked for this close to the corrected time;
+ * without, within the wider window of the raw times. */
+#define LOOKUP_TWIN_CLOCKED_NS (INT64_C(1) * 1000000000)
 #define LOOKUP_TWIN_WINDOW_NS (INT64_C(5) * 1000000000)
 
 static int64_t lookup_time(const struct clookup *l)
@@ -58,17 +63,23 @@ static bool answer_in(const struct clookup *l, unsigned k, const struct clookup 
 }
 
 /* The same question with the same result (answers in any order), close in
- * time. */
-static bool lookup_same_result(const struct clookup *a, const struct clookup *b)
+ * time (on one clock when the two capture points' offset is known). */
+static bool lookup_same_result(const struct correlator *c, const struct clookup *a, const struct clookup *b)
 {
-    int64_t dt;
+    int64_t dt, window = LOOKUP_TWIN_WINDOW_NS;
+    uint32_t sa = lookup_source(a), sb = lookup_source(b);
     if (a->qtype != b->qtype || !str_eq_ci(a->qname, b->qname) || a->has_response != b->has_response ||
         a->outcome != b->outcome || a->rcode != b->rcode || a->nans != b->nans)
         return false;
-    dt = lookup_time(a) - lookup_time(b);
+    if (nat_clocks_linked(c, sa, sb)) {
+        dt = nat_clock(c, sa, lookup_time(a)) - nat_clock(c, sb, lookup_time(b));
+        window = LOOKUP_TWIN_CLOCKED_NS;
+    } else {
+        dt = lookup_time(a) - lookup_time(b);
+    }
     if (dt < 0)
         dt = -dt;
-    if (dt > LOOKUP_TWIN_WINDOW_NS)
+    if (dt > window)
         return false;
     for (unsigned k = 0; k < a->nans; k++)
         if (!answer_in(a, k, b))
@@ -96,7 +107,7 @@ static const char *twin_domain(const struct correlator *c, const struct corr_ind
     for (uint32_t h = corr_index_first(ix, key, n); h && seen < 64; h = corr_index_next(ix, h), seen++) {
         const struct clookup *m = c->lookups[corr_index_val(ix, h)->a];
         const char *d;
-        if (m == l || lookup_source(m) == lookup_source(l) || !lookup_same_result(l, m))
+        if (m == l || lookup_source(m) == lookup_source(l) || !lookup_same_result(c, l, m))
             continue;
         d = identity_book_domain(c, &m->client);
         if (!d || d[0] == '[')

@@ -59,6 +59,18 @@ int64_t nat_clock(const struct correlator *c, uint32_t source, int64_t ts_ns)
     return ts_ns - nat_offset(c, source);
 }
 
+bool nat_clocks_linked(const struct correlator *c, uint32_t a, uint32_t b)
+{
+    const struct clock_book *bk = &c->clocks;
+    if (a >= CORR_MAX_SOURCES)
+        a = CORR_MAX_SOURCES - 1;
+    if (b >= CORR_MAX_SOURCES)
+        b = CORR_MAX_SOURCES - 1;
+    if (a == b)
+        return true;
+    return bk->known[a] && bk->known[b] && bk->reference[a] == bk->reference[b];
+}
+
 bool corr_clock_offset(const struct correlator *c, uint32_t source, struct corr_clock *out)
 {
     const struct clock_book *b = &c->clocks;

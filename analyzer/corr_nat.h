@@ -47,6 +47,11 @@ void nat_estimate_clocks(struct correlator *c);
 int64_t nat_offset(const struct correlator *c, uint32_t source);
 /* A time of capture source `source` on the reference clock. */
 int64_t nat_clock(const struct correlator *c, uint32_t source, int64_t ts_ns);
+/* Whether the clocks of capture sources a and b are known against each
+ * other (both estimated against one reference, or the same source): then
+ * nat_clock() puts their times on one clock, within the estimate's error
+ * (offsets under CLOCK_MIN_NS are not applied). */
+bool nat_clocks_linked(const struct correlator *c, uint32_t a, uint32_t b);
 /* Pairs the views of one connection across a NAT (nat_peer, secondary). */
 void identity_pair_nat(struct correlator *c);
 bool conn_same_endpoint(const struct cconn *a, int da, const struct cconn *b, int db);

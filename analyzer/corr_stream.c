@@ -360,7 +360,16 @@ static bool new_lookups(struct correlator *c, const struct corr_federation *f)
     char key[STR_CAP];
     for (unsigned j = 0; j < f->n_dir; j++) {
         size_t n = corr_index_key1(key, sizeof(key), f->dir[j].to);
+        struct corr_index_key *node = corr_index_key_node(&c->lookup_dom_ix, key, n);
+        const struct clookup *newest;
         unsigned seen = 0;
+        if (!node)
+            continue;
+        /* The list is in arrival order: when its newest lookup is not
+         * new, none is (the common case, one look). */
+        newest = c->lookups[c->lookup_dom_ix.vals[node->last - 1].a];
+        if (newest && newest->added_seq <= f->judged_seq)
+            continue;
         for (uint32_t h = corr_index_first(&c->lookup_dom_ix, key, n); h && seen < 64;
              h = corr_index_next(&c->lookup_dom_ix, h)) {
             const struct clookup *l = c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a];

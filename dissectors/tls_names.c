@@ -1,7 +1,8 @@
 /*
  * tls_names.c - names of TLS wire values an observer reports: cipher
- * suites and key-exchange groups (IANA registries), and a certificate's
- * ASN.1 validity time as ISO 8601.  Pure functions, no state.
+ * suites, key-exchange groups, protocol versions and alerts (IANA
+ * registries), event types, and a certificate's ASN.1 validity time as
+ * ISO 8601.  Pure functions, no state.
  */
 #include "tls.h"
 
@@ -100,4 +101,89 @@ const char *tls_time_iso(const char *raw, char *buf, size_t len)
     /* d: MMDDHHMMSS */
     snprintf(buf, len, "%04d-%.2s-%.2sT%.2s:%.2s:%.2sZ", year, d, d + 2, d + 4, d + 6, d + 8);
     return buf;
+}
+
+/* IANA "TLS ProtocolVersion" (RFC 8446 B.1 and earlier) */
+static const struct tok version_toks[] = {
+    { 0x0300, "SSL 3.0" }, { 0x0301, "TLS 1.0" }, { 0x0302, "TLS 1.1" },
+    { 0x0303, "TLS 1.2" }, { 0x0304, "TLS 1.3" }, { 0, NULL },
+};
+
+/* IANA "TLS Alert Level" */
+static const struct tok alert_level_toks[] = {
+    { 1, "warning" }, { 2, "fatal" }, { 0, NULL },
+};
+
+/* IANA "TLS Alerts" (RFC 8446 6, RFC 5246 7.2, RFC 7301, RFC 8446 B.2) */
+static const struct tok alert_toks[] = {
+    { 0, "close_notify" },
+    { 10, "unexpected_message" },
+    { 20, "bad_record_mac" },
+    { 21, "decryption_failed" },
+    { 22, "record_overflow" },
+    { 30, "decompression_failure" },
+    { 40, "handshake_failure" },
+    { 41, "no_certificate" },
+    { 42, "bad_certificate" },
+    { 43, "unsupported_certificate" },
+    { 44, "certificate_revoked" },
+    { 45, "certificate_expired" },
+    { 46, "certificate_unknown" },
+    { 47, "illegal_parameter" },
+    { 48, "unknown_ca" },
+    { 49, "access_denied" },
+    { 50, "decode_error" },
+    { 51, "decrypt_error" },
+    { 60, "export_restriction" },
+    { 70, "protocol_version" },
+    { 71, "insufficient_security" },
+    { 80, "internal_error" },
+    { 86, "inappropriate_fallback" },
+    { 90, "user_canceled" },
+    { 100, "no_renegotiation" },
+    { 109, "missing_extension" },
+    { 110, "unsupported_extension" },
+    { 111, "certificate_unobtainable" },
+    { 112, "unrecognized_name" },
+    { 113, "bad_certificate_status_response" },
+    { 114, "bad_certificate_hash_value" },
+    { 115, "unknown_psk_identity" },
+    { 116, "certificate_required" },
+    { 120, "no_application_protocol" },
+    { 0, NULL },
+};
+
+const char *tls_version_name(uint16_t v, char *buf, size_t buflen)
+{
+    return tok2str(version_toks, v, "0x%04x", buf, buflen);
+}
+
+const char *tls_alert_level_name(uint8_t level, char *buf, size_t buflen)
+{
+    return tok2str(alert_level_toks, level, "unknown(%u)", buf, buflen);
+}
+
+const char *tls_alert_name(uint8_t desc, char *buf, size_t buflen)
+{
+    return tok2str(alert_toks, desc, "unknown(%u)", buf, buflen);
+}
+
+const char *tls_event_type_name(enum tls_event_type t)
+{
+    switch (t) {
+    case TLS_EV_CLIENT_HELLO: return "client_hello";
+    case TLS_EV_SERVER_HELLO: return "server_hello";
+    case TLS_EV_CERTIFICATE: return "certificate";
+    case TLS_EV_CERT_REQUEST: return "certificate_request";
+    case TLS_EV_ALERT: return "alert";
+    case TLS_EV_CCS: return "change_cipher_spec";
+    case TLS_EV_HANDSHAKE_DONE: return "handshake_done";
+    case TLS_EV_HANDSHAKE_ENCRYPTED: return "handshake_encrypted";
+    case TLS_EV_ENCRYPTED: return "encrypted";
+    case TLS_EV_ERROR: return "error";
+    case TLS_EV_GAP: return "gap";
+    case TLS_EV_RECORD: return "record";
+    case TLS_EV_KEY_EXCHANGE: return "key_exchange";
+    }
+    return "unknown";
 }

@@ -215,7 +215,9 @@ static int skip_match(const uint8_t *tok, size_t n)
 }
 
 /* DM_SKIP: the capture began inside a tag (the first bytes are text, not
- * '<').  Skip, bounded and counted, to the next element start a stream
+ * '<'), or at a '<' no stanza starts at (an end tag, a child element:
+ * the parser hands those back, xmpp_xml_skip_halt).  Skip, bounded and
+ * counted, to the next element start a stream
  * picked up mid-stream resumes at (skip_starts), and give the parser the
  * bytes from its '<' on: the mid-stream path does the rest.  A byte XML
  * text cannot hold ends the direction quietly: it is not an XML stream. */
@@ -286,6 +288,7 @@ static size_t skip_step(struct xdir *d, const uint8_t *p, size_t n)
             return n;
         }
         d->mode = DM_XML;
+        d->skip_matched = true;
         if (carried > 0) /* its first bytes came with an earlier chunk: a prefix, no token ends in it */
             xmpp_xml_step(d, early, carried);
         return from;

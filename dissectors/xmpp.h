@@ -258,7 +258,8 @@ struct xmpp_stats {
     uint64_t midstream_resyncs; /* directions picked up mid-stream: parsed on from
                                    their first stanza inside an assumed header */
     uint64_t midtag_skipped;    /* bytes skipped by directions picked up inside a
-                                   tag, up to their first element start */
+                                   tag or at a '<' no stanza starts at (an end
+                                   tag, <body>), up to their first element start */
     uint64_t parks;             /* idle directions whose parser was freed between
                                    top-level elements (xmpp_conn_idle) */
     uint64_t unread_bytes;      /* element content that bypassed expat */

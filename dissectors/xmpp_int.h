@@ -51,7 +51,8 @@ enum dmode {
     DM_SNIFF, /* after <starttls/>/<proceed/>: TLS or more XML? */
     DM_TLS,   /* inside TLS without plaintext: nothing to parse */
     DM_DECL,  /* skipping an XML declaration that opens a restarted stream */
-    DM_SKIP,  /* capture began inside a tag: skipping to the next element start */
+    DM_SKIP,  /* capture began inside a tag or at a non-stanza '<': skipping
+                 to the next element start */
     DM_DONE,  /* closed, error, gap or eof: ignore bytes */
 };
 
@@ -164,9 +165,13 @@ struct xdir {
     uint32_t skip_len;     /* DM_SKIP: bytes skipped so far */
     uint8_t skip_tok[SKIP_TOKEN_MAX]; /* DM_SKIP: the element start being matched */
     uint8_t skip_have;     /* bytes in skip_tok */
+    bool skip_matched;     /* DM_SKIP handed an element start to the parser:
+                              its first token is not skipped again */
     bool midstream;        /* picked up mid-stream: parsing inside an assumed header */
     uint8_t *replay;       /* HALT_MIDSTREAM: the bytes from the first element on */
     size_t replay_len;
+    bool replay_skip;      /* the replay starts with a '<' no stanza starts at:
+                              skipped (DM_SKIP), not parsed */
     bool closed, eof, gapped, in_tls_at_eof;
     bool wire_tls;         /* the bytes of this direction are TLS records now;
                               mode then is the state of the stream inside TLS
@@ -260,6 +265,10 @@ void xmpp_xml_halt(struct xdir *d, enum halt_kind kind);
  * the current token on (back bytes before expat's position) for a replay
  * inside an assumed header. */
 void xmpp_xml_midstream_halt(struct xdir *d, int back);
+/* The same when the current token cannot start a stanza (a child element
+ * such as <body>): the kept bytes go through DM_SKIP to the next
+ * top-level element start instead. */
+void xmpp_xml_skip_halt(struct xdir *d, int back);
 
 /* ---- xmpp_stream.c: the stream/stanza state machine -------------------- */
 

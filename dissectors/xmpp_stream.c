@@ -598,10 +598,16 @@ void xmpp_stream_start(struct xdir *d, const char *name, const char **atts)
     }
     d->depth++;
     split_name(name, &q);
-    if (level == 0 && d->n_opens == 0 && !d->midstream && !q_local(&q, "stream") && midstream_element(&q)) {
+    if (level == 0 && d->n_opens == 0 && !d->midstream && !q_local(&q, "stream") &&
+        (midstream_element(&q) || !d->skip_matched)) {
+        /* a stanza first: the capture began mid-stream; any other
+         * element (<body>): skipped to the next element start */
         d->depth--;
         xmpp_pend_drop(d);
-        xmpp_xml_midstream_halt(d, 0);
+        if (midstream_element(&q))
+            xmpp_xml_midstream_halt(d, 0);
+        else
+            xmpp_xml_skip_halt(d, 0);
         return;
     }
     if (level == 0) {

@@ -174,6 +174,13 @@ void xmpp_xml_midstream_halt(struct xdir *d, int back)
     XML_StopParser(d->parser, XML_FALSE);
 }
 
+void xmpp_xml_skip_halt(struct xdir *d, int back)
+{
+    xmpp_xml_midstream_halt(d, back);
+    if (d->halt == HALT_MIDSTREAM)
+        d->replay_skip = true;
+}
+
 /* ---- handlers: hand each token to the state machine --------------------- */
 
 static void XMLCALL on_ns_start(void *ud, const XML_Char *prefix, const XML_Char *uri)
@@ -389,6 +396,36 @@ static void midstream_resume(struct xdir *d)
     budget_free(buf);
 }
 
+/* The first token of a capture picked up mid-stream cannot start a
+ * stanza (an end tag, a child element, a prefix no header bound): skip
+ * from its '<' to the next top-level element start (DM_SKIP, counted in
+ * midtag_skipped), where parsing resynchronises.  The element start DM_SKIP
+ * hands back (skip_matched) is parsed, never skipped again. */
+static void skip_resume(struct xdir *d)
+{
+    uint8_t *buf = d->replay;
+    size_t len = d->replay_len;
+
+    d->replay = NULL;
+    d->replay_len = 0;
+    d->replay_skip = false;
+    d->mode = DM_SKIP;
+    d->skip_have = 0;
+    d->real -= len < d->real ? len : d->real; /* counted once already */
+    xmpp_dir_process(d, buf, len);
+    budget_free(buf);
+}
+
+/* The bytes kept by a mid-stream halt: parsed inside the assumed header,
+ * or skipped to the next element start. */
+static void replay_resume(struct xdir *d)
+{
+    if (d->replay_skip)
+        skip_resume(d);
+    else
+        midstream_resume(d);
+}
+
 /* After an error: is the offending token an end tag ("</stream:stream>"
  * as the first thing of a capture picked up mid-stream)? */
 static bool at_end_tag(struct xdir *d)
@@ -575,13 +612,20 @@ size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n)
          * restart is, but misplaced for a parser already inside one.
          * Skip it and carry on at level 1. */
         /* "<db:result" with no header to bind the prefix: mid-stream too */
+        /* an end tag first ("</message>"): skipped to the next element
+         * start, unless DM_SKIP just matched it ("</stream:stream>") */
         if ((code == XML_ERROR_UNBOUND_PREFIX || at_end_tag(d)) && d->depth == 0 && d->n_opens == 0 &&
             !d->midstream) {
+            int back = code == XML_ERROR_UNBOUND_PREFIX ? 0 : 1;
+
             d->real += part;
-            xmpp_xml_midstream_halt(d, code == XML_ERROR_UNBOUND_PREFIX ? 0 : 1);
+            if (d->skip_matched)
+                xmpp_xml_midstream_halt(d, back);
+            else
+                xmpp_xml_skip_halt(d, back);
             if (d->halt == HALT_MIDSTREAM) {
                 d->halt = HALT_NONE;
-                midstream_resume(d);
+                replay_resume(d);
             }
             return part;
         }
@@ -623,7 +667,7 @@ size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n)
     case HALT_MIDSTREAM:
         d->halt = HALT_NONE;
         d->real += part - used;
-        midstream_resume(d);
+        replay_resume(d);
         return part;
     default:
         d->mode = DM_DONE;

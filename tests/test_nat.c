@@ -5,11 +5,13 @@
  * whose SYNs were dropped stay apart; a SYN flood (random or one fixed
  * ISN) pairs nothing and its work is capped; two capture points whose
  * clocks differ by seconds still pair their views, and the offset is
- * estimated from the connections both saw.
+ * estimated from the connections both saw; a DNS lookup both saw is one
+ * lookup across that offset.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "correlate.h"
 #include "tests/check.h"
@@ -226,10 +228,111 @@ static void test_clock_offset(void)
     skewed_pair(45000, 1);
 }
 
+/* One answered lookup (client port 53000, answer 5 ms later): an SRV
+ * answer ("target port") when qtype is SRV, else one A record. */
+static void lookup_seen(struct correlator *c, uint64_t id, uint32_t source, const char *client, const char *qname,
+                        uint16_t qtype, int ms, const char *x, const char *y)
+{
+    struct dns_lookup lk;
+    memset(&lk, 0, sizeof(lk));
+    lk.id = id;
+    lk.client.addr = ip(client);
+    lk.client.port = 53000;
+    lk.server.addr = ip("198.51.100.53");
+    lk.server.port = 53;
+    lk.transport = DNS_UDP;
+    lk.txid = 77;
+    lk.qname = qname;
+    lk.qtype = qtype;
+    lk.outcome = DNS_OUT_ANSWERED;
+    lk.rcode = DNS_RCODE_NOERROR;
+    lk.nqueries = 1;
+    lk.query[0] = (struct ft_meta){ .frame = 900 + id * 10, .src_frame = 900 + id * 10, .source = source, .ts_ns = MS(ms) };
+    lk.has_response = true;
+    lk.response = (struct ft_meta){ .frame = 901 + id * 10, .src_frame = 901 + id * 10, .source = source,
+                                    .ts_ns = MS(ms + 5) };
+    lk.nans = 1;
+    lk.ans[0].ttl = 300;
+    lk.ans[0].section = DNS_SEC_ANSWER;
+    if (qtype == DNS_T_SRV) {
+        lk.ans[0].type = DNS_T_SRV;
+        lk.ans[0].name = qname;
+        lk.ans[0].target = x;
+        lk.ans[0].port = (uint16_t)atoi(y);
+        lk.ans[0].weight = 5;
+    } else {
+        lk.ans[0].type = DNS_T_A;
+        lk.ans[0].name = x;
+        lk.ans[0].addr = ip(y);
+    }
+    corr_dns_lookup(c, &lk);
+}
+
+/* a's server behind NAT: the inside capture (source 0) sees its lookups
+ * of b from the inside address and its connection to b with the stream
+ * headers; the outside capture (source 1, its clock `skew_ms` ahead) sees
+ * the same lookups from the public address, the same connection (one
+ * ISN) without them, and a later attempt from the public address that
+ * only it saw (SYNs unanswered).  The offset estimated from the shared
+ * connection makes the outside lookups twins of the inside ones, so the
+ * public address is a's and so is the attempt: one federation, no
+ * `[198.51.100.2] -> b` of its own.  The outside lookups are
+ * `lookup_shift_ms` later than the same moment on the inside clock.
+ * Returns the federations, plus 100 for each one named by a bare
+ * address. */
+static unsigned twins_across_skew(int skew_ms, int lookup_shift_ms)
+{
+    struct correlator *c = mk();
+    struct view in = { .id = 1, .orig = IN_A, .oport = 43340, .resp = PUB_B, .source = 0, .syn = 100, .synack = 102,
+                       .isn = 0xabcdef01, .isn_resp = 0x5050 };
+    struct view out = { .id = 2, .orig = PUB_A, .oport = 43340, .resp = PUB_B, .source = 1, .syn = 101 + skew_ms,
+                        .synack = 101 + skew_ms, .isn = 0xabcdef01, .isn_resp = 0x5050 };
+    unsigned named = 0;
+    corr_source_window(c, 0, MS(0), MS(20000));
+    corr_source_window(c, 1, MS(skew_ms), MS(20000 + skew_ms));
+    lookup_seen(c, 1, 0, IN_A, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, 50, "xmpp." DOM_B, "5269");
+    lookup_seen(c, 2, 1, PUB_A, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, 51 + skew_ms + lookup_shift_ms, "xmpp." DOM_B, "5269");
+    lookup_seen(c, 3, 0, IN_A, "xmpp." DOM_B, DNS_T_A, 60, "xmpp." DOM_B, PUB_B);
+    lookup_seen(c, 4, 1, PUB_A, "xmpp." DOM_B, DNS_T_A, 61 + skew_ms + lookup_shift_ms, "xmpp." DOM_B, PUB_B);
+    view(c, in);
+    view(c, out);
+    view(c, (struct view){ .id = 3, .orig = PUB_A, .oport = 43341, .resp = PUB_B, .source = 1, .syn = 4000 + skew_ms,
+                           .syns = 3, .isn = 0x12340000 });
+    stream_open(c, &in, FT_DIR_ORIG, 103, DOM_A, DOM_B, NULL);
+    stream_open(c, &in, FT_DIR_RESP, 105, DOM_B, DOM_A, "S1");
+    corr_finish(c);
+    for (unsigned i = 0; i < corr_federation_count(c); i++) {
+        const struct corr_federation *f = corr_federation_at(c, i);
+        if (f->domains[0] && f->domains[1] && f->domains[0][0] != '[' && f->domains[1][0] != '[')
+            named++;
+        else
+            named += 100; /* a federation of a bare address */
+    }
+    corr_free(c);
+    return named;
+}
+
+static void test_lookup_twins_skew(void)
+{
+    unsigned got;
+    CHECK((got = twins_across_skew(0, 0)) == 1);
+    got = twins_across_skew(30000, 0); /* 30 s: outside the fixed window, inside the corrected one */
+    if (!CHECK(got == 1))
+        printf("  (skew 30 s: %u)\n", got);
+    /* the same question asked 30 s apart, though at one time on the two
+     * raw clocks: not one lookup, the attempt stays a bare address's */
+    got = twins_across_skew(30000, -30000);
+    if (!CHECK(got == 101))
+        printf("  (skew 30 s, lookups 30 s apart: %u)\n", got);
+    /* 0.8 s apart on one clock: still one lookup (a slow NAT, a retry) */
+    CHECK(twins_across_skew(30000, 800) == 1);
+}
+
 int main(void)
 {
     test_unrelated_syns();
     test_syn_flood();
     test_clock_offset();
+    test_lookup_twins_skew();
     return check_summary("nat");
 }

@@ -592,6 +592,54 @@ static void test_midtag(void)
     expect("midtag-binary", segs, 1, "");
 }
 
+/* A capture that began mid-stream at the '<' of something no stanza
+ * starts with: an end tag other than the stream's close, or a child
+ * element (<body>).  Skipped, counted in midtag_skipped, to the next
+ * top-level element start, never past one; however the bytes are split. */
+static void test_midend(void)
+{
+    struct seg segs[3];
+
+    segs[0] = (struct seg){0, 0, "</message><message from='ann@a.example/r' to='bob@b.example' type='chat'>"
+                                 "<body>hi</body></message>", 0};
+    segs[1] = (struct seg){1, 0, "<body>x</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>"
+                                 "<presence from='bob@b.example' to='ann@a.example' type='subscribed'/>", 0};
+    segs[2] = (struct seg){1, 0, "</stream:stream>", 0};
+    expect("midend", segs, 3,
+           "O:message(chat,ann@a.example/r>bob@b.example)#1 "
+           "R:presence(subscribed,bob@b.example>ann@a.example)#2 R:stream_close#3");
+    /* a dialback end tag, then dialback: resynchronised at <db:result */
+    segs[0] = (struct seg){0, 0, "  </db:result><db:result from='b.example' to='a.example' type='valid'/>"
+                                 "<iq from='a.example' to='b.example' id='p1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>", 0};
+    expect("midend-db", segs, 1,
+           "O:db:result(valid,b.example>a.example,id=-,key=0)#1 "
+           "O:iq(get,a.example>b.example,id=p1,child=urn:xmpp:ping|ping)#1");
+    /* end tags, then the stream's close */
+    segs[0] = (struct seg){0, 0, "</body></message></stream:stream>", 0};
+    expect("midend-close", segs, 1, "O:stream_close#1");
+    /* a prefix no header bound that is not a stanza's: skipped too */
+    segs[0] = (struct seg){0, 0, "<x:y>z</x:y><presence from='ann@a.example' to='bob@b.example' type='subscribe'/>", 0};
+    expect("midend-prefix", segs, 1, "O:presence(subscribe,ann@a.example>bob@b.example)#1");
+
+    /* the skipped bytes are counted */
+    {
+        static const char first[] = "</message><presence from='ann@a.example' to='bob@b.example' type='subscribe'/>";
+        static struct out o;
+        struct ft_meta m;
+        struct xmpp_conn *c;
+
+        memset(&o, 0, sizeof(o));
+        memset(&m, 0, sizeof(m));
+        m.frame = 1;
+        c = xmpp_conn_new(NULL, false, on_event, &o);
+        xmpp_conn_data(c, 0, (const uint8_t *)first, strlen(first), &m);
+        CHECK(xmpp_conn_stats(c)->midtag_skipped == strlen("</message>"));
+        CHECK(xmpp_conn_stats(c)->midstream_resyncs == 1);
+        CHECK(xmpp_conn_stats(c)->stanzas == 1);
+        xmpp_conn_free(c);
+    }
+}
+
 /* STARTTLS on a cleartext test: XML continues after <proceed/>; also a TLS failure. */
 static void test_cleartext_after_proceed(void)
 {
@@ -712,13 +760,14 @@ static void test_hostile(void)
            "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 O:gap(1200)#2 "
            "R:open(to=-,from=-,id=-,v=-,ns=jabber:server)#4 R:presence(probe,->-)#4");
 
-    /* not a stream, c2s namespace, unknown top-level element */
+    /* not a stream (no stanza start in it: skipped quietly, as a capture
+     * begun at a child element is, see test_midend), c2s namespace,
+     * unknown top-level element */
     segs[0] = (struct seg){0, 0, "<html><body>", 0};
     segs[1] = (struct seg){1, 0, "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/"
                                  "streams'><bidi xmlns='urn:xmpp:bidi'/><r xmlns='urn:xmpp:sm:3'/>", 0};
     segs[2] = (struct seg){1, 0, "<stream xmlns='http://example.org/x'>", 0};
     expect("not-stream", segs, 3,
-           "O:open(to=-,from=-,id=-,v=-,ns=,badns)#1 O:error(not_stream@0)#1 "
            "R:open(to=-,from=-,id=-,v=-,ns=jabber:client)#2 R:other(urn:xmpp:bidi|bidi)#2 "
            "R:other(urn:xmpp:sm:3|r)#2");
 }
@@ -1105,6 +1154,7 @@ int main(void)
     test_restart_xml_decl();
     test_midstream();
     test_midtag();
+    test_midend();
     test_cleartext_after_proceed();
     test_direct_tls();
     test_hostile();
