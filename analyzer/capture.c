@@ -39,6 +39,7 @@ static void source_free(struct capture_source *s)
     free(s->filter);
     free(s->name);
     free(s->observer);
+    free(s->readbuf);
 }
 
 static int split_spec(const char *spec, bool live, char **name, char **observer)

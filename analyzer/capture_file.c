@@ -17,6 +17,8 @@
 #include "decode.h"
 #include "pcapng.h"
 
+#define FILE_READ_BUF (256 * 1024) /* stdio buffer of a capture file */
+
 int capture_open_file(struct capture_source *s, const struct capture_options *o, char *err,
                       size_t errlen)
 {
@@ -36,6 +38,10 @@ int capture_open_file(struct capture_source *s, const struct capture_options *o,
          * packet as it arrives (see capture_pipe.c) */
         if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode))
             setvbuf(fp, NULL, _IONBF, 0);
+        /* a file: read in large blocks, not st_blksize (4 KiB) at a time
+         * (busy 100 MB capture: 24,400 read(2) calls -> 397) */
+        else if ((s->readbuf = malloc(FILE_READ_BUF)) != NULL)
+            setvbuf(fp, s->readbuf, _IOFBF, FILE_READ_BUF);
     }
     got = fread(magic, 1, sizeof(magic), fp);
     if (got < sizeof(magic)) {

@@ -6,9 +6,9 @@
  *
  * Ownership: a struct capture owns its array of sources; a source owns
  * its name, observer, filter text, compiled filters, libpcap handle,
- * pcapng reader and that reader's FILE.  source_free() (capture.c)
- * releases all of them; a source that failed half way through opening is
- * freed the same way.
+ * pcapng reader, that reader's FILE and a file's stdio buffer.
+ * source_free() (capture.c) releases all of them; a source that failed
+ * half way through opening is freed the same way.
  */
 #ifndef FT_CAPTURE_INT_H
 #define FT_CAPTURE_INT_H
@@ -50,6 +50,8 @@ struct capture_source {
     pcap_t *pcap;             /* live and classic pcap */
     struct pcapng_reader *ng; /* pcapng */
     FILE *ng_file;            /* the pcapng reader's input (owned) */
+    char *readbuf;            /* stdio buffer of a regular file (owned; freed
+                                 after the stream that uses it is closed) */
     char *filter;             /* file sources: the BPF expression (owned) or NULL */
     struct link_filter links[MAX_LINKTYPES];
     unsigned nlinks;

@@ -11,6 +11,8 @@
  *   xmpp_tls.c     the hand-off to TLS after <proceed/> or on a direct TLS
  *                  connection: the record reader, the decryptor, and the
  *                  decrypted bytes fed back here as the stream inside TLS.
+ *   xml_scan.c     (used by xmpp_xml.c) the markup scanner that walks
+ *                  element content nobody reads past expat.
  *
  * This file keeps the public entry points, the events every layer emits,
  * and the per-direction mode: before the first byte and after

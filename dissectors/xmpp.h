@@ -30,6 +30,14 @@
  * decryption stops (XMPP_EV_DECRYPT_STOPPED), the stream inside TLS is
  * dropped and the connection carries on as without keys.
  *
+ * Speed: the content of an element below a top-level one that nothing
+ * here reads (a message body unless bodies are copied, a roster, a vCard,
+ * a feature that is only counted) bypasses expat when it is long: a
+ * markup scanner finds its end tag (xml_scan.h, xmpp_xml.c).  Events,
+ * offsets and sizes are those of a full parse; only well-formedness
+ * errors inside such content (entities, encoding, inner end-tag names)
+ * go unreported.  cfg.parse_unread parses every byte.
+ *
  * Memory: everything a connection holds is charged to cfg.budget (expat
  * allocates through counting functions); string buffers grow with what
  * they hold, a direction's parser is freed when it ends, fails or turns to
@@ -59,6 +67,11 @@ struct xmpp_config {
     size_t max_token;             /* bytes of one unfinished XML token (tag, comment...):
                                      bounds expat's re-parse work (default 64 KiB) */
     bool include_body;            /* copy <message><body> text (default false: privacy) */
+    bool parse_unread;            /* give expat the content of elements the dissector
+                                     does not read, too (default false: such content,
+                                     e.g. a message body or a roster, is only scanned
+                                     for its markup, see xmpp_xml.c; events are the
+                                     same for well-formed input) */
     size_t max_body;              /* bytes of body kept, <= XMPP_TEXT_MAX (default 256) */
     float max_amplification;      /* expat billion-laughs factor (default 100.0) */
     unsigned long long amplification_threshold; /* expat activation bytes (default 8 MiB) */
@@ -249,6 +262,7 @@ struct xmpp_stats {
                                    tag, <body>), up to their first element start */
     uint64_t parks;             /* idle directions whose parser was freed between
                                    top-level elements (xmpp_conn_idle) */
+    uint64_t unread_bytes;      /* element content that bypassed expat */
 };
 
 struct xmpp_conn;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../analyzer/budget.h"
+#include "xml_scan.h"
 
 struct XML_ParserStruct; /* expat's parser, opaque outside xmpp_xml.c */
 
@@ -24,6 +25,10 @@ struct XML_ParserStruct; /* expat's parser, opaque outside xmpp_xml.c */
 #define MAX_DECLS 8          /* namespace declarations kept from a stream header */
 #define PREFIX_MAX 63
 #define SHRINK_ABOVE (64 * 1024) /* direction state that is freed after an element */
+#define UNREAD_MIN 128           /* element content shorter than this is parsed even
+                                    when unread: a bypass costs two more expat calls */
+#define UNREAD_LEVEL 2           /* open elements (stream, top-level) around the
+                                    elements whose content may bypass expat */
 
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_SERVER "jabber:server"
@@ -139,7 +144,15 @@ struct xdir {
     uint64_t halt_pos;     /* parser position where the unparsed bytes start */
     bool synthetic;        /* feeding a synthetic header: handlers stay quiet */
 
-    uint64_t fed;          /* bytes given to this parser since its last reset */
+    uint64_t fed;          /* bytes of this parser run since its last reset: given
+                              to expat, or scanned past it (hidden) */
+    uint64_t hidden;       /* bytes of this run that bypassed expat (element
+                              content nobody reads): position = expat index + hidden */
+    struct xml_scan scan;  /* markup scanner beside expat, at position fed */
+    bool unread;           /* inside element content that bypasses expat */
+    bool cut_opened;       /* the last slice ended just after a level-2 start tag */
+    uint64_t unread_ok_at; /* position after the level-2 start tag whose content
+                              the state machine does not read (set by its handler) */
     uint64_t synth_len;    /* synthetic bytes at the start of this parser run */
     uint64_t real_base;    /* real direction offset of the first real byte of this run */
     uint64_t real;         /* real bytes consumed in this direction */

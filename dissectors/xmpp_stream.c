@@ -625,10 +625,16 @@ void xmpp_stream_start(struct xdir *d, const char *name, const char **atts)
         return;
     }
     xmpp_pend_drop(d);
-    if (level == 1)
+    if (level == 1) {
         top_begin(d, &q, atts);
-    else
-        top_child(d, &q, atts, level);
+        return;
+    }
+    top_child(d, &q, atts, level);
+    /* Nothing below a level-2 element is read unless top_child marked it
+     * (starttls, mechanisms, dialback, an error) or captures its text: its
+     * content may bypass expat (xmpp_xml.c). */
+    if (level == UNREAD_LEVEL && d->child == CK_OTHER && d->tgt == NULL)
+        d->unread_ok_at = d->last_event;
 }
 
 void xmpp_stream_end(struct xdir *d)

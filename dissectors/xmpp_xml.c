@@ -52,6 +52,7 @@ XMLPARSEAPI(XML_Bool) XML_SetReparseDeferralEnabled(XML_Parser parser, XML_Bool 
     __attribute__((weak));
 #define FT_HAVE_REPARSE_SWITCH 1
 #endif
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,7 +112,7 @@ uint64_t xmpp_xml_pos(const struct xdir *d)
 {
     XML_Index i = XML_GetCurrentByteIndex(d->parser);
 
-    return i < 0 ? d->fed : (uint64_t)i;
+    return i < 0 ? d->fed : (uint64_t)i + d->hidden;
 }
 
 /* From inside a handler: stop the parser; the feeding loop acts on `kind`. */
@@ -253,6 +254,11 @@ bool xmpp_xml_start(struct xdir *d)
     }
     parser_setup(d);
     d->fed = 0;
+    d->hidden = 0;
+    d->unread = false;
+    d->cut_opened = false;
+    d->unread_ok_at = UINT64_MAX;
+    xml_scan_reset(&d->scan, 0, 0);
     d->synth_len = 0;
     d->real_base = d->real;
     d->boundary = 0;
@@ -329,6 +335,7 @@ bool xmpp_xml_resync(struct xdir *d)
     d->synthetic = false;
     d->boundary = d->fed;
     d->last_event = d->fed;
+    xml_scan_reset(&d->scan, d->depth, d->fed);
     ok = st == XML_STATUS_OK && d->depth == 1;
 out_free_buf:
     free(buf);
@@ -439,7 +446,7 @@ static bool at_end_tag(struct xdir *d)
 bool xmpp_xml_at_rest(const struct xdir *d)
 {
     return d->mode == DM_XML && d->parser != NULL && !d->parked && !d->wire_tls && !d->in_plain &&
-           d->halt == HALT_NONE && !d->synthetic && d->depth == 1 && d->top == TK_NONE &&
+           d->halt == HALT_NONE && !d->synthetic && !d->unread && d->depth == 1 && d->top == TK_NONE &&
            d->tgt == NULL && d->last_event == d->fed && d->replay == NULL && d->n_pend == 0;
 }
 
@@ -454,7 +461,114 @@ void xmpp_xml_park(struct xdir *d)
     d->conn->stats.parks++;
 }
 
-/* Give up to one slice to expat; returns the bytes of p that were used. */
+/* ---- content nobody reads ----------------------------------------------
+ *
+ * The state machine reads nothing below a level-2 element it has not
+ * marked (a message <body>, a roster <query>, a vCard, a feature it only
+ * counts): xmpp_stream_start() sets unread_ok_at after such a start tag.
+ * The markup scanner (xml_scan.c) runs beside expat over every byte of
+ * the run; a slice given to expat ends just after a level-2 start tag
+ * whose content does not close within UNREAD_MIN bytes.  If its handler
+ * then said the content is not read, the scanner alone walks the content
+ * (memchr from '<' to '<', quotes, CDATA, comments and PIs, nested
+ * elements of any name) to the '<' of the element's end tag, which goes
+ * to expat again: expat sees "<body>" then "</body>", its element and
+ * namespace stacks as they would have been.  Positions stay those of the
+ * wire: fed counts every byte and hidden the bypassed ones, so
+ * xmpp_xml_pos() is expat's index + hidden; the chunk an event is raised
+ * in, its offset and the size of every element are unchanged.
+ *
+ * The depth, element-size and token-size caps hold inside a bypass as in
+ * expat (same errors, same offsets).  What a bypass does not check is the
+ * rest of the content's well-formedness (entity references, encoding,
+ * names, inner end-tag names): such an error inside unread content is no
+ * longer reported there (the peer answers a stream that is not
+ * well-formed with a <not-well-formed/> stream error, which is).  Markup
+ * the scanner does not know inside a bypass ('<' or "<!" followed by no
+ * tag, comment or CDATA section) is reported as expat reports it: "not
+ * well-formed (invalid token)" at the byte after the '<'.
+ * cfg.parse_unread gives expat every byte as before.
+ */
+
+/* How much of p[0..n) expat gets next: all of it, or up to just after a
+ * level-2 start tag whose content is long (cut_opened). */
+static size_t feed_cut(struct xdir *d, const uint8_t *p, size_t n)
+{
+    size_t off = 0;
+
+    d->cut_opened = false;
+    if (d->conn->cfg.parse_unread || d->scan.lost)
+        return n;
+    for (;;) {
+        enum xml_scan_stop stop, peek_stop;
+        struct xml_scan peek;
+        size_t look;
+
+        off += xml_scan_run(&d->scan, p + off, n - off, UNREAD_LEVEL, XS_STOP_OPENED,
+                            d->conn->cfg.max_depth, &stop);
+        if (stop == XSS_TOO_DEEP) /* expat reports it; nothing to bypass after */
+            d->scan.lost = true;
+        if (stop != XSS_OPENED)
+            return n;
+        /* short content: cheaper parsed than bypassed */
+        peek = d->scan;
+        look = n - off < UNREAD_MIN ? n - off : UNREAD_MIN;
+        xml_scan_run(&peek, p + off, look, UNREAD_LEVEL, XS_STOP_CLOSING, UINT_MAX, &peek_stop);
+        if (peek_stop != XSS_CLOSING) {
+            d->cut_opened = true;
+            return off;
+        }
+    }
+}
+
+/* Inside content nobody reads: scan (not parse) up to its end tag. */
+static size_t unread_step(struct xdir *d, const uint8_t *p, size_t n)
+{
+    struct xmpp_conn *c = d->conn;
+    uint64_t from = d->fed;
+    enum xml_scan_stop stop;
+    size_t k = xml_scan_run(&d->scan, p, n, UNREAD_LEVEL, XS_STOP_CLOSING, c->cfg.max_depth, &stop);
+
+    if (stop == XSS_LOST)
+        k = n; /* like an expat error: the slice is consumed */
+    d->fed += k;
+    d->hidden += k;
+    d->real += k;
+    c->stats.unread_bytes += k;
+    /* expat hands text over as it comes, markup once complete */
+    d->last_event = xml_scan_in_text(&d->scan) ? d->fed : d->scan.tok_end;
+    switch (stop) {
+    case XSS_CLOSING:
+        d->unread = false;
+        if (d->scan.tag_pos < from) {
+            /* the end tag's '<' ended the previous chunk and bypassed
+             * expat: give it now (a partial token, nothing is reported) */
+            d->hidden--;
+            c->stats.unread_bytes--;
+            if (XML_Parse(d->parser, "<", 1, XML_FALSE) == XML_STATUS_ERROR) {
+                xmpp_emit_error(d, XMPP_ERR_XML, XML_ErrorString(XML_GetErrorCode(d->parser)), d->fed);
+                return k;
+            }
+        }
+        break;
+    case XSS_TOO_DEEP:
+        xmpp_emit_error(d, XMPP_ERR_DEPTH, "element nesting deeper than the cap", d->scan.tag_pos);
+        return k;
+    case XSS_LOST:
+        xmpp_emit_error(d, XMPP_ERR_XML, XML_ErrorString(XML_ERROR_INVALID_TOKEN), d->scan.pos);
+        return k;
+    default:
+        break;
+    }
+    if (d->fed - d->boundary > c->cfg.max_stanza)
+        xmpp_emit_error(d, XMPP_ERR_STANZA_SIZE, "top-level element larger than the cap", d->boundary);
+    else if (d->fed - d->last_event > c->cfg.max_token)
+        xmpp_emit_error(d, XMPP_ERR_TOKEN_SIZE, "XML token larger than the cap", d->last_event);
+    return k;
+}
+
+/* Give up to one slice to expat (or past it, content nobody reads);
+ * returns the bytes of p that were used. */
 size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n)
 {
     struct xmpp_conn *c = d->conn;
@@ -469,6 +583,9 @@ size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n)
         if (!xmpp_xml_resync(d))
             return 0; /* the resync reported the error and ended the direction */
     }
+    if (d->unread)
+        return unread_step(d, p, part);
+    part = feed_cut(d, p, part);
     base = d->fed;
     d->halt = HALT_NONE;
     d->fed += part;
@@ -479,11 +596,16 @@ size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n)
             xmpp_emit_error(d, XMPP_ERR_STANZA_SIZE, "top-level element larger than the cap", d->boundary);
         else if (d->fed - d->last_event > c->cfg.max_token)
             xmpp_emit_error(d, XMPP_ERR_TOKEN_SIZE, "XML token larger than the cap", d->last_event);
+        else if (d->cut_opened && d->unread_ok_at == d->fed)
+            d->unread = true; /* the start tag that ends the slice opens unread content */
         return part;
     }
     if (d->halt == HALT_NONE) {
         enum XML_Error code = XML_GetErrorCode(d->parser);
         XML_Index at = XML_GetCurrentByteIndex(d->parser);
+
+        if (at >= 0)
+            at += (XML_Index)d->hidden;
 
         /* A restarted stream may open with an XML declaration (ejabberd
          * after SASL <success/>): legal at the start of a stream, which a

@@ -11,16 +11,74 @@
  *               responder's bytes
  * Each direction's document is delivered in order, interleaved with the
  * other, in the planned chunk sizes.
+ *
+ * Differential: the input runs twice, with element content nobody reads
+ * bypassing expat (the default) and with every byte parsed
+ * (cfg.parse_unread).  When the parsed run reports no error, every event
+ * must be the same; otherwise those before the first error event of
+ * either run (a bypass does not check all of the well-formedness of what
+ * it skips, so after an error the runs may differ).
  */
-#include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../dissectors/xmpp.h"
 
+#define MAX_EVENTS 4096
+
+/* One digest per event (FNV-1a over what the dissector reported). */
+struct run {
+    size_t sum;
+    size_t n;
+    size_t first_error; /* index of the first error event, or n */
+    uint64_t h[MAX_EVENTS];
+};
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+    return s != NULL ? mix(h, s, strlen(s) + 1) : mix(h, "\xff", 1);
+}
+
+static uint64_t digest(const struct xmpp_event *ev)
+{
+    uint64_t h = 14695981039346656037ull;
+    uint64_t num[] = { ev->type, ev->dir, ev->meta.frame, ev->stanza, ev->presence, ev->db_type,
+                       ev->db_key_len, ev->size, ev->truncated, ev->error, ev->offset, ev->nbytes,
+                       ev->starttls, ev->starttls_required, ev->n_mechanisms, ev->dialback,
+                       ev->n_other_features, ev->restart, ev->decrypted,
+                       ev->tls != NULL ? (uint64_t)ev->tls->type + 1 : 0 };
+    const char *str[] = { ev->from, ev->to, ev->id, ev->type_str, ev->child_ns, ev->child_name,
+                          ev->condition, ev->text, ev->error_type, ev->error_by, ev->body,
+                          ev->mechanisms, ev->mechanism, ev->other_ns, ev->other_name, ev->error_msg };
+
+    h = mix(h, num, sizeof(num));
+    for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+        h = mix_str(h, str[i]);
+    return h;
+}
+
 static void on_event(const struct xmpp_event *ev, void *user)
 {
-    size_t *sum = user;
+    struct run *r = user;
+    size_t *sum = &r->sum;
+
+    if (r->n < MAX_EVENTS) {
+        if (ev->type == XMPP_EV_ERROR && r->first_error == SIZE_MAX)
+            r->first_error = r->n;
+        r->h[r->n++] = digest(ev);
+    }
 
     /* touch the strings so ASan sees any dangling pointer */
     if (ev->from != NULL)
@@ -39,21 +97,24 @@ static void on_event(const struct xmpp_event *ev, void *user)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void run_once(const uint8_t *data, size_t size, bool parse_unread, struct run *r)
 {
     struct xmpp_config cfg;
     struct xmpp_conn *c;
     struct ft_meta m;
     const uint8_t *plan, *doc[2];
-    size_t nplan, len[2], off[2] = {0, 0}, step = 0, sum = 0, i;
+    size_t nplan, len[2], off[2] = {0, 0}, step = 0, i;
     uint8_t flags;
 
+    r->sum = 0;
+    r->n = 0;
+    r->first_error = SIZE_MAX;
     if (size < 2)
-        return 0;
+        return;
     flags = data[0];
     nplan = data[1] % 32u;
     if (size < 2 + nplan)
-        return 0;
+        return;
     plan = data + 2;
     doc[0] = data + 2 + nplan;
     len[0] = size - 2 - nplan;
@@ -69,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     xmpp_config_default(&cfg);
     cfg.include_body = (flags & 2) != 0;
+    cfg.parse_unread = parse_unread;
     if (flags & 4) {
         cfg.max_depth = 6;
         cfg.max_stanza = 512;
@@ -76,9 +138,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.max_body = 5;
         cfg.tls.max_handshake = 64;
     }
-    c = xmpp_conn_new(&cfg, (flags & 1) != 0, on_event, &sum);
+    c = xmpp_conn_new(&cfg, (flags & 1) != 0, on_event, r);
     if (c == NULL)
-        return 0;
+        return;
     memset(&m, 0, sizeof(m));
     while (off[0] < len[0] || off[1] < len[1]) {
         uint8_t p = nplan > 0 ? plan[step % nplan] : 0xff;
@@ -101,6 +163,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     xmpp_conn_eof(c, 1, &m);
     xmpp_conn_data(c, 1, data, size, &m);
     xmpp_conn_free(c);
-    (void)sum;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static _Thread_local struct run bypass, parsed; /* 64 KiB each: off the stack */
+    size_t upto;
+
+    run_once(data, size, false, &bypass);
+    run_once(data, size, true, &parsed);
+    if (bypass.first_error > bypass.n)
+        bypass.first_error = bypass.n;
+    if (parsed.first_error > parsed.n)
+        parsed.first_error = parsed.n;
+    upto = bypass.first_error < parsed.first_error ? bypass.first_error : parsed.first_error;
+    if (parsed.first_error == parsed.n) /* expat found nothing wrong: all the same */
+        upto = bypass.n > parsed.n ? bypass.n : parsed.n;
+    if (bypass.n != parsed.n && upto > (bypass.n < parsed.n ? bypass.n : parsed.n))
+        upto = SIZE_MAX;
+    if (upto == SIZE_MAX || memcmp(bypass.h, parsed.h, upto * sizeof(bypass.h[0])) != 0) {
+        fprintf(stderr, "fuzz_xmpp: events differ with and without the bypass of unread content\n");
+        abort();
+    }
     return 0;
 }

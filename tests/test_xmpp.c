@@ -972,6 +972,177 @@ static void test_idle_parks_between_stanzas(void)
     CHECK(b.used == 0);
 }
 
+/* ---- content nobody reads ------------------------------------------------ */
+
+/* The events of segs with and without the bypass of unread content (which
+ * must have happened: *unread > 0 unless no_bypass), in every chunking. */
+static int expect_unread(const char *name, const struct seg *segs, size_t nseg, const struct xmpp_config *base,
+                         bool no_bypass, const char *want)
+{
+    struct xmpp_config cfg;
+    struct xmpp_conn *c;
+    uint64_t unread = 0;
+    int ok;
+
+    if (base != NULL)
+        cfg = *base;
+    else
+        xmpp_config_default(&cfg);
+    cfg.parse_unread = false;
+    ok = expect_cfg(name, segs, nseg, &cfg, false, want);
+    /* how much bypassed expat, fed whole */
+    c = xmpp_conn_new(&cfg, false, NULL, NULL);
+    for (size_t i = 0; c != NULL && i < nseg; i++) {
+        struct ft_meta m;
+
+        memset(&m, 0, sizeof(m));
+        if (segs[i].op == 0)
+            xmpp_conn_data(c, segs[i].dir, (const uint8_t *)segs[i].p, seg_len(&segs[i]), &m);
+    }
+    if (c != NULL)
+        unread = xmpp_conn_stats(c)->unread_bytes;
+    xmpp_conn_free(c);
+    if (!CHECK(no_bypass ? unread == 0 : unread > 0))
+        printf("  %s: %lu bytes bypassed expat\n", name, (unsigned long)unread);
+    /* the old path: every byte to expat */
+    cfg.parse_unread = true;
+    return expect_cfg(name, segs, nseg, &cfg, false, want) && ok;
+}
+
+#define LONG_TEXT "caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x98\x80 &amp; &lt;3 &#x1F44D; " \
+                  "&quot;quoted&quot; https://example.org/a?b=1&amp;c=2 thanks for the build, it is green "
+
+static void test_unread_content(void)
+{
+    struct seg segs[12];
+    struct xmpp_config cfg;
+    static char deep[2048], big[2048];
+    size_t n, i;
+
+    /* bodies, nested same-name elements, '>' and "/>" in attribute values,
+     * CDATA, comments and PIs holding markup, multibyte UTF-8, a body cut
+     * across segments, an error stanza whose body is unread but whose
+     * error is, and an XML error after all of it (its offset counts the
+     * bytes that bypassed expat) */
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL "to='b.example' from='a.example' version='1.0'>", 0};
+    segs[1] = (struct seg){0, 0,
+        "<message from='u@a.example/r' to='v@b.example' type='chat' id='m1'><body>" LONG_TEXT
+        "<![CDATA[ a <b> ]> </body> ]] ]]]> <!-- a -> b </body> - c --> <?app x ? > y ?> "
+        "</body><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' to='x@c.example' "
+        "note='a>b' other=\"it's /> here\"><body>inner \xc3\xa9 \xe6\x97\xa5</body><message/>"
+        "<message><message a='>'/></message></message></forwarded>"
+        "<active xmlns='http://jabber.org/protocol/chatstates'/></message>", 0};
+    segs[2] = (struct seg){0, 0,
+        "<iq type='set' id='push1' to='v@b.example/r'><query xmlns='jabber:iq:roster' ver='v1'>"
+        "<item jid='a@x.example' name='A &gt; B' subscription='both'><group>Friends</group></item>"
+        "<item jid='b@x.example' subscription='to'/><item jid='c@x.example' name=\"q'uote\">"
+        "<group>Work &amp; Play</group></item></query></iq>", 0};
+    segs[3] = (struct seg){0, 0,
+        "<message type='error' from='b.example' to='u@a.example/r' id='m2'><body>" LONG_TEXT "</body>"
+        "<error type='cancel' by='b.example'><remote-server-not-found xmlns='" NS_STANZAS "'/>"
+        "<text xmlns='" NS_STANZAS "'>no route</text></error></message>", 0};
+    segs[4] = (struct seg){0, 0, "<presence from='u@a.example/r' to='v@b.example'><status>" LONG_TEXT
+                                 "</status><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' ver='v'/>"
+                                 "</presence>", 0};
+    segs[5] = (struct seg){0, 0, "<message to='w@b.example'><body>" LONG_TEXT, 0};
+    segs[6] = (struct seg){0, 0, LONG_TEXT "<x/><y>" LONG_TEXT "</y>", 0};
+    segs[7] = (struct seg){0, 0, LONG_TEXT "</body></message>", 0};
+    segs[8] = (struct seg){1, 0, "<stream:stream " NSDECL "id='s1' version='1.0'>"
+                                 "<iq type='result' id='v1' to='u@a.example/r'><vCard xmlns='vcard-temp'><FN>"
+                                 LONG_TEXT "</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>"
+                                 "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk</BINVAL></PHOTO>"
+                                 "</vCard></iq>", 0};
+    segs[9] = (struct seg){0, 0, "<message to='v@b.example'><body>x</bdy></message>", 0};
+    expect_unread("unread", segs, 10, NULL, false,
+                  "O:open(to=b.example,from=a.example,id=-,v=1.0,ns=jabber:server)#1 "
+                  "O:message(chat,u@a.example/r>v@b.example,id=m1,child=urn:xmpp:forward:0|forwarded)#2 "
+                  "O:iq(set,->v@b.example/r,id=push1,child=jabber:iq:roster|query)#3 "
+                  "O:message(error,b.example>u@a.example/r,id=m2,err=cancel/remote-server-not-found,"
+                  "text=no route)#4 "
+                  "O:presence(available,u@a.example/r>v@b.example,child=jabber:server|status)#5 "
+                  "O:message(-,->w@b.example)#8 "
+                  "R:open(to=-,from=-,id=s1,v=1.0,ns=jabber:server)#9 "
+                  "R:iq(result,->u@a.example/r,id=v1,child=vcard-temp|vCard)#9 "
+                  "O:error(xml,mismatched tag@2335)#10");
+
+    /* the depth cap holds inside unread content: same error, same offset */
+    xmpp_config_default(&cfg);
+    cfg.max_depth = 8;
+    n = (size_t)snprintf(deep, sizeof(deep), "<message to='x'><body>%s", LONG_TEXT);
+    for (i = 0; i < 8; i++)
+        n += (size_t)snprintf(deep + n, sizeof(deep) - n, "<x%zu a='>'>", i);
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL ">", 0};
+    segs[1] = (struct seg){0, 0, deep, 0};
+    segs[2] = (struct seg){1, 0, "<stream:stream " NSDECL "id='d'><presence/>", 0};
+    expect_unread("unread-depth", segs, 3, &cfg, false,
+                  "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 O:error(depth@295)#2 "
+                  "R:open(to=-,from=-,id=d,v=-,ns=jabber:server)#3 R:presence(available,->-)#3");
+
+    /* so does the size cap of a top-level element */
+    xmpp_config_default(&cfg);
+    cfg.max_stanza = 300;
+    n = (size_t)snprintf(big, sizeof(big), "<message to='x'><body>");
+    memset(big + n, 'A', 400);
+    n += 400;
+    snprintf(big + n, sizeof(big) - n, "</body></message>");
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL ">", 0};
+    segs[1] = (struct seg){0, 0, big, 0};
+    segs[2] = (struct seg){1, 0, "<stream:stream " NSDECL "id='s'><presence/>", 0};
+    expect_unread("unread-size", segs, 3, &cfg, false,
+                  "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 O:error(stanza_size@86)#2 "
+                  "R:open(to=-,from=-,id=s,v=-,ns=jabber:server)#3 R:presence(available,->-)#3");
+
+    /* what is read is never bypassed: a captured body, stream errors, features */
+    xmpp_config_default(&cfg);
+    cfg.include_body = true;
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL ">", 0};
+    segs[1] = (struct seg){0, 0, "<message to='x'><body>" LONG_TEXT "</body></message>", 0};
+    segs[2] = (struct seg){1, 0, "<stream:stream " NSDECL "id='e'><stream:features><starttls xmlns='"
+                                 "urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls><mechanisms xmlns='"
+                                 "urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism>"
+                                 "<mechanism>SCRAM-SHA-1-PLUS-SOMETHING-LONG-ENOUGH-TO-BE-LONG</mechanism>"
+                                 "<mechanism>PLAIN</mechanism></mechanisms></stream:features>"
+                                 "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'>"
+                                 LONG_TEXT "</host-unknown></stream:error>", 0};
+    expect_unread("unread-read", segs, 3, &cfg, true,
+                  "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 "
+                  "O:message(-,->x,body=caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x98\x80 & <3 "
+                  "\xf0\x9f\x91\x8d \"quoted\" https://example.org/a?b=1&c=2 thanks for the build, it is green )#2 "
+                  "R:open(to=-,from=-,id=e,v=-,ns=jabber:server)#3 "
+                  "R:features(starttls-req,mechs=EXTERNAL SCRAM-SHA-1-PLUS-SOMETHING-LONG-ENOUGH-TO-BE-LONG PLAIN/3,"
+                  "ext,other=0)#3 R:stream_error(host-unknown,host=caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e "
+                  "\xf0\x9f\x98\x80 & <3 \xf0\x9f\x91\x8d \"quoted\" https://example.org/a?b=1&c=2 thanks for the build, it is "
+                  "green )#3");
+}
+
+/* Malformed unread content: markup the scanner does not know is an XML
+ * error after its '<' (as expat reports it); an error only a full parse sees
+ * (here an undefined entity) is not reported inside unread content. */
+static void test_unread_malformed(void)
+{
+    struct xmpp_config cfg;
+    struct seg segs[3];
+
+    xmpp_config_default(&cfg);
+    segs[0] = (struct seg){0, 0, "<stream:stream " NSDECL ">", 0};
+    segs[1] = (struct seg){0, 0, "<message to='x'><body>" LONG_TEXT "<1bad/></body></message><presence/>", 0};
+    expect_cfg("unread-invalid-markup", segs, 2, &cfg, false,
+               "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 "
+               "O:error(xml,not well-formed (invalid token)@246)#2");
+    cfg.parse_unread = true;
+    expect_cfg("unread-invalid-markup-parsed", segs, 2, &cfg, false,
+               "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 "
+               "O:error(xml,not well-formed (invalid token)@246)#2");
+
+    segs[1] = (struct seg){0, 0, "<message to='x'><body>" LONG_TEXT "&bogus;</body></message><presence/>", 0};
+    cfg.parse_unread = false;
+    expect_cfg("unread-entity", segs, 2, &cfg, false,
+               "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 O:message(-,->x)#2 O:presence(available,->-)#2");
+    cfg.parse_unread = true;
+    expect_cfg("unread-entity-parsed", segs, 2, &cfg, false,
+               "O:open(to=-,from=-,id=-,v=-,ns=jabber:server)#1 O:error(xml,undefined entity@245)#2");
+}
+
 int main(void)
 {
     test_starttls_tls12();
@@ -992,5 +1163,7 @@ int main(void)
     test_state_budget();
     test_shrink_after_large_stanza();
     test_idle_parks_between_stanzas();
+    test_unread_content();
+    test_unread_malformed();
     return check_summary("xmpp");
 }
