@@ -30,6 +30,27 @@ static bool is_grease(uint16_t v)
     return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
+/* The next extension of a hello's list: its type and a cursor on its
+ * body.  False at the end of the list, or when an extension is cut
+ * (*truncated set). */
+static bool next_extension(struct cursor *exts, uint16_t *type, struct cursor *body, bool *truncated)
+{
+    uint16_t len;
+    const uint8_t *b;
+
+    if (cursor_left(exts) < 4)
+        return false;
+    cursor_be16(exts, type);
+    cursor_be16(exts, &len);
+    b = cursor_take(exts, len);
+    if (b == NULL) {
+        *truncated = true;
+        return false;
+    }
+    cursor_init(body, b, len);
+    return true;
+}
+
 void tls_parse_client_hello(struct tls_conn *t, int dir, const uint8_t *p, size_t n, bool trunc)
 {
     struct tls_event ev;
@@ -65,19 +86,12 @@ void tls_parse_client_hello(struct tls_conn *t, int dir, const uint8_t *p, size_
             ev.truncated = true;
         }
         cursor_init(&exts, eb, ext_len);
-        while (cursor_left(&exts) >= 4) {
-            uint16_t et, el;
+        for (;;) {
+            uint16_t et;
             struct cursor x;
-            const uint8_t *xb;
 
-            cursor_be16(&exts, &et);
-            cursor_be16(&exts, &el);
-            xb = cursor_take(&exts, el);
-            if (xb == NULL) {
-                ev.truncated = true;
+            if (!next_extension(&exts, &et, &x, &ev.truncated))
                 break;
-            }
-            cursor_init(&x, xb, el);
             if (et == EXT_SERVER_NAME && ev.sni == NULL) {
                 uint16_t list_len, nl;
                 uint8_t nt;
@@ -168,20 +182,14 @@ void tls_parse_server_hello(struct tls_conn *t, int dir, const uint8_t *p, size_
             ev.truncated = true;
         }
         cursor_init(&exts, eb, ext_len);
-        while (cursor_left(&exts) >= 4) {
-            uint16_t et, el, v, list_len;
+        for (;;) {
+            uint16_t et, v, list_len;
             uint8_t pl;
             struct cursor x;
-            const uint8_t *xb, *pb;
+            const uint8_t *pb;
 
-            cursor_be16(&exts, &et);
-            cursor_be16(&exts, &el);
-            xb = cursor_take(&exts, el);
-            if (xb == NULL) {
-                ev.truncated = true;
+            if (!next_extension(&exts, &et, &x, &ev.truncated))
                 break;
-            }
-            cursor_init(&x, xb, el);
             if (et == EXT_SUPPORTED_VERSIONS && cursor_be16(&x, &v)) {
                 ev.version = v;
             } else if (et == EXT_ENCRYPT_THEN_MAC) {
