@@ -56,6 +56,27 @@ static void mark_freed(struct correlator *c, const char *from, const char *to)
         d->facts_freed = true;
 }
 
+/* A client connection leaving takes the subscriptions its users asked
+ * for with it: the directions they spoke for (both ways: the answer
+ * travelled back) must remember what they showed (judge_carry.c). */
+static void mark_c2s_freed(struct correlator *c, const struct cconn *k)
+{
+    char user[STR_CAP], to[STR_CAP];
+    if (!identity_c2s_domain(k, user, sizeof(user)))
+        return;
+    for (unsigned e = 0; e < k->nev; e++) {
+        const struct cev *v = &k->ev[e];
+        if (v->type != CEV_STANZA || v->dir != FT_DIR_ORIG || v->flags != XMPP_STANZA_PRESENCE ||
+            v->sub != XMPP_PRES_SUBSCRIBE)
+            continue;
+        corr_jid_domain(v->to, to, sizeof(to));
+        if (!to[0] || strcasecmp(to, user) == 0)
+            continue;
+        mark_freed(c, user, to);
+        mark_freed(c, to, user);
+    }
+}
+
 /* Frees ended connections idle for idle_timeout and lookups as old (all
  * ended connections, and the oldest lookups, when the caps are near). */
 void stream_retire_facts(struct correlator *c, int64_t now)
@@ -87,6 +108,8 @@ void stream_retire_facts(struct correlator *c, int64_t now)
             k->nat_peer->nat_peer = NULL;
         if (k->s2s && !k->secondary)
             mark_freed(c, k->dom_from, k->dom_to);
+        else if (k->c2s)
+            mark_c2s_freed(c, k);
         c->live_events -= k->nev;
         conn_free(k);
         c->stats.conns_retired++;

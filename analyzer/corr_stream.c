@@ -136,6 +136,8 @@ static void direction_free(struct corr_direction *d)
     free(d->timeline);
     d->timeline = NULL;
     d->cap_timeline = 0;
+    carry_free(d->carry);
+    d->carry = NULL;
 }
 
 void stream_federation_free(struct corr_federation *f)
@@ -185,7 +187,7 @@ static void emit(struct correlator *c, const struct corr_federation *f, struct c
 }
 
 /* A judged direction keeps the first and last `keep` lines of its
- * timeline and the failing ones (the middle of a long run is counted in
+ * timeline, the failing ones and the key ones (where a stage passed) (the middle of a long run is counted in
  * timeline_elided), without slack: what a direction holds between rounds
  * does not grow with its connections. */
 static void trim_timeline(struct correlator *c, struct corr_direction *d)
@@ -193,7 +195,7 @@ static void trim_timeline(struct correlator *c, struct corr_direction *d)
     unsigned keep = c->cfg.timeline_keep, w = 0;
     if (!c->cfg.full_timeline && d->n_timeline > 2 * keep) { /* -V: nothing elided */
         for (unsigned i = 0; i < d->n_timeline; i++) {
-            if (i < keep || i >= d->n_timeline - keep || d->timeline[i].failing) {
+            if (i < keep || i >= d->n_timeline - keep || d->timeline[i].failing || d->timeline[i].key) {
                 d->timeline[w++] = d->timeline[i];
             } else {
                 free(d->timeline[i].what);
@@ -563,6 +565,8 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
                 waited = true;
                 continue;
             }
+            if (d->facts_freed || d->retired)
+                carry_take(d); /* what its freed facts showed is remembered */
             direction_clear(d);
             d->retired = d->facts_freed = false;
             if (judge)

@@ -121,6 +121,20 @@ static void add_line(struct dctx *x, const struct frame_ref *r, uint64_t flow_id
     line_index(x);
 }
 
+void timeline_add_carried(struct dctx *x, const struct corr_tl *t)
+{
+    const char *w = t->what ? t->what : t->borrowed;
+    unsigned n = x->d->n_timeline;
+    if (!w || line_find(x, &t->ref, t->flow_id, t->dns_id))
+        return;
+    add_line(x, &t->ref, t->flow_id, t->dns_id, t->stage, w, true);
+    if (x->d->n_timeline > n) {
+        x->d->timeline[n].order_ns = t->order_ns;
+        x->d->timeline[n].decrypted = t->decrypted;
+        x->d->timeline[n].key = t->key;
+    }
+}
+
 void timeline_add(struct dctx *x, const struct frame_ref *r, uint64_t flow_id, uint64_t dns_id,
                   enum fed_stage st, const char *fmt, ...)
 {

@@ -14,6 +14,9 @@ void timeline_add_tcp(struct dctx *x, const struct cconn *k, enum fed_stage st_t
 void timeline_add_conn(struct dctx *x, const struct cconn *k, enum fed_stage st_tcp);
 void timeline_add_event(struct dctx *x, const struct cconn *k, const struct cev *e);
 void timeline_add_lookup(struct dctx *x, const struct clookup *l);
+/* A line of an earlier judgement (d->carry) joins the timeline unless
+ * its (frame, flow, lookup) is there already; its text is borrowed. */
+void timeline_add_carried(struct dctx *x, const struct corr_tl *t);
 /* qsort order of timeline lines: time, frame, text. */
 int timeline_cmp(const void *a, const void *b);
 /* After trimming, while the facts are alive: copies the text of every

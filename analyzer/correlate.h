@@ -106,6 +106,8 @@ struct corr_tl {
     uint64_t dns_id;           /* 0 unless DNS */
     enum fed_stage stage;
     bool failing;              /* the step the verdict points at */
+    bool key;                  /* the last line of a stage that passed: kept when
+                                * the timeline is cut, as the failing ones */
     bool decrypted;            /* an XMPP element read from inside TLS with a key log */
     char *what;                /* e.g. "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)"; owned */
     /* While a direction is judged, a line is copied only if it is kept
@@ -144,6 +146,8 @@ struct corr_verdict {
                                   key log: the stages inside TLS were seen */
 };
 
+struct corr_carry; /* judge_carry.c */
+
 struct corr_direction {
     const char *from, *to;     /* point into the federation's domains */
     struct corr_verdict verdict;
@@ -158,6 +162,8 @@ struct corr_direction {
     unsigned n_nat;
     bool retired;              /* its facts are freed: verdict and timeline are final */
     bool facts_freed;          /* some of its facts were retired */
+    struct corr_carry *carry;  /* owned: what an earlier judgement saw of facts
+                                * since retired (judge_carry.c); NULL if none */
     /* Streaming bookkeeping (corr_stream.c). */
     uint64_t round;            /* the last judging round that saw facts of it */
     bool emitted;              /* a verdict event was sent ... */

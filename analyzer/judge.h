@@ -76,6 +76,18 @@ void judge_dialback(struct dctx *x);
 void judge_subscribe(struct dctx *x);
 void judge_direction(struct correlator *c, struct corr_direction *d);
 
+/* What a direction remembers of retired facts (judge_carry.c).  take:
+ * before the direction is judged again, moves its judged verdict, stages
+ * and timeline into d->carry (the older carry is freed); free: frees one
+ * (NULL is fine).  judge_direction calls fill_stages after the stage
+ * judges (returns the stages it filled), settle once the status is set,
+ * timeline before the timeline is sorted. */
+void carry_take(struct corr_direction *d);
+void carry_free(struct corr_carry *k);
+unsigned carry_fill_stages(struct dctx *x);
+void carry_settle(struct dctx *x, unsigned filled);
+void carry_timeline(struct dctx *x);
+
 /* Stream errors, shared by the stream, TLS and dialback judges. */
 const struct cev *judge_first_stream_error(const struct cconn *k);
 bool judge_before_negotiation(const struct cconn *k, const struct cev *err);

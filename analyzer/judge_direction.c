@@ -74,6 +74,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     struct dctx x;
     struct corr_verdict *v = &d->verdict;
     bool gaps = false, midstream = false, badcsum = false;
+    unsigned filled;
 
     memset(&x, 0, sizeof(x));
     x.c = c;
@@ -99,6 +100,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     judge_tls(&x);
     judge_dialback(&x);
     judge_subscribe(&x);
+    filled = carry_fill_stages(&x);
 
     for (unsigned i = 0; i < x.nout; i++) {
         const struct cconn *k = x.out[i];
@@ -170,6 +172,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
                      x.t.stage_detail[STAGE_SUBSCRIBE]);
         }
     }
+    carry_settle(&x, filled);
     if (x.rule && (v->status != CORR_UNKNOWN)) {
         v->inferred = true;
         v->rule = x.rule;
@@ -239,10 +242,22 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
             p += len + 1;
         }
     }
+    carry_timeline(&x);
     if (d->n_timeline > 1) /* an empty timeline has no array: qsort(NULL) is undefined */
         qsort(d->timeline, d->n_timeline, sizeof(*d->timeline), timeline_cmp);
     for (unsigned i = 0; i < d->n_timeline; i++)
         if (v->status == CORR_FAILED && v->n_evidence && d->timeline[i].ref.frame == v->evidence_refs[0].frame)
             d->timeline[i].failing = true;
+    /* Where each stage passed stays when the timeline is cut (and says,
+     * once those facts are retired, where and when it was seen). */
+    for (int st = 0; st < STAGE_CAPTURE; st++) {
+        if (d->stages[st] != STAGE_OK && d->stages[st] != STAGE_OPAQUE)
+            continue;
+        for (unsigned i = d->n_timeline; i-- > 0;)
+            if (d->timeline[i].stage == (enum fed_stage)st) {
+                d->timeline[i].key = true;
+                break;
+            }
+    }
     free(x.tl_slot);
 }

@@ -4,7 +4,9 @@
  * verdict events it sends asserted with their decision times (a verdict
  * when the evidence is in, again with the previous one on a change, a
  * timer-driven failure with no further packet, retirement freeing the
- * facts, the retired timeline cut to its first and last lines).
+ * facts, the retired timeline cut to its first and last lines and where
+ * each stage passed, and what
+ * a direction remembers of its retired facts when it is judged again).
  *
  * Times are milliseconds after T0.  Connection N uses frames N*1000 + x.
  */
@@ -237,6 +239,60 @@ static void end_conn(struct rig *r, unsigned id, int syn, int end)
     conn_rec(r, id, CONN_END, syn, 1, syn + 1, 0, end);
 }
 
+/* A presence stanza of type `type` on connection id. */
+static void pres(struct rig *r, unsigned id, int dir, int ms, uint64_t frame, const char *from, const char *to,
+                 enum xmpp_presence_type type)
+{
+    struct xmpp_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = XMPP_EV_STANZA;
+    ev.dir = (uint8_t)dir;
+    ev.meta.frame = ev.meta.src_frame = frame;
+    ev.meta.ts_ns = MS(ms);
+    ev.meta.flow_id = id;
+    ev.meta.dir = (uint8_t)dir;
+    ev.from = from;
+    ev.to = to;
+    ev.stanza = XMPP_STANZA_PRESENCE;
+    ev.presence = type;
+    ev.type_str = type == XMPP_PRES_SUBSCRIBE ? "subscribe" : type == XMPP_PRES_SUBSCRIBED ? "subscribed" : "unsubscribed";
+    tick(r, ms);
+    fact_emit_xmpp(&r->sink, &r->fi[id], &ev);
+}
+
+/* The direction from -> to among the federations kept, or NULL. */
+static const struct corr_direction *dir_of(const struct correlator *c, const char *from, const char *to)
+{
+    for (unsigned i = 0; i < corr_federation_count(c); i++) {
+        const struct corr_federation *f = corr_federation_at(c, i);
+        for (unsigned j = 0; j < f->n_dir; j++)
+            if (strcmp(f->dir[j].from, from) == 0 && strcmp(f->dir[j].to, to) == 0)
+                return &f->dir[j];
+    }
+    return NULL;
+}
+
+static bool timeline_has(const struct corr_direction *d, uint64_t frame)
+{
+    for (unsigned i = 0; i < d->n_timeline; i++)
+        if (d->timeline[i].ref.frame == frame)
+            return true;
+    return false;
+}
+
+/* Connection 1, a -> b at 1000 ms: dialback valid, then a user of a
+ * asks a user of b for a subscription and gets `answer`; it ends at
+ * 3000 ms and is retired 10 s later (short_idle). */
+static void first_episode(struct rig *r, enum xmpp_presence_type answer)
+{
+    a_to_b(r, 1, 1000, XMPP_DB_VALID);
+    pres(r, 1, FT_DIR_ORIG, 1500, 1020, "ann@" DOM_A, "bob@" DOM_B, XMPP_PRES_SUBSCRIBE);
+    pres(r, 1, FT_DIR_RESP, 1600, 1021, "bob@" DOM_B, "ann@" DOM_A, answer);
+    end_conn(r, 1, 1000, 3000);
+    for (int t = 3100; t <= 20000; t += 100)
+        tick(r, t);
+}
+
 /* ---- tests ----------------------------------------------------------------- */
 
 /* Dialback answered valid at 1400 ms: one ok verdict for a -> b, decided
@@ -357,7 +413,8 @@ static void short_idle(struct corr_config *cfg)
 
 /* An ended connection idle past --idle-timeout is freed; its direction
  * retires with its verdict, and its timeline keeps the first and last
- * two lines with the count of the rest. */
+ * two lines and the line where each stage passed, with the count of the
+ * rest. */
 static void test_retirement(void)
 {
     struct rig r;
@@ -379,9 +436,13 @@ static void test_retirement(void)
     if (d) {
         CHECK(d->retired);
         CHECK(d->verdict.status == CORR_OK);
-        CHECK(d->n_timeline == 4);
+        /* the first and last two, and where each stage passed */
+        CHECK(d->n_timeline >= 4 && d->n_timeline <= 4 + STAGE_CAPTURE);
         CHECK(d->timeline_elided > 0);
-        CHECK(d->n_timeline == 4 && d->timeline[0].ref.frame == 1001 && d->timeline[3].ref.ts_ns >= MS(1400));
+        CHECK(d->n_timeline >= 4 && d->timeline[0].ref.frame == 1001 &&
+              d->timeline[d->n_timeline - 1].ref.ts_ns >= MS(1400));
+        for (unsigned i = 2; i + 2 < d->n_timeline; i++)
+            CHECK(d->timeline[i].key);
     }
     corr_finish(r.c);
     CHECK(corr_federation_count(r.c) == 1);
@@ -483,6 +544,106 @@ static void test_federation_cap(void)
     corr_free(r.c);
 }
 
+/* Retirement after 10 s; timelines cut at 20 lines each end. */
+static void carry_idle(struct corr_config *cfg)
+{
+    cfg->idle_timeout_ns = 10 * INT64_C(1000000000);
+}
+
+/* The subscription completed on connection 1, which was retired; a later
+ * connection only authenticates: the direction still reached subscribe
+ * (ok), the stage says it was seen earlier, and the timeline shows both
+ * connections. */
+static void test_carry_keeps_stages(void)
+{
+    struct rig r;
+    const struct corr_direction *d;
+    rig_init(&r, carry_idle);
+    first_episode(&r, XMPP_PRES_SUBSCRIBED);
+    CHECK(corr_stats(r.c)->conns_retired == 1);
+    a_to_b(&r, 2, 30000, XMPP_DB_VALID);
+    end_conn(&r, 2, 30000, 31000);
+    for (int t = 31100; t <= 32000; t += 100)
+        tick(&r, t);
+    corr_finish(r.c);
+    d = dir_of(r.c, DOM_A, DOM_B);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK(d->verdict.status == CORR_OK);
+        CHECK(d->verdict.stage == STAGE_SUBSCRIBE);
+        CHECK(d->stages[STAGE_SUBSCRIBE] == STAGE_OK);
+        CHECK(d->stages[STAGE_AUTH] == STAGE_OK);
+        CHECK(d->stage_detail[STAGE_SUBSCRIBE] && strstr(d->stage_detail[STAGE_SUBSCRIBE], "seen earlier: C1 at"));
+        CHECK(timeline_has(d, 1021)); /* the answer, on the retired connection */
+        CHECK(timeline_has(d, 2001)); /* the SYN of the new one */
+    }
+    corr_free(r.c);
+}
+
+/* The same, but connection 2 is refused: failed at connect now (a failure
+ * in the kept facts wins), and the timeline still shows the episode that
+ * worked. */
+static void test_carry_new_failure_wins(void)
+{
+    struct rig r;
+    const struct corr_direction *d;
+    rig_init(&r, carry_idle);
+    first_episode(&r, XMPP_PRES_SUBSCRIBED);
+    lookup(&r, 7, 29900, DOM_B, DNS_T_A, IP_B);
+    flow(&r, 2, IP_A, 40002, IP_B);
+    tick(&r, 30000);
+    conn_rec(&r, 2, CONN_SYN, 30000, 1, 0, 0, 0);
+    tick(&r, 30001);
+    conn_rec(&r, 2, CONN_END, 30000, 1, 0, 30001, 30001);
+    for (int t = 30100; t <= 32000; t += 100)
+        tick(&r, t);
+    corr_finish(r.c);
+    d = dir_of(r.c, DOM_A, DOM_B);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK(d->verdict.status == CORR_FAILED);
+        CHECK(d->verdict.stage == STAGE_CONNECT);
+        CHECK(d->verdict.code == VERDICT_TCP_RST);
+        CHECK(d->stages[STAGE_SUBSCRIBE] == STAGE_NOT_SEEN); /* nothing after the failure */
+        CHECK(timeline_has(d, 1021));
+        CHECK(timeline_has(d, 2003)); /* the RST */
+    }
+    corr_free(r.c);
+}
+
+/* After connection 1 was retired only a lookup names the direction: the
+ * lookup decides nothing, and the verdict connection 1 earned stands
+ * (ok at subscribe; a refusal stays failed at subscribe), with a note. */
+static void test_carry_lookup_only_episode(void)
+{
+    for (int refused = 0; refused < 2; refused++) {
+        struct rig r;
+        const struct corr_direction *d;
+        rig_init(&r, carry_idle);
+        first_episode(&r, refused ? XMPP_PRES_UNSUBSCRIBED : XMPP_PRES_SUBSCRIBED);
+        lookup(&r, 8, 30000, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, "xmpp." DOM_B);
+        for (int t = 30100; t <= 31000; t += 100)
+            tick(&r, t);
+        corr_finish(r.c);
+        d = dir_of(r.c, DOM_A, DOM_B);
+        CHECK(d != NULL);
+        if (d) {
+            bool noted = false;
+            CHECK(d->verdict.status == (refused ? CORR_FAILED : CORR_OK));
+            CHECK(d->verdict.stage == STAGE_SUBSCRIBE);
+            CHECK(d->verdict.code == (refused ? VERDICT_STZ_UNSUBSCRIBED : VERDICT_OK));
+            for (unsigned i = 0; i < d->verdict.n_notes; i++)
+                noted |= strstr(d->verdict.notes[i], "judged from earlier facts (C1 at") != NULL;
+            if (refused) /* the earlier verdict stands, and says so */
+                CHECK(noted);
+            else /* the stages passed then, each saying so */
+                CHECK(strstr(d->verdict.summary, "(seen earlier: C1 at") != NULL);
+            CHECK(timeline_has(d, 1021) && timeline_has(d, 80));
+        }
+        corr_free(r.c);
+    }
+}
+
 int main(void)
 {
     test_decided_when_evidence_in();
@@ -491,5 +652,8 @@ int main(void)
     test_retirement();
     test_dns_noise();
     test_federation_cap();
+    test_carry_keeps_stages();
+    test_carry_new_failure_wins();
+    test_carry_lookup_only_episode();
     return check_summary("test_stream");
 }
