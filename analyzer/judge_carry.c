@@ -11,8 +11,8 @@
  *    taken (carry_fill_stages);
  *  - an ok verdict reaches the furthest stage either judgement reached;
  *    when the kept facts decide nothing (unknown), the earlier decided
- *    verdict stands, a failure only if the kept facts did not pass its
- *    stage (carry_settle);
+ *    verdict stands; an earlier failure stands unless the kept facts
+ *    reached its stage or failed before it (carry_settle);
  *  - the earlier timeline lines join the new ones (carry_timeline).
  */
 #include "corr_priv.h"
@@ -276,8 +276,7 @@ static void restore(struct dctx *x, struct corr_carry *k)
     merge_evidence(v, &k->verdict);
     corr_copy(x->t.summary, sizeof(x->t.summary), k->verdict.summary);
     for (unsigned i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-        if (vars[i].src)
-            corr_copy(vars[i].dst, vars[i].len, vars[i].src);
+        corr_copy(vars[i].dst, vars[i].len, vars[i].src); /* NULL: "" */
     seen_str(&k->seen[v->stage], where, sizeof(where));
     judge_note(x, "the %s stage was judged from earlier facts%s%s%s, retired after the idle timeout; the later ones "
                "do not reach it", fed_stage_name(v->stage), where[0] ? " (" : "", where, where[0] ? ")" : "");
@@ -290,13 +289,15 @@ void carry_settle(struct dctx *x, unsigned filled)
     if (!k)
         return;
     k->filled = filled;
-    if (k->verdict.status == CORR_FAILED && v->status != CORR_FAILED) {
+    if (k->verdict.status == CORR_FAILED && !(v->status == CORR_FAILED && v->stage <= k->verdict.stage)) {
         /* The earlier failure stands unless the kept facts reached its
-         * stage: they decide nothing, or pass only earlier stages (a
-         * subscription refused, then a connection that only authenticates). */
+         * stage or failed before it: they decide nothing, pass only
+         * earlier stages (a subscription refused, then a connection that
+         * only authenticates) or fail only after it (the subscription the
+         * failed dialback bounced, on a client connection still kept). */
         enum fed_stage fs = k->verdict.stage;
         bool reached = x->d->stages[fs] != STAGE_NOT_SEEN || (fs == STAGE_SUBSCRIBE && x->t.stage_detail[fs][0]);
-        if (!reached && (v->status == CORR_UNKNOWN || v->stage < fs))
+        if (!reached && (v->status != CORR_OK || v->stage < fs))
             restore(x, k);
         return;
     }

@@ -255,7 +255,15 @@ static void pres(struct rig *r, unsigned id, int dir, int ms, uint64_t frame, co
     ev.to = to;
     ev.stanza = XMPP_STANZA_PRESENCE;
     ev.presence = type;
-    ev.type_str = type == XMPP_PRES_SUBSCRIBE ? "subscribe" : type == XMPP_PRES_SUBSCRIBED ? "subscribed" : "unsubscribed";
+    ev.type_str = type == XMPP_PRES_SUBSCRIBE    ? "subscribe"
+                  : type == XMPP_PRES_SUBSCRIBED ? "subscribed"
+                  : type == XMPP_PRES_ERROR      ? "error"
+                  : type == XMPP_PRES_UNSUBSCRIBE ? "unsubscribe"
+                                                 : "unsubscribed";
+    if (type == XMPP_PRES_ERROR) {
+        ev.condition = "remote-server-timeout";
+        ev.error_type = "wait";
+    }
     tick(r, ms);
     fact_emit_xmpp(&r->sink, &r->fi[id], &ev);
 }
@@ -644,6 +652,97 @@ static void test_carry_lookup_only_episode(void)
     }
 }
 
+/* Dialback refused on connection 1 (retired since); the user's subscribe
+ * it bounced is on a client connection still open.  The bounce is the
+ * dialback failure's consequence, not a later episode: failed at
+ * dialback, not at subscribe. */
+static void test_carry_earlier_failure_explains_bounce(void)
+{
+    struct rig r;
+    struct xmpp_event ev;
+    const struct corr_direction *d;
+    rig_init(&r, carry_idle);
+    flow(&r, 3, "10.0.0.5", 50000, IP_A);
+    r.fi[3].port[1] = 5222;
+    tick(&r, 500);
+    conn_rec(&r, 3, CONN_SYN, 500, 1, 501, 0, 0);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = XMPP_EV_STREAM_OPEN;
+    ev.dir = FT_DIR_ORIG;
+    ev.meta.frame = ev.meta.src_frame = 3010;
+    ev.meta.ts_ns = MS(502);
+    ev.meta.flow_id = 3;
+    ev.to = DOM_A;
+    ev.version = "1.0";
+    ev.stream_ns = "http://etherx.jabber.org/streams";
+    ev.stream_ns_ok = true;
+    ev.content_ns = "jabber:client";
+    fact_emit_xmpp(&r.sink, &r.fi[3], &ev);
+    a_to_b(&r, 1, 1000, XMPP_DB_INVALID);
+    pres(&r, 3, FT_DIR_ORIG, 1500, 3020, NULL, "bob@" DOM_B, XMPP_PRES_SUBSCRIBE);
+    pres(&r, 3, FT_DIR_RESP, 1600, 3021, "bob@" DOM_B, "ann@" DOM_A "/phone", XMPP_PRES_ERROR);
+    end_conn(&r, 1, 1000, 3000);
+    for (int t = 3100; t <= 20000; t += 100)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->conns_retired == 1);
+    corr_finish(r.c);
+    d = dir_of(r.c, DOM_A, DOM_B);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK(d->verdict.status == CORR_FAILED);
+        CHECK(d->verdict.stage == STAGE_AUTH);
+        CHECK(d->verdict.code == VERDICT_DB_INVALID);
+        CHECK(d->stages[STAGE_SUBSCRIBE] == STAGE_FAILED); /* the bounce is still shown */
+    }
+    corr_free(r.c);
+}
+
+/* The client connection that showed the subscription answered is retired
+ * while the s2s connection stays open; when the direction is judged again
+ * (a later stanza on it), the subscribe stage is still remembered. */
+static void test_carry_client_leg_retired(void)
+{
+    struct rig r;
+    struct xmpp_event ev;
+    const struct corr_direction *d;
+    rig_init(&r, carry_idle);
+    a_to_b(&r, 1, 1000, XMPP_DB_VALID);
+    flow(&r, 3, "10.0.0.5", 50000, IP_A);
+    r.fi[3].port[1] = 5222;
+    tick(&r, 1450);
+    conn_rec(&r, 3, CONN_SYN, 1450, 1, 1451, 0, 0);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = XMPP_EV_STREAM_OPEN;
+    ev.dir = FT_DIR_ORIG;
+    ev.meta.frame = ev.meta.src_frame = 3010;
+    ev.meta.ts_ns = MS(1452);
+    ev.meta.flow_id = 3;
+    ev.to = DOM_A;
+    ev.version = "1.0";
+    ev.stream_ns = "http://etherx.jabber.org/streams";
+    ev.stream_ns_ok = true;
+    ev.content_ns = "jabber:client";
+    fact_emit_xmpp(&r.sink, &r.fi[3], &ev);
+    pres(&r, 3, FT_DIR_ORIG, 1500, 3020, NULL, "bob@" DOM_B, XMPP_PRES_SUBSCRIBE);
+    pres(&r, 3, FT_DIR_RESP, 1700, 3021, "bob@" DOM_B, "ann@" DOM_A "/phone", XMPP_PRES_SUBSCRIBED);
+    end_conn(&r, 3, 1450, 2000);
+    for (int t = 2100; t <= 20000; t += 100)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->conns_retired == 1); /* the client leg only */
+    pres(&r, 1, FT_DIR_ORIG, 25000, 1030, "ann@" DOM_A, "carl@" DOM_B, XMPP_PRES_UNSUBSCRIBE);
+    for (int t = 25100; t <= 26000; t += 100)
+        tick(&r, t);
+    d = dir_of(r.c, DOM_A, DOM_B);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK(d->verdict.status == CORR_OK);
+        CHECK(d->verdict.stage == STAGE_SUBSCRIBE);
+        CHECK(d->stages[STAGE_SUBSCRIBE] == STAGE_OK);
+    }
+    corr_finish(r.c);
+    corr_free(r.c);
+}
+
 int main(void)
 {
     test_decided_when_evidence_in();
@@ -655,5 +754,7 @@ int main(void)
     test_carry_keeps_stages();
     test_carry_new_failure_wins();
     test_carry_lookup_only_episode();
+    test_carry_earlier_failure_explains_bounce();
+    test_carry_client_leg_retired();
     return check_summary("test_stream");
 }
