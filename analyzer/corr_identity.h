@@ -15,6 +15,10 @@ void identity_learn_addresses(struct correlator *c);
  * identity_index_lookups). */
 void identity_learn_dns(struct correlator *c);
 void identity_name_domains(struct correlator *c);
+/* corr_trigger.c: a connection that said nothing, from an address serving
+ * several domains, is named after the client stanza that opened it (run
+ * after identity_name_domains). */
+void identity_name_by_trigger(struct correlator *c);
 void identity_index_roles(struct correlator *c);
 void identity_decide_roles(struct correlator *c, struct corr_federation *f);
 

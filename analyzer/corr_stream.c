@@ -548,6 +548,7 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
     identity_name_by_lookups(c);
     identity_index_roles(c);
     identity_name_domains(c);
+    identity_name_by_trigger(c);
     c->lookups_indexed = c->nlookups;
     registry_index_facts(c);
     touch_directions(c, &t);

@@ -268,6 +268,24 @@ static void pres(struct rig *r, unsigned id, int dir, int ms, uint64_t frame, co
     fact_emit_xmpp(&r->sink, &r->fi[id], &ev);
 }
 
+/* A client's stream header on connection id (a user of domain dom). */
+static void client_stream(struct rig *r, unsigned id, int ms, const char *dom)
+{
+    struct xmpp_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = XMPP_EV_STREAM_OPEN;
+    ev.dir = FT_DIR_ORIG;
+    ev.meta.frame = ev.meta.src_frame = id * 1000 + 10;
+    ev.meta.ts_ns = MS(ms);
+    ev.meta.flow_id = id;
+    ev.to = dom;
+    ev.version = "1.0";
+    ev.stream_ns = "http://etherx.jabber.org/streams";
+    ev.stream_ns_ok = true;
+    ev.content_ns = "jabber:client";
+    fact_emit_xmpp(&r->sink, &r->fi[id], &ev);
+}
+
 /* The direction from -> to among the federations kept, or NULL. */
 static const struct corr_direction *dir_of(const struct correlator *c, const char *from, const char *to)
 {
@@ -659,25 +677,13 @@ static void test_carry_lookup_only_episode(void)
 static void test_carry_earlier_failure_explains_bounce(void)
 {
     struct rig r;
-    struct xmpp_event ev;
     const struct corr_direction *d;
     rig_init(&r, carry_idle);
     flow(&r, 3, "10.0.0.5", 50000, IP_A);
     r.fi[3].port[1] = 5222;
     tick(&r, 500);
     conn_rec(&r, 3, CONN_SYN, 500, 1, 501, 0, 0);
-    memset(&ev, 0, sizeof(ev));
-    ev.type = XMPP_EV_STREAM_OPEN;
-    ev.dir = FT_DIR_ORIG;
-    ev.meta.frame = ev.meta.src_frame = 3010;
-    ev.meta.ts_ns = MS(502);
-    ev.meta.flow_id = 3;
-    ev.to = DOM_A;
-    ev.version = "1.0";
-    ev.stream_ns = "http://etherx.jabber.org/streams";
-    ev.stream_ns_ok = true;
-    ev.content_ns = "jabber:client";
-    fact_emit_xmpp(&r.sink, &r.fi[3], &ev);
+    client_stream(&r, 3, 502, DOM_A);
     a_to_b(&r, 1, 1000, XMPP_DB_INVALID);
     pres(&r, 3, FT_DIR_ORIG, 1500, 3020, NULL, "bob@" DOM_B, XMPP_PRES_SUBSCRIBE);
     pres(&r, 3, FT_DIR_RESP, 1600, 3021, "bob@" DOM_B, "ann@" DOM_A "/phone", XMPP_PRES_ERROR);
@@ -703,7 +709,6 @@ static void test_carry_earlier_failure_explains_bounce(void)
 static void test_carry_client_leg_retired(void)
 {
     struct rig r;
-    struct xmpp_event ev;
     const struct corr_direction *d;
     rig_init(&r, carry_idle);
     a_to_b(&r, 1, 1000, XMPP_DB_VALID);
@@ -711,18 +716,7 @@ static void test_carry_client_leg_retired(void)
     r.fi[3].port[1] = 5222;
     tick(&r, 1450);
     conn_rec(&r, 3, CONN_SYN, 1450, 1, 1451, 0, 0);
-    memset(&ev, 0, sizeof(ev));
-    ev.type = XMPP_EV_STREAM_OPEN;
-    ev.dir = FT_DIR_ORIG;
-    ev.meta.frame = ev.meta.src_frame = 3010;
-    ev.meta.ts_ns = MS(1452);
-    ev.meta.flow_id = 3;
-    ev.to = DOM_A;
-    ev.version = "1.0";
-    ev.stream_ns = "http://etherx.jabber.org/streams";
-    ev.stream_ns_ok = true;
-    ev.content_ns = "jabber:client";
-    fact_emit_xmpp(&r.sink, &r.fi[3], &ev);
+    client_stream(&r, 3, 1452, DOM_A);
     pres(&r, 3, FT_DIR_ORIG, 1500, 3020, NULL, "bob@" DOM_B, XMPP_PRES_SUBSCRIBE);
     pres(&r, 3, FT_DIR_RESP, 1700, 3021, "bob@" DOM_B, "ann@" DOM_A "/phone", XMPP_PRES_SUBSCRIBED);
     end_conn(&r, 3, 1450, 2000);
@@ -743,6 +737,42 @@ static void test_carry_client_leg_retired(void)
     corr_free(r.c);
 }
 
+/* One server (IP_A) serves a.example.test and c.example.test; the book
+ * names its address after a.  A user of c asks b for a subscription and
+ * the server's connection to b, which says nothing (refused), follows:
+ * it is c's, so c -> b failed at connect, and a -> b keeps its ok. */
+static void test_silent_connection_named_by_trigger(void)
+{
+    struct rig r;
+    const struct corr_direction *d;
+    rig_init(&r, NULL);
+    a_to_b(&r, 1, 1000, XMPP_DB_VALID);
+    flow(&r, 3, "10.0.0.5", 50000, IP_A);
+    r.fi[3].port[1] = 5222;
+    tick(&r, 2000);
+    conn_rec(&r, 3, CONN_SYN, 2000, 1, 2001, 0, 0);
+    client_stream(&r, 3, 2002, "c.example.test");
+    pres(&r, 3, FT_DIR_ORIG, 3000, 3020, NULL, "bob@" DOM_B, XMPP_PRES_SUBSCRIBE);
+    flow(&r, 2, IP_A, 40002, IP_B);
+    tick(&r, 3050);
+    conn_rec(&r, 2, CONN_SYN, 3050, 1, 0, 0, 0);
+    tick(&r, 3051);
+    conn_rec(&r, 2, CONN_END, 3050, 1, 0, 3051, 3051);
+    for (int t = 3100; t <= 5000; t += 100)
+        tick(&r, t);
+    corr_finish(r.c);
+    d = dir_of(r.c, "c.example.test", DOM_B);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK(d->verdict.status == CORR_FAILED);
+        CHECK(d->verdict.stage == STAGE_CONNECT);
+        CHECK(d->verdict.code == VERDICT_TCP_RST);
+    }
+    d = dir_of(r.c, DOM_A, DOM_B);
+    CHECK(d && d->verdict.status == CORR_OK);
+    corr_free(r.c);
+}
+
 int main(void)
 {
     test_decided_when_evidence_in();
@@ -756,5 +786,6 @@ int main(void)
     test_carry_lookup_only_episode();
     test_carry_earlier_failure_explains_bounce();
     test_carry_client_leg_retired();
+    test_silent_connection_named_by_trigger();
     return check_summary("test_stream");
 }
