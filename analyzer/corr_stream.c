@@ -22,7 +22,9 @@
  * lookups as old are freed (earlier when the connection cap is near); a
  * direction none of whose facts is left retires with its verdict and its
  * timeline (every judged timeline is cut to its first and last
- * timeline_keep lines and the failing ones).  Retired
+ * timeline_keep lines, the failing ones and where each stage passed);
+ * judged again, a direction remembers what its retired facts showed
+ * (judge_carry.c).  Retired
  * federations beyond max_federations leave the document (counted).
  *
  * The final round (corr_finish) judges every direction of the facts kept
@@ -187,8 +189,8 @@ static void emit(struct correlator *c, const struct corr_federation *f, struct c
 }
 
 /* A judged direction keeps the first and last `keep` lines of its
- * timeline, the failing ones and the key ones (where a stage passed) (the middle of a long run is counted in
- * timeline_elided), without slack: what a direction holds between rounds
+ * timeline, the failing ones and the key ones (where a stage passed; the
+ * middle of a long run is counted in timeline_elided), without slack: what a direction holds between rounds
  * does not grow with its connections. */
 static void trim_timeline(struct correlator *c, struct corr_direction *d)
 {
