@@ -77,7 +77,13 @@ char *corr_dup_text(const char *s)
 
 void corr_copy(char *dst, size_t len, const char *src)
 {
-    snprintf(dst, len, "%s", src ? src : "");
+    size_t n;
+
+    if (len == 0)
+        return;
+    n = src != NULL ? strnlen(src, len - 1) : 0;
+    memcpy(dst, src != NULL ? src : "", n);
+    dst[n] = '\0';
 }
 
 struct frame_ref corr_ref(const struct ft_meta *m)
