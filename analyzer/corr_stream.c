@@ -24,8 +24,10 @@
  * timeline (every judged timeline is cut to its first and last
  * timeline_keep lines, the failing ones and where each stage passed);
  * judged again, a direction remembers what its retired facts showed
- * (judge_carry.c).  Retired
- * federations beyond max_federations leave the document (counted).
+ * (judge_carry.c).  A federation all of whose
+ * directions retired goes to the retired sink and is freed (a later fact
+ * of the same pair starts a new one); without a sink, retired federations
+ * beyond max_federations leave the document (counted).
  *
  * The final round (corr_finish) judges every direction of the facts kept
  * as the batch pass did, and orders the federations as it did.
@@ -422,10 +424,20 @@ static bool fed_retired(const struct corr_federation *f)
     return true;
 }
 
+/* A federation retired for good: handed to the retired sink, then freed
+ * (the caller forgets it). */
+static void release_federation(struct correlator *c, struct corr_federation *f)
+{
+    c->retired_fn(c->retired_ctx, f);
+    c->stats.federations_released++;
+    stream_federation_free(f);
+}
+
 /* Directions this round did not touch: retired when their facts were
  * freed (or their verdict was sent), dropped when they were only a
- * passing name (an address before the book knew its domain).  Then the
- * cap on retired federations. */
+ * passing name (an address before the book knew its domain).  A
+ * federation every direction of which retired goes to the retired sink;
+ * without one, the cap on retired federations. */
 static void retire_directions(struct correlator *c)
 {
     unsigned w = 0, nretired = 0, over;
@@ -451,8 +463,14 @@ static void retire_directions(struct correlator *c)
             continue;
         }
         fed_worst(f);
-        if (fed_retired(f))
+        if (fed_retired(f)) {
+            if (c->retired_fn) {
+                release_federation(c, f);
+                changed = true;
+                continue;
+            }
             nretired++;
+        }
         c->feds[w++] = f;
     }
     c->nfeds = w;
@@ -599,7 +617,7 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
                     c->stats.timelines_elided += c->feds[i]->dir[j].timeline_elided;
                 emit(c, c->feds[i], &c->feds[i]->dir[j], now);
             }
-        c->stats.federations = c->nfeds + c->stats.federations_dropped;
+        c->stats.federations = c->nfeds + c->stats.federations_dropped + c->stats.federations_released;
     } else {
         retire_directions(c);
         stream_retire_facts(c, now);
