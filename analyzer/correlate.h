@@ -164,6 +164,10 @@ struct corr_direction {
     enum corr_status emitted_status; /* ... with this status and code */
     enum verdict_code emitted_code;
     enum fed_stage emitted_stage;
+    uint64_t judged_seq;       /* the correlator's fact count when it was last judged */
+    uint64_t inputs_sig;       /* of the connections and lookups that judgement read */
+    bool read_clock;           /* that verdict read the capture's end (a wait that
+                                * grows with time) */
     char *text;                /* owned: the summary, notes, stage details
                                 * and advice values point into it */
 };
@@ -192,6 +196,8 @@ struct corr_federation {
     uint64_t round;            /* the last judging round that saw facts of it */
     bool dirty;                /* a fact of it changed since it was judged */
     uint64_t judged_seq;       /* the correlator's fact count when it was judged */
+    uint64_t side_seq;         /* newest change of a client or secondary (NAT twin)
+                                * connection that touches it */
 };
 
 struct corr_stats {

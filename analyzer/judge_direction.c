@@ -244,5 +244,6 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     for (unsigned i = 0; i < d->n_timeline; i++)
         if (v->status == CORR_FAILED && v->n_evidence && d->timeline[i].ref.frame == v->evidence_refs[0].frame)
             d->timeline[i].failing = true;
+    d->read_clock = x.read_clock;
     free(x.tl_slot);
 }
