@@ -247,6 +247,8 @@ void identity_learn_dns(struct correlator *c)
     for (unsigned i = c->lookups_indexed; i < c->nlookups; i++) {
         const struct clookup *l = c->lookups[i];
         char dom[STR_CAP];
+        const char *named = NULL; /* the answer name `target` was found for */
+        bool target = false;
         if (!l)
             continue;
         for (unsigned k = 0; k < l->nans; k++) {
@@ -254,7 +256,12 @@ void identity_learn_dns(struct correlator *c)
                 continue;
             if (!l->ans[k].name)
                 continue;
-            if (identity_srv_domain_of_target(c, l->ans[k].name, dom, sizeof(dom)))
+            /* The answers of a lookup mostly share one name: ask once. */
+            if (!named || strcmp(named, l->ans[k].name) != 0) {
+                named = l->ans[k].name;
+                target = identity_srv_domain_of_target(c, named, dom, sizeof(dom));
+            }
+            if (target)
                 book_add_dns(c, &l->ans[k].addr, dom);
             else if (l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA)
                 book_add_dns(c, &l->ans[k].addr, l->qname);
