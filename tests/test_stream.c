@@ -4,7 +4,8 @@
  * verdict events it sends asserted with their decision times (a verdict
  * when the evidence is in, again with the previous one on a change, a
  * timer-driven failure with no further packet, retirement freeing the
- * facts, the retired timeline cut to its first and last lines).
+ * facts, the retired timeline cut to its first and last lines, a partial
+ * round renaming a connection once DNS names its address).
  *
  * Times are milliseconds after T0.  Connection N uses frames N*1000 + x.
  */
@@ -447,6 +448,53 @@ static void test_dns_noise(void)
     corr_free(r.c);
 }
 
+static void busy_rounds(struct corr_config *cfg)
+{
+    cfg->max_lag_ns = 200 * INT64_C(1000000);
+}
+
+/* Rounds are partial once more than 4096 facts are kept (a busy
+ * network's lookups): they read only the new lookups.  A connection
+ * from an address nobody named yet is "[address]"; a DNS answer that
+ * arrives later names the address, and the next partial round must
+ * rename the connection and judge its direction under the new name. */
+static void test_partial_round_renames(void)
+{
+    struct rig r;
+    uint64_t partial;
+    char qname[64];
+    const char *ip_c = "203.0.113.5";
+    rig_init(&r, busy_rounds);
+    for (unsigned i = 0; i < 4200; i++) {
+        snprintf(qname, sizeof(qname), "w%u.web.example", i);
+        lookup(&r, 100 + i, 100 + (int)i / 100, qname, DNS_T_A, "203.0.113.200");
+    }
+    flow(&r, 1, ip_c, 40001, IP_B);
+    tick(&r, 1000);
+    conn_rec(&r, 1, CONN_SYN, 1000, 1, 0, 0, 0);
+    conn_rec(&r, 1, CONN_SYNACK, 1000, 1, 1001, 0, 0);
+    /* an old server: no 'from' on its stream header */
+    xev(&r, 1, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 1002, 1010, NULL, DOM_B, NULL, XMPP_DB_NONE);
+    xev(&r, 1, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 1003, 1011, DOM_B, NULL, "S1", XMPP_DB_NONE);
+    xev(&r, 1, FT_DIR_RESP, XMPP_EV_FEATURES, 1004, 1012, NULL, NULL, NULL, XMPP_DB_NONE);
+    xev(&r, 1, FT_DIR_ORIG, XMPP_EV_DB_RESULT, 1005, 1013, "c.example.test", DOM_B, NULL, XMPP_DB_NONE);
+    xev(&r, 1, FT_DIR_RESP, XMPP_EV_DB_RESULT, 1100, 1014, DOM_B, "c.example.test", NULL, XMPP_DB_VALID);
+    for (int t = 1150; t <= 2000; t += 50)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->rounds_partial > 0);
+    CHECK(count_for("c.example.test", DOM_B) == 0); /* "[203.0.113.5]" -> b: not sent */
+    partial = corr_stats(r.c)->rounds_partial;
+    lookup(&r, 9000, 2500, "c.example.test", DNS_T_A, ip_c);
+    for (int t = 2550; t <= 3500; t += 50)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->rounds_partial > partial);
+    CHECK(count_for("c.example.test", DOM_B) == 1);
+    if (count_for("c.example.test", DOM_B))
+        CHECK(sent_for("c.example.test", DOM_B, 0)->status == CORR_OK);
+    corr_finish(r.c);
+    corr_free(r.c);
+}
+
 static void tiny_caps(struct corr_config *cfg)
 {
     short_idle(cfg);
@@ -490,6 +538,7 @@ int main(void)
     test_timer_fires_without_packets();
     test_retirement();
     test_dns_noise();
+    test_partial_round_renames();
     test_federation_cap();
     return check_summary("test_stream");
 }
