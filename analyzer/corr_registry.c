@@ -54,12 +54,15 @@ struct corr_federation *registry_fed_get(struct correlator *c, const char *a, co
     return f;
 }
 
-struct corr_direction *registry_dir_get(struct correlator *c, const char *from, const char *to)
+struct corr_direction *registry_dir_get(struct correlator *c, const char *from, const char *to,
+                                        struct corr_federation **fed)
 {
     struct corr_federation *f;
     if (!from[0] || !to[0] || strcmp(from, to) == 0)
         return NULL;
     f = registry_fed_get(c, from, to);
+    if (fed)
+        *fed = f;
     if (!f)
         return NULL;
     for (unsigned i = 0; i < f->n_dir; i++)

@@ -4,7 +4,9 @@
  *
  * A round runs identity (s2s/c2s, NAT pairs, address book, names) and the
  * registry over the facts kept, then judges each direction those facts
- * touch, with "now" as the end of the capture so far.  A verdict that is
+ * touch, with "now" as the end of the capture so far: of a federation
+ * none of whose facts moved, none; of one that moved, each direction but
+ * those whose ok verdict read nothing that moved (direction_stands).  A verdict that is
  * decided (ok or failed) and differs from the last one sent goes out as an
  * event stamped with the round's packet time.  Directions whose handshake
  * is still going (a SYN not yet answered, not yet timed out) wait.
@@ -277,12 +279,9 @@ struct touched {
 static void touch(struct correlator *c, struct touched *t, const char *from, const char *to, uint64_t seq,
                   bool side)
 {
-    struct corr_direction *d = registry_dir_get(c, from, to);
-    struct corr_federation *f;
-    if (!d)
-        return;
-    f = registry_fed_get(c, from, to);
-    if (!f)
+    struct corr_federation *f = NULL;
+    struct corr_direction *d = registry_dir_get(c, from, to, &f);
+    if (!d || !f)
         return;
     if (seq > f->judged_seq || !d->verdict.summary)
         f->dirty = true; /* changed, or new */

@@ -13,7 +13,8 @@
  * db:result and subscribe) and, when facts or timers call for it, runs a
  * judging round: identity over the facts kept, then every federation one
  * of whose facts changed is judged again with `now` as the end of the
- * capture so far.  A decided verdict (ok, failed) that differs from the
+ * capture so far (each direction of it whose own inputs moved: an ok
+ * verdict with nothing new in what it read stands).  A decided verdict (ok, failed) that differs from the
  * last one sent goes to the verdict sink (corr_set_verdict_sink) stamped
  * with `now`, with the previous verdict when it changed.  Rounds are rate
  * limited so the total work stays linear in the facts.  Ended connections
