@@ -283,8 +283,16 @@ void identity_name_domains(struct correlator *c)
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *k = c->conns[i];
         const struct cev *ho, *hr;
+        uint8_t stz;
         if (!k->s2s)
             continue;
+        stz = (uint8_t)((k->stz_dom[0][0] ? 1 : 0) | (k->stz_dom[1][0] ? 2 : 0));
+        if (k->own_valid && k->own_nev == k->nev && k->own_stz == stz && k->own_epoch == c->names_epoch) {
+            /* its events did not change: they name it as last round */
+            k->dom_from = k->own_from;
+            k->dom_to = k->own_to;
+            continue;
+        }
         ho = conn_first_ev(k, CEV_OPEN, FT_DIR_ORIG);
         hr = conn_first_ev(k, CEV_OPEN, FT_DIR_RESP);
         if (ho && ho->from && *ho->from)
@@ -314,6 +322,12 @@ void identity_name_domains(struct correlator *c)
             else if (k->stz_dom[FT_DIR_RESP][0])
                 k->dom_to = identity_intern(c, k->stz_dom[FT_DIR_RESP][0]);
         }
+        k->own_from = k->dom_from;
+        k->own_to = k->dom_to;
+        k->own_nev = k->nev;
+        k->own_stz = stz;
+        k->own_epoch = c->names_epoch;
+        k->own_valid = true;
     }
     /* Second pass: connections without headers borrow from their NAT twin,
      * then from what the addresses are known to serve. */

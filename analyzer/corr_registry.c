@@ -93,6 +93,8 @@ void registry_index_facts(struct correlator *c)
         bool c2s_dom = k->c2s && identity_c2s_domain(k, dom, sizeof(dom));
         if (primary_s2s)
             corr_index_add(&c->dir_conn_ix, key, registry_pair_key(key, k->dom_from, k->dom_to), i, 0);
+        if (!k->has_joins)
+            continue; /* no db:verify, no presence: nothing to join */
         for (unsigned e = 0; e < k->nev; e++) {
             const struct cev *v = &k->ev[e];
             if (primary_s2s && v->type == CEV_DB_VERIFY && v->sub == XMPP_DB_NONE && v->from && v->to)

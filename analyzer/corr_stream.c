@@ -339,7 +339,7 @@ static void touch_directions(struct correlator *c, struct touched *t)
             touch(c, t, from, to, c->lookups[i]->added_seq, false);
     for (unsigned i = 0; i < c->nconns; i++) {
         const struct cconn *k = c->conns[i];
-        if (!k->c2s || !identity_c2s_domain(k, from, sizeof(from)))
+        if (!k->c2s || !k->has_joins || !identity_c2s_domain(k, from, sizeof(from)))
             continue;
         for (unsigned e = 0; e < k->nev; e++) {
             const struct cev *v = &k->ev[e];
