@@ -77,13 +77,12 @@ char *corr_dup_text(const char *s)
 
 void corr_copy(char *dst, size_t len, const char *src)
 {
-    /* What snprintf(dst, len, "%s", src) writes, without the format
-     * machinery (it ran once per DNS answer the book learns). */
     size_t n;
-    if (!len)
+
+    if (len == 0)
         return;
-    n = src ? strnlen(src, len - 1) : 0;
-    memmove(dst, src ? src : "", n);
+    n = src != NULL ? strnlen(src, len - 1) : 0;
+    memcpy(dst, src != NULL ? src : "", n);
     dst[n] = '\0';
 }
 

@@ -31,7 +31,8 @@ char *corr_format(char *buf, size_t len, const char *fmt, ...) __attribute__((fo
 /* Ends buf (holding the first len - 1 bytes of a longer text) at a word
  * boundary followed by the ellipsis, as corr_vformat does. */
 void corr_fit_words(char *buf, size_t len);
-/* snprintf "%s" of src ("" for NULL) into dst. */
+/* Copies src ("" for NULL) into dst, cut to len - 1 bytes; always ends
+ * dst with a NUL when len > 0. */
 void corr_copy(char *dst, size_t len, const char *src);
 struct frame_ref corr_ref(const struct ft_meta *m);
 /* Grows *arr (elements of elem bytes) to hold at least need; false on no

@@ -106,6 +106,7 @@ struct sbuf {
     size_t cap;  /* bytes of text that fit */
     size_t len;
     bool set;
+    bool cut;    /* something was left out: later appends are refused too */
 };
 
 /* A namespace declaration; prefix and uri share one block from the

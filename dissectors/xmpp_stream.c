@@ -26,6 +26,7 @@ static void sbuf_clear(struct sbuf *b)
 {
     b->len = 0;
     b->set = false;
+    b->cut = false;
     if (b->s != NULL)
         b->s[0] = '\0';
 }
@@ -37,6 +38,7 @@ static void sbuf_release(struct sbuf *b)
     b->size = 0;
     b->len = 0;
     b->set = false;
+    b->cut = false;
 }
 
 /* Room for `want` bytes of text (at most cap) plus the NUL.  On a refused
@@ -65,17 +67,23 @@ static void sbuf_reserve(struct sbuf *b, size_t want, struct mem_budget *mb)
 
 /* Append n bytes, cutting at the cap or where the budget stops the buffer
  * growing (never inside a UTF-8 character); returns false if something
- * was cut. */
+ * was cut.  Once cut, the text ends there: a later piece that would fit
+ * in the room the cut left (text arrives in pieces) is refused, so the
+ * kept text is always a prefix of the whole. */
 static bool sbuf_append(struct sbuf *b, const char *p, size_t n, struct mem_budget *mb)
 {
     size_t room = b->cap - b->len;
     bool whole = n <= room;
 
+    if (b->cut)
+        return n == 0;
     if (!whole)
         n = utf8_cut(p, n, room);
     sbuf_reserve(b, b->len + n, mb);
-    if (b->s == NULL)
-        return false;
+    if (b->s == NULL) {
+        b->cut = n > 0;
+        return n == 0;
+    }
     if (b->len + n + 1 > b->size) {
         n = utf8_cut(p, n, b->size - 1 - b->len);
         whole = false;
@@ -84,6 +92,7 @@ static bool sbuf_append(struct sbuf *b, const char *p, size_t n, struct mem_budg
     b->len += n;
     b->s[b->len] = '\0';
     b->set = true;
+    b->cut = !whole;
     return whole;
 }
 

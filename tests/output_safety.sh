@@ -209,6 +209,25 @@ handlers_ready() { # PID: SIGINT caught (handler installed); waits up to 20 s
     done
     return 1
 }
+half_bytes() { # PCAP: bytes feed() writes before it waits (a record boundary)
+    "$PY" -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+half = 24 + (len(data) - 24) // 2
+off = 24
+while off < half:
+    off += 16 + int.from_bytes(data[off + 8:off + 12], "little")
+print(off)
+' "$1"
+}
+read_at_least() { # PID BYTES: the process has read that much (any load; up to 20 s)
+    for _ in $(seq 400); do
+        r=$(awk '/^rchar:/ {print $2}' "/proc/$1/io" 2>/dev/null)
+        [ -n "$r" ] && [ "$r" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
 lines_at_least() { # FILE N
     for _ in $(seq 100); do
         [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
@@ -250,17 +269,20 @@ if [ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] && [ $((n1 + n2)) -eq 400 ]; then ok; else
 if "$FEDTRACE" --format json -q -r "$M" -o "$work/whole.json" && jcheck "$work/whole.json" "'interrupted' not in d['capture']"; then ok; else
     bad "uninterrupted run"; fi
 all=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['capture']['frames'])" "$work/whole.json")
+first=$(half_bytes "$M")
 for sig in INT TERM; do
     for fmt in json ndjson; do
         out="$work/int-$sig.$fmt"
         rm -f "$work/go"
         feed "$M" "$work/go" | "$FEDTRACE" -q -r - --format $fmt -o "$out" 2>"$work/int.err" &
         ftpid=$!
-        if handlers_ready "$ftpid"; then
-            sleep 0.3
+        # signalled once it has read the first half (so frames > 0 however
+        # loaded the machine is) and waits for the rest
+        if handlers_ready "$ftpid" && read_at_least "$ftpid" "$first"; then
+            sleep 0.1
             kill -$sig "$ftpid"
         else
-            echo "note: SIG$sig $fmt: fedtrace had not installed its handlers after 20 s; no signal sent"
+            echo "note: SIG$sig $fmt: fedtrace had not installed its handlers or read the first half after 20 s; no signal sent"
         fi
         wait "$ftpid"
         rc=$?

@@ -799,6 +799,32 @@ static void test_truncation(void)
     xmpp_conn_free(NULL);
 }
 
+/* A <text> cut at its cap inside a two-byte character stays cut: the
+ * one-byte pieces expat delivers after it (an entity, the next chunk) do
+ * not slip into the room the cut left, at any chunking. */
+static void test_text_cut_is_final(void)
+{
+    static char err[2048], want[4096];
+    struct seg segs[2];
+    size_t n;
+
+    n = (size_t)snprintf(err, sizeof(err), "<stream:stream " NSDECL "from='b.example' id='c1' version='1.0'>"
+                                           "<stream:error><policy-violation "
+                                           "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text "
+                                           "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>");
+    memset(err + n, 'a', XMPP_TEXT_MAX - 1);
+    n += XMPP_TEXT_MAX - 1;
+    snprintf(err + n, sizeof(err) - n, "\xc3\xa9&amp;b</text></stream:error>");
+    segs[0] = (struct seg){1, 0, err, 0};
+    segs[1] = (struct seg){1, 2, NULL, 0};
+    n = (size_t)snprintf(want, sizeof(want),
+                         "R:open(to=-,from=b.example,id=c1,v=1.0,ns=jabber:server)#1 R:stream_error(policy-violation,text=");
+    memset(want + n, 'a', XMPP_TEXT_MAX - 1);
+    n += XMPP_TEXT_MAX - 1;
+    snprintf(want + n, sizeof(want) - n, ")#1 R:eof(open)#2");
+    expect("text-cut", segs, 2, want);
+}
+
 /* An unfinished token (here a comment) larger than max_token stops the direction. */
 static void test_token_cap(void)
 {
@@ -1159,6 +1185,7 @@ int main(void)
     test_direct_tls();
     test_hostile();
     test_truncation();
+    test_text_cut_is_final();
     test_token_cap();
     test_state_budget();
     test_shrink_after_large_stanza();
