@@ -448,6 +448,44 @@ static void test_dns_noise(void)
     corr_free(r.c);
 }
 
+/* a -> b's direction, or NULL. */
+static const struct corr_direction *dir_a_b(const struct correlator *c)
+{
+    for (unsigned i = 0; i < corr_federation_count(c); i++) {
+        const struct corr_federation *f = corr_federation_at(c, i);
+        for (unsigned j = 0; j < f->n_dir; j++)
+            if (strcmp(f->dir[j].from, DOM_A) == 0 && strcmp(f->dir[j].to, DOM_B) == 0)
+                return &f->dir[j];
+    }
+    return NULL;
+}
+
+/* An ok direction whose connection does not move keeps its verdict from
+ * round to round, but a lookup about its receiving domain arriving later
+ * is something its judgement reads: the next round judges it again and
+ * the lookup's lines join its timeline (before the end of the run). */
+static void test_new_lookup_judged_again(void)
+{
+    struct rig r;
+    const struct corr_direction *d;
+    unsigned before;
+    rig_init(&r, NULL);
+    a_to_b(&r, 1, 1000, XMPP_DB_VALID);
+    for (int t = 1450; t <= 9000; t += 50) /* the SYN's timer has fired */
+        tick(&r, t);
+    d = dir_a_b(r.c);
+    CHECK(d != NULL && d->verdict.status == CORR_OK);
+    before = d ? d->n_timeline : 0;
+    lookup(&r, 1, 10000, "_xmpp-server._tcp.b.example.test", DNS_T_SRV, "xmpp.b.example.test");
+    for (int t = 10050; t <= 11000; t += 50)
+        tick(&r, t);
+    d = dir_a_b(r.c);
+    CHECK(d != NULL && d->n_timeline == before + 2); /* the query and the answer */
+    CHECK(count_for(DOM_A, DOM_B) == 1);              /* still ok: not sent again */
+    corr_finish(r.c);
+    corr_free(r.c);
+}
+
 static void busy_rounds(struct corr_config *cfg)
 {
     cfg->max_lag_ns = 200 * INT64_C(1000000);
@@ -539,6 +577,7 @@ int main(void)
     test_retirement();
     test_dns_noise();
     test_partial_round_renames();
+    test_new_lookup_judged_again();
     test_federation_cap();
     return check_summary("test_stream");
 }
