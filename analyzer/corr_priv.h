@@ -71,6 +71,8 @@ struct correlator {
     struct timer_queue timers;
     corr_verdict_fn verdict_fn;
     void *verdict_ctx;
+    corr_retired_fn retired_fn;      /* NULL: retired federations stay (max_federations) */
+    void *retired_ctx;
     uint64_t round;                  /* rounds run (the final one included) */
     int64_t round_last_ns;           /* packet time of the last round */
     uint64_t facts_since_round;      /* facts stored since then */

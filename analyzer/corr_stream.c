@@ -24,8 +24,10 @@
  * lookups as old are freed (earlier when the connection cap is near); a
  * direction none of whose facts is left retires with its verdict and its
  * timeline (every judged timeline is cut to its first and last
- * timeline_keep lines and the failing ones).  Retired
- * federations beyond max_federations leave the document (counted).
+ * timeline_keep lines and the failing ones).  A federation all of whose
+ * directions retired goes to the retired sink and is freed (a later fact
+ * of the same pair starts a new one); without a sink, retired federations
+ * beyond max_federations leave the document (counted).
  *
  * The final round (corr_finish) judges every direction of the facts kept
  * as the batch pass did, and orders the federations as it did.
@@ -477,10 +479,20 @@ static bool fed_retired(const struct corr_federation *f)
     return true;
 }
 
+/* A federation retired for good: handed to the retired sink, then freed
+ * (the caller forgets it). */
+static void release_federation(struct correlator *c, struct corr_federation *f)
+{
+    c->retired_fn(c->retired_ctx, f);
+    c->stats.federations_released++;
+    stream_federation_free(f);
+}
+
 /* Directions this round did not touch: retired when their facts were
  * freed (or their verdict was sent), dropped when they were only a
- * passing name (an address before the book knew its domain).  Then the
- * cap on retired federations. */
+ * passing name (an address before the book knew its domain).  A
+ * federation every direction of which retired goes to the retired sink;
+ * without one, the cap on retired federations. */
 static void retire_directions(struct correlator *c)
 {
     unsigned w = 0, nretired = 0, over;
@@ -506,8 +518,14 @@ static void retire_directions(struct correlator *c)
             continue;
         }
         fed_worst(f);
-        if (fed_retired(f))
+        if (fed_retired(f)) {
+            if (c->retired_fn) {
+                release_federation(c, f);
+                changed = true;
+                continue;
+            }
             nretired++;
+        }
         c->feds[w++] = f;
     }
     c->nfeds = w;
@@ -657,7 +675,7 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
                     c->stats.timelines_elided += c->feds[i]->dir[j].timeline_elided;
                 emit(c, c->feds[i], &c->feds[i]->dir[j], now);
             }
-        c->stats.federations = c->nfeds + c->stats.federations_dropped;
+        c->stats.federations = c->nfeds + c->stats.federations_dropped + c->stats.federations_released;
     } else {
         retire_directions(c);
         stream_retire_facts(c, now);

@@ -139,6 +139,12 @@ void corr_set_verdict_sink(struct correlator *c, corr_verdict_fn fn, void *ctx)
     c->verdict_ctx = ctx;
 }
 
+void corr_set_retired_sink(struct correlator *c, corr_retired_fn fn, void *ctx)
+{
+    c->retired_fn = fn;
+    c->retired_ctx = ctx;
+}
+
 void corr_finish(struct correlator *c)
 {
     uint64_t t0 = corr_mono_ns();

@@ -31,12 +31,20 @@
  * lookup, connect, stream, tls, dialback (or SASL EXTERNAL), subscribe,
  * and ends with one verdict: ok, failed (earliest failed stage, with a
  * code from the verdict catalogue) or unknown (not enough was captured).
+ * A federation whose every direction retired (verdicts settled and sent)
+ * goes to the retired sink (corr_set_retired_sink), which keeps what it
+ * needs of it (fedtrace's output writes it to a spool file), and is then
+ * freed and forgotten: memory stays flat however many federations come
+ * and go.  New facts of the same pair later make a new federation (a new
+ * episode, its own entry).  The accessors below list only the federations
+ * still held.  Without a retired sink, retired federations stay, at most
+ * max_federations of them (beyond, the oldest are freed and counted).
  * Memory: connections kept at once are capped (max_conns; near it, ended
- * ones retire early), lookups too (max_lookups), retired federations kept
- * for the document too (max_federations); every cap that bites is counted
- * in corr_stats.  Ownership: the correlator owns every record it returns;
- * they live until corr_free() (a retired federation dropped by the cap is
- * freed at once, never one the caller is handed during a verdict call).
+ * ones retire early), lookups too (max_lookups); every cap that bites is
+ * counted in corr_stats.  Ownership: the correlator owns every record it
+ * returns; they live until corr_free() (a retired federation handed to the
+ * sink or dropped by the cap is freed at once, never one the caller is
+ * handed during a verdict call).
  */
 #ifndef FT_CORRELATE_H
 #define FT_CORRELATE_H
@@ -77,7 +85,7 @@ struct corr_config {
     int64_t max_lag_ns;            /* ... and at least this often while facts arrive */
     int64_t idle_timeout_ns;       /* an ended connection idle this long is retired */
     uint32_t timeline_keep;        /* a retired direction keeps the first and last N lines */
-    uint32_t max_federations;      /* retired federations kept for the document */
+    uint32_t max_federations;      /* retired federations kept without a retired sink */
     bool full_timeline;            /* -V: nothing elided, each SYN retransmission a line */
 };
 
@@ -216,6 +224,7 @@ struct corr_stats {
     uint64_t rounds_partial; /* rounds that read only the new lookups */
     uint64_t conns_retired_early;   /* retired before the idle timeout: the connection cap was near */
     uint64_t federations_dropped;   /* retired federations left out of the document (cap) */
+    uint64_t federations_released;  /* retired federations handed to the retired sink and freed */
     uint64_t timelines_elided;      /* timeline lines left out of retired directions */
     uint64_t timers_dropped;        /* timers not queued (cap) */
     uint64_t busy_ns;               /* time spent in the correlator (its sink and corr_finish) */
@@ -258,6 +267,16 @@ void corr_source_window(struct correlator *c, uint32_t source, int64_t first_ns,
 /* Where verdict events go (NULL: nowhere).  Set before the first fact. */
 void corr_set_verdict_sink(struct correlator *c, corr_verdict_fn fn, void *ctx);
 
+/* Receives each federation that retired for good (every direction
+ * retired, its verdicts sent), once, just before the correlator frees it:
+ * f is valid during the call only.  Not called from corr_finish (the
+ * federations still held are listed by the accessors). */
+typedef void (*corr_retired_fn)(void *ctx, const struct corr_federation *f);
+
+/* Where retired federations go (NULL: they stay, up to max_federations).
+ * Set before the first fact. */
+void corr_set_retired_sink(struct correlator *c, corr_retired_fn fn, void *ctx);
+
 /* Packet time moved to now: due timers fire, and when facts or timers
  * call for it a judging round runs (see the top comment). */
 void corr_on_time(struct correlator *c, int64_t now_ns);
@@ -267,6 +286,8 @@ void corr_on_time(struct correlator *c, int64_t now_ns);
  * federations for the document.  Call once. */
 void corr_finish(struct correlator *c);
 
+/* The federations still held (with a retired sink, not those handed to
+ * it); after corr_finish in the document's order. */
 unsigned corr_federation_count(const struct correlator *c);
 const struct corr_federation *corr_federation_at(const struct correlator *c, unsigned i);
 const struct corr_stats *corr_stats(const struct correlator *c);

@@ -466,6 +466,11 @@ int fedtrace_main(int argc, char **argv)
     sinks.file = &of;
     sinks.out = out;
     corr_set_verdict_sink(corr, on_verdict, &sinks);
+    /* Retired federations go to the output's spool, so memory stays flat;
+     * --evidence-dir plans its files from every federation at the end, so
+     * there they stay in memory (up to --max-federations). */
+    if (!evidence)
+        corr_set_retired_sink(corr, output_retired, out);
     /* Facts flow from the pipeline and the dissectors straight to the
      * correlator, then the output; main only watches packet time go by. */
     each = corr_fact_sink(corr);
@@ -570,6 +575,8 @@ int fedtrace_main(int argc, char **argv)
         }
     }
     res.error = false;
+    if (o.fail_on_broken && output_failed_federations(out))
+        res.federation_failed = true;
     if (o.fail_on_broken)
         for (unsigned i = 0; i < corr_federation_count(corr); i++)
             if (corr_federation_at(corr, i)->verdict->status == CORR_FAILED)

@@ -54,6 +54,8 @@ struct output *output_new(enum output_format format, FILE *fp, int verbose, char
         open_spool(o, &o->dns);
     if (!o->spool_errno && format == OUTPUT_TEXT && verbose)
         open_spool(o, &o->conn_text);
+    if (!o->spool_errno && format != OUTPUT_NDJSON)
+        open_spool(o, &o->feds);
     if (format == OUTPUT_JSON) {
         o->dns_buf = malloc(DNS_PACK_MAX);
         o->dns_lk = malloc(sizeof(*o->dns_lk));
@@ -347,6 +349,8 @@ void output_free(struct output *o)
         pending_free(&o->pending);
     spool_close(&o->dns);
     spool_close(&o->conn_text);
+    spool_close(&o->feds);
+    free(o->dns_refs);
     free(o->text_conns);
     free(o->dns_buf);
     free(o->dns_lk);

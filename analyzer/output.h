@@ -84,6 +84,18 @@ void output_dns_lookup(struct output *o, const struct dns_lookup *lk);
 void output_verdict(void *ctx, const struct corr_federation *f, const struct corr_direction *d,
                     const struct corr_verdict_change *chg);
 
+/* A federation the correlator retired before the end (a corr_retired_fn,
+ * ctx = the output): rendered at once as the format shows it at the end
+ * (the document's element, the report's block) into a temporary file;
+ * the document and the report list these first, then the federations
+ * output_federations hands over.  A failed write is an output error
+ * (output_finish fails, output_error says why). */
+void output_retired(void *ctx, const struct corr_federation *f);
+
+/* How many federations output_retired received failed (--fail-on-broken
+ * adds the ones the correlator still holds). */
+uint64_t output_failed_federations(const struct output *o);
+
 /* Records the federations the correlator built (call once, before
  * output_finish; `corr` must live until then). */
 void output_federations(struct output *o, const struct correlator *corr, int64_t capture_start_ns);

@@ -15,6 +15,7 @@
  *   output_ecs.c        the ECS envelope, ECS names of DNS/TLS, random uids
  *   output_text.c       the text report, rendered from the C records
  *   output_pending.c    XMPP events of open connections (spooled)
+ *   output_retired.c    federations the correlator retired before the end (spooled)
  *   output_spool.c      temporary files
  *
  * Every json_object a builder returns belongs to the caller.
@@ -86,6 +87,15 @@ struct output {
     struct spool conn_text;     /* text -v: one block per listed connection */
     struct text_conn_ref *text_conns; /* owned; text -v, conns_listed of them */
     uint64_t text_conns_cap;
+    /* federations the correlator retired and freed before the end
+     * (output_retired): written out first at the end, then the live ones */
+    struct spool feds;          /* JSON: one element each (u64 length, then
+                                 * json-c's text); text: each one's block */
+    uint64_t feds_spooled, feds_spooled_failed;
+    uint8_t *dns_refs;          /* owned: JSON, one bit per lookup id a
+                                 * federation refers to (ids count from 1) */
+    uint64_t dns_refs_len;      /* bytes of dns_refs */
+    bool dns_refs_all;          /* an id too large or no memory: list every lookup */
     /* capture drops (output_note_drops) */
     struct drop_window { int64_t from_ns, to_ns; uint64_t dropped; } drops[OUTPUT_MAX_DROP_WINDOWS];
     unsigned ndrops;
@@ -208,6 +218,20 @@ void json_doc_conn(struct output *o, json_object *c);
 /* Spools one lookup (takes j). */
 void json_doc_dns(struct output *o, const struct dns_lookup *lk);
 int json_doc_finish(struct output *o, const struct stats_snapshot *snap);
+/* The document element of federation f as json-c writes it (NUL-ended;
+ * malloc'd, the caller frees; NULL when memory ran out). */
+char *json_federation_element(const struct output *o, const struct corr_federation *f);
+
+/* ---- output_retired.c -------------------------------------------------- */
+
+/* Notes the lookups f refers to (verdict evidence and timeline lines) in
+ * dns_refs. */
+void retired_note_dns(struct output *o, const struct corr_federation *f);
+/* Whether the document lists lookup `id` without -v. */
+bool retired_dns_referenced(const struct output *o, uint64_t id);
+/* JSON: writes the spooled federations' elements to o->fp, each preceded
+ * by ",\n" but the first by "\n".  0, or -1 when the spool failed. */
+int retired_write_json(struct output *o);
 
 /* ---- output_ndjson.c --------------------------------------------------- */
 
@@ -232,5 +256,8 @@ size_t text_xmpp_line(char *buf, size_t len, const struct xmpp_event *ev);
 void text_conn(struct output *o, const struct conn_record *rec);
 void text_dns(struct output *o, const struct dns_lookup *lk);
 void text_finish(struct output *o, const struct stats_snapshot *snap);
+/* The report's block of federation f (with --summary its lines), written
+ * to fp (a buffer to spool or the report). */
+void text_federation(const struct output *o, FILE *fp, const struct corr_federation *f);
 
 #endif

@@ -3,9 +3,10 @@
  * its head when the output is made, each connection as its flow ends
  * (with its XMPP events), then at the end the DNS lookups (spooled packed
  * while the connections were written, rendered now: those a federation
- * refers to, or all with -v), the federations one by one, the capture
- * and the statistics.  Nothing of the document is held in memory but the
- * element being written.
+ * refers to, or all with -v), the federations one by one (those retired
+ * before the end from their spool, output_retired.c, then the ones the
+ * correlator holds), the capture and the statistics.  Nothing of the
+ * document is held in memory but the element being written.
  */
 #include <config.h>
 
@@ -59,63 +60,20 @@ static void write_lookup(struct output *o, size_t len)
     json_object_put(j);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The lookups the federations refer to (verdict evidence and timelines),
- * sorted; NULL when there are none or memory ran out (*n says which:
- * SIZE_MAX for out of memory). */
-static uint64_t *referenced_lookups(const struct output *o, size_t *n)
-{
-    unsigned nf = o->corr ? corr_federation_count(o->corr) : 0;
-    size_t total = 0, k = 0;
-    uint64_t *ids;
-
-    for (unsigned i = 0; i < nf; i++) {
-        const struct corr_federation *f = corr_federation_at(o->corr, i);
-        for (unsigned d = 0; d < f->n_dir; d++) {
-            total += f->dir[d].verdict.n_dns;
-            for (unsigned t = 0; t < f->dir[d].n_timeline; t++)
-                total += f->dir[d].timeline[t].dns_id != 0;
-        }
-    }
-    *n = 0;
-    if (total == 0)
-        return NULL;
-    ids = malloc(total * sizeof(*ids));
-    if (!ids) {
-        *n = SIZE_MAX;
-        return NULL;
-    }
-    for (unsigned i = 0; i < nf; i++) {
-        const struct corr_federation *f = corr_federation_at(o->corr, i);
-        for (unsigned d = 0; d < f->n_dir; d++) {
-            const struct corr_direction *dir = &f->dir[d];
-            for (unsigned e = 0; e < dir->verdict.n_dns; e++)
-                ids[k++] = dir->verdict.evidence_dns[e];
-            for (unsigned t = 0; t < dir->n_timeline; t++)
-                if (dir->timeline[t].dns_id)
-                    ids[k++] = dir->timeline[t].dns_id;
-        }
-    }
-    qsort(ids, k, sizeof(*ids), cmp_u64);
-    *n = k;
-    return ids;
-}
-
 /* The "dns" array: with -v every lookup; otherwise those a federation
- * refers to (the rest are counted; NDJSON and -v carry them). */
+ * refers to, spooled or held (the rest are counted; NDJSON and -v carry
+ * them). */
 static int write_lookups(struct output *o)
 {
-    size_t nref = 0, written = 0;
-    uint64_t *ref = o->verbose ? NULL : referenced_lookups(o, &nref);
-    bool all = o->verbose || nref == SIZE_MAX;
+    unsigned nf = o->corr ? corr_federation_count(o->corr) : 0;
+    size_t written = 0;
+    bool all = o->verbose != 0;
     struct dns_rec h;
     int rc = 0;
 
+    if (!all)
+        for (unsigned i = 0; i < nf; i++)
+            retired_note_dns(o, corr_federation_at(o->corr, i));
     fputs("[", o->fp);
     if (o->lookups_spooled && spool_rewind(&o->dns) != 0)
         rc = -1;
@@ -124,7 +82,7 @@ static int write_lookups(struct output *o)
             rc = -1;
             break;
         }
-        if (all || (nref && bsearch(&h.id, ref, nref, sizeof(*ref), cmp_u64))) {
+        if (all || retired_dns_referenced(o, h.id)) {
             if (spool_next(&o->dns, o->dns_buf, (size_t)h.len) != 0) {
                 rc = -1;
                 break;
@@ -139,7 +97,6 @@ static int write_lookups(struct output *o)
             }
         }
     }
-    free(ref);
     if (rc != 0) {
         if (!o->dns.err)
             o->dns.err = EIO;
@@ -150,30 +107,43 @@ static int write_lookups(struct output *o)
     return 0;
 }
 
-/* The federations as the document's array, one element at a time: each
- * is serialised inside a one-element array so its indentation is the one
- * json-c gives an array element, then the brackets are cut off. */
-static void write_federations(struct output *o)
+/* Each federation is serialised inside a one-element array so its
+ * indentation is the one json-c gives an array element, then the
+ * brackets are cut off. */
+char *json_federation_element(const struct output *o, const struct corr_federation *f)
+{
+    json_object *arr = json_object_new_array();
+    const char *s;
+    size_t len;
+    char *elem = NULL;
+    if (!arr)
+        return NULL;
+    json_object_array_add(arr, federation_json(o, f));
+    s = json_object_to_json_string_ext(arr, JSON_FLAGS);
+    len = s ? strlen(s) : 0;
+    if (len >= 4) /* "[\n" element "\n]" */
+        elem = strndup(s + 2, len - 4);
+    json_object_put(arr);
+    return elem;
+}
+
+/* The federations as the document's array, one element at a time: those
+ * retired before the end (spooled), then those the correlator holds. */
+static int write_federations(struct output *o)
 {
     unsigned n = o->corr ? corr_federation_count(o->corr) : 0;
     fputs("[", o->fp);
+    if (retired_write_json(o) != 0)
+        return -1;
     for (unsigned i = 0; i < n; i++) {
-        json_object *arr = json_object_new_array();
-        const char *s;
-        size_t len;
-        json_object_array_add(arr, federation_json(o, corr_federation_at(o->corr, i)));
-        s = json_object_to_json_string_ext(arr, JSON_FLAGS);
-        len = strlen(s);
-        fputs(i ? ",\n" : "\n", o->fp);
-        if (len >= 4) { /* "[\n" element "\n]" */
-            char *elem = strndup(s + 2, len - 4);
-            if (elem)
-                output_emit(o, o->fp, elem);
-            free(elem);
-        }
-        json_object_put(arr);
+        char *elem = json_federation_element(o, corr_federation_at(o->corr, i));
+        fputs(i || o->feds_spooled ? ",\n" : "\n", o->fp);
+        if (elem)
+            output_emit(o, o->fp, elem);
+        free(elem);
     }
     fputs("\n]", o->fp);
+    return 0;
 }
 
 int json_doc_finish(struct output *o, const struct stats_snapshot *snap)
@@ -183,7 +153,8 @@ int json_doc_finish(struct output *o, const struct stats_snapshot *snap)
     if (write_lookups(o) != 0)
         return -1;
     fputs(",\n  \"federations\": ", o->fp);
-    write_federations(o);
+    if (write_federations(o) != 0)
+        return -1;
     fputs(",\n  \"capture\": ", o->fp);
     cj = capture_json(o, snap);
     output_emit(o, o->fp, json_object_to_json_string_ext(cj, JSON_FLAGS));

@@ -158,6 +158,8 @@ static json_object *correlator_stats_json(const struct correlator *corr)
     ADD(o, cs, rounds_partial);
     ADD(o, cs, directions_retired);
     ADD(o, cs, federations_dropped);
+    if (cs->federations_released)
+        ADD(o, cs, federations_released);
     ADD(o, cs, timelines_elided);
     ADD(o, cs, timers_dropped);
     ADD(o, cs, busy_ns);

@@ -306,28 +306,66 @@ static void text_direction(const struct output *o, FILE *fp, struct text_scratch
     }
 }
 
-/* The ladder: what happened in each direction, the failing step marked,
- * then the advice. */
+/* The ladder of one federation: what happened in each direction, the
+ * failing step marked, then the advice. */
+static void text_fed_block(const struct output *o, FILE *fp, struct text_scratch *tx, const struct corr_federation *f)
+{
+    const struct corr_verdict *v = f->verdict;
+    char st[16];
+    upper(st, sizeof(st), corr_status_name(v->status));
+    fprintf(fp, "\n  %s  %s <-> %s  %s", tesc(tx, f->id), tesc(tx, f->domains[0]), tesc(tx, f->domains[1]), st);
+    if (strcmp(corr_status_name(v->status), "ok") != 0)
+        fprintf(fp, " at %s: %s (confidence %s)", tesc(tx, fed_stage_name(v->stage)), tesc(tx, verdict_code_shown(v)),
+                tesc(tx, confidence_shown(v)));
+    fputc('\n', fp);
+    if (f->local)
+        fprintf(fp, "    local domain: %s (%s)\n", tesc(tx, f->local), tesc(tx, f->role_reason));
+    else
+        fprintf(fp, "    local domain: unknown (%s)\n", tesc(tx, f->role_reason));
+    for (unsigned k = 0; k < f->n_dir; k++)
+        text_direction(o, fp, tx, &f->dir[k]);
+}
+
+/* --summary: one line per direction of a federation. */
+static void text_fed_summary(FILE *fp, struct text_scratch *tx, const struct corr_federation *f)
+{
+    for (unsigned k = 0; k < f->n_dir; k++) {
+        const struct corr_verdict *v = &f->dir[k].verdict;
+        char st[16];
+        upper(st, sizeof(st), corr_status_name(v->status));
+        fprintf(fp, "%s %s %s -> %s: %s\n", st, tesc(tx, verdict_code_shown(v)), tesc(tx, f->dir[k].from),
+                tesc(tx, f->dir[k].to), tesc(tx, v->summary));
+    }
+}
+
+void text_federation(const struct output *o, FILE *fp, const struct corr_federation *f)
+{
+    struct text_scratch *tx = malloc(sizeof(*tx));
+    if (!tx)
+        return;
+    tx->next = 0;
+    if (o->summary)
+        text_fed_summary(fp, tx, f);
+    else
+        text_fed_block(o, fp, tx, f);
+    free(tx);
+}
+
+/* The federations retired before the end (spooled as written), then the
+ * ones the correlator still holds. */
 static void text_federations(struct output *o, FILE *fp, struct text_scratch *tx)
 {
     unsigned nf = o->corr ? corr_federation_count(o->corr) : 0;
-    fprintf(fp, "\nfederations: %u\n", nf);
+    if (!o->summary)
+        fprintf(fp, "\nfederations: %" PRIu64 "\n", o->feds_spooled + nf);
+    if (o->feds_spooled && spool_copy(&o->feds, 0, o->feds.size, fp) != 0 && o->feds.err)
+        output_spool_failed(o, &o->feds);
     for (unsigned i = 0; i < nf; i++) {
         const struct corr_federation *f = corr_federation_at(o->corr, i);
-        const struct corr_verdict *v = f->verdict;
-        char st[16];
-        upper(st, sizeof(st), corr_status_name(v->status));
-        fprintf(fp, "\n  %s  %s <-> %s  %s", tesc(tx, f->id), tesc(tx, f->domains[0]), tesc(tx, f->domains[1]), st);
-        if (strcmp(corr_status_name(v->status), "ok") != 0)
-            fprintf(fp, " at %s: %s (confidence %s)", tesc(tx, fed_stage_name(v->stage)),
-                    tesc(tx, verdict_code_shown(v)), tesc(tx, confidence_shown(v)));
-        fputc('\n', fp);
-        if (f->local)
-            fprintf(fp, "    local domain: %s (%s)\n", tesc(tx, f->local), tesc(tx, f->role_reason));
+        if (o->summary)
+            text_fed_summary(fp, tx, f);
         else
-            fprintf(fp, "    local domain: unknown (%s)\n", tesc(tx, f->role_reason));
-        for (unsigned k = 0; k < f->n_dir; k++)
-            text_direction(o, fp, tx, &f->dir[k]);
+            text_fed_block(o, fp, tx, f);
     }
 }
 
@@ -348,22 +386,6 @@ static void text_connections(struct output *o, FILE *fp)
             output_spool_failed(o, &o->conn_text);
             return;
         }
-}
-
-/* --summary: one line per federation direction. */
-static void text_summary(struct output *o, FILE *fp, struct text_scratch *tx)
-{
-    unsigned nf = o->corr ? corr_federation_count(o->corr) : 0;
-    for (unsigned i = 0; i < nf; i++) {
-        const struct corr_federation *f = corr_federation_at(o->corr, i);
-        for (unsigned k = 0; k < f->n_dir; k++) {
-            const struct corr_verdict *v = &f->dir[k].verdict;
-            char st[16];
-            upper(st, sizeof(st), corr_status_name(v->status));
-            fprintf(fp, "%s %s %s -> %s: %s\n", st, tesc(tx, verdict_code_shown(v)), tesc(tx, f->dir[k].from),
-                    tesc(tx, f->dir[k].to), tesc(tx, v->summary));
-        }
-    }
 }
 
 /* The clock offset of capture point i, when one was estimated and applied. */
@@ -395,7 +417,7 @@ void text_finish(struct output *o, const struct stats_snapshot *snap)
         return;
     tx->next = 0;
     if (o->summary) {
-        text_summary(o, fp, tx);
+        text_federations(o, fp, tx);
         free(tx);
         return;
     }

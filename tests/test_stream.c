@@ -569,6 +569,78 @@ static void test_federation_cap(void)
     corr_free(r.c);
 }
 
+/* What the retired sink received: each federation's pair, worst status,
+ * its direction count and timeline lines, copied during the call. */
+struct released {
+    char id[24], dom[2][64];
+    enum corr_status status;
+    enum verdict_code code;
+    unsigned n_dir, n_timeline;
+};
+static struct released released[8];
+static unsigned nreleased;
+
+static void on_retired(void *ctx, const struct corr_federation *f)
+{
+    struct released *x;
+    (void)ctx;
+    if (nreleased >= 8)
+        return;
+    x = &released[nreleased++];
+    snprintf(x->id, sizeof(x->id), "%s", f->id);
+    snprintf(x->dom[0], sizeof(x->dom[0]), "%s", f->domains[0]);
+    snprintf(x->dom[1], sizeof(x->dom[1]), "%s", f->domains[1]);
+    x->status = f->verdict ? f->verdict->status : CORR_UNKNOWN;
+    x->code = f->verdict ? f->verdict->code : VERDICT_CODE_NONE;
+    x->n_dir = f->n_dir;
+    x->n_timeline = 0;
+    for (unsigned j = 0; j < f->n_dir; j++)
+        x->n_timeline += f->dir[j].n_timeline;
+}
+
+/* With a retired sink, a federation whose directions all retired is
+ * handed over once (verdict, timeline) and freed: the correlator no
+ * longer lists it.  New facts of the same pair later make a new
+ * federation (same id: it names the pair), judged from the new facts
+ * only; the stats count both. */
+static void test_retired_sink_and_revived_pair(void)
+{
+    struct rig r;
+    const struct corr_federation *f;
+    rig_init(&r, short_idle);
+    nreleased = 0;
+    corr_set_retired_sink(r.c, on_retired, NULL);
+    a_to_b(&r, 1, 1000, XMPP_DB_INVALID); /* key refused: failed */
+    end_conn(&r, 1, 1000, 3000);
+    for (int t = 3100; t <= 15000; t += 100)
+        tick(&r, t);
+    CHECK(nreleased == 1);
+    CHECK(corr_stats(r.c)->federations_released == 1);
+    CHECK(corr_federation_count(r.c) == 0); /* freed, not held */
+    if (nreleased == 1) {
+        CHECK(strcmp(released[0].dom[0], DOM_A) == 0 && strcmp(released[0].dom[1], DOM_B) == 0);
+        CHECK(released[0].status == CORR_FAILED);
+        CHECK(released[0].code == VERDICT_DB_INVALID);
+        CHECK(released[0].n_dir == 1 && released[0].n_timeline > 0);
+    }
+    CHECK(count_for(DOM_A, DOM_B) == 1); /* its verdict was sent before */
+    /* The pair again, 20 s later: a new episode, accepted this time. */
+    a_to_b(&r, 2, 20000, XMPP_DB_VALID);
+    end_conn(&r, 2, 20000, 22000);
+    corr_finish(r.c);
+    CHECK(nreleased == 1); /* corr_finish hands nothing over */
+    CHECK(corr_federation_count(r.c) == 1);
+    f = corr_federation_at(r.c, 0);
+    CHECK(f && f->verdict && f->verdict->status == CORR_OK);
+    CHECK(f && nreleased == 1 && strcmp(f->id, released[0].id) == 0);
+    CHECK(corr_stats(r.c)->federations == 2);
+    CHECK(corr_stats(r.c)->federations_dropped == 0);
+    CHECK(count_for(DOM_A, DOM_B) == 2);
+    if (count_for(DOM_A, DOM_B) == 2) /* the new episode's verdict is its own, not a change */
+        CHECK(sent_for(DOM_A, DOM_B, 1)->status == CORR_OK && !sent_for(DOM_A, DOM_B, 1)->has_previous);
+    corr_free(r.c);
+}
+
 int main(void)
 {
     test_decided_when_evidence_in();
@@ -579,5 +651,6 @@ int main(void)
     test_partial_round_renames();
     test_new_lookup_judged_again();
     test_federation_cap();
+    test_retired_sink_and_revived_pair();
     return check_summary("test_stream");
 }
