@@ -5,7 +5,7 @@
  * packet time, the time-ordered write of every frame, and the truth file.
  *
  *   gen-busy -s 100M [-S SEED] [-d DOMAINS] -o OUT.pcap [-t OUT.truth.tsv]
- *   gen-busy -f 10000 [-S SEED] -o OUT.pcap
+ *   gen-busy -f 10000 [-r RATE] [-S SEED] -o OUT.pcap
  *
  * Sizes are decimal (1M = 10^6 bytes, 1G = 10^9).  The same options and
  * seed give the same bytes on every run.
@@ -26,7 +26,7 @@ struct run {
     uint64_t duration_us;   /* -s: the span the size is spread over */
     uint64_t nfed_target;   /* -f */
     uint64_t nfed_started;
-    double fed_rate;        /* -f: new federations per second */
+    double fed_rate;        /* -f: new federations per second (-r) */
     double fed_accum;
     uint64_t fed_stop_us;
 };
@@ -194,9 +194,11 @@ static int write_truth(struct gen *g, const char *path, const char *args, uint64
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: gen-busy (-s SIZE | -f FEDERATIONS) -o OUT.pcap [-t TRUTH.tsv] [-S SEED] [-d DOMAINS] [-q]\n"
+    fprintf(to, "usage: gen-busy (-s SIZE | -f FEDERATIONS [-r RATE]) -o OUT.pcap [-t TRUTH.tsv] [-S SEED] [-d DOMAINS] [-q]\n"
                 "  -s SIZE   capture size, decimal suffixes k M G (5M, 100M, 1G)\n"
-                "  -f N      N federations started over a span that grows with N (correlator scale)\n"
+                "  -f N      N federations, started at a steady rate: the span grows with N,\n"
+                "            the number active at once does not (correlator scale)\n"
+                "  -r RATE   with -f: new federations per second (default 20)\n"
                 "  -t FILE   truth file (default OUT.pcap with .truth.tsv appended)\n"
                 "  -S SEED   random seed (default 1)\n"
                 "  -d N      number of domains (default 6000, or N/5 with -f when larger)\n"
@@ -206,6 +208,7 @@ static void usage(FILE *to)
 int main(int argc, char **argv)
 {
     uint64_t size = 0, nfed = 0, seed = 1;
+    double fed_rate = 20.0;
     uint32_t ndom = 0;
     const char *out = NULL, *truth = NULL;
     bool quiet = false;
@@ -215,10 +218,17 @@ int main(int argc, char **argv)
         size_t l = strlen(args);
         snprintf(args + l, sizeof args - l, "%s%s", i > 1 ? " " : "", argv[i]);
     }
-    while ((c = getopt(argc, argv, "s:f:o:t:S:d:qh")) != -1) {
+    while ((c = getopt(argc, argv, "s:f:r:o:t:S:d:qh")) != -1) {
         switch (c) {
         case 's': size = parse_size(optarg); if (!size) { usage(stderr); return 2; } break;
         case 'f': nfed = strtoull(optarg, NULL, 10); if (!nfed) { usage(stderr); return 2; } break;
+        case 'r':
+            fed_rate = strtod(optarg, NULL);
+            if (!(fed_rate >= 0.01 && fed_rate <= 1000.0)) {
+                fprintf(stderr, "gen-busy: -r must be between 0.01 and 1000\n");
+                return 2;
+            }
+            break;
         case 'o': out = optarg; break;
         case 't': truth = optarg; break;
         case 'S': seed = strtoull(optarg, NULL, 10); break;
@@ -277,7 +287,10 @@ int main(int argc, char **argv)
         }
     } else {
         r.nfed_target = nfed;
-        r.fed_rate = (double)nfed / (60.0 + (double)nfed / 100.0);
+        /* A mirror port sees new federations at a steady rate for as long
+         * as it runs: more federations means a longer span, not more of
+         * them at once. */
+        r.fed_rate = fed_rate;
         /* short sessions: the correlator, not the packet path, is measured */
         g.min_life_s = 2.0;
         g.mean_life_s = 5.0;
