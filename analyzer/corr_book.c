@@ -41,9 +41,7 @@ static bool index_name(struct book_layer *b, uint32_t i)
 /* The domain as the book keeps it: cut like every correlator string. */
 static char *name_copy(const char *domain)
 {
-    char buf[STR_CAP];
-    corr_copy(buf, sizeof(buf), domain);
-    return strdup(buf);
+    return strndup(domain, STR_CAP - 1);
 }
 
 bool book_layer_add(struct book_layer *b, const struct ft_addr *a, const char *domain, uint8_t strength)

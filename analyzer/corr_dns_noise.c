@@ -41,7 +41,9 @@ static bool claimed(const struct correlator *c, const struct corr_index *domains
     if (identity_book_domain(c, &l->client))
         return true;
     for (unsigned k = 0; k < l->nans; k++) {
-        if (srv_target(c, l->ans[k].name) || named_domain(domains, l->ans[k].name) ||
+        /* Answers mostly repeat the previous one's name: asked once. */
+        bool same = k && l->ans[k].name && l->ans[k - 1].name && strcmp(l->ans[k].name, l->ans[k - 1].name) == 0;
+        if ((!same && (srv_target(c, l->ans[k].name) || named_domain(domains, l->ans[k].name))) ||
             srv_target(c, l->ans[k].target) || named_domain(domains, l->ans[k].target))
             return true;
         if ((l->ans[k].type == DNS_T_A || l->ans[k].type == DNS_T_AAAA) &&

@@ -247,6 +247,8 @@ void identity_learn_dns(struct correlator *c)
     for (unsigned i = c->lookups_indexed; i < c->nlookups; i++) {
         const struct clookup *l = c->lookups[i];
         char dom[STR_CAP];
+        const char *named = NULL; /* the answer name `target` was found for */
+        bool target = false;
         if (!l)
             continue;
         for (unsigned k = 0; k < l->nans; k++) {
@@ -254,7 +256,12 @@ void identity_learn_dns(struct correlator *c)
                 continue;
             if (!l->ans[k].name)
                 continue;
-            if (identity_srv_domain_of_target(c, l->ans[k].name, dom, sizeof(dom)))
+            /* The answers of a lookup mostly share one name: ask once. */
+            if (!named || strcmp(named, l->ans[k].name) != 0) {
+                named = l->ans[k].name;
+                target = identity_srv_domain_of_target(c, named, dom, sizeof(dom));
+            }
+            if (target)
                 book_add_dns(c, &l->ans[k].addr, dom);
             else if (l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA)
                 book_add_dns(c, &l->ans[k].addr, l->qname);
@@ -276,8 +283,16 @@ void identity_name_domains(struct correlator *c)
     for (unsigned i = 0; i < c->nconns; i++) {
         struct cconn *k = c->conns[i];
         const struct cev *ho, *hr;
+        uint8_t stz;
         if (!k->s2s)
             continue;
+        stz = (uint8_t)((k->stz_dom[0][0] ? 1 : 0) | (k->stz_dom[1][0] ? 2 : 0));
+        if (k->own_valid && k->own_nev == k->nev && k->own_stz == stz && k->own_epoch == c->names_epoch) {
+            /* its events did not change: they name it as last round */
+            k->dom_from = k->own_from;
+            k->dom_to = k->own_to;
+            continue;
+        }
         ho = conn_first_ev(k, CEV_OPEN, FT_DIR_ORIG);
         hr = conn_first_ev(k, CEV_OPEN, FT_DIR_RESP);
         if (ho && ho->from && *ho->from)
@@ -307,6 +322,12 @@ void identity_name_domains(struct correlator *c)
             else if (k->stz_dom[FT_DIR_RESP][0])
                 k->dom_to = identity_intern(c, k->stz_dom[FT_DIR_RESP][0]);
         }
+        k->own_from = k->dom_from;
+        k->own_to = k->dom_to;
+        k->own_nev = k->nev;
+        k->own_stz = stz;
+        k->own_epoch = c->names_epoch;
+        k->own_valid = true;
     }
     /* Second pass: connections without headers borrow from their NAT twin,
      * then from what the addresses are known to serve. */

@@ -1,6 +1,6 @@
 /*
  * corr_index.c - byte-string keyed multimap with values in insertion order
- * (see corr_index.h): chained hash buckets over arrays, FNV-1a hashes,
+ * (see corr_index.h): chained hash buckets over arrays, word-wise hashes,
  * doubling when the load passes one key per bucket.
  */
 #include "corr_index.h"
@@ -8,13 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Eight bytes a step (a byte-wise FNV-1a spent a dependent multiply on
+ * every byte of every address, name and NAT key the correlator joins),
+ * with a final mix so the low bits that pick a bucket depend on all of
+ * them.  Only this process sees the hashes: host byte order is fine. */
 static uint64_t hash_bytes(const void *key, size_t len)
 {
     const unsigned char *p = key;
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * UINT64_C(1099511628211);
-    return h ^ (h >> 29);
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)len, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+        h ^= h >> 31;
+    }
+    if (len) {
+        w = 0;
+        memcpy(&w, p, len);
+        h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
+        h ^= h >> 31;
+    }
+    h ^= h >> 30;
+    h *= UINT64_C(0xbf58476d1ce4e5b9);
+    h ^= h >> 27;
+    h *= UINT64_C(0x94d049bb133111eb);
+    return h ^ (h >> 31);
 }
 
 void corr_index_init(struct corr_index *ix)

@@ -54,12 +54,15 @@ struct corr_federation *registry_fed_get(struct correlator *c, const char *a, co
     return f;
 }
 
-struct corr_direction *registry_dir_get(struct correlator *c, const char *from, const char *to)
+struct corr_direction *registry_dir_get(struct correlator *c, const char *from, const char *to,
+                                        struct corr_federation **fed)
 {
     struct corr_federation *f;
     if (!from[0] || !to[0] || strcmp(from, to) == 0)
         return NULL;
     f = registry_fed_get(c, from, to);
+    if (fed)
+        *fed = f;
     if (!f)
         return NULL;
     for (unsigned i = 0; i < f->n_dir; i++)
@@ -90,6 +93,8 @@ void registry_index_facts(struct correlator *c)
         bool c2s_dom = k->c2s && identity_c2s_domain(k, dom, sizeof(dom));
         if (primary_s2s)
             corr_index_add(&c->dir_conn_ix, key, registry_pair_key(key, k->dom_from, k->dom_to), i, 0);
+        if (!k->has_joins)
+            continue; /* no db:verify, no presence: nothing to join */
         for (unsigned e = 0; e < k->nev; e++) {
             const struct cev *v = &k->ev[e];
             if (primary_s2s && v->type == CEV_DB_VERIFY && v->sub == XMPP_DB_NONE && v->from && v->to)

@@ -13,8 +13,10 @@ struct correlator;
 
 /* NULL on no memory. */
 struct corr_federation *registry_fed_get(struct correlator *c, const char *a, const char *b);
-/* NULL when from or to is empty, they are equal, or no memory. */
-struct corr_direction *registry_dir_get(struct correlator *c, const char *from, const char *to);
+/* NULL when from or to is empty, they are equal, or no memory; *fed (when
+ * not NULL) is the direction's federation. */
+struct corr_direction *registry_dir_get(struct correlator *c, const char *from, const char *to,
+                                        struct corr_federation **fed);
 
 /* The joins over the facts, built once identity has named every
  * connection: domain pair -> its s2s connections, and the db:verify

@@ -426,6 +426,7 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         return;
     }
     k->ev[k->nev++] = e;
+    k->has_joins |= e.type == CEV_DB_VERIFY || (e.type == CEV_STANZA && e.flags == XMPP_STANZA_PRESENCE);
     c->stats.events++;
     c->live_events++;
     k->changed_seq = ++c->fact_seq;

@@ -93,6 +93,7 @@ struct cconn {
     uint64_t batch_seq;      /* order of its first XMPP event or end; 0 = neither yet
                               * (identity meets connections in this order) */
     uint64_t stanzas[2];
+    bool has_joins;          /* an event the registry joins on (db:verify, presence) */
     bool decrypted;          /* XMPP events were read from inside TLS with a key log */
     bool decrypt_stopped;    /* decryption stopped (wrong or missing key...): what
                                 follows is judged as encrypted */
@@ -113,6 +114,14 @@ struct cconn {
     bool clock_sampled;      /* gave its SYN time to a clock offset estimate */
     int64_t clock_ns;        /* its capture point's clock offset (subtract for the reference clock) */
     const char *dom_from, *dom_to; /* interned (identity_intern), NULL = unknown */
+    /* What its own events name it (identity_name_domains' first pass):
+     * read when it had own_nev events and the stanza domains own_stz
+     * (bits: stz_dom[d][0] set), with the names table of own_epoch. */
+    const char *own_from, *own_to;
+    unsigned own_nev;
+    uint8_t own_stz;
+    bool own_valid;
+    uint64_t own_epoch;
 };
 
 struct clookup {

@@ -4,7 +4,9 @@
  *
  * A round runs identity (s2s/c2s, NAT pairs, address book, names) and the
  * registry over the facts kept, then judges each direction those facts
- * touch, with "now" as the end of the capture so far.  A verdict that is
+ * touch, with "now" as the end of the capture so far: of a federation
+ * none of whose facts moved, none; of one that moved, each direction but
+ * those whose ok verdict read nothing that moved (direction_stands).  A verdict that is
  * decided (ok or failed) and differs from the last one sent goes out as an
  * event stamped with the round's packet time.  Directions whose handshake
  * is still going (a SYN not yet answered, not yet timed out) wait.
@@ -280,17 +282,17 @@ struct touched {
 
 /* Meets direction from -> to (creating it); its federation is dirty when
  * the fact that names it changed since the federation was judged. */
-static void touch(struct correlator *c, struct touched *t, const char *from, const char *to, uint64_t seq)
+static void touch(struct correlator *c, struct touched *t, const char *from, const char *to, uint64_t seq,
+                  bool side)
 {
-    struct corr_direction *d = registry_dir_get(c, from, to);
-    struct corr_federation *f;
-    if (!d)
-        return;
-    f = registry_fed_get(c, from, to);
-    if (!f)
+    struct corr_federation *f = NULL;
+    struct corr_direction *d = registry_dir_get(c, from, to, &f);
+    if (!d || !f)
         return;
     if (seq > f->judged_seq || !d->verdict.summary)
         f->dirty = true; /* changed, or new */
+    if (side && seq > f->side_seq)
+        f->side_seq = seq;
     /* A federation's directions in the order this round first meets them
      * (an earlier round may have met them the other way round). */
     if (d->round != c->round && d == &f->dir[1] && f->dir[0].round != c->round) {
@@ -329,19 +331,21 @@ static void touch_directions(struct correlator *c, struct touched *t)
             k->changed_seq = ++c->fact_seq;
         }
         if (!k->secondary) {
-            touch(c, t, k->dom_from, k->dom_to, k->changed_seq);
+            touch(c, t, k->dom_from, k->dom_to, k->changed_seq, false);
         } else if (k->dom_from && k->dom_to) {
             struct corr_federation *f = stream_fed_find(c, k->dom_from, k->dom_to);
             if (f && k->changed_seq > f->judged_seq)
                 f->dirty = true;
+            if (f && k->changed_seq > f->side_seq)
+                f->side_seq = k->changed_seq;
         }
     }
     for (unsigned i = 0; i < c->nlookups; i++)
         if (c->lookups[i] && stream_lookup_direction(c, c->lookups[i], from, to))
-            touch(c, t, from, to, c->lookups[i]->added_seq);
+            touch(c, t, from, to, c->lookups[i]->added_seq, false);
     for (unsigned i = 0; i < c->nconns; i++) {
         const struct cconn *k = c->conns[i];
-        if (!k->c2s || !identity_c2s_domain(k, from, sizeof(from)))
+        if (!k->c2s || !k->has_joins || !identity_c2s_domain(k, from, sizeof(from)))
             continue;
         for (unsigned e = 0; e < k->nev; e++) {
             const struct cev *v = &k->ev[e];
@@ -350,7 +354,7 @@ static void touch_directions(struct correlator *c, struct touched *t)
                 continue;
             corr_jid_domain(v->to, to, sizeof(to));
             if (to[0] && strcasecmp(to, from) != 0)
-                touch(c, t, from, to, k->changed_seq);
+                touch(c, t, from, to, k->changed_seq, true);
         }
     }
 }
@@ -392,6 +396,61 @@ static bool new_lookups(struct correlator *c, const struct corr_federation *f)
         }
     }
     return false;
+}
+
+/* ---- which directions to judge again ------------------------------------ */
+
+static uint64_t sig_mix(uint64_t h, uint64_t v)
+{
+    h ^= v;
+    h *= UINT64_C(0x100000001b3);
+    return h ^ (h >> 29);
+}
+
+/* A digest of the facts judging d reads besides the book: the s2s
+ * connections either way between its domains (each with its last
+ * change) and the first 64 lookups kept about its receiving domain (the
+ * ones judge_direction takes). */
+static uint64_t direction_inputs(const struct correlator *c, const struct corr_direction *d)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    char key[STR_CAP];
+    size_t n;
+    unsigned seen = 0;
+    for (int way = 0; way < 2; way++) {
+        const char *from = way ? d->to : d->from, *to = way ? d->from : d->to;
+        h = sig_mix(h, 0x5eed + (uint64_t)way);
+        for (uint32_t r = registry_dir_conns(c, from, to); r; r = corr_index_next(&c->dir_conn_ix, r)) {
+            const struct cconn *k = c->conns[corr_index_val(&c->dir_conn_ix, r)->a];
+            h = sig_mix(sig_mix(h, k->flow_id), k->changed_seq);
+        }
+    }
+    n = corr_index_key1(key, sizeof(key), d->to);
+    for (uint32_t r = corr_index_first(&c->lookup_dom_ix, key, n); r && seen < 64; r = corr_index_next(&c->lookup_dom_ix, r)) {
+        const struct clookup *l = c->lookups[corr_index_val(&c->lookup_dom_ix, r)->a];
+        if (!l)
+            continue; /* freed */
+        seen++;
+        h = sig_mix(h, l->added_seq);
+    }
+    return h;
+}
+
+/* A direction of a federation that moved (or any, in the final round)
+ * keeps its verdict when nothing its judgement
+ * read moved: the same connections either way with no change since, the
+ * same lookups about its receiving domain, no client or NAT-twin
+ * connection of the federation changed, and the verdict is ok without a
+ * wait in it (a failed verdict's advice reads the address book, a wait
+ * reads the clock).  With several capture points every direction is
+ * judged again (the clock offsets move). */
+static bool direction_stands(const struct correlator *c, const struct corr_federation *f,
+                             const struct corr_direction *d)
+{
+    if (!d->verdict.summary || d->retired || d->read_clock || d->verdict.status != CORR_OK ||
+        d->verdict.code != VERDICT_OK || f->side_seq > d->judged_seq || c->nsources > 1 || c->many_sources)
+        return false;
+    return direction_inputs(c, d) == d->inputs_sig;
 }
 
 /* ---- retirement --------------------------------------------------------- */
@@ -582,6 +641,10 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
             struct corr_direction *d = &f->dir[j];
             if (d->round != c->round)
                 continue;
+            if (judge && direction_stands(c, f, d)) {
+                d->facts_freed = false; /* as judging it again would */
+                continue;
+            }
             if (!final && direction_waits(c, d, now)) {
                 waited = true;
                 continue;
@@ -594,6 +657,8 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
                 judge_and_trim(c, d);
             else
                 leave_unjudged(c, d);
+            d->judged_seq = c->fact_seq;
+            d->inputs_sig = direction_inputs(c, d);
         }
         settle_federation(c, f);
         if (!waited) {

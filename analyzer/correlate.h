@@ -13,7 +13,8 @@
  * db:result and subscribe) and, when facts or timers call for it, runs a
  * judging round: identity over the facts kept, then every federation one
  * of whose facts changed is judged again with `now` as the end of the
- * capture so far.  A decided verdict (ok, failed) that differs from the
+ * capture so far (each direction of it whose own inputs moved: an ok
+ * verdict with nothing new in what it read stands).  A decided verdict (ok, failed) that differs from the
  * last one sent goes to the verdict sink (corr_set_verdict_sink) stamped
  * with `now`, with the previous verdict when it changed.  Rounds are rate
  * limited so the total work stays linear in the facts.  Ended connections
@@ -178,6 +179,10 @@ struct corr_direction {
     enum corr_status emitted_status; /* ... with this status and code */
     enum verdict_code emitted_code;
     enum fed_stage emitted_stage;
+    uint64_t judged_seq;       /* the correlator's fact count when it was last judged */
+    uint64_t inputs_sig;       /* of the connections and lookups that judgement read */
+    bool read_clock;           /* that verdict read the capture's end (a wait that
+                                * grows with time) */
     char *text;                /* owned: the summary, notes, stage details
                                 * and advice values point into it */
 };
@@ -206,6 +211,8 @@ struct corr_federation {
     uint64_t round;            /* the last judging round that saw facts of it */
     bool dirty;                /* a fact of it changed since it was judged */
     uint64_t judged_seq;       /* the correlator's fact count when it was judged */
+    uint64_t side_seq;         /* newest change of a client or secondary (NAT twin)
+                                * connection that touches it */
 };
 
 struct corr_stats {

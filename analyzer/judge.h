@@ -50,6 +50,7 @@ struct dctx {
     bool low_confidence;        /* inferred from a short wait */
     bool inferred_ok;
     bool pending;               /* a subscription crossed s2s and awaits its answer */
+    bool read_clock;            /* a judge read the capture's end (a wait) */
     const char *rule;           /* static: the inference rule behind the verdict */
     struct rec_shape shape;     /* of `main`, once TLS made it opaque */
     /* (frame, flow, lookup) -> the first timeline line of it, index + 1

@@ -284,6 +284,7 @@ void judge_dialback(struct dctx *x)
         {
             struct cconn *bad, *good;
             int64_t waited = (err ? err->ref.ts_ns : x->c->capture_end_ns) - dbr->ref.ts_ns;
+            x->read_clock |= !err;
             connect_back_attempts(x, nat_clock(x->c, dbr->ref.source, dbr->ref.ts_ns), &bad, &good);
             judge_evidence(x, &dbr->ref);
             judge_evidence_flow(x, k);

@@ -259,5 +259,6 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
                 break;
             }
     }
+    d->read_clock = x.read_clock;
     free(x.tl_slot);
 }

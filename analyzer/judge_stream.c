@@ -150,6 +150,7 @@ void judge_stream(struct dctx *x)
     }
     if (ho && !hr) {
         bool closed = k->rst.frame || k->fin[0].frame || k->fin[1].frame;
+        x->read_clock |= !closed;
         judge_evidence(x, &ho->ref);
         judge_evidence_flow(x, k);
         if (closed || x->c->capture_end_ns - ho->ref.ts_ns > 10 * FT_NS_PER_SEC) {

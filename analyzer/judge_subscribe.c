@@ -191,6 +191,7 @@ void judge_subscribe(struct dctx *x)
     }
     {
         int64_t waited = x->c->capture_end_ns - sub->ref.ts_ns;
+        x->read_clock = true;
         snprintf(x->t.v_seconds, sizeof(x->t.v_seconds), "%.0f", (double)waited / 1e9);
         /* Unanswered when the capture ends: pending.  Before the timeout
          * the capture may simply have stopped too early (low confidence). */

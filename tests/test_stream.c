@@ -5,8 +5,9 @@
  * when the evidence is in, again with the previous one on a change, a
  * timer-driven failure with no further packet, retirement freeing the
  * facts, the retired timeline cut to its first and last lines and where
- * each stage passed, and what
- * a direction remembers of its retired facts when it is judged again).
+ * each stage passed, what a direction remembers of its retired facts when
+ * it is judged again, and a partial round renaming a connection once DNS
+ * names its address).
  *
  * Times are milliseconds after T0.  Connection N uses frames N*1000 + x.
  */
@@ -534,6 +535,91 @@ static void test_dns_noise(void)
     corr_free(r.c);
 }
 
+/* a -> b's direction, or NULL. */
+static const struct corr_direction *dir_a_b(const struct correlator *c)
+{
+    for (unsigned i = 0; i < corr_federation_count(c); i++) {
+        const struct corr_federation *f = corr_federation_at(c, i);
+        for (unsigned j = 0; j < f->n_dir; j++)
+            if (strcmp(f->dir[j].from, DOM_A) == 0 && strcmp(f->dir[j].to, DOM_B) == 0)
+                return &f->dir[j];
+    }
+    return NULL;
+}
+
+/* An ok direction whose connection does not move keeps its verdict from
+ * round to round, but a lookup about its receiving domain arriving later
+ * is something its judgement reads: the next round judges it again and
+ * the lookup's lines join its timeline (before the end of the run). */
+static void test_new_lookup_judged_again(void)
+{
+    struct rig r;
+    const struct corr_direction *d;
+    unsigned before;
+    rig_init(&r, NULL);
+    a_to_b(&r, 1, 1000, XMPP_DB_VALID);
+    for (int t = 1450; t <= 9000; t += 50) /* the SYN's timer has fired */
+        tick(&r, t);
+    d = dir_a_b(r.c);
+    CHECK(d != NULL && d->verdict.status == CORR_OK);
+    before = d ? d->n_timeline : 0;
+    lookup(&r, 1, 10000, "_xmpp-server._tcp.b.example.test", DNS_T_SRV, "xmpp.b.example.test");
+    for (int t = 10050; t <= 11000; t += 50)
+        tick(&r, t);
+    d = dir_a_b(r.c);
+    CHECK(d != NULL && d->n_timeline == before + 2); /* the query and the answer */
+    CHECK(count_for(DOM_A, DOM_B) == 1);              /* still ok: not sent again */
+    corr_finish(r.c);
+    corr_free(r.c);
+}
+
+static void busy_rounds(struct corr_config *cfg)
+{
+    cfg->max_lag_ns = 200 * INT64_C(1000000);
+}
+
+/* Rounds are partial once more than 4096 facts are kept (a busy
+ * network's lookups): they read only the new lookups.  A connection
+ * from an address nobody named yet is "[address]"; a DNS answer that
+ * arrives later names the address, and the next partial round must
+ * rename the connection and judge its direction under the new name. */
+static void test_partial_round_renames(void)
+{
+    struct rig r;
+    uint64_t partial;
+    char qname[64];
+    const char *ip_c = "203.0.113.5";
+    rig_init(&r, busy_rounds);
+    for (unsigned i = 0; i < 4200; i++) {
+        snprintf(qname, sizeof(qname), "w%u.web.example", i);
+        lookup(&r, 100 + i, 100 + (int)i / 100, qname, DNS_T_A, "203.0.113.200");
+    }
+    flow(&r, 1, ip_c, 40001, IP_B);
+    tick(&r, 1000);
+    conn_rec(&r, 1, CONN_SYN, 1000, 1, 0, 0, 0);
+    conn_rec(&r, 1, CONN_SYNACK, 1000, 1, 1001, 0, 0);
+    /* an old server: no 'from' on its stream header */
+    xev(&r, 1, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 1002, 1010, NULL, DOM_B, NULL, XMPP_DB_NONE);
+    xev(&r, 1, FT_DIR_RESP, XMPP_EV_STREAM_OPEN, 1003, 1011, DOM_B, NULL, "S1", XMPP_DB_NONE);
+    xev(&r, 1, FT_DIR_RESP, XMPP_EV_FEATURES, 1004, 1012, NULL, NULL, NULL, XMPP_DB_NONE);
+    xev(&r, 1, FT_DIR_ORIG, XMPP_EV_DB_RESULT, 1005, 1013, "c.example.test", DOM_B, NULL, XMPP_DB_NONE);
+    xev(&r, 1, FT_DIR_RESP, XMPP_EV_DB_RESULT, 1100, 1014, DOM_B, "c.example.test", NULL, XMPP_DB_VALID);
+    for (int t = 1150; t <= 2000; t += 50)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->rounds_partial > 0);
+    CHECK(count_for("c.example.test", DOM_B) == 0); /* "[203.0.113.5]" -> b: not sent */
+    partial = corr_stats(r.c)->rounds_partial;
+    lookup(&r, 9000, 2500, "c.example.test", DNS_T_A, ip_c);
+    for (int t = 2550; t <= 3500; t += 50)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->rounds_partial > partial);
+    CHECK(count_for("c.example.test", DOM_B) == 1);
+    if (count_for("c.example.test", DOM_B))
+        CHECK(sent_for("c.example.test", DOM_B, 0)->status == CORR_OK);
+    corr_finish(r.c);
+    corr_free(r.c);
+}
+
 static void tiny_caps(struct corr_config *cfg)
 {
     short_idle(cfg);
@@ -852,6 +938,8 @@ int main(void)
     test_timer_fires_without_packets();
     test_retirement();
     test_dns_noise();
+    test_partial_round_renames();
+    test_new_lookup_judged_again();
     test_federation_cap();
     test_carry_keeps_stages();
     test_carry_new_failure_wins();
