@@ -316,8 +316,12 @@ void carry_settle(struct dctx *x, unsigned filled)
         corr_format(x->t.summary + n, sizeof(x->t.summary) - n, "; it reached the %s stage earlier%s%s%s",
                     fed_stage_name(v->stage), where[0] ? " (" : "", where, where[0] ? ")" : "");
         merge_evidence(v, &k->verdict);
+        if (!x->rule)
+            x->rule = k->verdict.rule; /* inferred then, inferred now */
     } else if (filled & (1u << v->stage)) {
         merge_evidence(v, &k->verdict);
+        if (!x->rule)
+            x->rule = k->verdict.rule;
     }
 }
 
