@@ -818,6 +818,10 @@ static void test_carry_client_leg_retired(void)
         CHECK(d->verdict.status == CORR_OK);
         CHECK(d->verdict.stage == STAGE_SUBSCRIBE);
         CHECK(d->stages[STAGE_SUBSCRIBE] == STAGE_OK);
+        /* the subscribe stage was inferred from the client leg: the
+         * verdict that rests on it says so, with the rule */
+        CHECK(d->verdict.inferred);
+        CHECK(d->verdict.rule != NULL && strcmp(d->verdict.rule, "c2s-subscribed") == 0);
     }
     corr_finish(r.c);
     corr_free(r.c);
