@@ -403,6 +403,16 @@ bool identity_c2s_domain(const struct cconn *k, char *out, size_t len)
     return out[0] != '\0';
 }
 
+bool identity_c2s_subscribe_to(const struct cconn *k, unsigned e, const char *user, char *to, size_t len)
+{
+    const struct cev *v = &k->ev[e];
+    if (v->type != CEV_STANZA || v->dir != FT_DIR_ORIG || v->flags != XMPP_STANZA_PRESENCE ||
+        v->sub != XMPP_PRES_SUBSCRIBE)
+        return false;
+    corr_jid_domain(v->to, to, len);
+    return to[0] && strcasecmp(to, user) != 0;
+}
+
 /* Which domain of a federation is ours: -d first, then the side whose
  * server sits on a private address (behind the NAT), then the side whose
  * DNS lookups the capture shows. */

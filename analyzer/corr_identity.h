@@ -52,5 +52,9 @@ void identity_name_endpoint(char *out, size_t len, const struct ft_addr *a);
 void identity_index_lookups(struct correlator *c);
 /* The domain a client connection serves. */
 bool identity_c2s_domain(const struct cconn *k, char *out, size_t len);
+/* The domain event e of client connection k (serving `user`) asks for a
+ * subscription, into to: false unless e is a subscribe the client sent to
+ * a user of another domain. */
+bool identity_c2s_subscribe_to(const struct cconn *k, unsigned e, const char *user, char *to, size_t len);
 
 #endif

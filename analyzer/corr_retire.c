@@ -65,12 +65,7 @@ static void mark_c2s_freed(struct correlator *c, const struct cconn *k)
     if (!identity_c2s_domain(k, user, sizeof(user)))
         return;
     for (unsigned e = 0; e < k->nev; e++) {
-        const struct cev *v = &k->ev[e];
-        if (v->type != CEV_STANZA || v->dir != FT_DIR_ORIG || v->flags != XMPP_STANZA_PRESENCE ||
-            v->sub != XMPP_PRES_SUBSCRIBE)
-            continue;
-        corr_jid_domain(v->to, to, sizeof(to));
-        if (!to[0] || strcasecmp(to, user) == 0)
+        if (!identity_c2s_subscribe_to(k, e, user, to, sizeof(to)))
             continue;
         mark_freed(c, user, to);
         mark_freed(c, to, user);

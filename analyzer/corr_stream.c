@@ -347,15 +347,9 @@ static void touch_directions(struct correlator *c, struct touched *t)
         const struct cconn *k = c->conns[i];
         if (!k->c2s || !k->has_joins || !identity_c2s_domain(k, from, sizeof(from)))
             continue;
-        for (unsigned e = 0; e < k->nev; e++) {
-            const struct cev *v = &k->ev[e];
-            if (v->type != CEV_STANZA || v->dir != FT_DIR_ORIG || v->flags != XMPP_STANZA_PRESENCE ||
-                v->sub != XMPP_PRES_SUBSCRIBE)
-                continue;
-            corr_jid_domain(v->to, to, sizeof(to));
-            if (to[0] && strcasecmp(to, from) != 0)
+        for (unsigned e = 0; e < k->nev; e++)
+            if (identity_c2s_subscribe_to(k, e, from, to, sizeof(to)))
                 touch(c, t, from, to, k->changed_seq, true);
-        }
     }
 }
 

@@ -181,34 +181,6 @@ if grep -q '\\x0aF00000000 a.example <-> b.example OK\\u202e\\u009b\\u2028\\u206
 # A writer feeds a capture through a pipe: the first half, then it waits
 # for a go file, then the rest.  fedtrace reads -r - and is signalled while
 # it waits for the second half.
-feed() { # PCAP GOFILE: writes to stdout
-    "$PY" -c '
-import os, sys, time
-data = open(sys.argv[1], "rb").read()
-half = 24 + (len(data) - 24) // 2
-# cut at a record boundary
-off = 24
-while off < half:
-    off += 16 + int.from_bytes(data[off + 8:off + 12], "little")
-sys.stdout.buffer.write(data[:off]); sys.stdout.flush()
-for _ in range(1200):
-    if os.path.exists(sys.argv[2]): break
-    time.sleep(0.05)
-try:
-    sys.stdout.buffer.write(data[off:]); sys.stdout.flush()
-except BrokenPipeError:  # fedtrace was stopped before the end: expected
-    os._exit(0)
-' "$1" "$2"
-}
-handlers_ready() { # PID: SIGINT caught (handler installed); waits up to 20 s
-    # (a loaded machine once took more than 5 s to get there)
-    for _ in $(seq 400); do
-        m=$(awk '/^SigCgt/ {print $2}' "/proc/$1/status" 2>/dev/null)
-        [ -n "$m" ] && [ $(( 0x$m & 2 )) -ne 0 ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
 half_bytes() { # PCAP: bytes feed() writes before it waits (a record boundary)
     "$PY" -c '
 import sys
@@ -219,6 +191,30 @@ while off < half:
     off += 16 + int.from_bytes(data[off + 8:off + 12], "little")
 print(off)
 ' "$1"
+}
+feed() { # PCAP GOFILE: writes to stdout (the first half_bytes, then the rest)
+    "$PY" -c '
+import os, sys, time
+data = open(sys.argv[1], "rb").read()
+off = int(sys.argv[3])
+sys.stdout.buffer.write(data[:off]); sys.stdout.flush()
+for _ in range(1200):
+    if os.path.exists(sys.argv[2]): break
+    time.sleep(0.05)
+try:
+    sys.stdout.buffer.write(data[off:]); sys.stdout.flush()
+except BrokenPipeError:  # fedtrace was stopped before the end: expected
+    os._exit(0)
+' "$1" "$2" "$(half_bytes "$1")"
+}
+handlers_ready() { # PID: SIGINT caught (handler installed); waits up to 20 s
+    # (a loaded machine once took more than 5 s to get there)
+    for _ in $(seq 400); do
+        m=$(awk '/^SigCgt/ {print $2}' "/proc/$1/status" 2>/dev/null)
+        [ -n "$m" ] && [ $(( 0x$m & 2 )) -ne 0 ] && return 0
+        sleep 0.05
+    done
+    return 1
 }
 read_at_least() { # PID BYTES: the process has read that much (any load; up to 20 s)
     for _ in $(seq 400); do
