@@ -62,6 +62,9 @@ struct dctx {
 void judge_evidence(struct dctx *x, const struct frame_ref *r);
 void judge_evidence_flow(struct dctx *x, const struct cconn *k);
 void judge_evidence_dns(struct dctx *x, const struct clookup *l);
+/* The same by id (a carried verdict's flows and lookups). */
+void judge_evidence_flow_id(struct dctx *x, uint64_t flow_id);
+void judge_evidence_dns_id(struct dctx *x, uint64_t dns_id);
 void judge_note(struct dctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records the stage result; the first failure decides the verdict. */
 void judge_stage_set(struct dctx *x, enum fed_stage st, enum corr_stage_status s, enum verdict_code code,

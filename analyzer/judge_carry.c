@@ -208,29 +208,16 @@ unsigned carry_fill_stages(struct dctx *x)
     return filled;
 }
 
-static void merge_evidence(struct corr_verdict *v, const struct corr_verdict *from)
+/* The carried verdict's evidence joins the verdict's (no repeats, the
+ * verdict's caps): the judges' own evidence adders do it. */
+static void merge_evidence(struct dctx *x, const struct corr_verdict *from)
 {
-    for (unsigned i = 0; i < from->n_evidence; i++) {
-        bool have = false;
-        for (unsigned j = 0; j < v->n_evidence; j++)
-            have |= v->evidence_refs[j].frame == from->evidence_refs[i].frame;
-        if (!have && v->n_evidence < 16)
-            v->evidence_refs[v->n_evidence++] = from->evidence_refs[i];
-    }
-    for (unsigned i = 0; i < from->n_flows; i++) {
-        bool have = false;
-        for (unsigned j = 0; j < v->n_flows; j++)
-            have |= v->evidence_flows[j] == from->evidence_flows[i];
-        if (!have && v->n_flows < 8)
-            v->evidence_flows[v->n_flows++] = from->evidence_flows[i];
-    }
-    for (unsigned i = 0; i < from->n_dns; i++) {
-        bool have = false;
-        for (unsigned j = 0; j < v->n_dns; j++)
-            have |= v->evidence_dns[j] == from->evidence_dns[i];
-        if (!have && v->n_dns < 8)
-            v->evidence_dns[v->n_dns++] = from->evidence_dns[i];
-    }
+    for (unsigned i = 0; i < from->n_evidence; i++)
+        judge_evidence(x, &from->evidence_refs[i]);
+    for (unsigned i = 0; i < from->n_flows; i++)
+        judge_evidence_flow_id(x, from->evidence_flows[i]);
+    for (unsigned i = 0; i < from->n_dns; i++)
+        judge_evidence_dns_id(x, from->evidence_dns[i]);
 }
 
 /* The earlier verdict stands: status, stage, code, summary, advice
@@ -273,7 +260,7 @@ static void restore(struct dctx *x, struct corr_carry *k)
     v->decrypted = k->verdict.decrypted;
     x->rule = k->verdict.rule;
     v->n_evidence = v->n_flows = v->n_dns = 0;
-    merge_evidence(v, &k->verdict);
+    merge_evidence(x, &k->verdict);
     corr_copy(x->t.summary, sizeof(x->t.summary), k->verdict.summary);
     for (unsigned i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         corr_copy(vars[i].dst, vars[i].len, vars[i].src); /* NULL: "" */
@@ -315,11 +302,11 @@ void carry_settle(struct dctx *x, unsigned filled)
         seen_str(&k->seen[v->stage], where, sizeof(where));
         corr_format(x->t.summary + n, sizeof(x->t.summary) - n, "; it reached the %s stage earlier%s%s%s",
                     fed_stage_name(v->stage), where[0] ? " (" : "", where, where[0] ? ")" : "");
-        merge_evidence(v, &k->verdict);
+        merge_evidence(x, &k->verdict);
         if (!x->rule)
             x->rule = k->verdict.rule; /* inferred then, inferred now */
     } else if (filled & (1u << v->stage)) {
-        merge_evidence(v, &k->verdict);
+        merge_evidence(x, &k->verdict);
         if (!x->rule)
             x->rule = k->verdict.rule;
     }

@@ -25,28 +25,36 @@ void judge_evidence(struct dctx *x, const struct frame_ref *r)
     }
 }
 
-void judge_evidence_flow(struct dctx *x, const struct cconn *k)
+void judge_evidence_flow_id(struct dctx *x, uint64_t flow_id)
 {
     struct corr_verdict *v = &x->d->verdict;
-    if (!k)
-        return;
     for (unsigned i = 0; i < v->n_flows; i++)
-        if (v->evidence_flows[i] == k->flow_id)
+        if (v->evidence_flows[i] == flow_id)
             return;
     if (v->n_flows < 8)
-        v->evidence_flows[v->n_flows++] = k->flow_id;
+        v->evidence_flows[v->n_flows++] = flow_id;
+}
+
+void judge_evidence_flow(struct dctx *x, const struct cconn *k)
+{
+    if (k)
+        judge_evidence_flow_id(x, k->flow_id);
+}
+
+void judge_evidence_dns_id(struct dctx *x, uint64_t dns_id)
+{
+    struct corr_verdict *v = &x->d->verdict;
+    for (unsigned i = 0; i < v->n_dns; i++)
+        if (v->evidence_dns[i] == dns_id)
+            return;
+    if (v->n_dns < 8)
+        v->evidence_dns[v->n_dns++] = dns_id;
 }
 
 void judge_evidence_dns(struct dctx *x, const struct clookup *l)
 {
-    struct corr_verdict *v = &x->d->verdict;
-    for (unsigned i = 0; i < v->n_dns; i++)
-        if (v->evidence_dns[i] == l->id)
-            return;
-    if (v->n_dns < 8)
-        v->evidence_dns[v->n_dns++] = l->id;
+    judge_evidence_dns_id(x, l->id);
 }
-
 
 void judge_note(struct dctx *x, const char *fmt, ...)
 {
