@@ -196,6 +196,7 @@ struct corr_dir_text {
     char v_ip[80], v_port[8], v_peer[80], v_public[80];
     char v_private[80], v_qname[300], v_resolver[80];
     char v_cond[64], v_text[200], v_alert[64], v_n[16], v_seconds[24];
+    char v_server[300];         /* the domain whose server the advice names */
 };
 
 struct corr_federation {

@@ -193,7 +193,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         judge_note(&x, "CAP-BAD-CSUM: bad TCP checksums (NIC offload on the capture host); ignored");
     v->vars.server = NULL;
     if (v->status == CORR_FAILED)
-        v->vars.server = fill_advice_values(&x);
+        corr_copy(x.t.v_server, sizeof(x.t.v_server), fill_advice_values(&x));
     /* Placeholder values for the advice. */
     v->vars.from = d->from;
     v->vars.to = d->to;
@@ -202,7 +202,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
     {
         /* Every string of the verdict moves from the judges' scratch text
          * into one block the direction owns, sized to what was written. */
-        struct text_move m[STAGE_COUNT + 17];
+        struct text_move m[STAGE_COUNT + 18];
         unsigned n = 0;
         size_t total = 0;
         char *p;
@@ -223,6 +223,9 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         m[n++] = (struct text_move){ &v->vars.alert, x.t.v_alert, true };
         m[n++] = (struct text_move){ &v->vars.n, x.t.v_n, true };
         m[n++] = (struct text_move){ &v->vars.seconds, x.t.v_seconds, true };
+        /* a copy: the federation's names may be replaced after this
+         * judgement, while the advice is rendered when it is written */
+        m[n++] = (struct text_move){ &v->vars.server, x.t.v_server, true };
         for (unsigned i = 0; i < n; i++)
             total += strlen(m[i].src) + 1;
         free(d->text);
