@@ -7,7 +7,8 @@
  * facts, the retired timeline cut to its first and last lines and where
  * each stage passed, what a direction remembers of its retired facts when
  * it is judged again, and a partial round renaming a connection once DNS
- * names its address).
+ * names its address, and an advice still naming its domain after the
+ * interned names are rebuilt).
  *
  * Times are milliseconds after T0.  Connection N uses frames N*1000 + x.
  */
@@ -935,6 +936,73 @@ static void test_retired_sink_and_revived_pair(void)
     corr_free(r.c);
 }
 
+/* The interned domain names are rebuilt once they far outnumber the
+ * federations kept (thousands of pairs came and were released).  A
+ * failed verdict judged before that still names its own domain in the
+ * advice ("<inside address of a.example.test's server>"): the advice
+ * holds a copy, not a pointer into the old names. */
+static void test_advice_survives_names_rebuild(void)
+{
+    struct rig r;
+    const struct corr_direction *d;
+    char out[256];
+    rig_init(&r, short_idle);
+    nreleased = 0;
+    corr_set_retired_sink(r.c, on_retired, NULL);
+    a_to_b(&r, 1, 1000, XMPP_DB_INVALID); /* failed, its connection stays open */
+    for (unsigned i = 0; i < 2400; i++) {
+        struct flow_info fi;
+        struct conn_record rec;
+        struct xmpp_event ev;
+        char from[40], to[40];
+        int ms = 2000 + (int)i * 5;
+        unsigned id = 100 + i;
+        snprintf(from, sizeof(from), "p%u.example.test", i);
+        snprintf(to, sizeof(to), "q%u.example.test", i);
+        memset(&fi, 0, sizeof(fi));
+        fi.flow_id = id;
+        fi.proto = 6;
+        fi.addr[0] = ip("203.0.113.10");
+        fi.addr[1] = ip("203.0.113.20");
+        fi.port[0] = (uint16_t)(20000 + i);
+        fi.port[1] = 5269;
+        fi.app = APP_XMPP;
+        tick(&r, ms);
+        memset(&ev, 0, sizeof(ev));
+        ev.type = XMPP_EV_STREAM_OPEN;
+        ev.dir = FT_DIR_ORIG;
+        ev.meta.frame = ev.meta.src_frame = id * 10;
+        ev.meta.ts_ns = MS(ms);
+        ev.meta.flow_id = id;
+        ev.from = from;
+        ev.to = to;
+        ev.version = "1.0";
+        ev.stream_ns = "http://etherx.jabber.org/streams";
+        ev.stream_ns_ok = true;
+        ev.content_ns = "jabber:server";
+        fact_emit_xmpp(&r.sink, &fi, &ev);
+        memset(&rec, 0, sizeof(rec));
+        rec.phase = CONN_END;
+        rec.end_reason = FLOW_END_TIMEOUT;
+        rec.info = fi;
+        rec.rtt_ns = -1;
+        rec.first_ns = rec.last_ns = MS(ms);
+        rec.first_frame = rec.last_frame = id * 10;
+        fact_emit_conn(&r.sink, &rec);
+    }
+    for (int t = 14100; t <= 28000; t += 100) /* before the dialback timer judges a -> b again */
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->federations_released >= 2000);
+    d = dir_of(r.c, DOM_A, DOM_B);
+    CHECK(d && d->verdict.status == CORR_FAILED && d->verdict.vars.server);
+    if (d && d->verdict.vars.server) {
+        verdict_render("{private_ip}", &d->verdict.vars, out, sizeof(out));
+        CHECK(strcmp(out, "<inside address of " DOM_A "'s server>") == 0);
+    }
+    corr_finish(r.c);
+    corr_free(r.c);
+}
+
 int main(void)
 {
     test_decided_when_evidence_in();
@@ -952,5 +1020,6 @@ int main(void)
     test_carry_client_leg_retired();
     test_silent_connection_named_by_trigger();
     test_retired_sink_and_revived_pair();
+    test_advice_survives_names_rebuild();
     return check_summary("test_stream");
 }
