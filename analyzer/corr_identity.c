@@ -142,6 +142,8 @@ const struct ft_addr *identity_book_addr(const struct correlator *c, const char 
 bool corr_srv_domain(const char *qname, char *out, size_t len)
 {
     static const char *const prefixes[] = { "_xmpp-server._tcp.", "_xmpps-server._tcp.", NULL };
+    if (!qname || qname[0] != '_')
+        return false; /* most names asked are not SRV owner names: no prefix test */
     for (int i = 0; prefixes[i]; i++) {
         size_t n = strlen(prefixes[i]);
         if (strncasecmp(qname, prefixes[i], n) == 0 && qname[n]) {
