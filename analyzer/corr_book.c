@@ -28,7 +28,12 @@ void book_layer_free(struct book_layer *b)
 
 const struct book_entry *book_layer_find(const struct book_layer *b, const struct ft_addr *a)
 {
-    uint32_t h = corr_index_first(&b->addr_ix, a, sizeof(*a));
+    return book_layer_find_h(b, a, corr_index_hash(a, sizeof(*a)));
+}
+
+const struct book_entry *book_layer_find_h(const struct book_layer *b, const struct ft_addr *a, uint64_t ah)
+{
+    uint32_t h = corr_index_first_h(&b->addr_ix, a, sizeof(*a), ah);
     return h ? &b->e[corr_index_val(&b->addr_ix, h)->a] : NULL;
 }
 
@@ -46,7 +51,13 @@ static char *name_copy(const char *domain)
 
 bool book_layer_add(struct book_layer *b, const struct ft_addr *a, const char *domain, uint8_t strength)
 {
-    uint32_t h = corr_index_first(&b->addr_ix, a, sizeof(*a));
+    return book_layer_add_h(b, a, corr_index_hash(a, sizeof(*a)), domain, strength);
+}
+
+bool book_layer_add_h(struct book_layer *b, const struct ft_addr *a, uint64_t ah, const char *domain,
+                      uint8_t strength)
+{
+    uint32_t h = corr_index_first_h(&b->addr_ix, a, sizeof(*a), ah);
     char *copy;
     if (h) {
         uint32_t i = corr_index_val(&b->addr_ix, h)->a;
@@ -63,7 +74,7 @@ bool book_layer_add(struct book_layer *b, const struct ft_addr *a, const char *d
         return false;
     if (!(copy = name_copy(domain)))
         return false;
-    if (!corr_index_add(&b->addr_ix, a, sizeof(*a), b->n, 0)) {
+    if (!corr_index_add_h(&b->addr_ix, a, sizeof(*a), ah, b->n, 0)) {
         free(copy);
         return false;
     }

@@ -39,5 +39,10 @@ void book_layer_free(struct book_layer *b);
 bool book_layer_add(struct book_layer *b, const struct ft_addr *a, const char *domain, uint8_t strength);
 /* The entry of address a, or NULL. */
 const struct book_entry *book_layer_find(const struct book_layer *b, const struct ft_addr *a);
+/* book_layer_find with h = corr_index_hash(a, sizeof(*a)) given. */
+const struct book_entry *book_layer_find_h(const struct book_layer *b, const struct ft_addr *a, uint64_t h);
+/* book_layer_add with h = corr_index_hash(a, sizeof(*a)) given. */
+bool book_layer_add_h(struct book_layer *b, const struct ft_addr *a, uint64_t h, const char *domain,
+                      uint8_t strength);
 
 #endif

@@ -20,31 +20,32 @@
 /* How long an unclaimed lookup waits for something to claim it. */
 #define NOISE_WINDOW_NS (INT64_C(10) * 1000000000)
 
-static bool named_domain(const struct corr_index *domains, const char *name)
+/* Whether name is an SRV target or a domain the correlator named: one
+ * key and one hash serve both indexes. */
+static bool known_name(const struct correlator *c, const struct corr_index *domains, const char *name)
 {
     char key[STR_CAP];
-    return name && *name && corr_index_first(domains, key, corr_index_key1(key, sizeof(key), name)) != 0;
-}
-
-static bool srv_target(const struct correlator *c, const char *name)
-{
-    char key[STR_CAP];
-    return name && *name && corr_index_first(&c->srv_target_ix, key, corr_index_key1(key, sizeof(key), name)) != 0;
+    size_t n;
+    uint64_t h;
+    if (!name || !*name)
+        return false;
+    n = corr_index_key1(key, sizeof(key), name);
+    h = corr_index_hash(key, n);
+    return corr_index_first_h(&c->srv_target_ix, key, n, h) != 0 || corr_index_first_h(domains, key, n, h) != 0;
 }
 
 static bool claimed(const struct correlator *c, const struct corr_index *domains, const struct corr_index *addrs,
                     const struct clookup *l)
 {
     char dom[STR_CAP];
-    if (corr_srv_domain(l->qname, dom, sizeof(dom)) || srv_target(c, l->qname) || named_domain(domains, l->qname))
+    if (corr_srv_domain(l->qname, dom, sizeof(dom)) || known_name(c, domains, l->qname))
         return true;
     if (identity_book_domain(c, &l->client))
         return true;
     for (unsigned k = 0; k < l->nans; k++) {
         /* Answers mostly repeat the previous one's name: asked once. */
         bool same = k && l->ans[k].name && l->ans[k - 1].name && strcmp(l->ans[k].name, l->ans[k - 1].name) == 0;
-        if ((!same && (srv_target(c, l->ans[k].name) || named_domain(domains, l->ans[k].name))) ||
-            srv_target(c, l->ans[k].target) || named_domain(domains, l->ans[k].target))
+        if ((!same && known_name(c, domains, l->ans[k].name)) || known_name(c, domains, l->ans[k].target))
             return true;
         if ((l->ans[k].type == DNS_T_A || l->ans[k].type == DNS_T_AAAA) &&
             corr_index_first(addrs, &l->ans[k].addr, sizeof(l->ans[k].addr)))

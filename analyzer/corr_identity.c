@@ -76,14 +76,6 @@ static void book_add(struct correlator *c, const struct ft_addr *a, const char *
     book_layer_add(&c->book, a, domain, strength);
 }
 
-/* What a DNS answer says about an address. */
-static void book_add_dns(struct correlator *c, const struct ft_addr *a, const char *domain)
-{
-    if (!domain || !*domain || !a->family)
-        return;
-    book_layer_add(&c->dns_book, a, domain, 1);
-}
-
 void identity_book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength)
 {
     book_add(c, a, domain, strength);
@@ -154,23 +146,75 @@ bool corr_srv_domain(const char *qname, char *out, size_t len)
     return false;
 }
 
-/* The domain a host name serves for s2s according to the SRV answers seen
- * (target -> domain), or NULL. */
-bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len)
+/* The domain the host whose lowercased name is key (n bytes, hash h)
+ * serves for s2s according to the SRV answers seen, into out; false if
+ * none. */
+static bool srv_domain_of_key(const struct correlator *c, const char *key, size_t n, uint64_t h, char *out,
+                              size_t len)
 {
-    char key[STR_CAP];
-    size_t n = corr_index_key1(key, sizeof(key), host); /* no separator */
-    for (uint32_t h = corr_index_first(&c->srv_target_ix, key, n); h; h = corr_index_next(&c->srv_target_ix, h)) {
-        const struct clookup *l = c->lookups[corr_index_val(&c->srv_target_ix, h)->a];
+    for (uint32_t v = corr_index_first_h(&c->srv_target_ix, key, n, h); v;
+         v = corr_index_next(&c->srv_target_ix, v)) {
+        const struct clookup *l = c->lookups[corr_index_val(&c->srv_target_ix, v)->a];
         if (l) /* the first still kept */
             return corr_srv_domain(l->qname, out, len);
     }
     return false;
 }
 
+/* The domain a host name serves for s2s according to the SRV answers seen
+ * (target -> domain), or NULL. */
+bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len)
+{
+    char key[STR_CAP];
+    size_t n = corr_index_key1(key, sizeof(key), host); /* no separator */
+    return srv_domain_of_key(c, key, n, corr_index_hash(key, n), out, len);
+}
+
+/* What lookup i's A/AAAA answers say: each address joins the answer
+ * address index and, in the DNS layer of the book, serves the domain
+ * whose SRV target the answer names, or else (an A/AAAA lookup) the name
+ * asked.  One hash per address serves both.  When qknown, the caller
+ * already asked for the name asked: qdom is the domain it is an SRV
+ * target of (NULL if none). */
+static void learn_answers(struct correlator *c, unsigned i, bool qknown, const char *qdom)
+{
+    const struct clookup *l = c->lookups[i];
+    char dom[STR_CAP];
+    const char *named = NULL, *tdom = NULL; /* the answer name `tdom` was found for */
+    bool a_lookup = l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA;
+    for (unsigned k = 0; k < l->nans; k++) {
+        const struct ft_addr *addr = &l->ans[k].addr;
+        const char *domain;
+        uint64_t ah;
+        if (l->ans[k].type != DNS_T_A && l->ans[k].type != DNS_T_AAAA)
+            continue;
+        ah = corr_index_hash(addr, sizeof(*addr));
+        corr_index_add_h(&c->ans_addr_ix, addr, sizeof(*addr), ah, i, 0);
+        if (!l->ans[k].name)
+            continue;
+        /* The answers of a lookup mostly share one name, mostly the one
+         * asked: ask once. */
+        if (!named || strcmp(named, l->ans[k].name) != 0) {
+            named = l->ans[k].name;
+            if (qknown && strcmp(named, l->qname) == 0) {
+                tdom = qdom;
+            } else {
+                char key[STR_CAP];
+                size_t n = corr_index_key1(key, sizeof(key), named);
+                tdom = srv_domain_of_key(c, key, n, corr_index_hash(key, n), dom, sizeof(dom)) ? dom : NULL;
+            }
+        }
+        domain = tdom ? tdom : a_lookup ? l->qname : NULL;
+        if (domain && *domain && addr->family)
+            book_layer_add_h(&c->dns_book, addr, ah, domain, 1);
+    }
+}
+
 /* The lookup joins: SRV target -> the lookup that named it (first wins),
  * and domain -> the lookups about it (its SRV, its address, the address
- * of its SRV target), each in capture order. */
+ * of its SRV target), each in capture order; and what their answers say
+ * about addresses (the book's DNS layer: A/AAAA of an SRV target, or of
+ * the bare domain as a fallback).  Each new lookup is read once. */
 void identity_index_lookups(struct correlator *c)
 {
     char key[STR_CAP], d[STR_CAP], t[STR_CAP];
@@ -185,25 +229,33 @@ void identity_index_lookups(struct correlator *c)
     }
     for (unsigned i = c->lookups_indexed; i < c->nlookups; i++) {
         const struct clookup *l = c->lookups[i];
-        size_t n;
+        size_t n = 0;
+        uint64_t h = 0, ch;
+        bool srv, target = false;
         if (!l)
             continue;
-        if (!corr_index_first(&c->client_ix, &l->client, sizeof(l->client)) &&
+        ch = corr_index_hash(&l->client, sizeof(l->client));
+        if (!corr_index_first_h(&c->client_ix, &l->client, sizeof(l->client), ch) &&
             corr_grow((void **)&c->clients, &c->capclients, c->nclients + 1, sizeof(*c->clients)) &&
-            corr_index_add(&c->client_ix, &l->client, sizeof(l->client), i, 0))
+            corr_index_add_h(&c->client_ix, &l->client, sizeof(l->client), ch, i, 0))
             c->clients[c->nclients++] = l->client;
-        for (unsigned k = 0; k < l->nans; k++)
-            if (l->ans[k].type == DNS_T_A || l->ans[k].type == DNS_T_AAAA)
-                corr_index_add(&c->ans_addr_ix, &l->ans[k].addr, sizeof(l->ans[k].addr), i, 0);
-        if (corr_srv_domain(l->qname, d, sizeof(d))) {
+        srv = corr_srv_domain(l->qname, d, sizeof(d));
+        if (!srv && (l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA)) {
+            n = corr_index_key1(key, sizeof(key), l->qname);
+            h = corr_index_hash(key, n);
+            target = srv_domain_of_key(c, key, n, h, t, sizeof(t));
+            learn_answers(c, i, true, target ? t : NULL);
+        } else {
+            learn_answers(c, i, false, NULL);
+        }
+        if (srv) {
             corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), d), i, 0);
             continue;
         }
         if (l->qtype != DNS_T_A && l->qtype != DNS_T_AAAA)
             continue;
-        n = corr_index_key1(key, sizeof(key), l->qname);
-        corr_index_add(&c->lookup_dom_ix, key, n, i, 0);
-        if (identity_srv_domain_of_target(c, l->qname, t, sizeof(t)) && strcasecmp(t, l->qname) != 0)
+        corr_index_add_h(&c->lookup_dom_ix, key, n, h, i, 0);
+        if (target && strcasecmp(t, l->qname) != 0)
             corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), t), i, 0);
     }
 }
@@ -239,35 +291,6 @@ void identity_learn_addresses(struct correlator *c)
         char dom[STR_CAP];
         if (k->c2s && identity_c2s_domain(k, dom, sizeof(dom)))
             book_add(c, &k->addr[FT_DIR_RESP], dom, 1);
-    }
-}
-
-/* DNS: A/AAAA of an SRV target, or of the bare domain (fallback), for
- * the lookups not yet in the DNS layer. */
-void identity_learn_dns(struct correlator *c)
-{
-    for (unsigned i = c->lookups_indexed; i < c->nlookups; i++) {
-        const struct clookup *l = c->lookups[i];
-        char dom[STR_CAP];
-        const char *named = NULL; /* the answer name `target` was found for */
-        bool target = false;
-        if (!l)
-            continue;
-        for (unsigned k = 0; k < l->nans; k++) {
-            if (l->ans[k].type != DNS_T_A && l->ans[k].type != DNS_T_AAAA)
-                continue;
-            if (!l->ans[k].name)
-                continue;
-            /* The answers of a lookup mostly share one name: ask once. */
-            if (!named || strcmp(named, l->ans[k].name) != 0) {
-                named = l->ans[k].name;
-                target = identity_srv_domain_of_target(c, named, dom, sizeof(dom));
-            }
-            if (target)
-                book_add_dns(c, &l->ans[k].addr, dom);
-            else if (l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA)
-                book_add_dns(c, &l->ans[k].addr, l->qname);
-        }
     }
 }
 

@@ -11,9 +11,6 @@
 void identity_classify(struct correlator *c);
 /* What the connections say about their addresses (the book's first layer). */
 void identity_learn_addresses(struct correlator *c);
-/* What the lookups not yet read say (the DNS layer; after
- * identity_index_lookups). */
-void identity_learn_dns(struct correlator *c);
 void identity_name_domains(struct correlator *c);
 /* corr_trigger.c: a connection that said nothing, from an address serving
  * several domains, is named after the client stanza that opened it (run
@@ -48,7 +45,8 @@ void identity_name_by_lookups(struct correlator *c);
 /* "[192.0.2.1]": the name of an endpoint whose domain is unknown. */
 void identity_name_endpoint(char *out, size_t len, const struct ft_addr *a);
 /* Grows the SRV-target, domain -> lookups, answer address and client
- * joins with the lookups not yet read (lookups_indexed on). */
+ * joins, and the book's DNS layer, with the lookups not yet read
+ * (lookups_indexed on). */
 void identity_index_lookups(struct correlator *c);
 /* The domain a client connection serves. */
 bool identity_c2s_domain(const struct cconn *k, char *out, size_t len);

@@ -103,9 +103,18 @@ static struct corr_index_key *find_key(const struct corr_index *ix, const void *
     return NULL;
 }
 
+uint64_t corr_index_hash(const void *key, size_t len)
+{
+    return hash_bytes(key, len);
+}
+
 bool corr_index_add(struct corr_index *ix, const void *key, size_t len, uint32_t a, uint32_t b)
 {
-    uint64_t h = hash_bytes(key, len);
+    return corr_index_add_h(ix, key, len, hash_bytes(key, len), a, b);
+}
+
+bool corr_index_add_h(struct corr_index *ix, const void *key, size_t len, uint64_t h, uint32_t a, uint32_t b)
+{
     struct corr_index_key *n = find_key(ix, key, len, h);
     struct corr_index_val *v;
     if (!reserve((void **)&ix->vals, &ix->capvals, ix->nvals + 1, sizeof(*ix->vals)))
@@ -160,6 +169,17 @@ struct corr_index_key *corr_index_key_node(struct corr_index *ix, const void *ke
 uint32_t corr_index_first(const struct corr_index *ix, const void *key, size_t len)
 {
     const struct corr_index_key *n = find_key(ix, key, len, hash_bytes(key, len));
+    return n ? n->first : 0;
+}
+
+struct corr_index_key *corr_index_find_h(struct corr_index *ix, const void *key, size_t len, uint64_t h)
+{
+    return find_key(ix, key, len, h);
+}
+
+uint32_t corr_index_first_h(const struct corr_index *ix, const void *key, size_t len, uint64_t h)
+{
+    const struct corr_index_key *n = find_key(ix, key, len, h);
     return n ? n->first : 0;
 }
 

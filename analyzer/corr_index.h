@@ -55,6 +55,16 @@ static inline struct corr_index_val *corr_index_val(const struct corr_index *ix,
     return &ix->vals[h - 1];
 }
 
+/* The hash the index keys bytes by: computed once, it serves every index
+ * the same key is looked up or added in (the _h calls below). */
+uint64_t corr_index_hash(const void *key, size_t len);
+/* corr_index_add with h = corr_index_hash(key, len) given. */
+bool corr_index_add_h(struct corr_index *ix, const void *key, size_t len, uint64_t h, uint32_t a, uint32_t b);
+/* corr_index_first with h = corr_index_hash(key, len) given. */
+uint32_t corr_index_first_h(const struct corr_index *ix, const void *key, size_t len, uint64_t h);
+/* corr_index_key_node with h = corr_index_hash(key, len) given. */
+struct corr_index_key *corr_index_find_h(struct corr_index *ix, const void *key, size_t len, uint64_t h);
+
 /* Builds a lowercased into buf (cut to len); returns its length. */
 size_t corr_index_key1(char *buf, size_t len, const char *a);
 /* Builds "a\x01b" lowercased into buf (cut to len); returns its length. */

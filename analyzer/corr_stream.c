@@ -615,7 +615,6 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
     nat_estimate_clocks(c);
     identity_pair_nat(c);
     identity_index_lookups(c);
-    identity_learn_dns(c);
     identity_learn_addresses(c);
     identity_pair_lookups(c);
     identity_name_by_lookups(c);
