@@ -81,6 +81,8 @@ unsigned dns_noise_mark(struct correlator *c, int64_t now)
         c->noise_names_done = 0;
         c->noise_names_epoch = c->names_epoch;
     }
+    /* sized once for the names it will hold (no memory: the adds grow it) */
+    (void)corr_index_reserve(&c->noise_names_ix, c->nnames - c->noise_names_done, 0);
     for (; c->noise_names_done < c->nnames; c->noise_names_done++) {
         const char *n = c->names[c->noise_names_done];
         if (!corr_index_add(&c->noise_names_ix, key, corr_index_key1(key, sizeof(key), n), c->noise_names_done, 0))
@@ -88,6 +90,7 @@ unsigned dns_noise_mark(struct correlator *c, int64_t now)
     }
     domains = &c->noise_names_ix;
     corr_index_init(&addrs);
+    (void)corr_index_reserve(&addrs, 2 * c->nconns, (size_t)2 * c->nconns * sizeof(struct ft_addr));
     for (unsigned i = 0; i < c->nconns; i++)
         for (int s = 0; s < 2; s++)
             if (!corr_index_add(&addrs, &c->conns[i]->addr[s], sizeof(c->conns[i]->addr[s]), i, 0))

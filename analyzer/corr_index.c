@@ -91,6 +91,29 @@ static bool reserve(void **arr, uint32_t *cap, uint32_t need, size_t elem)
     return true;
 }
 
+bool corr_index_reserve(struct corr_index *ix, uint32_t n, size_t nbytes)
+{
+    uint32_t nb = ix->nbuckets ? ix->nbuckets : 256;
+    if (n > UINT32_MAX / 2 - ix->nvals || nbytes > UINT32_MAX - ix->narena)
+        return false;
+    if (!reserve((void **)&ix->vals, &ix->capvals, ix->nvals + n, sizeof(*ix->vals)) ||
+        !reserve((void **)&ix->keys, &ix->capkeys, ix->nkeys + n, sizeof(*ix->keys)))
+        return false;
+    if (ix->narena + nbytes > ix->caparena) {
+        size_t nc = ix->caparena ? ix->caparena * 2 : 4096;
+        char *na;
+        while (nc < ix->narena + nbytes)
+            nc *= 2;
+        if (!(na = realloc(ix->arena, nc)))
+            return false;
+        ix->arena = na;
+        ix->caparena = nc;
+    }
+    while (nb < ix->nkeys + n)
+        nb *= 2;
+    return nb == ix->nbuckets || rehash(ix, nb);
+}
+
 static struct corr_index_key *find_key(const struct corr_index *ix, const void *key, size_t len, uint64_t h)
 {
     if (!ix->nbuckets)

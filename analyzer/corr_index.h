@@ -39,6 +39,11 @@ struct corr_index_val {
 void corr_index_init(struct corr_index *ix);
 void corr_index_free(struct corr_index *ix);
 void corr_index_clear(struct corr_index *ix);
+/* Makes room for n more values under at most n more keys holding nbytes
+ * more key bytes, so that adding them neither reallocates nor rehashes
+ * (the buckets as n keys added one by one would leave them, or more);
+ * false on no memory (the index is unchanged and still usable). */
+bool corr_index_reserve(struct corr_index *ix, uint32_t n, size_t nbytes);
 /* Appends (a, b) to the list of key; false on no memory. */
 bool corr_index_add(struct corr_index *ix, const void *key, size_t len, uint32_t a, uint32_t b);
 /* The first value of key (a handle, 0 if none), then the next. */

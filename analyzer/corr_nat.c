@@ -170,9 +170,14 @@ void nat_estimate_clocks(struct correlator *c)
 {
     struct corr_index ix;
     bool added = false;
+    uint32_t nsyn = 0;
     if (!c->many_sources)
         return;
     corr_index_init(&ix);
+    for (unsigned i = 0; i < c->nconns; i++)
+        nsyn += c->conns[i]->syn.frame && !c->conns[i]->clock_sampled;
+    /* sized once for what it will hold (no memory: the adds grow it) */
+    (void)corr_index_reserve(&ix, nsyn, (size_t)nsyn * sizeof(c->conns[0]->isn[0]));
     for (unsigned i = 0; i < c->nconns; i++) {
         const struct cconn *k = c->conns[i];
         if (k->syn.frame && !k->clock_sampled && !corr_index_add(&ix, &k->isn[0], sizeof(k->isn[0]), i, 0))
@@ -387,9 +392,15 @@ void identity_pair_nat(struct correlator *c)
     uint32_t *cand = malloc(12 * NAT_MAX_CANDIDATES * sizeof(*cand));
     struct nat_key key;
 
+    uint32_t nkeys = 0;
+
     corr_index_init(&ix);
     if (!cand)
         return;
+    for (unsigned i = 0; i < c->nconns; i++)
+        nkeys += nat_candidate(c->conns[i]) ? 2 : 0;
+    /* sized once for what it will hold (no memory: the adds grow it) */
+    (void)corr_index_reserve(&ix, nkeys, (size_t)nkeys * sizeof(key));
     for (unsigned i = 0; i < c->nconns; i++) {
         const struct cconn *k = c->conns[i];
         if (!nat_candidate(k))
