@@ -19,6 +19,10 @@ void timeline_add_lookup(struct dctx *x, const struct clookup *l);
 void timeline_add_carried(struct dctx *x, const struct corr_tl *t);
 /* qsort order of timeline lines: time, frame, text. */
 int timeline_cmp(const void *a, const void *b);
+/* Sorts a timeline by timeline_cmp, stably (as glibc's merge-sort qsort
+ * does): free when the lines are already in order, linear when only a few
+ * are out of place, qsort otherwise. */
+void timeline_sort(struct corr_tl *t, unsigned n);
 /* After trimming, while the facts are alive: copies the text of every
  * line (borrowed ones included) into one block the direction owns
  * (timeline_text); a line without text is dropped. */

@@ -246,8 +246,8 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         }
     }
     carry_timeline(&x);
-    if (d->n_timeline > 1) /* an empty timeline has no array: qsort(NULL) is undefined */
-        qsort(d->timeline, d->n_timeline, sizeof(*d->timeline), timeline_cmp);
+    if (d->n_timeline > 1) /* an empty timeline has no array */
+        timeline_sort(d->timeline, d->n_timeline);
     for (unsigned i = 0; i < d->n_timeline; i++)
         if (v->status == CORR_FAILED && v->n_evidence && d->timeline[i].ref.frame == v->evidence_refs[0].frame)
             d->timeline[i].failing = true;

@@ -18,6 +18,7 @@
 
 #include "correlate.h"
 #include "corr_util.h"
+#include "corr_timeline.h"
 #include "tests/check.h"
 
 #define T0 INT64_C(1700000000000000000)
@@ -2100,6 +2101,48 @@ static void test_lookup_names_source(void)
 }
 
 /* Texts that do not fit end at a whole word and an ellipsis. */
+/* timeline_sort gives qsort's (stable merge sort's) order on in-order,
+ * nearly sorted, reversed and shuffled lines with ties of time, frame and
+ * text; flow_id marks each line's first position to check stability. */
+static void test_timeline_sort(void)
+{
+    static const char *texts[] = { "a", "b", "SYN", "a" };
+    struct corr_tl got[300], want[300];
+    uint32_t seed = 12345;
+    for (int shape = 0; shape < 5; shape++) {
+        for (unsigned n = 0; n <= 300; n += (n < 20 ? 1 : 37)) {
+            for (unsigned i = 0; i < n; i++) {
+                unsigned k = i;
+                seed = seed * 1103515245u + 12345u;
+                if (shape == 1 && seed % 16 == 0)
+                    k = (seed >> 8) % (n ? n : 1);
+                else if (shape == 2)
+                    k = n - i;
+                else if (shape == 3)
+                    k = (seed >> 8) % 64;
+                else if (shape == 4)
+                    k = i / 3; /* ties of time */
+                memset(&got[i], 0, sizeof(got[i]));
+                got[i].order_ns = (int64_t)k * 1000;
+                got[i].ref.frame = shape == 4 ? (seed >> 4) % 2 : k;
+                got[i].borrowed = texts[(seed >> 12) % 4];
+                got[i].flow_id = i;
+            }
+            memcpy(want, got, sizeof(got[0]) * n);
+            if (n > 1) {
+                qsort(want, n, sizeof(want[0]), timeline_cmp);
+                timeline_sort(got, n);
+            }
+            {
+                bool same = true;
+                for (unsigned i = 0; i < n; i++)
+                    same = same && got[i].flow_id == want[i].flow_id;
+                CHECK(same);
+            }
+        }
+    }
+}
+
 /* The reference spelling of an address and port: inet_ntop and snprintf,
  * cut like snprintf at len. */
 static void ref_addr_port(char *buf, size_t len, const struct ft_addr *a, uint16_t port)
@@ -2219,6 +2262,7 @@ int main(void)
     test_lookup_names_source();
     test_text_cut();
     test_addr_text();
+    test_timeline_sort();
     test_stop();
     test_midstream_stanzas();
     test_midstream_responder_only();
