@@ -73,6 +73,23 @@ static void line_index(struct dctx *x)
     slot_put(x, n - 1);
 }
 
+void timeline_index_reserve(struct dctx *x, unsigned lines)
+{
+    uint32_t cap = 64;
+    uint32_t *slot;
+    if (x->tl_cap || lines > UINT32_MAX / 4)
+        return;
+    while (cap < 2 * (uint32_t)lines + 2)
+        cap *= 2;
+    if (cap == 64)
+        return; /* line_index's first table */
+    if (!(slot = calloc(cap, sizeof(*slot))))
+        return;
+    x->tl_slot = slot;
+    x->tl_cap = cap;
+    x->tl_used = 0;
+}
+
 /* Appends a line (or joins the line of its frame).  The text is copied,
  * unless `borrowed` (then it is the fact's own, copied only if the line
  * is kept). */

@@ -94,6 +94,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
                 x.lk[x.nlk++] = c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a];
     }
 
+    timeline_index_reserve(&x, d->cap_timeline);
     judge_lookup(&x);
     judge_connect(&x);
     judge_stream(&x);
