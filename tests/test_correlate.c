@@ -2194,6 +2194,10 @@ static void test_addr_text(void)
                                       { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },
                                       { [10] = 0xff, [11] = 0xff, [12] = 192, [13] = 0, [14] = 2, [15] = 1 },
                                       { 0xfe, 0x80, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 },
+                                      { [12] = 10, [13] = 1, [14] = 2, [15] = 3 },
+                                      { [10] = 0xff, [11] = 0xff },
+                                      { [0] = 1, [15] = 1 },
+                                      { [1] = 1, [5] = 1, [11] = 1 },
                                       { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
     struct ft_addr a;
@@ -2213,6 +2217,38 @@ static void test_addr_text(void)
         uint8_t b[4] = { (uint8_t)v, (uint8_t)(v * 7), (uint8_t)(255 - v), (uint8_t)(v * 13 + 5) };
         ft_addr_set4(&a, b);
         check_addr_text(&a);
+    }
+    /* IPv6: words of 0, 0xffff, short and long hex in every arrangement
+     * a pseudo-random walk reaches (zero runs, mapped and compatible
+     * IPv4 tails), against inet_ntop */
+    {
+        static const unsigned words[] = { 0, 0, 0, 0xffff, 1, 0x10, 0xab0, 0x1234, 0xf00d };
+        uint32_t seed = 99;
+        bool same = true;
+        for (unsigned k = 0; k < 200000; k++) {
+            uint8_t b[16];
+            char got[FT_ADDR_STRLEN], want[FT_ADDR_STRLEN];
+            for (int w = 0; w < 8; w++) {
+                unsigned v;
+                seed = seed * 1103515245u + 12345u;
+                v = words[(seed >> 16) % 9];
+                if (v == 0x1234)
+                    v = (seed >> 3) & 0xffff;
+                b[2 * w] = (uint8_t)(v >> 8);
+                b[2 * w + 1] = (uint8_t)v;
+            }
+            ft_addr_set6(&a, b);
+            ft_addr_str(&a, got, sizeof(got));
+            inet_ntop(AF_INET6, b, want, sizeof(want));
+            if (strcmp(got, want) != 0) {
+                if (same)
+                    printf("  ipv6 got '%s' want '%s'\n", got, want);
+                same = false;
+            }
+            if (k % 1000 == 0)
+                check_addr_text(&a);
+        }
+        CHECK(same);
     }
     ft_addr_set4(&a, v4[1]);
     corr_addr_port(buf, sizeof(buf), &a, 65535);
