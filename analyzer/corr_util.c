@@ -185,7 +185,26 @@ bool corr_jid_eq_bare(const char *a, const char *b)
 
 const char *corr_syns_str(uint16_t n, char *buf, size_t len)
 {
-    snprintf(buf, len, "%u SYN%s", n, n == 1 ? "" : "s");
+    /* "%u SYN%s" by hand, cut like snprintf */
+    char tmp[sizeof("65535 SYNs")], digits[5];
+    size_t k = 0, nd = 0;
+    unsigned v = n;
+    if (!len)
+        return buf;
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (nd)
+        tmp[k++] = digits[--nd];
+    memcpy(tmp + k, " SYN", 4);
+    k += 4;
+    if (n != 1)
+        tmp[k++] = 's';
+    if (k > len - 1)
+        k = len - 1;
+    memcpy(buf, tmp, k);
+    buf[k] = '\0';
     return buf;
 }
 

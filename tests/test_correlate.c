@@ -2250,6 +2250,21 @@ static void test_addr_text(void)
         }
         CHECK(same);
     }
+    /* "N SYNs" against snprintf, every count and short buffers */
+    {
+        bool same = true;
+        for (unsigned n = 0; n <= 65535; n++) {
+            for (size_t len = (n < 20 || n == 65535) ? 1 : 16; len <= 16; len++) {
+                char got[16], want[16];
+                memset(got, 'x', sizeof(got));
+                memset(want, 'x', sizeof(want));
+                corr_syns_str((uint16_t)n, got, len);
+                snprintf(want, len, "%u SYN%s", n, n == 1 ? "" : "s");
+                same = same && memcmp(got, want, sizeof(got)) == 0;
+            }
+        }
+        CHECK(same);
+    }
     ft_addr_set4(&a, v4[1]);
     corr_addr_port(buf, sizeof(buf), &a, 65535);
     CHECK(strcmp(buf, "255.255.255.255:65535") == 0);
