@@ -73,6 +73,23 @@ static void line_index(struct dctx *x)
     slot_put(x, n - 1);
 }
 
+void timeline_index_reserve(struct dctx *x, unsigned lines)
+{
+    uint32_t cap = 64;
+    uint32_t *slot;
+    if (x->tl_cap || lines > UINT32_MAX / 4)
+        return;
+    while (cap < 2 * (uint32_t)lines + 2)
+        cap *= 2;
+    if (cap == 64)
+        return; /* line_index's first table */
+    if (!(slot = calloc(cap, sizeof(*slot))))
+        return;
+    x->tl_slot = slot;
+    x->tl_cap = cap;
+    x->tl_used = 0;
+}
+
 /* Appends a line (or joins the line of its frame).  The text is copied,
  * unless `borrowed` (then it is the fact's own, copied only if the line
  * is kept). */
@@ -446,4 +463,31 @@ int timeline_cmp(const void *a, const void *b)
     if (x->ref.frame != y->ref.frame)
         return x->ref.frame < y->ref.frame ? -1 : 1;
     return strcmp(x->what ? x->what : x->borrowed, y->what ? y->what : y->borrowed);
+}
+
+void timeline_sort(struct corr_tl *t, unsigned n)
+{
+    /* Lines mostly arrive in time order (a round appends the new DNS lines
+     * after the ones already sorted): a stable insertion pass, given up for
+     * qsort once it has moved more than a few lines per line.  Both orders
+     * are stable, so the result is the one qsort alone gives. */
+    size_t moves = 0, budget = 4 * (size_t)n;
+    unsigned i;
+    for (i = 1; i < n; i++) {
+        struct corr_tl tmp;
+        unsigned j = i;
+        if (timeline_cmp(&t[i - 1], &t[i]) <= 0)
+            continue;
+        tmp = t[i];
+        while (j > 0 && timeline_cmp(&t[j - 1], &tmp) > 0) {
+            t[j] = t[j - 1];
+            j--;
+            moves++;
+        }
+        t[j] = tmp;
+        if (moves > budget)
+            break;
+    }
+    if (i < n)
+        qsort(t, n, sizeof(*t), timeline_cmp);
 }

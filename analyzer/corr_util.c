@@ -148,9 +148,31 @@ void corr_jid_bare(const char *jid, char *out, size_t len)
 
 void corr_addr_port(char *buf, size_t len, const struct ft_addr *a, uint16_t port)
 {
-    char ip[FT_ADDR_STRLEN];
-    ft_addr_str(a, ip, sizeof(ip));
-    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, port);
+    /* "[" address "]" ":" 5 digits NUL */
+    char tmp[FT_ADDR_STRLEN + 9];
+    char digits[5];
+    size_t n = 0, nd = 0, ip;
+    if (!len)
+        return;
+    if (a->family == 6)
+        tmp[n++] = '[';
+    ft_addr_str(a, tmp + n, FT_ADDR_STRLEN);
+    ip = strnlen(tmp + n, FT_ADDR_STRLEN - 1);
+    n += ip;
+    if (a->family == 6)
+        tmp[n++] = ']';
+    tmp[n++] = ':';
+    do {
+        digits[nd++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port);
+    while (nd)
+        tmp[n++] = digits[--nd];
+    /* cut like snprintf: at most len - 1 bytes, always terminated */
+    if (n > len - 1)
+        n = len - 1;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
 }
 
 bool corr_jid_eq_bare(const char *a, const char *b)
@@ -163,7 +185,26 @@ bool corr_jid_eq_bare(const char *a, const char *b)
 
 const char *corr_syns_str(uint16_t n, char *buf, size_t len)
 {
-    snprintf(buf, len, "%u SYN%s", n, n == 1 ? "" : "s");
+    /* "%u SYN%s" by hand, cut like snprintf */
+    char tmp[sizeof("65535 SYNs")], digits[5];
+    size_t k = 0, nd = 0;
+    unsigned v = n;
+    if (!len)
+        return buf;
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (nd)
+        tmp[k++] = digits[--nd];
+    memcpy(tmp + k, " SYN", 4);
+    k += 4;
+    if (n != 1)
+        tmp[k++] = 's';
+    if (k > len - 1)
+        k = len - 1;
+    memcpy(buf, tmp, k);
+    buf[k] = '\0';
     return buf;
 }
 

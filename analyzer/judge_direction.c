@@ -94,6 +94,7 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
                 x.lk[x.nlk++] = c->lookups[corr_index_val(&c->lookup_dom_ix, h)->a];
     }
 
+    timeline_index_reserve(&x, d->cap_timeline);
     judge_lookup(&x);
     judge_connect(&x);
     judge_stream(&x);
@@ -246,8 +247,8 @@ void judge_direction(struct correlator *c, struct corr_direction *d)
         }
     }
     carry_timeline(&x);
-    if (d->n_timeline > 1) /* an empty timeline has no array: qsort(NULL) is undefined */
-        qsort(d->timeline, d->n_timeline, sizeof(*d->timeline), timeline_cmp);
+    if (d->n_timeline > 1) /* an empty timeline has no array */
+        timeline_sort(d->timeline, d->n_timeline);
     for (unsigned i = 0; i < d->n_timeline; i++)
         if (v->status == CORR_FAILED && v->n_evidence && d->timeline[i].ref.frame == v->evidence_refs[0].frame)
             d->timeline[i].failing = true;

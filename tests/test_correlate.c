@@ -10,6 +10,7 @@
  * frame given by the test (below 1000); DNS lookup N uses 900000 + N*10 + 1
  * (query) and + 2 (response).
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "correlate.h"
 #include "corr_util.h"
+#include "corr_timeline.h"
 #include "tests/check.h"
 
 #define T0 INT64_C(1700000000000000000)
@@ -2099,6 +2101,181 @@ static void test_lookup_names_source(void)
 }
 
 /* Texts that do not fit end at a whole word and an ellipsis. */
+/* timeline_sort gives qsort's (stable merge sort's) order on in-order,
+ * nearly sorted, reversed and shuffled lines with ties of time, frame and
+ * text; flow_id marks each line's first position to check stability. */
+static void test_timeline_sort(void)
+{
+    static const char *texts[] = { "a", "b", "SYN", "a" };
+    struct corr_tl got[300], want[300];
+    uint32_t seed = 12345;
+    for (int shape = 0; shape < 5; shape++) {
+        for (unsigned n = 0; n <= 300; n += (n < 20 ? 1 : 37)) {
+            for (unsigned i = 0; i < n; i++) {
+                unsigned k = i;
+                seed = seed * 1103515245u + 12345u;
+                if (shape == 1 && seed % 16 == 0)
+                    k = (seed >> 8) % (n ? n : 1);
+                else if (shape == 2)
+                    k = n - i;
+                else if (shape == 3)
+                    k = (seed >> 8) % 64;
+                else if (shape == 4)
+                    k = i / 3; /* ties of time */
+                memset(&got[i], 0, sizeof(got[i]));
+                got[i].order_ns = (int64_t)k * 1000;
+                got[i].ref.frame = shape == 4 ? (seed >> 4) % 2 : k;
+                got[i].borrowed = texts[(seed >> 12) % 4];
+                got[i].flow_id = i;
+            }
+            memcpy(want, got, sizeof(got[0]) * n);
+            if (n > 1) {
+                qsort(want, n, sizeof(want[0]), timeline_cmp);
+                timeline_sort(got, n);
+            }
+            {
+                bool same = true;
+                for (unsigned i = 0; i < n; i++)
+                    same = same && got[i].flow_id == want[i].flow_id;
+                CHECK(same);
+            }
+        }
+    }
+}
+
+/* The reference spelling of an address and port: inet_ntop and snprintf,
+ * cut like snprintf at len. */
+static void ref_addr_port(char *buf, size_t len, const struct ft_addr *a, uint16_t port)
+{
+    char ip[FT_ADDR_STRLEN] = "?";
+    if (a->family == 4 || a->family == 6)
+        inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, ip, sizeof(ip));
+    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, port);
+}
+
+/* Checks ft_addr_str and corr_addr_port against inet_ntop and snprintf
+ * for one address at every port edge and every short buffer. */
+static void check_addr_text(const struct ft_addr *a)
+{
+    static const uint16_t ports[] = { 0, 1, 9, 10, 99, 100, 5269, 9999, 10000, 65535 };
+    char got[80], want[80], ip[FT_ADDR_STRLEN];
+    for (size_t p = 0; p < sizeof(ports) / sizeof(ports[0]); p++) {
+        for (size_t len = 1; len <= sizeof(got); len++) {
+            memset(got, 'x', sizeof(got));
+            memset(want, 'x', sizeof(want));
+            corr_addr_port(got, len, a, ports[p]);
+            ref_addr_port(want, len, a, ports[p]);
+            if (!CHECK(memcmp(got, want, sizeof(got)) == 0))
+                printf("  port %u len %zu: got '%s' want '%s'\n", ports[p], len, got, want);
+        }
+    }
+    for (size_t len = 2; len <= sizeof(ip); len++) {
+        char ref[FT_ADDR_STRLEN];
+        const char *r = NULL;
+        memset(ip, 'x', sizeof(ip));
+        memset(ref, 'x', sizeof(ref));
+        if (a->family == 4 || a->family == 6)
+            r = inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, ref, (socklen_t)len);
+        if (!r)
+            memcpy(ref, "?", 2);
+        CHECK(ft_addr_str(a, ip, len) == ip);
+        CHECK(memcmp(ip, ref, sizeof(ip)) == 0);
+    }
+}
+
+/* Address text (digits by hand) is inet_ntop's and snprintf's, byte for
+ * byte: 0.0.0.0, 255.255.255.255, one- two- and three-digit octets, IPv6
+ * in brackets, an unset address, ports 0 and 65535, truncated buffers. */
+static void test_addr_text(void)
+{
+    static const uint8_t v4[][4] = { { 0, 0, 0, 0 },       { 255, 255, 255, 255 }, { 1, 2, 3, 4 },
+                                     { 10, 99, 100, 199 }, { 192, 168, 0, 1 },     { 9, 10, 200, 250 } };
+    static const uint8_t v6[][16] = { { 0 },
+                                      { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },
+                                      { [10] = 0xff, [11] = 0xff, [12] = 192, [13] = 0, [14] = 2, [15] = 1 },
+                                      { 0xfe, 0x80, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 },
+                                      { [12] = 10, [13] = 1, [14] = 2, [15] = 3 },
+                                      { [10] = 0xff, [11] = 0xff },
+                                      { [0] = 1, [15] = 1 },
+                                      { [1] = 1, [5] = 1, [11] = 1 },
+                                      { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+    struct ft_addr a;
+    char buf[80];
+    for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+        ft_addr_set4(&a, v4[i]);
+        check_addr_text(&a);
+    }
+    for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+        ft_addr_set6(&a, v6[i]);
+        check_addr_text(&a);
+    }
+    memset(&a, 0, sizeof(a));
+    check_addr_text(&a);
+    /* every octet value, through a pseudo-random walk of the rest */
+    for (unsigned v = 0; v < 256; v++) {
+        uint8_t b[4] = { (uint8_t)v, (uint8_t)(v * 7), (uint8_t)(255 - v), (uint8_t)(v * 13 + 5) };
+        ft_addr_set4(&a, b);
+        check_addr_text(&a);
+    }
+    /* IPv6: words of 0, 0xffff, short and long hex in every arrangement
+     * a pseudo-random walk reaches (zero runs, mapped and compatible
+     * IPv4 tails), against inet_ntop */
+    {
+        static const unsigned words[] = { 0, 0, 0, 0xffff, 1, 0x10, 0xab0, 0x1234, 0xf00d };
+        uint32_t seed = 99;
+        bool same = true;
+        for (unsigned k = 0; k < 200000; k++) {
+            uint8_t b[16];
+            char got[FT_ADDR_STRLEN], want[FT_ADDR_STRLEN];
+            for (int w = 0; w < 8; w++) {
+                unsigned v;
+                seed = seed * 1103515245u + 12345u;
+                v = words[(seed >> 16) % 9];
+                if (v == 0x1234)
+                    v = (seed >> 3) & 0xffff;
+                b[2 * w] = (uint8_t)(v >> 8);
+                b[2 * w + 1] = (uint8_t)v;
+            }
+            ft_addr_set6(&a, b);
+            ft_addr_str(&a, got, sizeof(got));
+            inet_ntop(AF_INET6, b, want, sizeof(want));
+            if (strcmp(got, want) != 0) {
+                if (same)
+                    printf("  ipv6 got '%s' want '%s'\n", got, want);
+                same = false;
+            }
+            if (k % 1000 == 0)
+                check_addr_text(&a);
+        }
+        CHECK(same);
+    }
+    /* "N SYNs" against snprintf, every count and short buffers */
+    {
+        bool same = true;
+        for (unsigned n = 0; n <= 65535; n++) {
+            for (size_t len = (n < 20 || n == 65535) ? 1 : 16; len <= 16; len++) {
+                char got[16], want[16];
+                memset(got, 'x', sizeof(got));
+                memset(want, 'x', sizeof(want));
+                corr_syns_str((uint16_t)n, got, len);
+                snprintf(want, len, "%u SYN%s", n, n == 1 ? "" : "s");
+                same = same && memcmp(got, want, sizeof(got)) == 0;
+            }
+        }
+        CHECK(same);
+    }
+    ft_addr_set4(&a, v4[1]);
+    corr_addr_port(buf, sizeof(buf), &a, 65535);
+    CHECK(strcmp(buf, "255.255.255.255:65535") == 0);
+    ft_addr_set4(&a, v4[0]);
+    corr_addr_port(buf, sizeof(buf), &a, 0);
+    CHECK(strcmp(buf, "0.0.0.0:0") == 0);
+    ft_addr_set6(&a, v6[1]);
+    corr_addr_port(buf, sizeof(buf), &a, 5269);
+    CHECK(strcmp(buf, "[2001:db8::1]:5269") == 0);
+}
+
 static void test_text_cut(void)
 {
     char b[32];
@@ -2135,6 +2312,8 @@ int main(void)
     test_lookup_twins();
     test_lookup_names_source();
     test_text_cut();
+    test_addr_text();
+    test_timeline_sort();
     test_stop();
     test_midstream_stanzas();
     test_midstream_responder_only();
