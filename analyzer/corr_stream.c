@@ -123,7 +123,8 @@ static void direction_clear(struct corr_direction *d)
         d->timeline_text = NULL;
     } else {
         for (unsigned t = 0; t < d->n_timeline; t++)
-            free(d->timeline[t].what);
+            if (!d->timeline[t].lent)
+                free(d->timeline[t].what);
     }
     d->n_timeline = 0;
     d->timeline_elided = 0;
@@ -204,7 +205,8 @@ static void trim_timeline(struct correlator *c, struct corr_direction *d)
             if (i < keep || i >= d->n_timeline - keep || d->timeline[i].failing || d->timeline[i].key) {
                 d->timeline[w++] = d->timeline[i];
             } else {
-                free(d->timeline[i].what);
+                if (!d->timeline[i].lent)
+                    free(d->timeline[i].what);
                 d->timeline_elided++;
             }
         }
