@@ -214,10 +214,14 @@ static void trim_timeline(struct correlator *c, struct corr_direction *d)
     }
     timeline_materialize(d);
     if (d->cap_timeline > d->n_timeline) {
-        struct corr_tl *tl = d->n_timeline ? realloc(d->timeline, d->n_timeline * sizeof(*tl)) : NULL;
+        /* A fresh right-sized array, not a shrunk one: realloc would leave
+         * the small array where the large one was, splitting the heap;
+         * copying lets the large block go back whole. */
+        struct corr_tl *tl = d->n_timeline ? malloc(d->n_timeline * sizeof(*tl)) : NULL;
         if (tl || !d->n_timeline) {
-            if (!d->n_timeline)
-                free(d->timeline);
+            if (tl)
+                memcpy(tl, d->timeline, d->n_timeline * sizeof(*tl));
+            free(d->timeline);
             d->timeline = tl;
             d->cap_timeline = d->n_timeline;
         }
