@@ -13,14 +13,59 @@
 #include <string.h>
 #include <strings.h>
 
+/* Frees the one block holding an event's strings (the first non-NULL of
+ * from, to, id, cond, text points at its start) and clears them. */
+static void cev_free_strings(struct cev *e)
+{
+    char *base = e->from ? e->from : e->to ? e->to : e->id ? e->id : e->cond ? e->cond : e->text;
+    free(base);
+    e->from = e->to = e->id = e->cond = e->text = NULL;
+}
+
+/* Copies the event's strings (each NULL or cut like corr_dup; text cut
+ * like corr_dup_text when fit_text) into one allocation and points
+ * e->from..e->text into it.  On no memory all stay NULL. */
+static void cev_pack_strings(struct cev *e, const char *const src[5], bool fit_text)
+{
+    size_t len[5], cap[5], total = 0;
+    char *block, *at, **dst[5] = {&e->from, &e->to, &e->id, &e->cond, &e->text};
+    for (int i = 0; i < 5; i++) {
+        len[i] = cap[i] = 0;
+        if (!src[i])
+            continue;
+        len[i] = strnlen(src[i], STR_CAP);
+        if (len[i] >= STR_CAP && !(i == 4 && fit_text))
+            len[i] = STR_CAP - 1; /* cut as corr_dup */
+        cap[i] = len[i] >= STR_CAP ? STR_CAP : len[i] + 1;
+        total += cap[i];
+    }
+    if (!total)
+        return;
+    block = malloc(total);
+    if (!block)
+        return;
+    at = block;
+    for (int i = 0; i < 5; i++) {
+        if (!src[i])
+            continue;
+        if (len[i] >= STR_CAP) {
+            /* a wire text longer than STR_CAP - 1: as corr_dup_text */
+            memcpy(at, src[i], STR_CAP - 1);
+            at[STR_CAP - 1] = '\0';
+            corr_fit_words(at, STR_CAP);
+        } else {
+            memcpy(at, src[i], len[i]);
+            at[len[i]] = '\0';
+        }
+        *dst[i] = at;
+        at += cap[i];
+    }
+}
+
 void conn_free(struct cconn *k)
 {
     for (unsigned i = 0; i < k->nev; i++) {
-        free(k->ev[i].from);
-        free(k->ev[i].to);
-        free(k->ev[i].id);
-        free(k->ev[i].cond);
-        free(k->ev[i].text);
+        cev_free_strings(&k->ev[i]);
         free(k->ev[i].line);
     }
     free(k->ev);
@@ -225,7 +270,11 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
 {
     struct cconn *k = store_conn_get(c, fi->flow_id);
     struct cev e;
+    const char *src[5] = {NULL, NULL, NULL, NULL, NULL}; /* from, to, id, cond, text */
+    bool fit_text = false;
     char vbuf[32];
+    char alpn[TLS_MAX_ALPN * 32]; /* offered ALPN list (src[2] may point here) */
+    char valid[80];               /* certificate validity (src[2] may point here) */
 
     if (!k)
         return;
@@ -263,13 +312,13 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
             e.flags |= F_JCLIENT;
         if (ev->db_ns)
             e.flags |= F_DB_NS;
-        e.cond = corr_dup(ev->content_ns);
+        src[3] = ev->content_ns;
         break;
     case XMPP_EV_FEATURES:
         e.type = CEV_FEATURES;
         e.flags = (uint8_t)((ev->starttls ? F_STARTTLS : 0) | (ev->starttls_required ? F_REQUIRED : 0) |
                             (ev->dialback ? F_DIALBACK : 0) | (ev->sasl_external ? F_EXTERNAL : 0));
-        e.text = corr_dup(ev->mechanisms);
+        src[4] = ev->mechanisms;
         break;
     case XMPP_EV_STARTTLS:
         e.type = CEV_STARTTLS;
@@ -282,7 +331,7 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         break;
     case XMPP_EV_SASL_AUTH:
         e.type = CEV_SASL_AUTH;
-        e.text = corr_dup(ev->mechanism);
+        src[4] = ev->mechanism;
         break;
     case XMPP_EV_SASL_SUCCESS:
         e.type = CEV_SASL_SUCCESS;
@@ -317,7 +366,7 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         e.type = CEV_STANZA;
         e.sub = (uint8_t)(ev->stanza == XMPP_STANZA_PRESENCE ? ev->presence : 0xff);
         e.flags = (uint8_t)ev->stanza;
-        e.text = corr_dup(ev->type_str);
+        src[4] = ev->type_str;
         break;
     case XMPP_EV_TLS:
         if (!ev->tls)
@@ -342,9 +391,8 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         switch (ev->tls->type) {
         case TLS_EV_CLIENT_HELLO:
             e.type = CEV_TLS_HELLO;
-            e.text = corr_dup(ev->tls->sni);
+            src[4] = ev->tls->sni;
             if (ev->tls->n_alpn) { /* offered ALPN, comma-separated (bounded) */
-                char alpn[TLS_MAX_ALPN * 32];
                 size_t used = 0;
 
                 alpn[0] = '\0';
@@ -355,19 +403,18 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
                         break;
                     used += (size_t)w;
                 }
-                e.id = corr_dup(alpn);
+                src[2] = alpn;
             }
             break;
         case TLS_EV_SERVER_HELLO:
             e.type = CEV_TLS_SERVER;
-            e.id = corr_dup(tls_version_name(ev->tls->version, vbuf, sizeof(vbuf)));
-            e.text = ev->tls->n_alpn ? corr_dup(ev->tls->alpn[0]) : NULL;
+            src[2] = tls_version_name(ev->tls->version, vbuf, sizeof(vbuf));
+            src[4] = ev->tls->n_alpn ? ev->tls->alpn[0] : NULL;
             break;
         case TLS_EV_ALERT:
             e.type = CEV_TLS_ALERT;
-            e.cond = corr_dup(ev->tls->alert_encrypted ? "encrypted"
-                                                      : (ev->tls->alert_desc_name ? ev->tls->alert_desc_name
-                                                                                  : "unknown"));
+            src[3] = ev->tls->alert_encrypted ? "encrypted"
+                                              : (ev->tls->alert_desc_name ? ev->tls->alert_desc_name : "unknown");
             e.sub = ev->tls->alert_level;
             break;
         case TLS_EV_HANDSHAKE_DONE:
@@ -376,15 +423,15 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
             break;
         case TLS_EV_CERTIFICATE:
             e.type = CEV_TLS_CERT;
-            e.text = corr_dup(ev->tls->cert_cn);
+            src[4] = ev->tls->cert_cn;
             {
-                char nb[32], na[32], valid[80];
+                char nb[32], na[32];
                 const char *from = tls_time_iso(ev->tls->cert_not_before, nb, sizeof(nb));
                 const char *until = tls_time_iso(ev->tls->cert_not_after, na, sizeof(na));
 
                 if (from || until) {
                     snprintf(valid, sizeof(valid), "%s..%s", from ? from : "unknown", until ? until : "unknown");
-                    e.id = corr_dup(valid);
+                    src[2] = valid;
                 }
             }
             break;
@@ -394,7 +441,7 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
         break;
     case XMPP_EV_ERROR:
         e.type = CEV_XML_ERROR;
-        e.cond = corr_dup(xmpp_error_name(ev->error));
+        src[3] = xmpp_error_name(ev->error);
         break;
     case XMPP_EV_GAP:
         e.type = CEV_GAP;
@@ -405,26 +452,24 @@ void store_xmpp_event(struct correlator *c, const struct flow_info *fi, const st
     default:
         return;
     }
-    if (!e.from)
-        e.from = corr_dup(ev->from);
-    if (!e.to)
-        e.to = corr_dup(ev->to);
-    if (!e.id)
-        e.id = corr_dup(ev->id);
-    if (ev->condition && !e.cond)
-        e.cond = corr_dup(ev->condition);
-    if (ev->text && !e.text)
-        e.text = corr_dup_text(ev->text);
+    if (!src[0])
+        src[0] = ev->from;
+    if (!src[1])
+        src[1] = ev->to;
+    if (!src[2])
+        src[2] = ev->id;
+    if (ev->condition && !src[3])
+        src[3] = ev->condition;
+    if (ev->text && !src[4]) {
+        src[4] = ev->text;
+        fit_text = true;
+    }
     if (k->nev >= c->cfg.max_events_per_conn ||
-        !corr_grow((void **)&k->ev, &k->cap, k->nev + 1, sizeof(*k->ev))) {
+        !corr_grow_from((void **)&k->ev, &k->cap, k->nev + 1, sizeof(*k->ev), 4)) {
         c->stats.events_dropped++;
-        free(e.from);
-        free(e.to);
-        free(e.id);
-        free(e.cond);
-        free(e.text);
         return;
     }
+    cev_pack_strings(&e, src, fit_text);
     k->ev[k->nev++] = e;
     k->has_joins |= e.type == CEV_DB_VERIFY || (e.type == CEV_STANZA && e.flags == XMPP_STANZA_PRESENCE);
     c->stats.events++;

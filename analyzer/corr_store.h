@@ -60,7 +60,9 @@ struct cev {
     uint8_t type, dir, sub, flags;
     bool decrypted;          /* read from inside TLS with a key log */
     struct frame_ref ref;
-    char *from, *to, *id, *cond, *text; /* owned, may be NULL */
+    /* Each may be NULL.  The non-NULL ones share one allocation in this
+     * order, owned through the first non-NULL of them (cev_free_strings). */
+    char *from, *to, *id, *cond, *text;
     char *line;              /* its timeline line once written (corr_timeline.c); owned */
 };
 

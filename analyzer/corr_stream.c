@@ -123,7 +123,8 @@ static void direction_clear(struct corr_direction *d)
         d->timeline_text = NULL;
     } else {
         for (unsigned t = 0; t < d->n_timeline; t++)
-            free(d->timeline[t].what);
+            if (!d->timeline[t].lent)
+                free(d->timeline[t].what);
     }
     d->n_timeline = 0;
     d->timeline_elided = 0;
@@ -204,7 +205,8 @@ static void trim_timeline(struct correlator *c, struct corr_direction *d)
             if (i < keep || i >= d->n_timeline - keep || d->timeline[i].failing || d->timeline[i].key) {
                 d->timeline[w++] = d->timeline[i];
             } else {
-                free(d->timeline[i].what);
+                if (!d->timeline[i].lent)
+                    free(d->timeline[i].what);
                 d->timeline_elided++;
             }
         }
@@ -212,10 +214,14 @@ static void trim_timeline(struct correlator *c, struct corr_direction *d)
     }
     timeline_materialize(d);
     if (d->cap_timeline > d->n_timeline) {
-        struct corr_tl *tl = d->n_timeline ? realloc(d->timeline, d->n_timeline * sizeof(*tl)) : NULL;
+        /* A fresh right-sized array, not a shrunk one: realloc would leave
+         * the small array where the large one was, splitting the heap;
+         * copying lets the large block go back whole. */
+        struct corr_tl *tl = d->n_timeline ? malloc(d->n_timeline * sizeof(*tl)) : NULL;
         if (tl || !d->n_timeline) {
-            if (!d->n_timeline)
-                free(d->timeline);
+            if (tl)
+                memcpy(tl, d->timeline, d->n_timeline * sizeof(*tl));
+            free(d->timeline);
             d->timeline = tl;
             d->cap_timeline = d->n_timeline;
         }

@@ -90,6 +90,9 @@ void timeline_index_reserve(struct dctx *x, unsigned lines)
     x->tl_used = 0;
 }
 
+/* A timeline line stays one cache line: directions keep many of them. */
+_Static_assert(sizeof(struct corr_tl) <= 64, "struct corr_tl grew past 64 bytes");
+
 /* Appends a line (or joins the line of its frame).  The text is copied,
  * unless `borrowed` (then it is the fact's own, copied only if the line
  * is kept). */
@@ -105,10 +108,12 @@ static void add_line(struct dctx *x, const struct frame_ref *r, uint64_t flow_id
     if ((o = line_find(x, r, flow_id, dns_id)) != NULL) {
         char joined[320];
         char *n;
-        if (!o->what) { /* borrowed: copied now */
-            if (!(o->what = strdup(o->borrowed)))
+        if (o->lent) { /* borrowed: copied now */
+            char *own = strdup(o->borrowed);
+            if (!own)
                 return;
-            o->borrowed = NULL;
+            o->what = own;
+            o->lent = 0;
         }
         if (strstr(o->what, line))
             return;
@@ -125,9 +130,10 @@ static void add_line(struct dctx *x, const struct frame_ref *r, uint64_t flow_id
         return;
     t = &d->timeline[d->n_timeline];
     memset(t, 0, sizeof(*t));
-    if (borrowed)
+    if (borrowed) {
         t->borrowed = line;
-    else if (!(t->what = strdup(line)))
+        t->lent = 1;
+    } else if (!(t->what = strdup(line)))
         return;
     d->n_timeline++;
     t->ref = *r;
@@ -140,7 +146,7 @@ static void add_line(struct dctx *x, const struct frame_ref *r, uint64_t flow_id
 
 void timeline_add_carried(struct dctx *x, const struct corr_tl *t)
 {
-    const char *w = t->what ? t->what : t->borrowed;
+    const char *w = corr_tl_text(t);
     unsigned n = x->d->n_timeline;
     if (!w || line_find(x, &t->ref, t->flow_id, t->dns_id))
         return;
@@ -421,7 +427,7 @@ void timeline_materialize(struct corr_direction *d)
     /* The kept lines' text goes into one block: a retired direction
      * holds one allocation for its timeline's text, not one per line. */
     for (unsigned i = 0; i < d->n_timeline; i++) {
-        const char *w = d->timeline[i].what ? d->timeline[i].what : d->timeline[i].borrowed;
+        const char *w = corr_tl_text(&d->timeline[i]);
         total += w ? strlen(w) + 1 : 0;
     }
     block = total ? malloc(total) : NULL;
@@ -429,9 +435,11 @@ void timeline_materialize(struct corr_direction *d)
         unsigned w = 0;
         for (unsigned i = 0; i < d->n_timeline; i++) {
             struct corr_tl *t = &d->timeline[i];
-            if (!t->what && t->borrowed)
-                t->what = strdup(t->borrowed);
-            t->borrowed = NULL;
+            if (t->lent) {
+                const char *b = t->borrowed;
+                t->what = b ? strdup(b) : NULL;
+                t->lent = 0;
+            }
             if (t->what)
                 d->timeline[w++] = *t;
         }
@@ -440,14 +448,15 @@ void timeline_materialize(struct corr_direction *d)
     }
     for (unsigned i = 0; i < d->n_timeline; i++) {
         struct corr_tl *t = &d->timeline[i];
-        const char *w = t->what ? t->what : t->borrowed;
+        const char *w = corr_tl_text(t);
         size_t n = w ? strlen(w) + 1 : 0;
         if (!n)
             continue; /* no text: the line goes */
         memcpy(block + at, w, n);
-        free(t->what); /* a copy of its own (NULL when borrowed) */
+        if (!t->lent)
+            free(t->what); /* a copy of its own */
         t->what = block + at;
-        t->borrowed = NULL;
+        t->lent = 0;
         at += n;
         d->timeline[kept++] = *t;
     }
@@ -462,7 +471,7 @@ int timeline_cmp(const void *a, const void *b)
         return x->order_ns < y->order_ns ? -1 : 1;
     if (x->ref.frame != y->ref.frame)
         return x->ref.frame < y->ref.frame ? -1 : 1;
-    return strcmp(x->what ? x->what : x->borrowed, y->what ? y->what : y->borrowed);
+    return strcmp(corr_tl_text(x), corr_tl_text(y));
 }
 
 void timeline_sort(struct corr_tl *t, unsigned n)

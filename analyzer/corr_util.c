@@ -94,11 +94,17 @@ struct frame_ref corr_ref(const struct ft_meta *m)
 
 bool corr_grow(void **arr, unsigned *cap, unsigned need, size_t elem)
 {
+    return corr_grow_from(arr, cap, need, elem, 16);
+}
+
+/* Grows *arr to hold need elements, doubling from first (at least 1). */
+bool corr_grow_from(void **arr, unsigned *cap, unsigned need, size_t elem, unsigned first)
+{
     void *n;
     unsigned nc;
     if (need <= *cap)
         return true;
-    nc = *cap ? *cap * 2 : 16;
+    nc = *cap ? *cap * 2 : (first ? first : 1);
     while (nc < need)
         nc *= 2;
     n = realloc(*arr, (size_t)nc * elem);

@@ -38,6 +38,8 @@ struct frame_ref corr_ref(const struct ft_meta *m);
 /* Grows *arr (elements of elem bytes) to hold at least need; false on no
  * memory (then *arr is unchanged). */
 bool corr_grow(void **arr, unsigned *cap, unsigned need, size_t elem);
+/* corr_grow, but an empty array starts at first elements instead of 16. */
+bool corr_grow_from(void **arr, unsigned *cap, unsigned need, size_t elem, unsigned first);
 /* The domain part of a JID ("user@dom/res" -> "dom"), lowercased. */
 void corr_jid_domain(const char *jid, char *out, size_t len);
 /* The bare JID (no resource). */

@@ -111,19 +111,34 @@ const char *corr_stage_status_name(enum corr_stage_status s);
 struct corr_tl {
     struct frame_ref ref;
     int64_t order_ns;          /* ref's time on the reference capture point's clock */
-    uint64_t flow_id;          /* 0 for DNS */
-    uint64_t dns_id;           /* 0 unless DNS */
-    enum fed_stage stage;
-    bool failing;              /* the step the verdict points at */
-    bool key;                  /* the last line of a stage that passed: kept when
+    /* Flow and lookup ids count from 1 in creation order, one per flow or
+     * query seen, so 48 bits hold any capture's. */
+    uint64_t flow_id : 48;     /* 0 for DNS */
+    uint64_t stage : 8;        /* enum fed_stage */
+    uint64_t failing : 1;      /* the step the verdict points at */
+    uint64_t key : 1;          /* the last line of a stage that passed: kept when
                                 * the timeline is cut, as the failing ones */
-    bool decrypted;            /* an XMPP element read from inside TLS with a key log */
-    char *what;                /* e.g. "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)"; owned */
+    uint64_t decrypted : 1;    /* an XMPP element read from inside TLS with a key log */
+    uint64_t lent : 1;         /* the text is `borrowed`, not `what` */
+    uint64_t dns_id;           /* 0 unless DNS */
     /* While a direction is judged, a line is copied only if it is kept
-     * (timeline_materialize): until then what is NULL and `borrowed`
-     * points at the text its fact keeps.  NULL once copied. */
-    const char *borrowed;
+     * (timeline_materialize): until then `lent` is set and `borrowed`
+     * points at the text its fact keeps.  Otherwise `what` (e.g.
+     * "SYN 10.0.0.1:4001 -> 198.51.100.2:5269 (3rd)") is owned, or points
+     * into the direction's timeline_text once judged.  corr_tl_text reads
+     * either. */
+    union {
+        char *what;
+        const char *borrowed;
+    };
 };
+
+/* A timeline line's text, owned or borrowed (NULL if none). */
+static inline const char *corr_tl_text(const struct corr_tl *t)
+{
+    return t->lent ? t->borrowed : t->what;
+}
+
 
 /* Two copies of one connection that observers on either side of a NAT
  * saw (identity_pair_nat pairs them): flow ids and capture sources. */

@@ -51,7 +51,8 @@ void carry_free(struct corr_carry *k)
         free(k->timeline_text);
     else
         for (unsigned i = 0; i < k->n_timeline; i++)
-            free(k->timeline[i].what);
+            if (!k->timeline[i].lent)
+                free(k->timeline[i].what);
     free(k->timeline);
     free(k->text);
     free(k);

@@ -285,7 +285,7 @@ static void text_direction(const struct output *o, FILE *fp, struct text_scratch
         else
             snprintf(when, sizeof(when), "+%.6f", (double)(t->order_ns - t0) / 1e9);
         if (t->flow_id)
-            snprintf(uid, sizeof(uid), "C%" PRIu64, t->flow_id);
+            snprintf(uid, sizeof(uid), "C%" PRIu64, (uint64_t)t->flow_id);
         else if (t->dns_id)
             snprintf(uid, sizeof(uid), "D%" PRIu64, t->dns_id);
         fprintf(fp, "      %s %s %-9s %10s %-5s %s%s\n", t->failing ? ">>" : "  ", when,
