@@ -24,6 +24,10 @@ struct spool {
     int err;           /* errno of the first failure; 0 if none */
     bool created;      /* false: the failure was making the file */
     uint64_t rpos;     /* spool_next(): where the next read starts */
+    uint64_t flushed;  /* bytes certainly in the file (not in stdio's buffer) */
+    char *win;         /* owned: spool_read()'s window on the file, or NULL */
+    uint64_t win_off;  /* the window holds bytes [win_off, win_off + win_len) */
+    size_t win_len;
     char dir[256];     /* the directory tried, for messages */
 };
 
@@ -33,7 +37,9 @@ int spool_open(struct spool *s);
 /* Appends n bytes.  Their offset, or -1 (s->err set). */
 int64_t spool_append(struct spool *s, const void *p, size_t n);
 
-/* Reads n bytes at off into buf.  0, or -1 (s->err set). */
+/* Reads n bytes at off into buf, through a window on the file (pread,
+ * the stream position is left alone): records read near each other cost
+ * one system call, not a seek and a read each.  0, or -1 (s->err set). */
 int spool_read(struct spool *s, uint64_t off, void *buf, size_t n);
 
 /* Writes len bytes from off to `to`.  0, or -1 (s->err set when the

@@ -143,9 +143,52 @@ static void test_pending_table(void)
     table_churn(400, 200000);   /* stays at 1024 slots: runs wrap around the end */
 }
 
+/* spool_read's window: reads anywhere, of any length, between appends
+ * of any length, and the sequential reader after them, all return what
+ * was written (a copy kept in memory says what that is). */
+static void test_spool_window(void)
+{
+    enum { TOTAL = 400000 };
+    struct spool s;
+    unsigned char *ref = malloc(TOTAL), *buf = malloc(70000);
+    uint64_t x = 88172645463325252ull, size = 0;
+    unsigned bad = 0;
+    CHECK(ref && buf && spool_open(&s) == 0);
+    while (ref && buf && size < TOTAL - 70000) {
+        size_t n;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        n = (size_t)(x % 3 == 0 ? x % 60000 : x % 300);
+        for (size_t i = 0; i < n; i++)
+            ref[size + i] = (unsigned char)((size + i) * 2654435761u >> 13);
+        if (spool_append(&s, ref + size, n) != (int64_t)size)
+            bad++;
+        size += n;
+        for (int r = 0; r < 4 && size; r++) {
+            uint64_t off, len;
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            off = x % size;
+            len = (x >> 20) % (r == 3 ? 70000 : 200);
+            if (len > size - off)
+                len = size - off;
+            if (spool_read(&s, off, buf, (size_t)len) != 0 || memcmp(buf, ref + off, (size_t)len) != 0)
+                bad++;
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(spool_rewind(&s) == 0 && spool_skip(&s, 100) == 0 && spool_next(&s, buf, 50) == 0 &&
+          memcmp(buf, ref + 100, 50) == 0);
+    CHECK(spool_skip(&s, 20000) == 0 && spool_next(&s, buf, 10) == 0 && memcmp(buf, ref + 20150, 10) == 0);
+    CHECK(spool_read(&s, 5, buf, 10) == 0 && memcmp(buf, ref + 5, 10) == 0);
+    CHECK(spool_next(&s, buf, 10) == 0 && memcmp(buf, ref + 20160, 10) == 0);
+    spool_close(&s);
+    free(ref);
+    free(buf);
+}
+
 int main(void)
 {
     test_spool();
+    test_spool_window();
     test_pending_order();
     test_pending_table();
     return check_summary("output_pending");
