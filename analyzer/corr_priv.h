@@ -73,6 +73,7 @@ struct correlator {
     void *verdict_ctx;
     corr_retired_fn retired_fn;      /* NULL: retired federations stay (max_federations) */
     void *retired_ctx;
+    uint64_t handed_ns;              /* time in the two sinks above (the output's work), kept out of busy_ns */
     uint64_t round;                  /* rounds run (the final one included) */
     int64_t round_last_ns;           /* packet time of the last round */
     uint64_t facts_since_round;      /* facts stored since then */

@@ -189,8 +189,11 @@ static void emit(struct correlator *c, const struct corr_federation *f, struct c
     d->emitted_code = d->verdict.code;
     d->emitted_stage = d->verdict.stage;
     c->stats.verdict_events++;
-    if (c->verdict_fn)
+    if (c->verdict_fn) {
+        uint64_t t0 = corr_mono_ns();
         c->verdict_fn(c->verdict_ctx, f, d, &chg);
+        c->handed_ns += corr_mono_ns() - t0;
+    }
 }
 
 /* A judged direction keeps the first and last `keep` lines of its
@@ -487,7 +490,9 @@ static bool fed_retired(const struct corr_federation *f)
  * (the caller forgets it). */
 static void release_federation(struct correlator *c, struct corr_federation *f)
 {
+    uint64_t t0 = corr_mono_ns();
     c->retired_fn(c->retired_ctx, f);
+    c->handed_ns += corr_mono_ns() - t0;
     c->stats.federations_released++;
     stream_federation_free(f);
 }
@@ -695,7 +700,7 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
 
 void corr_on_time(struct correlator *c, int64_t now)
 {
-    uint64_t kept, t0;
+    uint64_t kept, t0, handed0;
     bool near_cap, full;
     if (now < c->now_ns)
         return;
@@ -724,6 +729,7 @@ void corr_on_time(struct correlator *c, int64_t now)
     full = kept <= ROUND_FREE_FACTS || near_cap || c->nsources > 1 || c->many_sources ||
            c->facts_since_full + c->facts_since_round >= kept;
     t0 = corr_mono_ns();
+    handed0 = c->handed_ns;
     stream_round(c, now, false, full);
-    c->stats.busy_ns += corr_mono_ns() - t0;
+    c->stats.busy_ns += corr_mono_ns() - t0 - (c->handed_ns - handed0);
 }

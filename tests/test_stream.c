@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "correlate.h"
 #include "tests/check.h"
@@ -1003,6 +1004,43 @@ static void test_advice_survives_names_rebuild(void)
     corr_free(r.c);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A verdict sink that takes its time, as a writer on a slow disk would. */
+static void slow_verdict(void *ctx, const struct corr_federation *f, const struct corr_direction *d,
+                         const struct corr_verdict_change *chg)
+{
+    uint64_t *spent = ctx, t0 = mono_ns();
+    (void)f, (void)d, (void)chg;
+    while (mono_ns() - t0 < 300000000u)
+        ;
+    *spent += mono_ns() - t0;
+}
+
+/* busy_ns is the correlator's own time: what the output spends in the
+ * verdict sink it is handed (300 ms a verdict here, against microseconds
+ * of judging) is not counted. */
+static void test_busy_leaves_out_sinks(void)
+{
+    struct rig r;
+    uint64_t spent = 0;
+    rig_init(&r, NULL);
+    corr_set_verdict_sink(r.c, slow_verdict, &spent);
+    a_to_b(&r, 1, 1000, XMPP_DB_VALID);
+    for (int t = 1100; t <= 3000; t += 100)
+        tick(&r, t);
+    end_conn(&r, 1, 1000, 5000);
+    corr_finish(r.c);
+    CHECK(spent >= 300000000u);
+    CHECK(corr_stats(r.c)->busy_ns < 150000000u);
+    corr_free(r.c);
+}
+
 int main(void)
 {
     test_decided_when_evidence_in();
@@ -1021,5 +1059,6 @@ int main(void)
     test_silent_connection_named_by_trigger();
     test_retired_sink_and_revived_pair();
     test_advice_survives_names_rebuild();
+    test_busy_leaves_out_sinks();
     return check_summary("test_stream");
 }
