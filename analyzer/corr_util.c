@@ -152,33 +152,46 @@ void corr_jid_bare(const char *jid, char *out, size_t len)
     out[n] = '\0';
 }
 
+/* Writes v in decimal at out (room for 5 digits); its length. */
+static size_t put_u16(char *out, unsigned v)
+{
+    char digits[5];
+    size_t nd = 0, n = 0;
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && nd < sizeof(digits));
+    while (nd)
+        out[n++] = digits[--nd];
+    return n;
+}
+
+/* Copies n bytes of tmp to buf cut as snprintf cuts: at most len - 1
+ * bytes, always terminated (len > 0). */
+static void put_cut(char *buf, size_t len, const char *tmp, size_t n)
+{
+    if (n > len - 1)
+        n = len - 1;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
+}
+
 void corr_addr_port(char *buf, size_t len, const struct ft_addr *a, uint16_t port)
 {
     /* "[" address "]" ":" 5 digits NUL */
     char tmp[FT_ADDR_STRLEN + 9];
-    char digits[5];
-    size_t n = 0, nd = 0, ip;
+    size_t n = 0;
     if (!len)
         return;
     if (a->family == 6)
         tmp[n++] = '[';
     ft_addr_str(a, tmp + n, FT_ADDR_STRLEN);
-    ip = strnlen(tmp + n, FT_ADDR_STRLEN - 1);
-    n += ip;
+    n += strnlen(tmp + n, FT_ADDR_STRLEN - 1);
     if (a->family == 6)
         tmp[n++] = ']';
     tmp[n++] = ':';
-    do {
-        digits[nd++] = (char)('0' + port % 10);
-        port /= 10;
-    } while (port);
-    while (nd)
-        tmp[n++] = digits[--nd];
-    /* cut like snprintf: at most len - 1 bytes, always terminated */
-    if (n > len - 1)
-        n = len - 1;
-    memcpy(buf, tmp, n);
-    buf[n] = '\0';
+    n += put_u16(tmp + n, port);
+    put_cut(buf, len, tmp, n);
 }
 
 bool corr_jid_eq_bare(const char *a, const char *b)
@@ -192,25 +205,16 @@ bool corr_jid_eq_bare(const char *a, const char *b)
 const char *corr_syns_str(uint16_t n, char *buf, size_t len)
 {
     /* "%u SYN%s" by hand, cut like snprintf */
-    char tmp[sizeof("65535 SYNs")], digits[5];
-    size_t k = 0, nd = 0;
-    unsigned v = n;
+    char tmp[sizeof("65535 SYNs")];
+    size_t k;
     if (!len)
         return buf;
-    do {
-        digits[nd++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (nd)
-        tmp[k++] = digits[--nd];
+    k = put_u16(tmp, n);
     memcpy(tmp + k, " SYN", 4);
     k += 4;
     if (n != 1)
         tmp[k++] = 's';
-    if (k > len - 1)
-        k = len - 1;
-    memcpy(buf, tmp, k);
-    buf[k] = '\0';
+    put_cut(buf, len, tmp, k);
     return buf;
 }
 
