@@ -91,6 +91,23 @@ static bool reserve(void **arr, uint32_t *cap, uint32_t need, size_t elem)
     return true;
 }
 
+/* Grow the key arena to hold at least `need` bytes, doubling from 4 KiB. */
+static bool arena_reserve(struct corr_index *ix, size_t need)
+{
+    size_t nc;
+    char *na;
+    if (need <= ix->caparena)
+        return true;
+    nc = ix->caparena ? ix->caparena * 2 : 4096;
+    while (nc < need)
+        nc *= 2;
+    if (!(na = realloc(ix->arena, nc)))
+        return false;
+    ix->arena = na;
+    ix->caparena = nc;
+    return true;
+}
+
 bool corr_index_reserve(struct corr_index *ix, uint32_t n, size_t nbytes)
 {
     uint32_t nb = ix->nbuckets ? ix->nbuckets : 256;
@@ -99,16 +116,8 @@ bool corr_index_reserve(struct corr_index *ix, uint32_t n, size_t nbytes)
     if (!reserve((void **)&ix->vals, &ix->capvals, ix->nvals + n, sizeof(*ix->vals)) ||
         !reserve((void **)&ix->keys, &ix->capkeys, ix->nkeys + n, sizeof(*ix->keys)))
         return false;
-    if (ix->narena + nbytes > ix->caparena) {
-        size_t nc = ix->caparena ? ix->caparena * 2 : 4096;
-        char *na;
-        while (nc < ix->narena + nbytes)
-            nc *= 2;
-        if (!(na = realloc(ix->arena, nc)))
-            return false;
-        ix->arena = na;
-        ix->caparena = nc;
-    }
+    if (!arena_reserve(ix, ix->narena + nbytes))
+        return false;
     while (nb < ix->nkeys + n)
         nb *= 2;
     return nb == ix->nbuckets || rehash(ix, nb);
@@ -148,17 +157,8 @@ bool corr_index_add_h(struct corr_index *ix, const void *key, size_t len, uint64
             return false;
         if (!reserve((void **)&ix->keys, &ix->capkeys, ix->nkeys + 1, sizeof(*ix->keys)))
             return false;
-        if (ix->narena + len > ix->caparena) {
-            size_t nc = ix->caparena ? ix->caparena * 2 : 4096;
-            char *na;
-            while (nc < ix->narena + len)
-                nc *= 2;
-            na = realloc(ix->arena, nc);
-            if (!na)
-                return false;
-            ix->arena = na;
-            ix->caparena = nc;
-        }
+        if (!arena_reserve(ix, ix->narena + len))
+            return false;
         if (ix->nkeys + 1 > ix->nbuckets && !rehash(ix, ix->nbuckets ? ix->nbuckets * 2 : 256))
             return false;
         memcpy(ix->arena + ix->narena, key, len);
