@@ -45,6 +45,7 @@ struct output *output_new(enum output_format format, FILE *fp, int verbose, char
     o->max_events = MAX_EVENTS;
     o->max_lookups = MAX_LOOKUPS;
     o->max_text_conns = MAX_TEXT_CONNS;
+    jw_text_init(&o->event_text);
     /* The JSON document nests a connection's events in it; the text
      * report lists them with -v.  NDJSON writes them as they come. */
     o->keep_events = format == OUTPUT_JSON || (format == OUTPUT_TEXT && verbose);
@@ -196,12 +197,12 @@ static void keep_event(struct output *o, struct pending_conn *pc, const struct f
 {
     int rc;
     if (o->format == OUTPUT_JSON) {
-        json_object *j = xmpp_json(o, fi, ev);
         const char *s;
-        json_object_object_del(j, "uid");
-        s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        rc = pending_add(&o->pending, pc, s, strlen(s));
-        json_object_put(j);
+        size_t n;
+        jw_text_reset(&o->event_text);
+        xmpp_write(&o->event_text, o, fi, ev, false);
+        s = jw_text(&o->event_text, &n);
+        rc = s ? pending_add(&o->pending, pc, s, n) : -1;
     } else {
         char line[TEXT_LINE_MAX];
         size_t n = text_xmpp_line(line, sizeof(line), ev);
@@ -354,6 +355,7 @@ void output_free(struct output *o)
     free(o->text_conns);
     free(o->dns_buf);
     free(o->dns_lk);
+    jw_free(&o->event_text);
     free(o);
 }
 

@@ -7,6 +7,7 @@
  *   output_build.c      small JSON builders shared by every family
  *   output_conn.c       a connection record as JSON
  *   output_xmpp.c       an XMPP (and TLS) event as JSON
+ *   output_jwrite.c     JSON written as a json-c tree or straight as text
  *   output_dns.c        a DNS lookup as JSON
  *   output_federation.c federations, directions and verdicts as JSON
  *   output_stats.c      the capture and the statistics as JSON
@@ -30,6 +31,7 @@
 #include <json-c/json.h>
 
 #include "output.h"
+#include "output_jwrite.h"
 #include "output_pending.h"
 #include "output_spool.h"
 
@@ -81,6 +83,7 @@ struct output {
     /* what waits for its place */
     bool keep_events;           /* JSON, text -v: events go to `pending` */
     struct pending_store pending;
+    struct jw event_text;       /* the document's event being written (buffer reused) */
     struct spool dns;           /* JSON: packed lookups; text -v: report lines */
     unsigned char *dns_buf;     /* owned: JSON, one packed lookup (DNS_PACK_MAX) */
     struct dns_lookup *dns_lk;  /* owned: JSON, a lookup unpacked at the end */
@@ -141,6 +144,10 @@ void output_emit(struct output *o, FILE *fp, const char *json);
 /* ---- the event families ------------------------------------------------ */
 
 json_object *conn_json(const struct output *o, const struct conn_record *c);
+/* An XMPP event written by w (output_jwrite.h): with "uid" for NDJSON,
+ * without it for the document's connections. */
+void xmpp_write(struct jw *w, const struct output *o, const struct flow_info *fi, const struct xmpp_event *ev,
+                bool with_uid);
 json_object *xmpp_json(const struct output *o, const struct flow_info *fi, const struct xmpp_event *ev);
 json_object *dns_json(const struct output *o, const struct dns_lookup *lk);
 /* When capture drops touch direction d's time: lowers "confidence" of

@@ -1,0 +1,245 @@
+/*
+ * output_jwrite.c - a JSON object described once, written as a json-c
+ * tree or as the plain text json-c would print for it (output_jwrite.h).
+ * The text escapes strings as json-c 0.16's json_escape_str does: the
+ * quote, the backslash and \b \f \n \r \t by name, other bytes below
+ * 0x20 as \u00xx in lowercase hex, everything else (UTF-8 included) as
+ * it is, '/' unescaped.  tests/test_output_jwrite.c holds the two to the
+ * same bytes.
+ */
+#include <config.h>
+
+#include "output_jwrite.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The json-c key convention of output_int.h: keys are never copied. */
+#define OBJ_ADD(o, k, v) json_object_object_add_ex((o), (k), (v), JSON_C_OBJECT_ADD_CONSTANT_KEY)
+
+void jw_text_init(struct jw *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->text = true;
+}
+
+void jw_tree_init(struct jw *w)
+{
+    memset(w, 0, sizeof(*w));
+}
+
+void jw_free(struct jw *w)
+{
+    free(w->buf);
+    json_object_put(w->root);
+    memset(w, 0, sizeof(*w));
+}
+
+void jw_text_reset(struct jw *w)
+{
+    w->len = 0;
+    w->depth = 0;
+    w->oom = false;
+    if (w->buf)
+        w->buf[0] = '\0';
+}
+
+const char *jw_text(const struct jw *w, size_t *len)
+{
+    if (len)
+        *len = w->oom ? 0 : w->len;
+    return w->oom || !w->buf ? NULL : w->buf;
+}
+
+json_object *jw_tree_take(struct jw *w)
+{
+    json_object *t = w->root;
+    w->root = NULL;
+    w->depth = 0;
+    return t;
+}
+
+/* ---- text --------------------------------------------------------------- */
+
+static bool room(struct jw *w, size_t n)
+{
+    size_t cap;
+    char *nb;
+    if (w->oom)
+        return false;
+    if (w->len + n + 1 <= w->cap)
+        return true;
+    cap = w->cap ? w->cap : 256;
+    while (cap < w->len + n + 1) {
+        if (cap > SIZE_MAX / 2)
+            goto fail;
+        cap *= 2;
+    }
+    nb = realloc(w->buf, cap);
+    if (!nb)
+        goto fail;
+    w->buf = nb;
+    w->cap = cap;
+    return true;
+fail:
+    w->oom = true;
+    return false;
+}
+
+static void put(struct jw *w, const char *s, size_t n)
+{
+    if (!room(w, n))
+        return;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
+static void put_escaped(struct jw *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    put(w, "\"", 1);
+    for (; *p; p++) {
+        char esc[6];
+        size_t n = 2;
+        unsigned char c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(w, (const char *)run, (size_t)(p - run));
+        run = p + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xf];
+            n = 6;
+        }
+        put(w, esc, n);
+    }
+    put(w, (const char *)run, (size_t)(p - run));
+    put(w, "\"", 1);
+}
+
+/* The separator and the key before a member (none in an array). */
+static void text_member(struct jw *w, const char *key)
+{
+    if (w->depth > 0) {
+        if (!w->first[w->depth - 1])
+            put(w, ",", 1);
+        w->first[w->depth - 1] = false;
+    }
+    if (key) {
+        put_escaped(w, key);
+        put(w, ":", 1);
+    }
+}
+
+/* ---- tree --------------------------------------------------------------- */
+
+/* Adds v to the open container (or makes it the root). */
+static void tree_add(struct jw *w, const char *key, json_object *v)
+{
+    json_object *top;
+    if (w->depth == 0) {
+        if (!w->root)
+            w->root = v;
+        else
+            json_object_put(v); /* a second root: not a JSON object */
+        return;
+    }
+    top = w->open[w->depth - 1];
+    if (json_object_get_type(top) == json_type_array)
+        json_object_array_add(top, v);
+    else
+        OBJ_ADD(top, key, v);
+}
+
+/* ---- both --------------------------------------------------------------- */
+
+static void open_any(struct jw *w, const char *key, bool array)
+{
+    if (w->depth >= JW_MAX_DEPTH) {
+        w->oom = true; /* a builder bug: say so rather than write bad JSON */
+        return;
+    }
+    if (w->text) {
+        text_member(w, key);
+        put(w, array ? "[" : "{", 1);
+        w->array[w->depth] = array;
+        w->first[w->depth++] = true;
+        return;
+    }
+    {
+        json_object *o = array ? json_object_new_array() : json_object_new_object();
+        tree_add(w, key, o);
+        w->open[w->depth++] = o;
+    }
+}
+
+void jw_open(struct jw *w, const char *key)
+{
+    open_any(w, key, false);
+}
+
+void jw_open_array(struct jw *w, const char *key)
+{
+    open_any(w, key, true);
+}
+
+void jw_close(struct jw *w)
+{
+    if (w->depth == 0)
+        return;
+    w->depth--;
+    if (w->text)
+        put(w, w->array[w->depth] ? "]" : "}", 1);
+}
+
+void jw_str(struct jw *w, const char *key, const char *s)
+{
+    if (w->text) {
+        text_member(w, key);
+        put_escaped(w, s ? s : "");
+    } else {
+        tree_add(w, key, json_object_new_string(s ? s : ""));
+    }
+}
+
+void jw_str_opt(struct jw *w, const char *key, const char *s)
+{
+    if (s)
+        jw_str(w, key, s);
+}
+
+void jw_int(struct jw *w, const char *key, int64_t v)
+{
+    if (w->text) {
+        char num[24];
+        int n = snprintf(num, sizeof(num), "%" PRId64, v);
+        text_member(w, key);
+        put(w, num, (size_t)n);
+    } else {
+        tree_add(w, key, json_object_new_int64(v));
+    }
+}
+
+void jw_bool(struct jw *w, const char *key, bool v)
+{
+    if (w->text) {
+        text_member(w, key);
+        put(w, v ? "true" : "false", v ? 4 : 5);
+    } else {
+        tree_add(w, key, json_object_new_boolean(v));
+    }
+}
