@@ -1,7 +1,8 @@
 /*
  * output_int.h - the inside of the output: the handle, the JSON builder
  * helpers and what each of the output's files offers the others.  Only
- * analyzer/output*.c include it; it is the one header that names json-c.
+ * analyzer/output*.c include it; it, output_jwrite.h and output_html_int.h
+ * are the headers that name json-c, all three inside the output.
  *
  *   output.c            the handle: formats, caps, the fact sink, lifetime
  *   output_build.c      small JSON builders shared by every family
