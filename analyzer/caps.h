@@ -17,7 +17,7 @@
 #include "correlate.h"
 #include "facts.h"
 
-#define CAPS_MAX 20
+#define CAPS_MAX 24
 
 struct cap_hit {
     const char *cap;   /* static: "flow table", "dissector state", ... */

@@ -31,7 +31,7 @@ static bool known_name(const struct correlator *c, const struct corr_index *doma
         return false;
     n = corr_index_key1(key, sizeof(key), name);
     h = corr_index_hash(key, n);
-    return corr_index_first_h(&c->srv_target_ix, key, n, h) != 0 || corr_index_first_h(domains, key, n, h) != 0;
+    return srv_names_known(&c->srv_names, key, n, h) || corr_index_first_h(domains, key, n, h) != 0;
 }
 
 static bool claimed(const struct correlator *c, const struct corr_index *domains, const struct corr_index *addrs,

@@ -146,117 +146,111 @@ bool corr_srv_domain(const char *qname, char *out, size_t len)
     return false;
 }
 
-/* The domain the host whose lowercased name is key (n bytes, hash h)
- * serves for s2s according to the SRV answers seen, into out; false if
- * none. */
-static bool srv_domain_of_key(const struct correlator *c, const char *key, size_t n, uint64_t h, char *out,
-                              size_t len)
+/* The domain a host name serves for s2s according to the SRV answers seen
+ * (the last that named it), or NULL. */
+bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len)
 {
-    for (uint32_t v = corr_index_first_h(&c->srv_target_ix, key, n, h); v;
-         v = corr_index_next(&c->srv_target_ix, v)) {
-        const struct clookup *l = c->lookups[corr_index_val(&c->srv_target_ix, v)->a];
-        if (l) /* the first still kept */
-            return corr_srv_domain(l->qname, out, len);
-    }
+    static const struct ft_addr nobody;
+    char key[STR_CAP];
+    size_t n = corr_index_key1(key, sizeof(key), host); /* no separator */
+    const char *d = srv_names_last(&c->srv_names, key, n, corr_index_hash(key, n), &nobody);
+    if (d)
+        corr_copy(out, len, d);
+    return d != NULL;
+}
+
+/* Whether name is one of SRV lookup l's targets. */
+static bool srv_names_target(const struct clookup *l, const char *name)
+{
+    for (unsigned k = 0; k < l->nans; k++)
+        if (l->ans[k].type == DNS_T_SRV && l->ans[k].target && strcasecmp(l->ans[k].target, name) == 0)
+            return true;
     return false;
 }
 
-/* The domain a host name serves for s2s according to the SRV answers seen
- * (target -> domain), or NULL. */
-bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len)
-{
-    char key[STR_CAP];
-    size_t n = corr_index_key1(key, sizeof(key), host); /* no separator */
-    return srv_domain_of_key(c, key, n, corr_index_hash(key, n), out, len);
-}
-
 /* What lookup i's A/AAAA answers say: each address joins the answer
- * address index and, in the DNS layer of the book, serves the domain
- * whose SRV target the answer names, or else (an A/AAAA lookup) the name
- * asked.  One hash per address serves both.  When qknown, the caller
- * already asked for the name asked: qdom is the domain it is an SRV
- * target of (NULL if none). */
-static void learn_answers(struct correlator *c, unsigned i, bool qknown, const char *qdom)
+ * address index and, in the DNS layer of the book, serves `domain` (the
+ * domain an address lookup was decided for, or an SRV lookup's domain for
+ * the addresses of its targets it carried).  One hash per address serves
+ * both. */
+static void learn_answers(struct correlator *c, unsigned i, const char *domain)
 {
     const struct clookup *l = c->lookups[i];
-    char dom[STR_CAP];
-    const char *named = NULL, *tdom = NULL; /* the answer name `tdom` was found for */
-    bool a_lookup = l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA;
+    bool srv = l->qtype == DNS_T_SRV;
     for (unsigned k = 0; k < l->nans; k++) {
         const struct ft_addr *addr = &l->ans[k].addr;
-        const char *domain;
         uint64_t ah;
         if (l->ans[k].type != DNS_T_A && l->ans[k].type != DNS_T_AAAA)
             continue;
         ah = corr_index_hash(addr, sizeof(*addr));
         corr_index_add_h(&c->ans_addr_ix, addr, sizeof(*addr), ah, i, 0);
-        if (!l->ans[k].name)
+        if (!domain || !*domain || !addr->family)
             continue;
-        /* The answers of a lookup mostly share one name, mostly the one
-         * asked: ask once. */
-        if (!named || strcmp(named, l->ans[k].name) != 0) {
-            named = l->ans[k].name;
-            if (qknown && strcmp(named, l->qname) == 0) {
-                tdom = qdom;
-            } else {
-                char key[STR_CAP];
-                size_t n = corr_index_key1(key, sizeof(key), named);
-                tdom = srv_domain_of_key(c, key, n, corr_index_hash(key, n), dom, sizeof(dom)) ? dom : NULL;
-            }
-        }
-        domain = tdom ? tdom : a_lookup ? l->qname : NULL;
-        if (domain && *domain && addr->family)
-            book_layer_add_h(&c->dns_book, addr, ah, domain, 1);
+        if (srv && (!l->ans[k].name || !srv_names_target(l, l->ans[k].name)))
+            continue;
+        book_layer_add_h(&c->dns_book, addr, ah, domain, 1);
     }
 }
 
-/* The lookup joins: SRV target -> the lookup that named it (first wins),
- * and domain -> the lookups about it (its SRV, its address, the address
- * of its SRV target), each in capture order; and what their answers say
- * about addresses (the book's DNS layer: A/AAAA of an SRV target, or of
- * the bare domain as a fallback).  Each new lookup is read once. */
+/* The lookup joins, read in capture order: an SRV lookup tells
+ * c->srv_names which hosts its domain names; an address lookup of a host
+ * is decided once, when first read, for the domain whose SRV named that
+ * host last before it (corr_srv_names.h); then domain -> the lookups
+ * about it (its SRV, its address, the address of its SRV target), each in
+ * capture order, and what their answers say about addresses (the book's
+ * DNS layer).  Each new lookup is read once; a full round reads them all
+ * again and, since the decisions stay with the lookups, joins them as the
+ * partial rounds did. */
 void identity_index_lookups(struct correlator *c)
 {
-    char key[STR_CAP], d[STR_CAP], t[STR_CAP];
+    char key[STR_CAP], d[STR_CAP];
     for (unsigned i = c->lookups_indexed; i < c->nlookups; i++) {
-        const struct clookup *l = c->lookups[i];
-        if (!l || l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, d, sizeof(d)))
-            continue;
-        for (unsigned k = 0; k < l->nans; k++)
-            if (l->ans[k].type == DNS_T_SRV && l->ans[k].target)
-                corr_index_add(&c->srv_target_ix, key, corr_index_key1(key, sizeof(key), l->ans[k].target),
-                               i, 0);
-    }
-    for (unsigned i = c->lookups_indexed; i < c->nlookups; i++) {
-        const struct clookup *l = c->lookups[i];
-        size_t n = 0;
-        uint64_t h = 0, ch;
-        bool srv, target = false;
+        struct clookup *l = c->lookups[i];
+        uint64_t ch;
+        bool srv;
         if (!l)
             continue;
+        /* The clients are kept for the run: a server whose lookups the
+         * capture showed keeps that role after they are freed. */
         ch = corr_index_hash(&l->client, sizeof(l->client));
-        if (!corr_index_first_h(&c->client_ix, &l->client, sizeof(l->client), ch) &&
-            corr_grow((void **)&c->clients, &c->capclients, c->nclients + 1, sizeof(*c->clients)) &&
-            corr_index_add_h(&c->client_ix, &l->client, sizeof(l->client), ch, i, 0))
-            c->clients[c->nclients++] = l->client;
-        srv = corr_srv_domain(l->qname, d, sizeof(d));
-        if (!srv && (l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA)) {
-            n = corr_index_key1(key, sizeof(key), l->qname);
-            h = corr_index_hash(key, n);
-            target = srv_domain_of_key(c, key, n, h, t, sizeof(t));
-            learn_answers(c, i, true, target ? t : NULL);
-        } else {
-            learn_answers(c, i, false, NULL);
+        if (!corr_index_first_h(&c->client_ix, &l->client, sizeof(l->client), ch)) {
+            if (c->nclients >= c->cfg.max_lookups)
+                c->stats.lookup_clients_dropped++;
+            else if (corr_grow((void **)&c->clients, &c->capclients, c->nclients + 1, sizeof(*c->clients)) &&
+                     corr_index_add_h(&c->client_ix, &l->client, sizeof(l->client), ch, i, 0))
+                c->clients[c->nclients++] = l->client;
         }
+        srv = corr_srv_domain(l->qname, d, sizeof(d));
         if (srv) {
+            if (l->qtype == DNS_T_SRV && !l->srv_read)
+                for (unsigned k = 0; k < l->nans; k++) {
+                    size_t n;
+                    if (l->ans[k].type != DNS_T_SRV || !l->ans[k].target)
+                        continue;
+                    n = corr_index_key1(key, sizeof(key), l->ans[k].target);
+                    srv_names_note(&c->srv_names, key, n, corr_index_hash(key, n), &l->client, d);
+                }
+            l->srv_read = true;
+            learn_answers(c, i, l->qtype == DNS_T_SRV ? d : NULL);
             corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), d), i, 0);
             continue;
         }
-        if (l->qtype != DNS_T_A && l->qtype != DNS_T_AAAA)
+        if (l->qtype != DNS_T_A && l->qtype != DNS_T_AAAA) {
+            learn_answers(c, i, NULL);
             continue;
-        corr_index_add_h(&c->lookup_dom_ix, key, n, h, i, 0);
-        if (target && strcasecmp(t, l->qname) != 0)
-            corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), t), i, 0);
+        }
+        {
+            size_t n = corr_index_key1(key, sizeof(key), l->qname);
+            uint64_t h = corr_index_hash(key, n);
+            if (!l->srv_read) {
+                l->srv_dom = srv_names_last(&c->srv_names, key, n, h, &l->client);
+                l->srv_read = true;
+            }
+            learn_answers(c, i, l->srv_dom ? l->srv_dom : l->qname);
+            corr_index_add_h(&c->lookup_dom_ix, key, n, h, i, 0);
+            if (l->srv_dom && strcasecmp(l->srv_dom, l->qname) != 0)
+                corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), l->srv_dom), i, 0);
+        }
     }
 }
 

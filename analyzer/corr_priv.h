@@ -13,6 +13,7 @@
 #include "corr_store.h"
 #include "corr_index.h"
 #include "corr_book.h"
+#include "corr_srv_names.h"
 #include "corr_timer.h"
 #include "corr_nat.h"
 
@@ -40,7 +41,7 @@ struct correlator {
     struct timespec stop_deadline;   /* ... and judging ends by then */
     /* Joins (built by corr_finish unless noted). */
     struct corr_index fed_ix;        /* "lo\0hi" -> federation */
-    struct corr_index srv_target_ix; /* SRV target (lowercase) -> lookup */
+    struct srv_names srv_names;      /* SRV target -> domains, for the whole run */
     struct corr_index lookup_dom_ix; /* domain (lowercase) -> lookups about it */
     struct corr_index dir_conn_ix;   /* "from\0to" -> s2s connections, in order */
     struct corr_index verify_ix;     /* from\1to -> db:verify requests (conn, event) */
@@ -52,11 +53,12 @@ struct correlator {
     unsigned nnames, capnames;
     struct corr_index role_ix;       /* domain -> 1 private server, 2 lookups seen */
     /* What the lookups say, kept between full rounds and grown by the
-     * partial ones (corr_stream.c): dns_book, srv_target_ix,
+     * partial ones (corr_stream.c): dns_book,
      * lookup_dom_ix, and these, over lookups[0 .. lookups_indexed). */
     unsigned lookups_indexed;
     unsigned lookups_dead;           /* holes (NULL) in lookups[] freed since the last full round */
     struct corr_index ans_addr_ix;   /* A/AAAA answer address -> lookup */
+    /* Kept for the run (max_lookups of them): */
     struct corr_index client_ix;     /* lookup client address -> its first lookup */
     struct ft_addr *clients;         /* the distinct clients, in order */
     unsigned nclients, capclients;

@@ -140,6 +140,9 @@ struct clookup {
     bool claimed;            /* it can speak for XMPP (corr_dns_noise.c) */
     char *line[2];           /* its query/answer timeline lines once written; owned */
     bool noise;              /* it cannot: freed at the end of the round */
+    bool srv_read;           /* srv_dom was decided (corr_identity.c) */
+    const char *srv_dom;     /* an address lookup of an SRV target: the domain whose
+                              * SRV named it last before it (owned by c->srv_names) */
     unsigned nqueries;
     struct frame_ref query, response;
     unsigned nans;

@@ -264,11 +264,8 @@ static void reset_identity(struct correlator *c, bool full)
     book_layer_clear(&c->book);
     if (full) {
         book_layer_clear(&c->dns_book);
-        corr_index_clear(&c->srv_target_ix);
         corr_index_clear(&c->lookup_dom_ix);
         corr_index_clear(&c->ans_addr_ix);
-        corr_index_clear(&c->client_ix);
-        c->nclients = 0;
         c->lookups_indexed = 0;
     }
     corr_index_clear(&c->dir_conn_ix);
@@ -696,6 +693,7 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
     c->facts_since_full = full ? 0 : c->facts_since_full + c->facts_since_round;
     c->facts_since_round = 0;
     c->stats.timers_dropped = c->timers.dropped;
+    c->stats.srv_names_dropped = c->srv_names.dropped;
 }
 
 void corr_on_time(struct correlator *c, int64_t now)

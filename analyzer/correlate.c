@@ -74,6 +74,7 @@ struct correlator *corr_new(const struct corr_config *cfg)
     if (!c)
         return NULL;
     c->cfg = *cfg;
+    srv_names_init(&c->srv_names, cfg->max_lookups ? cfg->max_lookups : 200000);
     timer_queue_init(&c->timers, cfg->max_conns ? 4 * cfg->max_conns : 1024);
     c->map_cap = 1024;
     c->map_keys = calloc(c->map_cap, sizeof(*c->map_keys));
@@ -101,7 +102,7 @@ void corr_free(struct correlator *c)
     corr_index_free(&c->client_ix);
     free(c->clients);
     corr_index_free(&c->fed_ix);
-    corr_index_free(&c->srv_target_ix);
+    srv_names_free(&c->srv_names);
     corr_index_free(&c->lookup_dom_ix);
     corr_index_free(&c->dir_conn_ix);
     corr_index_free(&c->verify_ix);

@@ -722,6 +722,36 @@ static void test_ordering(void)
     corr_free(c);
 }
 
+/* A hosting server several domains' SRV name: an address lookup of it
+ * belongs to the domain whose SRV named it last before it, from the same
+ * asker when there is one (not to the first domain that named it). */
+static void test_shared_target(void)
+{
+    struct correlator *c = mk(NULL, NULL);
+    const struct corr_direction *ab;
+    lookup(c, 1, IP_A, "_xmpp-server._tcp.other.example", DNS_T_SRV, DNS_OUT_ANSWERED, 10,
+           "SRV s2s1.hosting.test 5269", NULL);
+    lookup(c, 2, IP_A, "s2s1.hosting.test", DNS_T_A, DNS_OUT_ANSWERED, 20, "A s2s1.hosting.test " IP_B, NULL);
+    lookup(c, 3, IP_A, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, DNS_OUT_ANSWERED, 40, "SRV s2s1.hosting.test 5269",
+           NULL);
+    lookup(c, 4, IP_A, "s2s1.hosting.test", DNS_T_A, DNS_OUT_ANSWERED, 50, "A s2s1.hosting.test " IP_B, NULL);
+    lookup(c, 5, "198.51.100.9", "_xmpp-server._tcp.other.example", DNS_T_SRV, DNS_OUT_ANSWERED, 60,
+           "SRV s2s1.hosting.test 5269", NULL);
+    lookup(c, 6, IP_A, "s2s1.hosting.test", DNS_T_A, DNS_OUT_ANSWERED, 70, "A s2s1.hosting.test " IP_B, NULL);
+    c1_dbresult(c, 5000);
+    xev(c, 1, FT_DIR_RESP, XMPP_EV_DB_RESULT, 120, 14, (struct xo){ .from = DOM_B, .to = DOM_A, .db = XMPP_DB_VALID });
+    corr_finish(c);
+    dump(c, "shared-target");
+    ab = dirn(c, DOM_A, DOM_B);
+    CHECK(ab && ab->verdict.status == CORR_OK);
+    CHECK(tl_at(ab, 900031, 0) != NULL);  /* its SRV */
+    CHECK(tl_at(ab, 900042, 0) != NULL);  /* the address lookup after it */
+    CHECK(tl_at(ab, 900062, 0) != NULL);  /* the same asker's, after another asker named the host */
+    CHECK(tl_at(ab, 900022, 0) == NULL);  /* the one other.example's SRV led to */
+    CHECK(tl_at(ab, 900052, 0) == NULL);  /* other.example's SRV, from elsewhere */
+    corr_free(c);
+}
+
 /* ---- 3. TCP ---------------------------------------------------------------------- */
 
 static void test_tcp(void)
@@ -2299,6 +2329,7 @@ int main(void)
 {
     test_working();
     test_ordering();
+    test_shared_target();
     test_tcp();
     test_stream();
     test_tls();
