@@ -721,11 +721,14 @@ void corr_on_time(struct correlator *c, int64_t now)
     if (kept > ROUND_FREE_FACTS && c->facts_since_round < kept && now - c->round_last_ns < c->cfg.max_lag_ns)
         return;
     /* Full when the facts kept are few, when as many arrived since the
-     * last full round (the work stays linear), near the caps, or when
-     * several capture points are merged (NAT and lookup twins pair
-     * across all of them); otherwise partial. */
+     * last full round (the work stays linear), when as many lookups were
+     * freed since then as are kept (what the lookup joins hold for them
+     * is memory nothing reads), near the caps, or when several capture
+     * points are merged (NAT and lookup twins pair across all of them);
+     * otherwise partial. */
     full = kept <= ROUND_FREE_FACTS || near_cap || c->nsources > 1 || c->many_sources ||
-           c->facts_since_full + c->facts_since_round >= kept;
+           c->facts_since_full + c->facts_since_round >= kept ||
+           c->lookups_dead >= c->nlookups - c->lookups_dead;
     t0 = corr_mono_ns();
     handed0 = c->handed_ns;
     stream_round(c, now, false, full);
