@@ -5,9 +5,10 @@
  * index by address and one by domain.  The first statement about an
  * address wins unless a stronger one replaces its domain (2 = a stream
  * header, 1 = a client stream or a DNS answer, 0 = inferred).  The
- * correlator keeps two layers (corr_identity.c): what its connections
- * say, rebuilt every round, and what DNS answers say, which grows with
- * the lookups between full rounds.
+ * correlator keeps three layers (corr_identity.c): what its connections
+ * say, rebuilt every round; what the kept lookups' answers say, which
+ * grows with the lookups between full rounds; and what the answers of
+ * claimed lookups since freed said, kept for the run (bounded).
  */
 #ifndef FT_CORR_BOOK_H
 #define FT_CORR_BOOK_H

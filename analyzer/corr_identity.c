@@ -64,14 +64,15 @@ bool corr_addr_is_private(const struct ft_addr *a)
 /* ---- phase 3: which address serves which domain ------------------------ */
 
 /* A connection's statement (or an inference, strength 0) about an
- * address.  The two layers read as one book in which every statement a
- * connection makes comes first, then the DNS answers, then the
- * inferences: an inference about an address DNS named is not made. */
+ * address.  The layers read as one book in which every statement a
+ * connection makes comes first, then the kept lookups' answers, then
+ * what freed lookups' answers said (dns_memory), then the inferences: an
+ * inference about an address DNS named is not made. */
 static void book_add(struct correlator *c, const struct ft_addr *a, const char *domain, uint8_t strength)
 {
     if (!domain || !*domain || !a->family)
         return;
-    if (strength == 0 && book_layer_find(&c->dns_book, a))
+    if (strength == 0 && (book_layer_find(&c->dns_book, a) || book_layer_find(&c->dns_memory, a)))
         return;
     book_layer_add(&c->book, a, domain, strength);
 }
@@ -87,6 +88,8 @@ const char *identity_book_domain(const struct correlator *c, const struct ft_add
     if (e && e->strength >= 1)
         return e->domain;
     if ((d = book_layer_find(&c->dns_book, a)) != NULL)
+        return d->domain;
+    if ((d = book_layer_find(&c->dns_memory, a)) != NULL)
         return d->domain;
     return e ? e->domain : NULL;
 }
@@ -108,7 +111,8 @@ static uint32_t first_named(const struct correlator *c, const struct book_layer 
             continue; /* inferences come after DNS */
         if (layer == 1 && (o = book_layer_find(&c->book, &e->addr)) != NULL && o->strength >= 1)
             continue; /* a connection said otherwise first */
-        if (layer == 2 && (e->strength >= 1 || book_layer_find(&c->dns_book, &e->addr)))
+        if (layer == 2 && (e->strength >= 1 || book_layer_find(&c->dns_book, &e->addr) ||
+                           book_layer_find(&c->dns_memory, &e->addr)))
             continue;
         best = i;
     }
@@ -168,15 +172,35 @@ static bool srv_names_target(const struct clookup *l, const char *name)
     return false;
 }
 
+/* The domain lookup l's A/AAAA answers give their addresses in the
+ * book's DNS layer: an address lookup's (the domain it was decided for,
+ * else the name asked), an SRV lookup's domain (for the addresses of its
+ * targets it carried), else none.  d is room for the SRV's domain. */
+static const char *answers_domain(const struct clookup *l, char *d, size_t len)
+{
+    if (l->qtype == DNS_T_SRV)
+        return corr_srv_domain(l->qname, d, len) ? d : NULL;
+    if (l->qtype == DNS_T_A || l->qtype == DNS_T_AAAA)
+        return l->srv_dom ? l->srv_dom : l->qname;
+    return NULL;
+}
+
+/* Whether answer k of l states an address for `domain` (answers_domain). */
+static bool answer_states(const struct clookup *l, unsigned k)
+{
+    if ((l->ans[k].type != DNS_T_A && l->ans[k].type != DNS_T_AAAA) || !l->ans[k].addr.family)
+        return false;
+    return l->qtype != DNS_T_SRV || (l->ans[k].name && srv_names_target(l, l->ans[k].name));
+}
+
 /* What lookup i's A/AAAA answers say: each address joins the answer
- * address index and, in the DNS layer of the book, serves `domain` (the
- * domain an address lookup was decided for, or an SRV lookup's domain for
- * the addresses of its targets it carried).  One hash per address serves
- * both. */
-static void learn_answers(struct correlator *c, unsigned i, const char *domain)
+ * address index and, in the DNS layer of the book, serves the domain
+ * answers_domain names.  One hash per address serves both. */
+static void learn_answers(struct correlator *c, unsigned i)
 {
     const struct clookup *l = c->lookups[i];
-    bool srv = l->qtype == DNS_T_SRV;
+    char d[STR_CAP];
+    const char *domain = answers_domain(l, d, sizeof(d));
     for (unsigned k = 0; k < l->nans; k++) {
         const struct ft_addr *addr = &l->ans[k].addr;
         uint64_t ah;
@@ -184,11 +208,29 @@ static void learn_answers(struct correlator *c, unsigned i, const char *domain)
             continue;
         ah = corr_index_hash(addr, sizeof(*addr));
         corr_index_add_h(&c->ans_addr_ix, addr, sizeof(*addr), ah, i, 0);
-        if (!domain || !*domain || !addr->family)
+        if (domain && *domain && answer_states(l, k))
+            book_layer_add_h(&c->dns_book, addr, ah, domain, 1);
+    }
+}
+
+void identity_remember_lookup(struct correlator *c, const struct clookup *l)
+{
+    char d[STR_CAP];
+    const char *domain = answers_domain(l, d, sizeof(d));
+    if (!domain || !*domain)
+        return;
+    for (unsigned k = 0; k < l->nans; k++) {
+        const struct ft_addr *addr = &l->ans[k].addr;
+        uint64_t ah;
+        if (!answer_states(l, k))
             continue;
-        if (srv && (!l->ans[k].name || !srv_names_target(l, l->ans[k].name)))
-            continue;
-        book_layer_add_h(&c->dns_book, addr, ah, domain, 1);
+        ah = corr_index_hash(addr, sizeof(*addr));
+        if (book_layer_find_h(&c->dns_memory, addr, ah))
+            continue; /* the first statement stays, as in the DNS layer */
+        if (c->dns_memory.n >= c->cfg.max_lookups)
+            c->stats.dns_memory_dropped++;
+        else
+            book_layer_add_h(&c->dns_memory, addr, ah, domain, 1);
     }
 }
 
@@ -215,7 +257,7 @@ void identity_index_lookups(struct correlator *c)
         ch = corr_index_hash(&l->client, sizeof(l->client));
         if (!corr_index_first_h(&c->client_ix, &l->client, sizeof(l->client), ch)) {
             if (c->nclients >= c->cfg.max_lookups)
-                c->stats.lookup_clients_dropped++;
+                c->stats.dns_memory_dropped++;
             else if (corr_grow((void **)&c->clients, &c->capclients, c->nclients + 1, sizeof(*c->clients)) &&
                      corr_index_add_h(&c->client_ix, &l->client, sizeof(l->client), ch, i, 0))
                 c->clients[c->nclients++] = l->client;
@@ -228,15 +270,16 @@ void identity_index_lookups(struct correlator *c)
                     if (l->ans[k].type != DNS_T_SRV || !l->ans[k].target)
                         continue;
                     n = corr_index_key1(key, sizeof(key), l->ans[k].target);
-                    srv_names_note(&c->srv_names, key, n, corr_index_hash(key, n), &l->client, d);
+                    srv_names_note(&c->srv_names, key, n, corr_index_hash(key, n), &l->client, d,
+                                   &c->stats.dns_memory_dropped);
                 }
             l->srv_read = true;
-            learn_answers(c, i, l->qtype == DNS_T_SRV ? d : NULL);
+            learn_answers(c, i);
             corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), d), i, 0);
             continue;
         }
         if (l->qtype != DNS_T_A && l->qtype != DNS_T_AAAA) {
-            learn_answers(c, i, NULL);
+            learn_answers(c, i);
             continue;
         }
         {
@@ -246,7 +289,7 @@ void identity_index_lookups(struct correlator *c)
                 l->srv_dom = srv_names_last(&c->srv_names, key, n, h, &l->client);
                 l->srv_read = true;
             }
-            learn_answers(c, i, l->srv_dom ? l->srv_dom : l->qname);
+            learn_answers(c, i);
             corr_index_add_h(&c->lookup_dom_ix, key, n, h, i, 0);
             if (l->srv_dom && strcasecmp(l->srv_dom, l->qname) != 0)
                 corr_index_add(&c->lookup_dom_ix, key, corr_index_key1(key, sizeof(key), l->srv_dom), i, 0);

@@ -31,6 +31,10 @@ bool corr_srv_domain(const char *qname, char *out, size_t len);
 bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len);
 /* The domain an address is known to serve, or NULL (points into the book). */
 const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a);
+/* A claimed lookup is being freed: what its answers said of addresses
+ * stays in the book's memory layer (after the DNS layer), so that a later
+ * connection to one of them is still named. */
+void identity_remember_lookup(struct correlator *c, const struct clookup *l);
 /* The first private (or public) address the book has for a domain. */
 const struct ft_addr *identity_book_addr(const struct correlator *c, const char *domain, bool private);
 /* Records that address a serves domain (strength: 2 stream header, 1 DNS

@@ -28,6 +28,8 @@ struct correlator {
     unsigned nlookups, caplookups;
     struct book_layer book;          /* what connections say (and inferences), per round */
     struct book_layer dns_book;      /* what DNS answers say */
+    struct book_layer dns_memory;    /* what the answers of claimed lookups since freed said:
+                                      * kept for the run (max_lookups entries) */
     struct corr_federation **feds;
     unsigned nfeds, capfeds;
     int64_t src_first[64], src_last[64];

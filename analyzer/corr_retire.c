@@ -141,6 +141,7 @@ void stream_retire_facts(struct correlator *c, int64_t now)
             continue;
         if (stream_lookup_direction(c, l, from, to))
             mark_freed(c, from, to);
+        identity_remember_lookup(c, l);
         store_lookup_free(l);
         c->lookups[i] = NULL;
         c->lookups_dead++;

@@ -73,7 +73,7 @@ static size_t asker_key(char *buf, size_t len, const char *tkey, size_t n, const
 }
 
 void srv_names_note(struct srv_names *s, const char *tkey, size_t n, uint64_t h, const struct ft_addr *asker,
-                    const char *domain)
+                    const char *domain, uint64_t *dropped)
 {
     char key[STR_CAP + sizeof(struct ft_addr)];
     size_t kn = asker_key(key, sizeof(key), tkey, n, asker);
@@ -82,7 +82,7 @@ void srv_names_note(struct srv_names *s, const char *tkey, size_t n, uint64_t h,
     ok = ok && set_last(&s->target_ix, tkey, n, h, id, s->max);
     ok = ok && set_last(&s->asker_ix, key, kn, corr_index_hash(key, kn), id, s->max);
     if (!ok)
-        s->dropped++;
+        (*dropped)++;
 }
 
 const char *srv_names_last(const struct srv_names *s, const char *tkey, size_t n, uint64_t h,

@@ -27,16 +27,15 @@ struct srv_names {
     char **doms;                 /* owned: each domain once, as first written */
     unsigned ndoms, capdoms;
     uint32_t max;                /* of domains, and of keys in each index */
-    uint64_t dropped;            /* namings not kept (max, or no memory) */
 };
 
 void srv_names_init(struct srv_names *s, uint32_t max);
 /* Frees what s owns. */
 void srv_names_free(struct srv_names *s);
 /* Learns that the SRV of domain, asked by asker, named the host whose key
- * is tkey (n bytes, hash h). */
+ * is tkey (n bytes, hash h); counts in *dropped what it could not keep. */
 void srv_names_note(struct srv_names *s, const char *tkey, size_t n, uint64_t h, const struct ft_addr *asker,
-                    const char *domain);
+                    const char *domain, uint64_t *dropped);
 /* The domain whose SRV named the host last, as asked by asker if it did,
  * else by anyone; NULL if none.  The string lives as long as s. */
 const char *srv_names_last(const struct srv_names *s, const char *tkey, size_t n, uint64_t h,

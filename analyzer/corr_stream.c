@@ -693,7 +693,6 @@ void stream_round(struct correlator *c, int64_t now, bool final, bool full)
     c->facts_since_full = full ? 0 : c->facts_since_full + c->facts_since_round;
     c->facts_since_round = 0;
     c->stats.timers_dropped = c->timers.dropped;
-    c->stats.srv_names_dropped = c->srv_names.dropped;
 }
 
 void corr_on_time(struct correlator *c, int64_t now)

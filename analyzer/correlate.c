@@ -97,6 +97,7 @@ void corr_free(struct correlator *c)
     timer_queue_free(&c->timers);
     book_layer_free(&c->book);
     book_layer_free(&c->dns_book);
+    book_layer_free(&c->dns_memory);
     corr_index_free(&c->noise_names_ix);
     corr_index_free(&c->ans_addr_ix);
     corr_index_free(&c->client_ix);

@@ -537,6 +537,33 @@ static void test_dns_noise(void)
     corr_free(r.c);
 }
 
+/* What a claimed lookup's answer said outlives the lookup: the SRV of b
+ * and the address of its target are freed after --idle-timeout, and a
+ * later connection to that address that never gets an answer is still
+ * a -> b, not a -> "[address]". */
+static void test_dns_memory(void)
+{
+    struct rig r;
+    const struct corr_direction *d;
+    rig_init(&r, short_idle);
+    lookup(&r, 1, 100, "_xmpp-server._tcp." DOM_B, DNS_T_SRV, "xmpp." DOM_B);
+    lookup(&r, 2, 110, "xmpp." DOM_B, DNS_T_A, "203.0.113.50");
+    for (int t = 200; t <= 20000; t += 500)
+        tick(&r, t);
+    flow(&r, 1, IP_A, 40001, "203.0.113.50");
+    tick(&r, 20100);
+    conn_rec(&r, 1, CONN_SYN, 20100, 1, 0, 0, 0);
+    for (int t = 20200; t <= 30000; t += 500)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->lookups_retired == 2);
+    corr_finish(r.c);
+    d = dir_of(r.c, DOM_A, DOM_B);
+    CHECK(d != NULL);
+    CHECK(dir_of(r.c, DOM_A, "[203.0.113.50]") == NULL);
+    CHECK(d && d->verdict.status == CORR_FAILED && d->verdict.stage == STAGE_CONNECT);
+    corr_free(r.c);
+}
+
 /* a -> b's direction, or NULL. */
 static const struct corr_direction *dir_a_b(const struct correlator *c)
 {
@@ -1048,6 +1075,7 @@ int main(void)
     test_timer_fires_without_packets();
     test_retirement();
     test_dns_noise();
+    test_dns_memory();
     test_partial_round_renames();
     test_new_lookup_judged_again();
     test_federation_cap();
