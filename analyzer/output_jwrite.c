@@ -1,11 +1,21 @@
 /*
  * output_jwrite.c - a JSON object described once, written as a json-c
- * tree or as the plain text json-c would print for it (output_jwrite.h).
+ * tree or as the text json-c would print for it (output_jwrite.h).
  * The text escapes strings as json-c 0.16's json_escape_str does: the
  * quote, the backslash and \b \f \n \r \t by name, other bytes below
  * 0x20 as \u00xx in lowercase hex, everything else (UTF-8 included) as
- * it is, '/' unescaped.  tests/test_output_jwrite.c holds the two to the
- * same bytes.
+ * it is, '/' unescaped.  It lays containers out as json-c 0.16's
+ * json_object_{object,array}_to_json_string do:
+ *
+ *   open      "{" or "[", then "\n" if PRETTY
+ *   member    "," before all but the first, then "\n" if PRETTY; " " if
+ *             SPACED alone; two spaces per level if PRETTY (the
+ *             container's level + 1); the key and ":" (": " if SPACED)
+ *   close     if PRETTY: "\n" unless empty, the container's indentation;
+ *             " }" or " ]" if SPACED alone, else "}" or "]"
+ *
+ * so an empty container is "{ }" SPACED and "{\n<indent>}" PRETTY.
+ * tests/test_output_jwrite.c holds the two to the same bytes.
  */
 #include <config.h>
 
@@ -23,6 +33,13 @@ void jw_text_init(struct jw *w)
 {
     memset(w, 0, sizeof(*w));
     w->text = true;
+}
+
+void jw_text_layout(struct jw *w, int flags, int level)
+{
+    w->spaced = (flags & JSON_C_TO_STRING_SPACED) != 0;
+    w->pretty = (flags & JSON_C_TO_STRING_PRETTY) != 0;
+    w->level = level < 0 ? 0 : level > JW_MAX_LEVEL ? JW_MAX_LEVEL : level;
 }
 
 void jw_tree_init(struct jw *w)
@@ -53,11 +70,28 @@ const char *jw_text(const struct jw *w, size_t *len)
     return w->oom || !w->buf ? NULL : w->buf;
 }
 
+char *jw_text_take(struct jw *w)
+{
+    char *t = w->oom ? NULL : w->buf;
+    if (!t)
+        free(w->buf);
+    w->buf = NULL;
+    w->len = w->cap = 0;
+    w->depth = 0;
+    w->oom = false;
+    return t;
+}
+
 json_object *jw_tree_take(struct jw *w)
 {
     json_object *t = w->root;
     w->root = NULL;
     w->depth = 0;
+    if (w->oom) {
+        json_object_put(t); /* half of an object: none at all */
+        t = NULL;
+        w->oom = false;
+    }
     return t;
 }
 
@@ -131,17 +165,38 @@ static void put_escaped(struct jw *w, const char *s)
     put(w, "\"", 1);
 }
 
-/* The separator and the key before a member (none in an array). */
+/* PRETTY's indentation of nesting level `level`. */
+static void indent(struct jw *w, int level)
+{
+    static const char spaces[] = "                                "; /* 32 */
+    size_t n = 2 * (size_t)level;
+    while (n > 0) {
+        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        put(w, spaces, k);
+        n -= k;
+    }
+}
+
+/* What goes before a value: the separator, the layout's space or
+ * indentation, the key (none in an array).  The root is an element of
+ * an array at level - 1 (nothing before it at level 0). */
 static void text_member(struct jw *w, const char *key)
 {
+    int elem_level = w->level + w->depth; /* the member's own level */
     if (w->depth > 0) {
         if (!w->first[w->depth - 1])
-            put(w, ",", 1);
+            put(w, w->pretty ? ",\n" : ",", w->pretty ? 2 : 1);
         w->first[w->depth - 1] = false;
+    } else if (w->level == 0) {
+        return; /* json_object_to_json_string_ext's root */
     }
+    if (w->spaced && !w->pretty)
+        put(w, " ", 1);
+    if (w->pretty)
+        indent(w, elem_level);
     if (key) {
         put_escaped(w, key);
-        put(w, ":", 1);
+        put(w, w->spaced ? ": " : ":", w->spaced ? 2 : 1);
     }
 }
 
@@ -159,7 +214,9 @@ static void tree_add(struct jw *w, const char *key, json_object *v)
         return;
     }
     top = w->open[w->depth - 1];
-    if (json_object_get_type(top) == json_type_array)
+    if (!top)
+        json_object_put(v); /* its container could not be made */
+    else if (w->array[w->depth - 1])
         json_object_array_add(top, v);
     else
         OBJ_ADD(top, key, v);
@@ -175,14 +232,17 @@ static void open_any(struct jw *w, const char *key, bool array)
     }
     if (w->text) {
         text_member(w, key);
-        put(w, array ? "[" : "{", 1);
+        put(w, array ? "[\n" : "{\n", w->pretty ? 2 : 1);
         w->array[w->depth] = array;
         w->first[w->depth++] = true;
         return;
     }
     {
         json_object *o = array ? json_object_new_array() : json_object_new_object();
+        if (!o)
+            w->oom = true;
         tree_add(w, key, o);
+        w->array[w->depth] = array;
         w->open[w->depth++] = o;
     }
 }
@@ -202,7 +262,16 @@ void jw_close(struct jw *w)
     if (w->depth == 0)
         return;
     w->depth--;
-    if (w->text)
+    if (!w->text)
+        return;
+    if (w->pretty) {
+        if (!w->first[w->depth])
+            put(w, "\n", 1);
+        indent(w, w->level + w->depth);
+    }
+    if (w->spaced && !w->pretty)
+        put(w, w->array[w->depth] ? " ]" : " }", 2);
+    else
         put(w, w->array[w->depth] ? "]" : "}", 1);
 }
 
@@ -242,4 +311,44 @@ void jw_bool(struct jw *w, const char *key, bool v)
     } else {
         tree_add(w, key, json_object_new_boolean(v));
     }
+}
+
+void jw_null(struct jw *w, const char *key)
+{
+    if (w->text) {
+        text_member(w, key);
+        put(w, "null", 4);
+    } else {
+        tree_add(w, key, NULL);
+    }
+}
+
+void jw_number(struct jw *w, const char *key, double v, const char *text)
+{
+    if (w->text) {
+        text_member(w, key);
+        put(w, text, strlen(text));
+    } else {
+        tree_add(w, key, json_object_new_double_s(v, text));
+    }
+}
+
+void jw_raw(struct jw *w, const char *key, const char *text, size_t len)
+{
+    json_object *o;
+    char *copy;
+    if (w->text) {
+        text_member(w, key);
+        put(w, text, len);
+        return;
+    }
+    copy = strndup(text, len);
+    o = copy ? json_object_new_object() : NULL;
+    if (!o) {
+        free(copy);
+        w->oom = true;
+        return;
+    }
+    json_object_set_serializer(o, json_object_userdata_to_json_string, copy, json_object_free_userdata);
+    tree_add(w, key, o);
 }

@@ -1,11 +1,15 @@
 /*
  * test_output_jwrite.c - unit tests for analyzer/output_jwrite.c: the
- * text writer prints exactly what json-c 0.16 prints (PLAIN,
- * NOSLASHESCAPE) for the tree the same calls build, on random objects
- * (nesting, every byte value in strings and keys, extreme integers) and
- * on XMPP and TLS events of every type (output_xmpp.c); a text writer
- * reused after reset holds only the new object.  Prints
- * "output_jwrite: N passed, N failed".
+ * text writer prints exactly what json-c 0.16 prints (NOSLASHESCAPE with
+ * PLAIN, SPACED, PRETTY and PRETTY | SPACED) for the tree the same calls
+ * build, on random objects (nesting to the deepest allowed, empty
+ * objects and arrays, every byte value in strings and keys, extreme
+ * integers, null, numbers as text, spliced JSON text) as the root and as
+ * an array element at levels 1-3; json-c's quirks spelled out (empty
+ * containers, " }", the indentation); a wrong layout is caught; a depth
+ * overflow leaves no text and no tree; XMPP and TLS events of every type
+ * (output_xmpp.c); a text writer reused after reset holds only the new
+ * object.  Prints "output_jwrite: N passed, N failed".
  */
 #include <config.h>
 
@@ -45,13 +49,19 @@ static const char *const keys[] = { "a", "frame", "with \"quote\"", "tab\there",
 static char key_pool[512][24];
 static unsigned nkeys;
 
-/* The same random calls on both writers. */
+static const char *const raws[] = { "{\"x\":1}", "[]", "[1,{\"y\":\"z\"}]", "\"s\"", "{ \"a\": [ ] }", "-0.5" };
+
+/* The same random calls on both writers; containers nest to
+ * JW_MAX_DEPTH, rarer the deeper. */
+static int deepest; /* the deepest nesting the random objects reached */
+
 static void random_members(struct jw *t, struct jw *j, int depth, bool in_array)
 {
     unsigned n = next() % 6;
+    deepest = depth > deepest ? depth : deepest;
     for (unsigned i = 0; i < n && nkeys < 512; i++) {
         char *key = NULL, s[64];
-        unsigned kind = next() % (depth < 3 ? 7 : 5);
+        unsigned kind = next() % (depth < JW_MAX_DEPTH && next() % (unsigned)depth < 2 ? 10 : 8);
         if (!in_array) {
             key = key_pool[nkeys];
             snprintf(key, sizeof(key_pool[0]), "%s%u", keys[next() % (sizeof(keys) / sizeof(keys[0]))], nkeys);
@@ -86,6 +96,24 @@ static void random_members(struct jw *t, struct jw *j, int depth, bool in_array)
             jw_str(j, key, NULL);
             break;
         case 5:
+            jw_null(t, key);
+            jw_null(j, key);
+            break;
+        case 6: {
+            char num[32];
+            double v = (double)(int32_t)next() / 1000.0;
+            snprintf(num, sizeof(num), "%.3f", v);
+            jw_number(t, key, v, num);
+            jw_number(j, key, v, num);
+            break;
+        }
+        case 7: {
+            const char *r = raws[next() % (sizeof(raws) / sizeof(raws[0]))];
+            jw_raw(t, key, r, strlen(r));
+            jw_raw(j, key, r, strlen(r));
+            break;
+        }
+        case 8:
             jw_open(t, key);
             jw_open(j, key);
             random_members(t, j, depth + 1, false);
@@ -103,40 +131,100 @@ static void random_members(struct jw *t, struct jw *j, int depth, bool in_array)
     }
 }
 
+static const int layouts[] = { JSON_C_TO_STRING_PLAIN, JSON_C_TO_STRING_SPACED, JSON_C_TO_STRING_PRETTY,
+                                JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED };
+
+static bool quiet; /* the differences a test expects are not printed */
+
+/* What json-c writes around the element of `level` nested one-element
+ * arrays, up to the element's own lead (prefix) and after it (suffix),
+ * spelled out from json-c 0.16's array printer. */
+static void wrapper_text(int flags, int level, char *pre, char *suf, size_t cap)
+{
+    bool pretty = flags & JSON_C_TO_STRING_PRETTY, spaced = (flags & JSON_C_TO_STRING_SPACED) && !pretty;
+    pre[0] = suf[0] = '\0';
+    for (int i = 0; i < level; i++) {
+        if (i > 0)
+            snprintf(pre + strlen(pre), cap - strlen(pre), "%s%*s", spaced ? " " : "", pretty ? 2 * i : 0, "");
+        snprintf(pre + strlen(pre), cap - strlen(pre), "[%s", pretty ? "\n" : "");
+    }
+    for (int i = level - 1; i >= 0; i--) {
+        if (pretty)
+            snprintf(suf + strlen(suf), cap - strlen(suf), "\n%*s", 2 * i, "");
+        snprintf(suf + strlen(suf), cap - strlen(suf), "%s", spaced ? " ]" : "]");
+    }
+}
+
+/* The text writer's object (laid out by `flags` at `level`) is what
+ * json-c prints for `tree` as the element of `level` nested arrays.
+ * Takes tree. */
+static bool same_as_json_c_at(struct jw *t, json_object *tree, int flags, int level)
+{
+    char pre[256], suf[256];
+    size_t n, np, ns, nw;
+    const char *text = jw_text(t, &n), *want;
+    bool same;
+    for (int i = 0; i < level; i++) {
+        json_object *a = json_object_new_array();
+        json_object_array_add(a, tree);
+        tree = a;
+    }
+    want = json_object_to_json_string_ext(tree, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
+    wrapper_text(flags, level, pre, suf, sizeof(pre));
+    np = strlen(pre);
+    ns = strlen(suf);
+    nw = want ? strlen(want) : 0;
+    same = text && want && nw == np + n + ns && memcmp(want, pre, np) == 0 && memcmp(want + np, text, n) == 0 &&
+           memcmp(want + np + n, suf, ns) == 0;
+    if (!same && !quiet)
+        printf("flags %d level %d\ntext:   %s%s%s\njson-c: %s\n", flags, level, pre, text ? text : "(null)", suf,
+               want ? want : "(null)");
+    json_object_put(tree);
+    return same;
+}
+
 static bool same_as_json_c(struct jw *t, json_object *tree)
 {
-    size_t n;
-    const char *text = jw_text(t, &n);
-    const char *want = json_object_to_json_string_ext(tree, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    bool same = text && want && strlen(want) == n && memcmp(text, want, n) == 0;
-    if (!same)
-        printf("text:   %s\njson-c: %s\n", text ? text : "(null)", want ? want : "(null)");
-    return same;
+    return same_as_json_c_at(t, json_object_get(tree), JSON_C_TO_STRING_PLAIN, 0);
+}
+
+/* Random objects in every layout, as the root and as an array element
+ * at levels 1-3; returns how many differed. */
+static unsigned random_objects(int flags, int level, int rounds)
+{
+    struct jw t;
+    unsigned bad = 0;
+    jw_text_init(&t);
+    jw_text_layout(&t, flags, level);
+    for (int round = 0; round < rounds; round++) {
+        struct jw j;
+        json_object *tree;
+        bool array = next() % 8 == 0;
+        jw_text_reset(&t);
+        jw_tree_init(&j);
+        nkeys = 0;
+        (array ? jw_open_array : jw_open)(&t, NULL);
+        (array ? jw_open_array : jw_open)(&j, NULL);
+        random_members(&t, &j, 1, array);
+        jw_close(&t);
+        jw_close(&j);
+        tree = jw_tree_take(&j);
+        if (!same_as_json_c_at(&t, tree, flags, level) && ++bad > 3)
+            break;
+        jw_free(&j);
+    }
+    jw_free(&t);
+    return bad;
 }
 
 static void test_random_objects(void)
 {
     struct jw t;
-    unsigned bad = 0;
+    for (unsigned l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++)
+        for (int level = 0; level <= 3; level++)
+            CHECK(random_objects(layouts[l], level, level == 0 ? 3000 : 500) == 0);
+    CHECK(deepest == JW_MAX_DEPTH);
     jw_text_init(&t);
-    for (int round = 0; round < 3000; round++) {
-        struct jw j;
-        json_object *tree;
-        jw_text_reset(&t);
-        jw_tree_init(&j);
-        nkeys = 0;
-        jw_open(&t, NULL);
-        jw_open(&j, NULL);
-        random_members(&t, &j, 1, false);
-        jw_close(&t);
-        jw_close(&j);
-        tree = jw_tree_take(&j);
-        if (!same_as_json_c(&t, tree) && ++bad > 3)
-            break;
-        json_object_put(tree);
-        jw_free(&j);
-    }
-    CHECK(bad == 0);
     /* the escapes json-c uses, spelled out */
     jw_text_reset(&t);
     jw_open(&t, NULL);
@@ -144,6 +232,114 @@ static void test_random_objects(void)
     jw_close(&t);
     CHECK(strcmp(jw_text(&t, NULL), "{\"s\":\"\\\"\\\\/\\b\\f\\n\\r\\t\\u0001\\u001f\x7f\xc3\xa9\"}") == 0);
     jw_free(&t);
+}
+
+/* One small object with empty containers in a layout at a level. */
+static const char *small_object(struct jw *t, int flags, int level)
+{
+    jw_text_reset(t);
+    jw_text_layout(t, flags, level);
+    jw_open(t, NULL);
+    jw_open_array(t, "a");
+    jw_int(t, NULL, 1);
+    jw_open(t, NULL);
+    jw_close(t);
+    jw_open_array(t, NULL);
+    jw_close(t);
+    jw_raw(t, NULL, "{\"r\":[]}", 8);
+    jw_close(t);
+    jw_null(t, "n");
+    jw_number(t, "d", 1.5, "1.500");
+    jw_close(t);
+    return jw_text(t, NULL);
+}
+
+/* json-c's quirks spelled out, then a layout that is not json-c's is
+ * caught: the comparison can fail. */
+static void test_layout_quirks(void)
+{
+    struct jw t, j;
+    json_object *tree;
+    jw_text_init(&t);
+    CHECK(strcmp(small_object(&t, JSON_C_TO_STRING_PLAIN, 0), "{\"a\":[1,{},[],{\"r\":[]}],\"n\":null,\"d\":1.500}") == 0);
+    CHECK(strcmp(small_object(&t, JSON_C_TO_STRING_SPACED, 0),
+                 "{ \"a\": [ 1, { }, [ ], {\"r\":[]} ], \"n\": null, \"d\": 1.500 }") == 0);
+    CHECK(strcmp(small_object(&t, JSON_C_TO_STRING_SPACED, 2),
+                 " { \"a\": [ 1, { }, [ ], {\"r\":[]} ], \"n\": null, \"d\": 1.500 }") == 0);
+    CHECK(strcmp(small_object(&t, JSON_C_TO_STRING_PRETTY, 0),
+                 "{\n  \"a\":[\n    1,\n    {\n    },\n    [\n    ],\n    {\"r\":[]}\n  ],\n  \"n\":null,\n"
+                 "  \"d\":1.500\n}") == 0);
+    CHECK(strcmp(small_object(&t, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, 1),
+                 "  {\n    \"a\": [\n      1,\n      {\n      },\n      [\n      ],\n      {\"r\":[]}\n    ],\n"
+                 "    \"n\": null,\n    \"d\": 1.500\n  }") == 0);
+    /* the same object, compared against json-c in another layout */
+    jw_tree_init(&j);
+    jw_open(&j, NULL);
+    jw_open_array(&j, "a");
+    jw_int(&j, NULL, 1);
+    jw_open(&j, NULL);
+    jw_close(&j);
+    jw_open_array(&j, NULL);
+    jw_close(&j);
+    jw_raw(&j, NULL, "{\"r\":[]}", 8);
+    jw_close(&j);
+    jw_null(&j, "n");
+    jw_number(&j, "d", 1.5, "1.500");
+    jw_close(&j);
+    tree = jw_tree_take(&j);
+    quiet = true;
+    for (unsigned a = 0; a < sizeof(layouts) / sizeof(layouts[0]); a++)
+        for (unsigned b = 0; b < sizeof(layouts) / sizeof(layouts[0]); b++)
+            for (int la = 0; la <= 2; la++) {
+                small_object(&t, layouts[a], la);
+                if (a == b)
+                    CHECK(same_as_json_c_at(&t, json_object_get(tree), layouts[b], la));
+                else
+                    CHECK(!same_as_json_c_at(&t, json_object_get(tree), layouts[b], la));
+                if (layouts[a] & JSON_C_TO_STRING_PRETTY) { /* the indentation of a level */
+                    small_object(&t, layouts[a], la + 1);
+                    CHECK(!same_as_json_c_at(&t, json_object_get(tree), layouts[b], la));
+                }
+            }
+    quiet = false;
+    json_object_put(tree);
+    jw_free(&j);
+    jw_free(&t);
+}
+
+/* Deeper than JW_MAX_DEPTH: no tree, no text; the writers start again. */
+static void test_depth_overflow(void)
+{
+    struct jw t, j;
+    json_object *tree;
+    jw_text_init(&t);
+    jw_tree_init(&j);
+    for (int i = 0; i <= JW_MAX_DEPTH; i++) {
+        jw_open_array(&t, NULL);
+        jw_open_array(&j, NULL);
+    }
+    for (int i = 0; i <= JW_MAX_DEPTH; i++) {
+        jw_close(&t);
+        jw_close(&j);
+    }
+    CHECK(jw_text(&t, NULL) == NULL);
+    CHECK(jw_text_take(&t) == NULL);
+    CHECK(jw_tree_take(&j) == NULL);
+    jw_open(&j, NULL);
+    jw_int(&j, "x", 1);
+    jw_close(&j);
+    tree = jw_tree_take(&j);
+    CHECK(tree && strcmp(json_object_to_json_string_ext(tree, JSON_C_TO_STRING_PLAIN), "{\"x\":1}") == 0);
+    json_object_put(tree);
+    jw_open(&t, NULL);
+    jw_close(&t);
+    {
+        char *s = jw_text_take(&t);
+        CHECK(s && strcmp(s, "{}") == 0);
+        free(s);
+    }
+    jw_free(&t);
+    jw_free(&j);
 }
 
 /* Every event type, with the strings set that the type writes. */
@@ -230,6 +426,8 @@ static void test_xmpp_events(void)
 int main(void)
 {
     test_random_objects();
+    test_layout_quirks();
+    test_depth_overflow();
     test_xmpp_events();
     return check_summary("output_jwrite");
 }
