@@ -1,5 +1,6 @@
 /*
- * output_build.c - the small JSON builders every event family uses, the
+ * output_build.c - the small JSON builders every event family uses, as
+ * json-c objects and as calls on a writer (output_jwrite.h), the
  * UTF-8-safe writer and the time format (see output_int.h).
  */
 #include "output_int.h"
@@ -95,25 +96,35 @@ json_object *jtime(int64_t ts_ns)
     return jstr(format_time(ts_ns, buf, sizeof(buf)));
 }
 
+/* Milliseconds with three decimals, into buf (40 bytes). */
+static const char *ms_text(int64_t ns, char *buf, size_t len)
+{
+    uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns; /* a negative offset too */
+    snprintf(buf, len, "%s%" PRIu64 ".%03" PRIu64, ns < 0 ? "-" : "", a / 1000000, (a % 1000000) / 1000);
+    return buf;
+}
+
 json_object *jms(int64_t ns)
 {
     char buf[40];
-    uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns; /* a negative offset too */
-    snprintf(buf, sizeof(buf), "%s%" PRIu64 ".%03" PRIu64, ns < 0 ? "-" : "", a / 1000000, (a % 1000000) / 1000);
-    return json_object_new_double_s((double)ns / 1e6, buf);
+    return json_object_new_double_s((double)ns / 1e6, ms_text(ns, buf, sizeof(buf)));
+}
+
+json_object *jw_tree_done(struct jw *w)
+{
+    json_object *t = jw_tree_take(w);
+    jw_free(w);
+    return t;
 }
 
 json_object *jframe(const struct frame_ref *r)
 {
-    json_object *o;
+    struct jw w;
     if (!r->frame)
         return NULL;
-    o = json_object_new_object();
-    json_object_object_add(o, "frame", jint(r->frame));
-    json_object_object_add(o, "ts", jtime(r->ts_ns));
-    json_object_object_add(o, "source", jint(r->source));
-    json_object_object_add(o, "source_frame", jint(r->src_frame));
-    return o;
+    jw_tree_init(&w);
+    jw_frame(&w, NULL, r);
+    return jw_tree_done(&w);
 }
 
 json_object *jmeta(const struct ft_meta *m)
@@ -130,11 +141,10 @@ void jadd_opt(json_object *o, const char *key, json_object *v)
 
 json_object *jendpoint(const struct ft_addr *a, uint16_t port)
 {
-    char buf[FT_ADDR_STRLEN];
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "ip", jstr(ft_addr_str(a, buf, sizeof(buf))));
-    json_object_object_add(o, "port", jint(port));
-    return o;
+    struct jw w;
+    jw_tree_init(&w);
+    jw_endpoint(&w, NULL, a, port);
+    return jw_tree_done(&w);
 }
 
 json_object *jref_uid(const struct output *o, uint64_t id, char prefix)
@@ -147,5 +157,59 @@ json_object *jref_uid(const struct output *o, uint64_t id, char prefix)
  * touches an ASCII byte, so the JSON around a string stays intact. */
 void output_emit(struct output *o, FILE *fp, const char *json)
 {
-    (void)utf8_fwrite_clean(fp, json, strlen(json), true, &o->utf8_replaced);
+    output_emit_len(o, fp, json, strlen(json));
+}
+
+void output_emit_len(struct output *o, FILE *fp, const char *json, size_t len)
+{
+    (void)utf8_fwrite_clean(fp, json, len, true, &o->utf8_replaced);
+}
+
+/* ---- the same, on a writer ---------------------------------------------- */
+
+void jw_time(struct jw *w, const char *key, int64_t ts_ns)
+{
+    char buf[40];
+    jw_str(w, key, format_time(ts_ns, buf, sizeof(buf)));
+}
+
+void jw_ms(struct jw *w, const char *key, int64_t ns)
+{
+    char buf[40];
+    jw_number(w, key, (double)ns / 1e6, ms_text(ns, buf, sizeof(buf)));
+}
+
+void jw_frame_members(struct jw *w, const struct frame_ref *r)
+{
+    jw_int(w, "frame", (int64_t)r->frame);
+    jw_time(w, "ts", r->ts_ns);
+    jw_int(w, "source", (int64_t)r->source);
+    jw_int(w, "source_frame", (int64_t)r->src_frame);
+}
+
+void jw_frame(struct jw *w, const char *key, const struct frame_ref *r)
+{
+    if (!r->frame) {
+        if (!key)
+            jw_null(w, NULL); /* an array keeps its place */
+        return;
+    }
+    jw_open(w, key);
+    jw_frame_members(w, r);
+    jw_close(w);
+}
+
+void jw_endpoint(struct jw *w, const char *key, const struct ft_addr *a, uint16_t port)
+{
+    char buf[FT_ADDR_STRLEN];
+    jw_open(w, key);
+    jw_str(w, "ip", ft_addr_str(a, buf, sizeof(buf)));
+    jw_int(w, "port", port);
+    jw_close(w);
+}
+
+void jw_uid(struct jw *w, const char *key, const struct output *o, uint64_t id, char prefix)
+{
+    char uid[32];
+    jw_str(w, key, output_uid(o, id, prefix, uid, sizeof(uid)));
 }

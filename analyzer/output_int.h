@@ -141,6 +141,21 @@ void jadd_opt(json_object *o, const char *key, json_object *v);
 /* Writes serialised JSON to fp with every ill-formed UTF-8 sequence
  * replaced by U+FFFD (counted) and U+0085/U+2028/U+2029 escaped. */
 void output_emit(struct output *o, FILE *fp, const char *json);
+void output_emit_len(struct output *o, FILE *fp, const char *json, size_t len);
+
+/* The same builders on a writer (output_jwrite.h), for the objects
+ * described once for the tree and the text.  key: as jw_open's. */
+void jw_time(struct jw *w, const char *key, int64_t ts_ns);
+void jw_ms(struct jw *w, const char *key, int64_t ns);
+/* frame, ts, source, source_frame into the open object. */
+void jw_frame_members(struct jw *w, const struct frame_ref *r);
+/* {frame, ts, source, source_frame}; a frame never seen: nothing in an
+ * object, null in an array (key NULL). */
+void jw_frame(struct jw *w, const char *key, const struct frame_ref *r);
+void jw_endpoint(struct jw *w, const char *key, const struct ft_addr *a, uint16_t port);
+void jw_uid(struct jw *w, const char *key, const struct output *o, uint64_t id, char prefix);
+/* The tree a tree writer built (NULL if it failed); frees the writer. */
+json_object *jw_tree_done(struct jw *w);
 
 /* ---- the event families ------------------------------------------------ */
 
