@@ -46,6 +46,8 @@ struct output *output_new(enum output_format format, FILE *fp, int verbose, char
     o->max_lookups = MAX_LOOKUPS;
     o->max_text_conns = MAX_TEXT_CONNS;
     jw_text_init(&o->event_text);
+    jw_text_init(&o->elem_text);
+    jw_text_layout(&o->elem_text, JSON_ELEM_FLAGS, 0);
     /* The JSON document nests a connection's events in it; the text
      * report lists them with -v.  NDJSON writes them as they come. */
     o->keep_events = format == OUTPUT_JSON || (format == OUTPUT_TEXT && verbose);
@@ -103,45 +105,6 @@ bool output_error(const struct output *o, char *buf, size_t len)
 
 /* ---- connections -------------------------------------------------------- */
 
-/* Collects a connection's spooled XMPP events into its "xmpp" list.  Each
- * was serialised when it was kept: it goes back in as that text (json-c
- * writes a serializer's userdata verbatim), not parsed and built again. */
-static void add_json_event(void *user, const char *data, size_t n)
-{
-    json_object *arr = user, *ev;
-    char *text = strndup(data, n);
-    if (!text)
-        return;
-    ev = json_object_new_object();
-    if (!ev) {
-        free(text);
-        return;
-    }
-    json_object_set_serializer(ev, json_object_userdata_to_json_string, text, json_object_free_userdata);
-    json_object_array_add(arr, ev);
-}
-
-/* The document's connection: the record, then its XMPP events and stanza
- * counts when it carried XMPP. */
-static json_object *conn_with_events(struct output *o, const struct conn_record *rec)
-{
-    json_object *c = conn_json(o, rec), *evs = json_object_new_array();
-    struct pending_conn pc;
-    if (pending_take(&o->pending, rec->info.flow_id, &pc, add_json_event, evs)) {
-        json_object *counts = json_object_new_object();
-        json_object_object_add(c, "xmpp", evs);
-        json_object_object_add(counts, "message", jint(pc.stanzas[0]));
-        json_object_object_add(counts, "presence", jint(pc.stanzas[1]));
-        json_object_object_add(counts, "iq", jint(pc.stanzas[2]));
-        json_object_object_add(c, "stanza_counts", counts);
-    } else {
-        json_object_put(evs);
-    }
-    if (o->pending.spool.err)
-        output_spool_failed(o, &o->pending.spool);
-    return c;
-}
-
 static void discard_event(void *user, const char *data, size_t n)
 {
     (void)user;
@@ -160,7 +123,7 @@ void output_conn(struct output *o, const struct conn_record *c)
         ndjson_conn(o, c, conn_json(o, c));
         return;
     case OUTPUT_JSON:
-        json_doc_conn(o, conn_with_events(o, c));
+        json_doc_conn(o, c);
         return;
     case OUTPUT_TEXT:
         break;
@@ -356,6 +319,7 @@ void output_free(struct output *o)
     free(o->dns_buf);
     free(o->dns_lk);
     jw_free(&o->event_text);
+    jw_free(&o->elem_text);
     free(o);
 }
 

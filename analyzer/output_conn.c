@@ -1,7 +1,9 @@
 /*
  * output_conn.c - a connection record as JSON: identity, times, the
  * handshake, the close, Zeek's history and conn_state, per-direction
- * counters.  The same object in the JSON document and in NDJSON.
+ * counters.  Described once on a writer (output_jwrite.h): the same
+ * object as text in the JSON document (output_json.c adds its XMPP
+ * events) and as a json-c tree in NDJSON.
  */
 #include <config.h>
 
@@ -11,87 +13,92 @@
 
 #include "community_id.h"
 
-static json_object *jdirection(const struct conn_dir_facts *df)
+static void direction_write(struct jw *w, const char *key, const struct conn_dir_facts *df)
 {
-    json_object *o = json_object_new_object();
-
-    json_object_object_add(o, "packets", jint(df->packets));
-    json_object_object_add(o, "payload_bytes", jint(df->payload_bytes));
-    json_object_object_add(o, "delivered_bytes", jint(df->delivered_bytes));
-    json_object_object_add(o, "gaps", jint(df->gaps));
-    json_object_object_add(o, "gap_bytes", jint(df->gap_bytes));
-    json_object_object_add(o, "retransmissions", jint(df->retransmissions));
-    json_object_object_add(o, "overlaps", jint(df->overlaps));
-    json_object_object_add(o, "overlap_conflicts", jint(df->overlap_conflicts));
-    json_object_object_add(o, "out_of_order", jint(df->out_of_order));
-    json_object_object_add(o, "bad_checksums", jint(df->bad_checksums));
-    json_object_object_add(o, "zero_windows", jint(df->zero_windows));
+    jw_open(w, key);
+    jw_int(w, "packets", (int64_t)df->packets);
+    jw_int(w, "payload_bytes", (int64_t)df->payload_bytes);
+    jw_int(w, "delivered_bytes", (int64_t)df->delivered_bytes);
+    jw_int(w, "gaps", (int64_t)df->gaps);
+    jw_int(w, "gap_bytes", (int64_t)df->gap_bytes);
+    jw_int(w, "retransmissions", (int64_t)df->retransmissions);
+    jw_int(w, "overlaps", (int64_t)df->overlaps);
+    jw_int(w, "overlap_conflicts", (int64_t)df->overlap_conflicts);
+    jw_int(w, "out_of_order", (int64_t)df->out_of_order);
+    jw_int(w, "bad_checksums", (int64_t)df->bad_checksums);
+    jw_int(w, "zero_windows", (int64_t)df->zero_windows);
     if (df->mss)
-        json_object_object_add(o, "mss", jint(df->mss));
+        jw_int(w, "mss", (int64_t)df->mss);
     if (df->wscale >= 0)
-        json_object_object_add(o, "window_scale", jint((uint64_t)df->wscale));
-    json_object_object_add(o, "sack_permitted", json_object_new_boolean(df->sack_permitted));
-    json_object_object_add(o, "timestamps", json_object_new_boolean(df->timestamps));
-    jadd_opt(o, "first_data", jframe(&df->first_data));
-    jadd_opt(o, "fin", jframe(&df->fin));
-    return o;
+        jw_int(w, "window_scale", (int64_t)(uint64_t)df->wscale);
+    jw_bool(w, "sack_permitted", df->sack_permitted);
+    jw_bool(w, "timestamps", df->timestamps);
+    jw_frame(w, "first_data", &df->first_data);
+    jw_frame(w, "fin", &df->fin);
+    jw_close(w);
 }
 
-/* The connection object: the same in the JSON document and in NDJSON. */
-json_object *conn_json(const struct output *out, const struct conn_record *c)
+void conn_members(struct jw *w, const struct output *out, const struct conn_record *c)
 {
-    const struct conn_record *f = c;
-    json_object *o = json_object_new_object(), *hs, *dirs;
+    const struct flow_info *fi = &c->info;
 
-    json_object_object_add(o, "uid", jref_uid(out, f->info.flow_id, 'C'));
-    json_object_object_add(o, "flow_id", jint(f->info.flow_id));
-    json_object_object_add(o, "transport", jstr("tcp"));
-    json_object_object_add(o, "app", jstr(app_proto_name(f->info.app)));
+    jw_uid(w, "uid", out, fi->flow_id, 'C');
+    jw_int(w, "flow_id", (int64_t)fi->flow_id);
+    jw_str(w, "transport", "tcp");
+    jw_str(w, "app", app_proto_name(fi->app));
     {
         char cid[COMMUNITY_ID_LEN];
-        json_object_object_add(o, "community_id",
-                               jstr(community_id(&f->info.addr[0], f->info.port[0], &f->info.addr[1],
-                                                 f->info.port[1], 6, 0, cid)));
+        jw_str(w, "community_id", community_id(&fi->addr[0], fi->port[0], &fi->addr[1], fi->port[1], 6, 0, cid));
     }
-    json_object_object_add(o, "orig", jendpoint(&f->info.addr[FT_DIR_ORIG], f->info.port[FT_DIR_ORIG]));
-    json_object_object_add(o, "resp", jendpoint(&f->info.addr[FT_DIR_RESP], f->info.port[FT_DIR_RESP]));
-    json_object_object_add(o, "start", jtime(f->first_ns));
-    json_object_object_add(o, "end", jtime(f->last_ns));
-    json_object_object_add(o, "duration_ms", jms(f->last_ns - f->first_ns));
-    json_object_object_add(o, "first_frame", jint(f->first_frame));
-    json_object_object_add(o, "last_frame", jint(f->last_frame));
-    json_object_object_add(o, "source", jint(f->source));
-    json_object_object_add(o, "conn_state", jstr(c->conn_state));
-    json_object_object_add(o, "history", jstr(c->history));
-    json_object_object_add(o, "midstream", json_object_new_boolean(c->midstream));
-    json_object_object_add(o, "established", json_object_new_boolean(c->established));
-    json_object_object_add(o, "end_reason", jstr(flow_end_reason_name(c->end_reason)));
+    jw_endpoint(w, "orig", &fi->addr[FT_DIR_ORIG], fi->port[FT_DIR_ORIG]);
+    jw_endpoint(w, "resp", &fi->addr[FT_DIR_RESP], fi->port[FT_DIR_RESP]);
+    jw_time(w, "start", c->first_ns);
+    jw_time(w, "end", c->last_ns);
+    jw_ms(w, "duration_ms", c->last_ns - c->first_ns);
+    jw_int(w, "first_frame", (int64_t)c->first_frame);
+    jw_int(w, "last_frame", (int64_t)c->last_frame);
+    jw_int(w, "source", (int64_t)c->source);
+    jw_str(w, "conn_state", c->conn_state);
+    jw_str(w, "history", c->history);
+    jw_bool(w, "midstream", c->midstream);
+    jw_bool(w, "established", c->established);
+    jw_str(w, "end_reason", flow_end_reason_name(c->end_reason));
 
-    hs = json_object_new_object();
-    jadd_opt(hs, "syn", jframe(&c->syn));
-    json_object_object_add(hs, "syn_count", jint(c->syn_count));
+    jw_open(w, "handshake");
+    jw_frame(w, "syn", &c->syn);
+    jw_int(w, "syn_count", (int64_t)c->syn_count);
     if (c->syn_count > 1) {
-        json_object *times = json_object_new_array();
         int n = c->syn_count < FACT_MAX_SYN_TIMES ? c->syn_count : FACT_MAX_SYN_TIMES;
+        jw_open_array(w, "syn_times");
         for (int i = 0; i < n; i++)
-            json_object_array_add(times, jtime(c->syn_times_ns[i]));
-        json_object_object_add(hs, "syn_times", times);
+            jw_time(w, NULL, c->syn_times_ns[i]);
+        jw_close(w);
     }
-    jadd_opt(hs, "synack", jframe(&c->synack));
-    json_object_object_add(hs, "synack_count", jint(c->synack_count));
-    jadd_opt(hs, "ack", jframe(&c->ack));
+    jw_frame(w, "synack", &c->synack);
+    jw_int(w, "synack_count", (int64_t)c->synack_count);
+    jw_frame(w, "ack", &c->ack);
     if (c->rtt_ns >= 0)
-        json_object_object_add(hs, "rtt_ms", jms(c->rtt_ns));
-    json_object_object_add(o, "handshake", hs);
+        jw_ms(w, "rtt_ms", c->rtt_ns);
+    jw_close(w);
 
     if (c->rst.frame) {
-        json_object *r = jframe(&c->rst);
-        json_object_object_add(r, "from", jstr(c->rst_dir == FT_DIR_ORIG ? "orig" : "resp"));
-        json_object_object_add(o, "rst", r);
+        jw_open(w, "rst");
+        jw_frame_members(w, &c->rst);
+        jw_str(w, "from", c->rst_dir == FT_DIR_ORIG ? "orig" : "resp");
+        jw_close(w);
     }
-    dirs = json_object_new_object();
-    json_object_object_add(dirs, "orig", jdirection(&c->dir[FT_DIR_ORIG]));
-    json_object_object_add(dirs, "resp", jdirection(&c->dir[FT_DIR_RESP]));
-    json_object_object_add(o, "directions", dirs);
-    return o;
+    jw_open(w, "directions");
+    direction_write(w, "orig", &c->dir[FT_DIR_ORIG]);
+    direction_write(w, "resp", &c->dir[FT_DIR_RESP]);
+    jw_close(w);
+}
+
+json_object *conn_json(const struct output *out, const struct conn_record *c)
+{
+    struct jw w;
+    jw_tree_init(&w);
+    jw_open(&w, NULL);
+    conn_members(&w, out, c);
+    jw_close(&w);
+    return jw_tree_done(&w);
 }

@@ -85,6 +85,7 @@ struct output {
     bool keep_events;           /* JSON, text -v: events go to `pending` */
     struct pending_store pending;
     struct jw event_text;       /* the document's event being written (buffer reused) */
+    struct jw elem_text;        /* the document's connection being written (buffer reused) */
     struct spool dns;           /* JSON: packed lookups; text -v: report lines */
     unsigned char *dns_buf;     /* owned: JSON, one packed lookup (DNS_PACK_MAX) */
     struct dns_lookup *dns_lk;  /* owned: JSON, a lookup unpacked at the end */
@@ -159,6 +160,9 @@ json_object *jw_tree_done(struct jw *w);
 
 /* ---- the event families ------------------------------------------------ */
 
+/* A connection's members written by w into the object it has open (the
+ * document adds its XMPP events); conn_json: the object as a tree. */
+void conn_members(struct jw *w, const struct output *o, const struct conn_record *c);
 json_object *conn_json(const struct output *o, const struct conn_record *c);
 /* An XMPP event written by w (output_jwrite.h): with "uid" for NDJSON,
  * without it for the document's connections. */
@@ -236,8 +240,9 @@ int64_t ecs_wall_ns(void);
 /* ---- output_json.c ----------------------------------------------------- */
 
 void json_doc_head(struct output *o);
-/* Writes one connection (takes c). */
-void json_doc_conn(struct output *o, json_object *c);
+/* Writes one finished connection with its XMPP events (taken from
+ * `pending`) and stanza counts. */
+void json_doc_conn(struct output *o, const struct conn_record *rec);
 /* Spools one lookup (takes j). */
 void json_doc_dns(struct output *o, const struct dns_lookup *lk);
 int json_doc_finish(struct output *o, const struct stats_snapshot *snap);

@@ -24,11 +24,45 @@ void json_doc_head(struct output *o)
             FEDTRACE_SCHEMA_VERSION, PACKAGE_STRING);
 }
 
-void json_doc_conn(struct output *o, json_object *c)
+/* Spliced into the connection's "xmpp" array: each event was written as
+ * text when it was kept (output.c), and goes in as that text. */
+static void add_event(void *user, const char *data, size_t n)
 {
+    jw_raw(user, NULL, data, n);
+}
+
+/* The connection (written as json-c prints it with JSON_ELEM_FLAGS, no
+ * tree built), then its XMPP events and stanza counts when it carried
+ * XMPP. */
+void json_doc_conn(struct output *o, const struct conn_record *rec)
+{
+    struct jw *w = &o->elem_text;
+    struct pending_conn pc;
+    const char *s;
+    size_t n;
+
+    jw_text_reset(w);
+    jw_open(w, NULL);
+    conn_members(w, o, rec);
+    if (pending_get(&o->pending, rec->info.flow_id, false)) {
+        jw_open_array(w, "xmpp");
+        pending_take(&o->pending, rec->info.flow_id, &pc, add_event, w);
+        jw_close(w);
+        jw_open(w, "stanza_counts");
+        jw_int(w, "message", (int64_t)pc.stanzas[0]);
+        jw_int(w, "presence", (int64_t)pc.stanzas[1]);
+        jw_int(w, "iq", (int64_t)pc.stanzas[2]);
+        jw_close(w);
+    }
+    jw_close(w);
+    if (o->pending.spool.err)
+        output_spool_failed(o, &o->pending.spool);
     fputs(o->conns_written++ ? ",\n    " : "\n    ", o->fp);
-    output_emit(o, o->fp, json_object_to_json_string_ext(c, JSON_ELEM_FLAGS));
-    json_object_put(c);
+    s = jw_text(w, &n);
+    if (s)
+        output_emit_len(o, o->fp, s, n);
+    else
+        fputs("null", o->fp); /* no memory: the document stays JSON */
 }
 
 /* A spooled lookup: this header, then `len` bytes of dns_pack(). */
