@@ -2,77 +2,21 @@
  * output_federation.c - what the correlator decided, as JSON: a
  * federation with its directions, each with its verdict (code, summary,
  * confidence, evidence, notes, rendered advice), stages and timeline; and
- * the NDJSON federation.verdict event of one direction.
+ * the NDJSON federation.verdict event of one direction.  Described once
+ * on a writer (output_jwrite.h): the document writes a federation as
+ * text (json_federation_element), NDJSON takes a verdict as a tree.
  */
 #include "output_int.h"
 
 #include <string.h>
 
-json_object *verdict_json(const struct output *out, const struct corr_verdict *v, bool full)
-{
-    json_object *o = json_object_new_object();
-    const struct verdict_info *vi = verdict_info_of(v->code);
-    json_object_object_add(o, "status", jstr(corr_status_name(v->status)));
-    json_object_object_add(o, "stage", jstr(fed_stage_name(v->stage)));
-    json_object_object_add(o, "code", jstr(vi ? vi->code : "CAP-NOTHING"));
-    json_object_object_add(o, "summary", jstr(v->summary));
-    json_object_object_add(o, "confidence", jstr(v->confidence ? v->confidence : "low"));
-    if (v->decrypted)
-        json_object_object_add(o, "decrypted", json_object_new_boolean(true));
-    if (v->inferred) {
-        json_object_object_add(o, "inferred", json_object_new_boolean(true));
-        if (v->rule)
-            json_object_object_add(o, "rule", jstr(v->rule));
-    }
-    if (!full)
-        return o;
-    if (vi)
-        json_object_object_add(o, "title", jstr(vi->title));
-    {
-        json_object *ev = json_object_new_object(), *frames = json_object_new_array();
-        json_object *refs = json_object_new_array(), *uids = json_object_new_array(), *dns = json_object_new_array();
-        for (unsigned i = 0; i < v->n_evidence; i++) {
-            json_object_array_add(frames, jint(v->evidence_refs[i].frame));
-            json_object_array_add(refs, jframe(&v->evidence_refs[i]));
-        }
-        for (unsigned i = 0; i < v->n_flows; i++)
-            json_object_array_add(uids, jref_uid(out, v->evidence_flows[i], 'C'));
-        for (unsigned i = 0; i < v->n_dns; i++)
-            json_object_array_add(dns, jref_uid(out, v->evidence_dns[i], 'D'));
-        json_object_object_add(ev, "frames", frames);
-        json_object_object_add(ev, "packets", refs);
-        json_object_object_add(ev, "uids", uids);
-        json_object_object_add(ev, "dns", dns);
-        json_object_object_add(o, "evidence", ev);
-    }
-    {
-        json_object *notes = json_object_new_array();
-        for (unsigned i = 0; i < v->n_notes; i++)
-            json_object_array_add(notes, jstr(v->notes[i]));
-        json_object_object_add(o, "notes", notes);
-    }
-    {
-        json_object *adv = json_object_new_array();
-        if (vi && v->status != CORR_OK) {
-            for (int i = 0; i < VERDICT_MAX_ADVICE && vi->advice[i]; i++) {
-                char line[1024];
-                verdict_render(vi->advice[i], &v->vars, line, sizeof(line));
-                json_object_array_add(adv, jstr(line));
-            }
-        }
-        json_object_object_add(o, "advice", adv);
-        json_object_object_add(o, "refs", jstr(vi && vi->refs ? vi->refs : ""));
-    }
-    return o;
-}
-
-void verdict_adjust_for_drops(const struct output *o, const struct corr_direction *d, json_object *vj)
+/* Packets the capture dropped while direction d was active (the span of
+ * its timeline and evidence): its verdict's confidence is lowered a step
+ * and a note says why. */
+static uint64_t drops_during(const struct output *o, const struct corr_direction *d)
 {
     int64_t first = INT64_MAX, last = INT64_MIN;
     uint64_t dropped = 0;
-    json_object *conf, *notes;
-    const char *now, *lower;
-    char note[200];
 
     for (unsigned i = 0; i < d->n_timeline; i++) {
         int64_t t = d->timeline[i].ref.ts_ns;
@@ -85,112 +29,194 @@ void verdict_adjust_for_drops(const struct output *o, const struct corr_directio
         last = t > last ? t : last;
     }
     if (first > last)
-        return;
+        return 0;
     for (unsigned i = 0; i < o->ndrops; i++)
         if (o->drops[i].from_ns <= last && o->drops[i].to_ns >= first)
             dropped += o->drops[i].dropped;
-    if (!dropped || !json_object_object_get_ex(vj, "confidence", &conf))
+    return dropped;
+}
+
+/* The verdict v; full: with title, evidence, notes, advice and refs.  d:
+ * the direction whose time the capture's drops are weighed against (NULL:
+ * none). */
+static void verdict_write(struct jw *w, const char *key, const struct output *out, const struct corr_verdict *v,
+                          bool full, const struct corr_direction *d)
+{
+    const struct verdict_info *vi = verdict_info_of(v->code);
+    const char *confidence = v->confidence ? v->confidence : "low";
+    uint64_t dropped = d ? drops_during(out, d) : 0;
+
+    if (dropped)
+        confidence = strcmp(confidence, "high") == 0 ? "medium" : "low";
+    jw_open(w, key);
+    jw_str(w, "status", corr_status_name(v->status));
+    jw_str(w, "stage", fed_stage_name(v->stage));
+    jw_str(w, "code", vi ? vi->code : "CAP-NOTHING");
+    jw_str(w, "summary", v->summary);
+    jw_str(w, "confidence", confidence);
+    if (v->decrypted)
+        jw_bool(w, "decrypted", true);
+    if (v->inferred) {
+        jw_bool(w, "inferred", true);
+        if (v->rule)
+            jw_str(w, "rule", v->rule);
+    }
+    if (!full) {
+        jw_close(w);
         return;
-    now = json_object_get_string(conf);
-    lower = strcmp(now, "high") == 0 ? "medium" : "low";
-    json_object_object_add(vj, "confidence", jstr(lower));
-    if (json_object_object_get_ex(vj, "notes", &notes)) {
+    }
+    if (vi)
+        jw_str(w, "title", vi->title);
+    jw_open(w, "evidence");
+    jw_open_array(w, "frames");
+    for (unsigned i = 0; i < v->n_evidence; i++)
+        jw_int(w, NULL, (int64_t)v->evidence_refs[i].frame);
+    jw_close(w);
+    jw_open_array(w, "packets");
+    for (unsigned i = 0; i < v->n_evidence; i++)
+        jw_frame(w, NULL, &v->evidence_refs[i]);
+    jw_close(w);
+    jw_open_array(w, "uids");
+    for (unsigned i = 0; i < v->n_flows; i++)
+        jw_uid(w, NULL, out, v->evidence_flows[i], 'C');
+    jw_close(w);
+    jw_open_array(w, "dns");
+    for (unsigned i = 0; i < v->n_dns; i++)
+        jw_uid(w, NULL, out, v->evidence_dns[i], 'D');
+    jw_close(w);
+    jw_close(w);
+    jw_open_array(w, "notes");
+    for (unsigned i = 0; i < v->n_notes; i++)
+        jw_str(w, NULL, v->notes[i]);
+    if (dropped) {
+        char note[200];
         snprintf(note, sizeof(note),
                  "the capture dropped %llu packets while this direction was active: confidence lowered",
                  (unsigned long long)dropped);
-        json_object_array_add(notes, jstr(note));
+        jw_str(w, NULL, note);
     }
+    jw_close(w);
+    jw_open_array(w, "advice");
+    if (vi && v->status != CORR_OK) {
+        for (int i = 0; i < VERDICT_MAX_ADVICE && vi->advice[i]; i++) {
+            char line[1024];
+            verdict_render(vi->advice[i], &v->vars, line, sizeof(line));
+            jw_str(w, NULL, line);
+        }
+    }
+    jw_close(w);
+    jw_str(w, "refs", vi && vi->refs ? vi->refs : "");
+    jw_close(w);
+}
+
+json_object *verdict_json(const struct output *out, const struct corr_verdict *v, bool full,
+                          const struct corr_direction *d)
+{
+    struct jw w;
+    jw_tree_init(&w);
+    verdict_write(&w, NULL, out, v, full, d);
+    return jw_tree_done(&w);
 }
 
 /* The timeline's connections that were seen on both sides of a NAT, each
  * with its twin (what the report draws the firewall/NAT lane from):
  * "uid", "source", "observer" (when tagged) and the same of the twin as
  * "nat_peer", "nat_peer_source", "nat_peer_observer". */
-static json_object *nat_pairs_json(const struct output *out, const struct corr_direction *d)
+static void nat_pairs_write(struct jw *w, const struct output *out, const struct corr_direction *d)
 {
-    json_object *arr = json_object_new_array();
+    jw_open_array(w, "nat_pairs");
     for (unsigned i = 0; i < d->n_nat && i < CORR_MAX_NAT_PAIRS; i++) {
         const struct corr_nat_pair *n = &d->nat[i];
-        json_object *p = json_object_new_object();
-        json_object_object_add(p, "uid", jref_uid(out, n->flow_id[0], 'C'));
-        json_object_object_add(p, "source", jint(n->source[0]));
+        jw_open(w, NULL);
+        jw_uid(w, "uid", out, n->flow_id[0], 'C');
+        jw_int(w, "source", (int64_t)n->source[0]);
         if (n->source[0] < out->nsources && out->sources[n->source[0]].observer)
-            json_object_object_add(p, "observer", jstr(out->sources[n->source[0]].observer));
-        json_object_object_add(p, "nat_peer", jref_uid(out, n->flow_id[1], 'C'));
-        json_object_object_add(p, "nat_peer_source", jint(n->source[1]));
+            jw_str(w, "observer", out->sources[n->source[0]].observer);
+        jw_uid(w, "nat_peer", out, n->flow_id[1], 'C');
+        jw_int(w, "nat_peer_source", (int64_t)n->source[1]);
         if (n->source[1] < out->nsources && out->sources[n->source[1]].observer)
-            json_object_object_add(p, "nat_peer_observer", jstr(out->sources[n->source[1]].observer));
-        json_object_array_add(arr, p);
+            jw_str(w, "nat_peer_observer", out->sources[n->source[1]].observer);
+        jw_close(w);
     }
-    return arr;
+    jw_close(w);
 }
 
-static json_object *direction_json(const struct output *out, const struct corr_direction *d)
+static void direction_write(struct jw *w, const struct output *out, const struct corr_direction *d)
 {
-    json_object *o = json_object_new_object(), *st = json_object_new_object(), *tl = json_object_new_array();
-    json_object_object_add(o, "from", jstr(d->from));
-    json_object_object_add(o, "to", jstr(d->to));
-    {
-        json_object *vj = verdict_json(out, &d->verdict, true);
-        verdict_adjust_for_drops(out, d, vj);
-        json_object_object_add(o, "verdict", vj);
-    }
+    jw_open(w, NULL);
+    jw_str(w, "from", d->from);
+    jw_str(w, "to", d->to);
+    verdict_write(w, "verdict", out, &d->verdict, true, d);
+    jw_open(w, "stages");
     for (int s = 0; s < STAGE_CAPTURE; s++) {
-        json_object *j = json_object_new_object();
-        json_object_object_add(j, "status", jstr(corr_stage_status_name(d->stages[s])));
+        jw_open(w, fed_stage_name((enum fed_stage)s));
+        jw_str(w, "status", corr_stage_status_name(d->stages[s]));
         if (d->stage_detail[s][0])
-            json_object_object_add(j, "detail", jstr(d->stage_detail[s]));
-        json_object_object_add(st, fed_stage_name((enum fed_stage)s), j);
+            jw_str(w, "detail", d->stage_detail[s]);
+        jw_close(w);
     }
-    json_object_object_add(o, "stages", st);
+    jw_close(w);
+    jw_open_array(w, "timeline");
     for (unsigned i = 0; i < d->n_timeline; i++) {
         const struct corr_tl *t = &d->timeline[i];
-        json_object *j = jframe(&t->ref);
+        jw_open(w, NULL);
+        jw_frame_members(w, &t->ref);
         if (t->flow_id)
-            json_object_object_add(j, "uid", jref_uid(out, t->flow_id, 'C'));
+            jw_uid(w, "uid", out, t->flow_id, 'C');
         if (t->dns_id)
-            json_object_object_add(j, "dns", jref_uid(out, t->dns_id, 'D'));
+            jw_uid(w, "dns", out, t->dns_id, 'D');
         if (t->order_ns != t->ref.ts_ns) /* its capture point's clock is off */
-            json_object_object_add(j, "reference_ts", jtime(t->order_ns));
-        json_object_object_add(j, "stage", jstr(fed_stage_name(t->stage)));
-        json_object_object_add(j, "what", jstr(t->what));
+            jw_time(w, "reference_ts", t->order_ns);
+        jw_str(w, "stage", fed_stage_name((enum fed_stage)t->stage));
+        jw_str(w, "what", t->what);
         if (t->failing)
-            json_object_object_add(j, "failing", json_object_new_boolean(true));
+            jw_bool(w, "failing", true);
         if (t->decrypted)
-            json_object_object_add(j, "decrypted", json_object_new_boolean(true));
-        json_object_array_add(tl, j);
+            jw_bool(w, "decrypted", true);
+        jw_close(w);
     }
-    json_object_object_add(o, "timeline", tl);
+    jw_close(w);
     if (d->timeline_elided)
-        json_object_object_add(o, "timeline_elided", jint(d->timeline_elided));
+        jw_int(w, "timeline_elided", (int64_t)d->timeline_elided);
     if (d->n_nat)
-        json_object_object_add(o, "nat_pairs", nat_pairs_json(out, d));
+        nat_pairs_write(w, out, d);
     if (out->evidence && out->evidence(out->evidence_ctx, d))
-        json_object_object_add(o, "evidence_file", jstr(out->evidence(out->evidence_ctx, d)));
-    return o;
+        jw_str(w, "evidence_file", out->evidence(out->evidence_ctx, d));
+    jw_close(w);
+}
+
+void federation_write(struct jw *w, const struct output *out, const struct corr_federation *f)
+{
+    const struct corr_direction *vd = NULL; /* the direction whose verdict is the federation's */
+    for (unsigned k = 0; k < f->n_dir; k++)
+        if (f->verdict == &f->dir[k].verdict)
+            vd = &f->dir[k];
+    jw_open(w, NULL);
+    jw_str(w, "id", f->id);
+    jw_open_array(w, "domains");
+    jw_str(w, NULL, f->domains[0]);
+    jw_str(w, NULL, f->domains[1]);
+    jw_close(w);
+    if (f->local)
+        jw_str(w, "local", f->local);
+    else
+        jw_null(w, "local");
+    jw_bool(w, "roles_inferred", f->roles_inferred);
+    jw_str(w, "role_reason", f->role_reason);
+    verdict_write(w, "verdict", out, f->verdict, false, vd);
+    jw_open_array(w, "directions");
+    for (unsigned i = 0; i < f->n_dir; i++)
+        direction_write(w, out, &f->dir[i]);
+    jw_close(w);
+    jw_close(w);
 }
 
 json_object *federation_json(const struct output *out, const struct corr_federation *f)
 {
-    json_object *o = json_object_new_object(), *doms = json_object_new_array(), *dirs = json_object_new_array();
-    json_object_object_add(o, "id", jstr(f->id));
-    json_object_array_add(doms, jstr(f->domains[0]));
-    json_object_array_add(doms, jstr(f->domains[1]));
-    json_object_object_add(o, "domains", doms);
-    json_object_object_add(o, "local", f->local ? jstr(f->local) : NULL);
-    json_object_object_add(o, "roles_inferred", json_object_new_boolean(f->roles_inferred));
-    json_object_object_add(o, "role_reason", jstr(f->role_reason));
-    {
-        json_object *vj = verdict_json(out, f->verdict, false);
-        for (unsigned k = 0; k < f->n_dir; k++)
-            if (f->verdict == &f->dir[k].verdict)
-                verdict_adjust_for_drops(out, &f->dir[k], vj);
-        json_object_object_add(o, "verdict", vj);
-    }
-    for (unsigned i = 0; i < f->n_dir; i++)
-        json_object_array_add(dirs, direction_json(out, &f->dir[i]));
-    json_object_object_add(o, "directions", dirs);
-    return o;
+    struct jw w;
+    jw_tree_init(&w);
+    federation_write(&w, out, f);
+    return jw_tree_done(&w);
 }
 
 json_object *federation_verdict_event(const struct output *out, const struct corr_federation *f,
@@ -204,8 +230,7 @@ json_object *federation_verdict_event(const struct output *out, const struct cor
                                                       : "unknown",
                            "fedtrace.verdict" };
     json_object *ev = json_object_new_object(), *ft = json_object_new_object();
-    json_object *fed = verdict_json(out, v, true);
-    verdict_adjust_for_drops(out, d, fed);
+    json_object *fed = verdict_json(out, v, true, d);
     /* Stamped with the packet time of the decision (the stream stays in
      * time order). */
     ecs_envelope(out, ev, chg->decided_ns, &e, -1);

@@ -170,9 +170,6 @@ void xmpp_write(struct jw *w, const struct output *o, const struct flow_info *fi
                 bool with_uid);
 json_object *xmpp_json(const struct output *o, const struct flow_info *fi, const struct xmpp_event *ev);
 json_object *dns_json(const struct output *o, const struct dns_lookup *lk);
-/* When capture drops touch direction d's time: lowers "confidence" of
- * the verdict object vj one step and adds a note. */
-void verdict_adjust_for_drops(const struct output *o, const struct corr_direction *d, json_object *vj);
 
 /* A lookup as compact bytes (its strings as offsets into its pool) and
  * back: how the document's DNS spool keeps lookups until it knows which
@@ -181,8 +178,14 @@ void verdict_adjust_for_drops(const struct output *o, const struct corr_directio
 #define DNS_PACK_MAX (sizeof(struct dns_lookup) + 4 * (1 + DNS_LOOKUP_MAX_CNAME + 2 * DNS_LOOKUP_MAX_ANS) + 64)
 size_t dns_pack(const struct dns_lookup *lk, unsigned char *out, size_t cap);
 bool dns_unpack(struct dns_lookup *lk, const unsigned char *in, size_t len);
-/* full: with title, evidence, notes, advice and refs. */
-json_object *verdict_json(const struct output *o, const struct corr_verdict *v, bool full);
+/* full: with title, evidence, notes, advice and refs.  When the
+ * capture's drops touch direction d's time (d may be NULL), its
+ * "confidence" is a step lower and, full, a note says so. */
+json_object *verdict_json(const struct output *o, const struct corr_verdict *v, bool full,
+                          const struct corr_direction *d);
+/* Federation f written by w (the document: as text); federation_json:
+ * the same as a tree. */
+void federation_write(struct jw *w, const struct output *o, const struct corr_federation *f);
 json_object *federation_json(const struct output *o, const struct corr_federation *f);
 /* The NDJSON federation.verdict event of one direction, stamped with
  * the decision time and carrying the previous verdict when it changed. */
@@ -246,8 +249,9 @@ void json_doc_conn(struct output *o, const struct conn_record *rec);
 /* Spools one lookup (takes j). */
 void json_doc_dns(struct output *o, const struct dns_lookup *lk);
 int json_doc_finish(struct output *o, const struct stats_snapshot *snap);
-/* The document element of federation f as json-c writes it (NUL-ended;
- * malloc'd, the caller frees; NULL when memory ran out). */
+/* The document element of federation f as json-c writes it with
+ * JSON_FLAGS in the "federations" array, its indentation included
+ * (NUL-ended; malloc'd, the caller frees; NULL when memory ran out). */
 char *json_federation_element(const struct output *o, const struct corr_federation *f);
 
 /* ---- output_retired.c -------------------------------------------------- */

@@ -141,23 +141,17 @@ static int write_lookups(struct output *o)
     return 0;
 }
 
-/* Each federation is serialised inside a one-element array so its
- * indentation is the one json-c gives an array element, then the
- * brackets are cut off. */
+/* Written as json-c prints an element of the top-level "federations"
+ * array (level 1, its indentation first), no tree built. */
 char *json_federation_element(const struct output *o, const struct corr_federation *f)
 {
-    json_object *arr = json_object_new_array();
-    const char *s;
-    size_t len;
-    char *elem = NULL;
-    if (!arr)
-        return NULL;
-    json_object_array_add(arr, federation_json(o, f));
-    s = json_object_to_json_string_ext(arr, JSON_FLAGS);
-    len = s ? strlen(s) : 0;
-    if (len >= 4) /* "[\n" element "\n]" */
-        elem = strndup(s + 2, len - 4);
-    json_object_put(arr);
+    struct jw w;
+    char *elem;
+    jw_text_init(&w);
+    jw_text_layout(&w, JSON_FLAGS, 1);
+    federation_write(&w, o, f);
+    elem = jw_text_take(&w);
+    jw_free(&w);
     return elem;
 }
 
