@@ -8,8 +8,11 @@
  * an array element at levels 1-3; json-c's quirks spelled out (empty
  * containers, " }", the indentation); a wrong layout is caught; a depth
  * overflow leaves no text and no tree; XMPP and TLS events of every type
- * (output_xmpp.c); a text writer reused after reset holds only the new
- * object.  Prints "output_jwrite: N passed, N failed".
+ * (output_xmpp.c), random connection records (output_conn.c, SPACED)
+ * and federations (output_federation.c, the document's element) come
+ * out as json-c prints their trees, and the capture's drops lower a
+ * verdict's confidence with a note; a text writer reused after reset
+ * holds only the new object.  Prints "output_jwrite: N passed, N failed".
  */
 #include <config.h>
 
@@ -30,6 +33,8 @@ static uint32_t next(void)
     rng ^= rng << 17;
     return (uint32_t)(rng >> 11);
 }
+
+#include "output_random.h"
 
 /* A string of random bytes 1..255, mostly printable. */
 static void random_string(char *s, size_t cap)
@@ -423,11 +428,88 @@ static void test_xmpp_events(void)
     fclose(null);
 }
 
+static const char *evidence_file(const void *ctx, const struct corr_direction *d)
+{
+    (void)ctx;
+    return d->n_timeline & 1 ? "/tmp/evidence/F1 \"x\".pcap" : NULL;
+}
+
+/* The document's connections (SPACED) and federations (JSON_FLAGS, an
+ * element of the top-level array): the text is json-c's print of the
+ * tree the same description builds. */
+static void test_conns_and_federations(void)
+{
+    char err[256];
+    FILE *null = fopen("/dev/null", "w");
+    struct output *o = null ? output_new(OUTPUT_TEXT, null, 0, err, sizeof(err)) : NULL;
+    static struct rnd_fed r;
+    struct conn_record c;
+    struct jw t;
+    unsigned bad = 0;
+    CHECK(o != NULL);
+    if (!o)
+        return;
+    output_add_source(o, "in.pcap", "inside", false);
+    output_add_source(o, "out.pcap", NULL, false);
+    output_set_evidence(o, evidence_file, NULL);
+    output_note_drops(o, INT64_C(1764000000100000000), INT64_C(1764000000300000000), 7);
+    jw_text_init(&t);
+    for (int i = 0; i < 1000 && bad < 3; i++) {
+        char *elem;
+        rnd_conn(&c);
+        jw_text_layout(&t, JSON_ELEM_FLAGS, 0);
+        jw_text_reset(&t);
+        jw_open(&t, NULL);
+        conn_members(&t, o, &c);
+        jw_close(&t);
+        if (!same_as_json_c_at(&t, conn_json(o, &c), JSON_ELEM_FLAGS, 0))
+            bad++;
+        rnd_federation(&r);
+        jw_text_layout(&t, JSON_FLAGS, 1);
+        jw_text_reset(&t);
+        federation_write(&t, o, &r.f);
+        if (!same_as_json_c_at(&t, federation_json(o, &r.f), JSON_FLAGS, 1))
+            bad++;
+        elem = json_federation_element(o, &r.f);
+        if (!elem || strcmp(elem, jw_text(&t, NULL)) != 0)
+            bad++;
+        free(elem);
+    }
+    CHECK(bad == 0);
+    /* a direction active while the capture dropped packets: its verdict
+     * and the federation's (the same one) say "medium", not "high" */
+    rnd_federation(&r);
+    r.f.n_dir = 1;
+    r.f.verdict = &r.f.dir[0].verdict;
+    r.f.dir[0].verdict.confidence = "high";
+    r.f.dir[0].verdict.n_notes = 0;
+    r.f.dir[0].verdict.n_evidence = 0;
+    r.f.dir[0].n_timeline = 1;
+    r.tl[0][0].ref.ts_ns = INT64_C(1764000000200000000);
+    jw_text_reset(&t);
+    federation_write(&t, o, &r.f);
+    {
+        const char *s = jw_text(&t, NULL), *p = s ? strstr(s, "\"confidence\": \"medium\"") : NULL;
+        CHECK(p && strstr(p + 1, "\"confidence\": \"medium\"") && !strstr(s, "\"high\""));
+        CHECK(s && strstr(s, "\"notes\": [\n            \"the capture dropped 7 packets while this direction was "
+                             "active: confidence lowered\"\n          ]"));
+    }
+    r.tl[0][0].ref.ts_ns = INT64_C(1764000000400000000); /* after the drops */
+    jw_text_reset(&t);
+    federation_write(&t, o, &r.f);
+    CHECK(jw_text(&t, NULL) && strstr(jw_text(&t, NULL), "\"confidence\": \"high\"") &&
+          !strstr(jw_text(&t, NULL), "confidence lowered"));
+    jw_free(&t);
+    output_free(o);
+    fclose(null);
+}
+
 int main(void)
 {
     test_random_objects();
     test_layout_quirks();
     test_depth_overflow();
     test_xmpp_events();
+    test_conns_and_federations();
     return check_summary("output_jwrite");
 }
