@@ -157,10 +157,7 @@ void xmpp_write(struct jw *w, const struct output *out, const struct flow_info *
 json_object *xmpp_json(const struct output *out, const struct flow_info *fi, const struct xmpp_event *ev)
 {
     struct jw w;
-    json_object *o;
     jw_tree_init(&w);
     xmpp_write(&w, out, fi, ev, true);
-    o = jw_tree_take(&w);
-    jw_free(&w);
-    return o;
+    return jw_tree_done(&w);
 }
