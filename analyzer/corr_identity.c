@@ -150,21 +150,8 @@ bool corr_srv_domain(const char *qname, char *out, size_t len)
     return false;
 }
 
-/* The domain a host name serves for s2s according to the SRV answers seen
- * (the last that named it), or NULL. */
-bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len)
-{
-    static const struct ft_addr nobody;
-    char key[STR_CAP];
-    size_t n = corr_index_key1(key, sizeof(key), host); /* no separator */
-    const char *d = srv_names_last(&c->srv_names, key, n, corr_index_hash(key, n), &nobody);
-    if (d)
-        corr_copy(out, len, d);
-    return d != NULL;
-}
-
 /* Whether name is one of SRV lookup l's targets. */
-static bool srv_names_target(const struct clookup *l, const char *name)
+static bool srv_has_target(const struct clookup *l, const char *name)
 {
     for (unsigned k = 0; k < l->nans; k++)
         if (l->ans[k].type == DNS_T_SRV && l->ans[k].target && strcasecmp(l->ans[k].target, name) == 0)
@@ -190,7 +177,7 @@ static bool answer_states(const struct clookup *l, unsigned k)
 {
     if ((l->ans[k].type != DNS_T_A && l->ans[k].type != DNS_T_AAAA) || !l->ans[k].addr.family)
         return false;
-    return l->qtype != DNS_T_SRV || (l->ans[k].name && srv_names_target(l, l->ans[k].name));
+    return l->qtype != DNS_T_SRV || (l->ans[k].name && srv_has_target(l, l->ans[k].name));
 }
 
 /* What lookup i's A/AAAA answers say: each address joins the answer

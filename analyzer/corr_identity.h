@@ -28,7 +28,6 @@ const char *identity_endpoint_name(char *out, size_t len, const struct ft_addr *
 bool corr_addr_is_private(const struct ft_addr *a);
 /* "_xmpp-server._tcp.example.org" -> "example.org" (also xmpps). */
 bool corr_srv_domain(const char *qname, char *out, size_t len);
-bool identity_srv_domain_of_target(const struct correlator *c, const char *host, char *out, size_t len);
 /* The domain an address is known to serve, or NULL (points into the book). */
 const char *identity_book_domain(const struct correlator *c, const struct ft_addr *a);
 /* A claimed lookup is being freed: what its answers said of addresses
