@@ -84,6 +84,23 @@ PYEOF
 "$SCORE" --show 0 --min 99 "$t" "$work/allok.json" >/dev/null 2>&1
 rc=$?
 if [ "$rc" = 1 ]; then ok; else bad "score accepted a run that calls every direction ok (exit $rc)"; fi
+# Episodes: a direction listed twice is scored by the last entry's status
+# and, when ok, by the furthest stage an ok entry reached.
+printf '# t\nfrom\tto\tfrom_addr\tto_addr\toutcome\tstage\tcode\tobservable\n' >"$work/ep.tsv"
+printf 'a.test\tb.test\t192.0.2.1\t192.0.2.2\tok\tsubscribe\tOK\tyes\n' >>"$work/ep.tsv"
+printf 'c.test\td.test\t192.0.2.3\t192.0.2.4\tfailed\tconnect\tTCP-RST\tyes\n' >>"$work/ep.tsv"
+"$PY" - "$work/ep.json" <<'PYEOF'
+import json, sys
+def fed(a, b, status, stage, code):
+    return {"domains": [a, b], "directions": [{"from": a, "to": b,
+            "verdict": {"status": status, "stage": stage, "code": code}}]}
+json.dump({"federations": [fed("a.test", "b.test", "ok", "subscribe", "OK"),
+                           fed("c.test", "d.test", "ok", "subscribe", "OK"),
+                           fed("a.test", "b.test", "ok", "dialback", "OK"),
+                           fed("c.test", "d.test", "failed", "connect", "TCP-RST")]}, open(sys.argv[1], "w"))
+PYEOF
+if "$SCORE" --show 0 --min 100 "$work/ep.tsv" "$work/ep.json" >"$work/ep.txt" 2>&1; then ok; else
+    bad "episodes not combined:"; cat "$work/ep.txt"; fi
 "$SCORE" "$t" /nonexistent >/dev/null 2>&1
 rc=$?
 if [ "$rc" = 2 ]; then ok; else bad "score on a missing file: exit $rc, want 2"; fi
