@@ -12,15 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
-/* The direction an SRV lookup speaks for: who asked (the book, the one
- * -d domain, or the address) -> the domain asked about.  False when it
- * speaks for none. */
-bool stream_lookup_direction(struct correlator *c, const struct clookup *l, char *from, char *to)
+/* Who asked lookup l: the book's domain of its client, the one -d
+ * domain, or the address; false when that is the domain asked about. */
+static bool asker_of(struct correlator *c, const struct clookup *l, char *from, const char *to)
 {
-    const char *d;
-    if (l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, to, STR_CAP))
-        return false;
-    d = identity_book_domain(c, &l->client);
+    const char *d = identity_book_domain(c, &l->client);
     if (d)
         corr_copy(from, STR_CAP, d);
     else if (c->cfg.n_local_domains == 1)
@@ -28,6 +24,26 @@ bool stream_lookup_direction(struct correlator *c, const struct clookup *l, char
     else
         identity_name_endpoint(from, STR_CAP, &l->client);
     return strcasecmp(from, to) != 0;
+}
+
+/* The direction an SRV lookup speaks for: who asked -> the domain asked
+ * about.  False when it speaks for none. */
+bool stream_lookup_direction(struct correlator *c, const struct clookup *l, char *from, char *to)
+{
+    if (l->qtype != DNS_T_SRV || !corr_srv_domain(l->qname, to, STR_CAP))
+        return false;
+    return asker_of(c, l, from, to);
+}
+
+/* The direction whose lookup stage read address lookup l: who asked ->
+ * the domain it was joined to (the one whose SRV named the host, else the
+ * name asked). */
+static bool address_lookup_direction(struct correlator *c, const struct clookup *l, char *from, char *to)
+{
+    if (l->qtype != DNS_T_A && l->qtype != DNS_T_AAAA)
+        return false;
+    corr_copy(to, STR_CAP, l->srv_dom ? l->srv_dom : l->qname);
+    return asker_of(c, l, from, to);
 }
 
 struct corr_federation *stream_fed_find(struct correlator *c, const char *a, const char *b)
@@ -139,7 +155,8 @@ void stream_retire_facts(struct correlator *c, int64_t now)
         }
         if (!old && !(lpressure && i < c->nlookups / 2))
             continue;
-        if (stream_lookup_direction(c, l, from, to))
+        /* the direction that read it remembers what it showed (judge_carry.c) */
+        if (stream_lookup_direction(c, l, from, to) || address_lookup_direction(c, l, from, to))
             mark_freed(c, from, to);
         identity_remember_lookup(c, l);
         store_lookup_free(l);

@@ -721,6 +721,35 @@ static void test_carry_keeps_stages(void)
     corr_free(r.c);
 }
 
+/* The address lookup a direction's lookup stage read retires while its
+ * connection stays open; judged again (a subscription on the open
+ * connection), the direction still says its lookup was answered, seen
+ * earlier, not "no DNS lookup in the capture". */
+static void test_carry_address_lookup(void)
+{
+    struct rig r;
+    const struct corr_direction *d;
+    rig_init(&r, carry_idle);
+    lookup(&r, 1, 900, DOM_B, DNS_T_A, IP_B); /* the RFC 6120 fallback, no SRV */
+    a_to_b(&r, 1, 1000, XMPP_DB_VALID);
+    pres(&r, 1, FT_DIR_ORIG, 15100, 1100, "u@" DOM_A, "v@" DOM_B, XMPP_PRES_SUBSCRIBE);
+    for (int t = 15200; t <= 16000; t += 100)
+        tick(&r, t);
+    CHECK(corr_stats(r.c)->lookups_retired == 1);
+    pres(&r, 1, FT_DIR_RESP, 16100, 1101, "v@" DOM_B, "u@" DOM_A, XMPP_PRES_SUBSCRIBED);
+    for (int t = 16200; t <= 17000; t += 100)
+        tick(&r, t);
+    corr_finish(r.c);
+    d = dir_of(r.c, DOM_A, DOM_B);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK(d->verdict.status == CORR_OK);
+        CHECK(d->stages[STAGE_LOOKUP] == STAGE_OK);
+        CHECK(d->stage_detail[STAGE_LOOKUP] && strstr(d->stage_detail[STAGE_LOOKUP], "seen earlier"));
+    }
+    corr_free(r.c);
+}
+
 /* The same, but connection 2 is refused: failed at connect now (a failure
  * in the kept facts wins), and the timeline still shows the episode that
  * worked. */
@@ -1080,6 +1109,7 @@ int main(void)
     test_new_lookup_judged_again();
     test_federation_cap();
     test_carry_keeps_stages();
+    test_carry_address_lookup();
     test_carry_new_failure_wins();
     test_carry_lookup_only_episode();
     test_carry_earlier_failure_explains_bounce();
