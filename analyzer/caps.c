@@ -37,7 +37,7 @@ size_t caps_hit(const struct stats_snapshot *snap, const struct corr_stats *cs,
         add(out, &n, "federations kept", "retired federations left out", cs->federations_dropped);
         add(out, &n, "timeline", "lines elided", cs->timelines_elided);
         add(out, &n, "correlator timers", "timers not queued", cs->timers_dropped);
-        add(out, &n, "correlator", "DNS facts not remembered", cs->dns_memory_dropped);
+        add(out, &n, "correlator", "identity facts not remembered", cs->identity_memory_dropped);
         add(out, &n, "correlator", "TLS record sizes dropped", cs->tls_records_dropped);
     }
     return n;

@@ -215,7 +215,7 @@ void identity_remember_lookup(struct correlator *c, const struct clookup *l)
         if (book_layer_find_h(&c->dns_memory, addr, ah))
             continue; /* the first statement stays, as in the DNS layer */
         if (c->dns_memory.n >= c->cfg.max_lookups)
-            c->stats.dns_memory_dropped++;
+            c->stats.identity_memory_dropped++;
         else
             book_layer_add_h(&c->dns_memory, addr, ah, domain, 1);
     }
@@ -244,7 +244,7 @@ void identity_index_lookups(struct correlator *c)
         ch = corr_index_hash(&l->client, sizeof(l->client));
         if (!corr_index_first_h(&c->client_ix, &l->client, sizeof(l->client), ch)) {
             if (c->nclients >= c->cfg.max_lookups)
-                c->stats.dns_memory_dropped++;
+                c->stats.identity_memory_dropped++;
             else if (corr_grow((void **)&c->clients, &c->capclients, c->nclients + 1, sizeof(*c->clients)) &&
                      corr_index_add_h(&c->client_ix, &l->client, sizeof(l->client), ch, i, 0))
                 c->clients[c->nclients++] = l->client;
@@ -258,7 +258,7 @@ void identity_index_lookups(struct correlator *c)
                         continue;
                     n = corr_index_key1(key, sizeof(key), l->ans[k].target);
                     srv_names_note(&c->srv_names, key, n, corr_index_hash(key, n), &l->client, d,
-                                   &c->stats.dns_memory_dropped);
+                                   &c->stats.identity_memory_dropped);
                 }
             l->srv_read = true;
             learn_answers(c, i);
@@ -464,7 +464,9 @@ bool identity_c2s_subscribe_to(const struct cconn *k, unsigned e, const char *us
 
 /* Which domain of a federation is ours: -d first, then the side whose
  * server sits on a private address (behind the NAT), then the side whose
- * DNS lookups the capture shows. */
+ * users' client streams the capture shows (ours reach our server on this
+ * network; the remote domain's users reach theirs elsewhere), then the
+ * side whose DNS lookups the capture shows. */
 void identity_decide_roles(struct correlator *c, struct corr_federation *f)
 {
     int score[2] = { 0, 0 };
@@ -479,6 +481,11 @@ void identity_decide_roles(struct correlator *c, struct corr_federation *f)
             looked |= corr_index_val(&c->role_ix, h)->a == 2;
         }
         score[i] += (priv ? 10 : 0) + (looked ? 1 : 0);
+        {
+            char key[STR_CAP];
+            if (corr_index_first(&c->users_ix, key, corr_index_key1(key, sizeof(key), f->domains[i])))
+                score[i] += 4;
+        }
     }
     if (score[0] == score[1]) {
         f->local = NULL;
@@ -492,14 +499,29 @@ void identity_decide_roles(struct correlator *c, struct corr_federation *f)
     f->role_reason = (
              score[li] >= 100 ? "given with -d"
              : score[li] >= 10 ? "its server has a private address (behind the NAT)"
+             : score[li] >= 4  ? "its users' client connections are in the capture"
                                : "its server's DNS lookups are in the capture");
 }
 
 /* What decide_roles needs per domain, from the finished address book:
  * 1 = a server of it on a private address (by stream header), 2 = its
- * server's DNS lookups are in the capture. */
+ * server's DNS lookups are in the capture; and, kept for the run (like
+ * the DNS clients), the domains whose users' client streams were seen. */
 void identity_index_roles(struct correlator *c)
 {
+    for (unsigned i = 0; i < c->nconns; i++) {
+        char dom[STR_CAP], key[STR_CAP];
+        size_t n;
+        if (!c->conns[i]->c2s || !identity_c2s_domain(c->conns[i], dom, sizeof(dom)))
+            continue;
+        n = corr_index_key1(key, sizeof(key), dom);
+        if (corr_index_first(&c->users_ix, key, n))
+            continue;
+        if (c->users_ix.nkeys >= c->cfg.max_lookups)
+            c->stats.identity_memory_dropped++;
+        else
+            corr_index_add(&c->users_ix, key, n, 0, 0);
+    }
     for (unsigned b = 0; b < c->book.n; b++)
         if (c->book.e[b].strength == 2 && corr_addr_is_private(&c->book.e[b].addr))
             corr_index_add(&c->role_ix, c->book.e[b].domain, strnlen(c->book.e[b].domain, STR_CAP - 1), 1, 0);

@@ -62,6 +62,7 @@ struct correlator {
     struct corr_index ans_addr_ix;   /* A/AAAA answer address -> lookup */
     /* Kept for the run (max_lookups of them): */
     struct corr_index client_ix;     /* lookup client address -> its first lookup */
+    struct corr_index users_ix;      /* domain (lowercase) whose users' client streams were seen */
     struct ft_addr *clients;         /* the distinct clients, in order */
     unsigned nclients, capclients;
     uint64_t facts_since_full;       /* facts stored since the last full round */

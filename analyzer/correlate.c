@@ -101,6 +101,7 @@ void corr_free(struct correlator *c)
     corr_index_free(&c->noise_names_ix);
     corr_index_free(&c->ans_addr_ix);
     corr_index_free(&c->client_ix);
+    corr_index_free(&c->users_ix);
     free(c->clients);
     corr_index_free(&c->fed_ix);
     srv_names_free(&c->srv_names);

@@ -249,8 +249,9 @@ struct corr_stats {
     uint64_t federations_released;  /* retired federations handed to the retired sink and freed */
     uint64_t timelines_elided;      /* timeline lines left out of retired directions */
     uint64_t timers_dropped;        /* timers not queued (cap) */
-    uint64_t dns_memory_dropped;    /* what DNS taught for the run (SRV namings, askers,
-                                     * addresses of freed lookups) not kept (cap) */
+    uint64_t identity_memory_dropped; /* what identity keeps for the run (SRV namings, DNS
+                                       * askers, freed lookups' addresses, domains whose
+                                       * users were seen) not kept (cap) */
     uint64_t busy_ns;               /* time spent in the correlator (its sink and corr_finish),
                                      * not counting the output's verdict and retired sinks */
 };

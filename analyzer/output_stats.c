@@ -162,7 +162,7 @@ static json_object *correlator_stats_json(const struct correlator *corr)
         ADD(o, cs, federations_released);
     ADD(o, cs, timelines_elided);
     ADD(o, cs, timers_dropped);
-    ADD(o, cs, dns_memory_dropped);
+    ADD(o, cs, identity_memory_dropped);
     ADD(o, cs, busy_ns);
     return o;
 }

@@ -1733,6 +1733,18 @@ static void test_roles(void)
     CHECK(f && f->local == NULL);
     CHECK(f && f->roles_inferred);
     corr_free(c);
+
+    /* no -d, public servers: b's users' client stream is in the capture */
+    c = mk(NULL, NULL);
+    c1_dbresult(c, 5000);
+    conn(c, (struct cs){ .id = 9, .orig = CLIENT ":51000", .resp = IP_B ":5222", .syn = 10, .synack = 11, .end = 5000 });
+    xev(c, 9, FT_DIR_ORIG, XMPP_EV_STREAM_OPEN, 12, 90, (struct xo){ .to = DOM_B, .ns = "jabber:client" });
+    corr_finish(c);
+    f = fed(c, DOM_A, DOM_B);
+    CHECK(f && f->local && strcmp(f->local, DOM_B) == 0);
+    CHECK(f && f->roles_inferred);
+    CHECK(f && strstr(f->role_reason, "users' client connections") != NULL);
+    corr_free(c);
 }
 
 /* ---- every code the correlator can emit, each from a unit sequence ------ */
