@@ -510,10 +510,12 @@ void identity_decide_roles(struct correlator *c, struct corr_federation *f)
 void identity_index_roles(struct correlator *c)
 {
     for (unsigned i = 0; i < c->nconns; i++) {
+        struct cconn *k = c->conns[i];
         char dom[STR_CAP], key[STR_CAP];
         size_t n;
-        if (!c->conns[i]->c2s || !identity_c2s_domain(c->conns[i], dom, sizeof(dom)))
-            continue;
+        if (k->users_noted || !k->c2s || !identity_c2s_domain(k, dom, sizeof(dom)))
+            continue; /* a connection's domain is noted once, not every round */
+        k->users_noted = true;
         n = corr_index_key1(key, sizeof(key), dom);
         if (corr_index_first(&c->users_ix, key, n))
             continue;

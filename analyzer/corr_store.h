@@ -123,6 +123,7 @@ struct cconn {
     unsigned own_nev;
     uint8_t own_stz;
     bool own_valid;
+    bool users_noted;        /* its domain is in users_ix (corr_identity.c, roles) */
     uint64_t own_epoch;
 };
 
