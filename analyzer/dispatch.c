@@ -206,9 +206,11 @@ int dispatch_init(struct dispatch *d, const struct xmpp_config *xmpp_cfg,
         d->sink = *sink;
     budget_init(&d->state, DISPATCH_STATE_BUDGET, NULL);
     d->xmpp_cfg.budget = &d->state;
+    d->xmpp_pool = xmpp_pool_new(&d->state);
+    d->xmpp_cfg.pool = d->xmpp_pool;
     d->dns = dns_tracker_new(NULL, dns_on_lookup, d);
     d->dns_msg = malloc(sizeof(*d->dns_msg));
-    if (!d->dns || !d->dns_msg) {
+    if (!d->dns || !d->dns_msg || !d->xmpp_pool) {
         dispatch_free(d);
         return -1;
     }
@@ -242,6 +244,9 @@ void dispatch_free(struct dispatch *d)
     d->dns = NULL;
     free(d->dns_msg);
     d->dns_msg = NULL;
+    xmpp_pool_free(d->xmpp_pool); /* after the connections (pipeline_destroy) */
+    d->xmpp_pool = NULL;
+    d->xmpp_cfg.pool = NULL;
 }
 
 void dispatch_snapshot(const struct dispatch *d, struct stats_snapshot *snap)

@@ -38,6 +38,7 @@
 struct dispatch {
     struct fact_sink sink;
     struct xmpp_config xmpp_cfg;
+    struct xmpp_pool *xmpp_pool;    /* owned: parsers the XMPP connections share */
     struct dns_tracker *dns;        /* owned */
     struct dns_stats dns_parse;     /* per-error parse counters */
     struct dns_msg *dns_msg;        /* owned: parse buffer reused for every message */

@@ -458,6 +458,7 @@ void xmpp_conn_data(struct xmpp_conn *c, int dir, const uint8_t *data, size_t le
     c->meta = m;
     prev = xmpp_xml_scope_enter(d);
     xmpp_dir_process(d, data, len);
+    xmpp_xml_lend_back(d);
     xmpp_xml_scope_leave(prev);
     c->meta = NULL;
 }

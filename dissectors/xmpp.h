@@ -86,6 +86,11 @@ struct xmpp_config {
                                      to it; an allocation it refuses ends that
                                      direction's parsing with XMPP_ERR_NOMEM (the
                                      decryptor's: decryption stops) */
+    struct xmpp_pool *pool;       /* borrowed, may be NULL: directions at rest
+                                     between top-level elements give their parser
+                                     back to it and take a warm one of the same
+                                     stream context for their next bytes (events
+                                     are the same; see xmpp_pool.c) */
 };
 
 /* Fill cfg with the defaults.  Borrows cfg. */
@@ -266,6 +271,20 @@ struct xmpp_stats {
 };
 
 struct xmpp_conn;
+
+/* Parsers shared by the connections of one analysis (xmpp_pool.c).  The
+ * caller owns the pool, hands it to xmpp_conn_new() through cfg.pool and
+ * frees it after the last connection.  Parser memory is charged to
+ * budget (borrowed, may be NULL).  NULL on allocation failure. */
+struct xmpp_pool;
+struct xmpp_pool_stats {
+    uint64_t lent;    /* parsers lent to a direction at rest */
+    uint64_t created; /* parsers created for a context none was idle for */
+    uint64_t freed;   /* parsers given back but not kept (grown, full, failed) */
+};
+struct xmpp_pool *xmpp_pool_new(struct mem_budget *budget);
+void xmpp_pool_free(struct xmpp_pool *pool);
+const struct xmpp_pool_stats *xmpp_pool_stats(const struct xmpp_pool *pool);
 
 /*
  * Create the state for one TCP connection.  cfg may be NULL for defaults;

@@ -134,6 +134,23 @@ enum { T_TEXT, T_MECHS, T_BODY, T_COUNT };
 
 struct xmpp_conn;
 
+/* A parser of the pool (xmpp_pool.c), at rest inside the stream header
+ * `key` after `consumed` bytes, or lent to one direction. */
+struct xmpp_pooled {
+    struct XML_ParserStruct *parser;
+    struct mem_budget mem; /* the parser's allocations; parent: the pool's budget */
+    uint64_t consumed;     /* bytes the parser has parsed (its byte index at rest) */
+    char *key;             /* the synthetic header it rests in (stored after the struct) */
+    size_t key_len;
+    uint64_t hash;
+};
+
+struct xmpp_pooled *xmpp_pooled_new(struct xmpp_pool *p, const char *key, size_t len, uint64_t hash);
+void xmpp_pooled_free(struct xmpp_pooled *pp);
+struct xmpp_pooled *xmpp_pool_take(struct xmpp_pool *p, const char *key, size_t len, uint64_t hash);
+void xmpp_pool_give(struct xmpp_pool *p, struct xmpp_pooled *pp);
+uint64_t xmpp_pool_hash(const char *key, size_t len);
+
 struct xdir {
     struct xmpp_conn *conn;
     int dir;
@@ -180,6 +197,14 @@ struct xdir {
     bool in_plain;         /* parsing decrypted bytes: events are `decrypted` */
     bool parked;           /* idle between top-level elements: parser freed,
                               resync before the next bytes (xmpp_conn_idle) */
+    struct xmpp_pooled *pp; /* the pool's parser this direction holds (parser ==
+                              pp->parser), or NULL: its own */
+    char *ctx_key;         /* the synthetic header of the root context (built on
+                              demand, d->mem; NULL when the context changed) */
+    size_t ctx_len;
+    uint64_t ctx_hash;
+    unsigned long line_at, col_at;   /* a lent parser's line and column when lent */
+    unsigned long line_hdr, col_hdr; /* ... and a fresh one's after ctx_key */
 
     /* root context, replayed by resync() */
     char root_qname[PREFIX_MAX + 1 + 16];
@@ -253,6 +278,11 @@ size_t xmpp_xml_decl_step(struct xdir *d, const uint8_t *p, size_t n);
  * frees the parser and strings, and the next bytes resync first. */
 bool xmpp_xml_at_rest(const struct xdir *d);
 void xmpp_xml_park(struct xdir *d);
+/* With a pool (cfg.pool): a direction at rest gives its parser back (its
+ * strings stay) and takes a warm one when its next bytes arrive. */
+void xmpp_xml_lend_back(struct xdir *d);
+/* The root context changed: forget its synthetic header. */
+void xmpp_xml_ctx_forget(struct xdir *d);
 /* Free d's parser.  Never from inside a handler. */
 void xmpp_xml_free(struct xdir *d);
 /* Parser position of the current token / just after it. */

@@ -288,6 +288,7 @@ static void stream_open(struct xdir *d, const struct qname *q, const char **atts
         memcpy(d->root_qname, "stream", sizeof("stream"));
     }
     xmpp_decls_free(d->decls, &d->n_decls);
+    xmpp_xml_ctx_forget(d);
     memcpy(d->decls, d->pend, sizeof(d->pend[0]) * d->n_pend); /* moved */
     d->n_decls = d->n_pend;
     d->n_pend = 0;
@@ -743,4 +744,5 @@ void xmpp_stream_release(struct xdir *d)
     d->tgt = NULL;
     xmpp_pend_drop(d);
     xmpp_decls_free(d->decls, &d->n_decls);
+    xmpp_xml_ctx_forget(d);
 }

@@ -30,6 +30,12 @@
  *   - the first element is a stanza: the capture began mid-stream, and the
  *     bytes are parsed again inside an assumed s2s header;
  *   - errors and caps halt for good.
+ *
+ * With a parser pool (cfg.pool, xmpp_pool.c) a direction at rest after
+ * its bytes gives its parser back, and its next bytes are parsed in a
+ * warm parser resting in the same synthetic header (unpark): fed and
+ * synth_len start at what that parser consumed, and xmpp_xml_where()
+ * shifts line and column, so positions are those of a resync.
  */
 #include "xmpp_int.h"
 
@@ -97,7 +103,7 @@ struct mem_budget *xmpp_xml_scope_enter(struct xdir *d)
 {
     struct mem_budget *prev = expat_budget;
 
-    expat_budget = &d->mem;
+    expat_budget = d->pp != NULL ? &d->pp->mem : &d->mem;
     return prev;
 }
 
@@ -138,14 +144,31 @@ void xmpp_xml_where(const struct xdir *d, unsigned long *line, unsigned long *co
         return;
     *line = (unsigned long)XML_GetCurrentLineNumber(d->parser);
     *column = (unsigned long)XML_GetCurrentColumnNumber(d->parser);
+    if (d->pp != NULL && d->line_at != 0) {
+        /* a lent parser: as if a fresh one had parsed the header alone */
+        if (*line == d->line_at)
+            *column = *column - d->col_at + d->col_hdr;
+        *line = *line - d->line_at + d->line_hdr;
+    }
 }
 
 /* Free the direction's parser (never from inside a handler). */
 void xmpp_xml_free(struct xdir *d)
 {
-    if (d->parser != NULL)
+    if (d->pp != NULL)
+        xmpp_pooled_free(d->pp); /* frees d->parser */
+    else if (d->parser != NULL)
         XML_ParserFree(d->parser);
+    d->pp = NULL;
     d->parser = NULL;
+    expat_budget = &d->mem;
+}
+
+void xmpp_xml_ctx_forget(struct xdir *d)
+{
+    budget_free(d->ctx_key);
+    d->ctx_key = NULL;
+    d->ctx_len = 0;
 }
 
 /* The capture began inside a stream: keep the bytes from the current
@@ -302,25 +325,23 @@ static size_t put(char *buf, size_t len, size_t cap, const char *s, bool esc)
  * "<qname xmlns:p='uri' ...>" with events suppressed, so the bytes that
  * follow parse at level 1.
  */
-bool xmpp_xml_resync(struct xdir *d)
+/* d's synthetic header (root qname and namespace declarations), built
+ * once per root context; false without memory. */
+static bool ctx_key(struct xdir *d)
 {
     size_t cap = sizeof(d->root_qname) + 8 + MAX_DECLS * (PREFIX_MAX + 10 + 6 * XMPP_ATTR_MAX);
-    char *buf = malloc(cap);
     size_t len = 0;
-    unsigned i;
-    enum XML_Status st;
-    bool ok = false;
-    enum xmpp_error err = XMPP_ERR_NOMEM;
+    char *buf;
 
+    if (d->ctx_key != NULL)
+        return true;
+    buf = budget_malloc(&d->mem, cap);
     if (buf == NULL)
-        goto out;
-    if (!xmpp_xml_start(d))
-        goto out_free_buf;
-    err = XMPP_ERR_XML;
+        return false;
     buf[0] = '\0';
     len = put(buf, len, cap, "<", false);
     len = put(buf, len, cap, d->root_qname, false);
-    for (i = 0; i < d->n_decls; i++) {
+    for (unsigned i = 0; i < d->n_decls; i++) {
         len = put(buf, len, cap, d->decls[i].has_prefix ? " xmlns:" : " xmlns", false);
         len = put(buf, len, cap, d->decls[i].prefix, false);
         len = put(buf, len, cap, "='", false);
@@ -328,21 +349,128 @@ bool xmpp_xml_resync(struct xdir *d)
         len = put(buf, len, cap, "'", false);
     }
     len = put(buf, len, cap, ">", false);
+    d->ctx_key = budget_realloc(buf, len + 1);
+    if (d->ctx_key == NULL)
+        d->ctx_key = buf;
+    d->ctx_len = len;
+    d->ctx_hash = xmpp_pool_hash(d->ctx_key, len);
+    /* where a fresh parser stands after it (XML_GetCurrentLineNumber is
+     * 1-based, the column 0-based) */
+    d->line_hdr = 1;
+    d->col_hdr = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (d->ctx_key[i] == '\n') {
+            d->line_hdr++;
+            d->col_hdr = 0;
+        } else {
+            d->col_hdr++;
+        }
+    }
+    return true;
+}
+
+/*
+ * Restart the parser inside the remembered stream header: reset, then feed
+ * "<qname xmlns:p='uri' ...>" with events suppressed, so the bytes that
+ * follow parse at level 1.
+ */
+bool xmpp_xml_resync(struct xdir *d)
+{
+    enum XML_Status st;
+    bool ok = false;
+    enum xmpp_error err = XMPP_ERR_NOMEM;
+    size_t len;
+
+    if (!ctx_key(d))
+        goto out;
+    if (!xmpp_xml_start(d))
+        goto out;
+    err = XMPP_ERR_XML;
+    len = d->ctx_len;
     d->synthetic = true;
     d->fed = len;
     d->synth_len = len;
-    st = XML_Parse(d->parser, buf, (int)len, XML_FALSE);
+    d->line_at = 0;
+    st = XML_Parse(d->parser, d->ctx_key, (int)len, XML_FALSE);
     d->synthetic = false;
     d->boundary = d->fed;
     d->last_event = d->fed;
     xml_scan_reset(&d->scan, d->depth, d->fed);
     ok = st == XML_STATUS_OK && d->depth == 1;
-out_free_buf:
-    free(buf);
 out:
     if (!ok)
         xmpp_emit_error(d, err, "cannot restart the XML parser", d->fed);
     return ok;
+}
+
+/* A parked direction's next bytes: a warm parser of the pool resting in
+ * the same header, as if this direction had just resynchronised (fed
+ * starts at what the parser consumed, counted as synthetic; line and
+ * column are shifted in xmpp_xml_where), or a new one for the pool. */
+static bool unpark(struct xdir *d)
+{
+    struct xmpp_pool *pool = d->conn->cfg.pool;
+    struct xmpp_pooled *pp;
+
+    if (pool == NULL || !ctx_key(d))
+        return xmpp_xml_resync(d);
+    pp = xmpp_pool_take(pool, d->ctx_key, d->ctx_len, d->ctx_hash);
+    if (pp == NULL) {
+        pp = xmpp_pooled_new(pool, d->ctx_key, d->ctx_len, d->ctx_hash);
+        if (pp == NULL)
+            return xmpp_xml_resync(d);
+        xmpp_xml_free(d);
+        d->pp = pp;
+        expat_budget = &pp->mem;
+        if (!xmpp_xml_resync(d))
+            return false; /* reported; xmpp_xml_free() frees pp */
+        pp->parser = d->parser;
+        return true;
+    }
+    xmpp_xml_free(d);
+    d->pp = pp;
+    d->parser = pp->parser;
+    expat_budget = &pp->mem;
+    parser_setup(d);
+    d->fed = pp->consumed;
+    d->hidden = 0;
+    d->unread = false;
+    d->cut_opened = false;
+    d->unread_ok_at = UINT64_MAX;
+    d->synth_len = pp->consumed;
+    d->real_base = d->real;
+    d->boundary = d->fed;
+    d->last_event = d->fed;
+    d->depth = 1;
+    d->halt = HALT_NONE;
+    d->top = TK_NONE;
+    d->tgt = NULL;
+    xmpp_pend_drop(d);
+    xml_scan_reset(&d->scan, 1, d->fed);
+    d->line_at = (unsigned long)XML_GetCurrentLineNumber(pp->parser);
+    d->col_at = (unsigned long)XML_GetCurrentColumnNumber(pp->parser);
+    return true;
+}
+
+void xmpp_xml_lend_back(struct xdir *d)
+{
+    struct xmpp_pool *pool = d->conn->cfg.pool;
+
+    if (pool == NULL || !xmpp_xml_at_rest(d))
+        return;
+    if (d->pp != NULL && ctx_key(d) && d->pp->key_len == d->ctx_len &&
+        memcmp(d->pp->key, d->ctx_key, d->ctx_len) == 0) {
+        struct xmpp_pooled *pp = d->pp;
+
+        pp->consumed = d->fed - d->hidden;
+        d->pp = NULL;
+        d->parser = NULL;
+        expat_budget = &d->mem;
+        xmpp_pool_give(pool, pp);
+    } else {
+        xmpp_xml_free(d); /* its own parser: the pool's from now on */
+    }
+    d->parked = true;
 }
 
 /* An assumed s2s stream header: what the stanzas of a stream picked up
@@ -354,6 +482,7 @@ static bool midstream_root(struct xdir *d)
     } decl[] = { { "stream", NS_STREAMS }, { NULL, NS_SERVER }, { "db", NS_DIALBACK } };
 
     xmpp_decls_free(d->decls, &d->n_decls);
+    xmpp_xml_ctx_forget(d);
     memcpy(d->root_qname, "stream:stream", sizeof("stream:stream"));
     for (size_t i = 0; i < sizeof(decl) / sizeof(decl[0]); i++) {
         size_t np = decl[i].prefix != NULL ? strlen(decl[i].prefix) : 0, nu = strlen(decl[i].uri);
@@ -580,7 +709,7 @@ size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n)
     if (d->parked) {
         /* bytes for a parked direction: a fresh parser inside the header */
         d->parked = false;
-        if (!xmpp_xml_resync(d))
+        if (!unpark(d))
             return 0; /* the resync reported the error and ended the direction */
     }
     if (d->unread)
@@ -656,8 +785,7 @@ size_t xmpp_xml_step(struct xdir *d, const uint8_t *p, size_t n)
         xmpp_xml_resync(d);
         break;
     case HALT_SHRINK:
-        XML_ParserFree(d->parser);
-        d->parser = NULL;
+        xmpp_xml_free(d);
         c->stats.shrinks++;
         xmpp_xml_resync(d);
         break;

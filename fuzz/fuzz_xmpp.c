@@ -18,6 +18,13 @@
  * must be the same; otherwise those before the first error event of
  * either run (a bypass does not check all of the well-formedness of what
  * it skips, so after an error the runs may differ).
+ *
+ * And the pool: a run with a parser pool (cfg.pool) shared with a decoy
+ * connection that parses a stanza between every two chunks must report
+ * every event, errors' line and column included, as a run whose
+ * connection is told it is idle after every chunk (xmpp_conn_idle: both
+ * give the parser up at the same places and count lines from the same
+ * synthetic header); and that run's events must be the first run's.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,6 +42,7 @@ struct run {
     size_t n;
     size_t first_error; /* index of the first error event, or n */
     uint64_t h[MAX_EVENTS];
+    uint64_t hw[MAX_EVENTS]; /* h with the line and column of errors */
 };
 
 static uint64_t mix(uint64_t h, const void *p, size_t n)
@@ -77,7 +85,11 @@ static void on_event(const struct xmpp_event *ev, void *user)
     if (r->n < MAX_EVENTS) {
         if (ev->type == XMPP_EV_ERROR && r->first_error == SIZE_MAX)
             r->first_error = r->n;
-        r->h[r->n++] = digest(ev);
+        uint64_t where[2] = { ev->line, ev->column };
+
+        r->h[r->n] = digest(ev);
+        r->hw[r->n] = mix(r->h[r->n], where, sizeof(where));
+        r->n++;
     }
 
     /* touch the strings so ASan sees any dangling pointer */
@@ -97,10 +109,28 @@ static void on_event(const struct xmpp_event *ev, void *user)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void run_once(const uint8_t *data, size_t size, bool parse_unread, struct run *r)
+static void ignore(const struct xmpp_event *ev, void *user)
+{
+    (void)ev;
+    (void)user;
+}
+
+static void decoy_stanza(struct xmpp_conn *decoy, size_t n, const struct ft_meta *m)
+{
+    static const char hdr[] = "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+                              "xmlns:db='jabber:server:dialback' to='b.example' version='1.0'>";
+    static const char stanza[] = "<message to='v@b.example'>\n<body>decoy</body></message>\n";
+
+    if (n == 1)
+        xmpp_conn_data(decoy, 0, (const uint8_t *)hdr, sizeof(hdr) - 1, m);
+    xmpp_conn_data(decoy, 0, (const uint8_t *)stanza, sizeof(stanza) - 1, m);
+}
+
+static void run_once(const uint8_t *data, size_t size, bool parse_unread, int pooled, struct run *r)
 {
     struct xmpp_config cfg;
-    struct xmpp_conn *c;
+    struct xmpp_pool *pool = NULL;
+    struct xmpp_conn *c, *decoy = NULL;
     struct ft_meta m;
     const uint8_t *plan, *doc[2];
     size_t nplan, len[2], off[2] = {0, 0}, step = 0, i;
@@ -138,9 +168,17 @@ static void run_once(const uint8_t *data, size_t size, bool parse_unread, struct
         cfg.max_body = 5;
         cfg.tls.max_handshake = 64;
     }
+    if (pooled == 1) {
+        pool = xmpp_pool_new(NULL);
+        cfg.pool = pool;
+        decoy = xmpp_conn_new(&cfg, false, ignore, NULL);
+    }
     c = xmpp_conn_new(&cfg, (flags & 1) != 0, on_event, r);
-    if (c == NULL)
+    if (c == NULL) {
+        xmpp_conn_free(decoy);
+        xmpp_pool_free(pool);
         return;
+    }
     memset(&m, 0, sizeof(m));
     while (off[0] < len[0] || off[1] < len[1]) {
         uint8_t p = nplan > 0 ? plan[step % nplan] : 0xff;
@@ -156,6 +194,10 @@ static void run_once(const uint8_t *data, size_t size, bool parse_unread, struct
         m.dir = (uint8_t)dir;
         xmpp_conn_data(c, dir, doc[dir] + off[dir], k, &m);
         off[dir] += k;
+        if (decoy != NULL)
+            decoy_stanza(decoy, step, &m);
+        if (pooled == 2)
+            xmpp_conn_idle(c);
     }
     if (flags & 8)
         xmpp_conn_gap(c, 0, 10, &m);
@@ -163,15 +205,27 @@ static void run_once(const uint8_t *data, size_t size, bool parse_unread, struct
     xmpp_conn_eof(c, 1, &m);
     xmpp_conn_data(c, 1, data, size, &m);
     xmpp_conn_free(c);
+    xmpp_conn_free(decoy);
+    xmpp_pool_free(pool);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static _Thread_local struct run bypass, parsed; /* 64 KiB each: off the stack */
+    static _Thread_local struct run bypass, parsed, pooled, parked; /* 96 KiB each: off the stack */
     size_t upto;
 
-    run_once(data, size, false, &bypass);
-    run_once(data, size, true, &parsed);
+    run_once(data, size, false, 0, &bypass);
+    run_once(data, size, true, 0, &parsed);
+    run_once(data, size, false, 1, &pooled);
+    run_once(data, size, false, 2, &parked);
+    if (pooled.n != parked.n || memcmp(pooled.hw, parked.hw, parked.n * sizeof(parked.hw[0])) != 0) {
+        fprintf(stderr, "fuzz_xmpp: events differ with a parser pool and with parking\n");
+        abort();
+    }
+    if (parked.n != bypass.n || memcmp(parked.h, bypass.h, bypass.n * sizeof(bypass.h[0])) != 0) {
+        fprintf(stderr, "fuzz_xmpp: events differ with and without parking\n");
+        abort();
+    }
     if (bypass.first_error > bypass.n)
         bypass.first_error = bypass.n;
     if (parsed.first_error > parsed.n)

@@ -30,6 +30,8 @@ struct seg {
 struct out {
     char s[16384];
     size_t n;
+    char where[1024]; /* line:column of every error event, apart from s */
+    size_t wn;
 };
 
 static void add(struct out *o, const char *fmt, const char *a)
@@ -166,6 +168,12 @@ static void on_event(const struct xmpp_event *ev, void *user)
         if (ev->error == XMPP_ERR_XML)
             add(o, ",%s", ev->error_msg);
         addu(o, "@%lu)", ev->offset);
+        {
+            int k = snprintf(o->where + o->wn, sizeof(o->where) - o->wn, "%lu:%lu ", ev->line, ev->column);
+
+            if (k > 0 && (size_t)k < sizeof(o->where) - o->wn)
+                o->wn += (size_t)k;
+        }
         break;
     case XMPP_EV_EOF:
         add(o, "eof(%s", ev->stream_closed ? "closed" : "open");
@@ -194,15 +202,61 @@ static size_t seg_len(const struct seg *s)
  * reports must not change. */
 static bool g_idle_after_chunks;
 
+/* When set, run() gives the connection a parser pool (cfg.pool) shared
+ * with a decoy connection that parses a stanza, over two lines, between
+ * every two chunks: the parsers a direction is lent have parsed other
+ * bytes before, and what it reports must not change. */
+static bool g_pooled;
+static uint64_t g_lent; /* parsers the pooled runs lent: the pool was used */
+
+static void ignore_event(const struct xmpp_event *ev, void *user)
+{
+    (void)ev;
+    (void)user;
+}
+
+static void decoy_stanza(struct xmpp_conn *decoy, unsigned n)
+{
+    static const char *const hdr =
+        "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+        "xmlns:db='jabber:server:dialback' to='b.example' from='a.example' version='1.0'>";
+    static const char *const stanza = "<message from='u@a.example' to='v@b.example'>\n"
+                                      "<body>decoy &amp; more</body></message>\n";
+    struct ft_meta m;
+
+    memset(&m, 0, sizeof(m));
+    m.flow_id = 7;
+    if (n == 0)
+        xmpp_conn_data(decoy, 0, (const uint8_t *)hdr, strlen(hdr), &m);
+    xmpp_conn_data(decoy, 0, (const uint8_t *)stanza, strlen(stanza), &m);
+}
+
 static void run(const struct seg *segs, size_t nseg, const struct xmpp_config *cfg, bool direct, int mode,
                 size_t param, struct out *o)
 {
-    struct xmpp_conn *c = xmpp_conn_new(cfg, direct, on_event, o);
+    struct xmpp_config pooled;
+    struct xmpp_pool *pool = NULL;
+    struct xmpp_conn *c, *decoy = NULL;
     uint64_t rng = param * 104729u + 3u;
+    unsigned chunks = 0;
     size_t i;
 
+    if (g_pooled) {
+        if (cfg != NULL)
+            pooled = *cfg;
+        else
+            xmpp_config_default(&pooled);
+        pool = xmpp_pool_new(pooled.budget);
+        pooled.pool = pool;
+        cfg = &pooled;
+        decoy = xmpp_conn_new(cfg, false, ignore_event, NULL);
+        CHECK(pool != NULL && decoy != NULL);
+    }
+    c = xmpp_conn_new(cfg, direct, on_event, o);
     o->n = 0;
     o->s[0] = '\0';
+    o->wn = 0;
+    o->where[0] = '\0';
     if (!CHECK(c != NULL))
         return;
     for (i = 0; i < nseg; i++) {
@@ -234,10 +288,16 @@ static void run(const struct seg *segs, size_t nseg, const struct xmpp_config *c
             xmpp_conn_data(c, segs[i].dir, (const uint8_t *)segs[i].p + off, k, &m);
             if (g_idle_after_chunks)
                 xmpp_conn_idle(c);
+            if (decoy != NULL)
+                decoy_stanza(decoy, chunks++);
             off += k;
         }
     }
     xmpp_conn_free(c);
+    xmpp_conn_free(decoy);
+    if (pool != NULL)
+        g_lent += xmpp_pool_stats(pool)->lent;
+    xmpp_pool_free(pool);
 }
 
 static int expect_cfg(const char *name, const struct seg *segs, size_t nseg, const struct xmpp_config *cfg,
@@ -289,6 +349,26 @@ static int expect_cfg(const char *name, const struct seg *segs, size_t nseg, con
         }
     }
     g_idle_after_chunks = false;
+    /* the same, with a parser pool shared with a decoy connection: the
+     * same events, and errors at the line and column a direction parked
+     * at the same places reports (both count from the synthetic header) */
+    for (k = 0; k < 28 + maxlen && ok; k++) {
+        static struct out alone;
+        int mode = k < 8 ? CH_SIZE : k < 28 ? CH_RANDOM : CH_SPLIT;
+        size_t param = k < 8 ? k + 1 : k < 28 ? k : k - 27;
+
+        g_idle_after_chunks = true;
+        run(segs, nseg, cfg, direct, mode, param, &alone);
+        g_idle_after_chunks = false;
+        g_pooled = true;
+        run(segs, nseg, cfg, direct, mode, param, &o);
+        g_pooled = false;
+        if (strcmp(o.s, want) != 0 || strcmp(o.where, alone.where) != 0) {
+            printf("  %s pooled (%d %zu):\n    got  %s %s\n    want %s %s\n", name, mode, param, o.s, o.where,
+                   want, alone.where);
+            ok = 0;
+        }
+    }
     CHECK(ok);
     return ok;
 }
@@ -1192,5 +1272,7 @@ int main(void)
     test_idle_parks_between_stanzas();
     test_unread_content();
     test_unread_malformed();
+    if (!CHECK(g_lent > 10000))
+        printf("  the pooled runs lent %llu parsers\n", (unsigned long long)g_lent);
     return check_summary("xmpp");
 }
