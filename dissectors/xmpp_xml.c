@@ -264,6 +264,28 @@ static void parser_setup(struct xdir *d)
 #endif
 }
 
+/* A parser run begins: the parser has consumed `consumed` bytes that are
+ * not the direction's (0, or what a lent parser parsed before) and stands
+ * at `depth` (0, or 1 inside a header). */
+static void run_begin(struct xdir *d, uint64_t consumed, unsigned depth)
+{
+    d->fed = consumed;
+    d->hidden = 0;
+    d->unread = false;
+    d->cut_opened = false;
+    d->unread_ok_at = UINT64_MAX;
+    xml_scan_reset(&d->scan, depth, consumed);
+    d->synth_len = consumed;
+    d->real_base = d->real;
+    d->boundary = consumed;
+    d->last_event = consumed;
+    d->depth = depth;
+    d->halt = HALT_NONE;
+    d->top = TK_NONE;
+    d->tgt = NULL;
+    xmpp_pend_drop(d);
+}
+
 bool xmpp_xml_start(struct xdir *d)
 {
     if (d->parser == NULL) {
@@ -276,21 +298,7 @@ bool xmpp_xml_start(struct xdir *d)
         return false;
     }
     parser_setup(d);
-    d->fed = 0;
-    d->hidden = 0;
-    d->unread = false;
-    d->cut_opened = false;
-    d->unread_ok_at = UINT64_MAX;
-    xml_scan_reset(&d->scan, 0, 0);
-    d->synth_len = 0;
-    d->real_base = d->real;
-    d->boundary = 0;
-    d->last_event = 0;
-    d->depth = 0;
-    d->halt = HALT_NONE;
-    d->top = TK_NONE;
-    d->tgt = NULL;
-    xmpp_pend_drop(d);
+    run_begin(d, 0, 0);
     return true;
 }
 
@@ -432,21 +440,7 @@ static bool unpark(struct xdir *d)
     d->parser = pp->parser;
     expat_budget = &pp->mem;
     parser_setup(d);
-    d->fed = pp->consumed;
-    d->hidden = 0;
-    d->unread = false;
-    d->cut_opened = false;
-    d->unread_ok_at = UINT64_MAX;
-    d->synth_len = pp->consumed;
-    d->real_base = d->real;
-    d->boundary = d->fed;
-    d->last_event = d->fed;
-    d->depth = 1;
-    d->halt = HALT_NONE;
-    d->top = TK_NONE;
-    d->tgt = NULL;
-    xmpp_pend_drop(d);
-    xml_scan_reset(&d->scan, 1, d->fed);
+    run_begin(d, pp->consumed, 1); /* as a resync leaves it */
     d->line_at = (unsigned long)XML_GetCurrentLineNumber(pp->parser);
     d->col_at = (unsigned long)XML_GetCurrentColumnNumber(pp->parser);
     return true;
